@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Process configuration, read once from the environment at start (STYLE habit 8). A wrong value throws a
+ * ConfigError naming the variable, and every `main` exits on it before anything listens.
+ */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const schema = z.object({
+  PORT: port.default(3000),
+  PLATFORM_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  TEMPORAL_ADDRESS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[^\s:/]+:\d+$/, 'must be host:port')
+      .optional(),
+  ),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('conversations'),
+  TEMPORAL_API_KEY: optionalString,
+  TEMPORAL_TLS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  MONGODB_URI: optionalString.pipe(
+    z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+      .optional(),
+  ),
+  MONGODB_DATABASE: z.string().trim().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a plain database name').default('convoflow'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  FERRETDB_PORT: port.default(27017),
+});
+
+export type Config = {
+  port: number;
+  platformApiKey: string | undefined;
+  temporal: {
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    apiKey: string | undefined;
+    tls: boolean;
+  };
+  mongo: { uri: string | undefined; database: string };
+  dataDir: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  embedded: { temporalPort: number; temporalUiPort: number; ferretdbPort: number };
+};
+
+/** The variables this file accepts: docker-compose and .env.example are checked against this list. */
+export const configVariables = Object.keys(schema.shape);
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    platformApiKey: e.PLATFORM_API_KEY,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      apiKey: e.TEMPORAL_API_KEY,
+      tls: e.TEMPORAL_TLS,
+    },
+    mongo: { uri: e.MONGODB_URI, database: e.MONGODB_DATABASE },
+    dataDir: path.resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    embedded: {
+      temporalPort: e.TEMPORAL_DEV_PORT,
+      temporalUiPort: e.TEMPORAL_UI_PORT,
+      ferretdbPort: e.FERRETDB_PORT,
+    },
+  };
+}
+
+/** Worker and API need both addresses; `npm start` fills them in for the embedded servers. */
+export function requireServers(config: Config): { temporalAddress: string; mongoUri: string } {
+  if (!config.temporal.address) throw new ConfigError('TEMPORAL_ADDRESS: required for this process');
+  if (!config.mongo.uri) throw new ConfigError('MONGODB_URI: required for this process');
+  return { temporalAddress: config.temporal.address, mongoUri: config.mongo.uri };
+}
