@@ -1,0 +1,91 @@
+import type { Db } from 'mongodb';
+import type { Logger } from 'pino';
+import { collections, isDuplicateKeyError } from '../store/collections';
+import type { MessageRecord, TransitionEvent } from '../workflows/conversation/lifecycle';
+import type { Policy } from '../workflows/conversation/policy';
+import { defaultPolicy } from '../workflows/conversation/policy';
+import type { ConversationView } from '../workflows/conversation/view';
+import type { ChannelProvider } from './channel-provider';
+
+/** One flush of a conversation's decided effects: the view after them, and what they recorded or sent. */
+export interface PersistBatch {
+  view: ConversationView;
+  messages: MessageRecord[];
+  events: TransitionEvent[];
+  sends: MessageRecord[];
+}
+
+export interface ConversationActivities {
+  /** The account's current policy; an account the API never created runs the default one. */
+  loadPolicy(accountId: string): Promise<Policy>;
+  /** Writes a batch idempotently: retried or reordered batches never move a view backwards. */
+  persist(batch: PersistBatch): Promise<void>;
+}
+
+export interface ConversationActivityDeps {
+  db: Db;
+  provider: ChannelProvider;
+  log: Logger;
+}
+
+export function createConversationActivities({ db, provider, log }: ConversationActivityDeps): ConversationActivities {
+  const c = collections(db);
+
+  return {
+    async loadPolicy(accountId) {
+      const account = await c.accounts.findOne({ _id: accountId }, { projection: { policy: 1 } });
+      return account?.policy ?? defaultPolicy;
+    },
+
+    async persist({ view, messages, events, sends }) {
+      const conversationId = view.id;
+      const { accountId, channel, customer } = view;
+      // Send first: a send that fails is retried with the whole batch, and the provider dedupes by id.
+      for (const message of sends) {
+        await provider.send({
+          _id: `${conversationId}/${message.messageId}`,
+          accountId,
+          channel,
+          customer,
+          conversationId,
+          campaignId: null,
+          kind: message.kind,
+          text: message.text,
+          template: message.template,
+        });
+      }
+      if (messages.length > 0) {
+        await c.messages.bulkWrite(
+          messages.map((m) => ({
+            updateOne: {
+              filter: { _id: `${conversationId}/${m.messageId}` },
+              update: { $setOnInsert: { ...m, conversationId, accountId } },
+              upsert: true,
+            },
+          })),
+          { ordered: false },
+        );
+      }
+      if (events.length > 0) {
+        await c.events.bulkWrite(
+          events.map((e) => ({
+            updateOne: {
+              filter: { _id: `${conversationId}/${e.seq}` },
+              update: { $setOnInsert: { ...e, conversationId, accountId } },
+              upsert: true,
+            },
+          })),
+          { ordered: false },
+        );
+      }
+      const { id, ...fields } = view;
+      try {
+        // Only a newer version replaces the view; an older one finds no match and its upsert collides.
+        await c.conversations.updateOne({ _id: id, version: { $lt: view.version } }, { $set: fields }, { upsert: true });
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        log.debug({ conversationId, version: view.version }, 'skipped a stale conversation view');
+      }
+    },
+  };
+}

@@ -1,0 +1,49 @@
+// Lint guards what the type checker cannot: floating promises, type-only imports, import cycles, and
+// the workflow sandbox (STYLE habit 11): workflows/** imports no Node built-in, no database or HTTP
+// library, and nothing from activities/, api/, worker/, store/ or infra/ except types.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'data/**', 'dist/**', 'coverage/**', 'bench/results/**', '**/*.js', '**/*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { 'import-x': importX },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'separate-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'import-x/no-cycle': 'error',
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...nodeBuiltins, 'mongodb', 'express', 'pino', '@temporalio/worker', '@temporalio/client', '@temporalio/activity'].map((name) => ({
+            name,
+            message: 'workflow code runs in the deterministic sandbox: no Node built-ins, IO libraries or non-workflow SDK packages',
+          })),
+          patterns: [
+            {
+              group: ['**/activities/**', '**/api/**', '**/worker/**', '**/store/**', '**/infra/**'],
+              allowTypeImports: true,
+              message: 'workflow code may import only types from outside workflows/',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'process', 'require', 'Buffer'],
+    },
+  },
+);

@@ -1,0 +1,115 @@
+import type { Collection, Db } from 'mongodb';
+import type { MessageRecord, Role, TransitionEvent } from '../workflows/conversation/lifecycle';
+import type { Policy } from '../workflows/conversation/policy';
+import type { ConversationView } from '../workflows/conversation/view';
+
+/**
+ * The MongoDB documents convoflow keeps. Everything the inbox reads is a view written by the
+ * conversation workflows; accounts, users and keys are written by the API. Only features that both
+ * MongoDB and FerretDB support are used (no transactions, no change streams).
+ */
+export interface AccountDoc {
+  _id: string;
+  name: string;
+  policy: Policy;
+  createdAt: Date;
+}
+
+export interface UserDoc {
+  _id: string; // `${accountId}/${userId}`
+  accountId: string;
+  userId: string;
+  name: string;
+  role: Role;
+  active: boolean;
+  teams: string[];
+  languages: string[];
+  maxConcurrent: number | null;
+  createdAt: Date;
+}
+
+/** Keys are stored as SHA-256 hashes; the key itself is shown once, at creation. */
+export interface ApiKeyDoc {
+  _id: string; // sha256 hex of the key
+  accountId: string;
+  kind: 'user' | 'service';
+  userId: string | null;
+  name: string;
+  createdAt: Date;
+}
+
+export interface ConversationDoc extends Omit<ConversationView, 'id'> {
+  _id: string;
+}
+
+export interface MessageDoc extends MessageRecord {
+  _id: string; // `${conversationId}/${messageId}`: one document per provider message id
+  conversationId: string;
+  accountId: string;
+}
+
+export interface EventDoc extends TransitionEvent {
+  _id: string; // `${conversationId}/${seq}`
+  conversationId: string;
+  accountId: string;
+}
+
+/** What the default channel provider records instead of calling WhatsApp. */
+export interface OutboundDoc {
+  _id: string; // `${conversationId}/${messageId}` or `campaign/${accountId}/${campaignId}/${customer}`
+  accountId: string;
+  channel: string;
+  customer: string;
+  conversationId: string | null;
+  campaignId: string | null;
+  kind: 'text' | 'template';
+  text: string | null;
+  template: { name: string; language?: string; params?: string[] } | null;
+  createdAt: Date;
+}
+
+export interface Collections {
+  accounts: Collection<AccountDoc>;
+  users: Collection<UserDoc>;
+  apiKeys: Collection<ApiKeyDoc>;
+  conversations: Collection<ConversationDoc>;
+  messages: Collection<MessageDoc>;
+  events: Collection<EventDoc>;
+  outbound: Collection<OutboundDoc>;
+}
+
+export function collections(db: Db): Collections {
+  return {
+    accounts: db.collection<AccountDoc>('accounts'),
+    users: db.collection<UserDoc>('users'),
+    apiKeys: db.collection<ApiKeyDoc>('api_keys'),
+    conversations: db.collection<ConversationDoc>('conversations'),
+    messages: db.collection<MessageDoc>('messages'),
+    events: db.collection<EventDoc>('events'),
+    outbound: db.collection<OutboundDoc>('outbound'),
+  };
+}
+
+/**
+ * One index per inbox query of SPEC section 5: every list is scoped to an account, optionally filtered
+ * by status, assignee or channel, newest activity first, with `_id` as the tie-breaker the cursor uses.
+ */
+export async function ensureIndexes(db: Db): Promise<void> {
+  const c = collections(db);
+  const newest = { lastActivityAt: -1, _id: -1 } as const;
+  await Promise.all([
+    c.conversations.createIndexes([
+      { key: { accountId: 1, ...newest }, name: 'account_newest' },
+      { key: { accountId: 1, status: 1, ...newest }, name: 'account_status_newest' },
+      { key: { accountId: 1, assigneeId: 1, ...newest }, name: 'account_assignee_newest' },
+      { key: { accountId: 1, channel: 1, ...newest }, name: 'account_channel_newest' },
+    ]),
+    c.messages.createIndex({ conversationId: 1, seq: 1 }, { name: 'conversation_seq' }),
+    c.events.createIndex({ conversationId: 1, seq: 1 }, { name: 'conversation_seq' }),
+    c.users.createIndex({ accountId: 1, userId: 1 }, { name: 'account_user' }),
+  ]);
+}
+
+export function isDuplicateKeyError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}

@@ -1,0 +1,43 @@
+import { NativeConnection } from '@temporalio/worker';
+import { MongoClient } from 'mongodb';
+import pino from 'pino';
+import { loadConfig, requireServers } from '../infra/config';
+import { ensureIndexes } from '../store/collections';
+import { startWorker } from './worker';
+
+/** The worker process: config, connections, then the worker until SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const { temporalAddress, mongoUri } = requireServers(config);
+  const log = pino({ level: config.logLevel, base: { process: 'worker' } });
+
+  const mongo = await MongoClient.connect(mongoUri);
+  const db = mongo.db(config.mongo.database);
+  await ensureIndexes(db);
+  const connection = await NativeConnection.connect({
+    address: temporalAddress,
+    tls: config.temporal.tls,
+    apiKey: config.temporal.apiKey,
+  });
+  const running = await startWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, log });
+  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker running');
+  process.send?.({ type: 'ready' });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'worker stopping');
+    await running.stop();
+    await connection.close();
+    await mongo.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,61 @@
+import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type { Db } from 'mongodb';
+import type { Logger } from 'pino';
+import { createRecordingChannelProvider } from '../activities/channel-provider';
+import type { ChannelProvider } from '../activities/channel-provider';
+import { createConversationActivities } from '../activities/conversation-activities';
+import { collections } from '../store/collections';
+
+export interface WorkerDeps {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  db: Db;
+  log: Logger;
+  provider?: ChannelProvider;
+  /** A prebuilt bundle (tests share one per process); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves when the worker has stopped polling and finished its tasks. */
+  stop(): Promise<void>;
+}
+
+export const workflowsPath = require.resolve('../workflows');
+
+export async function bundleWorkflows(): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
+  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+}
+
+export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
+  const provider = deps.provider ?? createRecordingChannelProvider(collections(deps.db));
+  const worker = await Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue,
+    workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
+    activities: createConversationActivities({ db: deps.db, provider, log: deps.log }),
+    // Conversations idle most of the time; keep many cached so a message rarely replays history.
+    maxCachedWorkflows: 10_000,
+  });
+  const running = worker.run();
+  return {
+    worker,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}
+
+const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string, meta?: object) => console.warn(message, meta ?? ''),
+  error: (message: string, meta?: object) => console.error(message, meta ?? ''),
+};

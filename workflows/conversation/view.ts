@@ -1,0 +1,53 @@
+import type { ConversationState, Status } from './lifecycle';
+import { autoCloseAt, windowExpiresAt } from './lifecycle';
+import type { Policy } from './policy';
+
+/**
+ * The conversation as readers see it (SPEC section 5): what the workflow query returns and what the
+ * MongoDB `conversations` collection holds. Times are ISO-8601 strings; `version` orders writes.
+ */
+export interface ConversationView {
+  id: string;
+  accountId: string;
+  channel: string;
+  customer: string;
+  customerName: string | null;
+  status: Status;
+  assigneeId: string | null;
+  episode: number;
+  unreadCount: number;
+  lastCustomerMessageAt: string | null;
+  windowExpiresAt: string | null;
+  autoCloseAt: string | null;
+  closedReason: string | null;
+  closedAt: string | null;
+  campaignId: string | null;
+  lastActivityAt: string | null;
+  updatedAt: string | null;
+  version: number;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export function toView(state: ConversationState, policy: Policy): ConversationView {
+  return {
+    id: state.conversationId,
+    accountId: state.accountId,
+    channel: state.channel,
+    customer: state.customer,
+    customerName: state.customerName,
+    status: state.status,
+    assigneeId: state.assigneeId,
+    episode: state.episode,
+    unreadCount: state.unreadCount,
+    lastCustomerMessageAt: iso(state.lastCustomerMessageAt),
+    windowExpiresAt: iso(windowExpiresAt(state, policy)),
+    autoCloseAt: iso(autoCloseAt(state, policy)),
+    closedReason: state.closedReason,
+    closedAt: iso(state.closedAt),
+    campaignId: state.campaignId,
+    lastActivityAt: iso(state.lastActivityAt),
+    updatedAt: iso(state.updatedAt),
+    version: state.version,
+  };
+}

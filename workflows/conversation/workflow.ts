@@ -1,0 +1,263 @@
+/**
+ * The durable shell around the pure lifecycle: one workflow per conversation, living across episodes.
+ * Customer messages arrive as a signal, agent actions as validated updates; every decision comes from
+ * `decide`, and its effects are written to MongoDB by one local activity per batch. Timers follow the
+ * deadline in state without being cancelled (see `armTimer`). History is bounded by continue-as-new.
+ */
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  makeContinueAsNewFunc,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SearchAttributePair, UpdateDefinition } from '@temporalio/common';
+import type { ConversationActivities } from '../../activities/conversation-activities';
+import type { Actor, ConversationState, Decision, Effect, Input } from './lifecycle';
+import { decide, initialState, nextDeadline } from './lifecycle';
+import type { ActionBase, ActionResult, AssignArgs, ConversationRef, CustomerMessagePayload, ReplyArgs, TemplateArgs } from './messages';
+import {
+  assignUpdate,
+  conversationQuery,
+  conversationWorkflowId,
+  customerMessageSignal,
+  policyChangedSignal,
+  replyUpdate,
+  resolveUpdate,
+  takeOverUpdate,
+  templateUpdate,
+} from './messages';
+import type { Policy } from './policy';
+import { defaultPolicy } from './policy';
+import { accountIdKey, assigneeIdKey, conversationStatusKey } from './search-attributes';
+import { toView } from './view';
+
+export interface ConversationWorkflowInput extends ConversationRef {
+  /** Set only by continue-as-new: what the previous run knew. */
+  carried?: CarriedState;
+  /** Engine limits; tests lower them to drive continue-as-new. */
+  limits?: { historyEventBudget?: number };
+}
+
+/** Plain JSON across continue-as-new: no Map, Set, Date or class instance survives it. */
+export interface CarriedState {
+  state: ConversationState;
+  policy: Policy;
+  /** Effects decided but not yet written; normally empty because the run flushes before it continues. */
+  pending: Effect[];
+}
+
+/** The server suggests continue-as-new at ~4k events; a conversation rolls over well before that. */
+const defaultHistoryEventBudget = 2_000;
+
+const { loadPolicy, persist } = proxyLocalActivities<ConversationActivities>({
+  startToCloseTimeout: '10s',
+  // A MongoDB outage must delay the views, never lose them: retry without limit, backing off to 10 s.
+  retry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+
+export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<void> {
+  const ref: ConversationRef = { accountId: input.accountId, channel: input.channel, customer: input.customer };
+  const conversationId = conversationWorkflowId(ref);
+  const budget = input.limits?.historyEventBudget ?? defaultHistoryEventBudget;
+
+  let state: ConversationState = input.carried?.state ?? initialState({ conversationId, ...ref });
+  let policy: Policy | undefined = input.carried?.policy;
+  const pending: Effect[] = [...(input.carried?.pending ?? [])];
+  const inbox: CustomerMessagePayload[] = [];
+  // The views are current up to this state version; a carried run flushed before it continued.
+  let flushedVersion = pending.length > 0 ? state.version - 1 : state.version;
+  let episodeEnded = false;
+  let wake = false;
+  const armedTimers: number[] = [];
+
+  const apply = (decision: Extract<Decision, { ok: true }>): void => {
+    if (!decision.changed) return;
+    if (decision.state.status === 'closed' && state.status !== 'closed') episodeEnded = true;
+    state = decision.state;
+    pending.push(...decision.effects);
+  };
+
+  const decideOrFail = (action: Input, actor: Actor, current: Policy): Extract<Decision, { ok: true }> => {
+    const decision = decide(state, action, actor, current, Date.now());
+    // The code travels as the failure type; the API maps codes to HTTP statuses, never messages.
+    if (!decision.ok) throw ApplicationFailure.create({ type: decision.code, message: decision.message, nonRetryable: true });
+    return decision;
+  };
+
+  // Handlers are registered before anything awaits: with signal-with-start the signal is delivered
+  // in the first activation, before the main body continues.
+  setHandler(customerMessageSignal, (message) => {
+    inbox.push(message);
+  });
+  setHandler(policyChangedSignal, (next) => {
+    if (!policy || next.version > policy.version) {
+      policy = next;
+      wake = true;
+    }
+  });
+  setHandler(conversationQuery, () => toView(state, policy ?? defaultPolicy));
+
+  const registerAction = <A extends ActionBase>(update: UpdateDefinition<ActionResult, [A]>, toInput: (args: A) => Input): void => {
+    setHandler(
+      update,
+      async (args: A): Promise<ActionResult> => {
+        await condition(() => policy !== undefined);
+        const decision = decideOrFail(toInput(args), args.actor, policy!);
+        apply(decision);
+        const version = state.version;
+        // Answer only once the change is in MongoDB, so a read right after the answer sees it.
+        await condition(() => flushedVersion >= version);
+        const sent = decision.effects.find((e) => e.type === 'send');
+        return { conversation: toView(state, policy!), messageId: sent ? sent.message.messageId : null };
+      },
+      {
+        // Synchronous on purpose: a rejected update is never written to history. Before the policy is
+        // loaded (the first moments of a run) the handler decides instead.
+        validator: (args: A): void => {
+          if (policy) decideOrFail(toInput(args), args.actor, policy);
+        },
+      },
+    );
+  };
+  registerAction<ReplyArgs>(replyUpdate, (args) => ({ type: 'reply', text: args.text }));
+  registerAction<TemplateArgs>(templateUpdate, (args) => ({ type: 'template', template: args.template }));
+  registerAction<AssignArgs>(assignUpdate, (args) => ({ type: 'assign', assigneeId: args.assigneeId }));
+  registerAction(takeOverUpdate, () => ({ type: 'takeOver' }));
+  registerAction(resolveUpdate, () => ({ type: 'resolve' }));
+
+  policy ??= await loadPolicy(ref.accountId);
+  let indexed = input.carried ? indexedValues(state) : undefined;
+  if (!input.carried) upsertSearchAttributes([{ key: accountIdKey, value: ref.accountId }]);
+
+  const armTimer = (now: number, due: number): void => {
+    // A timer already set to fire before this deadline wakes us in time, and we then sleep the
+    // remainder. So a deadline that moves later (every customer message) costs no timer events.
+    if (armedTimers.some((at) => at > now && at <= due)) return;
+    armedTimers.push(due);
+    void sleep(due - now).then(() => {
+      armedTimers.splice(armedTimers.indexOf(due), 1);
+      wake = true;
+    });
+  };
+
+  for (;;) {
+    const now = Date.now();
+    const current: Policy = policy;
+
+    while (inbox.length > 0) {
+      const decision = decide(state, { type: 'customerMessage', message: toInbound(inbox.shift()!) }, customer, current, now);
+      if (decision.ok) apply(decision);
+    }
+
+    const due = nextDeadline(state, current);
+    if (due !== null && due <= now) {
+      const decision = decide(state, { type: 'timer' }, system, current, now);
+      if (decision.ok && decision.changed) {
+        apply(decision);
+        continue;
+      }
+    }
+
+    if (state.version > flushedVersion) {
+      indexed = publish(state, current, indexed);
+      const version = state.version;
+      const effects = pending.splice(0, pending.length);
+      await persist(toBatch(state, current, effects));
+      flushedVersion = Math.max(flushedVersion, version);
+      continue;
+    }
+
+    if (episodeEnded || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > budget) {
+      // Let running update handlers finish (they wait for the flush above), then roll over.
+      await condition(allHandlersFinished);
+      if (inbox.length === 0 && state.version === flushedVersion) {
+        const next = makeContinueAsNewFunc<typeof conversationWorkflow>({ typedSearchAttributes: searchAttributePairs(state) });
+        await next({ ...ref, carried: { state, policy: current, pending: [] }, limits: input.limits });
+      }
+      continue;
+    }
+
+    if (due !== null && due > now) armTimer(now, due);
+    wake = false;
+    await condition(() => wake || inbox.length > 0 || state.version > flushedVersion);
+  }
+}
+
+const customer: Actor = { kind: 'customer' };
+const system: Actor = { kind: 'system' };
+
+function toInbound(message: CustomerMessagePayload) {
+  const sentAt = message.sentAt === undefined ? undefined : Date.parse(message.sentAt);
+  return {
+    messageId: message.messageId,
+    text: message.text,
+    sentAt: sentAt !== undefined && Number.isFinite(sentAt) ? sentAt : undefined,
+    customerName: message.customerName,
+    replyTo: message.replyTo,
+    attributes: message.attributes,
+  };
+}
+
+type Indexed = { status: string; assigneeId: string | null } | undefined;
+
+function indexedValues(state: ConversationState): Indexed {
+  return { status: state.status, assigneeId: state.assigneeId };
+}
+
+function searchAttributePairs(state: ConversationState): SearchAttributePair[] {
+  const pairs: SearchAttributePair[] = [
+    { key: accountIdKey, value: state.accountId },
+    { key: conversationStatusKey, value: state.status },
+  ];
+  if (state.assigneeId !== null) pairs.push({ key: assigneeIdKey, value: state.assigneeId });
+  return pairs;
+}
+
+/** Keeps the Web UI current: search attributes when they change, and a readable live description. */
+function publish(state: ConversationState, policy: Policy, before: Indexed): Indexed {
+  const now = indexedValues(state)!;
+  if (before?.status !== now.status || before?.assigneeId !== now.assigneeId) {
+    upsertSearchAttributes([
+      { key: conversationStatusKey, value: now.status },
+      { key: assigneeIdKey, value: now.assigneeId },
+    ]);
+  }
+  const view = toView(state, policy);
+  setCurrentDetails(
+    [
+      `**${view.status}**${view.assigneeId ? ` — assigned to \`${view.assigneeId}\`` : ''} · episode ${view.episode}`,
+      `customer \`${view.customer}\` on channel \`${view.channel}\`, ${view.unreadCount} unread`,
+      `window closes ${view.windowExpiresAt ?? '—'}; auto-close ${view.autoCloseAt ?? '—'}`,
+    ].join('\n\n'),
+  );
+  return now;
+}
+
+function toBatch(state: ConversationState, policy: Policy, effects: Effect[]) {
+  const batch = {
+    view: toView(state, policy),
+    messages: [] as Extract<Effect, { type: 'recordMessage' }>['message'][],
+    events: [] as Extract<Effect, { type: 'recordEvent' }>['event'][],
+    sends: [] as Extract<Effect, { type: 'send' }>['message'][],
+  };
+  for (const effect of effects) {
+    switch (effect.type) {
+      case 'recordMessage':
+        batch.messages.push(effect.message);
+        break;
+      case 'recordEvent':
+        batch.events.push(effect.event);
+        break;
+      case 'send':
+        batch.sends.push(effect.message);
+        break;
+    }
+  }
+  return batch;
+}

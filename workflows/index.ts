@@ -1,0 +1,2 @@
+// The worker's workflow bundle entry point: every workflow type the task queue serves.
+export { conversationWorkflow } from './conversation/workflow';
