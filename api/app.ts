@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import express from 'express';
+import type { Db } from 'mongodb';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import type { ChannelProvider } from '../activities/channel-provider';
+import { createRecordingChannelProvider } from '../activities/channel-provider';
+import { collections } from '../store/collections';
+import type { ApiDeps } from './deps';
+import { ApiError, errorHandler, toApiError } from './errors';
+import { createMetrics } from './metrics';
+import { mountRoutes, openApiDocument } from './route';
+import { accountRoutes } from './routes/accounts';
+import { conversationRoutes } from './routes/conversations';
+import { inboundRoutes } from './routes/inbound';
+import { systemRoutes } from './routes/system';
+
+export interface AppOptions {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+  platformApiKey: string | undefined;
+  log: Logger;
+  provider?: ChannelProvider;
+  /** How long an HTTP request waits for Temporal before answering 503. */
+  temporalTimeoutMs?: number;
+}
+
+export const routes = [...systemRoutes, ...accountRoutes, ...inboundRoutes, ...conversationRoutes];
+
+/** The Express app, with no listening socket: `main` listens, tests listen on port 0. */
+export function createApp(options: AppOptions): { app: express.Express; deps: ApiDeps } {
+  const metrics = createMetrics();
+  const timeoutMs = options.temporalTimeoutMs ?? 15_000;
+  const deps: ApiDeps = {
+    db: options.db,
+    collections: collections(options.db),
+    temporal: options.temporal,
+    taskQueue: options.taskQueue,
+    platformApiKey: options.platformApiKey,
+    provider: options.provider ?? createRecordingChannelProvider(collections(options.db)),
+    log: options.log,
+    metrics,
+    async temporalCall(operation, fn) {
+      const stop = metrics.temporalDuration.startTimer({ operation });
+      try {
+        const result = await options.temporal.connection.withDeadline(Date.now() + timeoutMs, fn);
+        stop({ outcome: 'ok' });
+        return result;
+      } catch (error) {
+        stop({ outcome: toApiError(error).code });
+        throw error;
+      }
+    },
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(
+    pinoHttp({
+      logger: options.log,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+    }),
+  );
+  app.use((req, res, next) => {
+    const stop = metrics.httpDuration.startTimer({ method: req.method });
+    res.on('finish', () => stop({ route: (req.route?.path as string | undefined) ?? 'unmatched', status: String(res.statusCode) }));
+    next();
+  });
+  app.use(express.json({ limit: '256kb' }));
+
+  const document = openApiDocument(routes, { title: 'convoflow', version: '1.0.0' });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  const router = express.Router();
+  mountRoutes(router, routes, deps);
+  app.use(router);
+  app.use((_req, _res, next) => next(new ApiError({ code: 'not_found', message: 'no such route' })));
+  app.use(errorHandler);
+  return { app, deps };
+}

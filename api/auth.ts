@@ -1,0 +1,43 @@
+import type { Request } from 'express';
+import type { Collections } from '../store/collections';
+import type { Role } from '../workflows/conversation/lifecycle';
+import { ApiError, notFound } from './errors';
+import { hashApiKey, sameSecret } from './keys';
+
+/** Who is calling, resolved from the bearer key. */
+export type Principal =
+  | { kind: 'platform' }
+  | { kind: 'user'; accountId: string; userId: string; role: Role }
+  | { kind: 'service'; accountId: string; name: string };
+
+/** What a route admits: the platform operator, a user role, or a service key. */
+export type Access = 'platform' | Role | 'service';
+
+export const supervisors: Access[] = ['owner', 'admin', 'manager'];
+export const everyUser: Access[] = ['owner', 'admin', 'manager', 'agent'];
+
+export async function authenticate(req: Request, c: Collections, platformApiKey: string | undefined): Promise<Principal> {
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new ApiError({ code: 'unauthenticated', message: 'send Authorization: Bearer <key>' });
+  const key = match[1]!;
+  if (platformApiKey && sameSecret(key, platformApiKey)) return { kind: 'platform' };
+
+  const stored = await c.apiKeys.findOne({ _id: hashApiKey(key) });
+  if (!stored) throw new ApiError({ code: 'unauthenticated', message: 'unknown API key' });
+  if (stored.kind === 'service') return { kind: 'service', accountId: stored.accountId, name: stored.name };
+
+  const user = await c.users.findOne({ _id: `${stored.accountId}/${stored.userId}` });
+  if (!user || !user.active) throw new ApiError({ code: 'unauthenticated', message: 'this user is not active' });
+  return { kind: 'user', accountId: user.accountId, userId: user.userId, role: user.role };
+}
+
+/**
+ * Lets the principal act on `accountId` if the route admits it. Another account's key learns nothing,
+ * not even that the account exists: 404, as for a missing resource.
+ */
+export function authorize(principal: Principal, allow: readonly Access[], accountId: string | undefined): void {
+  if (principal.kind !== 'platform' && accountId !== undefined && principal.accountId !== accountId) throw notFound('account');
+  const access: Access = principal.kind === 'user' ? principal.role : principal.kind;
+  if (!allow.includes(access)) throw new ApiError({ code: 'forbidden', message: `a ${access} key cannot do this` });
+}

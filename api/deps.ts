@@ -1,0 +1,20 @@
+import type { Client } from '@temporalio/client';
+import type { Db } from 'mongodb';
+import type { Logger } from 'pino';
+import type { ChannelProvider } from '../activities/channel-provider';
+import type { Collections } from '../store/collections';
+import type { Metrics } from './metrics';
+
+/** Everything the API's handlers use, built once by `createApp`. */
+export interface ApiDeps {
+  db: Db;
+  collections: Collections;
+  temporal: Client;
+  taskQueue: string;
+  platformApiKey: string | undefined;
+  provider: ChannelProvider;
+  log: Logger;
+  metrics: Metrics;
+  /** Runs a Temporal call with a deadline, timing it: a stuck cluster answers 503, not a hung request. */
+  temporalCall<T>(operation: string, fn: () => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,89 @@
+import type { ErrorRequestHandler } from 'express';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
+import { ZodError } from 'zod';
+import type { RejectionCode } from '../workflows/conversation/lifecycle';
+
+/** Every error code the API answers with (SPEC section 5), and its HTTP status. */
+export const errorStatus = {
+  validation_failed: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_assignee: 403,
+  not_found: 404,
+  conversation_closed: 409,
+  window_expired: 409,
+  conflict: 409,
+  unavailable: 503,
+  internal: 500,
+} as const satisfies Record<RejectionCode | string, number>;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+/** Thrown by route handlers for any rejection; the one error handler below turns it into JSON. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  readonly code: ErrorCode;
+  readonly details: unknown;
+
+  constructor(options: { code: ErrorCode; message: string; details?: unknown }) {
+    super(options.message);
+    this.code = options.code;
+    this.details = options.details;
+  }
+
+  get status(): number {
+    return errorStatus[this.code];
+  }
+}
+
+export const notFound = (what: string) => new ApiError({ code: 'not_found', message: `${what} not found` });
+
+function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(errorStatus, value);
+}
+
+/**
+ * Maps what a handler threw to an ApiError: our own, zod validation, the lifecycle's rejection codes
+ * carried as ApplicationFailure types through a failed Workflow Update, and infrastructure outages.
+ */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ZodError) {
+    return new ApiError({
+      code: 'validation_failed',
+      message: error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      details: error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
+  }
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && isErrorCode(error.cause.type)) {
+    return new ApiError({ code: error.cause.type, message: error.cause.message });
+  }
+  if (error instanceof WorkflowNotFoundError) return notFound('conversation');
+  if (error instanceof MongoServerSelectionError || error instanceof MongoNetworkError) {
+    return new ApiError({ code: 'unavailable', message: 'the database is unavailable; try again' });
+  }
+  if (isGrpcUnavailable(error)) return new ApiError({ code: 'unavailable', message: 'Temporal is unavailable; try again' });
+  if (typeof error === 'object' && error !== null && (error as { type?: string }).type === 'entity.parse.failed') {
+    return new ApiError({ code: 'validation_failed', message: 'the body is not valid JSON' });
+  }
+  return new ApiError({ code: 'internal', message: 'internal error' });
+}
+
+function isGrpcUnavailable(error: unknown): boolean {
+  // gRPC status 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED; the client wraps them as ServiceError with a cause.
+  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 14 || code === 4) return true;
+  }
+  return false;
+}
+
+export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
+  const apiError = toApiError(error);
+  if (apiError.code === 'internal' || apiError.code === 'unavailable') req.log?.error({ err: error }, apiError.message);
+  res.status(apiError.status).json({
+    error: { code: apiError.code, message: apiError.message, ...(apiError.details ? { details: apiError.details } : {}) },
+  });
+};

@@ -1,0 +1,49 @@
+import { Client, Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
+import pino from 'pino';
+import { loadConfig, requireServers } from '../infra/config';
+import { ensureIndexes } from '../store/collections';
+import { createApp } from './app';
+
+/** The API process: config, connections, then HTTP until SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const { temporalAddress, mongoUri } = requireServers(config);
+  const log = pino({ level: config.logLevel, base: { process: 'api' } });
+  if (!config.platformApiKey) log.warn('PLATFORM_API_KEY is not set: platform routes will refuse every key');
+
+  // Fail reads fast when the database is away, so the API answers 503 instead of hanging.
+  const mongo = await MongoClient.connect(mongoUri, { serverSelectionTimeoutMS: 3_000 });
+  const db = mongo.db(config.mongo.database);
+  await ensureIndexes(db);
+  const connection = await Connection.connect({ address: temporalAddress, tls: config.temporal.tls, apiKey: config.temporal.apiKey });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const { app } = createApp({ db, temporal, taskQueue: config.temporal.taskQueue, platformApiKey: config.platformApiKey, log });
+
+  const server = app.listen(config.port, () => {
+    log.info({ port: config.port }, 'api listening');
+    process.send?.({ type: 'ready', port: config.port });
+  });
+  server.on('error', (error) => {
+    log.fatal({ err: error }, 'api cannot listen');
+    process.exit(1);
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'api stopping');
+    server.close(() => {
+      void Promise.all([connection.close(), mongo.close()]).then(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

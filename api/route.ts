@@ -1,0 +1,107 @@
+import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
+import type { Access, Principal } from './auth';
+import { authenticate, authorize } from './auth';
+import type { ApiDeps } from './deps';
+
+/**
+ * One declaration per route: the path, who may call it, the schemas of its input, and its handler.
+ * The router and /openapi.json are both generated from these, so the spec cannot drift from the code.
+ */
+export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
+  method: 'get' | 'post' | 'put' | 'patch';
+  /** OpenAPI form: `/v1/accounts/{accountId}`. */
+  path: string;
+  summary: string;
+  /** Omitted only for the unauthenticated probes. */
+  allow?: readonly Access[];
+  body?: B;
+  query?: Q;
+  status?: number;
+  handler: (ctx: RouteContext<z.output<B>, z.output<Q>>) => Promise<unknown>;
+}
+
+export interface RouteContext<B, Q> {
+  deps: ApiDeps;
+  req: Request;
+  res: Response;
+  principal: Principal;
+  params: Record<string, string>;
+  body: B;
+  query: Q;
+}
+
+export function defineRoute<B extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = z.ZodUnknown>(def: RouteDef<B, Q>): RouteDef {
+  return def as unknown as RouteDef;
+}
+
+export function mountRoutes(router: Router, routes: RouteDef[], deps: ApiDeps): void {
+  for (const def of routes) {
+    const expressPath = def.path.replace(/\{(\w+)\}/g, ':$1');
+    router[def.method](expressPath, async (req, res) => {
+      const params = req.params as Record<string, string>;
+      const principal: Principal = def.allow
+        ? await authenticate(req, deps.collections, deps.platformApiKey)
+        : { kind: 'platform' };
+      if (def.allow) authorize(principal, def.allow, params.accountId);
+      const body = def.body ? def.body.parse(req.body ?? {}) : undefined;
+      const query = def.query ? def.query.parse(req.query) : undefined;
+      const result = await def.handler({ deps, req, res, principal, params, body, query });
+      if (!res.headersSent) res.status(def.status ?? 200).json(result);
+    });
+  }
+}
+
+/** OpenAPI 3.1 from the same declarations; zod 4 emits JSON Schema 2020-12, which 3.1 uses as is. */
+export function openApiDocument(routes: RouteDef[], info: { title: string; version: string }): object {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const def of routes) {
+    const parameters = [...def.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+    if (def.query) {
+      const schema = z.toJSONSchema(def.query, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, object>; required?: string[] };
+      for (const [name, prop] of Object.entries(schema.properties ?? {})) {
+        parameters.push({ name, in: 'query', required: (schema.required ?? []).includes(name), schema: prop as never });
+      }
+    }
+    const operation: Record<string, unknown> = {
+      summary: def.summary,
+      parameters,
+      responses: {
+        [String(def.status ?? 200)]: { description: 'success' },
+        default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      },
+    };
+    if (def.allow) {
+      operation.security = [{ bearer: [] }];
+      operation['x-allowed'] = def.allow;
+    }
+    if (def.body) {
+      operation.requestBody = {
+        required: true,
+        content: { 'application/json': { schema: z.toJSONSchema(def.body, { io: 'input', unrepresentable: 'any' }) } },
+      };
+    }
+    (paths[def.path] ??= {})[def.method] = operation;
+  }
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: { code: { type: 'string' }, message: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,169 @@
+import type { AccountDoc, UserDoc } from '../../store/collections';
+import { isDuplicateKeyError } from '../../store/collections';
+import { policyChangedSignal } from '../../workflows/conversation/messages';
+import type { Policy, PolicyPatch } from '../../workflows/conversation/policy';
+import { PolicyError, applyPolicyPatch, defaultPolicy, policyToDocument } from '../../workflows/conversation/policy';
+import { accountIdKey } from '../../workflows/conversation/search-attributes';
+import { everyUser } from '../auth';
+import type { ApiDeps } from '../deps';
+import { ApiError, notFound } from '../errors';
+import { hashApiKey, newApiKey } from '../keys';
+import { defineRoute } from '../route';
+import * as s from '../schemas';
+
+const accountView = (a: AccountDoc) => ({ id: a._id, name: a.name, policy: policyToDocument(a.policy), createdAt: a.createdAt });
+const userView = (u: UserDoc) => ({
+  id: u.userId,
+  name: u.name,
+  role: u.role,
+  active: u.active,
+  teams: u.teams,
+  languages: u.languages,
+  maxConcurrent: u.maxConcurrent,
+  createdAt: u.createdAt,
+});
+
+function patchPolicy(base: Policy, patch: PolicyPatch): Policy {
+  try {
+    return applyPolicyPatch(base, patch);
+  } catch (error) {
+    if (error instanceof PolicyError) throw new ApiError({ code: 'validation_failed', message: `policy.${error.message}` });
+    throw error;
+  }
+}
+
+async function loadAccount(deps: ApiDeps, accountId: string): Promise<AccountDoc> {
+  const account = await deps.collections.accounts.findOne({ _id: accountId });
+  if (!account) throw notFound('account');
+  return account;
+}
+
+/**
+ * Pushes a new policy to every running conversation of the account. A conversation started after the
+ * list was taken loads the policy from MongoDB itself, where it is already stored.
+ */
+async function propagatePolicy(deps: ApiDeps, accountId: string, policy: Policy): Promise<number> {
+  const query = `${accountIdKey.name} = '${accountId}' AND ExecutionStatus = 'Running'`;
+  const pending: Promise<void>[] = [];
+  let count = 0;
+  for await (const execution of deps.temporal.workflow.list({ query })) {
+    count++;
+    pending.push(deps.temporal.workflow.getHandle(execution.workflowId).signal(policyChangedSignal, policy).catch((error: unknown) => {
+      deps.log.warn({ err: error, workflowId: execution.workflowId }, 'policy signal failed');
+    }));
+    if (pending.length >= 50) await Promise.all(pending.splice(0));
+  }
+  await Promise.all(pending);
+  return count;
+}
+
+export const accountRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/v1/accounts',
+    summary: 'Create an account (platform key)',
+    allow: ['platform'],
+    body: s.createAccount,
+    status: 201,
+    handler: async ({ deps, body }) => {
+      const account: AccountDoc = {
+        _id: body.id,
+        name: body.name,
+        policy: patchPolicy({ ...defaultPolicy, version: 0 }, body.policy ?? {}),
+        createdAt: new Date(),
+      };
+      try {
+        await deps.collections.accounts.insertOne(account);
+      } catch (error) {
+        if (isDuplicateKeyError(error)) throw new ApiError({ code: 'conflict', message: `account ${body.id} exists` });
+        throw error;
+      }
+      return accountView(account);
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/accounts/{accountId}',
+    summary: 'Read an account and its policy',
+    allow: ['platform', ...everyUser],
+    handler: async ({ deps, params }) => accountView(await loadAccount(deps, params.accountId!)),
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/v1/accounts/{accountId}/policy',
+    summary: "Change the account's lifecycle policy; running conversations follow without a restart",
+    allow: ['platform', 'owner', 'admin'],
+    body: s.policyPatch,
+    handler: async ({ deps, params, body }) => {
+      const accountId = params.accountId!;
+      const account = await loadAccount(deps, accountId);
+      const policy = patchPolicy(account.policy, body);
+      // Compare-and-set on the version: two concurrent patches never silently overwrite each other.
+      const result = await deps.collections.accounts.updateOne({ _id: accountId, 'policy.version': account.policy.version }, { $set: { policy } });
+      if (result.matchedCount === 0) throw new ApiError({ code: 'conflict', message: 'the policy changed meanwhile; read it and try again' });
+      const runningConversations = await propagatePolicy(deps, accountId, policy);
+      return { policy: policyToDocument(policy), runningConversations };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/accounts/{accountId}/users',
+    summary: 'Add a user; answers with their API key, shown only this once',
+    allow: ['platform', 'owner', 'admin'],
+    body: s.createUser,
+    status: 201,
+    handler: async ({ deps, params, body, principal }) => {
+      const accountId = params.accountId!;
+      await loadAccount(deps, accountId);
+      if (body.role === 'owner' && principal.kind === 'user' && principal.role !== 'owner') {
+        throw new ApiError({ code: 'forbidden', message: 'only an owner or the platform adds owners' });
+      }
+      const user: UserDoc = {
+        _id: `${accountId}/${body.id}`,
+        accountId,
+        userId: body.id,
+        name: body.name,
+        role: body.role,
+        active: true,
+        teams: body.teams ?? [],
+        languages: body.languages ?? [],
+        maxConcurrent: body.maxConcurrent ?? null,
+        createdAt: new Date(),
+      };
+      try {
+        await deps.collections.users.insertOne(user);
+      } catch (error) {
+        if (isDuplicateKeyError(error)) throw new ApiError({ code: 'conflict', message: `user ${body.id} exists` });
+        throw error;
+      }
+      const apiKey = newApiKey('user');
+      await deps.collections.apiKeys.insertOne({ _id: hashApiKey(apiKey), accountId, kind: 'user', userId: body.id, name: body.name, createdAt: new Date() });
+      return { user: userView(user), apiKey };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/accounts/{accountId}/users',
+    summary: "List the account's users",
+    allow: ['platform', ...everyUser],
+    handler: async ({ deps, params }) => {
+      const users = await deps.collections.users.find({ accountId: params.accountId! }).sort({ userId: 1 }).toArray();
+      return { users: users.map(userView) };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/accounts/{accountId}/service-keys',
+    summary: 'Create a service key for a backend system; shown only this once',
+    allow: ['platform', 'owner', 'admin'],
+    body: s.createServiceKey,
+    status: 201,
+    handler: async ({ deps, params, body }) => {
+      const accountId = params.accountId!;
+      await loadAccount(deps, accountId);
+      const apiKey = newApiKey('service');
+      await deps.collections.apiKeys.insertOne({ _id: hashApiKey(apiKey), accountId, kind: 'service', userId: null, name: body.name, createdAt: new Date() });
+      return { name: body.name, apiKey };
+    },
+  }),
+];

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import type { UpdateDefinition } from '@temporalio/client';
+import type { Filter } from 'mongodb';
+import type { ConversationDoc } from '../../store/collections';
+import type { ActionResult } from '../../workflows/conversation/messages';
+import { assignUpdate, parseConversationId, replyUpdate, resolveUpdate, takeOverUpdate, templateUpdate } from '../../workflows/conversation/messages';
+import type { Actor } from '../../workflows/conversation/lifecycle';
+import type { Principal } from '../auth';
+import { everyUser } from '../auth';
+import type { ApiDeps } from '../deps';
+import { ApiError, notFound } from '../errors';
+import type { RouteContext } from '../route';
+import { defineRoute } from '../route';
+import * as s from '../schemas';
+
+const base = '/v1/accounts/{accountId}/conversations';
+
+const conversationView = ({ _id, ...rest }: ConversationDoc) => ({ id: _id, ...rest });
+
+/** The conversation id must name a conversation of the account in the path, or it does not exist here. */
+function conversationOf(params: Record<string, string>): string {
+  const id = params.conversationId!;
+  if (parseConversationId(id)?.accountId !== params.accountId) throw notFound('conversation');
+  return id;
+}
+
+async function findConversation(deps: ApiDeps, params: Record<string, string>): Promise<ConversationDoc> {
+  const doc = await deps.collections.conversations.findOne({ _id: conversationOf(params) });
+  if (!doc) throw notFound('conversation');
+  return doc;
+}
+
+type Cursor = { a: string | null; i: string };
+const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
+function decodeCursor(text: string): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(text, 'base64url').toString()) as Cursor;
+    if (typeof c.i === 'string' && (typeof c.a === 'string' || c.a === null)) return c;
+  } catch {
+    // fall through
+  }
+  throw new ApiError({ code: 'validation_failed', message: 'cursor: not a cursor this API returned' });
+}
+
+function actorOf(principal: Principal): Actor {
+  if (principal.kind !== 'user') throw new ApiError({ code: 'forbidden', message: 'only users act on conversations' });
+  return { kind: 'user', userId: principal.userId, role: principal.role };
+}
+
+/**
+ * Runs an agent action as a Workflow Update. The caller's Idempotency-Key becomes the update id, so a
+ * retried request is answered from the first one instead of acting twice.
+ */
+async function act<A>(
+  ctx: RouteContext<unknown, unknown>,
+  operation: string,
+  update: UpdateDefinition<ActionResult, [A]>,
+  args: A,
+): Promise<ActionResult> {
+  const workflowId = conversationOf(ctx.params);
+  const key = ctx.req.header('idempotency-key');
+  const principalId = ctx.principal.kind === 'user' ? ctx.principal.userId : ctx.principal.kind;
+  const updateId = key ? `${principalId}:${key}`.slice(0, 400) : randomUUID();
+  const handle = ctx.deps.temporal.workflow.getHandle(workflowId);
+  return ctx.deps.temporalCall(operation, () => handle.executeUpdate(update, { args: [args], updateId }));
+}
+
+async function requireActiveUser(deps: ApiDeps, accountId: string, userId: string): Promise<void> {
+  const user = await deps.collections.users.findOne({ _id: `${accountId}/${userId}` });
+  if (!user || !user.active) throw new ApiError({ code: 'validation_failed', message: `assigneeId: ${userId} is not an active user of the account` });
+}
+
+export const conversationRoutes = [
+  defineRoute({
+    method: 'get',
+    path: base,
+    summary: 'List conversations, newest activity first, cursor-paginated',
+    allow: everyUser,
+    query: s.listConversations,
+    handler: async ({ deps, params, query, principal }) => {
+      const filter: Filter<ConversationDoc> = { accountId: params.accountId! };
+      if (query.status) filter.status = query.status;
+      if (query.channel) filter.channel = query.channel;
+      if (query.assignee) filter.assigneeId = query.assignee === 'me' && principal.kind === 'user' ? principal.userId : query.assignee;
+      if (query.cursor) {
+        const c = decodeCursor(query.cursor);
+        filter.$or = [{ lastActivityAt: { $lt: c.a } }, { lastActivityAt: c.a, _id: { $lt: c.i } }] as Filter<ConversationDoc>['$or'];
+      }
+      const docs = await deps.collections.conversations
+        .find(filter)
+        .sort({ lastActivityAt: -1, _id: -1 })
+        .limit(query.limit + 1)
+        .toArray();
+      const page = docs.slice(0, query.limit);
+      const last = page.at(-1);
+      const nextCursor = docs.length > query.limit && last ? encodeCursor({ a: last.lastActivityAt, i: last._id }) : null;
+      return { conversations: page.map(conversationView), nextCursor };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: `${base}/{conversationId}`,
+    summary: 'Read one conversation',
+    allow: everyUser,
+    handler: async ({ deps, params }) => conversationView(await findConversation(deps, params)),
+  }),
+  defineRoute({
+    method: 'get',
+    path: `${base}/{conversationId}/messages`,
+    summary: "The conversation's timeline, oldest first; page with `after` (a seq)",
+    allow: everyUser,
+    query: s.listTimeline,
+    handler: async ({ deps, params, query }) => {
+      const conversationId = (await findConversation(deps, params))._id;
+      const docs = await deps.collections.messages
+        .find({ conversationId, seq: { $gt: query.after } })
+        .sort({ seq: 1 })
+        .limit(query.limit)
+        .toArray();
+      return { messages: docs.map(({ _id, accountId: _a, ...m }) => ({ ...m, at: new Date(m.at).toISOString(), sentAt: m.sentAt === null ? null : new Date(m.sentAt).toISOString() })) };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: `${base}/{conversationId}/events`,
+    summary: 'Every transition of the conversation: when, from, to, why, who',
+    allow: everyUser,
+    query: s.listTimeline,
+    handler: async ({ deps, params, query }) => {
+      const conversationId = (await findConversation(deps, params))._id;
+      const docs = await deps.collections.events
+        .find({ conversationId, seq: { $gt: query.after } })
+        .sort({ seq: 1 })
+        .limit(query.limit)
+        .toArray();
+      return { events: docs.map(({ _id, accountId: _a, ...e }) => ({ ...e, at: new Date(e.at).toISOString() })) };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: `${base}/{conversationId}/replies`,
+    summary: 'Send a free-form reply (assignee only, inside the 24h window); replying from open claims it',
+    allow: everyUser,
+    body: s.reply,
+    handler: async (ctx) => act(ctx, 'reply', replyUpdate, { actor: actorOf(ctx.principal), text: ctx.body.text }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: `${base}/{conversationId}/templates`,
+    summary: 'Send a template message (allowed outside the window and when closed)',
+    allow: everyUser,
+    body: s.template,
+    handler: async (ctx) => act(ctx, 'template', templateUpdate, { actor: actorOf(ctx.principal), template: ctx.body }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: `${base}/{conversationId}/assign`,
+    summary: 'Assign to a user (supervisors: anyone; agents: claim for themselves; the assignee: reassign)',
+    allow: everyUser,
+    body: s.assign,
+    handler: async (ctx) => {
+      await requireActiveUser(ctx.deps, ctx.params.accountId!, ctx.body.assigneeId);
+      return act(ctx, 'assign', assignUpdate, { actor: actorOf(ctx.principal), assigneeId: ctx.body.assigneeId });
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: `${base}/{conversationId}/take-over`,
+    summary: 'A supervisor takes the conversation over',
+    allow: everyUser,
+    body: s.noBody,
+    handler: async (ctx) => act(ctx, 'takeOver', takeOverUpdate, { actor: actorOf(ctx.principal) }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: `${base}/{conversationId}/resolve`,
+    summary: 'Mark as resolved (assignee or supervisor)',
+    allow: everyUser,
+    body: s.noBody,
+    handler: async (ctx) => act(ctx, 'resolve', resolveUpdate, { actor: actorOf(ctx.principal) }),
+  }),
+];

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { parseDuration } from '../workflows/conversation/durations';
+
+/**
+ * Input schemas of the HTTP API. Identifiers are restricted so they can be embedded in a workflow id
+ * (`conv:{accountId}:{channel}:{customer}`) without escaping: no colons, no slashes, no spaces.
+ */
+export const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, "_", "." or "-", up to 64');
+export const customerId = z.string().regex(/^\d{4,20}$/, "the customer's WhatsApp id: digits, no +");
+export const role = z.enum(['owner', 'admin', 'manager', 'agent']);
+export const duration = z.string().refine((s) => parseDuration(s) !== undefined, 'a duration like "48h", "30m" or "5s"');
+const text = z.string().min(1).max(4096);
+
+export const policyPatch = z.strictObject({
+  preset: z.literal('default').optional(),
+  autoCloseAfter: duration.optional(),
+  serviceWindow: duration.optional(),
+});
+
+export const createAccount = z.strictObject({
+  id,
+  name: z.string().min(1).max(200),
+  policy: policyPatch.optional(),
+});
+
+export const createUser = z.strictObject({
+  id,
+  name: z.string().min(1).max(200),
+  role,
+  teams: z.array(id).max(50).optional(),
+  languages: z.array(z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, 'a language tag like "en" or "pt-BR"')).max(50).optional(),
+  maxConcurrent: z.number().int().min(0).max(1000).optional(),
+});
+
+export const createServiceKey = z.strictObject({ name: z.string().min(1).max(200) });
+
+const replyTo = z.strictObject({ messageId: z.string().min(1).max(256).optional(), campaignId: z.string().min(1).max(256).optional() });
+
+export const customerMessage = z.strictObject({
+  channel: id,
+  customer: customerId,
+  messageId: z.string().min(1).max(256),
+  text,
+  sentAt: z.iso.datetime({ offset: true }).optional(),
+  customerName: z.string().min(1).max(200).optional(),
+  replyTo: replyTo.optional(),
+  attributes: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.string().max(256)).optional(),
+});
+
+export const template = z.strictObject({
+  name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'a template name: lowercase letters, digits and "_"'),
+  language: z.string().min(2).max(16).optional(),
+  params: z.array(z.string().max(1024)).max(20).optional(),
+});
+
+export const campaignMessage = z.strictObject({
+  channel: id,
+  customer: customerId,
+  campaignId: z.string().min(1).max(256),
+  template,
+});
+
+export const reply = z.strictObject({ text });
+export const assign = z.strictObject({ assigneeId: id });
+export const noBody = z.strictObject({});
+
+export const listConversations = z.strictObject({
+  status: z.enum(['open', 'assigned', 'closed']).optional(),
+  assignee: z.union([z.literal('me'), id]).optional(),
+  channel: id.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().max(512).optional(),
+});
+
+export const listTimeline = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  after: z.coerce.number().int().min(0).default(0),
+});
