@@ -372,11 +372,11 @@ function onTimer(ctx: Context): Decision {
 
 function close(ctx: Context, reason: ClosedReason): Decision {
   const draft = new Draft(ctx.state, ctx);
+  // Unread is left as is: it counts customer messages since the episode's last outbound message, and closing sends none.
   draft.transition('closed', reason, {
     assigneeId: null,
     closedReason: reason,
     closedAt: ctx.now,
-    unreadCount: 0,
   });
   return draft.done();
 }
