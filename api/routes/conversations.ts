@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { UpdateDefinition } from '@temporalio/client';
 import type { Filter } from 'mongodb';
-import type { ConversationDoc } from '../../store/collections';
+import type { ConversationDoc, EventDoc, MessageDoc } from '../../store/collections';
 import type { ActionResult } from '../../workflows/conversation/messages';
 import { assignUpdate, parseConversationId, replyUpdate, resolveUpdate, takeOverUpdate, templateUpdate } from '../../workflows/conversation/messages';
 import type { Actor } from '../../workflows/conversation/lifecycle';
@@ -16,6 +16,38 @@ import * as s from '../schemas';
 const base = '/v1/accounts/{accountId}/conversations';
 
 const conversationView = ({ _id, ...rest }: ConversationDoc) => ({ id: _id, ...rest });
+
+// FerretDB leaves out null fields that an upsert inserts, so nullable fields are named here explicitly.
+const iso = (ms: number | null | undefined) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
+
+const messageView = (m: MessageDoc) => ({
+  seq: m.seq,
+  messageId: m.messageId,
+  conversationId: m.conversationId,
+  episode: m.episode,
+  direction: m.direction,
+  kind: m.kind,
+  text: m.text ?? null,
+  template: m.template ?? null,
+  authorId: m.authorId ?? null,
+  at: iso(m.at),
+  sentAt: iso(m.sentAt),
+  replyTo: m.replyTo ?? null,
+  attributes: m.attributes ?? null,
+});
+
+const eventView = (e: EventDoc) => ({
+  seq: e.seq,
+  conversationId: e.conversationId,
+  episode: e.episode,
+  at: iso(e.at),
+  from: e.from ?? null,
+  to: e.to,
+  reason: e.reason,
+  actor: { kind: e.actor.kind, id: e.actor.id ?? null, role: e.actor.role ?? null },
+  assigneeBefore: e.assigneeBefore ?? null,
+  assigneeAfter: e.assigneeAfter ?? null,
+});
 
 /** The conversation id must name a conversation of the account in the path, or it does not exist here. */
 function conversationOf(params: Record<string, string>): string {
@@ -117,7 +149,7 @@ export const conversationRoutes = [
         .sort({ seq: 1 })
         .limit(query.limit)
         .toArray();
-      return { messages: docs.map(({ _id, accountId: _a, ...m }) => ({ ...m, at: new Date(m.at).toISOString(), sentAt: m.sentAt === null ? null : new Date(m.sentAt).toISOString() })) };
+      return { messages: docs.map(messageView) };
     },
   }),
   defineRoute({
@@ -133,7 +165,7 @@ export const conversationRoutes = [
         .sort({ seq: 1 })
         .limit(query.limit)
         .toArray();
-      return { events: docs.map(({ _id, accountId: _a, ...e }) => ({ ...e, at: new Date(e.at).toISOString() })) };
+      return { events: docs.map(eventView) };
     },
   }),
   defineRoute({

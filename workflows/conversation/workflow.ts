@@ -64,6 +64,8 @@ const { loadPolicy, persist } = proxyLocalActivities<ConversationActivities>({
 export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<void> {
   const ref: ConversationRef = { accountId: input.accountId, channel: input.channel, customer: input.customer };
   const conversationId = conversationWorkflowId(ref);
+  // The history length seen by the run's first workflow task; see the validator below for why.
+  const firstTaskHistoryLength = workflowInfo().historyLength;
   const budget = input.limits?.historyEventBudget ?? defaultHistoryEventBudget;
 
   let state: ConversationState = input.carried?.state ?? initialState({ conversationId, ...ref });
@@ -117,10 +119,12 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         return { conversation: toView(state, policy!), messageId: sent ? sent.message.messageId : null };
       },
       {
-        // Synchronous on purpose: a rejected update is never written to history. Before the policy is
-        // loaded (the first moments of a run) the handler decides instead.
+        // Synchronous on purpose: a rejected update is never written to history. Two exceptions let
+        // the handler decide (and fail the update in history) instead: before the policy is loaded,
+        // and inside the run's first workflow task, where the dev server (1.31) drops the whole task
+        // when its only update is rejected, stalling the next task for the 10 s sticky timeout.
         validator: (args: A): void => {
-          if (policy) decideOrFail(toInput(args), args.actor, policy);
+          if (policy && workflowInfo().historyLength !== firstTaskHistoryLength) decideOrFail(toInput(args), args.actor, policy);
         },
       },
     );
@@ -132,8 +136,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   registerAction(resolveUpdate, () => ({ type: 'resolve' }));
 
   policy ??= await loadPolicy(ref.accountId);
+  // A carried run inherits its search attributes; a new one sets all three with its first flush.
   let indexed = input.carried ? indexedValues(state) : undefined;
-  if (!input.carried) upsertSearchAttributes([{ key: accountIdKey, value: ref.accountId }]);
 
   const armTimer = (now: number, due: number): void => {
     // A timer already set to fire before this deadline wakes us in time, and we then sleep the
@@ -222,7 +226,9 @@ function searchAttributePairs(state: ConversationState): SearchAttributePair[] {
 /** Keeps the Web UI current: search attributes when they change, and a readable live description. */
 function publish(state: ConversationState, policy: Policy, before: Indexed): Indexed {
   const now = indexedValues(state)!;
-  if (before?.status !== now.status || before?.assigneeId !== now.assigneeId) {
+  if (before === undefined) {
+    upsertSearchAttributes(searchAttributePairs(state));
+  } else if (before.status !== now.status || before.assigneeId !== now.assigneeId) {
     upsertSearchAttributes([
       { key: conversationStatusKey, value: now.status },
       { key: assigneeIdKey, value: now.assigneeId },

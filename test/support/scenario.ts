@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { Role } from '../../workflows/conversation/lifecycle';
+import type { Stack } from './stack';
+import { eventually } from './stack';
+
+/**
+ * An account with one user of each role and a service key, made through the public API, so every
+ * end-to-end test starts from what a real customer of convoflow would have.
+ */
+export interface Account {
+  id: string;
+  keys: { owner: string; admin: string; manager: string; agent: string; agent2: string; service: string };
+  users: { owner: string; admin: string; manager: string; agent: string; agent2: string };
+}
+
+export async function createAccount(stack: Stack, policy?: Record<string, string>): Promise<Account> {
+  const id = `acct-${randomUUID().slice(0, 8)}`;
+  const created = await stack.http.post('/v1/accounts', { id, name: `Account ${id}`, ...(policy ? { policy } : {}) }, stack.platformKey);
+  if (created.status !== 201) throw new Error(`account not created: ${JSON.stringify(created.body)}`);
+  const roles: [keyof Account['users'], Role][] = [
+    ['owner', 'owner'],
+    ['admin', 'admin'],
+    ['manager', 'manager'],
+    ['agent', 'agent'],
+    ['agent2', 'agent'],
+  ];
+  const keys = {} as Account['keys'];
+  const users = {} as Account['users'];
+  for (const [name, role] of roles) {
+    const res = await stack.http.post(`/v1/accounts/${id}/users`, { id: `${name}-1`, name, role }, stack.platformKey);
+    if (res.status !== 201) throw new Error(`user not created: ${JSON.stringify(res.body)}`);
+    keys[name] = res.body.apiKey;
+    users[name] = `${name}-1`;
+  }
+  const service = await stack.http.post(`/v1/accounts/${id}/service-keys`, { name: 'backend' }, stack.platformKey);
+  keys.service = service.body.apiKey;
+  return { id, keys, users };
+}
+
+let customerCounter = 0;
+export function newCustomer(): string {
+  customerCounter += 1;
+  return `${Date.now() % 1_000_000_000}${String(customerCounter).padStart(4, '0')}`;
+}
+
+/** Delivers a customer message and waits until the conversation view shows it. */
+export async function customerWrites(
+  stack: Stack,
+  account: Account,
+  opts: { customer: string; channel?: string; messageId?: string; text?: string; replyTo?: object; sentAt?: string },
+) {
+  const channel = opts.channel ?? 'wa-main';
+  const messageId = opts.messageId ?? `wamid.${randomUUID()}`;
+  const res = await stack.http.post(
+    `/v1/accounts/${account.id}/messages`,
+    { channel, customer: opts.customer, messageId, text: opts.text ?? 'hello', replyTo: opts.replyTo, sentAt: opts.sentAt },
+    account.keys.service,
+  );
+  if (res.status !== 202) throw new Error(`message not accepted: ${res.status} ${JSON.stringify(res.body)}`);
+  const conversationId: string = res.body.conversationId;
+  await eventually(async () => {
+    const msgs = await stack.http.get(`/v1/accounts/${account.id}/conversations/${conversationId}/messages`, account.keys.agent);
+    return msgs.status === 200 && msgs.body.messages.some((m: { messageId: string }) => m.messageId === messageId) ? true : undefined;
+  });
+  return { conversationId, messageId };
+}
+
+export function conversationPath(account: Account, conversationId: string, suffix = ''): string {
+  return `/v1/accounts/${account.id}/conversations/${encodeURIComponent(conversationId)}${suffix}`;
+}

@@ -1,0 +1,142 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { WorkerOptions } from '@temporalio/worker';
+import { MongoClient } from 'mongodb';
+import type { Db } from 'mongodb';
+import pino from 'pino';
+import { createApp } from '../../api/app';
+import { ensureIndexes } from '../../store/collections';
+import { bundleWorkflows, startWorker } from '../../worker/worker';
+import type { RunningWorker } from '../../worker/worker';
+import { testServers } from './test-servers';
+
+/**
+ * The real stack in-process, isolated per test file: the shared dev server and FerretDB from global
+ * setup, with this stack's own task queue and database, a real worker, and the API on port 0.
+ */
+export interface Stack {
+  baseUrl: string;
+  db: Db;
+  client: Client;
+  taskQueue: string;
+  platformKey: string;
+  http: Http;
+  stop(): Promise<void>;
+}
+
+let bundle: Promise<NonNullable<WorkerOptions['workflowBundle']>> | undefined;
+/** Bundling takes seconds; every stack in one jest worker process shares one bundle. */
+export function sharedBundle() {
+  bundle ??= bundleWorkflows();
+  return bundle;
+}
+
+export const quietLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export async function startStack(): Promise<Stack> {
+  const servers = testServers();
+  const suffix = randomUUID().slice(0, 8);
+  const taskQueue = `test-${suffix}`;
+  const platformKey = `platform-${randomUUID()}`;
+
+  const mongo = await MongoClient.connect(servers.mongoUri, { serverSelectionTimeoutMS: 3_000 });
+  const db = mongo.db(`t_${suffix}`);
+  await ensureIndexes(db);
+
+  const nativeConnection = await NativeConnection.connect({ address: servers.temporalAddress });
+  const worker: RunningWorker = await startWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    db,
+    log: quietLog,
+    workflowBundle: await sharedBundle(),
+  });
+
+  const connection = await Connection.connect({ address: servers.temporalAddress });
+  const client = new Client({ connection, namespace: 'default' });
+  const { app } = createApp({ db, temporal: client, taskQueue, platformApiKey: platformKey, log: quietLog });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    baseUrl,
+    db,
+    client,
+    taskQueue,
+    platformKey,
+    http: new Http(baseUrl),
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await worker.stop();
+      await nativeConnection.close();
+      await connection.close();
+      await db.dropDatabase().catch(() => undefined);
+      await mongo.close();
+    },
+  };
+}
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A tiny JSON client over real HTTP: every test talks to the API the way a user's system would. */
+export class Http {
+  constructor(readonly baseUrl: string) {}
+
+  async request<T = any>(method: string, path: string, options: { key?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.key) headers.authorization = `Bearer ${options.key}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(this.baseUrl + path, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON (metrics)
+    }
+    return { status: res.status, body: body as T, headers: res.headers };
+  }
+
+  get<T = any>(path: string, key?: string) {
+    return this.request<T>('GET', path, { key });
+  }
+
+  post<T = any>(path: string, body: unknown, key?: string, headers?: Record<string, string>) {
+    return this.request<T>('POST', path, { key, body, headers });
+  }
+
+  patch<T = any>(path: string, body: unknown, key?: string) {
+    return this.request<T>('PATCH', path, { key, body });
+  }
+}
+
+/** Polls until `check` returns a value other than undefined; views are written a moment after a 202. */
+export async function eventually<T>(check: () => Promise<T | undefined>, { timeoutMs = 15_000, intervalMs = 50 } = {}): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
