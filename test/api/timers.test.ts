@@ -1,0 +1,82 @@
+import type { Stack } from '../support/stack';
+import { eventually, startStack } from '../support/stack';
+import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
+
+/**
+ * Real timers on the real dev server, with policy durations of seconds. The default 48h/24h values
+ * are proven on the time-skipping server (test/workflows); here the wall clock runs.
+ */
+describe('deadlines with short policy durations', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  test('after the service window passes a free-form reply is 409 window_expired, and a template is still sent', async () => {
+    const account = await createAccount(stack, { serviceWindow: '2s', autoCloseAfter: '1h' });
+    const { conversationId } = await customerWrites(stack, account, { customer: newCustomer() });
+    expect((await stack.http.post(conversationPath(account, conversationId, '/replies'), { text: 'quick' }, account.keys.agent)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 2_300));
+    const late = await stack.http.post(conversationPath(account, conversationId, '/replies'), { text: 'too late' }, account.keys.agent);
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('window_expired');
+    expect((await stack.http.post(conversationPath(account, conversationId, '/templates'), { name: 'reopen_chat' }, account.keys.agent)).status).toBe(200);
+    const events = (await stack.http.get(conversationPath(account, conversationId, '/events'), account.keys.agent)).body.events;
+    expect(events.filter((e: { reason: string }) => e.reason === 'window_expired')).toHaveLength(1);
+  });
+
+  test('an assigned conversation with no customer message for autoCloseAfter closes by itself with reason inactivity', async () => {
+    const account = await createAccount(stack, { serviceWindow: '1h', autoCloseAfter: '3s' });
+    const { conversationId } = await customerWrites(stack, account, { customer: newCustomer() });
+    const assigned = await stack.http.post(conversationPath(account, conversationId, '/replies'), { text: 'hi' }, account.keys.agent);
+    const autoCloseAt = Date.parse(assigned.body.conversation.autoCloseAt);
+    const closed = await eventually(async () => {
+      const view = (await stack.http.get(conversationPath(account, conversationId), account.keys.agent)).body;
+      return view.status === 'closed' ? view : undefined;
+    });
+    expect(closed.closedReason).toBe('inactivity');
+    // Precise: not before the deadline, and within a second after it.
+    const lateness = Date.parse(closed.closedAt) - autoCloseAt;
+    expect(lateness).toBeGreaterThanOrEqual(0);
+    expect(lateness).toBeLessThan(1_000);
+    const last = (await stack.http.get(conversationPath(account, conversationId, '/events'), account.keys.agent)).body.events.at(-1);
+    expect(last).toMatchObject({ from: 'assigned', to: 'closed', reason: 'inactivity', actor: { kind: 'system' } });
+  });
+
+  test('an open conversation never auto-closes, and agent messages do not extend the inactivity deadline', async () => {
+    const account = await createAccount(stack, { serviceWindow: '1h', autoCloseAfter: '3s' });
+    const open = await customerWrites(stack, account, { customer: newCustomer() });
+    const { conversationId } = await customerWrites(stack, account, { customer: newCustomer() });
+    const first = await stack.http.post(conversationPath(account, conversationId, '/replies'), { text: 'one' }, account.keys.agent);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const second = await stack.http.post(conversationPath(account, conversationId, '/replies'), { text: 'two' }, account.keys.agent);
+    expect(second.body.conversation.autoCloseAt).toBe(first.body.conversation.autoCloseAt);
+    await eventually(async () => ((await stack.http.get(conversationPath(account, conversationId), account.keys.agent)).body.status === 'closed' ? true : undefined));
+    expect((await stack.http.get(conversationPath(account, open.conversationId), account.keys.agent)).body.status).toBe('open');
+  });
+
+  test('a policy change reaches running conversations without restarting them', async () => {
+    const account = await createAccount(stack, { serviceWindow: '1h', autoCloseAfter: '1h' });
+    const { conversationId } = await customerWrites(stack, account, { customer: newCustomer() });
+    await stack.http.post(conversationPath(account, conversationId, '/replies'), { text: 'hi' }, account.keys.agent);
+    // Visibility is eventually consistent: wait until the workflow is listable before changing the policy.
+    await eventually(async () => {
+      const found = [];
+      for await (const w of stack.client.workflow.list({ query: `AccountId = '${account.id}' AND ExecutionStatus = 'Running'` })) found.push(w);
+      return found.length > 0 ? true : undefined;
+    });
+    const patched = await stack.http.patch(`/v1/accounts/${account.id}/policy`, { autoCloseAfter: '2s' }, account.keys.admin);
+    expect(patched.status).toBe(200);
+    expect(patched.body.policy.autoCloseAfter).toBe('2s');
+    expect(patched.body.runningConversations).toBe(1);
+    const closed = await eventually(async () => {
+      const view = (await stack.http.get(conversationPath(account, conversationId), account.keys.agent)).body;
+      return view.status === 'closed' ? view : undefined;
+    });
+    expect(closed.closedReason).toBe('inactivity');
+  });
+});
