@@ -24,6 +24,10 @@ export interface Stack {
   taskQueue: string;
   platformKey: string;
   http: Http;
+  /** Stops the worker only (as a crash or deploy would); the API and servers stay up. */
+  stopWorker(): Promise<void>;
+  /** Starts a fresh worker on the same task queue, with an empty workflow cache. */
+  startWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,14 +51,9 @@ export async function startStack(): Promise<Stack> {
   await ensureIndexes(db);
 
   const nativeConnection = await NativeConnection.connect({ address: servers.temporalAddress });
-  const worker: RunningWorker = await startWorker({
-    connection: nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    db,
-    log: quietLog,
-    workflowBundle: await sharedBundle(),
-  });
+  const launchWorker = async () =>
+    startWorker({ connection: nativeConnection, namespace: 'default', taskQueue, db, log: quietLog, workflowBundle: await sharedBundle() });
+  let worker: RunningWorker | undefined = await launchWorker();
 
   const connection = await Connection.connect({ address: servers.temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
@@ -71,10 +70,17 @@ export async function startStack(): Promise<Stack> {
     taskQueue,
     platformKey,
     http: new Http(baseUrl),
+    async stopWorker() {
+      await worker?.stop();
+      worker = undefined;
+    },
+    async startWorker() {
+      worker ??= await launchWorker();
+    },
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await worker.stop();
+      await worker?.stop();
       await nativeConnection.close();
       await connection.close();
       await db.dropDatabase().catch(() => undefined);

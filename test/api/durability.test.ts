@@ -1,0 +1,54 @@
+import type { Stack } from '../support/stack';
+import { eventually, startStack } from '../support/stack';
+import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
+
+/** Deadlines and messages survive the worker going away: they live in Temporal, not in the process. */
+describe('durability across a worker restart', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  test('an auto-close deadline that falls due while no worker runs closes the conversation when a new worker starts', async () => {
+    const account = await createAccount(stack, { serviceWindow: '1h', autoCloseAfter: '2s' });
+    const { conversationId } = await customerWrites(stack, account, { customer: newCustomer() });
+    const assigned = await stack.http.post(conversationPath(account, conversationId, '/replies'), { text: 'hi' }, account.keys.agent);
+    const autoCloseAt = Date.parse(assigned.body.conversation.autoCloseAt);
+
+    await stack.stopWorker();
+    await new Promise((r) => setTimeout(r, autoCloseAt - Date.now() + 1_000));
+    expect((await stack.http.get(conversationPath(account, conversationId), account.keys.agent)).body.status).toBe('assigned');
+
+    const restartedAt = Date.now();
+    await stack.startWorker();
+    const closed = await eventually(async () => {
+      const view = (await stack.http.get(conversationPath(account, conversationId), account.keys.agent)).body;
+      return view.status === 'closed' ? view : undefined;
+    });
+    expect(closed.closedReason).toBe('inactivity');
+    expect(Date.parse(closed.closedAt)).toBeGreaterThanOrEqual(restartedAt - 1_000);
+  });
+
+  test('customer messages accepted while no worker runs are all recorded once the worker is back', async () => {
+    const account = await createAccount(stack);
+    const customer = newCustomer();
+    const { conversationId } = await customerWrites(stack, account, { customer });
+    await stack.stopWorker();
+    for (let i = 0; i < 5; i++) {
+      const res = await stack.http.post(`/v1/accounts/${account.id}/messages`, { channel: 'wa-main', customer, messageId: `offline-${i}`, text: `m${i}` }, account.keys.service);
+      expect(res.status).toBe(202);
+    }
+    await stack.startWorker();
+    const view = await eventually(async () => {
+      const v = (await stack.http.get(conversationPath(account, conversationId), account.keys.agent)).body;
+      return v.unreadCount === 6 ? v : undefined;
+    });
+    expect(view.status).toBe('open');
+    const messages = (await stack.http.get(conversationPath(account, conversationId, '/messages'), account.keys.agent)).body.messages;
+    expect(messages.map((m: { text: string }) => m.text)).toEqual(['hello', 'm0', 'm1', 'm2', 'm3', 'm4']);
+  });
+});
