@@ -6,6 +6,7 @@ import type { Policy } from '../workflows/conversation/policy';
 import { defaultPolicy } from '../workflows/conversation/policy';
 import type { ConversationView } from '../workflows/conversation/view';
 import type { ChannelProvider } from './channel-provider';
+import type { RouterClient, RoutingNotice } from './routing-activities';
 
 /** One flush of a conversation's decided effects: the view after them, and what they recorded or sent. */
 export interface PersistBatch {
@@ -13,6 +14,8 @@ export interface PersistBatch {
   messages: MessageRecord[];
   events: TransitionEvent[];
   sends: MessageRecord[];
+  /** Requests and assignment reports for the account's router, in decision order. */
+  routing?: RoutingNotice[];
 }
 
 export interface ConversationActivities {
@@ -26,9 +29,11 @@ export interface ConversationActivityDeps {
   db: Db;
   provider: ChannelProvider;
   log: Logger;
+  /** Absent only where routing cannot happen (the time-skipping tests of the default policy). */
+  router?: RouterClient;
 }
 
-export function createConversationActivities({ db, provider, log }: ConversationActivityDeps): ConversationActivities {
+export function createConversationActivities({ db, provider, log, router }: ConversationActivityDeps): ConversationActivities {
   const c = collections(db);
 
   return {
@@ -37,7 +42,7 @@ export function createConversationActivities({ db, provider, log }: Conversation
       return account?.policy ?? defaultPolicy;
     },
 
-    async persist({ view, messages, events, sends }) {
+    async persist({ view, messages, events, sends, routing = [] }) {
       const conversationId = view.id;
       const { accountId, channel, customer } = view;
       // Send first: a send that fails is retried with the whole batch, and the provider dedupes by id.
@@ -85,6 +90,11 @@ export function createConversationActivities({ db, provider, log }: Conversation
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
         log.debug({ conversationId, version: view.version }, 'skipped a stale conversation view');
+      }
+      // After the view: a router that reads views at its start then never misses this change.
+      for (const notice of routing) {
+        if (!router) throw new Error('routing notice without a router client: configure the worker with one');
+        await router.notify(accountId, notice);
       }
     },
   };

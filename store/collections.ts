@@ -1,6 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { MessageRecord, Role, TransitionEvent } from '../workflows/conversation/lifecycle';
 import type { Policy } from '../workflows/conversation/policy';
+import type { Presence } from '../workflows/routing/routing';
 import type { ConversationView } from '../workflows/conversation/view';
 
 /**
@@ -25,6 +26,7 @@ export interface UserDoc {
   teams: string[];
   languages: string[];
   maxConcurrent: number | null;
+  presence?: Presence;
   createdAt: Date;
 }
 

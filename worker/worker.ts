@@ -1,3 +1,4 @@
+import { Client } from '@temporalio/client';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { Db } from 'mongodb';
@@ -5,6 +6,7 @@ import type { Logger } from 'pino';
 import { createRecordingChannelProvider } from '../activities/channel-provider';
 import type { ChannelProvider } from '../activities/channel-provider';
 import { createConversationActivities } from '../activities/conversation-activities';
+import { createRouterClient, createRoutingActivities } from '../activities/routing-activities';
 import { collections } from '../store/collections';
 
 export interface WorkerDeps {
@@ -32,12 +34,13 @@ export async function bundleWorkflows(): Promise<NonNullable<WorkerOptions['work
 
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const provider = deps.provider ?? createRecordingChannelProvider(collections(deps.db));
+  const router = createRouterClient(new Client({ connection: deps.connection, namespace: deps.namespace }), deps.taskQueue);
   const worker = await Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
-    activities: createConversationActivities({ db: deps.db, provider, log: deps.log }),
+    activities: { ...createConversationActivities({ db: deps.db, provider, log: deps.log, router }), ...createRoutingActivities({ db: deps.db }) },
     // Conversations idle most of the time; keep many cached so a message rarely replays history.
     maxCachedWorkflows: 10_000,
   });

@@ -1,2 +1,3 @@
 // The worker's workflow bundle entry point: every workflow type the task queue serves.
 export { conversationWorkflow } from './conversation/workflow';
+export { accountRouterWorkflow } from './routing/router-workflow';

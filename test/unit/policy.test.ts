@@ -1,3 +1,4 @@
+import { manualRouting } from '../../workflows/routing/routing';
 /**
  * The account policy: defaults of SPEC section 2, its string form for the API, and patches that
  * validate meaning, bump the version and name the field they reject.
@@ -22,11 +23,11 @@ function policyError(run: () => unknown): PolicyError {
 
 describe('defaultPolicy', () => {
   it('closes after 48h of customer silence and allows free-form replies for 24h, at version 0', () => {
-    expect(defaultPolicy).toEqual({ preset: 'default', autoCloseAfterMs: 48 * HOUR, serviceWindowMs: 24 * HOUR, version: 0 });
+    expect(defaultPolicy).toEqual({ preset: 'default', autoCloseAfterMs: 48 * HOUR, serviceWindowMs: 24 * HOUR, routing: manualRouting, version: 0 });
   });
 
   it('shows as the strings the API reads and writes', () => {
-    expect(policyToDocument(defaultPolicy)).toEqual({ preset: 'default', autoCloseAfter: '48h', serviceWindow: '24h', version: 0 });
+    expect(policyToDocument(defaultPolicy)).toEqual({ preset: 'default', autoCloseAfter: '48h', serviceWindow: '24h', routing: manualRouting, version: 0 });
   });
 });
 

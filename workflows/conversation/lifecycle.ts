@@ -5,6 +5,7 @@
  * tests call it directly. See DESIGN.md beside this file for the choices behind the rules.
  */
 import type { Policy } from './policy';
+import { routingOf } from './policy';
 
 export type Role = 'owner' | 'admin' | 'manager' | 'agent';
 export type Status = 'open' | 'assigned' | 'closed';
@@ -42,7 +43,11 @@ export type Input =
   | { type: 'assign'; assigneeId: string }
   | { type: 'takeOver' }
   | { type: 'resolve' }
-  | { type: 'timer' };
+  | { type: 'timer' }
+  /** The router offers the conversation to an agent (SPEC section 4). */
+  | { type: 'routed'; assigneeId: string; rule: string }
+  /** The router takes the conversation back from an agent who became unavailable. */
+  | { type: 'release'; userId: string; reason: string };
 
 export type InputType = Input['type'];
 
@@ -66,6 +71,10 @@ export interface ConversationState {
   updatedAt: number | null;
   closedReason: ClosedReason | null;
   closedAt: number | null;
+  /** The last user the conversation was assigned to, kept after it leaves them (sticky routing). */
+  lastAssigneeId: string | null;
+  /** The channel facts routing rules match on: the attributes of the message that opened the episode. */
+  routingAttributes: Record<string, string> | null;
   /** The campaign whose reply opened the current episode, if any. */
   campaignId: string | null;
   /** The customer-message time whose window expiry has already been recorded as an event. */
@@ -106,13 +115,19 @@ export interface TransitionEvent {
   actor: ActorRef;
   assigneeBefore: string | null;
   assigneeAfter: string | null;
+  /** For automatic assignments: the routing rule that chose the team. */
+  rule: string | null;
 }
 
 /** What the shell must do after a decision: record to the views, or send through the channel. */
 export type Effect =
   | { type: 'recordMessage'; message: MessageRecord }
   | { type: 'recordEvent'; event: TransitionEvent }
-  | { type: 'send'; message: MessageRecord };
+  | { type: 'send'; message: MessageRecord }
+  /** Ask the account's router for an agent: the conversation became open and routing is on. */
+  | { type: 'requestRouting'; request: { channel: string; attributes: Record<string, string>; previousAssigneeId: string | null; since: number } }
+  /** Tell the router who holds the conversation now (null: nobody), so capacity counts stay true. */
+  | { type: 'reportAssignment'; assigneeId: string | null };
 
 export type Decision =
   | { ok: true; state: ConversationState; effects: Effect[]; changed: boolean }
@@ -135,6 +150,8 @@ export function initialState(ids: { conversationId: string; accountId: string; c
     updatedAt: null,
     closedReason: null,
     closedAt: null,
+    lastAssigneeId: null,
+    routingAttributes: null,
     campaignId: null,
     windowExpiryRecordedFor: null,
     version: 0,
@@ -205,6 +222,8 @@ const handlers: { [T in InputType]: Handler<T> } = {
   takeOver: onTakeOver,
   resolve: onResolve,
   timer: onTimer,
+  routed: onRouted,
+  release: onRelease,
 };
 
 function onCustomerMessage(ctx: Context, input: { message: InboundMessage }): Decision {
@@ -226,6 +245,7 @@ function onCustomerMessage(ctx: Context, input: { message: InboundMessage }): De
       closedAt: null,
       unreadCount: 0,
       campaignId: message.replyTo?.campaignId ?? null,
+      routingAttributes: message.attributes ?? {},
       windowExpiryRecordedFor: null,
     });
   }
@@ -370,6 +390,28 @@ function onTimer(ctx: Context): Decision {
   return unchanged(state);
 }
 
+function onRouted(ctx: Context, input: { assigneeId: string; rule: string }): Decision {
+  const { state } = ctx;
+  if (ctx.actor.kind !== 'system') return reject('forbidden', 'only the router assigns automatically');
+  const draft = new Draft(state, ctx);
+  if (state.status === 'open') {
+    draft.transition('assigned', 'routing', { assigneeId: input.assigneeId, assignedAt: ctx.now }, input.rule);
+  } else {
+    // Someone claimed it first, or it closed: the router reserved a slot it must give back.
+    draft.effects.push({ type: 'reportAssignment', assigneeId: state.status === 'assigned' ? state.assigneeId : null });
+  }
+  return draft.done();
+}
+
+function onRelease(ctx: Context, input: { userId: string; reason: string }): Decision {
+  const { state } = ctx;
+  if (ctx.actor.kind !== 'system') return reject('forbidden', 'only the router releases conversations');
+  if (state.status !== 'assigned' || state.assigneeId !== input.userId) return unchanged(state);
+  const draft = new Draft(state, ctx);
+  draft.transition('open', input.reason, { assigneeId: null, assignedAt: null });
+  return draft.done();
+}
+
 function close(ctx: Context, reason: ClosedReason): Decision {
   const draft = new Draft(ctx.state, ctx);
   // Unread is left as is: it counts customer messages since the episode's last outbound message, and closing sends none.
@@ -407,7 +449,7 @@ class Draft {
   readonly effects: Effect[] = [];
 
   constructor(
-    base: ConversationState,
+    private readonly base: ConversationState,
     private readonly ctx: Context,
   ) {
     this.state = { ...base };
@@ -417,7 +459,7 @@ class Draft {
     this.state = { ...this.state, ...changes };
   }
 
-  transition(to: Status, reason: string, changes: Partial<ConversationState>): void {
+  transition(to: Status, reason: string, changes: Partial<ConversationState>, rule: string | null = null): void {
     const before = this.state;
     this.set(changes);
     const event: TransitionEvent = {
@@ -430,6 +472,7 @@ class Draft {
       actor: actorRef(this.ctx.actor),
       assigneeBefore: before.assigneeId,
       assigneeAfter: this.state.assigneeId,
+      rule,
     };
     this.set({ status: to, eventSeq: event.seq });
     this.effects.push({ type: 'recordEvent', event });
@@ -443,6 +486,32 @@ class Draft {
   }
 
   done(): Decision {
+    this.routingEffects();
     return { ok: true, state: { ...this.state, version: this.state.version + 1, updatedAt: this.ctx.now }, effects: this.effects, changed: true };
+  }
+
+  /**
+   * Routing follows from the decision's outcome, in one place rather than in every handler: a
+   * conversation that became open asks for an agent, and every change of holder is reported so the
+   * router's capacity counts stay true. Under manual routing the router is not involved at all.
+   */
+  private routingEffects(): void {
+    const { base, state, ctx } = this;
+    const holder = (s: ConversationState) => (s.status === 'assigned' ? s.assigneeId : null);
+    if (state.assigneeId !== null) this.state = { ...state, lastAssigneeId: state.assigneeId };
+    if (routingOf(ctx.policy).mode === 'manual') return;
+    if (holder(base) !== holder(this.state)) this.effects.push({ type: 'reportAssignment', assigneeId: holder(this.state) });
+    const becameOpen = this.state.status === 'open' && (base.status !== 'open' || base.episode !== this.state.episode);
+    if (becameOpen) {
+      this.effects.push({
+        type: 'requestRouting',
+        request: {
+          channel: this.state.channel,
+          attributes: this.state.routingAttributes ?? {},
+          previousAssigneeId: this.state.lastAssigneeId,
+          since: ctx.now,
+        },
+      });
+    }
   }
 }

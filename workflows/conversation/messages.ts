@@ -43,6 +43,11 @@ export const customerMessageSignal = defineSignal<[CustomerMessagePayload]>('cus
 /** Sent by the API to running conversations when their account's policy changes. */
 export const policyChangedSignal = defineSignal<[Policy]>('policyChanged');
 
+/** From the account's router: the conversation goes to this agent, chosen by this rule. */
+export const routedSignal = defineSignal<[{ assigneeId: string; rule: string }]>('routed');
+/** From the API: the agent became unavailable (deactivated, or offline when the policy says so). */
+export const releaseSignal = defineSignal<[{ userId: string; reason: string }]>('release');
+
 /** Every agent action carries who acts; the API resolves it from the caller's key. */
 export interface ActionBase {
   actor: Actor;

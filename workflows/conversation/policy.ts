@@ -1,3 +1,5 @@
+import type { RoutingConfig } from '../routing/routing';
+import { manualRouting } from '../routing/routing';
 import { formatDuration, parseDuration } from './durations';
 
 /**
@@ -11,6 +13,8 @@ export interface Policy {
   autoCloseAfterMs: number;
   /** Free-form replies are allowed for this long after the last customer message (WhatsApp's 24h). */
   serviceWindowMs: number;
+  /** Automatic assignment (SPEC section 4); absent in policies carried from before routing existed. */
+  routing?: RoutingConfig;
   /** Increases on every change, so a running conversation ignores an older policy that arrives late. */
   version: number;
 }
@@ -20,6 +24,7 @@ export interface PolicyDocument {
   preset: 'default';
   autoCloseAfter: string;
   serviceWindow: string;
+  routing: RoutingConfig;
   version: number;
 }
 
@@ -27,14 +32,20 @@ export const defaultPolicy: Policy = {
   preset: 'default',
   autoCloseAfterMs: 48 * 3_600_000,
   serviceWindowMs: 24 * 3_600_000,
+  routing: manualRouting,
   version: 0,
 };
+
+export function routingOf(policy: Policy): RoutingConfig {
+  return policy.routing ?? manualRouting;
+}
 
 export function policyToDocument(policy: Policy): PolicyDocument {
   return {
     preset: policy.preset,
     autoCloseAfter: formatDuration(policy.autoCloseAfterMs),
     serviceWindow: formatDuration(policy.serviceWindowMs),
+    routing: routingOf(policy),
     version: policy.version,
   };
 }
@@ -44,6 +55,7 @@ export interface PolicyPatch {
   preset?: 'default';
   autoCloseAfter?: string;
   serviceWindow?: string;
+  routing?: Partial<RoutingConfig>;
 }
 
 /**
@@ -55,6 +67,7 @@ export function applyPolicyPatch(base: Policy, patch: PolicyPatch): Policy {
   if (patch.preset !== undefined) next.preset = patch.preset;
   if (patch.autoCloseAfter !== undefined) next.autoCloseAfterMs = durationField('autoCloseAfter', patch.autoCloseAfter);
   if (patch.serviceWindow !== undefined) next.serviceWindowMs = durationField('serviceWindow', patch.serviceWindow);
+  if (patch.routing !== undefined) next.routing = { ...routingOf(base), ...patch.routing };
   return next;
 }
 

@@ -17,7 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributePair, UpdateDefinition } from '@temporalio/common';
-import type { ConversationActivities } from '../../activities/conversation-activities';
+import type { ConversationActivities, PersistBatch } from '../../activities/conversation-activities';
 import type { Actor, ConversationState, Decision, Effect, Input } from './lifecycle';
 import { decide, initialState, nextDeadline } from './lifecycle';
 import type { ActionBase, ActionResult, AssignArgs, ConversationRef, CustomerMessagePayload, ReplyArgs, TemplateArgs } from './messages';
@@ -27,6 +27,8 @@ import {
   conversationWorkflowId,
   customerMessageSignal,
   policyChangedSignal,
+  releaseSignal,
+  routedSignal,
   replyUpdate,
   resolveUpdate,
   takeOverUpdate,
@@ -71,7 +73,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   let state: ConversationState = input.carried?.state ?? initialState({ conversationId, ...ref });
   let policy: Policy | undefined = input.carried?.policy;
   const pending: Effect[] = [...(input.carried?.pending ?? [])];
-  const inbox: CustomerMessagePayload[] = [];
+  // Inputs from signals (the customer, the router, the API), decided in arrival order by the main loop.
+  const inbox: { input: Input; actor: Actor }[] = [];
   // The views are current up to this state version; a carried run flushed before it continued.
   let flushedVersion = pending.length > 0 ? state.version - 1 : state.version;
   let episodeEnded = false;
@@ -95,7 +98,13 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   // Handlers are registered before anything awaits: with signal-with-start the signal is delivered
   // in the first activation, before the main body continues.
   setHandler(customerMessageSignal, (message) => {
-    inbox.push(message);
+    inbox.push({ input: { type: 'customerMessage', message: toInbound(message) }, actor: customer });
+  });
+  setHandler(routedSignal, (offer) => {
+    inbox.push({ input: { type: 'routed', assigneeId: offer.assigneeId, rule: offer.rule }, actor: system });
+  });
+  setHandler(releaseSignal, (release) => {
+    inbox.push({ input: { type: 'release', userId: release.userId, reason: release.reason }, actor: system });
   });
   setHandler(policyChangedSignal, (next) => {
     if (!policy || next.version > policy.version) {
@@ -155,7 +164,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     const current: Policy = policy;
 
     while (inbox.length > 0) {
-      const decision = decide(state, { type: 'customerMessage', message: toInbound(inbox.shift()!) }, customer, current, now);
+      const { input: next, actor } = inbox.shift()!;
+      const decision = decide(state, next, actor, current, now);
       if (decision.ok) apply(decision);
     }
 
@@ -193,7 +203,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   }
 }
 
-const customer: Actor = { kind: 'customer' };
+const customer: Actor = { kind: 'customer' } as const;
 const system: Actor = { kind: 'system' };
 
 function toInbound(message: CustomerMessagePayload) {
@@ -245,13 +255,9 @@ function publish(state: ConversationState, policy: Policy, before: Indexed): Ind
   return now;
 }
 
-function toBatch(state: ConversationState, policy: Policy, effects: Effect[]) {
-  const batch = {
-    view: toView(state, policy),
-    messages: [] as Extract<Effect, { type: 'recordMessage' }>['message'][],
-    events: [] as Extract<Effect, { type: 'recordEvent' }>['event'][],
-    sends: [] as Extract<Effect, { type: 'send' }>['message'][],
-  };
+function toBatch(state: ConversationState, policy: Policy, effects: Effect[]): PersistBatch {
+  const batch: Required<PersistBatch> = { view: toView(state, policy), messages: [], events: [], sends: [], routing: [] };
+  const conversationId = state.conversationId;
   for (const effect of effects) {
     switch (effect.type) {
       case 'recordMessage':
@@ -262,6 +268,12 @@ function toBatch(state: ConversationState, policy: Policy, effects: Effect[]) {
         break;
       case 'send':
         batch.sends.push(effect.message);
+        break;
+      case 'requestRouting':
+        batch.routing.push({ type: 'request', request: { conversationId, ...effect.request } });
+        break;
+      case 'reportAssignment':
+        batch.routing.push({ type: 'report', report: { conversationId, assigneeId: effect.assigneeId } });
         break;
     }
   }
