@@ -1,0 +1,137 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { SearchAttributeType } from '@temporalio/common';
+import { MongoClient } from 'mongodb';
+import { conversationSearchAttributes } from '../workflows/conversation/search-attributes';
+import { freePort } from './free-port';
+import { ensureSearchAttributes } from './search-attribute-registration';
+import { spawnServer, waitUntilReady } from './server-process';
+import type { ServerProcess } from './server-process';
+
+/**
+ * The two servers that make the stack run on one machine: the Temporal CLI dev server (SQLite, Web UI)
+ * and FerretDB (SQLite handler). Both bind loopback only, on given ports or free ones.
+ */
+
+type LogOptions = {
+  /** Appends the server's output to this file. */
+  logFile?: string;
+  /** Receives each output line. */
+  onLog?: (line: string) => void;
+  /** Own process group: a terminal Ctrl-C then reaches only the supervisor (see spawnServer). */
+  detached?: boolean;
+  /** Called with the pid right after spawning, before readiness, e.g. to record it for orphan cleanup. */
+  onSpawn?: (pid: number) => void;
+  readyTimeoutMs?: number;
+};
+
+export type LocalServer = { pid: number; stop(): Promise<void>; process: ServerProcess };
+
+export type TemporalDevServerOptions = LogOptions & {
+  binary: string;
+  /** SQLite file to persist to; without it everything is lost when the server stops. */
+  dbFile?: string;
+  port?: number;
+  namespace?: string;
+} & ({ headless: true; uiPort?: never } | { headless?: false; uiPort?: number });
+
+export type TemporalDevServer = LocalServer & { address: string; uiUrl: string | undefined; namespace: string };
+
+const cliTypeNames: Record<SearchAttributeType, string> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
+
+export async function startTemporalDevServer(opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  const host = '127.0.0.1';
+  const port = opts.port || (await freePort());
+  const uiPort = opts.headless ? undefined : opts.uiPort || (await freePort());
+  const namespace = opts.namespace ?? 'default';
+  const args = ['server', 'start-dev', '--ip', host, '--port', String(port), '--log-level', 'warn'];
+  if (uiPort === undefined) args.push('--headless');
+  // No internet access is assumed: the UI's news feed would only produce failed requests.
+  else args.push('--ui-port', String(uiPort), '--ui-disable-news-fetch');
+  if (opts.dbFile) {
+    await fs.mkdir(path.dirname(opts.dbFile), { recursive: true });
+    args.push('--db-filename', opts.dbFile);
+  }
+  if (namespace !== 'default') args.push('--namespace', namespace);
+  for (const key of conversationSearchAttributes) args.push('--search-attribute', `${key.name}=${cliTypeNames[key.type]}`);
+
+  const server = spawnServer({ binary: opts.binary, args, ...logOptions(opts) });
+  opts.onSpawn?.(server.pid);
+  const address = `${host}:${port}`;
+  await waitUntilReady(
+    server,
+    `Temporal dev server on ${address}`,
+    async () => {
+      // lazy + ensureConnected, so a failed attempt is closed too: a leaked channel keeps retrying and
+      // holds the process (jest's parent would never exit).
+      const connection = Connection.lazy({ address, connectTimeout: 1_000 });
+      try {
+        await connection.ensureConnected();
+        // The frontend answers before the namespace exists; a worker would fail on that gap.
+        await connection.workflowService.describeNamespace({ namespace });
+        await ensureSearchAttributes(connection, namespace, conversationSearchAttributes);
+      } finally {
+        await connection.close();
+      }
+    },
+    opts.readyTimeoutMs ?? 30_000,
+  );
+  return {
+    address,
+    uiUrl: uiPort === undefined ? undefined : `http://${host}:${uiPort}`,
+    namespace,
+    pid: server.pid,
+    process: server,
+    stop: () => server.stop(),
+  };
+}
+
+export type FerretDBOptions = LogOptions & { binary: string; dataDir: string; port?: number };
+export type FerretDBServer = LocalServer & { uri: string };
+
+export async function startFerretDB(opts: FerretDBOptions): Promise<FerretDBServer> {
+  const host = '127.0.0.1';
+  const port = opts.port || (await freePort());
+  const dataDir = path.resolve(opts.dataDir);
+  await fs.mkdir(dataDir, { recursive: true });
+  const args = [
+    '--handler=sqlite',
+    // FerretDB wants a directory URI ending in a slash; one SQLite file per database goes there.
+    `--sqlite-url=file:${encodeURI(dataDir)}/`,
+    `--listen-addr=${host}:${port}`,
+    '--debug-addr=-', // its metrics endpoint would otherwise take a fixed port, 8088
+    `--state-dir=${dataDir}`,
+    '--telemetry=disable',
+    '--log-level=warn',
+  ];
+  const server = spawnServer({ binary: opts.binary, args, ...logOptions(opts) });
+  opts.onSpawn?.(server.pid);
+  const uri = `mongodb://${host}:${port}/`;
+  await waitUntilReady(
+    server,
+    `FerretDB on ${host}:${port}`,
+    async () => {
+      const client = new MongoClient(uri, { serverSelectionTimeoutMS: 1_000, connectTimeoutMS: 1_000 });
+      try {
+        await client.db('admin').command({ ping: 1 });
+      } finally {
+        await client.close();
+      }
+    },
+    opts.readyTimeoutMs ?? 30_000,
+  );
+  return { uri, pid: server.pid, process: server, stop: () => server.stop() };
+}
+
+function logOptions(opts: LogOptions): { logFile?: string; onLog?: (line: string) => void; detached?: boolean } {
+  return { logFile: opts.logFile, onLog: opts.onLog, detached: opts.detached };
+}
