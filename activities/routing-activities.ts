@@ -4,8 +4,15 @@ import type { Db } from 'mongodb';
 import { collections } from '../store/collections';
 import type { UserDoc } from '../store/collections';
 import { routingOf } from '../workflows/conversation/policy';
-import type { AssignmentReportPayload, RouteRequestPayload } from '../workflows/routing/messages';
-import { accountRouterWorkflowType, agentChangedSignal, assignmentReportSignal, routeRequestSignal, routerWorkflowId } from '../workflows/routing/messages';
+import type { AssignmentReportPayload, RouteRequestPayload, RoutingConfigPayload } from '../workflows/routing/messages';
+import {
+  accountRouterWorkflowType,
+  agentChangedSignal,
+  assignmentReportSignal,
+  routeRequestSignal,
+  routerWorkflowId,
+  routingConfigChangedSignal,
+} from '../workflows/routing/messages';
 import type { AgentPatch, AgentRecord, RoutingConfig } from '../workflows/routing/routing';
 import { manualRouting } from '../workflows/routing/routing';
 import type { accountRouterWorkflow } from '../workflows/routing/router-workflow';
@@ -58,6 +65,7 @@ export type RoutingNotice = { type: 'request'; request: RouteRequestPayload } | 
 export interface RouterClient {
   notify(accountId: string, notice: RoutingNotice): Promise<void>;
   agentChanged(accountId: string, patch: AgentPatch): Promise<void>;
+  configChanged(accountId: string, payload: RoutingConfigPayload): Promise<void>;
 }
 
 export function createRouterClient(client: Client, taskQueue: string): RouterClient {
@@ -77,6 +85,9 @@ export function createRouterClient(client: Client, taskQueue: string): RouterCli
     },
     async agentChanged(accountId, patch) {
       await signal(accountId, agentChangedSignal, patch);
+    },
+    async configChanged(accountId, payload) {
+      await signal(accountId, routingConfigChangedSignal, payload);
     },
   };
 }

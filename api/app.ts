@@ -6,12 +6,14 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { ChannelProvider } from '../activities/channel-provider';
 import { createRecordingChannelProvider } from '../activities/channel-provider';
+import { createRouterClient } from '../activities/routing-activities';
 import { collections } from '../store/collections';
 import type { ApiDeps } from './deps';
 import { ApiError, errorHandler, toApiError } from './errors';
 import { createMetrics } from './metrics';
 import { mountRoutes, openApiDocument } from './route';
 import { accountRoutes } from './routes/accounts';
+import { userRoutes } from './routes/users';
 import { conversationRoutes } from './routes/conversations';
 import { inboundRoutes } from './routes/inbound';
 import { systemRoutes } from './routes/system';
@@ -27,7 +29,7 @@ export interface AppOptions {
   temporalTimeoutMs?: number;
 }
 
-export const routes = [...systemRoutes, ...accountRoutes, ...inboundRoutes, ...conversationRoutes];
+export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...inboundRoutes, ...conversationRoutes];
 
 /** The Express app, with no listening socket: `main` listens, tests listen on port 0. */
 export function createApp(options: AppOptions): { app: express.Express; deps: ApiDeps } {
@@ -40,6 +42,7 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
     taskQueue: options.taskQueue,
     platformApiKey: options.platformApiKey,
     provider: options.provider ?? createRecordingChannelProvider(collections(options.db)),
+    router: createRouterClient(options.temporal, options.taskQueue),
     log: options.log,
     metrics,
     async temporalCall(operation, fn) {

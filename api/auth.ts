@@ -16,6 +16,10 @@ export type Access = 'platform' | Role | 'service';
 export const supervisors: Access[] = ['owner', 'admin', 'manager'];
 export const everyUser: Access[] = ['owner', 'admin', 'manager', 'agent'];
 
+export function isSupervisorPrincipal(principal: Principal): boolean {
+  return principal.kind === 'user' && principal.role !== 'agent';
+}
+
 export async function authenticate(req: Request, c: Collections, platformApiKey: string | undefined): Promise<Principal> {
   const header = req.headers.authorization ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);

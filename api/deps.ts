@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import type { ChannelProvider } from '../activities/channel-provider';
+import type { RouterClient } from '../activities/routing-activities';
 import type { Collections } from '../store/collections';
 import type { Metrics } from './metrics';
 
@@ -13,6 +14,7 @@ export interface ApiDeps {
   taskQueue: string;
   platformApiKey: string | undefined;
   provider: ChannelProvider;
+  router: RouterClient;
   log: Logger;
   metrics: Metrics;
   /** Runs a Temporal call with a deadline, timing it: a stuck cluster answers 503, not a hung request. */

@@ -11,10 +11,25 @@ export const role = z.enum(['owner', 'admin', 'manager', 'agent']);
 export const duration = z.string().refine((s) => parseDuration(s) !== undefined, 'a duration like "48h", "30m" or "5s"');
 const text = z.string().min(1).max(4096);
 
+export const routingRule = z.strictObject({
+  match: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.string().max(256)),
+  team: id,
+  skills: z.array(z.string().min(1).max(64)).max(20).optional(),
+});
+
+export const routingPatch = z.strictObject({
+  mode: z.enum(['manual', 'round_robin', 'least_loaded']).optional(),
+  rules: z.array(routingRule).max(100).optional(),
+  sticky: z.boolean().optional(),
+  fallbackTeam: id.nullable().optional(),
+  releaseOnOffline: z.boolean().optional(),
+});
+
 export const policyPatch = z.strictObject({
   preset: z.literal('default').optional(),
   autoCloseAfter: duration.optional(),
   serviceWindow: duration.optional(),
+  routing: routingPatch.optional(),
 });
 
 export const createAccount = z.strictObject({
@@ -31,6 +46,16 @@ export const createUser = z.strictObject({
   languages: z.array(z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, 'a language tag like "en" or "pt-BR"')).max(50).optional(),
   maxConcurrent: z.number().int().min(0).max(1000).optional(),
 });
+
+export const patchUser = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  teams: z.array(id).max(50).optional(),
+  languages: createUser.shape.languages,
+  maxConcurrent: z.number().int().min(0).max(1000).nullable().optional(),
+  active: z.boolean().optional(),
+});
+
+export const presence = z.strictObject({ status: z.enum(['online', 'away', 'offline']) });
 
 export const createServiceKey = z.strictObject({ name: z.string().min(1).max(200) });
 

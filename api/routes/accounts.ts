@@ -1,8 +1,8 @@
-import type { AccountDoc, UserDoc } from '../../store/collections';
+import type { AccountDoc } from '../../store/collections';
 import { isDuplicateKeyError } from '../../store/collections';
 import { policyChangedSignal } from '../../workflows/conversation/messages';
 import type { Policy, PolicyPatch } from '../../workflows/conversation/policy';
-import { PolicyError, applyPolicyPatch, defaultPolicy, policyToDocument } from '../../workflows/conversation/policy';
+import { PolicyError, applyPolicyPatch, defaultPolicy, policyToDocument, routingOf } from '../../workflows/conversation/policy';
 import { accountIdKey } from '../../workflows/conversation/search-attributes';
 import { everyUser } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -12,17 +12,6 @@ import { defineRoute } from '../route';
 import * as s from '../schemas';
 
 const accountView = (a: AccountDoc) => ({ id: a._id, name: a.name, policy: policyToDocument(a.policy), createdAt: a.createdAt });
-const userView = (u: UserDoc) => ({
-  id: u.userId,
-  name: u.name,
-  role: u.role,
-  active: u.active,
-  teams: u.teams,
-  languages: u.languages,
-  maxConcurrent: u.maxConcurrent,
-  createdAt: u.createdAt,
-});
-
 function patchPolicy(base: Policy, patch: PolicyPatch): Policy {
   try {
     return applyPolicyPatch(base, patch);
@@ -32,7 +21,7 @@ function patchPolicy(base: Policy, patch: PolicyPatch): Policy {
   }
 }
 
-async function loadAccount(deps: ApiDeps, accountId: string): Promise<AccountDoc> {
+export async function loadAccount(deps: ApiDeps, accountId: string): Promise<AccountDoc> {
   const account = await deps.collections.accounts.findOne({ _id: accountId });
   if (!account) throw notFound('account');
   return account;
@@ -101,54 +90,9 @@ export const accountRoutes = [
       // Compare-and-set on the version: two concurrent patches never silently overwrite each other.
       const result = await deps.collections.accounts.updateOne({ _id: accountId, 'policy.version': account.policy.version }, { $set: { policy } });
       if (result.matchedCount === 0) throw new ApiError({ code: 'conflict', message: 'the policy changed meanwhile; read it and try again' });
+      if (body.routing) await deps.router.configChanged(accountId, { config: routingOf(policy), version: policy.version });
       const runningConversations = await propagatePolicy(deps, accountId, policy);
       return { policy: policyToDocument(policy), runningConversations };
-    },
-  }),
-  defineRoute({
-    method: 'post',
-    path: '/v1/accounts/{accountId}/users',
-    summary: 'Add a user; answers with their API key, shown only this once',
-    allow: ['platform', 'owner', 'admin'],
-    body: s.createUser,
-    status: 201,
-    handler: async ({ deps, params, body, principal }) => {
-      const accountId = params.accountId!;
-      await loadAccount(deps, accountId);
-      if (body.role === 'owner' && principal.kind === 'user' && principal.role !== 'owner') {
-        throw new ApiError({ code: 'forbidden', message: 'only an owner or the platform adds owners' });
-      }
-      const user: UserDoc = {
-        _id: `${accountId}/${body.id}`,
-        accountId,
-        userId: body.id,
-        name: body.name,
-        role: body.role,
-        active: true,
-        teams: body.teams ?? [],
-        languages: body.languages ?? [],
-        maxConcurrent: body.maxConcurrent ?? null,
-        createdAt: new Date(),
-      };
-      try {
-        await deps.collections.users.insertOne(user);
-      } catch (error) {
-        if (isDuplicateKeyError(error)) throw new ApiError({ code: 'conflict', message: `user ${body.id} exists` });
-        throw error;
-      }
-      const apiKey = newApiKey('user');
-      await deps.collections.apiKeys.insertOne({ _id: hashApiKey(apiKey), accountId, kind: 'user', userId: body.id, name: body.name, createdAt: new Date() });
-      return { user: userView(user), apiKey };
-    },
-  }),
-  defineRoute({
-    method: 'get',
-    path: '/v1/accounts/{accountId}/users',
-    summary: "List the account's users",
-    allow: ['platform', ...everyUser],
-    handler: async ({ deps, params }) => {
-      const users = await deps.collections.users.find({ accountId: params.accountId! }).sort({ userId: 1 }).toArray();
-      return { users: users.map(userView) };
     },
   }),
   defineRoute({
