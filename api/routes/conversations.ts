@@ -47,6 +47,7 @@ const eventView = (e: EventDoc) => ({
   actor: { kind: e.actor.kind, id: e.actor.id ?? null, role: e.actor.role ?? null },
   assigneeBefore: e.assigneeBefore ?? null,
   assigneeAfter: e.assigneeAfter ?? null,
+  rule: e.rule ?? null,
 });
 
 /** The conversation id must name a conversation of the account in the path, or it does not exist here. */
