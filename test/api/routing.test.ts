@@ -111,6 +111,61 @@ describe('automatic assignment', () => {
     expect(again.assigneeId).toBe(owner);
   });
 
+  test('a supervisor may assign beyond capacity on purpose; the agent then gets no automatic assignment until below capacity', async () => {
+    const account = await createAccount(stack, { autoCloseAfter: '1h' });
+    await stack.http.patch(`/v1/accounts/${account.id}/policy`, { routing: { mode: 'round_robin' } }, stack.platformKey);
+    const keys = await addAgents(account, 1, { maxConcurrent: 1 }, 'solo');
+    const first = await deliver(account);
+    await settled(account, [first], 1);
+    const second = await deliver(account);
+    await new Promise((r) => setTimeout(r, 800));
+    expect((await stack.http.get(conversationPath(account, second), account.keys.owner)).body.status).toBe('open');
+    // The supervisor overloads solo-1 on purpose: allowed, counted.
+    const manual = await stack.http.post(conversationPath(account, second, '/assign'), { assigneeId: 'solo-1' }, account.keys.admin);
+    expect(manual.body.conversation).toMatchObject({ status: 'assigned', assigneeId: 'solo-1' });
+    const third = await deliver(account);
+    await stack.http.post(conversationPath(account, first, '/resolve'), {}, keys['solo-1']);
+    await new Promise((r) => setTimeout(r, 800));
+    // Still at capacity (1 held of 1): the third keeps waiting until the second is resolved too.
+    expect((await stack.http.get(conversationPath(account, third), account.keys.owner)).body.status).toBe('open');
+    await stack.http.post(conversationPath(account, second, '/resolve'), {}, keys['solo-1']);
+    expect(await settled(account, [third], 1)).toEqual(['solo-1']);
+  });
+
+  test('with releaseOnOffline an agent going offline hands their conversations back to routing', async () => {
+    const account = await createAccount(stack, { autoCloseAfter: '1h' });
+    await stack.http.patch(`/v1/accounts/${account.id}/policy`, { routing: { mode: 'round_robin', releaseOnOffline: true } }, stack.platformKey);
+    const keys = await addAgents(account, 1, {}, 'leaving');
+    const conv = await deliver(account);
+    await settled(account, [conv], 1);
+    await addAgents(account, 1, {}, 'staying');
+    const off = await stack.http.request('PUT', `/v1/accounts/${account.id}/users/leaving-1/presence`, { key: keys['leaving-1'], body: { status: 'offline' } });
+    expect(off.body.released).toBe(1);
+    const moved = await eventually(async () => {
+      const v = (await stack.http.get(conversationPath(account, conv), account.keys.owner)).body;
+      return v.assigneeId === 'staying-1' ? v : undefined;
+    });
+    expect(moved.status).toBe('assigned');
+    const reasons = (await stack.http.get(conversationPath(account, conv, '/events'), account.keys.owner)).body.events.map((e: { reason: string }) => e.reason);
+    expect(reasons).toEqual(['first_customer_message', 'routing', 'agent_offline', 'routing']);
+  });
+
+  test('under manual routing, deactivating an agent returns their conversations to open', async () => {
+    const account = await createAccount(stack);
+    const { conversationId } = await (async () => ({ conversationId: await deliver(account) }))();
+    await eventually(async () => ((await stack.http.get(conversationPath(account, conversationId), account.keys.agent)).status === 200 ? true : undefined));
+    await stack.http.post(conversationPath(account, conversationId, '/replies'), { text: 'mine' }, account.keys.agent);
+    const res = await stack.http.patch(`/v1/accounts/${account.id}/users/${account.users.agent}`, { active: false }, account.keys.owner);
+    expect(res.body.released).toBe(1);
+    const view = await eventually(async () => {
+      const v = (await stack.http.get(conversationPath(account, conversationId), account.keys.owner)).body;
+      return v.status === 'open' ? v : undefined;
+    });
+    expect(view.assigneeId).toBeNull();
+    // The deactivated user's key no longer works.
+    expect((await stack.http.get(`/v1/accounts/${account.id}/conversations`, account.keys.agent)).status).toBe(401);
+  });
+
   test('200 conversations arriving at once for 5 agents of capacity 3: never more than 3 each, the rest wait and drain in arrival order', async () => {
     const account = await createAccount(stack, { autoCloseAfter: '1h' });
     await stack.http.patch(`/v1/accounts/${account.id}/policy`, { routing: { mode: 'round_robin' } }, stack.platformKey);
