@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 
 /**
  * A long-running server binary we started: its output goes to an optional log file and a small in-memory
@@ -44,7 +45,10 @@ export function spawnServer(opts: SpawnServerOptions): ServerProcess {
   }
   const pid = child.pid;
   const lines: string[] = [];
+  if (opts.logFile) fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
   const file = opts.logFile ? fs.createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
+  // A log file we cannot write must not crash the supervisor; the in-memory tail still works.
+  file?.on('error', (error) => lines.push(`[log file error: ${error.message}]`));
   let exited = false;
   const exitedPromise = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
