@@ -28,8 +28,10 @@ async function main(): Promise<void> {
   if (owner !== undefined) throw new Error(`another npm start (pid ${owner}) is using DATA_DIR ${config.dataDir}`);
   killRecorded(runDir); // servers left by a start that was killed with no chance to clean up
   claimRunDir(runDir);
-  process.once('SIGINT', () => void shutdown(0, 'SIGINT'));
-  process.once('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+  // `on`, not `once`: a terminal Ctrl-C arrives twice (from the terminal and relayed by the tsx CLI),
+  // and a second signal with no listener would kill us before the servers are stopped.
+  process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
+  process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
 
   const [temporal, mongo, platformKey] = await Promise.all([
     temporalServer(config, runDir),
