@@ -1,0 +1,88 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { configVariables, loadConfig, requireServers } from '../../infra/config';
+import { conversationSearchAttributes } from '../../workflows/conversation/search-attributes';
+
+/** Docker cannot run here, so these check what can be checked without it. */
+
+const root = path.resolve(__dirname, '../..');
+type Service = {
+  image?: string;
+  build?: string;
+  command?: string[] | string;
+  environment?: Record<string, string | number>;
+};
+const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+};
+const services = compose.services;
+
+/** Compose interpolation: `${NAME:-default}` takes the default, `${NAME:?message}` needs a value from outside. */
+function interpolate(value: string | number): string {
+  return String(value).replace(/\$\{(\w+)(?::?([-?])([^}]*))?\}/g, (_, name: string, kind?: string, rest?: string) =>
+    kind === '-' ? (rest ?? '') : `value-given-for-${name}-outside-the-file`,
+  );
+}
+
+function environmentOf(name: string): Record<string, string> {
+  const env = services[name]?.environment ?? {};
+  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, interpolate(value)]));
+}
+
+describe('docker-compose.yml', () => {
+  it('runs the production topology: Temporal on PostgreSQL, its UI, MongoDB, worker and API', () => {
+    expect(services.temporal?.image).toMatch(/^temporalio\/(auto-setup|server):/);
+    expect(services.postgresql?.image).toMatch(/^postgres:/);
+    expect(services['temporal-ui']?.image).toMatch(/^temporalio\/ui:/);
+    expect(services.mongodb?.image).toMatch(/^mongo:/);
+    expect(services.mongodb?.command).toEqual(expect.arrayContaining(['--replSet']));
+    expect(services.worker?.build).toBe('.');
+    expect(services.api?.build).toBe('.');
+  });
+
+  it.each(['worker', 'api'])('gives the %s only variables that infra/config.ts accepts, with values it accepts', (name) => {
+    const env = environmentOf(name);
+    expect(Object.keys(env).filter((key) => !configVariables.includes(key))).toEqual([]);
+    const config = loadConfig(env);
+    expect(() => requireServers(config)).not.toThrow();
+    expect(config.mongo.uri).toContain('replicaSet=');
+  });
+
+  it('gives the API a platform key it must be handed from outside', () => {
+    expect(String(services.api?.environment?.PLATFORM_API_KEY)).toMatch(/^\$\{PLATFORM_API_KEY:\?/);
+  });
+
+  it.each([
+    ['worker', 'worker/main.ts'],
+    ['api', 'api/main.ts'],
+  ])('starts the %s with node and tsx on %s, which exists', (name, script) => {
+    expect(services[name]?.command).toEqual(['node', '--import', 'tsx', script]);
+    expect(fs.existsSync(path.join(root, script))).toBe(true);
+  });
+
+  it('registers exactly the search attributes the conversation workflows upsert', () => {
+    const script = String(services['temporal-search-attributes']?.command);
+    const names = /for name in ([\w ]+); do/.exec(script)?.[1]?.split(' ');
+    expect(names?.sort()).toEqual(conversationSearchAttributes.map((key) => key.name).sort());
+    expect(conversationSearchAttributes.every((key) => key.type === 'KEYWORD')).toBe(true); // the script says Keyword
+  });
+
+  it('builds from a Node 20 image that installs production dependencies only', () => {
+    const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^FROM node:20/m);
+    expect(dockerfile).toContain('npm ci --omit=dev');
+  });
+});
+
+describe('.env.example', () => {
+  it('lists exactly the variables infra/config.ts reads, with values it accepts', () => {
+    const lines = fs
+      .readFileSync(path.join(root, '.env.example'), 'utf8')
+      .split('\n')
+      .filter((line) => /^[A-Z_]+=/.test(line));
+    const env = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    expect(Object.keys(env).sort()).toEqual([...configVariables].sort());
+    expect(() => loadConfig(env)).not.toThrow();
+  });
+});
