@@ -22,6 +22,11 @@ export interface ConversationView {
   closedReason: string | null;
   closedAt: string | null;
   campaignId: string | null;
+  tags: string[];
+  archived: boolean;
+  csatScore: number | null;
+  /** Whose capacity the conversation consumes (assigned, and wrap-up as the policy says). */
+  heldBy: string | null;
   lastActivityAt: string | null;
   updatedAt: string | null;
   version: number;
@@ -46,6 +51,10 @@ export function toView(state: ConversationState, policy: Policy): ConversationVi
     closedReason: state.closedReason,
     closedAt: iso(state.closedAt),
     campaignId: state.campaignId,
+    tags: state.tags,
+    archived: state.archived,
+    csatScore: state.csatScore,
+    heldBy: state.heldBy,
     lastActivityAt: iso(state.lastActivityAt),
     updatedAt: iso(state.updatedAt),
     version: state.version,

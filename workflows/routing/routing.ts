@@ -52,6 +52,8 @@ export interface RouteRequest {
   previousAssigneeId: string | null;
   /** When the conversation started waiting, epoch ms: the queue drains oldest first. */
   since: number;
+  /** A team chosen by a transfer or a flow instead of the rules. */
+  team?: string | null;
 }
 
 export interface Waiting {
@@ -165,7 +167,8 @@ export function requestRouting(base: RouterState, request: RouteRequest): Router
   const offers: Offer[] = [];
   if (state.config.mode === 'manual') return { state: base, offers };
   removeEverywhere(state, request.conversationId);
-  state.queue.push({ conversationId: request.conversationId, previousAssigneeId: request.previousAssigneeId, since: request.since, ...matchRule(state.config, request) });
+  const choice = request.team ? { team: request.team, skills: [], rule: 'team' } : matchRule(state.config, request);
+  state.queue.push({ conversationId: request.conversationId, previousAssigneeId: request.previousAssigneeId, since: request.since, ...choice });
   state.queue.sort((a, b) => a.since - b.since);
   drain(state, offers);
   return { state, offers };

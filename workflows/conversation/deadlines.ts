@@ -1,0 +1,75 @@
+/**
+ * Every clock of the lifecycle as a pure function of state and policy: when the window closes, when
+ * each timeout falls due, and whose capacity the conversation consumes right now. The shell sleeps
+ * until `nextDeadline` and then feeds `{ type: 'timer' }`; a deadline that moved meanwhile is simply
+ * not due yet, so moving one never needs a cancelled timer.
+ */
+import type { ConversationState } from './model';
+import type { Policy, PolicyFields } from './policy';
+import { effective } from './policy';
+
+export type Effective = ReturnType<typeof effective>;
+
+// `effective` is idempotent, so these accept a stored policy or an already resolved one.
+const resolve = effective;
+
+export function windowExpiresAt(state: ConversationState, policy: Policy): number | null {
+  return state.lastCustomerMessageAt === null ? null : state.lastCustomerMessageAt + resolve(policy).serviceWindowMs;
+}
+
+/** Default preset: an assigned conversation closes after `autoCloseAfter` of customer silence. */
+export function autoCloseAt(state: ConversationState, policy: Policy): number | null {
+  const ms = resolve(policy).autoCloseAfterMs;
+  if (ms === null || state.status !== 'assigned' || state.lastCustomerMessageAt === null || state.assignedAt === null) return null;
+  return Math.max(state.lastCustomerMessageAt, state.assignedAt) + ms;
+}
+
+export type DeadlineKind = 'autoClose' | 'idleClose' | 'waitingClose' | 'csatTimeout' | 'wrapUpCapacity' | 'agentReconnect' | 'windowExpiry';
+
+/** Every pending deadline, in the order a timer applies them when several are due at once. */
+export function deadlines(state: ConversationState, policy: Policy): { kind: DeadlineKind; at: number }[] {
+  const p = resolve(policy);
+  const out: { kind: DeadlineKind; at: number }[] = [];
+  const push = (kind: DeadlineKind, at: number | null) => {
+    if (at !== null) out.push({ kind, at });
+  };
+  push('autoClose', autoCloseAt(state, p));
+  if (p.idleCloseAfterMs !== null && (state.status === 'open' || state.status === 'assigned') && state.lastActivityAt !== null) {
+    push('idleClose', state.lastActivityAt + p.idleCloseAfterMs);
+  }
+  if (state.status === 'waiting' && p.waitingTimeoutMs !== null) {
+    push('waitingClose', Math.max(state.statusSince ?? 0, state.lastActivityAt ?? 0) + p.waitingTimeoutMs);
+  }
+  if (state.status === 'resolved' && state.statusSince !== null) push('csatTimeout', state.statusSince + p.csat.timeoutMs);
+  if (state.status === 'wrap_up' && state.heldBy !== null && typeof p.wrapUpCapacity === 'number' && state.statusSince !== null) {
+    push('wrapUpCapacity', state.statusSince + p.wrapUpCapacity);
+  }
+  if (state.status === 'assigned' && state.disconnectedAt !== null && p.agentReconnectTimeoutMs !== null) {
+    push('agentReconnect', state.disconnectedAt + p.agentReconnectTimeoutMs);
+  }
+  const window = windowExpiresAt(state, p);
+  if (window !== null && !['closed', 'resolved', 'in_flow'].includes(state.status) && state.windowExpiryRecordedFor !== state.lastCustomerMessageAt) {
+    push('windowExpiry', window);
+  }
+  return out;
+}
+
+/** The earliest moment at which a `timer` input would change something, or null. */
+export function nextDeadline(state: ConversationState, policy: Policy): number | null {
+  const all = deadlines(state, policy);
+  return all.length === 0 ? null : Math.min(...all.map((d) => d.at));
+}
+
+/**
+ * Whose capacity the conversation consumes at `now` (SPEC section 3): the assignee while assigned;
+ * during wrap-up as the policy says (always, never, or for a number of minutes); nobody otherwise —
+ * `waiting` consumes none.
+ */
+export function capacityHolder(state: ConversationState, policy: Pick<PolicyFields, 'wrapUpCapacity'>, now: number): string | null {
+  if (state.status === 'assigned') return state.assigneeId;
+  if (state.status !== 'wrap_up') return null;
+  const block = policy.wrapUpCapacity;
+  if (block === 'always') return state.assigneeId;
+  if (typeof block === 'number' && state.statusSince !== null && now < state.statusSince + block) return state.assigneeId;
+  return null;
+}

@@ -1,0 +1,242 @@
+/**
+ * The lifecycle's vocabulary: statuses, actors, inputs, state, records and effects. Plain types and a
+ * few pure helpers; the rules that use them live in rules-*.ts and are dispatched by lifecycle.ts.
+ */
+
+export type Role = 'owner' | 'admin' | 'manager' | 'agent';
+
+/**
+ * Every status of every preset (SPEC sections 2 and 3). The default preset uses open, assigned and
+ * closed; `in_flow` and `resolved` come with seed 002's policy, `waiting` and `wrap_up` with seed 004's.
+ */
+export type Status = 'open' | 'assigned' | 'closed' | 'in_flow' | 'resolved' | 'waiting' | 'wrap_up';
+
+export type ClosedReason = 'resolved' | 'inactivity' | 'idle' | 'ended' | 'customer_left' | 'flow_ended' | 'csat_timeout';
+
+/** Who acts. Users act through the API; services through the API or Temporal; the customer and the system through the workflow. */
+export type Actor =
+  | { kind: 'user'; userId: string; role: Role }
+  | { kind: 'service'; serviceId: string }
+  | { kind: 'customer' }
+  | { kind: 'system' };
+
+/** Stable rejection codes; the API maps each to an HTTP status. `conflict`: not possible in this state or under this policy. */
+export type RejectionCode = 'forbidden' | 'not_assignee' | 'conversation_closed' | 'window_expired' | 'validation_failed' | 'conflict';
+
+export interface InboundMessage {
+  messageId: string;
+  text: string;
+  /** When the customer sent it, epoch ms, if the provider said so. */
+  sentAt?: number;
+  customerName?: string;
+  replyTo?: { messageId?: string; campaignId?: string };
+  attributes?: Record<string, string>;
+}
+
+export interface TemplateRef {
+  name: string;
+  language?: string;
+  params?: string[];
+}
+
+export type FlowTarget = { userId: string } | { team: string };
+
+export type Input =
+  // The customer
+  | { type: 'customerMessage'; message: InboundMessage }
+  | { type: 'customerLeft' }
+  | { type: 'csatAnswer'; score: number }
+  // Users
+  | { type: 'reply'; text: string }
+  | { type: 'template'; template: TemplateRef }
+  | { type: 'assign'; assigneeId: string }
+  | { type: 'takeOver' }
+  | { type: 'resolve' }
+  | { type: 'end' }
+  | { type: 'leave' }
+  | { type: 'revive' }
+  | { type: 'releaseToQueue' }
+  | { type: 'transfer'; team: string }
+  | { type: 'tags'; add: string[]; remove: string[] }
+  // Automations and broadcasts (services or supervisors)
+  | { type: 'flowStart'; priority: boolean }
+  | { type: 'flowEnd'; assignTo: FlowTarget | null }
+  | { type: 'broadcast'; template: TemplateRef; priority: boolean }
+  // The system: timers, the router, presence
+  | { type: 'timer' }
+  | { type: 'routed'; assigneeId: string; rule: string }
+  | { type: 'release'; userId: string; reason: string }
+  | { type: 'agentPresence'; userId: string; online: boolean };
+
+export type InputType = Input['type'];
+
+/** The conversation as the engine keeps it: plain JSON (epoch-ms numbers, arrays), safe across continue-as-new. */
+export interface ConversationState {
+  conversationId: string;
+  accountId: string;
+  channel: string;
+  customer: string;
+  customerName: string | null;
+  status: Status;
+  /** The agent who has the conversation: in assigned, and kept through waiting and wrap-up. */
+  assigneeId: string | null;
+  /** 0 until the first customer message, then 1, 2, ... one per pass from open to closed. */
+  episode: number;
+  unreadCount: number;
+  lastCustomerMessageAt: number | null;
+  /** When the conversation last became assigned from another state (reassignment keeps it). */
+  assignedAt: number | null;
+  /** When the conversation entered its current status. */
+  statusSince: number | null;
+  lastActivityAt: number | null;
+  /** When anything about the conversation last changed. */
+  updatedAt: number | null;
+  closedReason: ClosedReason | null;
+  closedAt: number | null;
+  /** The last user the conversation was assigned to, kept after it leaves them (sticky routing). */
+  lastAssigneeId: string | null;
+  /** Whose capacity the conversation consumes now (reported to the router); depends on status and policy. */
+  heldBy: string | null;
+  /** The channel facts routing rules match on: the attributes of the message that opened the episode. */
+  routingAttributes: Record<string, string> | null;
+  /** A team chosen by a transfer or a flow, overriding the rules for the next routing. */
+  routeTeam: string | null;
+  /** When the assignee disconnected, if they have not reconnected since. */
+  disconnectedAt: number | null;
+  /** The campaign whose reply opened the current episode, if any. */
+  campaignId: string | null;
+  tags: string[];
+  archived: boolean;
+  csatScore: number | null;
+  /** The customer-message time whose window expiry has already been recorded as an event. */
+  windowExpiryRecordedFor: number | null;
+  /** Increases with every accepted change; views are written only forwards along it. */
+  version: number;
+  /** Sequence numbers for timeline messages and transition events, unique within the conversation. */
+  messageSeq: number;
+  eventSeq: number;
+  /** Recent provider message ids, newest last, so a redelivered message is recorded once. */
+  recentMessageIds: string[];
+}
+
+export interface MessageRecord {
+  seq: number;
+  messageId: string;
+  direction: 'inbound' | 'outbound';
+  kind: 'text' | 'template';
+  text: string | null;
+  template: TemplateRef | null;
+  authorId: string | null;
+  at: number;
+  sentAt: number | null;
+  episode: number;
+  replyTo: { messageId?: string; campaignId?: string } | null;
+  attributes: Record<string, string> | null;
+}
+
+export type ActorRef = { kind: Actor['kind']; id: string | null; role: Role | null };
+
+export interface TransitionEvent {
+  seq: number;
+  at: number;
+  episode: number;
+  from: Status | null;
+  to: Status;
+  reason: string;
+  actor: ActorRef;
+  assigneeBefore: string | null;
+  assigneeAfter: string | null;
+  /** For automatic assignments: the routing rule that chose the team. */
+  rule: string | null;
+}
+
+export interface RoutingRequestEffect {
+  channel: string;
+  attributes: Record<string, string>;
+  previousAssigneeId: string | null;
+  since: number;
+  /** A team chosen by a transfer or a flow; null lets the rules choose. */
+  team: string | null;
+}
+
+/** What the shell must do after a decision: record to the views, send through the channel, or tell the router. */
+export type Effect =
+  | { type: 'recordMessage'; message: MessageRecord }
+  | { type: 'recordEvent'; event: TransitionEvent }
+  | { type: 'send'; message: MessageRecord }
+  | { type: 'requestRouting'; request: RoutingRequestEffect }
+  | { type: 'reportAssignment'; assigneeId: string | null };
+
+export type Decision =
+  | { ok: true; state: ConversationState; effects: Effect[]; changed: boolean }
+  | { ok: false; code: RejectionCode; message: string };
+
+/** How many provider message ids a conversation remembers for deduplication. */
+export const dedupeWindow = 500;
+
+export function initialState(ids: { conversationId: string; accountId: string; channel: string; customer: string }): ConversationState {
+  return {
+    ...ids,
+    customerName: null,
+    status: 'closed',
+    assigneeId: null,
+    episode: 0,
+    unreadCount: 0,
+    lastCustomerMessageAt: null,
+    assignedAt: null,
+    statusSince: null,
+    lastActivityAt: null,
+    updatedAt: null,
+    closedReason: null,
+    closedAt: null,
+    lastAssigneeId: null,
+    heldBy: null,
+    routingAttributes: null,
+    routeTeam: null,
+    disconnectedAt: null,
+    campaignId: null,
+    tags: [],
+    archived: false,
+    csatScore: null,
+    windowExpiryRecordedFor: null,
+    version: 0,
+    messageSeq: 0,
+    eventSeq: 0,
+    recentMessageIds: [],
+  };
+}
+
+/**
+ * Fills fields that a state carried across continue-as-new from an older version of the engine lacks,
+ * so a running conversation upgrades in place.
+ */
+export function upgradeState(state: ConversationState): ConversationState {
+  const defaults = initialState(state);
+  return { ...defaults, ...state };
+}
+
+/** True before the first customer message: the conversation exists only as a workflow id. */
+export function isNew(state: ConversationState): boolean {
+  return state.episode === 0;
+}
+
+export function isSupervisor(role: Role): boolean {
+  return role !== 'agent';
+}
+
+/** Ended states: nothing happens in them but a customer message (a new episode) or a template. */
+export function isEnded(status: Status): boolean {
+  return status === 'closed' || status === 'resolved';
+}
+
+export function actorRef(actor: Actor): ActorRef {
+  switch (actor.kind) {
+    case 'user':
+      return { kind: 'user', id: actor.userId, role: actor.role };
+    case 'service':
+      return { kind: 'service', id: actor.serviceId, role: null };
+    case 'customer':
+    case 'system':
+      return { kind: actor.kind, id: null, role: null };
+  }
+}

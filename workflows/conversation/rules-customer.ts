@@ -1,0 +1,93 @@
+/** What the customer does: write, leave, answer the satisfaction survey. */
+import type { Context } from './draft';
+import { Draft, reject, unchanged } from './draft';
+import type { Decision, InboundMessage } from './model';
+import { dedupeWindow, isNew } from './model';
+
+export function onCustomerMessage(ctx: Context, input: { message: InboundMessage }): Decision {
+  const { state, actor, now } = ctx;
+  const message = input.message;
+  if (actor.kind !== 'customer') return reject('forbidden', 'only the customer sends customer messages');
+  if (state.recentMessageIds.includes(message.messageId)) return unchanged(state);
+
+  // The window runs from when the customer wrote; a provider clock ahead of ours is clamped to now.
+  const at = message.sentAt !== undefined && message.sentAt < now ? message.sentAt : now;
+  const draft = new Draft(ctx);
+  const newEpisode = {
+    episode: state.episode + 1,
+    assigneeId: null,
+    assignedAt: null,
+    closedReason: null,
+    closedAt: null,
+    unreadCount: 0,
+    archived: false,
+    csatScore: null,
+    routeTeam: null,
+    disconnectedAt: null,
+    campaignId: message.replyTo?.campaignId ?? null,
+    routingAttributes: message.attributes ?? {},
+    windowExpiryRecordedFor: null,
+  };
+  switch (state.status) {
+    case 'closed':
+    case 'resolved':
+      // Only a customer message reopens; an unanswered survey simply ends with the episode.
+      draft.transition('open', isNew(state) ? 'first_customer_message' : 'customer_message', newEpisode);
+      break;
+    case 'waiting':
+      // Seed 004: the customer revives a waiting conversation; it goes back to the queue.
+      draft.transition('open', 'customer_returned', { assigneeId: null, assignedAt: null });
+      break;
+    case 'open':
+    case 'assigned':
+    case 'in_flow': // recorded; the automation owns the conversation until it ends
+    case 'wrap_up': // recorded for the agent finishing up; the episode is over but not yet closed
+      break;
+  }
+  draft.set({
+    unreadCount: state.status === 'in_flow' ? draft.state.unreadCount : draft.state.unreadCount + 1,
+    lastCustomerMessageAt: Math.max(state.lastCustomerMessageAt ?? at, at),
+    lastActivityAt: now,
+    customerName: message.customerName ?? state.customerName,
+    recentMessageIds: [...state.recentMessageIds, message.messageId].slice(-dedupeWindow),
+  });
+  draft.record({
+    messageId: message.messageId,
+    direction: 'inbound',
+    kind: 'text',
+    text: message.text,
+    template: null,
+    authorId: null,
+    sentAt: message.sentAt ?? null,
+    replyTo: message.replyTo ?? null,
+    attributes: message.attributes ?? null,
+  });
+  return draft.done();
+}
+
+/**
+ * Seed 004: a customer who leaves (ends the chat, disconnects) before assignment closes the conversation;
+ * after assignment it ends it (wrap-up when the policy has one). Other presets ignore it.
+ */
+export function onCustomerLeft(ctx: Context): Decision {
+  const { state, actor, policy } = ctx;
+  if (actor.kind !== 'customer' && actor.kind !== 'service') return reject('forbidden', 'only the customer (through a service) leaves');
+  if (!policy.customerLeaveEnds) return unchanged(state);
+  const draft = new Draft(ctx);
+  if (state.status === 'open') draft.close('customer_left');
+  else if (state.status === 'assigned' && policy.wrapUpCapacity !== null) draft.transition('wrap_up', 'customer_left');
+  else if (state.status === 'assigned') draft.close('customer_left');
+  else return unchanged(state);
+  return draft.done();
+}
+
+/** Seed 002: the survey's answer closes a resolved conversation and keeps the score. */
+export function onCsatAnswer(ctx: Context, input: { score: number }): Decision {
+  const { state, actor } = ctx;
+  if (actor.kind !== 'customer' && actor.kind !== 'service') return reject('forbidden', 'only the customer (through a service) answers surveys');
+  if (!Number.isFinite(input.score)) return reject('validation_failed', 'score must be a number');
+  if (state.status !== 'resolved') return reject('conflict', 'no satisfaction survey is waiting for an answer');
+  const draft = new Draft(ctx);
+  draft.close('resolved', { csatScore: input.score });
+  return draft.done();
+}

@@ -1,0 +1,131 @@
+/**
+ * What automations and the system do: flows and broadcasts (seed 002), timers, the router's offers,
+ * releases of an unavailable agent's conversations, and agent disconnects (seed 004).
+ */
+import { capacityHolder, deadlines } from './deadlines';
+import type { Context } from './draft';
+import { Draft, reject, unchanged } from './draft';
+import type { Decision, FlowTarget, TemplateRef } from './model';
+import { isNew, isSupervisor } from './model';
+
+/** Automations and broadcasts are started by a backend service or a supervisor. */
+function mayAutomate(ctx: Context): boolean {
+  return ctx.actor.kind === 'service' || (ctx.actor.kind === 'user' && isSupervisor(ctx.actor.role));
+}
+
+/**
+ * Seed 002: an automation takes the conversation over. Flows run on new (open) and closed
+ * conversations; one with an agent is interrupted only with priority.
+ */
+export function onFlowStart(ctx: Context, input: { priority: boolean }): Decision {
+  const { state, policy } = ctx;
+  if (!mayAutomate(ctx)) return reject('forbidden', 'only a service or a supervisor starts automations');
+  if (!policy.flows) return reject('conflict', "this account's policy has no automations (flows)");
+  if (isNew(state)) return reject('conversation_closed', 'the customer has not written yet');
+  if (state.status === 'in_flow') return reject('conflict', 'an automation is already running');
+  if (!input.priority && state.status !== 'open' && state.status !== 'closed') {
+    return reject('conflict', `a conversation in ${state.status} is with an agent; start the flow with priority to interrupt`);
+  }
+  const draft = new Draft(ctx);
+  const fromClosed = state.status === 'closed' || state.status === 'resolved';
+  draft.transition('in_flow', 'flow_started', {
+    assigneeId: null,
+    assignedAt: null,
+    disconnectedAt: null,
+    ...(fromClosed ? { episode: state.episode + 1, closedReason: null, closedAt: null, archived: false, unreadCount: 0, csatScore: null } : {}),
+  });
+  draft.set({ lastActivityAt: ctx.now });
+  return draft.done();
+}
+
+/** Seed 002: the flow ends by assigning a user or a team (which marks the conversation unread), or by closing it. */
+export function onFlowEnd(ctx: Context, input: { assignTo: FlowTarget | null }): Decision {
+  const { state } = ctx;
+  if (!mayAutomate(ctx)) return reject('forbidden', 'only a service or a supervisor ends automations');
+  if (state.status !== 'in_flow') return reject('conflict', 'no automation is running');
+  const draft = new Draft(ctx);
+  const unread = { unreadCount: Math.max(1, state.unreadCount), lastActivityAt: ctx.now };
+  if (input.assignTo === null) draft.close('flow_ended');
+  else if ('userId' in input.assignTo) draft.transition('assigned', 'flow_assigned', { assigneeId: input.assignTo.userId, assignedAt: ctx.now, ...unread });
+  else draft.transition('open', 'flow_assigned_team', { routeTeam: input.assignTo.team, ...unread });
+  return draft.done();
+}
+
+/** Seed 002: broadcasts reach closed conversations only, unless sent with priority (when the policy says so). */
+export function onBroadcast(ctx: Context, input: { template: TemplateRef; priority: boolean }): Decision {
+  const { state, policy } = ctx;
+  if (!mayAutomate(ctx)) return reject('forbidden', 'only a service or a supervisor sends broadcasts');
+  if (isNew(state)) return reject('conversation_closed', 'the customer has not written yet');
+  if (policy.broadcastsOnlyToClosed && !input.priority && state.status !== 'closed') {
+    return reject('conflict', `the conversation is ${state.status}; broadcasts reach only closed conversations unless sent with priority`);
+  }
+  const draft = new Draft(ctx);
+  draft.send({ kind: 'template', text: null, template: input.template, authorId: null });
+  return draft.done();
+}
+
+export function onTimer(ctx: Context): Decision {
+  const { state, now, policy } = ctx;
+  if (ctx.actor.kind !== 'system') return reject('forbidden', 'only the system fires timers');
+  const due = deadlines(state, policy).find((d) => d.at <= now);
+  if (!due) return unchanged(state);
+  const draft = new Draft(ctx);
+  switch (due.kind) {
+    case 'autoClose':
+    case 'waitingClose':
+      draft.close('inactivity');
+      break;
+    case 'idleClose':
+      draft.close('idle');
+      break;
+    case 'csatTimeout':
+      draft.close('csat_timeout');
+      break;
+    case 'agentReconnect':
+      draft.transition('open', 'agent_disconnected', { assigneeId: null, assignedAt: null, disconnectedAt: null });
+      break;
+    case 'wrapUpCapacity':
+      // No transition: the agent's capacity is released while wrap-up goes on (Draft reports it).
+      if (capacityHolder(state, policy, now) === state.heldBy) return unchanged(state);
+      break;
+    case 'windowExpiry':
+      // Not a state change, but the moment free-form replies stop is worth a line in the event log.
+      draft.transition(state.status, 'window_expired', { windowExpiryRecordedFor: state.lastCustomerMessageAt });
+      break;
+  }
+  return draft.done();
+}
+
+export function onRouted(ctx: Context, input: { assigneeId: string; rule: string }): Decision {
+  const { state } = ctx;
+  if (ctx.actor.kind !== 'system') return reject('forbidden', 'only the router assigns automatically');
+  const draft = new Draft(ctx);
+  if (state.status === 'open') {
+    draft.transition('assigned', 'routing', { assigneeId: input.assigneeId, assignedAt: ctx.now, routeTeam: null }, input.rule);
+  } else {
+    // Someone claimed it first, or it moved on: the router reserved a slot it must be told about.
+    draft.effects.push({ type: 'reportAssignment', assigneeId: state.heldBy });
+  }
+  return draft.done();
+}
+
+/** The agent became unavailable (deactivated, or offline under a releasing policy): back to open. */
+export function onRelease(ctx: Context, input: { userId: string; reason: string }): Decision {
+  const { state } = ctx;
+  if (ctx.actor.kind !== 'system') return reject('forbidden', 'only the system releases conversations');
+  if (state.status !== 'assigned' || state.assigneeId !== input.userId) return unchanged(state);
+  const draft = new Draft(ctx);
+  draft.transition('open', input.reason, { assigneeId: null, assignedAt: null, disconnectedAt: null });
+  return draft.done();
+}
+
+/** Seed 004: an agent's disconnect starts the reconnect timeout on their assigned conversations; a reconnect stops it. */
+export function onAgentPresence(ctx: Context, input: { userId: string; online: boolean }): Decision {
+  const { state, policy, now } = ctx;
+  if (ctx.actor.kind !== 'system') return reject('forbidden', 'only the system reports presence');
+  if (state.status !== 'assigned' || state.assigneeId !== input.userId || policy.agentReconnectTimeoutMs === null) return unchanged(state);
+  if (input.online === (state.disconnectedAt === null)) return unchanged(state);
+  const draft = new Draft(ctx);
+  draft.set({ disconnectedAt: input.online ? null : now });
+  return draft.done();
+}
