@@ -91,6 +91,14 @@ export function createConversationActivities({ db, provider, log, router }: Conv
         if (!isDuplicateKeyError(error)) throw error;
         log.debug({ conversationId, version: view.version }, 'skipped a stale conversation view');
       }
+      if (messages.some((m) => m.seq === 1)) {
+        // The customer wrote for the first time: no longer "not contacted" (seed 002).
+        await c.contacts.updateOne(
+          { _id: `${accountId}/${channel}/${customer}` },
+          { $set: { contacted: true }, $setOnInsert: { accountId, channel, customer, createdAt: new Date(view.lastActivityAt ?? Date.now()) } },
+          { upsert: true },
+        );
+      }
       // After the view: a router that reads views at its start then never misses this change.
       for (const notice of routing) {
         if (!router) throw new Error('routing notice without a router client: configure the worker with one');

@@ -9,7 +9,10 @@ export const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters
 export const customerId = z.string().regex(/^\d{4,20}$/, "the customer's WhatsApp id: digits, no +");
 export const role = z.enum(['owner', 'admin', 'manager', 'agent']);
 export const duration = z.string().refine((s) => parseDuration(s) !== undefined, 'a duration like "48h", "30m" or "5s"');
+export const statuses = ['open', 'assigned', 'closed', 'in_flow', 'resolved', 'waiting', 'wrap_up'] as const;
+const tag = z.string().regex(/^[\p{L}\p{N}_ .:-]{1,64}$/u, 'a tag: letters, digits, spaces, "_", ".", ":" or "-", up to 64');
 const text = z.string().min(1).max(4096);
+const templateName = z.string().regex(/^[a-z0-9_]{1,512}$/, 'a template name: lowercase letters, digits and "_"');
 
 export const routingRule = z.strictObject({
   match: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.string().max(256)),
@@ -26,9 +29,19 @@ export const routingPatch = z.strictObject({
 });
 
 export const policyPatch = z.strictObject({
-  preset: z.literal('default').optional(),
-  autoCloseAfter: duration.optional(),
+  preset: z.enum(['default', 'status_inbox', 'work_items']).optional(),
+  autoCloseAfter: duration.nullable().optional(),
   serviceWindow: duration.optional(),
+  idleCloseAfter: duration.nullable().optional(),
+  flows: z.boolean().optional(),
+  csat: z.strictObject({ enabled: z.boolean().optional(), template: templateName.optional(), timeout: duration.optional() }).optional(),
+  lockTagsOnClose: z.boolean().optional(),
+  autoArchive: z.boolean().optional(),
+  broadcastsOnlyToClosed: z.boolean().optional(),
+  waitingTimeout: duration.nullable().optional(),
+  wrapUpCapacity: z.union([z.enum(['always', 'never']), duration]).nullable().optional(),
+  agentReconnectTimeout: duration.nullable().optional(),
+  customerLeaveEnds: z.boolean().optional(),
   routing: routingPatch.optional(),
 });
 
@@ -73,7 +86,7 @@ export const customerMessage = z.strictObject({
 });
 
 export const template = z.strictObject({
-  name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'a template name: lowercase letters, digits and "_"'),
+  name: templateName,
   language: z.string().min(2).max(16).optional(),
   params: z.array(z.string().max(1024)).max(20).optional(),
 });
@@ -86,11 +99,34 @@ export const campaignMessage = z.strictObject({
 });
 
 export const reply = z.strictObject({ text });
+export const transfer = z.strictObject({ team: id });
+export const tags = z
+  .strictObject({ add: z.array(tag).max(50).default([]), remove: z.array(tag).max(50).default([]) })
+  .refine((t) => t.add.length + t.remove.length > 0, 'add or remove at least one tag');
+export const flow = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('start'), priority: z.boolean().default(false) }),
+  z.strictObject({
+    action: z.literal('end'),
+    assignTo: z.union([z.strictObject({ userId: id }), z.strictObject({ team: id })]).optional(),
+  }),
+]);
+export const customerEvent = z.discriminatedUnion('type', [
+  z.strictObject({ channel: id, customer: customerId, type: z.literal('left') }),
+  z.strictObject({ channel: id, customer: customerId, type: z.literal('csat'), score: z.number().min(0).max(10) }),
+]);
+export const broadcast = z.strictObject({
+  template,
+  conversationIds: z.array(z.string().min(1).max(300)).min(1).max(1000),
+  priority: z.boolean().default(false),
+});
 export const assign = z.strictObject({ assigneeId: id });
 export const noBody = z.strictObject({});
 
 export const listConversations = z.strictObject({
-  status: z.enum(['open', 'assigned', 'closed']).optional(),
+  /** `not_contacted` lists contacts known to the account (a campaign reached them) who have no conversation yet. */
+  status: z.enum([...statuses, 'not_contacted']).optional(),
+  archived: z.enum(['true', 'false', 'any']).default('false'),
+  tag: tag.optional(),
   assignee: z.union([z.literal('me'), id]).optional(),
   channel: id.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),

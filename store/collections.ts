@@ -70,6 +70,17 @@ export interface OutboundDoc {
   createdAt: Date;
 }
 
+/** A customer known to the account on a channel: through a campaign send, or through a conversation. */
+export interface ContactDoc {
+  _id: string; // `${accountId}/${channel}/${customer}`
+  accountId: string;
+  channel: string;
+  customer: string;
+  /** False until the customer wrote (a conversation exists): seed 002's "not contacted". */
+  contacted: boolean;
+  createdAt: Date;
+}
+
 export interface Collections {
   accounts: Collection<AccountDoc>;
   users: Collection<UserDoc>;
@@ -78,6 +89,7 @@ export interface Collections {
   messages: Collection<MessageDoc>;
   events: Collection<EventDoc>;
   outbound: Collection<OutboundDoc>;
+  contacts: Collection<ContactDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -89,6 +101,7 @@ export function collections(db: Db): Collections {
     messages: db.collection<MessageDoc>('messages'),
     events: db.collection<EventDoc>('events'),
     outbound: db.collection<OutboundDoc>('outbound'),
+    contacts: db.collection<ContactDoc>('contacts'),
   };
 }
 
@@ -109,6 +122,7 @@ export async function ensureIndexes(db: Db): Promise<void> {
     c.messages.createIndex({ conversationId: 1, seq: 1 }, { name: 'conversation_seq' }),
     c.events.createIndex({ conversationId: 1, seq: 1 }, { name: 'conversation_seq' }),
     c.users.createIndex({ accountId: 1, userId: 1 }, { name: 'account_user' }),
+    c.contacts.createIndex({ accountId: 1, contacted: 1, _id: 1 }, { name: 'account_contacted' }),
   ]);
 }
 

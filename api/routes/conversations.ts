@@ -1,12 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import type { UpdateDefinition } from '@temporalio/client';
 import type { Filter } from 'mongodb';
-import type { ConversationDoc, EventDoc, MessageDoc } from '../../store/collections';
+import type { ContactDoc, ConversationDoc, EventDoc, MessageDoc } from '../../store/collections';
 import type { ActionResult } from '../../workflows/conversation/messages';
-import { assignUpdate, parseConversationId, replyUpdate, resolveUpdate, takeOverUpdate, templateUpdate } from '../../workflows/conversation/messages';
+import {
+  assignUpdate,
+  endUpdate,
+  flowUpdate,
+  leaveUpdate,
+  parseConversationId,
+  releaseToQueueUpdate,
+  replyUpdate,
+  resolveUpdate,
+  reviveUpdate,
+  tagsUpdate,
+  takeOverUpdate,
+  templateUpdate,
+  transferUpdate,
+} from '../../workflows/conversation/messages';
 import type { Actor } from '../../workflows/conversation/lifecycle';
 import type { Principal } from '../auth';
-import { everyUser } from '../auth';
+import { everyUser, supervisors } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, notFound } from '../errors';
 import type { RouteContext } from '../route';
@@ -51,7 +65,7 @@ const eventView = (e: EventDoc) => ({
 });
 
 /** The conversation id must name a conversation of the account in the path, or it does not exist here. */
-function conversationOf(params: Record<string, string>): string {
+export function conversationOf(params: Record<string, string>): string {
   const id = params.conversationId!;
   if (parseConversationId(id)?.accountId !== params.accountId) throw notFound('conversation');
   return id;
@@ -75,16 +89,30 @@ function decodeCursor(text: string): Cursor {
   throw new ApiError({ code: 'validation_failed', message: 'cursor: not a cursor this API returned' });
 }
 
-function actorOf(principal: Principal): Actor {
-  if (principal.kind !== 'user') throw new ApiError({ code: 'forbidden', message: 'only users act on conversations' });
+export function actorOf(principal: Principal): Actor {
+  if (principal.kind === 'service') return { kind: 'service', serviceId: principal.name };
+  if (principal.kind !== 'user') throw new ApiError({ code: 'forbidden', message: 'only users and services act on conversations' });
   return { kind: 'user', userId: principal.userId, role: principal.role };
+}
+
+/** Contacts a campaign reached who never wrote: seed 002's "not contacted", in the same page shape. */
+async function notContacted(deps: ApiDeps, accountId: string, limit: number, cursor: string | undefined) {
+  const filter: Filter<ContactDoc> = { accountId, contacted: false };
+  if (cursor) filter._id = { $gt: decodeCursor(cursor).i };
+  const docs = await deps.collections.contacts.find(filter).sort({ _id: 1 }).limit(limit + 1).toArray();
+  const page = docs.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    conversations: page.map((c) => ({ id: null, accountId, channel: c.channel, customer: c.customer, status: 'not_contacted', createdAt: c.createdAt })),
+    nextCursor: docs.length > limit && last ? encodeCursor({ a: null, i: last._id }) : null,
+  };
 }
 
 /**
  * Runs an agent action as a Workflow Update. The caller's Idempotency-Key becomes the update id, so a
  * retried request is answered from the first one instead of acting twice.
  */
-async function act<A>(
+export async function act<A>(
   ctx: RouteContext<unknown, unknown>,
   operation: string,
   update: UpdateDefinition<ActionResult, [A]>,
@@ -111,8 +139,12 @@ export const conversationRoutes = [
     allow: everyUser,
     query: s.listConversations,
     handler: async ({ deps, params, query, principal }) => {
+      if (query.status === 'not_contacted') return notContacted(deps, params.accountId!, query.limit, query.cursor);
       const filter: Filter<ConversationDoc> = { accountId: params.accountId! };
       if (query.status) filter.status = query.status;
+      // Archived conversations leave the default lists but stay readable and filterable (seed 002).
+      if (query.archived !== 'any') filter.archived = query.archived === 'true' ? true : { $ne: true };
+      if (query.tag) filter.tags = query.tag;
       if (query.channel) filter.channel = query.channel;
       if (query.assignee) filter.assigneeId = query.assignee === 'me' && principal.kind === 'user' ? principal.userId : query.assignee;
       if (query.cursor) {
@@ -211,5 +243,52 @@ export const conversationRoutes = [
     allow: everyUser,
     body: s.noBody,
     handler: async (ctx) => act(ctx, 'resolve', resolveUpdate, { actor: actorOf(ctx.principal) }),
+  }),
+  ...(
+    [
+      ['release', 'releaseToQueue', releaseToQueueUpdate, 'Release to the queue: back to open, routed again (assignee or supervisor)'],
+      ['end', 'end', endUpdate, 'End: assigned goes to wrap-up (or closes); ending wrap-up closes (seed 004)'],
+      ['leave', 'leave', leaveUpdate, 'Leave without ending: the conversation waits and consumes no capacity (seed 004)'],
+      ['revive', 'revive', reviveUpdate, 'Revive a waiting conversation back to assigned (seed 004)'],
+    ] as const
+  ).map(([suffix, operation, update, summary]) =>
+    defineRoute({
+      method: 'post',
+      path: `${base}/{conversationId}/${suffix}`,
+      summary,
+      allow: everyUser,
+      body: s.noBody,
+      handler: async (ctx) => act(ctx, operation, update, { actor: actorOf(ctx.principal) }),
+    }),
+  ),
+  defineRoute({
+    method: 'post',
+    path: `${base}/{conversationId}/transfer`,
+    summary: "Transfer to another team's queue: back to open, routed within that team",
+    allow: everyUser,
+    body: s.transfer,
+    handler: async (ctx) => act(ctx, 'transfer', transferUpdate, { actor: actorOf(ctx.principal), team: ctx.body.team }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: `${base}/{conversationId}/tags`,
+    summary: 'Add or remove tags; once closed, tags are locked when the policy says so (409)',
+    allow: everyUser,
+    body: s.tags,
+    handler: async (ctx) => act(ctx, 'tags', tagsUpdate, { actor: actorOf(ctx.principal), add: ctx.body.add, remove: ctx.body.remove }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: `${base}/{conversationId}/flow`,
+    summary: 'Start or end an automation (in_flow); ending assigns a user or a team, or closes (seed 002)',
+    allow: ['service', ...supervisors],
+    body: s.flow,
+    handler: async (ctx) => {
+      const actor = actorOf(ctx.principal);
+      const body = ctx.body;
+      if (body.action === 'start') return act(ctx, 'flow', flowUpdate, { actor, action: 'start', priority: body.priority });
+      if (body.assignTo && 'userId' in body.assignTo) await requireActiveUser(ctx.deps, ctx.params.accountId!, body.assignTo.userId);
+      return act(ctx, 'flow', flowUpdate, { actor, action: 'end', assignTo: body.assignTo ?? null });
+    },
   }),
 ];

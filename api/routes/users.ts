@@ -1,8 +1,8 @@
 import { agentPatchOf } from '../../activities/routing-activities';
 import type { UserDoc } from '../../store/collections';
 import { isDuplicateKeyError } from '../../store/collections';
-import { releaseSignal } from '../../workflows/conversation/messages';
-import { routingOf } from '../../workflows/conversation/policy';
+import { agentPresenceSignal, releaseSignal } from '../../workflows/conversation/messages';
+import { effective } from '../../workflows/conversation/policy';
 import { everyUser, isSupervisorPrincipal } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, notFound } from '../errors';
@@ -37,10 +37,22 @@ async function loadUser(deps: ApiDeps, accountId: string, userId: string): Promi
 async function userChanged(deps: ApiDeps, user: UserDoc): Promise<{ released: number }> {
   await deps.router.agentChanged(user.accountId, agentPatchOf(user));
   const account = await loadAccount(deps, user.accountId);
-  const offline = user.presence === 'offline' && routingOf(account.policy).releaseOnOffline;
-  if (user.active && !offline) return { released: 0 };
-  const reason = user.active ? 'agent_offline' : 'agent_deactivated';
+  const policy = effective(account.policy);
+  const offline = user.presence === 'offline' && policy.routing.releaseOnOffline;
   const held = await deps.collections.conversations.find({ accountId: user.accountId, status: 'assigned', assigneeId: user.userId }, { projection: { _id: 1 } }).toArray();
+  if (user.active && !offline) {
+    // Seed 004: a disconnect starts each conversation's reconnect timeout; coming back stops it.
+    if (policy.agentReconnectTimeoutMs !== null) {
+      const online = user.presence !== 'offline';
+      await Promise.all(
+        held.map((conv) =>
+          deps.temporalCall('agentPresence', () => deps.temporal.workflow.getHandle(conv._id).signal(agentPresenceSignal, { userId: user.userId, online })),
+        ),
+      );
+    }
+    return { released: 0 };
+  }
+  const reason = user.active ? 'agent_offline' : 'agent_deactivated';
   await Promise.all(
     held.map((conv) =>
       deps.temporalCall('release', () => deps.temporal.workflow.getHandle(conv._id).signal(releaseSignal, { userId: user.userId, reason })),

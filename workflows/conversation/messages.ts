@@ -4,7 +4,7 @@
  * (`customerMessageSignal` <-> 'customerMessage', `assignUpdate` <-> 'assign').
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Actor, TemplateRef } from './lifecycle';
+import type { Actor, FlowTarget, TemplateRef } from './lifecycle';
 import type { Policy } from './policy';
 import type { ConversationView } from './view';
 
@@ -45,6 +45,10 @@ export const policyChangedSignal = defineSignal<[Policy]>('policyChanged');
 
 /** From the account's router: the conversation goes to this agent, chosen by this rule. */
 export const routedSignal = defineSignal<[{ assigneeId: string; rule: string }]>('routed');
+/** From a backend service: the customer left (seed 004) or answered the satisfaction survey (seed 002). */
+export const customerEventSignal = defineSignal<[{ type: 'left' } | { type: 'csat'; score: number }]>('customerEvent');
+/** From the API: an agent disconnected or reconnected (seed 004's reconnect timeout). */
+export const agentPresenceSignal = defineSignal<[{ userId: string; online: boolean }]>('agentPresence');
 /** From the API: the agent became unavailable (deactivated, or offline when the policy says so). */
 export const releaseSignal = defineSignal<[{ userId: string; reason: string }]>('release');
 
@@ -73,5 +77,28 @@ export const templateUpdate = defineUpdate<ActionResult, [TemplateArgs]>('templa
 export const assignUpdate = defineUpdate<ActionResult, [AssignArgs]>('assign');
 export const takeOverUpdate = defineUpdate<ActionResult, [ActionBase]>('takeOver');
 export const resolveUpdate = defineUpdate<ActionResult, [ActionBase]>('resolve');
+
+export interface TransferArgs extends ActionBase {
+  team: string;
+}
+export interface TagsArgs extends ActionBase {
+  add: string[];
+  remove: string[];
+}
+export type FlowArgs = ActionBase & ({ action: 'start'; priority: boolean } | { action: 'end'; assignTo: FlowTarget | null });
+export interface BroadcastArgs extends ActionBase {
+  template: TemplateRef;
+  priority: boolean;
+}
+
+// Seed 004's work-item actions and seed 002's tags, flows and broadcasts.
+export const endUpdate = defineUpdate<ActionResult, [ActionBase]>('end');
+export const leaveUpdate = defineUpdate<ActionResult, [ActionBase]>('leave');
+export const reviveUpdate = defineUpdate<ActionResult, [ActionBase]>('revive');
+export const releaseToQueueUpdate = defineUpdate<ActionResult, [ActionBase]>('releaseToQueue');
+export const transferUpdate = defineUpdate<ActionResult, [TransferArgs]>('transfer');
+export const tagsUpdate = defineUpdate<ActionResult, [TagsArgs]>('tags');
+export const flowUpdate = defineUpdate<ActionResult, [FlowArgs]>('flow');
+export const broadcastUpdate = defineUpdate<ActionResult, [BroadcastArgs]>('broadcast');
 
 export const conversationQuery = defineQuery<ConversationView>('conversation');

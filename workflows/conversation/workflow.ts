@@ -19,11 +19,33 @@ import {
 import type { SearchAttributePair, UpdateDefinition } from '@temporalio/common';
 import type { ConversationActivities, PersistBatch } from '../../activities/conversation-activities';
 import type { Actor, ConversationState, Decision, Effect, Input } from './lifecycle';
-import { decide, initialState, nextDeadline } from './lifecycle';
-import type { ActionBase, ActionResult, AssignArgs, ConversationRef, CustomerMessagePayload, ReplyArgs, TemplateArgs } from './messages';
+import { decide, initialState, nextDeadline, upgradeState } from './lifecycle';
+import type {
+  ActionBase,
+  ActionResult,
+  AssignArgs,
+  BroadcastArgs,
+  ConversationRef,
+  CustomerMessagePayload,
+  FlowArgs,
+  ReplyArgs,
+  TagsArgs,
+  TemplateArgs,
+  TransferArgs,
+} from './messages';
 import {
+  agentPresenceSignal,
   assignUpdate,
+  broadcastUpdate,
   conversationQuery,
+  customerEventSignal,
+  endUpdate,
+  flowUpdate,
+  leaveUpdate,
+  releaseToQueueUpdate,
+  reviveUpdate,
+  tagsUpdate,
+  transferUpdate,
   conversationWorkflowId,
   customerMessageSignal,
   policyChangedSignal,
@@ -70,7 +92,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const firstTaskHistoryLength = workflowInfo().historyLength;
   const budget = input.limits?.historyEventBudget ?? defaultHistoryEventBudget;
 
-  let state: ConversationState = input.carried?.state ?? initialState({ conversationId, ...ref });
+  let state: ConversationState = input.carried ? upgradeState(input.carried.state) : initialState({ conversationId, ...ref });
   let policy: Policy | undefined = input.carried?.policy;
   const pending: Effect[] = [...(input.carried?.pending ?? [])];
   // Inputs from signals (the customer, the router, the API), decided in arrival order by the main loop.
@@ -102,6 +124,12 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   });
   setHandler(routedSignal, (offer) => {
     inbox.push({ input: { type: 'routed', assigneeId: offer.assigneeId, rule: offer.rule }, actor: system });
+  });
+  setHandler(customerEventSignal, (event) => {
+    inbox.push({ input: event.type === 'left' ? { type: 'customerLeft' } : { type: 'csatAnswer', score: event.score }, actor: customer });
+  });
+  setHandler(agentPresenceSignal, (presence) => {
+    inbox.push({ input: { type: 'agentPresence', userId: presence.userId, online: presence.online }, actor: system });
   });
   setHandler(releaseSignal, (release) => {
     inbox.push({ input: { type: 'release', userId: release.userId, reason: release.reason }, actor: system });
@@ -143,6 +171,16 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   registerAction<AssignArgs>(assignUpdate, (args) => ({ type: 'assign', assigneeId: args.assigneeId }));
   registerAction(takeOverUpdate, () => ({ type: 'takeOver' }));
   registerAction(resolveUpdate, () => ({ type: 'resolve' }));
+  registerAction(endUpdate, () => ({ type: 'end' }));
+  registerAction(leaveUpdate, () => ({ type: 'leave' }));
+  registerAction(reviveUpdate, () => ({ type: 'revive' }));
+  registerAction(releaseToQueueUpdate, () => ({ type: 'releaseToQueue' }));
+  registerAction<TransferArgs>(transferUpdate, (args) => ({ type: 'transfer', team: args.team }));
+  registerAction<TagsArgs>(tagsUpdate, (args) => ({ type: 'tags', add: args.add, remove: args.remove }));
+  registerAction<FlowArgs>(flowUpdate, (args) =>
+    args.action === 'start' ? { type: 'flowStart', priority: args.priority } : { type: 'flowEnd', assignTo: args.assignTo },
+  );
+  registerAction<BroadcastArgs>(broadcastUpdate, (args) => ({ type: 'broadcast', template: args.template, priority: args.priority }));
 
   policy ??= await loadPolicy(ref.accountId);
   // A carried run inherits its search attributes; a new one sets all three with its first flush.
