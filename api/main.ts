@@ -41,6 +41,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Started by `npm start` with an IPC channel: if the supervisor dies (even by kill -9), stop too.
+  process.on('disconnect', () => stop('disconnect'));
 }
 
 main().catch((error: unknown) => {

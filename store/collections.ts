@@ -110,20 +110,20 @@ export function collections(db: Db): Collections {
  * by status, assignee or channel, newest activity first, with `_id` as the tie-breaker the cursor uses.
  */
 export async function ensureIndexes(db: Db): Promise<void> {
-  const c = collections(db);
   const newest = { lastActivityAt: -1, _id: -1 } as const;
-  await Promise.all([
-    c.conversations.createIndexes([
-      { key: { accountId: 1, ...newest }, name: 'account_newest' },
-      { key: { accountId: 1, status: 1, ...newest }, name: 'account_status_newest' },
-      { key: { accountId: 1, assigneeId: 1, ...newest }, name: 'account_assignee_newest' },
-      { key: { accountId: 1, channel: 1, ...newest }, name: 'account_channel_newest' },
-    ]),
-    c.messages.createIndex({ conversationId: 1, seq: 1 }, { name: 'conversation_seq' }),
-    c.events.createIndex({ conversationId: 1, seq: 1 }, { name: 'conversation_seq' }),
-    c.users.createIndex({ accountId: 1, userId: 1 }, { name: 'account_user' }),
-    c.contacts.createIndex({ accountId: 1, contacted: 1, _id: 1 }, { name: 'account_contacted' }),
-  ]);
+  const wanted: [collection: string, key: Record<string, 1 | -1>, name: string][] = [
+    ['conversations', { accountId: 1, ...newest }, 'account_newest'],
+    ['conversations', { accountId: 1, status: 1, ...newest }, 'account_status_newest'],
+    ['conversations', { accountId: 1, assigneeId: 1, ...newest }, 'account_assignee_newest'],
+    ['conversations', { accountId: 1, channel: 1, ...newest }, 'account_channel_newest'],
+    ['messages', { conversationId: 1, seq: 1 }, 'conversation_seq'],
+    ['events', { conversationId: 1, seq: 1 }, 'conversation_seq'],
+    ['users', { accountId: 1, userId: 1 }, 'account_user'],
+    ['contacts', { accountId: 1, contacted: 1, _id: 1 }, 'account_contacted'],
+  ];
+  // One index per command, in sequence: FerretDB 1.24 panics on a createIndexes command that names
+  // two or more indexes which already exist, which is every start after the first.
+  for (const [collection, key, name] of wanted) await db.collection(collection).createIndex(key, { name });
 }
 
 export function isDuplicateKeyError(error: unknown): boolean {

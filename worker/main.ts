@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // Started by `npm start` with an IPC channel: if the supervisor dies (even by kill -9), stop too.
+  process.on('disconnect', () => void stop('disconnect'));
 }
 
 main().catch((error: unknown) => {

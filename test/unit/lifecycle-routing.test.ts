@@ -231,9 +231,9 @@ describe.each([
       expect(routingEffects(effects)).toEqual([{ type: 'reportAssignment', assigneeId: null }]);
     });
 
-    test('a supervisor resolving an open conversation has no holder to report', () => {
+    test('a supervisor resolving an open conversation reports nobody, so the router drops it from its queue', () => {
       const { effects } = decideUnder(policy, openUnder(policy), resolve, manager, T0 + MINUTE);
-      expect(routingEffects(effects)).toEqual([]);
+      expect(routingEffects(effects)).toEqual([{ type: 'reportAssignment', assigneeId: null }]);
     });
 
     test.each<[string, () => ConversationState, Input, Actor, string]>([
@@ -510,12 +510,9 @@ describe('conversations and router together', () => {
     expect(lastAssignees.every((id) => id !== null && agents.includes(id))).toBe(true);
   });
 
-  // Known gap, kept executable: a waiting conversation that a supervisor closes from `open` tells the
-  // router nothing (no holder changed), so it stays in the queue. The next free slot is offered to it,
-  // the closed conversation hands it back, and only then does the next real waiter get it: one extra
-  // round trip, and the agent is charged a round-robin turn for nothing. Remove `.failing` once
-  // leaving `open` without a holder is reported (reportAssignment(null) takes it out of the queue).
-  test.failing('a waiting conversation closed from open leaves the router’s queue, so the next free slot goes to a real waiter', () => {
+  // A conversation closed from `open` (nobody held it before or after) still tells the router, so it
+  // leaves the queue and the next free slot goes to a conversation that really waits.
+  test('a waiting conversation closed from open leaves the router’s queue, so the next free slot goes to a real waiter', () => {
     const exchange = new Exchange(roundRobin, ['agent-a'], 1);
     exchange.act('busy', customerMessage(), customer);
     exchange.deliverAll();
@@ -527,7 +524,7 @@ describe('conversations and router together', () => {
     expect(exchange.inFlight.map((o) => o.conversationId)).toEqual(['waiting']);
   });
 
-  test('meanwhile the abandoned conversation’s offer comes back and the real waiter gets the slot one round trip later', () => {
+  test('the abandoned conversation gets no offer and the real waiter holds the freed slot', () => {
     const exchange = new Exchange(roundRobin, ['agent-a'], 1);
     exchange.act('busy', customerMessage(), customer);
     exchange.deliverAll();

@@ -101,7 +101,11 @@ export class Draft {
     if (this.state.assigneeId !== null) this.set({ lastAssigneeId: this.state.assigneeId });
     const holder = capacityHolder(this.state, ctx.policy, ctx.now);
     const routed = ctx.policy.routing.mode !== 'manual';
-    if (holder !== this.state.heldBy) {
+    // Leaving open also matters when nobody holds it before or after (closed from open, taken by a
+    // flow): the router must drop it from its queue, or the next free slot goes to a conversation
+    // that no longer waits.
+    const leftOpen = base.status === 'open' && this.state.status !== 'open';
+    if (holder !== this.state.heldBy || (routed && leftOpen)) {
       this.set({ heldBy: holder });
       if (routed) this.effects.push({ type: 'reportAssignment', assigneeId: holder });
     }
