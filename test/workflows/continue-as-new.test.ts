@@ -45,7 +45,8 @@ describe('continue-as-new (dev server)', () => {
     // 29 customer messages after the reply, plus the first message, the reply and the reassignment.
     expect(carried).toMatchObject({ status: 'assigned', assigneeId: users.agent2.userId, episode: 1, unreadCount: 29, version: 32 });
 
-    const runs = await c.runs(firstRunId);
+    const runs = await c.runs();
+    expect(runs[0]!.runId).toBe(firstRunId);
     expect(runs.length).toBeGreaterThanOrEqual(3);
     const currentRunId = await c.runId();
     expect(currentRunId).not.toBe(firstRunId);

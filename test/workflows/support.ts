@@ -22,6 +22,7 @@ import type { ConversationWorkflowInput, conversationWorkflow } from '../../work
 import { conversationSearchAttributes } from '../../workflows/conversation/search-attributes';
 import { quietLog, sharedBundle } from '../support/stack';
 import { testServers } from '../support/test-servers';
+import type { TestServers } from '../support/test-servers';
 
 /**
  * A real worker (shared bundle, real activities on its own FerretDB database) on its own task queue,
@@ -46,8 +47,16 @@ export const users = {
   manager: { kind: 'user', userId: 'manager-1', role: 'manager' },
 } as const satisfies Record<string, Actor>;
 
-export async function startHarness(opts: { server: 'time-skipping' | 'dev'; policy?: Policy }): Promise<Harness> {
-  const servers = testServers();
+export interface HarnessOptions {
+  server: 'time-skipping' | 'dev';
+  /** The account's policy in MongoDB; the default one otherwise. */
+  policy?: Policy;
+  /** Where the servers are; jest's global setup (testServers()) unless given, e.g. by the history recorder. */
+  servers?: Pick<TestServers, 'temporalAddress' | 'mongoUri' | 'temporalTestServer'>;
+}
+
+export async function startHarness(opts: HarnessOptions): Promise<Harness> {
+  const servers = opts.servers ?? testServers();
   const suffix = randomUUID().slice(0, 8);
   const taskQueue = `wf-${suffix}`;
   const accountId = `acct-${suffix}`;
@@ -115,6 +124,8 @@ export async function startHarness(opts: { server: 'time-skipping' | 'dev'; poli
 /** One conversation workflow, addressed by its id (so always its latest run), the way the API does. */
 export class Conversation {
   readonly id: string;
+  /** The run the first customer message started; `runs()` follows the chain from it. */
+  firstRunId: string | undefined;
   private sent = 0;
 
   constructor(
@@ -132,13 +143,14 @@ export class Conversation {
 
   /** The customer writes (signal-with-start, as the API does); returns the provider message id. */
   async customerWrites(messageId = `wamid.${this.ref.customer}.${++this.sent}`, text = 'hello'): Promise<string> {
-    await this.client.workflow.signalWithStart<typeof conversationWorkflow, [{ messageId: string; text: string }]>('conversationWorkflow', {
+    const handle = await this.client.workflow.signalWithStart<typeof conversationWorkflow, [{ messageId: string; text: string }]>('conversationWorkflow', {
       workflowId: this.id,
       taskQueue: this.taskQueue,
       args: [{ ...this.ref, ...(this.limits ? { limits: this.limits } : {}) }],
       signal: customerMessageSignal,
       signalArgs: [{ messageId, text }],
     });
+    this.firstRunId ??= handle.signaledRunId;
     return messageId;
   }
 
@@ -174,9 +186,9 @@ export class Conversation {
   }
 
   /** Every run of this conversation from the first, following continue-as-new links in the histories. */
-  async runs(firstRunId: string): Promise<{ runId: string; eventTypes: string[] }[]> {
+  async runs(): Promise<{ runId: string; eventTypes: string[] }[]> {
     const runs: { runId: string; eventTypes: string[] }[] = [];
-    let runId: string | undefined = firstRunId;
+    let runId: string | undefined = this.firstRunId;
     while (runId) {
       const json = JSON.parse(historyToJSON(await this.client.workflow.getHandle(this.id, runId).fetchHistory()));
       const events: { eventType: string; workflowExecutionContinuedAsNewEventAttributes?: { newExecutionRunId?: string } }[] = json.events;
