@@ -29,6 +29,8 @@ export const inboundRoutes = [
           signal: customerMessageSignal,
           signalArgs: [message],
           typedSearchAttributes: [{ key: accountIdKey, value: accountId }],
+          // Shown in the Temporal UI's list and header; the live state is in the workflow's current details.
+          staticSummary: `Conversation with ${customer} on ${channel} (account ${accountId})`,
         }),
       );
       return { conversationId: workflowId };
