@@ -1,0 +1,123 @@
+import { createBenchAccount, customerId, conversationId } from '../accounts';
+import type { BenchContext } from '../context';
+import { summarize } from '../load';
+import type { LatencySummary } from '../load';
+import type { ConversationDoc } from '../../store/collections';
+import { decide, initialState } from '../../workflows/conversation/lifecycle';
+import type { Actor, Input } from '../../workflows/conversation/lifecycle';
+import { defaultPolicy } from '../../workflows/conversation/policy';
+import { toView } from '../../workflows/conversation/view';
+import { channel, round } from './ingest';
+
+/**
+ * 4. Inbox queries: GET .../conversations?status=open, first page and a deep cursor page, with many
+ * conversations in the account; against the same query issued with the MongoDB driver. The conversation
+ * views are seeded straight into MongoDB (the collection the API reads), because opening 100,000
+ * conversations through workflows would take most of an hour on this machine; the documents have the
+ * shape the workflows write.
+ */
+export interface InboxPoint {
+  conversations: number;
+  open: number;
+  seedPerSecond: number;
+  firstPage: { apiMs: LatencySummary; driverMs: LatencySummary; ratioP99: number };
+  deepPage: { rank: number; apiMs: LatencySummary; driverMs: LatencySummary; ratioP99: number };
+}
+
+const statuses = ['open', 'open', 'open', 'assigned', 'assigned', 'closed'] as const;
+const pageSize = 25;
+
+/** The API's cursor format (api/routes/conversations.ts): base64url JSON of the last item's sort keys. */
+function cursorAt(doc: { lastActivityAt: string | null; _id: string }): string {
+  return Buffer.from(JSON.stringify({ a: doc.lastActivityAt, i: doc._id })).toString('base64url');
+}
+
+export async function runInbox(ctx: BenchContext): Promise<{ points: InboxPoint[]; accountId: string }> {
+  const { stack, api, sizes } = ctx;
+  const account = await createBenchAccount(api.http, stack.platformKey, 'inbox');
+  // Untyped: the documents are whatever toView makes, however ConversationDoc grows meanwhile.
+  const c = stack.db.collection<{ _id: string } & Record<string, unknown>>('conversations');
+  const t0 = Date.UTC(2025, 0, 1);
+  const manager: Actor = { kind: 'user', userId: 'manager-1', role: 'manager' };
+  // Each document is what a workflow would write: the pure lifecycle decides its state, toView shapes it.
+  const doc = (i: number) => {
+    const customer = customerId(9, i);
+    const at = t0 + i * 1_000;
+    const id = conversationId(account.id, channel, customer);
+    let state = initialState({ conversationId: id, accountId: account.id, channel, customer });
+    const step = (input: Input, actor: Actor) => {
+      const d = decide(state, input, actor, defaultPolicy, at);
+      if (!d.ok) throw new Error(`inbox seed: ${d.code}`);
+      state = d.state;
+    };
+    step({ type: 'customerMessage', message: { messageId: `seed-${i}`, text: 'hello' } }, { kind: 'customer' });
+    const status = statuses[i % statuses.length]!;
+    if (status !== 'open') step({ type: 'assign', assigneeId: 'agent-1' }, manager);
+    if (status === 'closed') step({ type: 'resolve' }, manager);
+    const { id: _id, ...fields } = toView(state, defaultPolicy);
+    return { _id, ...fields };
+  };
+
+  const points: InboxPoint[] = [];
+  let seeded = 0;
+  const path = `/v1/accounts/${account.id}/conversations?status=open`;
+  const sort = { lastActivityAt: -1, _id: -1 } as const;
+  for (const size of sizes.inboxSizes) {
+    ctx.log(`inbox: seeding conversation views up to ${size}`);
+    const started = Date.now();
+    while (seeded < size) {
+      const batch = Array.from({ length: Math.min(1_000, size - seeded) }, (_, j) => doc(seeded + j));
+      await c.insertMany(batch, { ordered: false });
+      seeded += batch.length;
+    }
+    const seedPerSecond = round((size - (points.at(-1)?.conversations ?? 0)) / ((Date.now() - started) / 1000));
+    const open = await c.countDocuments({ accountId: account.id, status: 'open' });
+    const rank = Math.floor(open * 0.9);
+    const [found] = await c.find({ accountId: account.id, status: 'open' }, { projection: { lastActivityAt: 1 } }).sort(sort).skip(rank).limit(1).toArray();
+    if (!found) throw new Error('inbox: no document at the deep rank');
+    const anchor = found as unknown as Pick<ConversationDoc, '_id' | 'lastActivityAt'>;
+    const cursor = cursorAt(anchor);
+    const deepFilter = {
+      accountId: account.id,
+      status: 'open',
+      $or: [{ lastActivityAt: { $lt: anchor.lastActivityAt } }, { lastActivityAt: anchor.lastActivityAt, _id: { $lt: anchor._id } }],
+    };
+
+    const measure = async (label: string, fn: () => Promise<number>): Promise<LatencySummary> => {
+      await fn(); // one warm-up
+      const times: number[] = [];
+      for (let i = 0; i < sizes.inboxSamples; i++) {
+        const t = performance.now();
+        const items = await fn();
+        times.push(performance.now() - t);
+        if (items !== pageSize) throw new Error(`inbox ${label}: expected ${pageSize} items, got ${items}`);
+      }
+      return summarize(times);
+    };
+    const apiFirst = await measure('API first page', async () => {
+      const r = await api.http.get(path, account.agentKey);
+      return r.status === 200 ? r.body.conversations.length : -r.status;
+    });
+    const driverFirst = await measure('driver first page', async () =>
+      (await c.find({ accountId: account.id, status: 'open' }).sort(sort).limit(pageSize + 1).toArray()).slice(0, pageSize).length,
+    );
+    const apiDeep = await measure('API deep page', async () => {
+      const r = await api.http.get(`${path}&cursor=${cursor}`, account.agentKey);
+      return r.status === 200 ? r.body.conversations.length : -r.status;
+    });
+    const driverDeep = await measure('driver deep page', async () => (await c.find(deepFilter).sort(sort).limit(pageSize + 1).toArray()).slice(0, pageSize).length);
+    const point: InboxPoint = {
+      conversations: size,
+      open,
+      seedPerSecond,
+      firstPage: { apiMs: apiFirst, driverMs: driverFirst, ratioP99: round(apiFirst.p99 / driverFirst.p99, 2) },
+      deepPage: { rank, apiMs: apiDeep, driverMs: driverDeep, ratioP99: round(apiDeep.p99 / driverDeep.p99, 2) },
+    };
+    points.push(point);
+    ctx.log(
+      `  ${size} conversations (${open} open): first page API p50 ${apiFirst.p50} p99 ${apiFirst.p99} ms vs driver p50 ${driverFirst.p50} p99 ${driverFirst.p99} ms; ` +
+        `deep page (rank ${rank}) API p50 ${apiDeep.p50} p99 ${apiDeep.p99} ms vs driver p50 ${driverDeep.p50} p99 ${driverDeep.p99} ms`,
+    );
+  }
+  return { points, accountId: account.id };
+}

@@ -1,0 +1,84 @@
+import { conversationPath, customerId, conversationId } from '../accounts';
+import type { BenchContext } from '../context';
+import { mapLimit, openLoop, sleep, summarize } from '../load';
+import type { LatencySummary } from '../load';
+import type { IngestState } from './ingest';
+import { channel, messageBody, round } from './ingest';
+
+/**
+ * 3. View staleness: from the 202 of a customer message to the moment the API serves both the updated
+ * conversation view and the message in its timeline, polled every few milliseconds, while a background
+ * ingest load runs at a quarter of the ingest saturation rate.
+ */
+export interface StalenessResult {
+  samples: number;
+  backgroundRate: number;
+  pollIntervalMs: number;
+  stalenessMs: LatencySummary;
+  timedOut: number;
+}
+
+const pollIntervalMs = 3;
+
+export async function runStaleness(ctx: BenchContext, ingest: IngestState, ingestRate: number): Promise<StalenessResult> {
+  const { api, sizes } = ctx;
+  const { account, ledger } = ingest;
+  const lanes = 4;
+  const perLane = Math.ceil(sizes.stalenessSamples / lanes);
+  // One conversation per sampling lane, so a version change in its view can only be this lane's message.
+  const laneIds = Array.from({ length: lanes }, (_, l) => customerId(3, l));
+  const base = ingest.conversationIds.length;
+  const backgroundRate = Math.max(1, ingestRate * 0.25);
+
+  ctx.log(`staleness: ${perLane * lanes} samples in ${lanes} lanes, polling every ${pollIntervalMs} ms, background ingest ${backgroundRate.toFixed(0)}/s`);
+  let stopBackground = false;
+  const background = openLoop({
+    rate: backgroundRate,
+    durationMs: 120_000,
+    stop: () => stopBackground,
+    task: async (i) => {
+      const customer = customerId(1, i % base);
+      const messageId = `stale-bg-${i}`;
+      ledger.attempt(messageId);
+      const res = await api.http.post(`/v1/accounts/${account.id}/messages`, messageBody(customer, messageId), account.serviceKey);
+      if (res.status !== 202) return `HTTP ${res.status}`;
+      ledger.accept(conversationId(account.id, channel, customer), messageId);
+      return true;
+    },
+  });
+
+  const samples: number[] = [];
+  let timedOut = 0;
+  await mapLimit(laneIds, lanes, async (customer) => {
+    const id = conversationId(account.id, channel, customer);
+    for (let k = 0; k < perLane; k++) {
+      const messageId = `stale-${customer}-${k}`;
+      const before = await api.http.get(conversationPath(account.id, id), account.agentKey);
+      const version: number = before.status === 200 ? before.body.version : 0;
+      ledger.attempt(messageId);
+      const res = await api.http.post(`/v1/accounts/${account.id}/messages`, messageBody(customer, messageId), account.serviceKey);
+      if (res.status !== 202) continue;
+      const accepted = performance.now();
+      ledger.accept(id, messageId);
+      let seen = false;
+      while (performance.now() - accepted < 10_000) {
+        const view = await api.http.get(conversationPath(account.id, id), account.agentKey);
+        if (view.status === 200 && view.body.version > version) {
+          const timeline = await api.http.get(conversationPath(account.id, id, '/messages?limit=500'), account.agentKey);
+          if (timeline.status === 200 && timeline.body.messages.some((m: { messageId: string }) => m.messageId === messageId)) {
+            samples.push(performance.now() - accepted);
+            seen = true;
+            break;
+          }
+        }
+        await sleep(pollIntervalMs);
+      }
+      if (!seen) timedOut++;
+    }
+  });
+  stopBackground = true;
+  await background;
+  const stalenessMs = summarize(samples);
+  ctx.log(`  staleness p50 ${stalenessMs.p50} ms, p99 ${stalenessMs.p99} ms, max ${stalenessMs.max} ms (${timedOut} timed out)`);
+  return { samples: samples.length, backgroundRate: round(backgroundRate), pollIntervalMs, stalenessMs, timedOut };
+}

@@ -1,0 +1,93 @@
+import { createBenchAccount, conversationPath, customerId, conversationId } from '../accounts';
+import type { BenchContext } from '../context';
+import { mapLimit, summarize, waitUntil } from '../load';
+import type { LatencySummary } from '../load';
+import { collections } from '../../store/collections';
+import { parseDuration } from '../../workflows/conversation/durations';
+import { Ledger, waitForInbound } from '../verify';
+import { channel, messageBody } from './ingest';
+
+/**
+ * 5. Timers: N assigned conversations whose auto-close deadlines fall in the same millisecond. The deadline
+ * is the later of the last customer message and the assignment, plus autoCloseAfter; so after assigning
+ * them all, each gets one more customer message stamped with the same `sentAt` (a moment after the last
+ * assignment), which lines every deadline up exactly. Lateness is closedAt - deadline, from the views.
+ */
+export interface TimersResult {
+  conversations: number;
+  autoCloseAfter: string;
+  /** Views whose autoCloseAt was exactly the shared deadline before it fell due. */
+  aligned: number;
+  closed: number;
+  closedByInactivity: number;
+  latenessMs: LatencySummary;
+  /** From the deadline until the last conversation's closedAt. */
+  allClosedAfterMs: number;
+  /** From the deadline until the bench saw every view closed through MongoDB. */
+  allViewsClosedAfterMs: number;
+}
+
+export async function runTimers(ctx: BenchContext): Promise<{ result: TimersResult; ledger: Ledger; accountId: string }> {
+  const { stack, api, sizes } = ctx;
+  const n = sizes.timerConversations;
+  const account = await createBenchAccount(api.http, stack.platformKey, 'timers', { autoCloseAfter: sizes.timerAutoClose });
+  const autoCloseMs = parseDuration(sizes.timerAutoClose)!;
+  const ledger = new Ledger();
+  const customers = Array.from({ length: n }, (_, i) => customerId(5, i));
+  const ids = customers.map((c) => conversationId(account.id, channel, c));
+  ctx.log(`timers: ${n} conversations, autoCloseAfter ${sizes.timerAutoClose}; open, assign, then line the deadlines up`);
+
+  // A 503 under load is retried as a client would (same message id, same conversation); others fail the phase.
+  const retrying = async (what: string, call: () => Promise<{ status: number; body: any }>, ok: number) => {
+    for (let attempt = 1; ; attempt++) {
+      const res = await call();
+      if (res.status === ok) return;
+      if (res.status !== 503 || attempt === 5) throw new Error(`timers: ${what}: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+  };
+  const send = async (i: number, messageId: string, sentAt?: string) => {
+    ledger.attempt(messageId);
+    const body = { ...messageBody(customers[i]!, messageId), ...(sentAt ? { sentAt } : {}) };
+    await retrying('message not accepted', () => api.http.post(`/v1/accounts/${account.id}/messages`, body, account.serviceKey), 202);
+    ledger.accept(ids[i]!, messageId);
+  };
+  await mapLimit(customers, sizes.concurrency, (_, i) => send(i, `t-open-${i}`));
+  await waitForInbound(stack.db, account.id, n, 60_000);
+  await mapLimit(ids, sizes.concurrency, async (id) => {
+    // Replies carry an Idempotency-Key, so a retried one that had landed is not recorded twice.
+    await retrying('reply failed', () => api.http.request('POST', conversationPath(account.id, id, '/replies'), account.agentKey, { text: 'on it' }, 30_000, { 'idempotency-key': `assign-${id}` }), 200);
+    ledger.reply(id);
+  });
+  const lastCustomerMessageAt = Date.now();
+  const deadline = lastCustomerMessageAt + autoCloseMs;
+  const sentAt = new Date(lastCustomerMessageAt).toISOString();
+  await mapLimit(customers, sizes.concurrency, (_, i) => send(i, `t-align-${i}`, sentAt));
+  await waitForInbound(stack.db, account.id, 2 * n, 60_000);
+  const c = collections(stack.db).conversations;
+  const aligned = await c.countDocuments({ accountId: account.id, autoCloseAt: new Date(deadline).toISOString() });
+  ctx.log(`  ${aligned} of ${n} deadlines at ${new Date(deadline).toISOString()} (${deadline - Date.now()} ms from now)`);
+
+  const allClosed = await waitUntil(async () => (await c.countDocuments({ accountId: account.id, status: 'closed' })) >= n, {
+    timeoutMs: deadline - Date.now() + 120_000,
+    intervalMs: 50,
+  });
+  const views = await c.find({ accountId: account.id }, { projection: { status: 1, closedAt: 1, closedReason: 1 } }).toArray();
+  const closed = views.filter((v) => v.status === 'closed' && v.closedAt);
+  const lateness = closed.map((v) => Date.parse(v.closedAt!) - deadline);
+  const latenessMs = summarize(lateness);
+  const result: TimersResult = {
+    conversations: n,
+    autoCloseAfter: sizes.timerAutoClose,
+    aligned,
+    closed: closed.length,
+    closedByInactivity: closed.filter((v) => v.closedReason === 'inactivity').length,
+    latenessMs,
+    allClosedAfterMs: Math.max(...lateness),
+    allViewsClosedAfterMs: allClosed.at - deadline,
+  };
+  ctx.log(
+    `  ${closed.length} closed (${result.closedByInactivity} by inactivity); lateness p50 ${latenessMs.p50} p99 ${latenessMs.p99} max ${latenessMs.max} ms; ` +
+      `all views closed ${result.allViewsClosedAfterMs} ms after the deadline`,
+  );
+  return { result, ledger, accountId: account.id };
+}

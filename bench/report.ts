@@ -1,0 +1,130 @@
+import type { BenchResults } from './results';
+
+/** The run as a markdown table of figures against the goals of issue 6, and as an SVG chart. */
+
+const fmt = (x: number | undefined, digits = 1) => (x === undefined || Number.isNaN(x) ? '—' : Number(x.toFixed(digits)).toString());
+const verdict = (ok: boolean | undefined) => (ok === undefined ? '—' : ok ? 'met' : '**missed**');
+
+export function markdown(r: BenchResults): string {
+  const lines: string[] = [];
+  lines.push(`# convoflow benchmark — ${r.startedAt}${r.quick ? ' (quick)' : ''}`);
+  lines.push('');
+  lines.push(`Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB, ${r.machine.os}, Node ${r.machine.node}. ` +
+    `Temporal CLI dev server (SQLite) and FerretDB (SQLite) on loopback, real worker and API processes. Run took ${fmt(r.durationSeconds, 0)} s. ` +
+    `Commit ${r.commit}. Load average at start ${r.machine.loadAverageAtStart.join(' / ')}; the "(other processes)" CPU below is what else ran on the machine meanwhile.`);
+  lines.push('');
+  lines.push('| # | measure | convoflow | baseline (same run) | ratio | goal | |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- |');
+  const g = r.goals;
+  if (r.ingest) {
+    const i = r.ingest;
+    lines.push(`| 1 | ingest, messages/s with views persisted (${i.concurrency} in flight, ${i.conversations} conversations) | ${fmt(i.api.persistedRate, 0)} (202s: ${fmt(i.api.acceptRate, 0)}/s) | ${fmt(i.baseline.rate, 0)} signal-with-start/s | ${fmt(i.ratio, 2)} | ≥ 0.8 | ${verdict(g.ingest)} |`);
+  }
+  if (r.replies) {
+    lines.push(`| 2 | reply saturation, replies/s (${r.replies.saturation.concurrency} in flight) | ${fmt(r.replies.saturation.apiRate, 0)} | ${fmt(r.replies.saturation.baselineRate, 0)} updates/s | ${fmt(r.replies.saturation.apiRate / r.replies.saturation.baselineRate, 2)} | | |`);
+    for (const l of r.replies.levels) {
+      lines.push(
+        `| 2 | reply p50 / p95 / p99 ms at ${Math.round(l.fraction * 100)}% (${fmt(l.offeredRate, 0)}/s) | ${fmt(l.api.latencyMs.p50)} / ${fmt(l.api.latencyMs.p95)} / ${fmt(l.api.latencyMs.p99)} | ` +
+          `${fmt(l.baseline.latencyMs.p50)} / ${fmt(l.baseline.latencyMs.p95)} / ${fmt(l.baseline.latencyMs.p99)} (bare update) | p50 ${fmt(l.ratioP50, 2)}, p99 ${fmt(l.ratioP99, 2)} | p99 ≤ 1.5× | ${verdict(l.ratioP99 <= 1.5)} |`,
+      );
+    }
+  }
+  if (r.staleness) {
+    const s = r.staleness;
+    lines.push(`| 3 | view staleness p50 / p99 ms (202 → view and timeline readable; ${s.samples} samples, ${fmt(s.backgroundRate, 0)}/s background) | ${fmt(s.stalenessMs.p50)} / ${fmt(s.stalenessMs.p99)} | | | p99 < 100 ms | ${verdict(g.staleness)} |`);
+  }
+  for (const p of r.inbox ?? []) {
+    lines.push(`| 4 | inbox first page p50 / p99 ms, ${p.conversations} conversations | ${fmt(p.firstPage.apiMs.p50)} / ${fmt(p.firstPage.apiMs.p99)} | ${fmt(p.firstPage.driverMs.p50)} / ${fmt(p.firstPage.driverMs.p99)} (driver) | p99 ${fmt(p.firstPage.ratioP99, 2)} | p99 < 20 ms, ≤ 1.3× | ${verdict(p.firstPage.apiMs.p99 < 20 && p.firstPage.ratioP99 <= 1.3)} |`);
+    lines.push(`| 4 | inbox deep page (rank ${p.deepPage.rank}) p50 / p99 ms, ${p.conversations} conversations | ${fmt(p.deepPage.apiMs.p50)} / ${fmt(p.deepPage.apiMs.p99)} | ${fmt(p.deepPage.driverMs.p50)} / ${fmt(p.deepPage.driverMs.p99)} (driver) | p99 ${fmt(p.deepPage.ratioP99, 2)} | p99 < 20 ms, ≤ 1.3× | ${verdict(p.deepPage.apiMs.p99 < 20 && p.deepPage.ratioP99 <= 1.3)} |`);
+  }
+  if (r.timers) {
+    const t = r.timers;
+    lines.push(`| 5 | auto-close lateness p50 / p99 / max ms (${t.conversations} deadlines in one ms; ${t.aligned} aligned) | ${fmt(t.latenessMs.p50)} / ${fmt(t.latenessMs.p99)} / ${fmt(t.latenessMs.max)} | | | p99 < 1 s | ${verdict(g.timers)} |`);
+    lines.push(`| 5 | all ${t.conversations} closed after the deadline (closedAt / views readable) | ${fmt(t.allClosedAfterMs, 0)} ms / ${fmt(t.allViewsClosedAfterMs, 0)} ms | | | | |`);
+  }
+  if (r.efficiency) {
+    const e = r.efficiency;
+    lines.push(`| 6 | history events per inbound message (sequential) | ${fmt(e.sequential.eventsPerMessage, 2)} | | | ≤ 5 | ${verdict(g.events)} |`);
+    lines.push(`| 6 | history events per timeline message under load (incl. starts, replies) | ${fmt(e.underLoad.eventsPerMessage, 2)} | | | | |`);
+    const l = e.longConversation;
+    lines.push(`| 6 | one conversation after ${l.messages} messages: runs, current / longest run events | ${l.runs} runs, ${l.currentRunHistoryLength} / ${l.longestRunHistoryLength} | | | bounded | ${verdict(l.longestRunHistoryLength < 4_096)} |`);
+  }
+  for (const m of r.memory ?? []) {
+    lines.push(`| 6 | worker RSS with ${m.openConversations} open conversations | ${m.workerRssMiB.map((x) => fmt(x, 0)).join(', ')} MiB (API ${m.apiRssMiB.map((x) => fmt(x, 0)).join(', ')} MiB) | | | | |`);
+  }
+  if (r.scaleOut) {
+    for (const p of r.scaleOut.points) {
+      lines.push(`| 7 | ${p.workers} worker(s), ${p.apis} API(s): ingest persisted/s, replies/s (p99 ms) | ${fmt(p.ingest.persistedRate, 0)}, ${fmt(p.replies.rate, 0)} (${fmt(p.replies.latencyMs.p99)}) | | | | |`);
+    }
+    const c = r.scaleOut.timeline;
+    lines.push(`| 7 | scale-out correctness: lost / duplicated / replies mismatched / views differing | ${c.lost} / ${c.duplicated} / ${c.repliesMismatched} / ${r.scaleOut.views.mismatched} | | | all 0 | ${verdict(g.scaleOut)} |`);
+  }
+  if (r.correctness) {
+    const c = r.correctness;
+    lines.push(`| — | ingest + reply account: accepted / lost / duplicated / replies mismatched | ${c.accepted} / ${c.lost} / ${c.duplicated} / ${c.repliesMismatched} | | | all 0 | ${verdict(c.lost + c.duplicated + c.repliesMismatched === 0)} |`);
+  }
+  lines.push('');
+  lines.push('## Where the CPU went (percent of one core, per process, during each load)');
+  lines.push('');
+  lines.push('| phase | CPU by process |');
+  lines.push('| --- | --- |');
+  for (const [phase, share] of Object.entries(r.cpu)) {
+    lines.push(`| ${phase} | ${Object.entries(share.byProcess).sort((a, b) => b[1] - a[1]).map(([n, p]) => `${n} ${p}%`).join(', ')} |`);
+  }
+  lines.push('');
+  lines.push(`![reply latency over load](${r.files.svg})`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** Reply latency (p50 and p99) over offered load, convoflow against the bare update, hand-written SVG. */
+export function svg(r: BenchResults): string {
+  const levels = r.replies?.levels ?? [];
+  const W = 720;
+  const H = 420;
+  const m = { l: 70, r: 200, t: 40, b: 60 };
+  const xs = levels.map((l) => l.offeredRate);
+  const series = [
+    { name: 'reply p99 (API)', color: '#c0392b', dash: '', values: levels.map((l) => l.api.latencyMs.p99) },
+    { name: 'reply p50 (API)', color: '#e67e22', dash: '', values: levels.map((l) => l.api.latencyMs.p50) },
+    { name: 'bare update p99', color: '#2c3e50', dash: '6 4', values: levels.map((l) => l.baseline.latencyMs.p99) },
+    { name: 'bare update p50', color: '#2980b9', dash: '6 4', values: levels.map((l) => l.baseline.latencyMs.p50) },
+  ];
+  const xMax = Math.max(1, ...xs) * 1.1;
+  const yMax = niceCeil(Math.max(1, ...series.flatMap((s) => s.values.filter((v) => Number.isFinite(v)))) * 1.1);
+  const px = (x: number) => m.l + (x / xMax) * (W - m.l - m.r);
+  const py = (y: number) => H - m.b - (y / yMax) * (H - m.t - m.b);
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  out.push(`<text x="${m.l}" y="22" font-size="15" font-weight="bold">Agent reply latency over load${r.quick ? ' (quick run)' : ''}</text>`);
+  for (let i = 0; i <= 5; i++) {
+    const y = (yMax / 5) * i;
+    out.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${py(y)}" y2="${py(y)}" stroke="#ddd"/>`);
+    out.push(`<text x="${m.l - 8}" y="${py(y) + 4}" text-anchor="end">${fmt(y, 0)}</text>`);
+  }
+  for (const x of xs) {
+    out.push(`<line x1="${px(x)}" x2="${px(x)}" y1="${H - m.b}" y2="${H - m.b + 5}" stroke="#333"/>`);
+    out.push(`<text x="${px(x)}" y="${H - m.b + 18}" text-anchor="middle">${fmt(x, 0)}</text>`);
+  }
+  out.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/>`);
+  out.push(`<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="#333"/>`);
+  out.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 15}" text-anchor="middle">offered load (requests/s, open loop)</text>`);
+  out.push(`<text transform="translate(18 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">latency (ms)</text>`);
+  series.forEach((s, k) => {
+    const pts = xs.map((x, i) => `${px(x).toFixed(1)},${py(s.values[i] ?? 0).toFixed(1)}`).join(' ');
+    out.push(`<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="2" stroke-dasharray="${s.dash}"/>`);
+    xs.forEach((x, i) => out.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(s.values[i] ?? 0).toFixed(1)}" r="3" fill="${s.color}"/>`));
+    const ly = m.t + 10 + k * 20;
+    out.push(`<line x1="${W - m.r + 15}" x2="${W - m.r + 45}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2" stroke-dasharray="${s.dash}"/>`);
+    out.push(`<text x="${W - m.r + 52}" y="${ly + 4}">${s.name}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
+
+function niceCeil(x: number): number {
+  const p = 10 ** Math.floor(Math.log10(x));
+  for (const f of [1, 2, 2.5, 5, 10]) if (f * p >= x) return f * p;
+  return 10 * p;
+}

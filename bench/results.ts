@@ -1,0 +1,36 @@
+import type { MemoryPoint, EfficiencyResult } from './phases/efficiency';
+import type { InboxPoint } from './phases/inbox';
+import type { IngestResult } from './phases/ingest';
+import type { RepliesResult } from './phases/replies';
+import type { ScaleResult } from './phases/scale-out';
+import type { StalenessResult } from './phases/staleness';
+import type { TimersResult } from './phases/timers';
+import type { CpuShare } from './proc-stats';
+import type { TimelineCheck } from './verify';
+
+/** Everything one run measured, as written to bench/results/<date>.json. */
+export interface BenchResults {
+  startedAt: string;
+  quick: boolean;
+  durationSeconds: number;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; os: string; node: string; loadAverageAtStart: number[] };
+  commit: string;
+  versions: { temporalCli: string; ferretdb: string };
+  sizes: unknown;
+  ingest?: IngestResult;
+  replies?: RepliesResult;
+  staleness?: StalenessResult;
+  inbox?: InboxPoint[];
+  timers?: TimersResult;
+  efficiency?: EfficiencyResult;
+  memory?: MemoryPoint[];
+  scaleOut?: ScaleResult;
+  /** The ingest and reply account's timelines checked against every 202 and 200 it got. */
+  correctness?: TimelineCheck;
+  /** CPU share per process during each load phase: which process limits it. */
+  cpu: Record<string, CpuShare>;
+  /** Each goal of issue 6: met (true), missed (false), or not measured. */
+  goals: { ingest?: boolean; replyP99?: boolean; staleness?: boolean; inbox?: boolean; timers?: boolean; events?: boolean; scaleOut?: boolean };
+  errors: string[];
+  files: { json: string; markdown: string; svg: string };
+}

@@ -1,0 +1,170 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { toolVersions } from '../infra/tools';
+import { fullSizes, quickSizes } from './context';
+import type { BenchContext } from './context';
+import { runEfficiency, runOpenConversationMemory } from './phases/efficiency';
+import { runInbox } from './phases/inbox';
+import { runIngest } from './phases/ingest';
+import { runReplies } from './phases/replies';
+import { runScaleOut } from './phases/scale-out';
+import { runStaleness } from './phases/staleness';
+import { runTimers } from './phases/timers';
+import { markdown, svg } from './report';
+import type { BenchResults } from './results';
+import { BenchStack } from './stack';
+import { checkTimelines } from './verify';
+
+/**
+ * `npm run bench [-- --quick] [-- --only=ingest,replies,...]`: the real stack on this machine, measured
+ * against baselines taken in the same run on the same servers; results go to bench/results/.
+ */
+const phases = ['ingest', 'replies', 'staleness', 'timers', 'efficiency', 'scale', 'inbox', 'memory'] as const;
+type Phase = (typeof phases)[number];
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const onlyArg = args.find((a) => a.startsWith('--only='));
+  const only = new Set<Phase>(onlyArg ? (onlyArg.slice('--only='.length).split(',') as Phase[]) : phases);
+  const sizes = quick ? quickSizes : fullSizes;
+  const t0 = Date.now();
+  const log = (line: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+  const startedAt = new Date(t0).toISOString();
+  const stem = startedAt.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z') + (quick ? '-quick' : '');
+  const resultsDir = path.join(__dirname, 'results');
+  const results: BenchResults = {
+    startedAt,
+    quick,
+    durationSeconds: 0,
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      os: `${os.type()} ${os.release()}`,
+      node: process.version,
+      loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    },
+    commit: gitCommit(),
+    versions: { temporalCli: toolVersions.temporal, ferretdb: toolVersions.ferretdb },
+    sizes,
+    cpu: {},
+    goals: {},
+    errors: [],
+    files: { json: `${stem}.json`, markdown: `${stem}.md`, svg: `${stem}.svg` },
+  };
+
+  log(`convoflow bench${quick ? ' (quick)' : ''}: starting a Temporal dev server and FerretDB in a temporary folder`);
+  const stack = await BenchStack.start({ log });
+  let failed = false;
+  try {
+    log(`servers up (Temporal ${stack.temporalAddress}, FerretDB ${stack.mongoUri}); starting worker, API and the baseline's no-op worker`);
+    const noopQueue = `${stack.taskQueue}-noop`;
+    // One after the other: both create the database's indexes at start, and FerretDB 1.24 drops the
+    // connection when two clients create the same indexes at once on a new database (see README).
+    const noop = stack.startNoopWorker(noopQueue);
+    await stack.startWorker();
+    const api = await stack.startApi();
+    await noop;
+    log(`stack ready: worker pid ${stack.workers[0]!.pid}, API pid ${api.proc.pid} on ${api.baseUrl}, logs in ${stack.runDir}/logs`);
+    const ctx: BenchContext = { stack, api, sizes, quick, noopQueue, log };
+
+    const phase = async <T>(name: Phase, fn: () => Promise<T>): Promise<T | undefined> => {
+      if (!only.has(name)) return undefined;
+      try {
+        return await fn();
+      } catch (error) {
+        failed = true;
+        const message = error instanceof Error ? error.message : String(error);
+        results.errors.push(`${name}: ${message}`);
+        log(`${name} failed: ${message}`);
+        return undefined;
+      }
+    };
+
+    const ingest = await phase('ingest', () => runIngest(ctx));
+    if (ingest) {
+      results.ingest = ingest.result;
+      results.cpu['ingest (API path)'] = ingest.result.api.cpu;
+      results.cpu['ingest baseline (signal-with-start)'] = ingest.result.baseline.cpu;
+      results.goals.ingest = ingest.result.ratio >= 0.8;
+      const replies = await phase('replies', () => runReplies(ctx, ingest.state));
+      if (replies) {
+        results.replies = replies;
+        results.cpu['replies at saturation'] = replies.saturation.cpu;
+        for (const l of replies.levels) results.cpu[`replies at ${Math.round(l.fraction * 100)}%`] = l.api.cpu;
+        results.goals.replyP99 = replies.levels.every((l) => l.ratioP99 <= 1.5);
+      }
+      const staleness = await phase('staleness', () => runStaleness(ctx, ingest.state, ingest.result.api.acceptRate));
+      if (staleness) {
+        results.staleness = staleness;
+        results.goals.staleness = staleness.stalenessMs.p99 < 100;
+      }
+    }
+    const timers = await phase('timers', () => runTimers(ctx));
+    if (timers) {
+      results.timers = timers.result;
+      results.goals.timers = timers.result.latenessMs.p99 < 1_000 && timers.result.closed === timers.result.conversations;
+    }
+    const efficiency = await phase('efficiency', () => runEfficiency(ctx, ingest?.state.conversationIds ?? []));
+    if (efficiency) {
+      results.efficiency = efficiency;
+      results.goals.events = efficiency.sequential.eventsPerMessage <= 5;
+    }
+    const scale = await phase('scale', () => runScaleOut(ctx));
+    if (scale) {
+      results.scaleOut = scale;
+      for (const p of scale.points) results.cpu[`scale-out ${p.workers}w/${p.apis}a`] = p.cpu;
+      results.goals.scaleOut = scale.timeline.lost + scale.timeline.duplicated + scale.timeline.repliesMismatched + scale.views.mismatched + scale.views.unreachable === 0;
+    }
+    const inbox = await phase('inbox', () => runInbox(ctx));
+    if (inbox) {
+      results.inbox = inbox.points;
+      const last = inbox.points.at(-1)!;
+      results.goals.inbox = [last.firstPage, last.deepPage].every((q) => q.apiMs.p99 < 20 && q.ratioP99 <= 1.3);
+    }
+    const memory = await phase('memory', () => runOpenConversationMemory(ctx, inbox ? [inbox.accountId] : []));
+    if (memory) results.memory = memory;
+
+    if (ingest) {
+      results.correctness = await checkTimelines(stack.db, ingest.state.account.id, ingest.state.ledger);
+      const c = results.correctness;
+      log(`correctness of the ingest/reply account: ${c.accepted} accepted, lost ${c.lost}, duplicated ${c.duplicated}, replies mismatched ${c.repliesMismatched}`);
+      if (c.examples.length) log(`  ${c.examples.join('\n  ')}`);
+    }
+  } catch (error) {
+    failed = true;
+    results.errors.push(error instanceof Error ? error.message : String(error));
+    log(`run failed: ${error instanceof Error ? error.stack : String(error)}`);
+  } finally {
+    log(failed ? `stopping every process (keeping ${stack.runDir} for its logs)` : 'stopping every process');
+    await stack.stop({ keepDir: failed });
+  }
+
+  results.durationSeconds = Math.round((Date.now() - t0) / 1000);
+  fs.mkdirSync(resultsDir, { recursive: true });
+  fs.writeFileSync(path.join(resultsDir, results.files.json), JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(path.join(resultsDir, results.files.markdown), markdown(results));
+  fs.writeFileSync(path.join(resultsDir, results.files.svg), svg(results));
+  console.log('\n' + markdown(results));
+  log(`wrote bench/results/${stem}.{json,md,svg} in ${results.durationSeconds} s`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+/** The commit measured, and whether the working tree differed from it. */
+function gitCommit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: path.join(__dirname, '..') }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', '.', ':!bench', ':!chaos'], { cwd: path.join(__dirname, '..') }).toString().trim();
+    return dirty ? `${head} (with uncommitted changes outside bench/ and chaos/)` : head;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

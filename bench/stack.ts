@@ -1,0 +1,270 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
+import type { Db } from 'mongodb';
+import { freePort } from '../infra/free-port';
+import { startFerretDB, startTemporalDevServer } from '../infra/local-servers';
+import type { FerretDBServer, TemporalDevServer } from '../infra/local-servers';
+import { ensureTool } from '../infra/tools';
+import { Http } from './http-client';
+import { spawnBenchProcess } from './node-process';
+import type { BenchProcess } from './node-process';
+
+/**
+ * The real stack for a benchmark or chaos run: its own Temporal dev server (headless, SQLite) and FerretDB
+ * in a temporary folder, and real worker and API processes pointed at them with a fresh task queue and
+ * database. Every process it starts is tracked by pid and stopped by `stop()`; if the run dies another
+ * way (an exception, Ctrl-C, process.exit) the exit hook SIGKILLs whatever is left, by pid.
+ */
+
+const projectRoot = path.resolve(__dirname, '..');
+
+/** Every process of every stack in this Node process, so the exit hook can reach them. */
+const tracked = new Map<number, { alive: () => boolean }>();
+let hooksInstalled = false;
+const stacks = new Set<BenchStack>();
+
+function track(pid: number, alive: () => boolean): void {
+  tracked.set(pid, { alive });
+}
+
+/** True while the pid still runs this binary: a pid recycled after our server exited is never killed. */
+function runsBinary(pid: number, binary: string): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === binary;
+  } catch {
+    return false;
+  }
+}
+
+function installHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.once('exit', () => {
+    for (const [pid, p] of tracked) {
+      if (!p.alive()) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping every process this run started`);
+      // A second signal while stopping goes straight to the exit hook above.
+      process.once(signal, () => process.exit(130));
+      void Promise.allSettled([...stacks].map((s) => s.stop())).then(() => process.exit(130));
+    });
+  }
+}
+
+export interface ApiProcess {
+  proc: BenchProcess;
+  baseUrl: string;
+  http: Http;
+}
+
+export interface BenchStackOptions {
+  log: (line: string) => void;
+  /** Keep the temporary folder (logs, SQLite files) after stop; by default it is removed on success. */
+  keepDir?: boolean;
+}
+
+export class BenchStack {
+  readonly taskQueue = `bench-${randomUUID().slice(0, 8)}`;
+  readonly database = `bench_${randomUUID().slice(0, 8)}`;
+  readonly platformKey = `platform-${randomUUID()}`;
+  readonly workers: BenchProcess[] = [];
+  readonly apis: ApiProcess[] = [];
+  readonly others: BenchProcess[] = [];
+  temporal!: TemporalDevServer;
+  ferret: FerretDBServer | undefined;
+  client!: Client;
+  connection!: Connection;
+  mongo!: MongoClient;
+  db!: Db;
+  private temporalBinary = '';
+  private ferretBinary = '';
+  private ferretPort = 0;
+  private temporalPort = 0;
+  private stopped = false;
+  private counter = 0;
+
+  private constructor(
+    readonly runDir: string,
+    private readonly opts: BenchStackOptions,
+  ) {}
+
+  static async start(opts: BenchStackOptions): Promise<BenchStack> {
+    installHooks();
+    const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'convoflow-bench-'));
+    const stack = new BenchStack(runDir, opts);
+    stacks.add(stack);
+    try {
+      await stack.startServers();
+      return stack;
+    } catch (error) {
+      await stack.stop();
+      throw error;
+    }
+  }
+
+  get temporalDbFile(): string {
+    return path.join(this.runDir, 'temporal', 'temporal.db');
+  }
+  get ferretDir(): string {
+    return path.join(this.runDir, 'ferretdb');
+  }
+  get mongoUri(): string {
+    return `mongodb://127.0.0.1:${this.ferretPort}/`;
+  }
+  get temporalAddress(): string {
+    return `127.0.0.1:${this.temporalPort}`;
+  }
+
+  private async startServers(): Promise<void> {
+    const log = (line: string) => this.opts.log(`[tools] ${line}`);
+    [this.temporalBinary, this.ferretBinary] = await Promise.all([ensureTool('temporal', { log }), ensureTool('ferretdb', { log })]);
+    this.temporalPort = await freePort();
+    this.ferretPort = await freePort();
+    await Promise.all([this.startTemporal(), this.startFerret()]);
+    this.connection = await Connection.connect({ address: this.temporalAddress });
+    this.client = new Client({ connection: this.connection, namespace: 'default' });
+    // Short server selection: while FerretDB is deliberately down, bench reads fail fast and are retried.
+    this.mongo = await MongoClient.connect(this.mongoUri, { serverSelectionTimeoutMS: 2_000, maxPoolSize: 20 });
+    this.db = this.mongo.db(this.database);
+  }
+
+  /** Starts (or restarts, on the same port and SQLite file) the Temporal dev server. */
+  async startTemporal(): Promise<void> {
+    this.temporal = await startTemporalDevServer({
+      binary: this.temporalBinary,
+      headless: true,
+      port: this.temporalPort,
+      dbFile: this.temporalDbFile,
+      logFile: path.join(this.runDir, 'temporal.log'),
+      onSpawn: (pid) => track(pid, () => runsBinary(pid, this.temporalBinary)),
+    });
+  }
+
+  async stopTemporal(): Promise<void> {
+    await this.temporal.stop();
+  }
+
+  /** Starts (or restarts, on the same port and data folder) FerretDB. */
+  async startFerret(): Promise<void> {
+    const server = await startFerretDB({
+      binary: this.ferretBinary,
+      dataDir: this.ferretDir,
+      port: this.ferretPort,
+      logFile: path.join(this.runDir, 'ferretdb.log'),
+      onSpawn: (pid) => track(pid, () => runsBinary(pid, this.ferretBinary)),
+    });
+    this.ferret = server;
+  }
+
+  async stopFerret(): Promise<void> {
+    await this.ferret?.stop();
+    this.ferret = undefined;
+  }
+
+  private env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      TEMPORAL_ADDRESS: this.temporalAddress,
+      MONGODB_URI: this.mongoUri,
+      PLATFORM_API_KEY: this.platformKey,
+      TEMPORAL_TASK_QUEUE: this.taskQueue,
+      MONGODB_DATABASE: this.database,
+      // Per-request info lines would cost the API CPU the benchmark is measuring.
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      ...extra,
+    };
+  }
+
+  private spawn(name: string, script: string, env: NodeJS.ProcessEnv): BenchProcess {
+    this.counter += 1;
+    const proc = spawnBenchProcess({
+      name,
+      script: path.join(projectRoot, script),
+      env,
+      cwd: projectRoot,
+      logFile: path.join(this.runDir, 'logs', `${this.counter}-${name}.log`),
+      // BENCH_NO_INDEX_SHIM=1 runs the processes exactly as shipped (see ferretdb-index-shim.cjs).
+      preload: process.env.BENCH_NO_INDEX_SHIM ? [] : [path.join(__dirname, 'ferretdb-index-shim.cjs')],
+    });
+    track(proc.pid, () => !proc.hasExited());
+    return proc;
+  }
+
+  /** A real worker process (worker/main.ts) on the stack's task queue. */
+  async startWorker(): Promise<BenchProcess> {
+    const proc = this.spawn(`worker${this.workers.length + 1}`, 'worker/main.ts', this.env());
+    this.workers.push(proc);
+    await proc.ready;
+    return proc;
+  }
+
+  /** Starts a worker again in the place of one that stopped, keeping the list's order. */
+  async replaceWorker(old: BenchProcess): Promise<BenchProcess> {
+    const index = this.workers.indexOf(old);
+    const proc = this.spawn(`${old.name}-restarted`, 'worker/main.ts', this.env());
+    if (index >= 0) this.workers[index] = proc;
+    else this.workers.push(proc);
+    await proc.ready;
+    return proc;
+  }
+
+  /** A real API process (api/main.ts) on a free loopback port. */
+  async startApi(): Promise<ApiProcess> {
+    const port = await freePort();
+    const proc = this.spawn(`api${this.apis.length + 1}`, 'api/main.ts', this.env({ PORT: String(port) }));
+    await proc.ready;
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const api = { proc, baseUrl, http: new Http(baseUrl) };
+    this.apis.push(api);
+    return api;
+  }
+
+  async stopProcess(proc: BenchProcess): Promise<void> {
+    await proc.stop(10_000);
+    const w = this.workers.indexOf(proc);
+    if (w >= 0) this.workers.splice(w, 1);
+    const a = this.apis.findIndex((x) => x.proc === proc);
+    if (a >= 0) this.apis.splice(a, 1);
+  }
+
+  /** The baseline's worker: bench/noop-worker.ts, a separate process like the real worker. */
+  async startNoopWorker(taskQueue: string): Promise<BenchProcess> {
+    const proc = this.spawn('noop-worker', 'bench/noop-worker.ts', this.env({ TEMPORAL_TASK_QUEUE: taskQueue }));
+    this.others.push(proc);
+    await proc.ready;
+    return proc;
+  }
+
+  /** Pids by role, for CPU and memory sampling. */
+  pids(): Record<string, number> {
+    const pids: Record<string, number> = { bench: process.pid, temporal: this.temporal.pid };
+    if (this.ferret) pids.ferretdb = this.ferret.pid;
+    this.workers.forEach((w, i) => (pids[`worker${i + 1}`] = w.pid));
+    this.apis.forEach((a, i) => (pids[`api${i + 1}`] = a.proc.pid));
+    for (const o of this.others) if (!o.hasExited()) pids[o.name] = o.pid;
+    return pids;
+  }
+
+  /** Children before servers (they finish their work against them), then our own connections. */
+  async stop(opts: { keepDir?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await Promise.allSettled([...this.workers, ...this.apis.map((a) => a.proc), ...this.others].map((p) => p.stop(10_000)));
+    await Promise.allSettled([this.connection?.close(), this.mongo?.close()]);
+    await Promise.allSettled([this.temporal?.stop(), this.ferret?.stop()]);
+    stacks.delete(this);
+    if (!this.opts.keepDir && !opts.keepDir) fs.rmSync(this.runDir, { recursive: true, force: true });
+  }
+}
