@@ -62,6 +62,7 @@ const eventView = (e: EventDoc) => ({
   assigneeBefore: e.assigneeBefore ?? null,
   assigneeAfter: e.assigneeAfter ?? null,
   rule: e.rule ?? null,
+  details: e.details ?? null,
 });
 
 /** The conversation id must name a conversation of the account in the path, or it does not exist here. */

@@ -130,6 +130,7 @@ describe.each([
           assigneeBefore: null,
           assigneeAfter: 'agent-a',
           rule: 'rules[2]',
+          details: null,
         },
       ]);
       expect(routingEffects(effects)).toEqual([{ type: 'reportAssignment', assigneeId: 'agent-a' }]);

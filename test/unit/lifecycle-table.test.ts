@@ -108,7 +108,7 @@ describe('open + agent message by any user of the account -> assigned to that us
     const decision = accepted(decide(openConversation(), reply('hello there'), actor, policy, later));
     expect(decision.state).toMatchObject({ status: 'assigned', assigneeId: actor.userId, episode: 1, unreadCount: 0, assignedAt: later });
     expect(events(decision.effects)).toEqual([
-      { seq: 2, at: later, episode: 1, from: 'open', to: 'assigned', reason: 'reply', actor: userRef(actor), assigneeBefore: null, assigneeAfter: actor.userId, rule: null },
+      { seq: 2, at: later, episode: 1, from: 'open', to: 'assigned', reason: 'reply', actor: userRef(actor), assigneeBefore: null, assigneeAfter: actor.userId, rule: null, details: null },
     ]);
     const [recorded] = recordedMessages(decision.effects);
     expect(recorded).toMatchObject({ direction: 'outbound', kind: 'text', text: 'hello there', authorId: actor.userId, at: later, episode: 1 });

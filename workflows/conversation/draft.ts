@@ -38,7 +38,12 @@ export class Draft {
     this.state = { ...this.state, ...changes };
   }
 
-  transition(to: Status, reason: string, changes: Partial<ConversationState> = {}, rule: string | null = null): void {
+  transition(
+    to: Status,
+    reason: string,
+    changes: Partial<ConversationState> = {},
+    annotations: { rule?: string; details?: TransitionEvent['details'] } = {},
+  ): void {
     const before = this.state;
     this.set(changes);
     const event: TransitionEvent = {
@@ -51,7 +56,8 @@ export class Draft {
       actor: actorRef(this.ctx.actor),
       assigneeBefore: before.assigneeId,
       assigneeAfter: this.state.assigneeId,
-      rule,
+      rule: annotations.rule ?? null,
+      details: annotations.details ?? null,
     };
     const statusSince = to === before.status ? this.state.statusSince : this.ctx.now;
     this.set({ status: to, eventSeq: event.seq, statusSince });
@@ -59,16 +65,21 @@ export class Draft {
   }
 
   /** Ends the episode. Closing archives when the policy says so; only a customer message reopens. */
-  close(reason: ClosedReason, changes: Partial<ConversationState> = {}): void {
-    this.transition('closed', reason, {
-      assigneeId: null,
-      routeTeam: null,
-      disconnectedAt: null,
-      closedReason: reason,
-      closedAt: this.ctx.now,
-      archived: this.ctx.policy.autoArchive,
-      ...changes,
-    });
+  close(reason: ClosedReason, changes: Partial<ConversationState> = {}, details: TransitionEvent['details'] = null): void {
+    this.transition(
+      'closed',
+      reason,
+      {
+        assigneeId: null,
+        routeTeam: null,
+        disconnectedAt: null,
+        closedReason: reason,
+        closedAt: this.ctx.now,
+        archived: this.ctx.policy.autoArchive,
+        ...changes,
+      },
+      { details },
+    );
   }
 
   record(fields: Omit<MessageRecord, 'seq' | 'at' | 'episode'>): MessageRecord {

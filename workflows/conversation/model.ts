@@ -148,6 +148,8 @@ export interface TransitionEvent {
   assigneeAfter: string | null;
   /** For automatic assignments: the routing rule that chose the team. */
   rule: string | null;
+  /** What else the transition carried, e.g. the customer's CSAT score. */
+  details: { csatScore?: number } | null;
 }
 
 export interface RoutingRequestEffect {

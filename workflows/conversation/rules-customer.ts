@@ -88,6 +88,6 @@ export function onCsatAnswer(ctx: Context, input: { score: number }): Decision {
   if (!Number.isFinite(input.score)) return reject('validation_failed', 'score must be a number');
   if (state.status !== 'resolved') return reject('conflict', 'no satisfaction survey is waiting for an answer');
   const draft = new Draft(ctx);
-  draft.close('resolved', { csatScore: input.score });
+  draft.close('resolved', { csatScore: input.score }, { csatScore: input.score });
   return draft.done();
 }

@@ -101,7 +101,7 @@ export function onRouted(ctx: Context, input: { assigneeId: string; rule: string
   if (ctx.actor.kind !== 'system') return reject('forbidden', 'only the router assigns automatically');
   const draft = new Draft(ctx);
   if (state.status === 'open') {
-    draft.transition('assigned', 'routing', { assigneeId: input.assigneeId, assignedAt: ctx.now, routeTeam: null }, input.rule);
+    draft.transition('assigned', 'routing', { assigneeId: input.assigneeId, assignedAt: ctx.now, routeTeam: null }, { rule: input.rule });
   } else {
     // Someone claimed it first, or it moved on: the router reserved a slot it must be told about.
     draft.effects.push({ type: 'reportAssignment', assigneeId: state.heldBy });
