@@ -1,4 +1,4 @@
-import type { Db } from 'mongodb';
+import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import type { Logger } from 'pino';
 import { collections, isDuplicateKeyError } from '../store/collections';
 import type { MessageRecord, TransitionEvent } from '../workflows/conversation/lifecycle';
@@ -33,6 +33,17 @@ export interface ConversationActivityDeps {
   router?: RouterClient;
 }
 
+/** Inserts each document unless one with its `_id` exists: a retried batch records nothing twice. */
+async function insertOnce<T extends { _id: string }>(collection: Collection<T>, docs: T[]): Promise<void> {
+  if (docs.length === 0) return;
+  await collection.bulkWrite(
+    docs.map(({ _id, ...doc }) => ({
+      updateOne: { filter: { _id } as Filter<T>, update: { $setOnInsert: doc } as UpdateFilter<T>, upsert: true },
+    })),
+    { ordered: false },
+  );
+}
+
 export function createConversationActivities({ db, provider, log, router }: ConversationActivityDeps): ConversationActivities {
   const c = collections(db);
 
@@ -59,30 +70,8 @@ export function createConversationActivities({ db, provider, log, router }: Conv
           template: message.template,
         });
       }
-      if (messages.length > 0) {
-        await c.messages.bulkWrite(
-          messages.map((m) => ({
-            updateOne: {
-              filter: { _id: `${conversationId}/${m.messageId}` },
-              update: { $setOnInsert: { ...m, conversationId, accountId } },
-              upsert: true,
-            },
-          })),
-          { ordered: false },
-        );
-      }
-      if (events.length > 0) {
-        await c.events.bulkWrite(
-          events.map((e) => ({
-            updateOne: {
-              filter: { _id: `${conversationId}/${e.seq}` },
-              update: { $setOnInsert: { ...e, conversationId, accountId } },
-              upsert: true,
-            },
-          })),
-          { ordered: false },
-        );
-      }
+      await insertOnce(c.messages, messages.map((m) => ({ _id: `${conversationId}/${m.messageId}`, ...m, conversationId, accountId })));
+      await insertOnce(c.events, events.map((e) => ({ _id: `${conversationId}/${e.seq}`, ...e, conversationId, accountId })));
       const { id, ...fields } = view;
       try {
         // Only a newer version replaces the view; an older one finds no match and its upsert collides.

@@ -126,6 +126,17 @@ export async function ensureIndexes(db: Db): Promise<void> {
   for (const [collection, key, name] of wanted) await db.collection(collection).createIndex(key, { name });
 }
 
+/** Inserts a new document; false when one with the same `_id` exists (the caller answers 409). */
+export async function insertNew<T extends { _id: string }>(collection: Collection<T>, doc: T): Promise<boolean> {
+  try {
+    await collection.insertOne(doc as Parameters<Collection<T>['insertOne']>[0]);
+    return true;
+  } catch (error) {
+    if (isDuplicateKeyError(error)) return false;
+    throw error;
+  }
+}
+
 export function isDuplicateKeyError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }

@@ -1,5 +1,5 @@
 import type { AccountDoc } from '../../store/collections';
-import { isDuplicateKeyError } from '../../store/collections';
+import { insertNew } from '../../store/collections';
 import { policyChangedSignal } from '../../workflows/conversation/messages';
 import type { Policy, PolicyPatch } from '../../workflows/conversation/policy';
 import { PolicyError, applyPolicyPatch, defaultPolicy, policyToDocument, routingOf } from '../../workflows/conversation/policy';
@@ -61,12 +61,7 @@ export const accountRoutes = [
         policy: patchPolicy({ ...defaultPolicy, version: 0 }, body.policy ?? {}),
         createdAt: new Date(),
       };
-      try {
-        await deps.collections.accounts.insertOne(account);
-      } catch (error) {
-        if (isDuplicateKeyError(error)) throw new ApiError({ code: 'conflict', message: `account ${body.id} exists` });
-        throw error;
-      }
+      if (!(await insertNew(deps.collections.accounts, account))) throw new ApiError({ code: 'conflict', message: `account ${body.id} exists` });
       return accountView(account);
     },
   }),

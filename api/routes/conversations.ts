@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { UpdateDefinition } from '@temporalio/client';
-import type { Filter } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 import type { ContactDoc, ConversationDoc, EventDoc, MessageDoc } from '../../store/collections';
 import type { ActionResult } from '../../workflows/conversation/messages';
 import {
@@ -132,6 +132,28 @@ async function requireActiveUser(deps: ApiDeps, accountId: string, userId: strin
   if (!user || !user.active) throw new ApiError({ code: 'validation_failed', message: `assigneeId: ${userId} is not an active user of the account` });
 }
 
+/** A conversation's messages or events, in `seq` order, paged with `after`. */
+function timelineRoute<D extends { conversationId: string; seq: number }>(
+  name: 'messages' | 'events',
+  summary: string,
+  collection: (deps: ApiDeps) => Collection<D>,
+  view: (doc: D) => unknown,
+) {
+  return defineRoute({
+    method: 'get',
+    path: `${base}/{conversationId}/${name}`,
+    summary,
+    allow: everyUser,
+    query: s.listTimeline,
+    handler: async ({ deps, params, query }) => {
+      const conversationId = (await findConversation(deps, params))._id;
+      const filter = { conversationId, seq: { $gt: query.after } } as Filter<D>;
+      const docs = await collection(deps).find(filter).sort({ seq: 1 }).limit(query.limit).toArray();
+      return { [name]: (docs as D[]).map(view) };
+    },
+  });
+}
+
 export const conversationRoutes = [
   defineRoute({
     method: 'get',
@@ -170,38 +192,8 @@ export const conversationRoutes = [
     allow: everyUser,
     handler: async ({ deps, params }) => conversationView(await findConversation(deps, params)),
   }),
-  defineRoute({
-    method: 'get',
-    path: `${base}/{conversationId}/messages`,
-    summary: "The conversation's timeline, oldest first; page with `after` (a seq)",
-    allow: everyUser,
-    query: s.listTimeline,
-    handler: async ({ deps, params, query }) => {
-      const conversationId = (await findConversation(deps, params))._id;
-      const docs = await deps.collections.messages
-        .find({ conversationId, seq: { $gt: query.after } })
-        .sort({ seq: 1 })
-        .limit(query.limit)
-        .toArray();
-      return { messages: docs.map(messageView) };
-    },
-  }),
-  defineRoute({
-    method: 'get',
-    path: `${base}/{conversationId}/events`,
-    summary: 'Every transition of the conversation: when, from, to, why, who',
-    allow: everyUser,
-    query: s.listTimeline,
-    handler: async ({ deps, params, query }) => {
-      const conversationId = (await findConversation(deps, params))._id;
-      const docs = await deps.collections.events
-        .find({ conversationId, seq: { $gt: query.after } })
-        .sort({ seq: 1 })
-        .limit(query.limit)
-        .toArray();
-      return { events: docs.map(eventView) };
-    },
-  }),
+  timelineRoute('messages', "The conversation's timeline, oldest first; page with `after` (a seq)", (deps) => deps.collections.messages, messageView),
+  timelineRoute('events', 'Every transition of the conversation: when, from, to, why, who', (deps) => deps.collections.events, eventView),
   defineRoute({
     method: 'post',
     path: `${base}/{conversationId}/replies`,

@@ -1,6 +1,6 @@
 import { agentPatchOf } from '../../activities/routing-activities';
 import type { UserDoc } from '../../store/collections';
-import { isDuplicateKeyError } from '../../store/collections';
+import { insertNew } from '../../store/collections';
 import { agentPresenceSignal, releaseSignal } from '../../workflows/conversation/messages';
 import { effective } from '../../workflows/conversation/policy';
 import { everyUser, isSupervisorPrincipal } from '../auth';
@@ -88,12 +88,7 @@ export const userRoutes = [
         maxConcurrent: body.maxConcurrent ?? null,
         createdAt: new Date(),
       };
-      try {
-        await deps.collections.users.insertOne(user);
-      } catch (error) {
-        if (isDuplicateKeyError(error)) throw new ApiError({ code: 'conflict', message: `user ${body.id} exists` });
-        throw error;
-      }
+      if (!(await insertNew(deps.collections.users, user))) throw new ApiError({ code: 'conflict', message: `user ${body.id} exists` });
       const apiKey = newApiKey('user');
       await deps.collections.apiKeys.insertOne({ _id: hashApiKey(apiKey), accountId, kind: 'user', userId: body.id, name: body.name, createdAt: new Date() });
       return { user: userView(user), apiKey };

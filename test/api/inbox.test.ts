@@ -1,20 +1,14 @@
 import type { Stack } from '../support/stack';
-import { eventually, startStack } from '../support/stack';
+import { eventually } from '../support/stack';
 import type { Account } from '../support/scenario';
-import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
+import { conversationPath, customerWrites, newCustomer, useStackWithAccount } from '../support/scenario';
 
 /** The inbox views: pagination, channels feeding one inbox, and campaigns staying out of it. */
 describe('inbox listing and campaigns', () => {
   let stack: Stack;
   let account: Account;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    account = await createAccount(stack);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const env = useStackWithAccount();
+  beforeAll(() => ({ stack, account } = env));
 
   test('pages of a listing cover every conversation exactly once, newest activity first', async () => {
     const ids: string[] = [];

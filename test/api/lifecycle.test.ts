@@ -1,20 +1,14 @@
 import type { Stack } from '../support/stack';
-import { eventually, startStack } from '../support/stack';
+import { eventually } from '../support/stack';
 import type { Account } from '../support/scenario';
-import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
+import { conversationPath, customerWrites, newCustomer, useStackWithAccount } from '../support/scenario';
 
 /** SPEC section 2, row by row, through HTTP against the real dev server and FerretDB. */
 describe('conversation lifecycle through the API', () => {
   let stack: Stack;
   let account: Account;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    account = await createAccount(stack);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const env = useStackWithAccount();
+  beforeAll(() => ({ stack, account } = env));
 
   const view = async (id: string, key = account.keys.agent) => (await stack.http.get(conversationPath(account, id), key)).body;
   const act = (id: string, action: string, body: unknown, key: string) => stack.http.post(conversationPath(account, id, `/${action}`), body, key);

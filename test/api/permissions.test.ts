@@ -1,7 +1,6 @@
 import type { Stack } from '../support/stack';
-import { startStack } from '../support/stack';
 import type { Account } from '../support/scenario';
-import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
+import { conversationPath, customerWrites, newCustomer, useStackWithAccount } from '../support/scenario';
 
 /**
  * The role-by-action permission matrix of SPEC sections 2 and 5 (and seed 003's table), executed
@@ -50,14 +49,8 @@ const cases = (Object.keys(expected) as State[]).flatMap((state) =>
 describe('permission matrix', () => {
   let stack: Stack;
   let account: Account;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    account = await createAccount(stack);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const env = useStackWithAccount();
+  beforeAll(() => ({ stack, account } = env));
 
   async function conversationIn(state: State): Promise<string> {
     const { conversationId } = await customerWrites(stack, account, { customer: newCustomer() });

@@ -1,7 +1,6 @@
 import type { Stack } from '../support/stack';
-import { startStack } from '../support/stack';
 import type { Account } from '../support/scenario';
-import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
+import { conversationPath, customerWrites, newCustomer, useStackWithAccount } from '../support/scenario';
 
 /**
  * Seed 003's permission table as executable rows: the assigned agent, other team members and an admin,
@@ -11,14 +10,8 @@ import { conversationPath, createAccount, customerWrites, newCustomer } from '..
 describe("seed 003's permission table", () => {
   let stack: Stack;
   let account: Account;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    account = await createAccount(stack);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const env = useStackWithAccount();
+  beforeAll(() => ({ stack, account } = env));
 
   async function assignedToAgent(): Promise<string> {
     const { conversationId } = await customerWrites(stack, account, { customer: newCustomer() });

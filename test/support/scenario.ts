@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Role } from '../../workflows/conversation/lifecycle';
 import type { Stack } from './stack';
+import { startStack } from './stack';
 import { eventually } from './stack';
 
 /**
@@ -67,4 +68,21 @@ export async function customerWrites(
 
 export function conversationPath(account: Account, conversationId: string, suffix = ''): string {
   return `/v1/accounts/${account.id}/conversations/${encodeURIComponent(conversationId)}${suffix}`;
+}
+
+/**
+ * The usual setup of an end-to-end test file: a stack (its own task queue and database) and an
+ * account made through the API, started before the file's tests and stopped after them, even when
+ * they fail. Read `env.stack` and `env.account` inside tests or hooks.
+ */
+export function useStackWithAccount(policy?: Record<string, string>): { stack: Stack; account: Account } {
+  const env = {} as { stack: Stack; account: Account };
+  beforeAll(async () => {
+    env.stack = await startStack();
+    env.account = await createAccount(env.stack, policy);
+  });
+  afterAll(async () => {
+    await env.stack?.stop();
+  });
+  return env;
 }
