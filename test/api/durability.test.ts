@@ -51,4 +51,28 @@ describe('durability across a worker restart', () => {
     const messages = (await stack.http.get(conversationPath(account, conversationId, '/messages'), account.keys.agent)).body.messages;
     expect(messages.map((m: { text: string }) => m.text)).toEqual(['hello', 'm0', 'm1', 'm2', 'm3', 'm4']);
   });
+
+  test('a customer message that arrives after a waiting timeout fell due (worker down) finds the episode closed, and opens the next one', async () => {
+    const account = await createAccount(stack, { preset: 'work_items', waitingTimeout: '2s' });
+    const customer = newCustomer();
+    const { conversationId } = await customerWrites(stack, account, { customer });
+    await stack.http.post(conversationPath(account, conversationId, '/assign'), { assigneeId: account.users.agent }, account.keys.agent);
+    expect((await stack.http.post(conversationPath(account, conversationId, '/leave'), {}, account.keys.agent)).body.conversation.status).toBe('waiting');
+
+    await stack.stopWorker();
+    await new Promise((r) => setTimeout(r, 3_000));
+    await stack.http.post(`/v1/accounts/${account.id}/messages`, { channel: 'wa-main', customer, messageId: 'late-1', text: 'still there?' }, account.keys.service);
+    await stack.startWorker();
+
+    const view = await eventually(async () => {
+      const v = (await stack.http.get(conversationPath(account, conversationId), account.keys.agent)).body;
+      return v.episode === 2 ? v : undefined;
+    });
+    expect(view).toMatchObject({ status: 'open', assigneeId: null });
+    const events = (await stack.http.get(conversationPath(account, conversationId, '/events'), account.keys.agent)).body.events;
+    expect(events.slice(-2).map((e: { from: string; to: string; reason: string }) => [e.from, e.to, e.reason])).toEqual([
+      ['waiting', 'closed', 'inactivity'],
+      ['closed', 'open', 'customer_message'],
+    ]);
+  });
 });

@@ -110,8 +110,29 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     pending.push(...decision.effects);
   };
 
-  const decideOrFail = (action: Input, actor: Actor, current: Policy): Extract<Decision, { ok: true }> => {
-    const decision = decide(state, action, actor, current, Date.now());
+  /**
+   * Deadlines that passed come first: an input decided after its deadline (in the same workflow task,
+   * or after the worker was down) must not undo it — a customer writing 25h into a 24h waiting
+   * timeout starts a new episode, and a reconnect after the timeout does not keep the conversation.
+   * Returns the settled state without committing it, so a validator can use it too.
+   */
+  const settled = (current: Policy, now: number): { state: ConversationState; decisions: Extract<Decision, { ok: true }>[] } => {
+    let at = state;
+    const decisions: Extract<Decision, { ok: true }>[] = [];
+    for (let due = nextDeadline(at, current); due !== null && due <= now; due = nextDeadline(at, current)) {
+      const decision = decide(at, { type: 'timer' }, system, current, now);
+      if (!decision.ok || !decision.changed) break;
+      decisions.push(decision);
+      at = decision.state;
+    }
+    return { state: at, decisions };
+  };
+  const settle = (current: Policy, now: number): void => {
+    for (const decision of settled(current, now).decisions) apply(decision);
+  };
+
+  const decideOrFail = (action: Input, actor: Actor, current: Policy, base: ConversationState = state): Extract<Decision, { ok: true }> => {
+    const decision = decide(base, action, actor, current, Date.now());
     // The code travels as the failure type; the API maps codes to HTTP statuses, never messages.
     if (!decision.ok) throw ApplicationFailure.create({ type: decision.code, message: decision.message, nonRetryable: true });
     return decision;
@@ -147,6 +168,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       update,
       async (args: A): Promise<ActionResult> => {
         await condition(() => policy !== undefined);
+        settle(policy!, Date.now());
         const decision = decideOrFail(toInput(args), args.actor, policy!);
         apply(decision);
         const version = state.version;
@@ -161,7 +183,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         // and inside the run's first workflow task, where the dev server (1.31) drops the whole task
         // when its only update is rejected, stalling the next task for the 10 s sticky timeout.
         validator: (args: A): void => {
-          if (policy && workflowInfo().historyLength !== firstTaskHistoryLength) decideOrFail(toInput(args), args.actor, policy);
+          if (policy && workflowInfo().historyLength !== firstTaskHistoryLength) {
+            decideOrFail(toInput(args), args.actor, policy, settled(policy, Date.now()).state);
+          }
         },
       },
     );
@@ -201,6 +225,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     const now = Date.now();
     const current: Policy = policy;
 
+    settle(current, now);
     while (inbox.length > 0) {
       const { input: next, actor } = inbox.shift()!;
       const decision = decide(state, next, actor, current, now);
