@@ -155,6 +155,8 @@ async function main(): Promise<void> {
 
 /** The commit measured, and whether the working tree differed from it. */
 function gitCommit(): string {
+  // A run from an exported tree (git archive) says which commit it was exported from.
+  if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT;
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: path.join(__dirname, '..') }).toString().trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--', '.', ':!bench', ':!chaos'], { cwd: path.join(__dirname, '..') }).toString().trim();
