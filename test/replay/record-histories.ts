@@ -1,34 +1,63 @@
 /**
- * Records the histories that test/replay/replay.test.ts replays: real conversations driven on a fresh
- * Temporal dev server and FerretDB (started here and stopped at the end), one JSON file per run, in the
- * SDK's history JSON form (`historyToJSON`, the same as `temporal workflow show --output json`).
+ * Records the histories that test/replay/replay.test.ts replays: real conversations (and the account
+ * router) driven on a fresh Temporal dev server and FerretDB (started here and stopped at the end), one
+ * JSON file per run, in the SDK's history JSON form (`historyToJSON`, the same as
+ * `temporal workflow show --output json`).
  *
  *   npm run record:histories
+ *
+ * Two kinds of scenario: the first talk to one conversation workflow through the Temporal client (the
+ * workflow test harness); the others drive the whole stack (worker with routing, and the HTTP API) the
+ * way a customer's systems do, for the presets and the per-account router. Files are named
+ * `{scenario}.run{n}.json` for the first kind and `{scenario}.{workflow}.run{n}.json` for the second.
  *
  * Re-record only on purpose: the committed histories are what running conversations in production
  * look like, and replaying them is how a non-deterministic workflow change is caught before a deploy.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
 // Not re-exported from the package root; this is the module the SDK's own replay samples import.
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { NativeConnection } from '@temporalio/worker';
+import { MongoClient } from 'mongodb';
+import { createApp } from '../../api/app';
 import { startFerretDB, startTemporalDevServer } from '../../infra/local-servers';
 import { ensureTools } from '../../infra/tools';
+import { ensureIndexes } from '../../store/collections';
+import { startWorker } from '../../worker/worker';
+import type { RunningWorker } from '../../worker/worker';
 import { assignUpdate, policyChangedSignal, replyUpdate, resolveUpdate, takeOverUpdate, templateUpdate } from '../../workflows/conversation/messages';
 import type { Policy } from '../../workflows/conversation/policy';
 import { defaultPolicy } from '../../workflows/conversation/policy';
+import { routerWorkflowId } from '../../workflows/routing/messages';
+import type { Account } from '../support/scenario';
+import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
+import type { Stack } from '../support/stack';
+import { Http, eventually, quietLog, sharedBundle } from '../support/stack';
+import type { TestServers } from '../support/test-servers';
 import type { Conversation, Harness } from '../workflows/support';
 import { startHarness, users } from '../workflows/support';
 
 export const historiesDir = path.join(__dirname, 'histories');
 
+/** A recorded history must stay small enough to review and to replay quickly in CI. */
+export const maxHistoryBytes = 200 * 1024;
+
 /** Short durations so window expiry and auto-close happen within seconds of real time. */
 const shortPolicy: Policy = { ...defaultPolicy, serviceWindowMs: 3_000, autoCloseAfterMs: 6_000, version: 1 };
 
-type Scenario = { name: string; drive(h: Harness): Promise<Conversation> };
+/** Driven through the Temporal client against one conversation; every run of it is recorded. */
+type HarnessScenario = { name: string; drive(h: Harness): Promise<Conversation> };
 
-const scenarios: Scenario[] = [
+/** Driven through the HTTP API on the whole stack; answers the workflows to record, by label. */
+type ApiScenario = { name: string; drive(stack: Stack): Promise<Record<string, string>> };
+
+const harnessScenarios: HarnessScenario[] = [
   {
     // Every row of SPEC section 2 the default policy has, across three runs of one conversation.
     name: 'full-lifecycle',
@@ -89,6 +118,203 @@ const scenarios: Scenario[] = [
   },
 ];
 
+const apiScenarios: ApiScenario[] = [
+  {
+    // SPEC section 4: round robin over three online agents of capacity 1, a queue that drains when a
+    // resolve frees a slot, a release to the queue, an agent going offline (releaseOnOffline) and a new
+    // agent coming online. The router's own history is recorded with the conversations'.
+    name: 'routing',
+    async drive(stack) {
+      const api = new Api(stack, await createAccount(stack, { autoCloseAfter: '1h' }));
+      await api.patchPolicy({ routing: { mode: 'round_robin', releaseOnOffline: true } });
+      const keys: Record<string, string> = {};
+      for (const id of ['rr-1', 'rr-2', 'rr-3']) keys[id] = await api.onlineAgent(id, { maxConcurrent: 1 });
+
+      const convs: string[] = [];
+      for (let i = 0; i < 5; i++) convs.push((await customerWrites(stack, api.account, { customer: newCustomer() })).conversationId);
+      // Three routed (one each), two waiting in open, oldest first.
+      await api.until(convs, (vs) => count(vs, 'assigned') === 3 && count(vs, 'open') === 2);
+      const [third, fourth, fifth] = convs.slice(2) as [string, string, string];
+      const holder = async (id: string) => (await api.view(id)).assigneeId as string;
+
+      // A resolve frees a slot: the oldest waiting conversation gets it.
+      const first = convs[0]!;
+      const firstAgent = await holder(first);
+      api.expectOk(await api.act(first, 'resolve', keys[firstAgent]!), 'resolve');
+      await api.until([fourth], (vs) => vs[0]!.status === 'assigned' && vs[0]!.assigneeId === firstAgent);
+
+      // A release to the queue: back to open and routed again; the freed slot goes to the older fifth.
+      const second = convs[1]!;
+      const secondAgent = await holder(second);
+      api.expectOk(await api.act(second, 'release', keys[secondAgent]!), 'release');
+      await api.until([fifth, second], (vs) => vs[0]!.status === 'assigned' && vs[1]!.status === 'open');
+
+      // An agent goes offline: their conversation is released back to routing and waits.
+      const thirdAgent = await holder(third);
+      api.expectOk(await api.presence(thirdAgent, 'offline', keys[thirdAgent]!), 'offline');
+      await api.until([third], (vs) => vs[0]!.status === 'open');
+
+      // A new agent comes online and takes the oldest waiting conversation.
+      await api.onlineAgent('rr-4', { maxConcurrent: 1 });
+      await api.until([second, third], (vs) => count(vs, 'assigned') === 1 && vs.some((v) => v.assigneeId === 'rr-4'));
+
+      return { ...Object.fromEntries(convs.map((id, i) => [`conv${i + 1}`, id])), router: routerWorkflowId(api.account.id) };
+    },
+  },
+  {
+    // Seed 004 (work_items) with timeouts of seconds: waiting, wrap-up, the waiting timeout, an agent
+    // disconnecting (and reconnecting in time, then not), customers leaving before and after assignment.
+    name: 'work-items',
+    async drive(stack) {
+      const api = new Api(stack, await createAccount(stack, { preset: 'work_items', waitingTimeout: '3s', agentReconnectTimeout: '2s' }));
+      const { agent, agent2 } = api.account.keys;
+      const claim = async (key: string, assigneeId: string) => {
+        const customer = newCustomer();
+        const { conversationId } = await customerWrites(stack, api.account, { customer });
+        api.expectOk(await api.act(conversationId, 'assign', key, { assigneeId }), 'claim');
+        return { customer, id: conversationId };
+      };
+
+      // assigned -> waiting -> assigned -> wrap_up -> closed (and the next run, carried).
+      const lifecycle = await claim(agent, api.account.users.agent);
+      api.expectStatus(await api.act(lifecycle.id, 'leave', agent), 'waiting');
+      api.expectStatus(await api.act(lifecycle.id, 'revive', agent), 'assigned');
+      api.expectStatus(await api.act(lifecycle.id, 'end', agent), 'wrap_up');
+      api.expectStatus(await api.act(lifecycle.id, 'end', agent), 'closed');
+
+      // waiting with no activity for waitingTimeout closes by itself (inactivity).
+      const waiting = await claim(agent, api.account.users.agent);
+      api.expectStatus(await api.act(waiting.id, 'leave', agent), 'waiting');
+
+      // The agent disconnects and reconnects in time (kept), then disconnects for good (back to open).
+      const disconnect = await claim(agent2, api.account.users.agent2);
+      api.expectOk(await api.presence(api.account.users.agent2, 'offline', agent2), 'offline');
+      await sleep(300);
+      api.expectOk(await api.presence(api.account.users.agent2, 'online', agent2), 'online');
+      await sleep(2_500);
+      if ((await api.view(disconnect.id)).status !== 'assigned') throw new Error('a reconnect in time lost the work item');
+      api.expectOk(await api.presence(api.account.users.agent2, 'offline', agent2), 'offline');
+
+      // The customer leaves an assigned work item (wrap_up, then ended), and an open one (closed).
+      const leftAssigned = await claim(agent, api.account.users.agent);
+      api.expectOk(await api.customerEvent(leftAssigned.customer, { type: 'left' }), 'left');
+      await api.until([leftAssigned.id], (vs) => vs[0]!.status === 'wrap_up');
+      api.expectStatus(await api.act(leftAssigned.id, 'end', agent), 'closed');
+      const leftOpen = newCustomer();
+      const { conversationId: leftOpenId } = await customerWrites(stack, api.account, { customer: leftOpen });
+      api.expectOk(await api.customerEvent(leftOpen, { type: 'left' }), 'left');
+
+      await api.until([waiting.id, disconnect.id, leftOpenId], ([w, d, o]) => w!.closedReason === 'inactivity' && d!.status === 'open' && o!.closedReason === 'customer_left');
+      return { lifecycle: lifecycle.id, 'waiting-timeout': waiting.id, disconnect: disconnect.id, 'left-assigned': leftAssigned.id, 'left-open': leftOpenId };
+    },
+  },
+  {
+    // Seed 002 (status_inbox): a flow with a customer message during it, ending by assigning a user;
+    // tags added and removed; resolve with CSAT, answered (closed) or not (csat_timeout); broadcasts.
+    name: 'status-inbox',
+    async drive(stack) {
+      const api = new Api(stack, await createAccount(stack, { preset: 'status_inbox' }));
+      await api.patchPolicy({ csat: { timeout: '2s' } });
+      const { agent, service } = api.account.keys;
+
+      const customer = newCustomer();
+      const { conversationId: flow } = await customerWrites(stack, api.account, { customer });
+      api.expectStatus(await api.act(flow, 'flow', service, { action: 'start' }), 'in_flow');
+      await customerWrites(stack, api.account, { customer, text: 'option 2' });
+      api.expectStatus(await api.act(flow, 'flow', service, { action: 'end', assignTo: { userId: api.account.users.agent } }), 'assigned');
+      api.expectOk(await api.act(flow, 'tags', agent, { add: ['vip', 'billing'] }), 'tags add');
+      api.expectOk(await api.act(flow, 'tags', agent, { remove: ['billing'] }), 'tags remove');
+      api.expectStatus(await api.act(flow, 'resolve', agent), 'resolved');
+      api.expectOk(await api.customerEvent(customer, { type: 'csat', score: 9 }), 'csat');
+      await api.until([flow], (vs) => vs[0]!.status === 'closed' && vs[0]!.csatScore === 9);
+
+      // An unanswered survey closes by itself after the CSAT timeout.
+      const { conversationId: timeout } = await customerWrites(stack, api.account, { customer: newCustomer() });
+      api.expectStatus(await api.act(timeout, 'replies', agent, { text: 'On it' }), 'assigned');
+      api.expectStatus(await api.act(timeout, 'resolve', agent), 'resolved');
+      await api.until([timeout], (vs) => vs[0]!.closedReason === 'csat_timeout');
+
+      // A broadcast reaches the closed conversations and skips the open one; with priority it reaches it.
+      const { conversationId: open } = await customerWrites(stack, api.account, { customer: newCustomer() });
+      const plain = await api.broadcast([flow, timeout, open], false);
+      if (plain.body.sent?.length !== 2 || plain.body.skipped?.length !== 1) throw new Error(`broadcast: ${JSON.stringify(plain.body)}`);
+      const priority = await api.broadcast([open], true);
+      if (priority.body.sent?.length !== 1) throw new Error(`priority broadcast: ${JSON.stringify(priority.body)}`);
+      // Tags on a closed conversation: adding still works (removing is locked, and never recorded).
+      api.expectOk(await api.act(flow, 'tags', agent, { add: ['follow-up'] }), 'tags add on closed');
+      return { 'flow-csat': flow, 'csat-timeout': timeout, 'broadcast-open': open };
+    },
+  },
+];
+
+type View = { status: string; assigneeId: string | null; closedReason: string | null; csatScore?: number | null };
+const count = (views: View[], status: string) => views.filter((v) => v.status === status).length;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The few API calls the scenarios make, as one account, failing loudly on anything unexpected. */
+class Api {
+  constructor(
+    readonly stack: Stack,
+    readonly account: Account,
+  ) {}
+
+  async patchPolicy(patch: Record<string, unknown>): Promise<void> {
+    this.expectOk(await this.stack.http.patch(`/v1/accounts/${this.account.id}/policy`, patch, this.stack.platformKey), 'policy');
+  }
+
+  /** Adds an agent who is online at once, so routing may push work to them; answers their API key. */
+  async onlineAgent(id: string, profile: Record<string, unknown> = {}): Promise<string> {
+    const created = await this.stack.http.post(`/v1/accounts/${this.account.id}/users`, { id, name: id, role: 'agent', ...profile }, this.stack.platformKey);
+    if (created.status !== 201) throw new Error(`user ${id}: ${created.status} ${JSON.stringify(created.body)}`);
+    this.expectOk(await this.presence(id, 'online', created.body.apiKey), 'online');
+    return created.body.apiKey as string;
+  }
+
+  presence(userId: string, status: string, key: string) {
+    return this.stack.http.request('PUT', `/v1/accounts/${this.account.id}/users/${userId}/presence`, { key, body: { status } });
+  }
+
+  act(id: string, action: string, key: string, body: unknown = {}) {
+    return this.stack.http.post(conversationPath(this.account, id, `/${action}`), body, key);
+  }
+
+  customerEvent(customer: string, event: { type: 'left' } | { type: 'csat'; score: number }) {
+    return this.stack.http.post(`/v1/accounts/${this.account.id}/customer-events`, { channel: 'wa-main', customer, ...event }, this.account.keys.service);
+  }
+
+  broadcast(conversationIds: string[], priority: boolean) {
+    return this.stack.http.post(`/v1/accounts/${this.account.id}/broadcasts`, { template: { name: 'news' }, conversationIds, priority }, this.account.keys.service);
+  }
+
+  async view(id: string): Promise<View> {
+    const res = await this.stack.http.get(conversationPath(this.account, id), this.account.keys.owner);
+    if (res.status !== 200) throw new Error(`view ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body as View;
+  }
+
+  /** Polls the views until `check` holds for them together. */
+  until(ids: string[], check: (views: View[]) => boolean): Promise<View[]> {
+    return eventually(
+      async () => {
+        const views = await Promise.all(ids.map((id) => this.view(id)));
+        return check(views) ? views : undefined;
+      },
+      { timeoutMs: 30_000 },
+    ).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}; views: ${JSON.stringify(await Promise.all(ids.map((id) => this.view(id).catch(() => null))))}`);
+    });
+  }
+
+  expectOk(res: { status: number; body: unknown }, what: string): void {
+    if (res.status < 200 || res.status > 299) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+
+  expectStatus(res: { status: number; body: { conversation?: { status?: string } } }, status: string): void {
+    this.expectOk(res, status);
+    if (res.body.conversation?.status !== status) throw new Error(`expected ${status}, got ${JSON.stringify(res.body)}`);
+  }
+}
+
 async function expectRejected(action: Promise<unknown>): Promise<void> {
   const outcome = await action.then(
     () => 'accepted',
@@ -105,31 +331,143 @@ async function rolledOver(c: Conversation, runId: string): Promise<void> {
   }
 }
 
+type HistoryJson = {
+  events: {
+    eventType: string;
+    workflowExecutionStartedEventAttributes?: { continuedExecutionRunId?: string };
+  }[];
+};
+
+/**
+ * A running workflow's history is cut between workflow tasks: once the worker answered the last one
+ * (the commands of its answer follow WORKFLOW_TASK_COMPLETED), or once the run closed.
+ */
+function resting(json: HistoryJson): boolean {
+  const types = json.events.map((e) => e.eventType);
+  if (types.some((t) => /WORKFLOW_EXECUTION_(COMPLETED|FAILED|TIMED_OUT|TERMINATED|CANCELED|CONTINUED_AS_NEW)$/.test(t))) return true;
+  const lastTaskEvent = [...types].reverse().find((t) => t.includes('WORKFLOW_TASK_'));
+  return lastTaskEvent?.endsWith('WORKFLOW_TASK_COMPLETED') ?? false;
+}
+
+async function restingHistory(client: Client, workflowId: string, runId: string): Promise<HistoryJson> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const json: HistoryJson = JSON.parse(historyToJSON(await client.workflow.getHandle(workflowId, runId).fetchHistory()));
+    if (resting(json)) return json;
+    if (Date.now() > deadline) throw new Error(`${workflowId} (run ${runId}) is still in a workflow task after 15 s`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Writes every run of a workflow, first to latest: from the latest run, back along the
+ * continue-as-new links of each run's started event.
+ */
+async function recordRuns(client: Client, workflowId: string, prefix: string): Promise<void> {
+  const runs: HistoryJson[] = [];
+  let runId: string | undefined = (await client.workflow.getHandle(workflowId).describe()).runId;
+  while (runId) {
+    const json = await restingHistory(client, workflowId, runId);
+    runs.unshift(json);
+    runId = json.events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+  }
+  for (const [i, json] of runs.entries()) {
+    const file = path.join(historiesDir, `${prefix}.run${i + 1}.json`);
+    fs.writeFileSync(file, JSON.stringify(json, null, 1) + '\n');
+    const size = fs.statSync(file).size;
+    console.log(`${path.relative(process.cwd(), file)}: ${json.events.length} events, ${size} bytes`);
+    if (size > maxHistoryBytes) throw new Error(`${file} is ${size} bytes, over the ${maxHistoryBytes} budget: shorten the scenario`);
+  }
+  await client.workflow
+    .getHandle(workflowId)
+    .terminate('recorded')
+    .catch(() => undefined);
+}
+
+type Servers = Pick<TestServers, 'temporalAddress' | 'mongoUri' | 'temporalTestServer'>;
+
+/**
+ * The whole stack in-process, like test/support/stack.ts's startStack but on the recorder's own
+ * servers: a worker (conversations and routing) on its own task queue and database, and the API.
+ */
+async function startRecorderStack(servers: Servers): Promise<Stack> {
+  const suffix = randomUUID().slice(0, 8);
+  const taskQueue = `rec-${suffix}`;
+  const platformKey = `platform-${randomUUID()}`;
+  const mongo = await MongoClient.connect(servers.mongoUri, { serverSelectionTimeoutMS: 3_000 });
+  const db = mongo.db(`rec_${suffix}`);
+  await ensureIndexes(db);
+
+  const nativeConnection = await NativeConnection.connect({ address: servers.temporalAddress });
+  const launchWorker = async () =>
+    startWorker({ connection: nativeConnection, namespace: 'default', taskQueue, db, log: quietLog, workflowBundle: await sharedBundle() });
+  let worker: RunningWorker | undefined = await launchWorker();
+
+  const connection = await Connection.connect({ address: servers.temporalAddress });
+  const client = new Client({ connection, namespace: 'default' });
+  const { app } = createApp({ db, temporal: client, taskQueue, platformApiKey: platformKey, log: quietLog });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    baseUrl,
+    db,
+    client,
+    taskQueue,
+    platformKey,
+    http: new Http(baseUrl),
+    async stopWorker() {
+      await worker?.stop();
+      worker = undefined;
+    },
+    async startWorker() {
+      worker ??= await launchWorker();
+    },
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await worker?.stop();
+      await nativeConnection.close();
+      await connection.close();
+      await db.dropDatabase().catch(() => undefined);
+      await mongo.close();
+    },
+  };
+}
+
 async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const selected = (name: string) => only.length === 0 || only.includes(name);
   const tools = await ensureTools({ log: (line) => process.stderr.write(`[tools] ${line}\n`) });
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'convoflow-record-'));
   const [temporal, ferretdb] = await Promise.all([
     startTemporalDevServer({ binary: tools.temporal, headless: true, logFile: path.join(scratch, 'temporal.log') }),
     startFerretDB({ binary: tools.ferretdb, dataDir: path.join(scratch, 'ferretdb'), logFile: path.join(scratch, 'ferretdb.log') }),
   ]);
-  const servers = { temporalAddress: temporal.address, mongoUri: ferretdb.uri, temporalTestServer: tools.temporalTestServer };
+  const servers: Servers = { temporalAddress: temporal.address, mongoUri: ferretdb.uri, temporalTestServer: tools.temporalTestServer };
   try {
     fs.mkdirSync(historiesDir, { recursive: true });
-    for (const file of fs.readdirSync(historiesDir)) if (file.endsWith('.json')) fs.rmSync(path.join(historiesDir, file));
-    for (const scenario of scenarios) {
+    const ours = (file: string) => file.endsWith('.json') && selected(file.split('.')[0]!);
+    for (const file of fs.readdirSync(historiesDir)) if (ours(file)) fs.rmSync(path.join(historiesDir, file));
+    for (const scenario of harnessScenarios.filter((s) => selected(s.name))) {
       const h = await startHarness({ server: 'dev', policy: shortPolicy, servers });
       try {
         const c = await scenario.drive(h);
-        const runs = await c.runs();
-        for (const [i, run] of runs.entries()) {
-          const history = await c.client.workflow.getHandle(c.id, run.runId).fetchHistory();
-          const file = path.join(historiesDir, `${scenario.name}.run${i + 1}.json`);
-          fs.writeFileSync(file, JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
-          console.log(`${path.relative(process.cwd(), file)}: ${run.eventTypes.length} events, ${fs.statSync(file).size} bytes`);
-        }
-        await c.handle.terminate('recorded');
+        await recordRuns(c.client, c.id, scenario.name);
       } finally {
         await h.stop();
+      }
+    }
+    for (const scenario of apiScenarios.filter((s) => selected(s.name))) {
+      const stack = await startRecorderStack(servers);
+      try {
+        const started = Date.now();
+        const workflows = await scenario.drive(stack);
+        console.log(`${scenario.name}: driven in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        for (const [label, workflowId] of Object.entries(workflows)) await recordRuns(stack.client, workflowId, `${scenario.name}.${label}`);
+      } finally {
+        await stack.stop();
       }
     }
   } finally {

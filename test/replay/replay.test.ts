@@ -12,6 +12,8 @@ import { sharedBundle } from '../support/stack';
  * same history would break every conversation running in production: it fails here first.
  */
 const historiesDir = path.join(__dirname, 'histories');
+/** The recorder refuses to write a bigger one (record-histories.ts's maxHistoryBytes). */
+const maxHistoryBytes = 200 * 1024;
 const files = fs
   .readdirSync(historiesDir)
   .filter((file) => file.endsWith('.json'))
@@ -21,8 +23,20 @@ const readHistory = (file: string) => historyFromJSON(JSON.parse(fs.readFileSync
 
 describe('replaying recorded conversation histories', () => {
   test('histories of every recorded scenario are committed', () => {
-    const scenarios = new Set(files.map((file) => file.replace(/\.run\d+\.json$/, '')));
-    expect([...scenarios].sort()).toEqual(['full-lifecycle', 'history-budget', 'open-window-expiry']);
+    // `{scenario}.run{n}.json`, or `{scenario}.{workflow}.run{n}.json` for the scenarios driven through the API.
+    const scenarios = new Set(files.map((file) => file.split('.')[0]));
+    expect([...scenarios].sort()).toEqual(['full-lifecycle', 'history-budget', 'open-window-expiry', 'routing', 'status-inbox', 'work-items']);
+  });
+
+  test('both workflow types are covered, the account router included, and every history stays small', () => {
+    const types = new Set<string>();
+    for (const file of files) {
+      const json = JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8'));
+      types.add(json.events[0].workflowExecutionStartedEventAttributes.workflowType.name);
+      expect([file, fs.statSync(path.join(historiesDir, file)).size <= maxHistoryBytes]).toEqual([file, true]);
+    }
+    expect([...types].sort()).toEqual(['accountRouterWorkflow', 'conversationWorkflow']);
+    expect(files).toContain('routing.router.run1.json');
   });
 
   test('every recorded history replays on the current workflow code without a determinism violation', async () => {
@@ -34,10 +48,10 @@ describe('replaying recorded conversation histories', () => {
     expect(outcomes).toEqual(Object.fromEntries(files.map((file) => [file, 'ok'])));
   });
 
-  test('a history whose commands no longer match the code fails the replay', async () => {
+  test.each(['full-lifecycle.run1.json', 'routing.router.run1.json'])('a history whose commands no longer match the code fails the replay (%s)', async (file) => {
     // Rewrite the recorded start input to a history budget of 1: today's code would then continue as
-    // new where the history says it started a timer, exactly what a non-deterministic change does.
-    const json = JSON.parse(fs.readFileSync(path.join(historiesDir, 'full-lifecycle.run1.json'), 'utf8'));
+    // new where the history says it did something else, exactly what a non-deterministic change does.
+    const json = JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8'));
     const payload = json.events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
     const input = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8'));
     payload.data = Buffer.from(JSON.stringify({ ...input, limits: { historyEventBudget: 1 } })).toString('base64');
