@@ -38,6 +38,8 @@ export interface IngestState {
   ledger: Ledger;
   conversationIds: string[];
   noopWorkflowIds: string[];
+  /** How many of noopWorkflowIds the baseline started (the first ones, in order). */
+  noopStarted: number;
 }
 
 export const channel = 'wa-main';
@@ -123,7 +125,7 @@ export async function runIngest(ctx: BenchContext): Promise<{ result: IngestResu
       baseline: { calls: base.ok, failed: base.failed, rate: round(base.rate), latencyMs: bs, cpu: baseCpu },
       ratio: round(persistedRate / base.rate, 3),
     },
-    state: { account, ledger, conversationIds, noopWorkflowIds },
+    state: { account, ledger, conversationIds, noopWorkflowIds, noopStarted: Math.min(n, base.ok) },
   };
 }
 

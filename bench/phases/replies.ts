@@ -29,8 +29,12 @@ export interface RepliesResult {
 
 export async function runReplies(ctx: BenchContext, ingest: IngestState): Promise<RepliesResult> {
   const { stack, api, sizes } = ctx;
-  const { account, ledger, conversationIds, noopWorkflowIds } = ingest;
+  const { account, ledger } = ingest;
+  // Only conversations that exist: on a slow machine the ingest phase may not have reached every one.
+  const conversationIds = ingest.conversationIds.filter((id) => ledger.accepted.has(id));
+  const noopWorkflowIds = ingest.noopWorkflowIds.slice(0, ingest.noopStarted);
   const n = conversationIds.length;
+  if (n === 0 || noopWorkflowIds.length === 0) throw new Error('replies: the ingest phase opened no conversation');
   const reply = async (i: number): Promise<true | string> => {
     const id = conversationIds[i % n]!;
     const res = await api.http.post(conversationPath(account.id, id, '/replies'), { text: `reply ${i}` }, account.agentKey);
@@ -40,7 +44,7 @@ export async function runReplies(ctx: BenchContext, ingest: IngestState): Promis
   };
   let offset = 0;
   const bareUpdate = async (i: number): Promise<true> => {
-    await stack.client.workflow.getHandle(noopWorkflowIds[i % n]!).executeUpdate(noopUpdate, { args: [{ text: `reply ${i}` }] });
+    await stack.client.workflow.getHandle(noopWorkflowIds[i % noopWorkflowIds.length]!).executeUpdate(noopUpdate, { args: [{ text: `reply ${i}` }] });
     return true;
   };
 

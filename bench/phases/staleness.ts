@@ -27,7 +27,7 @@ export async function runStaleness(ctx: BenchContext, ingest: IngestState, inges
   const perLane = Math.ceil(sizes.stalenessSamples / lanes);
   // One conversation per sampling lane, so a version change in its view can only be this lane's message.
   const laneIds = Array.from({ length: lanes }, (_, l) => customerId(3, l));
-  const base = ingest.conversationIds.length;
+  const base = Math.max(1, ingest.conversationIds.filter((id) => ledger.accepted.has(id)).length);
   const backgroundRate = Math.max(1, ingestRate * 0.25);
 
   ctx.log(`staleness: ${perLane * lanes} samples in ${lanes} lanes, polling every ${pollIntervalMs} ms, background ingest ${backgroundRate.toFixed(0)}/s`);
