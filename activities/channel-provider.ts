@@ -1,4 +1,5 @@
 import type { Collections, OutboundDoc } from '../store/collections';
+import { isDuplicateKeyError } from '../store/collections';
 
 /**
  * Where outbound messages go. The default provider records each send in MongoDB (`outbound`), keyed
@@ -11,7 +12,12 @@ export interface ChannelProvider {
 export function createRecordingChannelProvider(c: Pick<Collections, 'outbound'>, clock: () => Date = () => new Date()): ChannelProvider {
   return {
     async send(message) {
-      await c.outbound.updateOne({ _id: message._id }, { $setOnInsert: { ...message, createdAt: clock() } }, { upsert: true });
+      try {
+        await c.outbound.updateOne({ _id: message._id }, { $setOnInsert: { ...message, createdAt: clock() } }, { upsert: true });
+      } catch (error) {
+        // A concurrent attempt recorded it first: recorded once, as intended.
+        if (!isDuplicateKeyError(error)) throw error;
+      }
     },
   };
 }

@@ -80,7 +80,8 @@ export interface CarriedState {
 const defaultHistoryEventBudget = 2_000;
 
 const { loadPolicy, persist } = proxyLocalActivities<ConversationActivities>({
-  startToCloseTimeout: '10s',
+  // Generous: under load FerretDB can take seconds, and a retry racing a slow first attempt wastes both.
+  startToCloseTimeout: '30s',
   // A MongoDB outage must delay the views, never lose them: retry without limit, backing off to 10 s.
   retry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import type { Db } from 'mongodb';
+import { createRecordingChannelProvider } from '../../activities/channel-provider';
+import type { PersistBatch } from '../../activities/conversation-activities';
+import { createConversationActivities } from '../../activities/conversation-activities';
+import { collections, ensureIndexes } from '../../store/collections';
+import { decide, initialState } from '../../workflows/conversation/lifecycle';
+import type { ConversationState, Effect } from '../../workflows/conversation/lifecycle';
+import { defaultPolicy } from '../../workflows/conversation/policy';
+import { toView } from '../../workflows/conversation/view';
+import { quietLog } from '../support/stack';
+import { testServers } from '../support/test-servers';
+
+/**
+ * The persist activity against a real MongoDB-wire server (FerretDB): idempotent under retries,
+ * never moving a view backwards, and correct when two attempts of a batch race.
+ */
+describe('persisting a conversation batch', () => {
+  let mongo: MongoClient;
+  let db: Db;
+
+  beforeAll(async () => {
+    mongo = await MongoClient.connect(testServers().mongoUri);
+    db = mongo.db(`persist_${randomUUID().slice(0, 8)}`);
+    await ensureIndexes(db);
+  });
+  afterAll(async () => {
+    await db?.dropDatabase();
+    await mongo?.close();
+  });
+
+  const activities = () => createConversationActivities({ db, provider: createRecordingChannelProvider(collections(db)), log: quietLog });
+
+  /** A conversation with `n` customer messages, and the batch each message's decision produced. */
+  function conversation(n: number): { states: ConversationState[]; batches: PersistBatch[] } {
+    let state = initialState({ conversationId: `conv:a:wa:${randomUUID().slice(0, 8)}`, accountId: 'a', channel: 'wa', customer: '4912345' });
+    const states: ConversationState[] = [];
+    const batches: PersistBatch[] = [];
+    for (let i = 1; i <= n; i++) {
+      const d = decide(state, { type: 'customerMessage', message: { messageId: `m${i}`, text: `t${i}` } }, { kind: 'customer' }, defaultPolicy, 1_000 * i);
+      if (!d.ok) throw new Error(d.message);
+      state = d.state;
+      states.push(state);
+      const pick = <T extends Effect['type']>(type: T) => d.effects.filter((e) => e.type === type) as Extract<Effect, { type: T }>[];
+      batches.push({
+        view: toView(state, defaultPolicy),
+        messages: pick('recordMessage').map((e) => e.message),
+        events: pick('recordEvent').map((e) => e.event),
+        sends: [],
+      });
+    }
+    return { states, batches };
+  }
+
+  test('a batch written twice records its messages and events once', async () => {
+    const { batches } = conversation(1);
+    await activities().persist(batches[0]!);
+    await activities().persist(batches[0]!);
+    const id = batches[0]!.view.id;
+    expect(await db.collection('messages').countDocuments({ conversationId: id })).toBe(1);
+    expect(await db.collection('events').countDocuments({ conversationId: id })).toBe(1);
+  });
+
+  test('an older batch arriving after a newer one never moves the view backwards', async () => {
+    const { batches } = conversation(3);
+    await activities().persist(batches[2]!);
+    await activities().persist(batches[0]!);
+    const view = await db.collection('conversations').findOne({ _id: batches[0]!.view.id as never });
+    expect(view).toMatchObject({ version: 3, unreadCount: 3 });
+  });
+
+  test('two attempts of the same and of successive batches racing on a new conversation end at the newest version', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { batches } = conversation(3);
+      const a = activities();
+      await Promise.all([a.persist(batches[0]!), a.persist(batches[0]!), a.persist(batches[1]!), a.persist(batches[2]!), a.persist(batches[2]!)]);
+      const id = batches[0]!.view.id;
+      expect(await db.collection('conversations').findOne({ _id: id as never })).toMatchObject({ version: 3 });
+      expect(await db.collection('messages').countDocuments({ conversationId: id })).toBe(3);
+    }
+  });
+});
