@@ -82,35 +82,41 @@ async function settleAndCheck(
   return { name, passed: mustBeZero.every((k) => counts[k] === 0), counts, notes };
 }
 
+/**
+ * The shape every fault scenario shares: a fresh account, the standard load of customer messages,
+ * and `fault` run once a third of the messages were accepted.
+ */
+async function loadWithFault(ctx: ChaosContext, tag: string, fault: (account: Awaited<ReturnType<typeof createBenchAccount>>) => Promise<void>) {
+  const account = await createBenchAccount(ctx.api().http, ctx.stack.platformKey, `chaos-${tag}`);
+  const ledger = new Ledger();
+  const { plan: p } = plan(ctx.conversations, ctx.messagesEach, tag);
+  const report = await deliver({
+    http: () => ctx.api().http,
+    account,
+    ledger,
+    plan: p,
+    concurrency: 32,
+    deadlineMs: 180_000,
+    log: ctx.log,
+    midway: { afterAccepted: Math.floor(p.length / 3), action: () => fault(account) },
+  });
+  return { account, ledger, report };
+}
+
 export const killWorker: Scenario = {
   name: 'kill -9 the worker mid-load, then restart it',
   async run(ctx) {
     const { stack } = ctx;
-    const account = await createBenchAccount(ctx.api().http, stack.platformKey, 'chaos-kill');
-    const ledger = new Ledger();
-    const { plan: p } = plan(ctx.conversations, ctx.messagesEach, 'kill');
     let downMs = 0;
-    const report = await deliver({
-      http: () => ctx.api().http,
-      account,
-      ledger,
-      plan: p,
-      concurrency: 32,
-      deadlineMs: 180_000,
-      log: ctx.log,
-      midway: {
-        afterAccepted: Math.floor(p.length / 3),
-        action: async () => {
-          const worker = stack.workers[0]!;
-          ctx.log(`  kill -9 worker pid ${worker.pid}`);
-          const t = Date.now();
-          await worker.kill9();
-          await sleep(2_000);
-          const next = await stack.replaceWorker(worker);
-          downMs = Date.now() - t;
-          ctx.log(`  worker restarted as pid ${next.pid} after ${downMs} ms`);
-        },
-      },
+    const { account, ledger, report } = await loadWithFault(ctx, 'kill', async () => {
+      const worker = stack.workers[0]!;
+      ctx.log(`  kill -9 worker pid ${worker.pid}`);
+      const t = Date.now();
+      await worker.kill9();
+      await sleep(2_000);
+      const next = await stack.replaceWorker(worker);
+      downMs = Date.now() - t;
+      ctx.log(`  worker restarted as pid ${next.pid} after ${downMs} ms`);
     });
     return settleAndCheck(ctx, this.name, account, ledger, report, { notes: [`worker down ${downMs} ms (including the new worker's start)`] });
   },
@@ -120,31 +126,16 @@ export const restartTemporal: Scenario = {
   name: 'restart the Temporal dev server (same SQLite file) during the load',
   async run(ctx) {
     const { stack } = ctx;
-    const account = await createBenchAccount(ctx.api().http, stack.platformKey, 'chaos-temporal');
-    const ledger = new Ledger();
-    const { plan: p } = plan(ctx.conversations, ctx.messagesEach, 'tmprl');
     let downMs = 0;
     let workerCrashed = 0;
-    const report = await deliver({
-      http: () => ctx.api().http,
-      account,
-      ledger,
-      plan: p,
-      concurrency: 32,
-      deadlineMs: 180_000,
-      log: ctx.log,
-      midway: {
-        afterAccepted: Math.floor(p.length / 3),
-        action: async () => {
-          ctx.log(`  stopping the Temporal dev server (pid ${stack.temporal.pid})`);
-          const t = Date.now();
-          await stack.stopTemporal();
-          await sleep(2_000);
-          await stack.startTemporal();
-          downMs = Date.now() - t;
-          ctx.log(`  Temporal dev server back as pid ${stack.temporal.pid} after ${downMs} ms`);
-        },
-      },
+    const { account, ledger, report } = await loadWithFault(ctx, 'tmprl', async () => {
+      ctx.log(`  stopping the Temporal dev server (pid ${stack.temporal.pid})`);
+      const t = Date.now();
+      await stack.stopTemporal();
+      await sleep(2_000);
+      await stack.startTemporal();
+      downMs = Date.now() - t;
+      ctx.log(`  Temporal dev server back as pid ${stack.temporal.pid} after ${downMs} ms`);
     });
     // A worker that gave up on the server is a crash the operator would have to notice.
     for (const [i, w] of stack.workers.entries()) {
@@ -167,49 +158,34 @@ export const stopFerret: Scenario = {
   name: 'stop FerretDB during the load, then start it again',
   async run(ctx) {
     const { stack } = ctx;
-    const account = await createBenchAccount(ctx.api().http, stack.platformKey, 'chaos-ferret');
-    const ledger = new Ledger();
-    const { plan: p } = plan(ctx.conversations, ctx.messagesEach, 'ferret');
     const reads = { ok: 0, unavailable503: 0, other: 0 };
     const otherAnswers: Record<string, number> = {};
-    const report = await deliver({
-      http: () => ctx.api().http,
-      account,
-      ledger,
-      plan: p,
-      concurrency: 32,
-      deadlineMs: 180_000,
-      log: ctx.log,
-      midway: {
-        afterAccepted: Math.floor(p.length / 3),
-        action: async () => {
-          ctx.log(`  stopping FerretDB for ${ctx.outageMs / 1000} s; reading the inbox through the API meanwhile`);
-          await stack.stopFerret();
-          const until = Date.now() + ctx.outageMs;
-          // Readers: each read must answer 503 `unavailable`, not hang, fail otherwise or crash the API.
-          await mapLimit([0, 1], 2, async () => {
-            while (Date.now() < until) {
-              try {
-                const res = await ctx.api().http.request('GET', `/v1/accounts/${account.id}/conversations?status=open`, account.agentKey, undefined, 10_000);
-                if (res.status === 200) reads.ok++;
-                else if (res.status === 503 && res.body?.error?.code === 'unavailable') reads.unavailable503++;
-                else {
-                  reads.other++;
-                  const k = `HTTP ${res.status} ${res.body?.error?.code ?? ''}`;
-                  otherAnswers[k] = (otherAnswers[k] ?? 0) + 1;
-                }
-              } catch (error) {
-                reads.other++;
-                const k = error instanceof Error ? error.message.slice(0, 60) : 'error';
-                otherAnswers[k] = (otherAnswers[k] ?? 0) + 1;
-              }
-              await sleep(250);
+    const { account, ledger, report } = await loadWithFault(ctx, 'ferret', async (account) => {
+      ctx.log(`  stopping FerretDB for ${ctx.outageMs / 1000} s; reading the inbox through the API meanwhile`);
+      await stack.stopFerret();
+      const until = Date.now() + ctx.outageMs;
+      // Readers: each read must answer 503 `unavailable`, not hang, fail otherwise or crash the API.
+      await mapLimit([0, 1], 2, async () => {
+        while (Date.now() < until) {
+          try {
+            const res = await ctx.api().http.request('GET', `/v1/accounts/${account.id}/conversations?status=open`, account.agentKey, undefined, 10_000);
+            if (res.status === 200) reads.ok++;
+            else if (res.status === 503 && res.body?.error?.code === 'unavailable') reads.unavailable503++;
+            else {
+              reads.other++;
+              const k = `HTTP ${res.status} ${res.body?.error?.code ?? ''}`;
+              otherAnswers[k] = (otherAnswers[k] ?? 0) + 1;
             }
-          });
-          await stack.startFerret();
-          ctx.log(`  FerretDB back; reads meanwhile: ${reads.unavailable503} answered 503 unavailable, ${reads.ok} 200, ${reads.other} other`);
-        },
-      },
+          } catch (error) {
+            reads.other++;
+            const k = error instanceof Error ? error.message.slice(0, 60) : 'error';
+            otherAnswers[k] = (otherAnswers[k] ?? 0) + 1;
+          }
+          await sleep(250);
+        }
+      });
+      await stack.startFerret();
+      ctx.log(`  FerretDB back; reads meanwhile: ${reads.unavailable503} answered 503 unavailable, ${reads.ok} 200, ${reads.other} other`);
     });
     const apiCrashed = ctx.api().proc.hasExited() ? 1 : 0;
     const workerCrashed = stack.workers.filter((w) => w.hasExited()).length;
