@@ -1,17 +1,12 @@
 import type { Stack } from '../support/stack';
-import { eventually, startStack } from '../support/stack';
+import { eventually, useStack } from '../support/stack';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 
 /** Deadlines and messages survive the worker going away: they live in Temporal, not in the process. */
 describe('durability across a worker restart', () => {
   let stack: Stack;
-
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const env = useStack();
+  beforeAll(() => ({ stack } = env));
 
   test('an auto-close deadline that falls due while no worker runs closes the conversation when a new worker starts', async () => {
     const account = await createAccount(stack, { serviceWindow: '1h', autoCloseAfter: '2s' });

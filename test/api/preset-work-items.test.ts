@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Stack } from '../support/stack';
-import { eventually, startStack } from '../support/stack';
+import { eventually, useStack } from '../support/stack';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 
@@ -11,13 +11,8 @@ import { conversationPath, createAccount, customerWrites, newCustomer } from '..
  */
 describe('work items preset (seed 004) end to end', () => {
   let stack: Stack;
-
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const env = useStack();
+  beforeAll(() => ({ stack } = env));
 
   type Transition = { from: string | null; to: string; reason: string };
 

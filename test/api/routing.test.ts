@@ -1,19 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Stack } from '../support/stack';
-import { eventually, startStack } from '../support/stack';
+import { eventually, useStack } from '../support/stack';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, newCustomer } from '../support/scenario';
 
 /** SPEC section 4 on the real stack: the router workflow, conversations, and the API together. */
 describe('automatic assignment', () => {
   let stack: Stack;
-
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const env = useStack();
+  beforeAll(() => ({ stack } = env));
 
   async function addAgents(account: Account, count: number, profile: Record<string, unknown> = {}, prefix = 'ag'): Promise<Record<string, string>> {
     const keys: Record<string, string> = {};

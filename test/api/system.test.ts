@@ -3,19 +3,14 @@ import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { createApp, routes } from '../../api/app';
 import type { Stack } from '../support/stack';
-import { Http, quietLog, startStack } from '../support/stack';
+import { Http, quietLog, useStack } from '../support/stack';
 import { startOwnFerretDB, testServers } from '../support/test-servers';
 import { createAccount, customerWrites, newCustomer } from '../support/scenario';
 
 describe('probes, OpenAPI and metrics', () => {
   let stack: Stack;
-
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const env = useStack();
+  beforeAll(() => ({ stack } = env));
 
   test('/healthz answers while the process lives, with no key', async () => {
     expect(await stack.http.get('/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });

@@ -1,5 +1,5 @@
 import type { Stack } from '../support/stack';
-import { eventually, startStack } from '../support/stack';
+import { eventually, useStack } from '../support/stack';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 
 /**
@@ -8,13 +8,8 @@ import { conversationPath, createAccount, customerWrites, newCustomer } from '..
  */
 describe('deadlines with short policy durations', () => {
   let stack: Stack;
-
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const env = useStack();
+  beforeAll(() => ({ stack } = env));
 
   test('after the service window passes a free-form reply is 409 window_expired, and a template is still sent', async () => {
     const account = await createAccount(stack, { serviceWindow: '2s', autoCloseAfter: '1h' });

@@ -14,23 +14,14 @@
  * Re-record only on purpose: the committed histories are what running conversations in production
  * look like, and replaying them is how a non-deterministic workflow change is caught before a deploy.
  */
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 // Not re-exported from the package root; this is the module the SDK's own replay samples import.
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { NativeConnection } from '@temporalio/worker';
-import { MongoClient } from 'mongodb';
-import { createApp } from '../../api/app';
 import { startFerretDB, startTemporalDevServer } from '../../infra/local-servers';
 import { ensureTools } from '../../infra/tools';
-import { ensureIndexes } from '../../store/collections';
-import { startWorker } from '../../worker/worker';
-import type { RunningWorker } from '../../worker/worker';
 import { assignUpdate, policyChangedSignal, replyUpdate, resolveUpdate, takeOverUpdate, templateUpdate } from '../../workflows/conversation/messages';
 import type { Policy } from '../../workflows/conversation/policy';
 import { defaultPolicy } from '../../workflows/conversation/policy';
@@ -38,7 +29,7 @@ import { routerWorkflowId } from '../../workflows/routing/messages';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 import type { Stack } from '../support/stack';
-import { Http, eventually, quietLog, sharedBundle } from '../support/stack';
+import { eventually, startStack } from '../support/stack';
 import type { TestServers } from '../support/test-servers';
 import type { Conversation, Harness } from '../workflows/support';
 import { startHarness, users } from '../workflows/support';
@@ -384,58 +375,6 @@ async function recordRuns(client: Client, workflowId: string, prefix: string): P
     .catch(() => undefined);
 }
 
-type Servers = Pick<TestServers, 'temporalAddress' | 'mongoUri' | 'temporalTestServer'>;
-
-/**
- * The whole stack in-process, like test/support/stack.ts's startStack but on the recorder's own
- * servers: a worker (conversations and routing) on its own task queue and database, and the API.
- */
-async function startRecorderStack(servers: Servers): Promise<Stack> {
-  const suffix = randomUUID().slice(0, 8);
-  const taskQueue = `rec-${suffix}`;
-  const platformKey = `platform-${randomUUID()}`;
-  const mongo = await MongoClient.connect(servers.mongoUri, { serverSelectionTimeoutMS: 3_000 });
-  const db = mongo.db(`rec_${suffix}`);
-  await ensureIndexes(db);
-
-  const nativeConnection = await NativeConnection.connect({ address: servers.temporalAddress });
-  const launchWorker = async () =>
-    startWorker({ connection: nativeConnection, namespace: 'default', taskQueue, db, log: quietLog, workflowBundle: await sharedBundle() });
-  let worker: RunningWorker | undefined = await launchWorker();
-
-  const connection = await Connection.connect({ address: servers.temporalAddress });
-  const client = new Client({ connection, namespace: 'default' });
-  const { app } = createApp({ db, temporal: client, taskQueue, platformApiKey: platformKey, log: quietLog });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    baseUrl,
-    db,
-    client,
-    taskQueue,
-    platformKey,
-    http: new Http(baseUrl),
-    async stopWorker() {
-      await worker?.stop();
-      worker = undefined;
-    },
-    async startWorker() {
-      worker ??= await launchWorker();
-    },
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await worker?.stop();
-      await nativeConnection.close();
-      await connection.close();
-      await db.dropDatabase().catch(() => undefined);
-      await mongo.close();
-    },
-  };
-}
-
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const selected = (name: string) => only.length === 0 || only.includes(name);
@@ -445,7 +384,7 @@ async function main(): Promise<void> {
     startTemporalDevServer({ binary: tools.temporal, headless: true, logFile: path.join(scratch, 'temporal.log') }),
     startFerretDB({ binary: tools.ferretdb, dataDir: path.join(scratch, 'ferretdb'), logFile: path.join(scratch, 'ferretdb.log') }),
   ]);
-  const servers: Servers = { temporalAddress: temporal.address, mongoUri: ferretdb.uri, temporalTestServer: tools.temporalTestServer };
+  const servers: Pick<TestServers, 'temporalAddress' | 'mongoUri' | 'temporalTestServer'> = { temporalAddress: temporal.address, mongoUri: ferretdb.uri, temporalTestServer: tools.temporalTestServer };
   try {
     fs.mkdirSync(historiesDir, { recursive: true });
     const ours = (file: string) => file.endsWith('.json') && selected(file.split('.')[0]!);
@@ -460,7 +399,7 @@ async function main(): Promise<void> {
       }
     }
     for (const scenario of apiScenarios.filter((s) => selected(s.name))) {
-      const stack = await startRecorderStack(servers);
+      const stack = await startStack(servers, 'rec');
       try {
         const started = Date.now();
         const workflows = await scenario.drive(stack);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Role } from '../../workflows/conversation/lifecycle';
 import type { Stack } from './stack';
-import { startStack } from './stack';
+import { useStack } from './stack';
 import { eventually } from './stack';
 
 /**
@@ -76,13 +76,9 @@ export function conversationPath(account: Account, conversationId: string, suffi
  * they fail. Read `env.stack` and `env.account` inside tests or hooks.
  */
 export function useStackWithAccount(policy?: Record<string, string>): { stack: Stack; account: Account } {
-  const env = {} as { stack: Stack; account: Account };
+  const env = useStack() as { stack: Stack; account: Account };
   beforeAll(async () => {
-    env.stack = await startStack();
     env.account = await createAccount(env.stack, policy);
-  });
-  afterAll(async () => {
-    await env.stack?.stop();
   });
   return env;
 }

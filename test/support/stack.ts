@@ -12,6 +12,7 @@ import { ensureIndexes } from '../../store/collections';
 import { bundleWorkflows, startWorker } from '../../worker/worker';
 import type { RunningWorker } from '../../worker/worker';
 import { testServers } from './test-servers';
+import type { TestServers } from './test-servers';
 
 /**
  * The real stack in-process, isolated per test file: the shared dev server and FerretDB from global
@@ -40,14 +41,14 @@ export function sharedBundle() {
 
 export const quietLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
-export async function startStack(): Promise<Stack> {
-  const servers = testServers();
+/** Servers default to jest's global setup; the history recorder passes its own. */
+export async function startStack(servers: Pick<TestServers, 'temporalAddress' | 'mongoUri'> = testServers(), prefix = 'test'): Promise<Stack> {
   const suffix = randomUUID().slice(0, 8);
-  const taskQueue = `test-${suffix}`;
+  const taskQueue = `${prefix}-${suffix}`;
   const platformKey = `platform-${randomUUID()}`;
 
   const mongo = await MongoClient.connect(servers.mongoUri, { serverSelectionTimeoutMS: 3_000 });
-  const db = mongo.db(`t_${suffix}`);
+  const db = mongo.db(`${prefix}_${suffix}`);
   await ensureIndexes(db);
 
   const nativeConnection = await NativeConnection.connect({ address: servers.temporalAddress });
@@ -145,4 +146,19 @@ export async function eventually<T>(check: () => Promise<T | undefined>, { timeo
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/**
+ * A stack for the enclosing describe block: started before its tests, stopped after them even when
+ * they fail. Read `env.stack` inside tests or hooks.
+ */
+export function useStack(): { stack: Stack } {
+  const env = {} as { stack: Stack };
+  beforeAll(async () => {
+    env.stack = await startStack();
+  });
+  afterAll(async () => {
+    await env.stack?.stop();
+  });
+  return env;
 }
