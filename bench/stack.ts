@@ -10,8 +10,8 @@ import { startFerretDB, startTemporalDevServer } from '../infra/local-servers';
 import type { FerretDBServer, TemporalDevServer } from '../infra/local-servers';
 import { ensureTool } from '../infra/tools';
 import { Http } from './http-client';
-import { spawnBenchProcess } from './node-process';
-import type { BenchProcess } from './node-process';
+import { spawnNodeChild } from '../infra/node-child';
+import type { NodeChild } from '../infra/node-child';
 
 /**
  * The real stack for a benchmark or chaos run: its own Temporal dev server (headless, SQLite) and FerretDB
@@ -64,7 +64,7 @@ function installHooks(): void {
 }
 
 export interface ApiProcess {
-  proc: BenchProcess;
+  proc: NodeChild;
   baseUrl: string;
   http: Http;
 }
@@ -79,9 +79,9 @@ export class BenchStack {
   readonly taskQueue = `bench-${randomUUID().slice(0, 8)}`;
   readonly database = `bench_${randomUUID().slice(0, 8)}`;
   readonly platformKey = `platform-${randomUUID()}`;
-  readonly workers: BenchProcess[] = [];
+  readonly workers: NodeChild[] = [];
   readonly apis: ApiProcess[] = [];
-  readonly others: BenchProcess[] = [];
+  readonly others: NodeChild[] = [];
   temporal!: TemporalDevServer;
   ferret: FerretDBServer | undefined;
   client!: Client;
@@ -187,23 +187,21 @@ export class BenchStack {
     };
   }
 
-  private spawn(name: string, script: string, env: NodeJS.ProcessEnv): BenchProcess {
+  private spawn(name: string, script: string, env: NodeJS.ProcessEnv): NodeChild {
     this.counter += 1;
-    const proc = spawnBenchProcess({
+    const proc = spawnNodeChild({
       name,
       script: path.join(projectRoot, script),
       env,
       cwd: projectRoot,
       logFile: path.join(this.runDir, 'logs', `${this.counter}-${name}.log`),
-      // BENCH_NO_INDEX_SHIM=1 runs the processes exactly as shipped (see ferretdb-index-shim.cjs).
-      preload: process.env.BENCH_NO_INDEX_SHIM ? [] : [path.join(__dirname, 'ferretdb-index-shim.cjs')],
     });
     track(proc.pid, () => !proc.hasExited());
     return proc;
   }
 
   /** A real worker process (worker/main.ts) on the stack's task queue. */
-  async startWorker(): Promise<BenchProcess> {
+  async startWorker(): Promise<NodeChild> {
     const proc = this.spawn(`worker${this.workers.length + 1}`, 'worker/main.ts', this.env());
     this.workers.push(proc);
     await proc.ready;
@@ -211,7 +209,7 @@ export class BenchStack {
   }
 
   /** Starts a worker again in the place of one that stopped, keeping the list's order. */
-  async replaceWorker(old: BenchProcess): Promise<BenchProcess> {
+  async replaceWorker(old: NodeChild): Promise<NodeChild> {
     const index = this.workers.indexOf(old);
     const proc = this.spawn(`${old.name}-restarted`, 'worker/main.ts', this.env());
     if (index >= 0) this.workers[index] = proc;
@@ -231,7 +229,7 @@ export class BenchStack {
     return api;
   }
 
-  async stopProcess(proc: BenchProcess): Promise<void> {
+  async stopProcess(proc: NodeChild): Promise<void> {
     await proc.stop(10_000);
     const w = this.workers.indexOf(proc);
     if (w >= 0) this.workers.splice(w, 1);
@@ -240,7 +238,7 @@ export class BenchStack {
   }
 
   /** The baseline's worker: bench/noop-worker.ts, a separate process like the real worker. */
-  async startNoopWorker(taskQueue: string): Promise<BenchProcess> {
+  async startNoopWorker(taskQueue: string): Promise<NodeChild> {
     const proc = this.spawn('noop-worker', 'bench/noop-worker.ts', this.env({ TEMPORAL_TASK_QUEUE: taskQueue }));
     this.others.push(proc);
     await proc.ready;
