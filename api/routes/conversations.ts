@@ -3,6 +3,7 @@ import type { UpdateDefinition } from '@temporalio/client';
 import type { Collection, Filter } from 'mongodb';
 import type { ContactDoc, ConversationDoc, EventDoc, MessageDoc } from '../../store/collections';
 import type { ActionResult } from '../../workflows/conversation/messages';
+import { iso } from '../../workflows/conversation/view';
 import {
   assignUpdate,
   endUpdate,
@@ -32,7 +33,6 @@ const base = '/v1/accounts/{accountId}/conversations';
 const conversationView = ({ _id, ...rest }: ConversationDoc) => ({ id: _id, ...rest });
 
 // FerretDB leaves out null fields that an upsert inserts, so nullable fields are named here explicitly.
-const iso = (ms: number | null | undefined) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 
 const messageView = (m: MessageDoc) => ({
   seq: m.seq,

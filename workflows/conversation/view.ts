@@ -32,7 +32,8 @@ export interface ConversationView {
   version: number;
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+/** Epoch ms as ISO-8601; null (or absent: FerretDB drops null fields on upsert) as null. */
+export const iso = (ms: number | null | undefined): string | null => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 
 export function toView(state: ConversationState, policy: Policy): ConversationView {
   return {

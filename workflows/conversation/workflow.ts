@@ -233,14 +233,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       if (decision.ok) apply(decision);
     }
 
+    // Again after the inputs: one of them can make a deadline already due (a message with an old sentAt).
+    settle(current, now);
     const due = nextDeadline(state, current);
-    if (due !== null && due <= now) {
-      const decision = decide(state, { type: 'timer' }, system, current, now);
-      if (decision.ok && decision.changed) {
-        apply(decision);
-        continue;
-      }
-    }
 
     if (state.version > flushedVersion) {
       indexed = publish(state, current, indexed);
