@@ -1,7 +1,7 @@
-import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
+import type { Collection, Db, OptionalUnlessRequiredId } from 'mongodb';
 import type { Logger } from 'pino';
-import { collections, isDuplicateKeyError } from '../store/collections';
-import type { Collections } from '../store/collections';
+import { collections, conditionalWritesOf, isDuplicateKeyError } from '../store/collections';
+import type { Collections, ConditionalWrites } from '../store/collections';
 import type { MessageRecord, TransitionEvent } from '../workflows/conversation/lifecycle';
 import type { Policy } from '../workflows/conversation/policy';
 import { defaultPolicy } from '../workflows/conversation/policy';
@@ -32,21 +32,18 @@ export interface ConversationActivityDeps {
   log: Logger;
   /** Absent only where routing cannot happen (the time-skipping tests of the default policy). */
   router?: RouterClient;
+  /** How conditional view writes reach the server; asked of the server at the first write when absent. */
+  conditionalWrites?: ConditionalWrites;
 }
 
 /** Inserts each document unless one with its `_id` exists: a retried batch records nothing twice. */
 async function insertOnce<T extends { _id: string }>(collection: Collection<T>, docs: T[]): Promise<void> {
   if (docs.length === 0) return;
   try {
-    await collection.bulkWrite(
-      docs.map(({ _id, ...doc }) => ({
-        updateOne: { filter: { _id } as Filter<T>, update: { $setOnInsert: doc } as UpdateFilter<T>, upsert: true },
-      })),
-      { ordered: false },
-    );
+    // Unordered: a document that is already there (an earlier attempt wrote it) does not stop the rest.
+    await collection.insertMany(docs.map((doc) => doc as OptionalUnlessRequiredId<T>), { ordered: false });
   } catch (error) {
-    // Two attempts of one batch can race (a retry while a slow first attempt still runs): the loser's
-    // upsert collides on `_id`, which means the document is there — exactly what this write wants.
+    // A duplicate `_id` means the document is there, which is exactly what this write wants.
     if (!onlyDuplicateKeys(error)) throw error;
   }
 }
@@ -59,31 +56,48 @@ function onlyDuplicateKeys(error: unknown): boolean {
 }
 
 /**
- * Moves the view forwards to `view.version`, never backwards. The upsert's filter matches only an
- * older version; when it does not match, the insert half collides on `_id`. That collision means
- * "stale" only if the stored version really is newer or equal — a concurrent first insert can cause
- * it too — so the stored version is read and the update tried again until one of the two holds.
+ * Moves the view forwards to `view.version`, never backwards (see `ConditionalWrites` for the two
+ * ways). With `filter`, the upsert matches only an older version; when it does not match, its insert
+ * half collides on `_id`. That collision means "stale" only if the stored version really is newer or
+ * equal (a concurrent first insert can cause it too), so the stored version is read and the write tried
+ * again until one of the two holds. With `read-then-write`, the same loop reads first.
  */
-async function writeViewForwards(c: Collections, view: ConversationView, log: Logger): Promise<void> {
+async function writeViewForwards(c: Collections, view: ConversationView, mode: ConditionalWrites, log: Logger): Promise<void> {
   const { id, ...fields } = view;
-  for (let attempt = 0; ; attempt++) {
+  const stale = (stored: { version: number } | null) => {
+    if (!stored || stored.version < view.version) return false;
+    log.debug({ conversationId: id, version: view.version, stored: stored.version }, 'skipped a stale conversation view');
+    return true;
+  };
+  for (let attempt = 0; attempt <= 5; attempt++) {
     try {
-      await c.conversations.updateOne({ _id: id, version: { $lt: view.version } }, { $set: fields }, { upsert: true });
+      if (mode === 'filter') {
+        await c.conversations.updateOne({ _id: id, version: { $lt: view.version } }, { $set: fields }, { upsert: true });
+        return;
+      }
+      const stored = await c.conversations.findOne({ _id: id }, { projection: { version: 1 } });
+      if (stale(stored)) return;
+      if (stored) await c.conversations.updateOne({ _id: id }, { $set: fields });
+      else await c.conversations.insertOne({ _id: id, ...fields });
       return;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
     }
-    const stored = await c.conversations.findOne({ _id: id }, { projection: { version: 1 } });
-    if (stored && stored.version >= view.version) {
-      log.debug({ conversationId: id, version: view.version, stored: stored.version }, 'skipped a stale conversation view');
-      return;
-    }
-    if (attempt >= 5) throw new Error(`view ${id} could not be moved to version ${view.version}`);
+    if (stale(await c.conversations.findOne({ _id: id }, { projection: { version: 1 } }))) return;
   }
+  throw new Error(`view ${id} could not be moved to version ${view.version}`);
 }
 
-export function createConversationActivities({ db, provider, log, router }: ConversationActivityDeps): ConversationActivities {
+export function createConversationActivities({ db, provider, log, router, conditionalWrites }: ConversationActivityDeps): ConversationActivities {
   const c = collections(db);
+  let writes: Promise<ConditionalWrites> | undefined = conditionalWrites && Promise.resolve(conditionalWrites);
+  const writeMode = () => {
+    writes ??= conditionalWritesOf(db).catch((error: unknown) => {
+      writes = undefined; // asked again at the next write
+      throw error;
+    });
+    return writes;
+  };
 
   return {
     async loadPolicy(accountId) {
@@ -110,7 +124,7 @@ export function createConversationActivities({ db, provider, log, router }: Conv
       }
       await insertOnce(c.messages, messages.map((m) => ({ _id: `${conversationId}/${m.messageId}`, ...m, conversationId, accountId })));
       await insertOnce(c.events, events.map((e) => ({ _id: `${conversationId}/${e.seq}`, ...e, conversationId, accountId })));
-      await writeViewForwards(c, view, log);
+      await writeViewForwards(c, view, await writeMode(), log);
       if (messages.some((m) => m.seq === 1)) {
         // The customer wrote for the first time: no longer "not contacted" (seed 002).
         await c.contacts.updateOne(

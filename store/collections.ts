@@ -140,3 +140,21 @@ export async function insertNew<T extends { _id: string }>(collection: Collectio
 export function isDuplicateKeyError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }
+
+/**
+ * How a conditional write ("only if the stored version is older") reaches the server.
+ * - `filter`: one update whose filter holds the condition, `{ _id, version: { $lt } }`: atomic on
+ *   MongoDB, and served by the `_id` index.
+ * - `read-then-write`: read the version by `_id`, then write by `_id`. FerretDB 1.24 pushes only a
+ *   filter that is exactly `{ _id: <string> }` down to SQLite; any other filter reads and decodes the
+ *   whole collection (measured: 6.7 ms per update at 100 conversations, 69 ms at 5,000). FerretDB runs a
+ *   filtered update as a read then a write anyway, not as one atomic step, so doing the two steps here
+ *   gives the same guarantee at a cost that does not grow with the collection.
+ */
+export type ConditionalWrites = 'filter' | 'read-then-write';
+
+/** `read-then-write` for FerretDB (its buildInfo names its version), `filter` for MongoDB. */
+export async function conditionalWritesOf(db: Db): Promise<ConditionalWrites> {
+  const info = await db.admin().command({ buildInfo: 1 });
+  return 'ferretdbVersion' in info ? 'read-then-write' : 'filter';
+}

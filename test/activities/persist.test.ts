@@ -4,7 +4,7 @@ import type { Db } from 'mongodb';
 import { createRecordingChannelProvider } from '../../activities/channel-provider';
 import type { PersistBatch } from '../../activities/conversation-activities';
 import { createConversationActivities } from '../../activities/conversation-activities';
-import { collections, ensureIndexes } from '../../store/collections';
+import { collections, conditionalWritesOf, ensureIndexes } from '../../store/collections';
 import { decide, initialState } from '../../workflows/conversation/lifecycle';
 import type { ConversationState, Effect } from '../../workflows/conversation/lifecycle';
 import { defaultPolicy } from '../../workflows/conversation/policy';
@@ -14,9 +14,11 @@ import { testServers } from '../support/test-servers';
 
 /**
  * The persist activity against a real MongoDB-wire server (FerretDB): idempotent under retries,
- * never moving a view backwards, and correct when two attempts of a batch race.
+ * never moving a view backwards, and correct when two attempts of a batch race. Both ways of writing
+ * a view conditionally run here: FerretDB serves the `filter` way too (slowly), so the way MongoDB
+ * takes is tested as well as the one FerretDB takes.
  */
-describe('persisting a conversation batch', () => {
+describe.each(['filter', 'read-then-write'] as const)('persisting a conversation batch (%s)', (conditionalWrites) => {
   let mongo: MongoClient;
   let db: Db;
 
@@ -30,7 +32,7 @@ describe('persisting a conversation batch', () => {
     await mongo?.close();
   });
 
-  const activities = () => createConversationActivities({ db, provider: createRecordingChannelProvider(collections(db)), log: quietLog });
+  const activities = () => createConversationActivities({ db, provider: createRecordingChannelProvider(collections(db)), log: quietLog, conditionalWrites });
 
   /** A conversation with `n` customer messages, and the batch each message's decision produced. */
   function conversation(n: number): { states: ConversationState[]; batches: PersistBatch[] } {
@@ -86,4 +88,13 @@ describe('persisting a conversation batch', () => {
       expect(await db.collection('events').countDocuments({ conversationId: id })).toBe(1);
     }
   });
+});
+
+test('FerretDB is asked to write views by reading, then writing by `_id`', async () => {
+  const mongo = await MongoClient.connect(testServers().mongoUri);
+  try {
+    expect(await conditionalWritesOf(mongo.db('admin'))).toBe('read-then-write');
+  } finally {
+    await mongo.close();
+  }
 });
