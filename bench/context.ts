@@ -17,6 +17,8 @@ export interface Sizes {
   sequentialMessages: number;
   longConversationMessages: number;
   openConversationTargets: number[];
+  /** The most the memory phase spends opening conversations, over all its targets. */
+  memoryBudgetMs: number;
   scaleMs: number;
   scaleConfigs: { workers: number; apis: number }[];
 }
@@ -31,12 +33,13 @@ export const quickSizes: Sizes = {
   replyLevels: [0.25, 0.5, 0.75],
   stalenessSamples: 40,
   inboxSizes: [1_000],
-  inboxSamples: 30,
+  inboxSamples: 20,
   timerConversations: 100,
   timerAutoClose: '8s',
   sequentialMessages: 20,
   longConversationMessages: 1_000,
   openConversationTargets: [1_000],
+  memoryBudgetMs: 60_000,
   scaleMs: 3_000,
   scaleConfigs: [
     { workers: 1, apis: 1 },
@@ -61,6 +64,7 @@ export const fullSizes: Sizes = {
   sequentialMessages: 50,
   longConversationMessages: 10_000,
   openConversationTargets: [10_000, 100_000],
+  memoryBudgetMs: 20 * 60_000,
   scaleMs: 10_000,
   scaleConfigs: [
     { workers: 1, apis: 1 },

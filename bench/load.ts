@@ -140,17 +140,23 @@ export async function openLoop(opts: {
   return { ...result, offered: opts.rate };
 }
 
-/** Polls `check` until it returns true or `timeoutMs` passes; returns whether it succeeded and when. */
+/**
+ * Polls `check` until it returns true or `timeoutMs` passes; returns whether it succeeded and when.
+ * Between checks it waits `intervalMs`, or four times as long as the last check took if that is
+ * longer: a check that scans a collection (FerretDB answers most filters that way) then takes at most
+ * a fifth of the server's time, instead of competing with the load it observes.
+ */
 export async function waitUntil(check: () => Promise<boolean>, opts: { timeoutMs: number; intervalMs?: number }): Promise<{ ok: boolean; at: number }> {
   const deadline = Date.now() + opts.timeoutMs;
   for (;;) {
+    const started = Date.now();
     try {
       if (await check()) return { ok: true, at: Date.now() };
     } catch {
       // a server being restarted; try again
     }
     if (Date.now() > deadline) return { ok: false, at: Date.now() };
-    await sleep(opts.intervalMs ?? 100);
+    await sleep(Math.max(opts.intervalMs ?? 100, 4 * (Date.now() - started)));
   }
 }
 

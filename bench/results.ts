@@ -5,6 +5,7 @@ import type { RepliesResult } from './phases/replies';
 import type { ScaleResult } from './phases/scale-out';
 import type { StalenessResult } from './phases/staleness';
 import type { TimersResult } from './phases/timers';
+import type { ProfileSummary } from './profile';
 import type { CpuShare } from './proc-stats';
 import type { TimelineCheck } from './verify';
 
@@ -12,6 +13,8 @@ import type { TimelineCheck } from './verify';
 export interface BenchResults {
   startedAt: string;
   quick: boolean;
+  /** False while the run is going, or when it was stopped part way. */
+  complete?: boolean;
   durationSeconds: number;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; os: string; node: string; loadAverageAtStart: number[] };
   commit: string;
@@ -31,6 +34,8 @@ export interface BenchResults {
   cpu: Record<string, CpuShare>;
   /** Each goal of issue 6: met (true), missed (false), or not measured. */
   goals: { ingest?: boolean; replyP99?: boolean; staleness?: boolean; inbox?: boolean; timers?: boolean; events?: boolean; scaleOut?: boolean };
+  /** With `--profile`: where each worker and API process spent its CPU. */
+  profiles?: ProfileSummary[];
   errors: string[];
   files: { json: string; markdown: string; svg: string };
 }

@@ -12,13 +12,14 @@ import { runReplies } from './phases/replies';
 import { runScaleOut } from './phases/scale-out';
 import { runStaleness } from './phases/staleness';
 import { runTimers } from './phases/timers';
+import { summarizeProfiles } from './profile';
 import { markdown, svg } from './report';
 import type { BenchResults } from './results';
 import { BenchStack } from './stack';
 import { checkTimelines } from './verify';
 
 /**
- * `npm run bench [-- --quick] [-- --only=ingest,replies,...]`: the real stack on this machine, measured
+ * `npm run bench [-- --quick] [--only=ingest,replies,...] [--profile]`: the real stack on this machine, measured
  * against baselines taken in the same run on the same servers; results go to bench/results/.
  */
 const phases = ['ingest', 'replies', 'staleness', 'timers', 'efficiency', 'scale', 'inbox', 'memory'] as const;
@@ -27,6 +28,7 @@ type Phase = (typeof phases)[number];
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
+  const profile = args.includes('--profile');
   const onlyArg = args.find((a) => a.startsWith('--only='));
   const only = new Set<Phase>(onlyArg ? (onlyArg.slice('--only='.length).split(',') as Phase[]) : phases);
   const sizes = quick ? quickSizes : fullSizes;
@@ -56,8 +58,20 @@ async function main(): Promise<void> {
     files: { json: `${stem}.json`, markdown: `${stem}.md`, svg: `${stem}.svg` },
   };
 
+  /** Written as each phase starts too, so a run stopped part way keeps what it measured. */
+  const save = (final: boolean) => {
+    results.durationSeconds = Math.round((Date.now() - t0) / 1000);
+    results.complete = final;
+    fs.mkdirSync(resultsDir, { recursive: true });
+    fs.writeFileSync(path.join(resultsDir, results.files.json), JSON.stringify(results, null, 2) + '\n');
+    fs.writeFileSync(path.join(resultsDir, results.files.markdown), markdown(results));
+    fs.writeFileSync(path.join(resultsDir, results.files.svg), svg(results));
+  };
+
   log(`convoflow bench${quick ? ' (quick)' : ''}: starting a Temporal dev server and FerretDB in a temporary folder`);
-  const stack = await BenchStack.start({ log });
+  // Outside the repository: a profile is megabytes; open one in Chrome DevTools or speedscope.
+  const profileDir = profile ? path.join(os.tmpdir(), `convoflow-profiles-${stem}`) : undefined;
+  const stack = await BenchStack.start({ log, profileDir });
   let failed = false;
   try {
     log(`servers up (Temporal ${stack.temporalAddress}, FerretDB ${stack.mongoUri}); starting worker, API and the baseline's no-op worker`);
@@ -73,6 +87,7 @@ async function main(): Promise<void> {
 
     const phase = async <T>(name: Phase, fn: () => Promise<T>): Promise<T | undefined> => {
       if (!only.has(name)) return undefined;
+      save(false); // what the phases before this one measured
       try {
         return await fn();
       } catch (error) {
@@ -143,11 +158,16 @@ async function main(): Promise<void> {
     await stack.stop({ keepDir: failed });
   }
 
-  results.durationSeconds = Math.round((Date.now() - t0) / 1000);
-  fs.mkdirSync(resultsDir, { recursive: true });
-  fs.writeFileSync(path.join(resultsDir, results.files.json), JSON.stringify(results, null, 2) + '\n');
-  fs.writeFileSync(path.join(resultsDir, results.files.markdown), markdown(results));
-  fs.writeFileSync(path.join(resultsDir, results.files.svg), svg(results));
+  if (profileDir) {
+    results.profiles = summarizeProfiles(profileDir);
+    log(`CPU profiles in ${profileDir}`);
+    for (const p of results.profiles) {
+      log(`profile of ${p.process} (busy ${p.busyPercent}% of ${p.sampledSeconds} s; shares of its busy samples):`);
+      log(`  by origin: ${p.byOrigin.map((o) => `${o.origin} ${o.percent}%`).join(', ')}`);
+      log(`  top functions (self): ${p.topFunctions.map((f) => `${f.fn} ${f.percent}%`).join('; ')}`);
+    }
+  }
+  save(true);
   console.log('\n' + markdown(results));
   log(`wrote bench/results/${stem}.{json,md,svg} in ${results.durationSeconds} s`);
   process.exitCode = failed ? 1 : 0;

@@ -73,6 +73,8 @@ export interface BenchStackOptions {
   log: (line: string) => void;
   /** Keep the temporary folder (logs, SQLite files) after stop; by default it is removed on success. */
   keepDir?: boolean;
+  /** Write a V8 CPU profile of every worker and API process here when it stops (`--profile`). */
+  profileDir?: string;
 }
 
 export class BenchStack {
@@ -195,6 +197,8 @@ export class BenchStack {
       env,
       cwd: projectRoot,
       logFile: path.join(this.runDir, 'logs', `${this.counter}-${name}.log`),
+      // One folder per process: each of its threads (workflow threads, the loader's) writes its own file.
+      nodeArgs: this.opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(this.opts.profileDir, `${this.counter}-${name}`)}`] : [],
     });
     track(proc.pid, () => !proc.hasExited());
     return proc;

@@ -30,10 +30,10 @@ function tsxLoader(): string {
   return `file://${path.join(root, 'dist', 'loader.mjs')}`;
 }
 
-export function spawnNodeChild(opts: { name: string; script: string; env: NodeJS.ProcessEnv; cwd?: string; logFile?: string }): NodeChild {
+export function spawnNodeChild(opts: { name: string; script: string; env: NodeJS.ProcessEnv; cwd?: string; logFile?: string; nodeArgs?: string[] }): NodeChild {
   const { logFile } = opts;
   const out = logFile === undefined ? 'inherit' : openLog(logFile);
-  const child = spawn(process.execPath, ['--import', tsxLoader(), opts.script], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', tsxLoader(), opts.script], {
     cwd: opts.cwd,
     env: opts.env,
     stdio: [logFile === undefined ? 'inherit' : 'ignore', out, out, 'ipc'],

@@ -4,7 +4,8 @@ import { mapLimit, summarize, waitUntil } from '../load';
 import type { LatencySummary } from '../load';
 import { collections } from '../../store/collections';
 import { parseDuration } from '../../workflows/conversation/durations';
-import { Ledger, waitForInbound } from '../verify';
+import { Ledger, checkViews, waitForInbound } from '../verify';
+import type { ViewCheck } from '../verify';
 import { channel, messageBody } from './ingest';
 
 /**
@@ -25,6 +26,7 @@ export interface TimersResult {
   allClosedAfterMs: number;
   /** From the deadline until the bench saw every view closed through MongoDB. */
   allViewsClosedAfterMs: number;
+  views: ViewCheck;
 }
 
 export async function runTimers(ctx: BenchContext): Promise<{ result: TimersResult; ledger: Ledger; accountId: string }> {
@@ -64,14 +66,26 @@ export async function runTimers(ctx: BenchContext): Promise<{ result: TimersResu
   await mapLimit(customers, sizes.concurrency, (_, i) => send(i, `t-align-${i}`, sentAt));
   await waitForInbound(stack.db, account.id, 2 * n, 60_000);
   const c = collections(stack.db).conversations;
-  const aligned = await c.countDocuments({ accountId: account.id, autoCloseAt: new Date(deadline).toISOString() });
+  // The messages are written a moment before their views: wait for the views to line up too.
+  let aligned = 0;
+  await waitUntil(async () => (aligned = await c.countDocuments({ accountId: account.id, autoCloseAt: new Date(deadline).toISOString() })) >= n, {
+    timeoutMs: Math.max(0, deadline - Date.now() - 500),
+  });
   ctx.log(`  ${aligned} of ${n} deadlines at ${new Date(deadline).toISOString()} (${deadline - Date.now()} ms from now)`);
+  if (aligned < n) {
+    const odd = await c.find({ accountId: account.id, autoCloseAt: { $ne: new Date(deadline).toISOString() } }, { projection: { status: 1, assigneeId: 1, autoCloseAt: 1, version: 1, lastActivityAt: 1 } }).limit(3).toArray();
+    ctx.log(`  not lined up: ${JSON.stringify(odd)}`);
+  }
 
   const allClosed = await waitUntil(async () => (await c.countDocuments({ accountId: account.id, status: 'closed' })) >= n, {
     timeoutMs: deadline - Date.now() + 120_000,
     intervalMs: 50,
   });
   const views = await c.find({ accountId: account.id }, { projection: { status: 1, closedAt: 1, closedReason: 1 } }).toArray();
+  // Every view against its workflow's state: a conversation that did not close is either a deadline the
+  // workflow missed or a view that missed the close; this says which.
+  const viewCheck = await checkViews(stack.client, stack.db, ids);
+  if (viewCheck.mismatched + viewCheck.unreachable > 0) ctx.log(`  views that differ from their workflow: ${viewCheck.examples.join('; ')}`);
   const closed = views.filter((v) => v.status === 'closed' && v.closedAt);
   const lateness = closed.map((v) => Date.parse(v.closedAt!) - deadline);
   const latenessMs = summarize(lateness);
@@ -84,6 +98,7 @@ export async function runTimers(ctx: BenchContext): Promise<{ result: TimersResu
     latenessMs,
     allClosedAfterMs: Math.max(...lateness),
     allViewsClosedAfterMs: allClosed.at - deadline,
+    views: viewCheck,
   };
   ctx.log(
     `  ${closed.length} closed (${result.closedByInactivity} by inactivity); lateness p50 ${latenessMs.p50} p99 ${latenessMs.p99} max ${latenessMs.max} ms; ` +
