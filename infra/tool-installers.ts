@@ -78,6 +78,27 @@ const ferretModule = 'github.com/FerretDB/FerretDB';
  * refuses the deprecation lookup it makes, and FerretDB panics at start unless build/version/version.txt
  * names the version, which a module-mode install leaves empty.
  */
+/**
+ * The one change convoflow makes to FerretDB's source before building it. FerretDB 1.24's SQLite backend
+ * creates the `_id` index on `_ferretdb_sjson->"_id"` but looks documents up (find, update and delete by
+ * `_id`) with `_ferretdb_sjson->'$._id'`, which selects the same value but is not the indexed expression,
+ * so SQLite scans the whole table for every lookup (EXPLAIN QUERY PLAN: `SCAN`; 2.8 ms per lookup at
+ * 1,000 documents, 263 ms at 100,000, against 0.02 ms through the index). The patch makes the lookup use
+ * the index's own expression; what it selects is unchanged.
+ */
+export const ferretdbIdLookupPatch = {
+  file: 'internal/backends/sqlite/metadata/metadata.go',
+  from: `IDColumn = DefaultColumn + "->'$._id'"`,
+  to: String.raw`IDColumn = DefaultColumn + "->\"_id\""`,
+};
+
+/** Applies a patch that must match exactly once; a FerretDB source that changed fails the build. */
+export function applyPatch(source: string, patch: { file: string; from: string; to: string }): string {
+  const at = source.indexOf(patch.from);
+  if (at < 0 || source.indexOf(patch.from, at + 1) >= 0) throw new Error(`${patch.file}: expected exactly one \`${patch.from}\` to patch`);
+  return source.slice(0, at) + patch.to + source.slice(at + patch.from.length);
+}
+
 export async function buildFerretDB(opts: { staging: string; version: string }): Promise<void> {
   const env = { ...process.env, CGO_ENABLED: '0', GOWORK: 'off', GOFLAGS: '-buildvcs=false -mod=mod' };
   try {
@@ -99,6 +120,8 @@ export async function buildFerretDB(opts: { staging: string; version: string }):
   await fs.cp(info.Dir, src, { recursive: true });
   await run('chmod', ['-R', 'u+w', src]); // the module cache is read-only, and so is its copy
   await fs.writeFile(path.join(src, 'build', 'version', 'version.txt'), `v${opts.version}`);
+  const patched = path.join(src, ferretdbIdLookupPatch.file);
+  await fs.writeFile(patched, applyPatch(await fs.readFile(patched, 'utf8'), ferretdbIdLookupPatch));
   await run('go', ['build', '-trimpath', '-o', path.join(opts.staging, 'ferretdb'), './cmd/ferretdb'], { cwd: src, env });
   await fs.rm(src, { recursive: true, force: true });
 }

@@ -25,7 +25,8 @@ const layout: Record<ToolName, { folder: string; binary: string }> = {
     folder: `temporal-test-server-${toolVersions.temporalTestServer}`,
     binary: 'temporal-test-server',
   },
-  ferretdb: { folder: `ferretdb-${toolVersions.ferretdb}`, binary: 'ferretdb' },
+  // `-idx`: built with ferretdbIdLookupPatch (tool-installers.ts); a cache from before it is not reused.
+  ferretdb: { folder: `ferretdb-${toolVersions.ferretdb}-idx`, binary: 'ferretdb' },
 };
 
 export type EnsureToolsOptions = {

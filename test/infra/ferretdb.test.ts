@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { startOwnFerretDB } from '../support/test-servers';
+import { applyPatch, ferretdbIdLookupPatch } from '../../infra/tool-installers';
+import { startOwnFerretDB, testServers } from '../support/test-servers';
 import type { OwnFerretDB } from '../support/test-servers';
 
 describe('FerretDB', () => {
@@ -38,4 +40,29 @@ describe('FerretDB', () => {
       await client.close();
     }
   });
+
+  it('finds a document by `_id` through the `_id` index, not by scanning the table (the build patch)', async () => {
+    const client = await MongoClient.connect(testServers().mongoUri);
+    const db = client.db(`explain_${randomUUID().slice(0, 8)}`);
+    try {
+      await db.collection('things').insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: `t${i}` as never, n: i })));
+      const explained = await db.command({ explain: { find: 'things', filter: { _id: 't7' } } });
+      // FerretDB answers with SQLite's EXPLAIN QUERY PLAN for the query it runs.
+      expect(JSON.stringify(explained.queryPlanner)).toMatch(/SEARCH \S+ USING INDEX \S+__id_/);
+      await expect(db.collection('things').findOne({ _id: 't7' as never })).resolves.toEqual({ _id: 't7', n: 7 });
+    } finally {
+      await db.dropDatabase();
+      await client.close();
+    }
+  });
+});
+
+describe('applyPatch', () => {
+  const patch = { file: 'f.go', from: 'a->b', to: 'a->c' };
+  it('replaces the one occurrence', () => expect(applyPatch('x a->b y', patch)).toBe('x a->c y'));
+  it('refuses a source without it, or with it twice', () => {
+    expect(() => applyPatch('nothing', patch)).toThrow(/exactly one/);
+    expect(() => applyPatch('a->b a->b', patch)).toThrow(/exactly one/);
+  });
+  it('names a line FerretDB 1.24.2 has', () => expect(ferretdbIdLookupPatch.from).toBe(`IDColumn = DefaultColumn + "->'$._id'"`));
 });
