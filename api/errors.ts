@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler } from 'express';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
 import { ZodError } from 'zod';
@@ -65,6 +65,10 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError({ code: 'unavailable', message: 'the database is unavailable; try again' });
   }
   if (isGrpcUnavailable(error)) return new ApiError({ code: 'unavailable', message: 'Temporal is unavailable; try again' });
+  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    // The update may still be applied: a retry with the same Idempotency-Key gets its one result.
+    return new ApiError({ code: 'unavailable', message: 'the conversation did not answer in time; retry with the same Idempotency-Key' });
+  }
   if (typeof error === 'object' && error !== null && (error as { type?: string }).type === 'entity.parse.failed') {
     return new ApiError({ code: 'validation_failed', message: 'the body is not valid JSON' });
   }
