@@ -112,7 +112,7 @@ async function main(): Promise<void> {
         for (const l of replies.levels) results.cpu[`replies at ${Math.round(l.fraction * 100)}%`] = l.api.cpu;
         results.goals.replyP99 = replies.levels.every((l) => l.ratioP99 <= 1.5);
       }
-      const staleness = await phase('staleness', () => runStaleness(ctx, ingest.state, ingest.result.api.acceptRate));
+      const staleness = await phase('staleness', () => runStaleness(ctx, ingest.state, ingest.result.api.persistedRate));
       if (staleness) {
         results.staleness = staleness;
         results.goals.staleness = staleness.stalenessMs.p99 < 100;
