@@ -60,7 +60,8 @@ export const fullSizes: Sizes = {
   inboxSizes: [10_000, 100_000],
   inboxSamples: 300,
   timerConversations: 1_000,
-  timerAutoClose: '20s',
+  // Long enough to deliver the 1,000 aligning messages (about 40 s here) before the deadline falls.
+  timerAutoClose: '120s',
   sequentialMessages: 50,
   longConversationMessages: 10_000,
   openConversationTargets: [10_000, 100_000],

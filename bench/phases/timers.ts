@@ -64,6 +64,9 @@ export async function runTimers(ctx: BenchContext): Promise<{ result: TimersResu
   const deadline = lastCustomerMessageAt + autoCloseMs;
   const sentAt = new Date(lastCustomerMessageAt).toISOString();
   await mapLimit(customers, sizes.concurrency, (_, i) => send(i, `t-align-${i}`, sentAt));
+  if (Date.now() > deadline) {
+    throw new Error(`timers: delivering the aligning messages took longer than autoCloseAfter (${sizes.timerAutoClose}); the deadlines fell while they were sent`);
+  }
   await waitForInbound(stack.db, account.id, 2 * n, 60_000);
   const c = collections(stack.db).conversations;
   // The messages are written a moment before their views: wait for the views to line up too.
