@@ -121,6 +121,7 @@ async function main(): Promise<void> {
     const timers = await phase('timers', () => runTimers(ctx));
     if (timers) {
       results.timers = timers.result;
+      results.cpu['auto-closes falling due'] = timers.result.cpu;
       results.goals.timers = timers.result.latenessMs.p99 < 1_000 && timers.result.closed === timers.result.conversations;
     }
     const efficiency = await phase('efficiency', () => runEfficiency(ctx, ingest?.state.conversationIds ?? []));

@@ -1,6 +1,8 @@
 import { createBenchAccount, conversationPath, customerId, conversationId } from '../accounts';
 import type { BenchContext } from '../context';
-import { mapLimit, summarize, waitUntil } from '../load';
+import { mapLimit, sleep, summarize, waitUntil } from '../load';
+import { cpuWindow, formatCpu } from '../proc-stats';
+import type { CpuShare } from '../proc-stats';
 import type { LatencySummary } from '../load';
 import { collections } from '../../store/collections';
 import { parseDuration } from '../../workflows/conversation/durations';
@@ -27,6 +29,8 @@ export interface TimersResult {
   /** From the deadline until the bench saw every view closed through MongoDB. */
   allViewsClosedAfterMs: number;
   views: ViewCheck;
+  /** CPU per process from the deadline until every view was closed. */
+  cpu: CpuShare;
 }
 
 export async function runTimers(ctx: BenchContext): Promise<{ result: TimersResult; ledger: Ledger; accountId: string }> {
@@ -80,10 +84,14 @@ export async function runTimers(ctx: BenchContext): Promise<{ result: TimersResu
     ctx.log(`  not lined up: ${JSON.stringify(odd)}`);
   }
 
+  // Nothing to poll before the deadline; from it on, which process works through the closes.
+  await sleep(Math.max(0, deadline - Date.now()));
+  const cpuEnd = cpuWindow(stack.pids());
   const allClosed = await waitUntil(async () => (await c.countDocuments({ accountId: account.id, status: 'closed' })) >= n, {
     timeoutMs: deadline - Date.now() + 120_000,
     intervalMs: 50,
   });
+  const cpu = cpuEnd();
   const views = await c.find({ accountId: account.id }, { projection: { status: 1, closedAt: 1, closedReason: 1 } }).toArray();
   // Every view against its workflow's state: a conversation that did not close is either a deadline the
   // workflow missed or a view that missed the close; this says which.
@@ -102,10 +110,11 @@ export async function runTimers(ctx: BenchContext): Promise<{ result: TimersResu
     allClosedAfterMs: Math.max(...lateness),
     allViewsClosedAfterMs: allClosed.at - deadline,
     views: viewCheck,
+    cpu,
   };
   ctx.log(
     `  ${closed.length} closed (${result.closedByInactivity} by inactivity); lateness p50 ${latenessMs.p50} p99 ${latenessMs.p99} max ${latenessMs.max} ms; ` +
-      `all views closed ${result.allViewsClosedAfterMs} ms after the deadline`,
+      `all views closed ${result.allViewsClosedAfterMs} ms after the deadline; CPU: ${formatCpu(cpu)}`,
   );
   return { result, ledger, accountId: account.id };
 }
