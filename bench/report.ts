@@ -46,7 +46,7 @@ export function markdown(r: BenchResults): string {
   if (r.efficiency) {
     const e = r.efficiency;
     lines.push(`| 6 | history events per inbound message (sequential) | ${fmt(e.sequential.eventsPerMessage, 2)} | | | ≤ 5 | ${verdict(g.events)} |`);
-    lines.push(`| 6 | history events per timeline message under load (incl. starts, replies) | ${fmt(e.underLoad.eventsPerMessage, 2)} | | | | |`);
+    if (e.underLoad.conversations > 0) lines.push(`| 6 | history events per timeline message under load (incl. starts, replies) | ${fmt(e.underLoad.eventsPerMessage, 2)} | | | | |`);
     const l = e.longConversation;
     lines.push(`| 6 | one conversation after ${l.messages} messages: runs, current / longest run events | ${l.runs} runs, ${l.currentRunHistoryLength} / ${l.longestRunHistoryLength} | | | bounded | ${verdict(l.longestRunHistoryLength < 4_096)} |`);
   }
