@@ -8,6 +8,7 @@ import type { ChannelProvider } from '../activities/channel-provider';
 import { createRecordingChannelProvider } from '../activities/channel-provider';
 import { createRouterClient } from '../activities/routing-activities';
 import { collections } from '../store/collections';
+import { LastKnownPrincipals } from './auth';
 import type { ApiDeps } from './deps';
 import { ApiError, errorHandler, toApiError } from './errors';
 import { createMetrics } from './metrics';
@@ -45,6 +46,7 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
     router: createRouterClient(options.temporal, options.taskQueue),
     log: options.log,
     metrics,
+    lastKnown: new LastKnownPrincipals(),
     async temporalCall(operation, fn) {
       const stop = metrics.temporalDuration.startTimer({ operation });
       try {

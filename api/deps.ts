@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ChannelProvider } from '../activities/channel-provider';
 import type { RouterClient } from '../activities/routing-activities';
 import type { Collections } from '../store/collections';
+import type { LastKnownPrincipals } from './auth';
 import type { Metrics } from './metrics';
 
 /** Everything the API's handlers use, built once by `createApp`. */
@@ -17,6 +18,8 @@ export interface ApiDeps {
   router: RouterClient;
   log: Logger;
   metrics: Metrics;
+  /** Keys resolved recently, answered from memory only while MongoDB is unreachable. */
+  lastKnown: LastKnownPrincipals;
   /** Runs a Temporal call with a deadline, timing it: a stuck cluster answers 503, not a hung request. */
   temporalCall<T>(operation: string, fn: () => Promise<T>): Promise<T>;
 }

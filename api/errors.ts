@@ -61,7 +61,7 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError({ code: error.cause.type, message: error.cause.message });
   }
   if (error instanceof WorkflowNotFoundError) return notFound('conversation');
-  if (error instanceof MongoServerSelectionError || error instanceof MongoNetworkError) {
+  if (isMongoUnreachable(error)) {
     return new ApiError({ code: 'unavailable', message: 'the database is unavailable; try again' });
   }
   if (isGrpcUnavailable(error)) return new ApiError({ code: 'unavailable', message: 'Temporal is unavailable; try again' });
@@ -73,6 +73,11 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError({ code: 'validation_failed', message: 'the body is not valid JSON' });
   }
   return new ApiError({ code: 'internal', message: 'internal error' });
+}
+
+/** MongoDB could not be reached (no server selected, or the connection broke): retryable. */
+export function isMongoUnreachable(error: unknown): boolean {
+  return error instanceof MongoServerSelectionError || error instanceof MongoNetworkError;
 }
 
 function isGrpcUnavailable(error: unknown): boolean {

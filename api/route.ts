@@ -41,7 +41,7 @@ export function mountRoutes(router: Router, routes: RouteDef[], deps: ApiDeps): 
     router[def.method](expressPath, async (req, res) => {
       const params = req.params as Record<string, string>;
       const principal: Principal = def.allow
-        ? await authenticate(req, deps.collections, deps.platformApiKey)
+        ? await authenticate(req, deps.collections, deps.platformApiKey, deps.lastKnown)
         : { kind: 'platform' };
       if (def.allow) authorize(principal, def.allow, params.accountId);
       const body = def.body ? def.body.parse(req.body ?? {}) : undefined;

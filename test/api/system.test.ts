@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
@@ -25,7 +26,7 @@ describe('probes, OpenAPI and metrics', () => {
     ]);
   });
 
-  test('/readyz turns 503 while FerretDB is stopped, reads answer 503 unavailable, and both recover when it is back', async () => {
+  test('/readyz turns 503 while FerretDB is stopped, reads answer 503 unavailable, a recently used service key still delivers messages, and all recover when it is back', async () => {
     const own = await startOwnFerretDB();
     const mongo = await MongoClient.connect(own.uri, { serverSelectionTimeoutMS: 1_000 });
     const connection = await Connection.connect({ address: testServers().temporalAddress });
@@ -39,9 +40,21 @@ describe('probes, OpenAPI and metrics', () => {
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const http = new Http(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const platformKey = 'platform-key-for-readiness-test';
+    const accountId = `ready-${randomUUID().slice(0, 8)}`;
+    const message = (messageId: string) => ({ channel: 'wa-main', customer: '4915100000001', messageId, text: 'hello' });
     try {
       expect((await http.get('/readyz')).status).toBe(200);
+      expect((await http.post('/v1/accounts', { id: accountId, name: 'Readiness' }, platformKey)).status).toBe(201);
+      const serviceKey = (await http.post(`/v1/accounts/${accountId}/service-keys`, { name: 'backend' }, platformKey)).body.apiKey as string;
+      const unusedKey = (await http.post(`/v1/accounts/${accountId}/service-keys`, { name: 'never used' }, platformKey)).body.apiKey as string;
+      expect((await http.post(`/v1/accounts/${accountId}/messages`, message('before'), serviceKey)).status).toBe(202);
       await own.stop();
+      // Temporal takes the message on its own; the key was resolved a moment ago, so the API remembers it.
+      expect((await http.post(`/v1/accounts/${accountId}/messages`, message('during'), serviceKey)).status).toBe(202);
+      const unknown = await http.post(`/v1/accounts/${accountId}/messages`, message('other'), unusedKey);
+      expect(unknown.status).toBe(503);
+      expect(unknown.body.error.code).toBe('unavailable');
       const down = await http.get('/readyz');
       expect(down.status).toBe(503);
       expect(down.body.checks.find((c: { name: string }) => c.name === 'mongodb').ok).toBe(false);

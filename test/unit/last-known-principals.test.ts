@@ -1,0 +1,28 @@
+import { LastKnownPrincipals } from '../../api/auth';
+import type { Principal } from '../../api/auth';
+
+describe('principals remembered for a MongoDB outage', () => {
+  const service = (name: string): Principal => ({ kind: 'service', accountId: 'a', name });
+
+  test('recalls a key seen within maxAgeMs, and not one seen longer ago', () => {
+    let now = 0;
+    const known = new LastKnownPrincipals(60_000, 10, () => now);
+    known.remember('h1', service('one'));
+    now = 60_000;
+    expect(known.recall('h1')).toEqual(service('one'));
+    now = 60_001;
+    expect(known.recall('h1')).toBeUndefined();
+    expect(known.recall('never')).toBeUndefined();
+  });
+
+  test('keeps at most maxEntries, dropping the least recently resolved', () => {
+    const known = new LastKnownPrincipals(60_000, 2, () => 0);
+    known.remember('h1', service('one'));
+    known.remember('h2', service('two'));
+    known.remember('h1', service('one again')); // resolved again: now the newest
+    known.remember('h3', service('three'));
+    expect(known.recall('h2')).toBeUndefined();
+    expect(known.recall('h1')).toEqual(service('one again'));
+    expect(known.recall('h3')).toEqual(service('three'));
+  });
+});
