@@ -60,7 +60,8 @@ function onlyDuplicateKeys(error: unknown): boolean {
  * ways). With `filter`, the upsert matches only an older version; when it does not match, its insert
  * half collides on `_id`. That collision means "stale" only if the stored version really is newer or
  * equal (a concurrent first insert can cause it too), so the stored version is read and the write tried
- * again until one of the two holds. With `read-then-write`, the same loop reads first.
+ * again until one of the two holds. With `read-then-write`, each attempt reads first, and a collision of
+ * its insert (a concurrent first write) sends it round again.
  */
 async function writeViewForwards(c: Collections, view: ConversationView, mode: ConditionalWrites, log: Logger): Promise<void> {
   const { id, ...fields } = view;
@@ -69,13 +70,14 @@ async function writeViewForwards(c: Collections, view: ConversationView, mode: C
     log.debug({ conversationId: id, version: view.version, stored: stored.version }, 'skipped a stale conversation view');
     return true;
   };
+  const storedVersion = () => c.conversations.findOne({ _id: id }, { projection: { version: 1 } });
   for (let attempt = 0; attempt <= 5; attempt++) {
     try {
       if (mode === 'filter') {
         await c.conversations.updateOne({ _id: id, version: { $lt: view.version } }, { $set: fields }, { upsert: true });
         return;
       }
-      const stored = await c.conversations.findOne({ _id: id }, { projection: { version: 1 } });
+      const stored = await storedVersion();
       if (stale(stored)) return;
       if (stored) await c.conversations.updateOne({ _id: id }, { $set: fields });
       else await c.conversations.insertOne({ _id: id, ...fields });
@@ -83,7 +85,8 @@ async function writeViewForwards(c: Collections, view: ConversationView, mode: C
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
     }
-    if (stale(await c.conversations.findOne({ _id: id }, { projection: { version: 1 } }))) return;
+    // read-then-write reads again at the top of the loop; filter reads only after a collision.
+    if (mode === 'filter' && stale(await storedVersion())) return;
   }
   throw new Error(`view ${id} could not be moved to version ${view.version}`);
 }
