@@ -74,11 +74,6 @@ export async function installBinaryFromPip(opts: {
 const ferretModule = 'github.com/FerretDB/FerretDB';
 
 /**
- * FerretDB is built from its module source. `go install pkg@version` cannot be used: the module proxy
- * refuses the deprecation lookup it makes, and FerretDB panics at start unless build/version/version.txt
- * names the version, which a module-mode install leaves empty.
- */
-/**
  * The one change convoflow makes to FerretDB's source before building it. FerretDB 1.24's SQLite backend
  * creates the `_id` index on `_ferretdb_sjson->"_id"` but looks documents up (find, update and delete by
  * `_id`) with `_ferretdb_sjson->'$._id'`, which selects the same value but is not the indexed expression,
@@ -99,6 +94,11 @@ export function applyPatch(source: string, patch: { file: string; from: string; 
   return source.slice(0, at) + patch.to + source.slice(at + patch.from.length);
 }
 
+/**
+ * FerretDB is built from its module source. `go install pkg@version` cannot be used: the module proxy
+ * refuses the deprecation lookup it makes, and FerretDB panics at start unless build/version/version.txt
+ * names the version, which a module-mode install leaves empty.
+ */
 export async function buildFerretDB(opts: { staging: string; version: string }): Promise<void> {
   const env = { ...process.env, CGO_ENABLED: '0', GOWORK: 'off', GOFLAGS: '-buildvcs=false -mod=mod' };
   try {
