@@ -48,7 +48,7 @@ export class LastKnownPrincipals {
   }
 }
 
-export async function authenticate(req: Request, c: Collections, platformApiKey: string | undefined, lastKnown?: LastKnownPrincipals): Promise<Principal> {
+export async function authenticate(req: Request, c: Collections, platformApiKey: string | undefined, lastKnown: LastKnownPrincipals): Promise<Principal> {
   const header = req.headers.authorization ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw new ApiError({ code: 'unauthenticated', message: 'send Authorization: Bearer <key>' });
@@ -60,11 +60,11 @@ export async function authenticate(req: Request, c: Collections, platformApiKey:
   try {
     principal = await lookUp(c, hash);
   } catch (error) {
-    const recalled = isMongoUnreachable(error) ? lastKnown?.recall(hash) : undefined;
+    const recalled = isMongoUnreachable(error) ? lastKnown.recall(hash) : undefined;
     if (recalled) return recalled;
     throw error;
   }
-  lastKnown?.remember(hash, principal);
+  lastKnown.remember(hash, principal);
   return principal;
 }
 
