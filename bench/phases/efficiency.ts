@@ -1,6 +1,6 @@
 import { createBenchAccount, customerId, conversationId } from '../accounts';
 import type { BenchContext } from '../context';
-import { closedLoop, waitUntil } from '../load';
+import { closedLoop, sleep, waitUntil } from '../load';
 import { rssMiB } from '../proc-stats';
 import { collections } from '../../store/collections';
 import { Ledger, checkTimelines } from '../verify';
@@ -64,7 +64,7 @@ export async function runEfficiency(ctx: BenchContext, loadedConversationIds: st
       const length = (await handle.describe()).historyLength;
       if (length === last) return length;
       last = length;
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
   };
   const before = await settledLength();

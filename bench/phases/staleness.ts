@@ -9,8 +9,8 @@ import { channel, messageBody, round } from './ingest';
  * 3. View staleness: from the 202 of a customer message to the moment the API serves both the updated
  * conversation view and the message in its timeline, while a background ingest load runs at a quarter
  * of the rate the ingest phase sustained (persisted/s: the 202 rate is higher than the stack can keep
- * up with, and a background at a quarter of it overloaded the full run). The view is polled every few milliseconds; once it shows the message,
- * the timeline is read once to confirm it. The persist activity writes the timeline before the view,
+ * up with, and a background at a quarter of it overloaded the full run). The view is polled every few
+ * milliseconds; once it shows the message, the timeline is read once to confirm it. The persist activity writes the timeline before the view,
  * so the sample is the moment the view answered; a timeline that does not have the message yet (never
  * seen) is polled on, and then the sample is the moment the timeline answered. Two lanes poll: more
  * would make the polling itself a large part of the load on two cores.

@@ -73,14 +73,15 @@ export async function runTimers(ctx: BenchContext): Promise<{ result: TimersResu
   }
   await waitForInbound(stack.db, account.id, 2 * n, 60_000);
   const c = collections(stack.db).conversations;
+  const deadlineIso = new Date(deadline).toISOString();
   // The messages are written a moment before their views: wait for the views to line up too.
   let aligned = 0;
-  await waitUntil(async () => (aligned = await c.countDocuments({ accountId: account.id, autoCloseAt: new Date(deadline).toISOString() })) >= n, {
+  await waitUntil(async () => (aligned = await c.countDocuments({ accountId: account.id, autoCloseAt: deadlineIso })) >= n, {
     timeoutMs: Math.max(0, deadline - Date.now() - 500),
   });
-  ctx.log(`  ${aligned} of ${n} deadlines at ${new Date(deadline).toISOString()} (${deadline - Date.now()} ms from now)`);
+  ctx.log(`  ${aligned} of ${n} deadlines at ${deadlineIso} (${deadline - Date.now()} ms from now)`);
   if (aligned < n) {
-    const odd = await c.find({ accountId: account.id, autoCloseAt: { $ne: new Date(deadline).toISOString() } }, { projection: { status: 1, assigneeId: 1, autoCloseAt: 1, version: 1, lastActivityAt: 1 } }).limit(3).toArray();
+    const odd = await c.find({ accountId: account.id, autoCloseAt: { $ne: deadlineIso } }, { projection: { status: 1, assigneeId: 1, autoCloseAt: 1, version: 1, lastActivityAt: 1 } }).limit(3).toArray();
     ctx.log(`  not lined up: ${JSON.stringify(odd)}`);
   }
 
