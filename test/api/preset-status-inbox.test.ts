@@ -1,7 +1,7 @@
 import type { Stack } from '../support/stack';
 import { eventually, useStack } from '../support/stack';
-import type { Account } from '../support/scenario';
-import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
+import type { Account, Transition } from '../support/scenario';
+import { conversationApi, conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 
 /**
  * Seed 002 (a status-based inbox), one status per test, through HTTP on the real dev server and
@@ -11,8 +11,6 @@ describe('status inbox preset (seed 002) end to end', () => {
   let stack: Stack;
   const env = useStack();
   beforeAll(() => ({ stack } = env));
-
-  type Transition = { from: string | null; to: string; reason: string };
 
   /** An account on the status inbox preset, with the rest of the policy patched on top of it. */
   async function statusInbox(patch: Record<string, unknown> = {}): Promise<Account> {
@@ -24,12 +22,7 @@ describe('status inbox preset (seed 002) end to end', () => {
     return account;
   }
 
-  const view = async (account: Account, id: string) => (await stack.http.get(conversationPath(account, id), account.keys.owner)).body;
-  const act = (account: Account, id: string, action: string, key: string, body: unknown = {}) =>
-    stack.http.post(conversationPath(account, id, `/${action}`), body, key);
-  const events = async (account: Account, id: string) => (await stack.http.get(conversationPath(account, id, '/events'), account.keys.owner)).body.events;
-  const transitions = async (account: Account, id: string): Promise<Transition[]> =>
-    (await events(account, id)).map((e: Transition) => ({ from: e.from, to: e.to, reason: e.reason }));
+  const { view, act, events, transitions } = conversationApi(env);
   const messages = async (account: Account, id: string) => (await stack.http.get(conversationPath(account, id, '/messages'), account.keys.owner)).body.messages;
   const list = async (account: Account, query: string) => {
     const res = await stack.http.get(`/v1/accounts/${account.id}/conversations${query}`, account.keys.agent);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Stack } from '../support/stack';
 import { eventually, useStack } from '../support/stack';
-import type { Account } from '../support/scenario';
-import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
+import type { Account, Transition } from '../support/scenario';
+import { conversationApi, createAccount, customerWrites, newCustomer } from '../support/scenario';
 
 /**
  * Seed 004 (work items with wrap-up, waiting and capacity), one transition row per test, through HTTP on
@@ -13,8 +13,6 @@ describe('work items preset (seed 004) end to end', () => {
   let stack: Stack;
   const env = useStack();
   beforeAll(() => ({ stack } = env));
-
-  type Transition = { from: string | null; to: string; reason: string };
 
   const workItems = (overrides: Record<string, string> = {}) =>
     createAccount(stack, { preset: 'work_items', waitingTimeout: '3s', agentReconnectTimeout: '2s', ...overrides });
@@ -36,12 +34,7 @@ describe('work items preset (seed 004) end to end', () => {
   const presence = (account: Account, userId: string, status: string, key: string) =>
     stack.http.request('PUT', `/v1/accounts/${account.id}/users/${userId}/presence`, { key, body: { status } });
 
-  const view = async (account: Account, id: string) => (await stack.http.get(conversationPath(account, id), account.keys.owner)).body;
-  const act = (account: Account, id: string, action: string, key: string, body: unknown = {}) =>
-    stack.http.post(conversationPath(account, id, `/${action}`), body, key);
-  const events = async (account: Account, id: string) => (await stack.http.get(conversationPath(account, id, '/events'), account.keys.owner)).body.events;
-  const transitions = async (account: Account, id: string): Promise<Transition[]> =>
-    (await events(account, id)).map((e: Transition) => ({ from: e.from, to: e.to, reason: e.reason }));
+  const { view, act, events, transitions } = conversationApi(env);
 
   const statusBecomes = (account: Account, id: string, status: string, timeoutMs = 15_000) =>
     eventually(async () => {

@@ -70,6 +70,23 @@ export function conversationPath(account: Account, conversationId: string, suffi
   return `/v1/accounts/${account.id}/conversations/${encodeURIComponent(conversationId)}${suffix}`;
 }
 
+/** A transition as the preset tests compare them: the event log without times and actors. */
+export type Transition = { from: string | null; to: string; reason: string };
+
+/**
+ * A conversation's view and events read through the API with the owner's key, and actions posted with
+ * any key. Takes the `useStack()` env, whose stack is set once the file's hooks have run.
+ */
+export function conversationApi(env: { stack: Stack }) {
+  const view = async (account: Account, id: string) => (await env.stack.http.get(conversationPath(account, id), account.keys.owner)).body;
+  const act = (account: Account, id: string, action: string, key: string, body: unknown = {}) =>
+    env.stack.http.post(conversationPath(account, id, `/${action}`), body, key);
+  const events = async (account: Account, id: string) => (await env.stack.http.get(conversationPath(account, id, '/events'), account.keys.owner)).body.events;
+  const transitions = async (account: Account, id: string): Promise<Transition[]> =>
+    (await events(account, id)).map((e: Transition) => ({ from: e.from, to: e.to, reason: e.reason }));
+  return { view, act, events, transitions };
+}
+
 /**
  * The usual setup of an end-to-end test file: a stack (its own task queue and database) and an
  * account made through the API, started before the file's tests and stopped after them, even when
