@@ -1,12 +1,11 @@
-import type { Collection, Db, OptionalUnlessRequiredId } from 'mongodb';
+import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
-import { collections, conditionalWritesOf, isDuplicateKeyError } from '../store/collections';
+import { collections, conditionalWritesOf, insertOnce, isDuplicateKeyError } from '../store/collections';
 import type { Collections, ConditionalWrites } from '../store/collections';
-import type { MessageRecord, TransitionEvent } from '../workflows/conversation/lifecycle';
+import type { Delivery, MessageRecord, TransitionEvent } from '../workflows/conversation/lifecycle';
 import type { Policy } from '../workflows/conversation/policy';
 import { defaultPolicy } from '../workflows/conversation/policy';
 import type { ConversationView } from '../workflows/conversation/view';
-import type { ChannelProvider } from './channel-provider';
 import type { RouterClient, RoutingNotice } from './routing-activities';
 
 /** One flush of a conversation's decided effects: the view after them, and what they recorded or sent. */
@@ -14,7 +13,8 @@ export interface PersistBatch {
   view: ConversationView;
   messages: MessageRecord[];
   events: TransitionEvent[];
-  sends: MessageRecord[];
+  /** Delivery changes of the conversation's business messages, oldest first. */
+  deliveries?: { messageId: string; delivery: Delivery }[];
   /** Requests and assignment reports for the account's router, in decision order. */
   routing?: RoutingNotice[];
 }
@@ -28,31 +28,11 @@ export interface ConversationActivities {
 
 export interface ConversationActivityDeps {
   db: Db;
-  provider: ChannelProvider;
   log: Logger;
   /** Absent only where routing cannot happen (the time-skipping tests of the default policy). */
   router?: RouterClient;
   /** How conditional view writes reach the server; asked of the server at the first write when absent. */
   conditionalWrites?: ConditionalWrites;
-}
-
-/** Inserts each document unless one with its `_id` exists: a retried batch records nothing twice. */
-async function insertOnce<T extends { _id: string }>(collection: Collection<T>, docs: T[]): Promise<void> {
-  if (docs.length === 0) return;
-  try {
-    // Unordered: a document that is already there (an earlier attempt wrote it) does not stop the rest.
-    await collection.insertMany(docs.map((doc) => doc as OptionalUnlessRequiredId<T>), { ordered: false });
-  } catch (error) {
-    // A duplicate `_id` means the document is there, which is exactly what this write wants.
-    if (!onlyDuplicateKeys(error)) throw error;
-  }
-}
-
-function onlyDuplicateKeys(error: unknown): boolean {
-  if (isDuplicateKeyError(error)) return true;
-  const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
-  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-  return list.length > 0 && list.every((e) => e.code === 11000);
 }
 
 /**
@@ -91,7 +71,7 @@ async function writeViewForwards(c: Collections, view: ConversationView, mode: C
   throw new Error(`view ${id} could not be moved to version ${view.version}`);
 }
 
-export function createConversationActivities({ db, provider, log, router, conditionalWrites }: ConversationActivityDeps): ConversationActivities {
+export function createConversationActivities({ db, log, router, conditionalWrites }: ConversationActivityDeps): ConversationActivities {
   const c = collections(db);
   let writes: Promise<ConditionalWrites> | undefined = conditionalWrites && Promise.resolve(conditionalWrites);
   const writeMode = () => {
@@ -108,24 +88,19 @@ export function createConversationActivities({ db, provider, log, router, condit
       return account?.policy ?? defaultPolicy;
     },
 
-    async persist({ view, messages, events, sends, routing = [] }) {
+    async persist({ view, messages, events, deliveries = [], routing = [] }) {
       const conversationId = view.id;
       const { accountId, channel, customer } = view;
-      // Send first: a send that fails is retried with the whole batch, and the provider dedupes by id.
-      for (const message of sends) {
-        await provider.send({
-          _id: `${conversationId}/${message.messageId}`,
-          accountId,
-          channel,
-          customer,
-          conversationId,
-          campaignId: null,
-          kind: message.kind,
-          text: message.text,
-          template: message.template,
-        });
-      }
       await insertOnce(c.messages, messages.map((m) => ({ _id: `${conversationId}/${m.messageId}`, ...m, conversationId, accountId })));
+      // This workflow is the one writer of its messages' delivery, and its batches are written in
+      // order, so a plain set by `_id` never moves a delivery backwards (the rule decided it).
+      if (deliveries.length > 0) {
+        const latest = new Map(deliveries.map((d) => [d.messageId, d.delivery]));
+        await c.messages.bulkWrite(
+          [...latest].map(([messageId, delivery]) => ({ updateOne: { filter: { _id: `${conversationId}/${messageId}` }, update: { $set: { delivery } } } })),
+          { ordered: false },
+        );
+      }
       await insertOnce(c.events, events.map((e) => ({ _id: `${conversationId}/${e.seq}`, ...e, conversationId, accountId })));
       await writeViewForwards(c, view, await writeMode(), log);
       if (messages.some((m) => m.seq === 1)) {

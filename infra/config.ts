@@ -41,6 +41,7 @@ const schema = z.object({
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   FERRETDB_PORT: port.default(27017),
+  WHATSAPP_GRAPH_URL: z.url({ protocol: /^https?$/ }).default('https://graph.facebook.com'),
 });
 
 export type Config = {
@@ -54,6 +55,8 @@ export type Config = {
     tls: boolean;
   };
   mongo: { uri: string | undefined; database: string };
+  /** Where WhatsApp Cloud API sends go (tests point it at a fake Graph API). */
+  whatsappGraphUrl: string;
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   embedded: { temporalPort: number; temporalUiPort: number; ferretdbPort: number };
@@ -80,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tls: e.TEMPORAL_TLS,
     },
     mongo: { uri: e.MONGODB_URI, database: e.MONGODB_DATABASE },
+    whatsappGraphUrl: e.WHATSAPP_GRAPH_URL.replace(/\/+$/, ''),
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     embedded: {

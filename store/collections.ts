@@ -1,4 +1,5 @@
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, OptionalUnlessRequiredId } from 'mongodb';
+import type { ChannelConfig } from '../channels/types';
 import type { MessageRecord, Role, TransitionEvent } from '../workflows/conversation/lifecycle';
 import type { Policy } from '../workflows/conversation/policy';
 import type { Presence } from '../workflows/routing/routing';
@@ -56,9 +57,9 @@ export interface EventDoc extends TransitionEvent {
   accountId: string;
 }
 
-/** What the default channel provider records instead of calling WhatsApp. */
+/** What the recording channel provider (a channel with no configuration) records instead of sending. */
 export interface OutboundDoc {
-  _id: string; // `${conversationId}/${messageId}` or `campaign/${accountId}/${campaignId}/${customer}`
+  _id: string; // `${conversationId}/${messageId}` or `campaign/${accountId}/${campaignId}/${channel}/${customer}`
   accountId: string;
   channel: string;
   customer: string;
@@ -81,6 +82,40 @@ export interface ContactDoc {
   createdAt: Date;
 }
 
+/** One channel (business number) of an account and how its messages go out (SPEC section 7). Written only by the API. */
+export interface ChannelDoc {
+  _id: string; // `${accountId}/${channel}`
+  accountId: string;
+  channel: string;
+  /** Secrets included: never returned by a route, never logged. */
+  config: ChannelConfig;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * A message the provider accepted, written by the send right after the provider's answer: a retried
+ * send finds it and does not send again. Insert-once, so its one writer is whichever attempt got there.
+ */
+export interface SendDoc {
+  _id: string; // the delivery id: `${conversationId}/${messageId}` or the campaign send id
+  accountId: string;
+  conversationId: string | null;
+  messageId: string;
+  providerMessageId: string;
+  sentAt: Date;
+}
+
+/** From a provider's message id back to the message, for receipts that name only that id. Insert-once. */
+export interface ProviderMessageDoc {
+  _id: string; // `${accountId}/${providerMessageId}`
+  accountId: string;
+  providerMessageId: string;
+  deliveryId: string;
+  conversationId: string | null;
+  messageId: string;
+}
+
 export interface Collections {
   accounts: Collection<AccountDoc>;
   users: Collection<UserDoc>;
@@ -90,6 +125,9 @@ export interface Collections {
   events: Collection<EventDoc>;
   outbound: Collection<OutboundDoc>;
   contacts: Collection<ContactDoc>;
+  channels: Collection<ChannelDoc>;
+  sends: Collection<SendDoc>;
+  providerMessages: Collection<ProviderMessageDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -102,6 +140,9 @@ export function collections(db: Db): Collections {
     events: db.collection<EventDoc>('events'),
     outbound: db.collection<OutboundDoc>('outbound'),
     contacts: db.collection<ContactDoc>('contacts'),
+    channels: db.collection<ChannelDoc>('channels'),
+    sends: db.collection<SendDoc>('sends'),
+    providerMessages: db.collection<ProviderMessageDoc>('provider_messages'),
   };
 }
 
@@ -120,6 +161,7 @@ export async function ensureIndexes(db: Db): Promise<void> {
     ['events', { conversationId: 1, seq: 1 }, 'conversation_seq'],
     ['users', { accountId: 1, userId: 1 }, 'account_user'],
     ['contacts', { accountId: 1, contacted: 1, _id: 1 }, 'account_contacted'],
+    ['channels', { accountId: 1, 'config.provider': 1 }, 'account_provider'],
   ];
   // One index per command, in sequence: FerretDB 1.24 panics on a createIndexes command that names
   // two or more indexes which already exist, which is every start after the first.
@@ -135,6 +177,27 @@ export async function insertNew<T extends { _id: string }>(collection: Collectio
     if (isDuplicateKeyError(error)) return false;
     throw error;
   }
+}
+
+export const channelDocId = (accountId: string, channel: string): string => `${accountId}/${channel}`;
+
+/** Inserts each document unless one with its `_id` exists: a retried write records nothing twice. */
+export async function insertOnce<T extends { _id: string }>(collection: Collection<T>, docs: T[]): Promise<void> {
+  if (docs.length === 0) return;
+  try {
+    // Unordered: a document that is already there (an earlier attempt wrote it) does not stop the rest.
+    await collection.insertMany(docs.map((doc) => doc as OptionalUnlessRequiredId<T>), { ordered: false });
+  } catch (error) {
+    // A duplicate `_id` means the document is there, which is exactly what this write wants.
+    if (!onlyDuplicateKeys(error)) throw error;
+  }
+}
+
+function onlyDuplicateKeys(error: unknown): boolean {
+  if (isDuplicateKeyError(error)) return true;
+  const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  return list.length > 0 && list.every((e) => e.code === 11000);
 }
 
 export function isDuplicateKeyError(error: unknown): boolean {

@@ -19,7 +19,14 @@ async function main(): Promise<void> {
     tls: config.temporal.tls,
     apiKey: config.temporal.apiKey,
   });
-  const running = await startWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, log });
+  const running = await startWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    db,
+    log,
+    whatsappGraphUrl: config.whatsappGraphUrl,
+  });
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker running');
   process.send?.({ type: 'ready' });
 

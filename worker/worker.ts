@@ -3,11 +3,10 @@ import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
-import { createRecordingChannelProvider } from '../activities/channel-provider';
 import type { ChannelProvider } from '../activities/channel-provider';
 import { createConversationActivities } from '../activities/conversation-activities';
+import { createDeliveryActivities } from '../activities/delivery-activities';
 import { createRouterClient, createRoutingActivities } from '../activities/routing-activities';
-import { collections } from '../store/collections';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -15,7 +14,10 @@ export interface WorkerDeps {
   taskQueue: string;
   db: Db;
   log: Logger;
+  /** Where channels without configuration record their messages; the `outbound` collection by default. */
   provider?: ChannelProvider;
+  /** Base URL of the WhatsApp Graph API. */
+  whatsappGraphUrl: string;
   /** A prebuilt bundle (tests share one per process); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -33,14 +35,17 @@ export async function bundleWorkflows(): Promise<NonNullable<WorkerOptions['work
 }
 
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
-  const provider = deps.provider ?? createRecordingChannelProvider(collections(deps.db));
   const router = createRouterClient(new Client({ connection: deps.connection, namespace: deps.namespace }), deps.taskQueue);
   const worker = await Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
-    activities: { ...createConversationActivities({ db: deps.db, provider, log: deps.log, router }), ...createRoutingActivities({ db: deps.db }) },
+    activities: {
+      ...createConversationActivities({ db: deps.db, log: deps.log, router }),
+      ...createRoutingActivities({ db: deps.db }),
+      ...createDeliveryActivities({ db: deps.db, log: deps.log, graphUrl: deps.whatsappGraphUrl, recording: deps.provider }),
+    },
     // Conversations idle most of the time; keep many cached so a message rarely replays history.
     maxCachedWorkflows: 10_000,
   });

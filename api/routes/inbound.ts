@@ -1,3 +1,4 @@
+import type { CustomerMessagePayload } from '../../workflows/conversation/messages';
 import { broadcastUpdate, conversationWorkflowId, conversationWorkflowType, customerEventSignal, customerMessageSignal } from '../../workflows/conversation/messages';
 import type { conversationWorkflow } from '../../workflows/conversation/workflow';
 import { accountIdKey } from '../../workflows/conversation/search-attributes';
@@ -22,7 +23,7 @@ export const inboundRoutes = [
       const { channel, customer, ...message } = body;
       const workflowId = conversationWorkflowId({ accountId, channel, customer });
       await deps.temporalCall('signalWithStart', () =>
-        deps.temporal.workflow.signalWithStart<typeof conversationWorkflow, [typeof message]>(conversationWorkflowType, {
+        deps.temporal.workflow.signalWithStart<typeof conversationWorkflow, [CustomerMessagePayload]>(conversationWorkflowType, {
           workflowId,
           taskQueue: deps.taskQueue,
           args: [{ accountId, channel, customer }],

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import type { Db } from 'mongodb';
-import { createRecordingChannelProvider } from '../../activities/channel-provider';
 import type { PersistBatch } from '../../activities/conversation-activities';
 import { createConversationActivities } from '../../activities/conversation-activities';
-import { collections, conditionalWritesOf, ensureIndexes } from '../../store/collections';
+import { conditionalWritesOf, ensureIndexes } from '../../store/collections';
 import { decide, initialState } from '../../workflows/conversation/lifecycle';
 import type { ConversationState, Effect } from '../../workflows/conversation/lifecycle';
 import { defaultPolicy } from '../../workflows/conversation/policy';
@@ -32,7 +31,7 @@ describe.each(['filter', 'read-then-write'] as const)('persisting a conversation
     await mongo?.close();
   });
 
-  const activities = () => createConversationActivities({ db, provider: createRecordingChannelProvider(collections(db)), log: quietLog, conditionalWrites });
+  const activities = () => createConversationActivities({ db, log: quietLog, conditionalWrites });
 
   /** A conversation with `n` customer messages, and the batch each message's decision produced. */
   function conversation(n: number): { states: ConversationState[]; batches: PersistBatch[] } {
@@ -49,7 +48,6 @@ describe.each(['filter', 'read-then-write'] as const)('persisting a conversation
         view: toView(state, defaultPolicy),
         messages: pick('recordMessage').map((e) => e.message),
         events: pick('recordEvent').map((e) => e.event),
-        sends: [],
       });
     }
     return { states, batches };

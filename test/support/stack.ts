@@ -42,7 +42,14 @@ export function sharedBundle() {
 export const quietLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 /** Servers default to jest's global setup; the history recorder passes its own. */
-export async function startStack(servers: Pick<TestServers, 'temporalAddress' | 'mongoUri'> = testServers(), prefix = 'test'): Promise<Stack> {
+/** Where sends to WhatsApp go unless a test starts a fake Graph API: a closed port, so nothing leaves the machine. */
+export const unreachableGraphUrl = 'http://127.0.0.1:9';
+
+export async function startStack(
+  servers: Pick<TestServers, 'temporalAddress' | 'mongoUri'> = testServers(),
+  prefix = 'test',
+  options: { whatsappGraphUrl?: string } = {},
+): Promise<Stack> {
   const suffix = randomUUID().slice(0, 8);
   const taskQueue = `${prefix}-${suffix}`;
   const platformKey = `platform-${randomUUID()}`;
@@ -53,7 +60,15 @@ export async function startStack(servers: Pick<TestServers, 'temporalAddress' | 
 
   const nativeConnection = await NativeConnection.connect({ address: servers.temporalAddress });
   const launchWorker = async () =>
-    startWorker({ connection: nativeConnection, namespace: 'default', taskQueue, db, log: quietLog, workflowBundle: await sharedBundle() });
+    startWorker({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      db,
+      log: quietLog,
+      workflowBundle: await sharedBundle(),
+      whatsappGraphUrl: options.whatsappGraphUrl ?? unreachableGraphUrl,
+    });
   let worker: RunningWorker | undefined = await launchWorker();
 
   const connection = await Connection.connect({ address: servers.temporalAddress });
@@ -152,10 +167,10 @@ export async function eventually<T>(check: () => Promise<T | undefined>, { timeo
  * A stack for the enclosing describe block: started before its tests, stopped after them even when
  * they fail. Read `env.stack` inside tests or hooks.
  */
-export function useStack(): { stack: Stack } {
+export function useStack(options: () => { whatsappGraphUrl?: string } = () => ({})): { stack: Stack } {
   const env = {} as { stack: Stack };
   beforeAll(async () => {
-    env.stack = await startStack();
+    env.stack = await startStack(undefined, undefined, options());
   });
   afterAll(async () => {
     await env.stack?.stop();

@@ -9,18 +9,18 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import type { Db } from 'mongodb';
-import { createRecordingChannelProvider } from '../../activities/channel-provider';
+import { createDeliveryActivities } from '../../activities/delivery-activities';
 import { createConversationActivities } from '../../activities/conversation-activities';
 import { collections, ensureIndexes } from '../../store/collections';
 import type { Actor } from '../../workflows/conversation/lifecycle';
-import type { ActionResult, ConversationRef } from '../../workflows/conversation/messages';
+import type { ActionResult, ConversationRef, CustomerMessagePayload } from '../../workflows/conversation/messages';
 import { conversationQuery, conversationWorkflowId, customerMessageSignal } from '../../workflows/conversation/messages';
 import type { Policy } from '../../workflows/conversation/policy';
 import { defaultPolicy } from '../../workflows/conversation/policy';
 import type { ConversationView } from '../../workflows/conversation/view';
 import type { ConversationWorkflowInput, conversationWorkflow } from '../../workflows/conversation/workflow';
 import { conversationSearchAttributes } from '../../workflows/conversation/search-attributes';
-import { quietLog, sharedBundle } from '../support/stack';
+import { quietLog, sharedBundle, unreachableGraphUrl } from '../support/stack';
 import { testServers } from '../support/test-servers';
 import type { TestServers } from '../support/test-servers';
 
@@ -93,7 +93,10 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     namespace: 'default',
     taskQueue,
     workflowBundle: await sharedBundle(),
-    activities: createConversationActivities({ db, provider: createRecordingChannelProvider(collections(db)), log: quietLog }),
+    activities: {
+      ...createConversationActivities({ db, log: quietLog }),
+      ...createDeliveryActivities({ db, log: quietLog, graphUrl: unreachableGraphUrl }),
+    },
   });
   const running = worker.run();
 
@@ -143,7 +146,7 @@ export class Conversation {
 
   /** The customer writes (signal-with-start, as the API does); returns the provider message id. */
   async customerWrites(messageId = `wamid.${this.ref.customer}.${++this.sent}`, text = 'hello'): Promise<string> {
-    const handle = await this.client.workflow.signalWithStart<typeof conversationWorkflow, [{ messageId: string; text: string }]>('conversationWorkflow', {
+    const handle = await this.client.workflow.signalWithStart<typeof conversationWorkflow, [CustomerMessagePayload]>('conversationWorkflow', {
       workflowId: this.id,
       taskQueue: this.taskQueue,
       args: [{ ...this.ref, ...(this.limits ? { limits: this.limits } : {}) }],

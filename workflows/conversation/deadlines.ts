@@ -13,8 +13,11 @@ export type Effective = ReturnType<typeof effective>;
 // `effective` is idempotent, so these accept a stored policy or an already resolved one.
 const resolve = effective;
 
+/** The window closes `serviceWindow` after the customer last wrote, or earlier if the provider said it had (131047). */
 export function windowExpiresAt(state: ConversationState, policy: Policy): number | null {
-  return state.lastCustomerMessageAt === null ? null : state.lastCustomerMessageAt + resolve(policy).serviceWindowMs;
+  if (state.lastCustomerMessageAt === null) return null;
+  const byClock = state.lastCustomerMessageAt + resolve(policy).serviceWindowMs;
+  return state.windowClosedAt === null || state.windowClosedAt === undefined ? byClock : Math.min(byClock, state.windowClosedAt);
 }
 
 /** Default preset: an assigned conversation closes after `autoCloseAfter` of customer silence. */

@@ -5,8 +5,21 @@
  */
 import { capacityHolder } from './deadlines';
 import type { Effective } from './deadlines';
-import type { Actor, ClosedReason, ConversationState, Decision, Effect, MessageRecord, RejectionCode, Status, TransitionEvent } from './model';
-import { actorRef, isNew } from './model';
+import type {
+  Actor,
+  ClosedReason,
+  ConversationState,
+  Decision,
+  Delivery,
+  Effect,
+  MessageRecord,
+  OutboxEntry,
+  RejectionCode,
+  SendRequest,
+  Status,
+  TransitionEvent,
+} from './model';
+import { actorRef, isNew, outboxWindow } from './model';
 
 export interface Context {
   state: ConversationState;
@@ -89,11 +102,35 @@ export class Draft {
     return message;
   }
 
-  /** Records an outbound message and hands it to the channel. */
-  send(fields: Pick<MessageRecord, 'kind' | 'text' | 'template' | 'authorId'>): MessageRecord {
-    const message = this.record({ ...fields, messageId: `out-${this.state.messageSeq + 1}`, direction: 'outbound', sentAt: null, replyTo: null, attributes: null });
+  /**
+   * Records an outbound message as `queued` and puts it in the outbox: the shell sends it, in order,
+   * once the views hold it, and reports the outcome back as a `sendOutcome` input.
+   */
+  send(request: SendRequest, authorId: string | null): MessageRecord {
+    const message = this.record({
+      messageId: `out-${this.state.messageSeq + 1}`,
+      direction: 'outbound',
+      kind: request.kind,
+      text: request.text,
+      template: request.template,
+      content: null,
+      delivery: { status: 'queued', providerMessageId: null, error: null, updatedAt: this.ctx.now },
+      authorId,
+      sentAt: null,
+      replyTo: request.replyTo === null ? null : { messageId: request.replyTo },
+      attributes: null,
+    });
+    const entry: OutboxEntry = { messageId: message.messageId, version: this.base.version + 1, status: 'queued', providerMessageId: null, send: request };
+    this.set({ outbox: trimOutbox([...this.state.outbox, entry]) });
     this.effects.push({ type: 'send', message });
     return message;
+  }
+
+  /** Moves one outbox entry's delivery and writes it to the message's timeline record. */
+  deliver(entry: OutboxEntry, delivery: Delivery): void {
+    const next: OutboxEntry = { ...entry, status: delivery.status, providerMessageId: delivery.providerMessageId, send: delivery.status === 'queued' ? entry.send : null };
+    this.set({ outbox: trimOutbox(this.state.outbox.map((e) => (e.messageId === entry.messageId ? next : e))) });
+    this.effects.push({ type: 'recordDelivery', messageId: entry.messageId, delivery });
   }
 
   done(): Decision {
@@ -134,4 +171,12 @@ export class Draft {
       });
     }
   }
+}
+
+/** Keeps every queued entry and the newest `outboxWindow` others, in order. */
+function trimOutbox(outbox: OutboxEntry[]): OutboxEntry[] {
+  const done = outbox.filter((e) => e.status !== 'queued');
+  if (done.length <= outboxWindow) return outbox;
+  const drop = new Set(done.slice(0, done.length - outboxWindow).map((e) => e.messageId));
+  return outbox.filter((e) => !drop.has(e.messageId));
 }

@@ -11,6 +11,7 @@ import type { Policy } from './policy';
 import { effective } from './policy';
 import { onAssign, onEnd, onLeave, onReleaseToQueue, onReply, onResolve, onRevive, onTags, onTakeOver, onTemplate, onTransfer } from './rules-agent';
 import { onCsatAnswer, onCustomerLeft, onCustomerMessage } from './rules-customer';
+import { onReceipt, onSendOutcome } from './rules-delivery';
 import { onAgentPresence, onBroadcast, onFlowEnd, onFlowStart, onRelease, onRouted, onTimer } from './rules-system';
 
 export * from './model';
@@ -41,6 +42,8 @@ const handlers: { [T in InputType]: Handler<T> } = {
   routed: onRouted,
   release: onRelease,
   agentPresence: onAgentPresence,
+  sendOutcome: onSendOutcome,
+  receipt: onReceipt,
 };
 
 /** Decides what an input does. Never throws for a rule: a rejection is a value with a stable code. */

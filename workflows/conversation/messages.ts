@@ -4,7 +4,7 @@
  * (`customerMessageSignal` <-> 'customerMessage', `assignUpdate` <-> 'assign').
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Actor, FlowTarget, TemplateRef } from './lifecycle';
+import type { Actor, DeliveryError, FlowTarget, InboundKind, MessageContent, TemplateRef } from './lifecycle';
 import type { Policy } from './policy';
 import type { ConversationView } from './view';
 
@@ -29,10 +29,15 @@ export function parseConversationId(id: string): ConversationRef | undefined {
   return { accountId: match[1]!, channel: match[2]!, customer: match[3]! };
 }
 
-/** The signal payload of SPEC section 5, as any Temporal SDK sends it (`sentAt` is ISO-8601). */
+/**
+ * The signal payload of SPEC section 5, as any Temporal SDK sends it (`sentAt` is ISO-8601). Section 7
+ * widens it: `type` (default `text`) and `content` carry non-text messages; `text` is then optional.
+ */
 export interface CustomerMessagePayload {
   messageId: string;
-  text: string;
+  type?: InboundKind;
+  text?: string;
+  content?: MessageContent;
   sentAt?: string;
   customerName?: string;
   replyTo?: { messageId?: string; campaignId?: string };
@@ -52,12 +57,26 @@ export const agentPresenceSignal = defineSignal<[{ userId: string; online: boole
 /** From the API: the agent became unavailable (deactivated, or offline when the policy says so). */
 export const releaseSignal = defineSignal<[{ userId: string; reason: string }]>('release');
 
+/**
+ * From a channel (the WhatsApp webhook, or `POST .../delivery-statuses`): a delivery receipt for one of
+ * the business's messages, by the provider's message id (`at` is ISO-8601).
+ */
+export interface DeliveryStatusPayload {
+  providerMessageId: string;
+  status: 'sent' | 'delivered' | 'read' | 'failed';
+  at?: string;
+  error?: DeliveryError;
+}
+export const deliveryStatusSignal = defineSignal<[DeliveryStatusPayload]>('deliveryStatus');
+
 /** Every agent action carries who acts; the API resolves it from the caller's key. */
 export interface ActionBase {
   actor: Actor;
 }
 export interface ReplyArgs extends ActionBase {
   text: string;
+  /** The provider message id of the customer message this answers (quoted on WhatsApp). */
+  replyTo?: string;
 }
 export interface TemplateArgs extends ActionBase {
   template: TemplateRef;

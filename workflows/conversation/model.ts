@@ -23,9 +23,89 @@ export type Actor =
 /** Stable rejection codes; the API maps each to an HTTP status. `conflict`: not possible in this state or under this policy. */
 export type RejectionCode = 'forbidden' | 'not_assignee' | 'conversation_closed' | 'window_expired' | 'validation_failed' | 'conflict';
 
+/**
+ * What a customer can send (SPEC section 7): WhatsApp's message types. Button and interactive replies
+ * carry their title as `text`; media, locations, contacts and reactions keep their details in
+ * `MessageContent`. Every kind is a customer message: it refreshes the window and reopens.
+ */
+export type InboundKind =
+  | 'text'
+  | 'button'
+  | 'interactive'
+  | 'image'
+  | 'audio'
+  | 'video'
+  | 'document'
+  | 'sticker'
+  | 'location'
+  | 'contacts'
+  | 'reaction'
+  | 'order'
+  | 'system'
+  | 'unsupported';
+
+export type MessageKind = InboundKind | 'template';
+
+export const inboundKinds: readonly InboundKind[] = [
+  'text',
+  'button',
+  'interactive',
+  'image',
+  'audio',
+  'video',
+  'document',
+  'sticker',
+  'location',
+  'contacts',
+  'reaction',
+  'order',
+  'system',
+  'unsupported',
+];
+
+/** The type-specific part of a message, as the provider described it (ids, not bytes: media stay at the provider). */
+export interface MessageContent {
+  /** image, audio, video, document, sticker. */
+  media?: { id: string; mimeType?: string; sha256?: string; filename?: string; caption?: string; voice?: boolean; animated?: boolean };
+  location?: { latitude: number; longitude: number; name?: string; address?: string; url?: string };
+  /** contacts: the shared contact cards as the provider sent them. */
+  contacts?: Record<string, unknown>[];
+  /** reaction: the emoji put on (or, when empty, taken off) one of the business's messages. */
+  reaction?: { messageId: string; emoji: string };
+  /** button and interactive replies: which choice (its id or payload) and its title. */
+  choice?: { id: string; title: string; description?: string; type: string };
+  /** Click-to-WhatsApp ad or post the customer came from. */
+  referral?: Record<string, unknown>;
+  /** order, system and unsupported messages: what the provider said about them. */
+  details?: Record<string, unknown>;
+  /** unsupported messages: the provider's reasons. */
+  errors?: { code: number; title: string; message?: string }[];
+}
+
+/** Delivery of a business message (SPEC section 7): only forwards, queued < sent < delivered < read; failed from any but read. */
+export type DeliveryStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
+
+/** The provider's reason: Graph API error codes are integers (131047: the 24-hour window closed). */
+export interface DeliveryError {
+  code: number | string;
+  message: string;
+}
+
+export interface Delivery {
+  status: DeliveryStatus;
+  providerMessageId: string | null;
+  error: DeliveryError | null;
+  /** When the status last moved, epoch ms. */
+  updatedAt: number;
+}
+
 export interface InboundMessage {
   messageId: string;
-  text: string;
+  /** What kind of message; text when absent. */
+  kind?: InboundKind;
+  /** The words: the body of a text, the caption of media, the title of a button. Absent for, e.g., an image without caption. */
+  text?: string;
+  content?: MessageContent;
   /** When the customer sent it, epoch ms, if the provider said so. */
   sentAt?: number;
   customerName?: string;
@@ -47,7 +127,7 @@ export type Input =
   | { type: 'customerLeft' }
   | { type: 'csatAnswer'; score: number }
   // Users
-  | { type: 'reply'; text: string }
+  | { type: 'reply'; text: string; replyTo?: string }
   | { type: 'template'; template: TemplateRef }
   | { type: 'assign'; assigneeId: string }
   | { type: 'takeOver' }
@@ -66,7 +146,42 @@ export type Input =
   | { type: 'timer' }
   | { type: 'routed'; assigneeId: string; rule: string }
   | { type: 'release'; userId: string; reason: string }
-  | { type: 'agentPresence'; userId: string; online: boolean };
+  | { type: 'agentPresence'; userId: string; online: boolean }
+  // Delivery (SPEC section 7): what became of a send, from the sender; receipts from the provider
+  | { type: 'sendOutcome'; messageId: string; result: SendOutcome }
+  | { type: 'receipt'; receipt: Receipt };
+
+/** What one send came to, as the channel reported it: the core never sees provider details. */
+export type SendOutcome = { outcome: 'sent'; providerMessageId: string } | { outcome: 'failed'; error: DeliveryError };
+
+/** A provider's delivery receipt for one of the business's messages. */
+export interface Receipt {
+  providerMessageId: string;
+  status: Exclude<DeliveryStatus, 'queued'>;
+  /** When the provider says it happened, epoch ms; receipt time when absent. */
+  at?: number;
+  error?: DeliveryError;
+}
+
+/** What a queued message needs to go out; dropped from state once it has. */
+export interface SendRequest {
+  kind: 'text' | 'template';
+  text: string | null;
+  template: TemplateRef | null;
+  /** The provider message id this one answers (WhatsApp's `context.message_id`). */
+  replyTo: string | null;
+}
+
+/** One business message on its way to the customer, or recently delivered (for its receipts). */
+export interface OutboxEntry {
+  messageId: string;
+  /** The state version that recorded it: it is sent only once the views hold that version. */
+  version: number;
+  status: DeliveryStatus;
+  providerMessageId: string | null;
+  /** Present while queued. */
+  send: SendRequest | null;
+}
 
 export type InputType = Input['type'];
 
@@ -117,15 +232,27 @@ export interface ConversationState {
   eventSeq: number;
   /** Recent provider message ids, newest last, so a redelivered message is recorded once. */
   recentMessageIds: string[];
+  /** Business messages still to send, in order, and the most recent sent ones (for their receipts). */
+  outbox: OutboxEntry[];
+  /** Receipts that arrived before their send's outcome (a provider can be faster than our bookkeeping). */
+  earlyReceipts: Receipt[];
+  /** The provider refused a free-form message because the window closed (131047), at this time. */
+  windowClosedAt: number | null;
+  /** The satisfaction survey waiting for an answer, so a button reply to it is recognised. */
+  csatMessageId: string | null;
 }
 
 export interface MessageRecord {
   seq: number;
   messageId: string;
   direction: 'inbound' | 'outbound';
-  kind: 'text' | 'template';
+  kind: MessageKind;
   text: string | null;
   template: TemplateRef | null;
+  /** Media, location, contacts, reaction or the choice of a button reply. */
+  content: MessageContent | null;
+  /** Business messages only: how far delivery got. */
+  delivery: Delivery | null;
   authorId: string | null;
   at: number;
   sentAt: number | null;
@@ -148,8 +275,8 @@ export interface TransitionEvent {
   assigneeAfter: string | null;
   /** For automatic assignments: the routing rule that chose the team. */
   rule: string | null;
-  /** What else the transition carried, e.g. the customer's CSAT score. */
-  details: { csatScore?: number } | null;
+  /** What else the transition carried: the customer's CSAT score, or the message whose delivery failed. */
+  details: { csatScore?: number; messageId?: string; error?: DeliveryError } | null;
 }
 
 export interface RoutingRequestEffect {
@@ -166,6 +293,7 @@ export type Effect =
   | { type: 'recordMessage'; message: MessageRecord }
   | { type: 'recordEvent'; event: TransitionEvent }
   | { type: 'send'; message: MessageRecord }
+  | { type: 'recordDelivery'; messageId: string; delivery: Delivery }
   | { type: 'requestRouting'; request: RoutingRequestEffect }
   | { type: 'reportAssignment'; assigneeId: string | null };
 
@@ -175,6 +303,12 @@ export type Decision =
 
 /** How many provider message ids a conversation remembers for deduplication. */
 export const dedupeWindow = 500;
+
+/** How many sent messages a conversation keeps in state for their receipts (queued ones are always kept). */
+export const outboxWindow = 100;
+
+/** How many receipts for sends not yet known a conversation holds on to. */
+export const earlyReceiptWindow = 50;
 
 export function initialState(ids: { conversationId: string; accountId: string; channel: string; customer: string }): ConversationState {
   return {
@@ -205,6 +339,10 @@ export function initialState(ids: { conversationId: string; accountId: string; c
     messageSeq: 0,
     eventSeq: 0,
     recentMessageIds: [],
+    outbox: [],
+    earlyReceipts: [],
+    windowClosedAt: null,
+    csatMessageId: null,
   };
 }
 

@@ -6,7 +6,7 @@
 import { windowExpiresAt } from './deadlines';
 import type { Context } from './draft';
 import { Draft, reject, unchanged } from './draft';
-import type { Actor, Decision, MessageRecord, TemplateRef } from './model';
+import type { Actor, Decision, SendRequest, TemplateRef } from './model';
 import { isEnded, isNew, isSupervisor } from './model';
 
 type User = Extract<Actor, { kind: 'user' }>;
@@ -25,7 +25,7 @@ function mayActAsHolder(ctx: Context, user: User): boolean {
 
 const notAssignee = (ctx: Context, what: string) => reject('not_assignee', `only the assignee (${ctx.state.assigneeId}) ${what}`);
 
-export function onReply(ctx: Context, input: { text: string }): Decision {
+export function onReply(ctx: Context, input: { text: string; replyTo?: string }): Decision {
   const user = userOf(ctx, 'reply');
   if (isDecision(user)) return user;
   const { state, now } = ctx;
@@ -38,7 +38,7 @@ export function onReply(ctx: Context, input: { text: string }): Decision {
   if (expires === null || now >= expires) {
     return reject('window_expired', 'the 24-hour customer-service window has passed; send a template instead');
   }
-  return sendOutbound(ctx, user, { kind: 'text', text: input.text, template: null });
+  return sendOutbound(ctx, user, { kind: 'text', text: input.text, template: null, replyTo: input.replyTo ?? null });
 }
 
 export function onTemplate(ctx: Context, input: { template: TemplateRef }): Decision {
@@ -49,17 +49,17 @@ export function onTemplate(ctx: Context, input: { template: TemplateRef }): Deci
   if (state.status === 'in_flow') return reject('conflict', 'an automation is running this conversation');
   if (['assigned', 'waiting', 'wrap_up'].includes(state.status) && state.assigneeId !== user.userId) return notAssignee(ctx, 'can message the customer');
   // Templates are allowed outside the window and in closed, where they are recorded but do not reopen.
-  return sendOutbound(ctx, user, { kind: 'template', text: null, template: input.template });
+  return sendOutbound(ctx, user, { kind: 'template', text: null, template: input.template, replyTo: null });
 }
 
-function sendOutbound(ctx: Context, user: User, content: Pick<MessageRecord, 'kind' | 'text' | 'template'>): Decision {
+function sendOutbound(ctx: Context, user: User, content: SendRequest): Decision {
   const draft = new Draft(ctx);
   // "Replying from the Open bucket immediately sets the assigned agent" (seed 000).
   if (ctx.state.status === 'open') {
     draft.transition('assigned', content.kind === 'text' ? 'reply' : 'template', { assigneeId: user.userId, assignedAt: ctx.now, routeTeam: null });
   }
   draft.set({ unreadCount: 0, lastActivityAt: ctx.now });
-  draft.send({ ...content, authorId: user.userId });
+  draft.send(content, user.userId);
   return draft.done();
 }
 
@@ -115,7 +115,8 @@ export function onResolve(ctx: Context): Decision {
   const draft = new Draft(ctx);
   if (policy.csat.enabled) {
     draft.transition('resolved', 'resolved', { assigneeId: null, routeTeam: null, disconnectedAt: null });
-    draft.send({ kind: 'template', text: null, template: { name: policy.csat.template }, authorId: null });
+    const survey = draft.send({ kind: 'template', text: null, template: { name: policy.csat.template }, replyTo: null }, null);
+    draft.set({ csatMessageId: survey.messageId });
   } else {
     draft.close('resolved');
   }

@@ -1,7 +1,7 @@
 /** What the customer does: write, leave, answer the satisfaction survey. */
 import type { Context } from './draft';
 import { Draft, reject, unchanged } from './draft';
-import type { Decision, InboundMessage } from './model';
+import type { ConversationState, Decision, InboundMessage } from './model';
 import { dedupeWindow, isNew } from './model';
 
 export function onCustomerMessage(ctx: Context, input: { message: InboundMessage }): Decision {
@@ -9,6 +9,7 @@ export function onCustomerMessage(ctx: Context, input: { message: InboundMessage
   const message = input.message;
   if (actor.kind !== 'customer') return reject('forbidden', 'only the customer sends customer messages');
   if (state.recentMessageIds.includes(message.messageId)) return unchanged(state);
+  const score = state.status === 'resolved' ? surveyAnswer(message, state) : null;
 
   // The window runs from when the customer wrote; a provider clock ahead of ours is clamped to now.
   const at = message.sentAt !== undefined && message.sentAt < now ? message.sentAt : now;
@@ -31,8 +32,13 @@ export function onCustomerMessage(ctx: Context, input: { message: InboundMessage
   switch (state.status) {
     case 'closed':
     case 'resolved':
-      // Only a customer message reopens; an unanswered survey simply ends with the episode.
-      draft.transition('open', isNew(state) ? 'first_customer_message' : 'customer_message', newEpisode);
+      if (score !== null) {
+        // Seed 002: the answer to the survey closes the episode with its score instead of opening the next.
+        draft.close('resolved', { csatScore: score, csatMessageId: null }, { csatScore: score });
+      } else {
+        // Only a customer message reopens; an unanswered survey simply ends with the episode.
+        draft.transition('open', isNew(state) ? 'first_customer_message' : 'customer_message', newEpisode);
+      }
       break;
     case 'waiting':
       // Seed 004: the customer revives a waiting conversation; it goes back to the queue.
@@ -45,24 +51,49 @@ export function onCustomerMessage(ctx: Context, input: { message: InboundMessage
       break;
   }
   draft.set({
-    unreadCount: state.status === 'in_flow' ? draft.state.unreadCount : draft.state.unreadCount + 1,
+    unreadCount: state.status === 'in_flow' || score !== null ? draft.state.unreadCount : draft.state.unreadCount + 1,
     lastCustomerMessageAt: Math.max(state.lastCustomerMessageAt ?? at, at),
     lastActivityAt: now,
     customerName: message.customerName ?? state.customerName,
     recentMessageIds: [...state.recentMessageIds, message.messageId].slice(-dedupeWindow),
+    // The customer wrote: whatever the provider said about the old window, a new one is open.
+    windowClosedAt: null,
   });
   draft.record({
     messageId: message.messageId,
     direction: 'inbound',
-    kind: 'text',
-    text: message.text,
+    kind: message.kind ?? 'text',
+    text: message.text ?? null,
     template: null,
+    content: message.content ?? null,
+    delivery: null,
     authorId: null,
     sentAt: message.sentAt ?? null,
     replyTo: message.replyTo ?? null,
     attributes: message.attributes ?? null,
   });
   return draft.done();
+}
+
+/**
+ * The score when a message answers the satisfaction survey waiting in `resolved`: a button or list
+ * reply (to the survey, or with no context) whose choice is a score 1-5, or a text that is just a digit
+ * 1-5. Anything else is a new question and starts the next episode.
+ */
+export function surveyAnswer(message: InboundMessage, state: ConversationState): number | null {
+  const kind = message.kind ?? 'text';
+  if (kind === 'text') return scoreOf(message.text ?? '', /^\s*([1-5])\s*$/);
+  if (kind !== 'button' && kind !== 'interactive') return null;
+  const survey = state.outbox.find((e) => e.messageId === state.csatMessageId);
+  const answered = message.replyTo?.messageId;
+  if (answered !== undefined && answered !== survey?.providerMessageId) return null;
+  const choice = message.content?.choice;
+  return scoreOf(choice?.id ?? '', /^\D*([1-5])\D*$/) ?? scoreOf(choice?.title ?? message.text ?? '', /^\D*([1-5])\D*$/);
+}
+
+function scoreOf(text: string, pattern: RegExp): number | null {
+  const match = pattern.exec(text);
+  return match ? Number(match[1]) : null;
 }
 
 /**

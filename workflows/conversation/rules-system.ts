@@ -60,7 +60,7 @@ export function onBroadcast(ctx: Context, input: { template: TemplateRef; priori
     return reject('conflict', `the conversation is ${state.status}; broadcasts reach only closed conversations unless sent with priority`);
   }
   const draft = new Draft(ctx);
-  draft.send({ kind: 'template', text: null, template: input.template, authorId: null });
+  draft.send({ kind: 'template', text: null, template: input.template, replyTo: null }, null);
   return draft.done();
 }
 

@@ -7,8 +7,11 @@
 import {
   ApplicationFailure,
   allHandlersFinished,
+  ActivityFailure,
   condition,
   makeContinueAsNewFunc,
+  patched,
+  proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -18,7 +21,8 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributePair, UpdateDefinition } from '@temporalio/common';
 import type { ConversationActivities, PersistBatch } from '../../activities/conversation-activities';
-import type { Actor, ConversationState, Decision, Effect, Input } from './lifecycle';
+import type { DeliveryActivities } from '../../activities/delivery-activities';
+import type { Actor, ConversationState, Decision, Effect, Input, InboundMessage, OutboxEntry, SendOutcome } from './lifecycle';
 import { decide, initialState, nextDeadline, upgradeState } from './lifecycle';
 import type {
   ActionBase,
@@ -39,6 +43,7 @@ import {
   broadcastUpdate,
   conversationQuery,
   customerEventSignal,
+  deliveryStatusSignal,
   endUpdate,
   flowUpdate,
   leaveUpdate,
@@ -85,6 +90,20 @@ const { loadPolicy, persist } = proxyLocalActivities<ConversationActivities>({
   // A MongoDB outage must delay the views, never lose them: retry without limit, backing off to 10 s.
   retry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
+
+/**
+ * Sends are ordinary activities: they call a provider over the network, may back off for minutes, and
+ * are retried on another worker when this one dies mid-send. A provider that stays down for a day fails
+ * the message (`undeliverable`) rather than hold the conversation's outbox for ever.
+ */
+const { deliver } = proxyActivities<DeliveryActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '24h',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+/** Outbound delivery (SPEC section 7): runs that recorded sends before it existed never send them again. */
+export const outboundDeliveryPatch = 'outbound-delivery';
 
 export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<void> {
   const ref: ConversationRef = { accountId: input.accountId, channel: input.channel, customer: input.customer };
@@ -156,6 +175,11 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   setHandler(releaseSignal, (release) => {
     inbox.push({ input: { type: 'release', userId: release.userId, reason: release.reason }, actor: system });
   });
+  setHandler(deliveryStatusSignal, (status) => {
+    const at = status.at === undefined ? undefined : Date.parse(status.at);
+    const receipt = { providerMessageId: status.providerMessageId, status: status.status, error: status.error, at: at !== undefined && Number.isFinite(at) ? at : undefined };
+    inbox.push({ input: { type: 'receipt', receipt }, actor: system });
+  });
   setHandler(policyChangedSignal, (next) => {
     if (!policy || next.version > policy.version) {
       policy = next;
@@ -191,7 +215,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       },
     );
   };
-  registerAction<ReplyArgs>(replyUpdate, (args) => ({ type: 'reply', text: args.text }));
+  registerAction<ReplyArgs>(replyUpdate, (args) => ({ type: 'reply', text: args.text, replyTo: args.replyTo }));
   registerAction<TemplateArgs>(templateUpdate, (args) => ({ type: 'template', template: args.template }));
   registerAction<AssignArgs>(assignUpdate, (args) => ({ type: 'assign', assigneeId: args.assigneeId }));
   registerAction(takeOverUpdate, () => ({ type: 'takeOver' }));
@@ -206,6 +230,47 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     args.action === 'start' ? { type: 'flowStart', priority: args.priority } : { type: 'flowEnd', assignTo: args.assignTo },
   );
   registerAction<BroadcastArgs>(broadcastUpdate, (args) => ({ type: 'broadcast', template: args.template, priority: args.priority }));
+
+  /**
+   * The outbox, one message at a time in order: the oldest queued message is sent once the views hold
+   * it, and the next waits until this one's outcome is decided, so a conversation's messages reach the
+   * customer in the order they were accepted.
+   */
+  const nextToSend = (): OutboxEntry | undefined => {
+    const head = state.outbox.find((e) => e.status === 'queued');
+    return head && head.version <= flushedVersion ? head : undefined;
+  };
+  const deliveryLoop = async (): Promise<never> => {
+    for (;;) {
+      await condition(() => nextToSend() !== undefined);
+      const entry = nextToSend()!;
+      if (!patched(outboundDeliveryPatch)) {
+        // Replaying a run from before delivery existed: its persist sent this message (to the recording
+        // provider) then. Mark it done in memory only: no command, no new version.
+        state = { ...state, outbox: state.outbox.map((e) => (e.messageId === entry.messageId ? { ...e, status: 'sent' as const, send: null } : e)) };
+        continue;
+      }
+      let result: SendOutcome;
+      try {
+        result = await deliver({
+          deliveryId: `${conversationId}/${entry.messageId}`,
+          accountId: ref.accountId,
+          channel: ref.channel,
+          customer: ref.customer,
+          conversationId,
+          messageId: entry.messageId,
+          campaignId: null,
+          ...entry.send!,
+        });
+      } catch (error) {
+        if (!(error instanceof ActivityFailure)) throw error;
+        result = { outcome: 'failed', error: { code: 'undeliverable', message: `not delivered: ${error.cause?.message ?? error.message}` } };
+      }
+      inbox.push({ input: { type: 'sendOutcome', messageId: entry.messageId, result }, actor: system });
+      await condition(() => state.outbox.find((e) => e.messageId === entry.messageId)?.status !== 'queued');
+    }
+  };
+  void deliveryLoop();
 
   policy ??= await loadPolicy(ref.accountId);
   // A carried run inherits its search attributes; a new one sets all three with its first flush.
@@ -248,8 +313,12 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 
     if (episodeEnded || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > budget) {
       // Let running update handlers finish (they wait for the flush above), then roll over.
-      await condition(allHandlersFinished);
-      if (inbox.length === 0 && state.version === flushedVersion) {
+      // The outbox drains first: a send's outcome belongs to the run that made it (the next run would
+      // send it again), and no send may start in the activation that continues.
+      // Meanwhile inputs (a send's outcome among them) and changes are still decided and flushed.
+      const drained = () => allHandlersFinished() && !state.outbox.some((e) => e.status === 'queued');
+      await condition(() => drained() || inbox.length > 0 || state.version > flushedVersion);
+      if (drained() && inbox.length === 0 && state.version === flushedVersion) {
         const next = makeContinueAsNewFunc<typeof conversationWorkflow>({ typedSearchAttributes: searchAttributePairs(state) });
         await next({ ...ref, carried: { state, policy: current, pending: [] }, limits: input.limits });
       }
@@ -265,11 +334,13 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 const customer: Actor = { kind: 'customer' } as const;
 const system: Actor = { kind: 'system' };
 
-function toInbound(message: CustomerMessagePayload) {
+function toInbound(message: CustomerMessagePayload): InboundMessage {
   const sentAt = message.sentAt === undefined ? undefined : Date.parse(message.sentAt);
   return {
     messageId: message.messageId,
+    kind: message.type ?? 'text',
     text: message.text,
+    content: message.content,
     sentAt: sentAt !== undefined && Number.isFinite(sentAt) ? sentAt : undefined,
     customerName: message.customerName,
     replyTo: message.replyTo,
@@ -315,7 +386,7 @@ function publish(state: ConversationState, policy: Policy, before: Indexed): Ind
 }
 
 function toBatch(state: ConversationState, policy: Policy, effects: Effect[]): PersistBatch {
-  const batch: Required<PersistBatch> = { view: toView(state, policy), messages: [], events: [], sends: [], routing: [] };
+  const batch: Required<PersistBatch> = { view: toView(state, policy), messages: [], events: [], deliveries: [], routing: [] };
   const conversationId = state.conversationId;
   for (const effect of effects) {
     switch (effect.type) {
@@ -326,7 +397,10 @@ function toBatch(state: ConversationState, policy: Policy, effects: Effect[]): P
         batch.events.push(effect.event);
         break;
       case 'send':
-        batch.sends.push(effect.message);
+        // Sent by the delivery loop from the outbox, once this batch is written.
+        break;
+      case 'recordDelivery':
+        batch.deliveries.push({ messageId: effect.messageId, delivery: effect.delivery });
         break;
       case 'requestRouting':
         batch.routing.push({ type: 'request', request: { conversationId, ...effect.request } });

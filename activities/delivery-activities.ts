@@ -1,0 +1,106 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Db } from 'mongodb';
+import type { Logger } from 'pino';
+import type { ChannelConfig, OutboundMessage, SendResult } from '../channels/types';
+import { sendWebhook } from '../channels/webhook-provider';
+import { sendWhatsApp } from '../channels/whatsapp/graph';
+import { channelDocId, collections, insertOnce } from '../store/collections';
+import type { SendOutcome } from '../workflows/conversation/lifecycle';
+import type { ChannelProvider } from './channel-provider';
+import { createRecordingChannelProvider } from './channel-provider';
+
+export interface DeliveryActivities {
+  /**
+   * Sends one message through its channel's provider. Answers `sent` (with the provider's id) or
+   * `failed` (permanent, with the provider's code); a transient failure throws, and Temporal retries
+   * with backoff. Safe to retry: a message the provider already accepted is not sent again.
+   */
+  deliver(message: OutboundMessage): Promise<SendOutcome>;
+}
+
+export interface DeliveryActivityDeps {
+  db: Db;
+  log: Logger;
+  /** Base URL of the Graph API (`WHATSAPP_GRAPH_URL`). */
+  graphUrl: string;
+  /** How long one provider request may take before it counts as a transient failure. */
+  sendTimeoutMs?: number;
+  /** Where a channel without configuration (or `recording`) puts its messages. */
+  recording?: ChannelProvider;
+  /** Counts sends by provider and outcome (the worker's metrics). */
+  onSend?: (provider: ChannelConfig['provider'], outcome: SendResult['outcome']) => void;
+}
+
+/** A transient send failure: Temporal retries the activity, after the provider's Retry-After if it gave one. */
+export const retryableSendFailureType = 'send_retry';
+
+export function createDeliveryActivities({ db, log, graphUrl, sendTimeoutMs = 10_000, recording, onSend }: DeliveryActivityDeps): DeliveryActivities {
+  const c = collections(db);
+  const recorder = recording ?? createRecordingChannelProvider(c);
+
+  const sendThrough = async (config: ChannelConfig, message: OutboundMessage): Promise<SendResult> => {
+    switch (config.provider) {
+      case 'recording':
+        await recorder.send({
+          _id: message.deliveryId,
+          accountId: message.accountId,
+          channel: message.channel,
+          customer: message.customer,
+          conversationId: message.conversationId,
+          campaignId: message.campaignId,
+          kind: message.kind,
+          text: message.text,
+          template: message.template,
+        });
+        return { outcome: 'sent', providerMessageId: `recorded.${message.deliveryId}` };
+      case 'whatsapp_cloud':
+        return sendWhatsApp(config, message, { graphUrl, timeoutMs: sendTimeoutMs });
+      case 'webhook':
+        return sendWebhook(config, message, { timeoutMs: sendTimeoutMs });
+    }
+  };
+
+  return {
+    async deliver(message) {
+      // An earlier attempt that the provider accepted, but that died before Temporal heard back.
+      const earlier = await c.sends.findOne({ _id: message.deliveryId });
+      if (earlier) return { outcome: 'sent', providerMessageId: earlier.providerMessageId };
+
+      const channel = await c.channels.findOne({ _id: channelDocId(message.accountId, message.channel) });
+      const config: ChannelConfig = channel?.config ?? { provider: 'recording' };
+      const result = await sendThrough(config, message);
+      onSend?.(config.provider, result.outcome);
+      const where = { conversationId: message.conversationId, messageId: message.messageId, provider: config.provider };
+      switch (result.outcome) {
+        case 'sent': {
+          // Recorded at once: the window in which a dying worker makes a retry send twice is this write.
+          const { providerMessageId } = result;
+          await insertOnce(c.sends, [
+            { _id: message.deliveryId, accountId: message.accountId, conversationId: message.conversationId, messageId: message.messageId, providerMessageId, sentAt: new Date() },
+          ]);
+          await insertOnce(c.providerMessages, [
+            {
+              _id: `${message.accountId}/${providerMessageId}`,
+              accountId: message.accountId,
+              providerMessageId,
+              deliveryId: message.deliveryId,
+              conversationId: message.conversationId,
+              messageId: message.messageId,
+            },
+          ]);
+          return result;
+        }
+        case 'failed':
+          log.warn({ ...where, code: result.error.code }, 'message not delivered: the provider refused it');
+          return result;
+        case 'retry':
+          log.info({ ...where, code: result.error.code }, 'send failed for now; retrying');
+          throw ApplicationFailure.create({
+            type: retryableSendFailureType,
+            message: `${result.error.code}: ${result.error.message}`,
+            nextRetryDelay: result.retryAfterMs,
+          });
+      }
+    },
+  };
+}

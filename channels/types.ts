@@ -1,0 +1,85 @@
+/**
+ * What crosses the boundary between convoflow and a channel provider, in both directions. Plain data
+ * only: the workflow learns outcomes (sent, failed with a code), never provider details.
+ */
+import type { CustomerMessagePayload } from '../workflows/conversation/messages';
+import type { DeliveryError, DeliveryStatus, TemplateRef } from '../workflows/conversation/model';
+
+/** One customer message found in a provider's webhook body, addressed by the provider's number id. */
+export interface InboundItem {
+  /** WhatsApp's `metadata.phone_number_id`: which of the account's channels it came to. */
+  phoneNumberId: string;
+  /** The customer's WhatsApp id (`from`): digits, no `+`. */
+  customer: string;
+  message: CustomerMessagePayload;
+}
+
+/** One delivery receipt (`statuses[]` item) found in a provider's webhook body. */
+export interface ReceiptItem {
+  phoneNumberId: string;
+  /** The customer it was sent to (`recipient_id`). */
+  recipient: string;
+  providerMessageId: string;
+  status: Exclude<DeliveryStatus, 'queued'>;
+  /** When the provider says it happened, ISO-8601. */
+  at?: string;
+  error?: DeliveryError;
+}
+
+export interface ParsedWebhook {
+  messages: InboundItem[];
+  receipts: ReceiptItem[];
+  /** Changes of a field other than `messages` (account updates, templates...): counted, not applied. */
+  ignored: number;
+}
+
+/** A message to send, whatever the provider. */
+export interface OutboundMessage {
+  /** Stable across retries: `X-Convoflow-Delivery` for the webhook provider, the dedupe key for sends. */
+  deliveryId: string;
+  accountId: string;
+  channel: string;
+  /** The customer's WhatsApp id, digits, no `+`. */
+  customer: string;
+  /** Null for campaign sends, which belong to no conversation. */
+  conversationId: string | null;
+  messageId: string;
+  campaignId: string | null;
+  kind: 'text' | 'template';
+  text: string | null;
+  template: TemplateRef | null;
+  /** The provider message id this one replies to (WhatsApp `context.message_id`), if any. */
+  replyTo: string | null;
+}
+
+/**
+ * What one send attempt came to. `retry` is transient (network, 5xx, rate limits): the caller backs off
+ * and tries again; `failed` is permanent and final for this message.
+ */
+export type SendResult =
+  | { outcome: 'sent'; providerMessageId: string }
+  | { outcome: 'failed'; error: DeliveryError }
+  | { outcome: 'retry'; error: DeliveryError; retryAfterMs?: number };
+
+/** WhatsApp Cloud API settings of one channel, as stored (secrets included: never returned or logged). */
+export interface WhatsAppChannelConfig {
+  provider: 'whatsapp_cloud';
+  phoneNumberId: string;
+  accessToken: string;
+  appSecret: string;
+  verifyToken: string;
+  /** Graph API version such as `v21.0`. */
+  apiVersion: string;
+}
+
+export interface WebhookChannelConfig {
+  provider: 'webhook';
+  url: string;
+  secret: string;
+}
+
+export interface RecordingChannelConfig {
+  provider: 'recording';
+}
+
+export type ChannelConfig = WhatsAppChannelConfig | WebhookChannelConfig | RecordingChannelConfig;

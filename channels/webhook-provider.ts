@@ -1,0 +1,92 @@
+/**
+ * The webhook provider (SPEC section 7): for backends that send to customers themselves, each outbound
+ * message is POSTed to the channel's URL, signed with the channel's secret.
+ *
+ * What the backend receives, as JSON:
+ *   { "type": "message", deliveryId, accountId, channel, customer, conversationId, messageId,
+ *     campaignId, kind: "text" | "template", text, template: { name, language?, params? } | null, replyTo }
+ * `type` names the envelope so that other kinds of calls can come later without breaking receivers; the
+ * rest are the OutboundMessage fields as channels/types.ts documents them. Headers:
+ *   X-Convoflow-Signature: sha256=<hex HMAC-SHA256 of the exact body bytes with the channel secret>
+ *   X-Convoflow-Delivery:  <deliveryId>, the same on every retry, for the backend to deduplicate on.
+ * A 2xx answer means sent (its JSON may carry `providerMessageId`, which later receipts name); a 4xx
+ * means failed, except 408 and 429, which say "not now" and are retried like 5xx, 3xx and network errors.
+ */
+import { createHmac } from 'node:crypto';
+import type { OutboundMessage, SendResult, WebhookChannelConfig } from './types';
+
+export type WebhookDeliveryBody = { type: 'message' } & OutboundMessage;
+
+/** `sha256=<hex>` of the HMAC-SHA256 of the raw body with the secret: what X-Convoflow-Signature carries. */
+export function signWebhookBody(rawBody: Buffer | string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
+}
+
+const defaultTimeoutMs = 10_000;
+/** How much of a refusing backend's answer becomes the error message. */
+const maxMessageLength = 200;
+
+/** One delivery attempt to the backend. Never throws. */
+export async function sendWebhook(
+  config: WebhookChannelConfig,
+  message: OutboundMessage,
+  options: { timeoutMs?: number; fetch?: typeof fetch } = {},
+): Promise<SendResult> {
+  const delivery: WebhookDeliveryBody = { type: 'message', ...message };
+  // Signed and sent as the same bytes: a re-serialization could differ from what was signed.
+  const rawBody = Buffer.from(JSON.stringify(delivery), 'utf8');
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+  const doFetch = options.fetch ?? fetch;
+  try {
+    const response = await doFetch(config.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-convoflow-signature': signWebhookBody(rawBody, config.secret),
+        'x-convoflow-delivery': message.deliveryId,
+      },
+      body: rawBody,
+      // A redirect is the backend's configuration changing under us: retried (and visible) rather than followed.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.text();
+    const status = response.status;
+    if (status >= 200 && status < 300) return { outcome: 'sent', providerMessageId: providerMessageIdOf(text) ?? message.deliveryId };
+    const error = { code: `http_${status}`, message: text.slice(0, maxMessageLength) || response.statusText || `HTTP ${status}` };
+    if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { outcome: 'failed', error };
+    const retryAfterMs = retryAfterMsOf(response.headers.get('retry-after'));
+    return retryAfterMs === undefined ? { outcome: 'retry', error } : { outcome: 'retry', error, retryAfterMs };
+  } catch (err) {
+    return transportFailure(err, timeoutMs);
+  }
+}
+
+function providerMessageIdOf(text: string): string | undefined {
+  let answer: unknown;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof answer !== 'object' || answer === null) return undefined;
+  const id = (answer as { providerMessageId?: unknown }).providerMessageId;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+/** A fetch that threw: the timeout fired, or the connection failed. Only the error's code is kept. */
+function transportFailure(err: unknown, timeoutMs: number): SendResult {
+  // Duck-typed: fetch's errors may come from another realm (jest's sandbox) where instanceof Error is false.
+  const facts = typeof err === 'object' && err !== null ? (err as { name?: unknown; cause?: { code?: unknown } | null }) : {};
+  const name = typeof facts.name === 'string' ? facts.name : '';
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return { outcome: 'retry', error: { code: 'timeout', message: `no answer within ${timeoutMs} ms` } };
+  }
+  const cause = facts.cause?.code;
+  return { outcome: 'retry', error: { code: 'network', message: `network error: ${typeof cause === 'string' ? cause : name || 'unknown error'}` } };
+}
+
+/** Retry-After in seconds; an HTTP date or anything else is ignored (the caller's backoff applies). */
+function retryAfterMsOf(value: string | null): number | undefined {
+  return value !== null && /^\s*\d+\s*$/.test(value) ? Number(value) * 1000 : undefined;
+}

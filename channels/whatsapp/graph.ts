@@ -1,0 +1,186 @@
+/**
+ * Sending through the WhatsApp Cloud API (SPEC section 7): the request body, the call, and the answer
+ * read into a SendResult. The access token goes into the authorization header and nowhere else: no
+ * result carries it, even when a server echoes it back in an error.
+ */
+import type { DeliveryError } from '../../workflows/conversation/model';
+import type { OutboundMessage, SendResult, WhatsAppChannelConfig } from '../types';
+
+interface GraphEnvelope {
+  messaging_product: 'whatsapp';
+  recipient_type: 'individual';
+  /** E.164 with the `+`: Graph accepts both, and with it the number cannot be read as something else. */
+  to: string;
+  context?: { message_id: string };
+}
+
+export type GraphMessageBody = GraphEnvelope &
+  (
+    | { type: 'text'; text: { body: string; preview_url: false } }
+    | {
+        type: 'template';
+        template: { name: string; language: { code: string }; components: { type: 'body'; parameters: { type: 'text'; text: string }[] }[] };
+      }
+  );
+
+/** The Cloud API send body for one message. Throws for a message that cannot be sent as it is (a text without text). */
+export function graphMessageBody(message: OutboundMessage): GraphMessageBody {
+  const envelope: GraphEnvelope = { messaging_product: 'whatsapp', recipient_type: 'individual', to: `+${message.customer}` };
+  if (message.replyTo) envelope.context = { message_id: message.replyTo };
+  switch (message.kind) {
+    case 'text':
+      if (!message.text) throw new Error(`message ${message.messageId} is a text without text`);
+      // Link previews would fetch customer-visible content we did not choose; replies go as typed.
+      return { ...envelope, type: 'text', text: { body: message.text, preview_url: false } };
+    case 'template': {
+      const template = message.template;
+      if (!template?.name) throw new Error(`message ${message.messageId} is a template without a template name`);
+      const params = template.params ?? [];
+      return {
+        ...envelope,
+        type: 'template',
+        template: {
+          name: template.name,
+          language: { code: template.language ?? 'en_US' },
+          components: params.length > 0 ? [{ type: 'body', parameters: params.map((text) => ({ type: 'text', text })) }] : [],
+        },
+      };
+    }
+  }
+}
+
+/**
+ * Graph codes worth another try: unknown or temporary service errors (1, 2, 131000, 131016, 133004),
+ * throttling of the app, the account, the number or the pair (4, 80007, 130429, 131048, 131056), and
+ * maintenance (131057). Any other code on a 4xx is final.
+ */
+const transientCodes: ReadonlySet<number> = new Set([1, 2, 4, 80007, 130429, 131000, 131016, 131048, 131056, 131057, 133004]);
+
+/** Longest error message kept: Graph's are a sentence; anything longer is a proxy's HTML page. */
+const maxMessageLength = 500;
+
+/**
+ * Reads a non-2xx Graph answer: 5xx, 429 and the transient codes are `retry` (with the Retry-After
+ * header's seconds, if given), any other 4xx is `failed`. The code is Graph's integer code when the
+ * body has one, else the HTTP status.
+ */
+export function classifyGraphError(httpStatus: number, body: unknown, retryAfter?: string | number | null): SendResult {
+  const graph = graphErrorOf(typeof body === 'string' ? parseJson(body) : body);
+  const error: DeliveryError = {
+    code: graph.code ?? httpStatus,
+    message: (graph.details ?? graph.message ?? `HTTP ${httpStatus}`).slice(0, maxMessageLength),
+  };
+  const permanent = httpStatus >= 400 && httpStatus < 500 && httpStatus !== 429 && !(graph.code !== undefined && transientCodes.has(graph.code));
+  if (permanent) return { outcome: 'failed', error };
+  // Not 4xx and not 2xx (a 3xx: we follow no redirects, so the token never leaves for another host): try again later.
+  const retryAfterMs = retryAfterMsOf(retryAfter);
+  return retryAfterMs === undefined ? { outcome: 'retry', error } : { outcome: 'retry', error, retryAfterMs };
+}
+
+const defaultTimeoutMs = 10_000;
+
+/**
+ * One send attempt: `sent` with Graph's message id (wamid), or what classifyGraphError makes of the
+ * answer, or `retry` for network errors (`network`), no answer in time (`timeout`) and a 2xx without a
+ * message id (`malformed_response`). Never throws.
+ */
+export async function sendWhatsApp(
+  config: WhatsAppChannelConfig,
+  message: OutboundMessage,
+  options: { graphUrl: string; timeoutMs?: number; fetch?: typeof fetch },
+): Promise<SendResult> {
+  let body: GraphMessageBody;
+  try {
+    body = graphMessageBody(message);
+  } catch (err) {
+    // Sending it again would build the same body: final.
+    return { outcome: 'failed', error: { code: 'invalid_message', message: (err as Error).message } };
+  }
+  const url = `${options.graphUrl.replace(/\/+$/, '')}/${encodeURIComponent(config.apiVersion)}/${encodeURIComponent(config.phoneNumberId)}/messages`;
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+  const result = await attempt(options.fetch ?? fetch, url, config.accessToken, body, timeoutMs);
+  return withoutSecret(result, config.accessToken);
+}
+
+async function attempt(doFetch: typeof fetch, url: string, accessToken: string, body: GraphMessageBody, timeoutMs: number): Promise<SendResult> {
+  try {
+    const response = await doFetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      redirect: 'manual',
+      // Covers reading the answer too: a server that sends headers and then stalls is a timeout as well.
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.text();
+    const answer = parseJson(text);
+    if (response.status >= 200 && response.status < 300) {
+      const id = messageIdOf(answer);
+      if (id !== undefined) return { outcome: 'sent', providerMessageId: id };
+      // Graph took it but did not say under which id; without one no receipt can be matched. Trying again
+      // may send twice, which beats a message whose delivery can never be known.
+      return { outcome: 'retry', error: { code: 'malformed_response', message: `HTTP ${response.status} without a message id` } };
+    }
+    return classifyGraphError(response.status, answer ?? text, response.headers.get('retry-after'));
+  } catch (err) {
+    return transportFailure(err, timeoutMs);
+  }
+}
+
+/** A fetch that threw: the timeout fired, or the connection failed. Only the error's code is kept, never its text. */
+function transportFailure(err: unknown, timeoutMs: number): SendResult {
+  // Duck-typed: fetch's errors may come from another realm (jest's sandbox) where instanceof Error is false.
+  const facts = typeof err === 'object' && err !== null ? (err as { name?: unknown; cause?: { code?: unknown } | null }) : {};
+  const name = typeof facts.name === 'string' ? facts.name : '';
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return { outcome: 'retry', error: { code: 'timeout', message: `no answer within ${timeoutMs} ms` } };
+  }
+  const cause = facts.cause?.code;
+  const reason = typeof cause === 'string' ? cause : name || 'unknown error';
+  return { outcome: 'retry', error: { code: 'network', message: `network error: ${reason}` } };
+}
+
+/** Belt and braces: whatever a server or a custom fetch put in a message, the token does not leave here. */
+function withoutSecret(result: SendResult, secret: string): SendResult {
+  if (result.outcome === 'sent' || !secret || !result.error.message.includes(secret)) return result;
+  return { ...result, error: { ...result.error, message: result.error.message.split(secret).join('[redacted]') } };
+}
+
+function graphErrorOf(body: unknown): { code?: number; message?: string; details?: string } {
+  const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
+  if (!error) return {};
+  const details = isRecord(error.error_data) ? nonEmptyString(error.error_data.details) : undefined;
+  return {
+    code: Number.isInteger(error.code) ? (error.code as number) : undefined,
+    message: nonEmptyString(error.message),
+    details,
+  };
+}
+
+function messageIdOf(answer: unknown): string | undefined {
+  if (!isRecord(answer) || !Array.isArray(answer.messages)) return undefined;
+  const first: unknown = answer.messages[0];
+  return isRecord(first) ? nonEmptyString(first.id) : undefined;
+}
+
+/** Retry-After in seconds, as Graph sends it; an HTTP date or anything else is ignored (the caller's backoff applies). */
+function retryAfterMsOf(value: string | number | null | undefined): number | undefined {
+  const seconds = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

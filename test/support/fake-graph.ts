@@ -1,0 +1,413 @@
+/**
+ * A fake WhatsApp Cloud API for the end-to-end tests and the chaos and bench harnesses: it answers
+ * `POST /{apiVersion}/{phoneNumberId}/messages` the way Graph does (or fails the way Graph fails, on
+ * demand), records every request, and plays Meta's side of the status webhooks, signed with the app
+ * secret. Also builds signed inbound webhook bodies shaped like /work/shared/fixtures/whatsapp.
+ *
+ * Requests keep the bearer token so a test can assert which channel's token was used; nothing here
+ * prints it.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** How the fake answers the next sends. */
+export type FakeBehaviour =
+  | 'ok'
+  /** 400, code 131047: more than 24 hours since the customer last wrote. */
+  | 'window_closed'
+  /** 429, code 130429: throughput reached. */
+  | 'rate_limited'
+  /** 500, code 131000. */
+  | 'server_error'
+  /** Never answers until close(). */
+  | 'hang'
+  /** 401, code 190. */
+  | 'invalid_token';
+
+export type ReceiptStatus = 'sent' | 'delivered' | 'read' | 'failed';
+
+export interface FakeGraphRequest {
+  /** When it arrived, epoch ms. */
+  at: number;
+  path: string;
+  /** From the path; empty when the path is not a messages endpoint. */
+  phoneNumberId: string;
+  apiVersion: string;
+  /** A bearer authorization header was present. */
+  authorized: boolean;
+  token: string;
+  /** The JSON body, or the raw text when it was not JSON. */
+  body: any;
+  /** The HTTP status answered; 0 while hanging. */
+  answeredWith: number;
+  /** The message id answered on success. */
+  wamid: string | null;
+}
+
+export interface StatusWebhook {
+  url: string;
+  appSecret: string;
+}
+
+export interface StatusOptions {
+  wamid: string;
+  status: ReceiptStatus;
+  recipient: string;
+  phoneNumberId: string;
+  errors?: { code: number; title: string; message?: string }[];
+  /** Unix seconds; now when absent. */
+  timestamp?: number;
+}
+
+/** One status webhook the fake posted on its own (autoReceipts). */
+export interface StatusPost {
+  wamid: string;
+  status: ReceiptStatus;
+  tries: number;
+  /** The last HTTP status answered, or null when the last try did not get an answer. */
+  answeredWith: number | null;
+}
+
+export interface FakeGraph {
+  /** Base URL, to use as WHATSAPP_GRAPH_URL. */
+  url: string;
+  requests: FakeGraphRequest[];
+  statusPosts: StatusPost[];
+  /** Queues a behaviour for the next `times` sends; queued behaviours are used in order, then 'ok'. */
+  behave(behaviour: FakeBehaviour, times?: number): void;
+  /** Forgets requests, status posts and queued behaviours. */
+  reset(): void;
+  /** The first request (already received or still to come) matching the predicate. */
+  waitFor(predicate: (request: FakeGraphRequest) => boolean, timeoutMs?: number): Promise<FakeGraphRequest>;
+  setStatusWebhook(webhook: StatusWebhook | undefined): void;
+  /** Posts one signed status webhook to statusWebhook.url; resolves with the HTTP status. */
+  sendStatus(options: StatusOptions): Promise<number>;
+  /** Resolves once every automatic status post under way has finished. */
+  idle(): Promise<void>;
+  /** Ends hanging requests, stops automatic status posts and the server. */
+  close(): Promise<void>;
+}
+
+const messagesPath = /^\/([^/]+)\/([^/]+)\/messages$/;
+/** Meta retries a failed webhook for days; the fake tries a few times, quickly, so tests stay short. */
+const statusTries = 5;
+const statusRetryBaseMs = 50;
+const receiptSpacingMs = 5;
+
+export async function startFakeGraph(options: { statusWebhook?: StatusWebhook; autoReceipts?: Exclude<ReceiptStatus, 'failed'>[] } = {}): Promise<FakeGraph> {
+  const requests: FakeGraphRequest[] = [];
+  const statusPosts: StatusPost[] = [];
+  const queue: { behaviour: FakeBehaviour; remaining: number }[] = [];
+  const hanging = new Set<http.ServerResponse>();
+  const waiters = new Set<(request: FakeGraphRequest) => void>();
+  const inFlight = new Set<Promise<void>>();
+  const stop = new AbortController();
+  let statusWebhook = options.statusWebhook;
+
+  function nextBehaviour(): FakeBehaviour {
+    const head = queue[0];
+    if (!head) return 'ok';
+    head.remaining -= 1;
+    if (head.remaining <= 0) queue.shift();
+    return head.behaviour;
+  }
+
+  function answer(request: FakeGraphRequest, res: http.ServerResponse, status: number, body: unknown): void {
+    request.answeredWith = status;
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  }
+
+  function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: string): void {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const match = messagesPath.exec(path);
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    const request: FakeGraphRequest = {
+      at: Date.now(),
+      path,
+      apiVersion: match ? decodeURIComponent(match[1]!) : '',
+      phoneNumberId: match ? decodeURIComponent(match[2]!) : '',
+      authorized: bearer !== null,
+      token: bearer ? bearer[1]! : '',
+      body: parseJson(raw) ?? raw,
+      answeredWith: 0,
+      wamid: null,
+    };
+    requests.push(request);
+    respond(request, req, res, match !== null);
+    for (const waiter of waiters) waiter(request);
+  }
+
+  function respond(request: FakeGraphRequest, req: http.IncomingMessage, res: http.ServerResponse, isMessages: boolean): void {
+    // Like Graph, the request itself is checked before any behaviour applies; those answers use no behaviour.
+    if (req.method !== 'POST' || !isMessages) return answer(request, res, 400, graphError(100, 'Unsupported post request.'));
+    if (!request.authorized) return answer(request, res, 401, graphError(190, 'An active access token must be used to query information about the current user.'));
+    const body = request.body;
+    if (typeof body !== 'object' || body === null || body.messaging_product !== 'whatsapp' || typeof body.to !== 'string') {
+      return answer(request, res, 400, graphError(100, '(#100) Invalid parameter', 'messaging_product and to are required'));
+    }
+    const behaviour = nextBehaviour();
+    switch (behaviour) {
+      case 'ok': {
+        const wamid = `wamid.${randomBytes(24).toString('base64url')}`;
+        request.wamid = wamid;
+        answer(request, res, 200, {
+          messaging_product: 'whatsapp',
+          contacts: [{ input: body.to, wa_id: String(body.to).replace(/^\+/, '') }],
+          messages: [{ id: wamid }],
+        });
+        if (options.autoReceipts?.length) track(postReceipts(wamid, String(body.to).replace(/^\+/, ''), request.phoneNumberId, options.autoReceipts));
+        return;
+      }
+      case 'window_closed':
+        return answer(
+          request,
+          res,
+          400,
+          graphError(131047, '(#131047) Re-engagement message', 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.'),
+        );
+      case 'rate_limited':
+        return answer(request, res, 429, graphError(130429, '(#130429) Rate limit hit', 'Cloud API message throughput has been reached.'));
+      case 'server_error':
+        return answer(request, res, 500, graphError(131000, '(#131000) Something went wrong', 'Something went wrong.'));
+      case 'invalid_token':
+        return answer(request, res, 401, graphError(190, 'Error validating access token: Session has expired.'));
+      case 'hang':
+        hanging.add(res);
+        res.on('close', () => hanging.delete(res));
+        return;
+    }
+  }
+
+  function track(work: Promise<void>): void {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  }
+
+  async function postReceipts(wamid: string, recipient: string, phoneNumberId: string, statuses: ReceiptStatus[]): Promise<void> {
+    for (const status of statuses) {
+      await sleep(receiptSpacingMs, stop.signal);
+      if (stop.signal.aborted || !statusWebhook) return;
+      const post: StatusPost = { wamid, status, tries: 0, answeredWith: null };
+      statusPosts.push(post);
+      // In order, like Meta: the next status waits until this one is taken or given up on.
+      while (post.tries < statusTries && !stop.signal.aborted) {
+        post.tries += 1;
+        post.answeredWith = await postStatus({ wamid, status, recipient, phoneNumberId }).catch(() => null);
+        if (post.answeredWith !== null && post.answeredWith >= 200 && post.answeredWith < 300) break;
+        if (post.tries < statusTries) await sleep(statusRetryBaseMs * 2 ** (post.tries - 1), stop.signal);
+      }
+    }
+  }
+
+  async function postStatus(status: StatusOptions): Promise<number> {
+    if (!statusWebhook) throw new Error('the fake Graph API has no statusWebhook: pass one to startFakeGraph or setStatusWebhook');
+    const { rawBody, headers } = signedMetaRequest(statusWebhookBody(status), statusWebhook.appSecret);
+    const response = await fetch(statusWebhook.url, {
+      method: 'POST',
+      headers,
+      body: rawBody,
+      signal: AbortSignal.any([stop.signal, AbortSignal.timeout(10_000)]),
+    });
+    await response.arrayBuffer();
+    return response.status;
+  }
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    statusPosts,
+    behave(behaviour, times = Infinity) {
+      if (times > 0) queue.push({ behaviour, remaining: times });
+    },
+    reset() {
+      requests.splice(0);
+      statusPosts.splice(0);
+      queue.splice(0);
+    },
+    waitFor(predicate, timeoutMs = 5_000) {
+      const seen = requests.find(predicate);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`no matching Graph request within ${timeoutMs} ms (${requests.length} requests received)`));
+        }, timeoutMs);
+        const waiter = (request: FakeGraphRequest): void => {
+          if (!predicate(request)) return;
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          resolve(request);
+        };
+        waiters.add(waiter);
+      });
+    },
+    setStatusWebhook(webhook) {
+      statusWebhook = webhook;
+    },
+    sendStatus: postStatus,
+    async idle() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    async close() {
+      stop.abort();
+      for (const res of hanging) res.destroy();
+      await Promise.allSettled([...inFlight]);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+// --- Meta's webhook bodies ------------------------------------------------------------------------
+
+/** The fixtures' business account and display number; nothing routes on them. */
+const wabaId = '108374629150482';
+const displayPhoneNumber = '15550100001';
+
+/** The envelope every WhatsApp webhook comes in: one entry, one `messages` change. */
+export function metaWebhookBody(value: { phoneNumberId: string; contacts?: unknown[]; messages?: unknown[]; statuses?: unknown[] }): any {
+  const { phoneNumberId, ...items } = value;
+  return {
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: wabaId,
+        changes: [
+          {
+            value: { messaging_product: 'whatsapp', metadata: { display_phone_number: displayPhoneNumber, phone_number_id: phoneNumberId }, ...items },
+            field: 'messages',
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** A status webhook shaped like wa-status-delivered.json (and wa-status-failed-131047.json when failed). */
+export function statusWebhookBody(options: StatusOptions): any {
+  const status: Record<string, unknown> = {
+    id: options.wamid,
+    status: options.status,
+    timestamp: String(options.timestamp ?? unixNow()),
+    recipient_id: options.recipient,
+  };
+  // Meta prices a message when it is sent and delivered; read and failed receipts carry no pricing.
+  if (options.status === 'sent' || options.status === 'delivered') {
+    status.pricing = { billable: true, pricing_model: 'PMP', type: 'regular', category: 'service' };
+  }
+  if (options.errors?.length) {
+    status.errors = options.errors.map((e) => ({
+      code: e.code,
+      title: e.title,
+      message: e.title,
+      error_data: { details: e.message ?? e.title },
+      href: '/documentation/business-messaging/whatsapp/support/error-codes',
+    }));
+  }
+  return metaWebhookBody({ phoneNumberId: options.phoneNumberId, statuses: [status] });
+}
+
+interface InboundBase {
+  phoneNumberId: string;
+  /** The customer's WhatsApp id, digits. */
+  from: string;
+  name?: string;
+  wamid: string;
+  /** Unix seconds; now when absent. */
+  timestamp?: number;
+  /** The business message this one replies to. */
+  contextId?: string;
+}
+
+function inboundBody(base: InboundBase, type: string, typed: Record<string, unknown>): any {
+  const message: Record<string, unknown> = {};
+  if (base.contextId) message.context = { from: displayPhoneNumber, id: base.contextId };
+  Object.assign(message, { from: base.from, id: base.wamid, timestamp: String(base.timestamp ?? unixNow()), type }, typed);
+  return metaWebhookBody({
+    phoneNumberId: base.phoneNumberId,
+    ...(base.name !== undefined ? { contacts: [{ profile: { name: base.name }, wa_id: base.from }] } : {}),
+    messages: [message],
+  });
+}
+
+export function inboundTextBody(options: InboundBase & { text: string }): any {
+  return inboundBody(options, 'text', { text: { body: options.text } });
+}
+
+export function inboundImageBody(options: InboundBase & { mediaId: string; mimeType?: string; caption?: string }): any {
+  const image: Record<string, unknown> = { id: options.mediaId, mime_type: options.mimeType ?? 'image/jpeg', sha256: randomBytes(32).toString('base64') };
+  if (options.caption !== undefined) image.caption = options.caption;
+  return inboundBody(options, 'image', { image });
+}
+
+/** A template's quick-reply button tapped, like wa-button-reply.json. */
+export function inboundButtonBody(options: InboundBase & { payload: string; text: string }): any {
+  return inboundBody(options, 'button', { button: { payload: options.payload, text: options.text } });
+}
+
+/** An interactive reply button tapped. */
+export function inboundButtonReplyBody(options: InboundBase & { buttonId: string; title: string }): any {
+  return inboundBody(options, 'interactive', { interactive: { type: 'button_reply', button_reply: { id: options.buttonId, title: options.title } } });
+}
+
+/** `sha256=<hex>` of the HMAC-SHA256 of the raw body with the app secret, as Meta signs webhooks. */
+export function signMeta(rawBody: Buffer | string, appSecret: string): string {
+  return `sha256=${createHmac('sha256', appSecret).update(rawBody).digest('hex')}`;
+}
+
+/** A body serialized once, and the headers Meta would send with it (X-Hub-Signature-256 over those exact bytes). */
+export function signedMetaRequest(body: unknown, appSecret: string): { rawBody: string; headers: Record<string, string> } {
+  const rawBody = JSON.stringify(body);
+  return { rawBody, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signMeta(rawBody, appSecret) } };
+}
+
+/** Graph's error envelope; `message` as Graph words it (`(#code) title` for the messaging codes). */
+function graphError(code: number, message: string, details?: string): unknown {
+  return {
+    error: {
+      message,
+      type: 'OAuthException',
+      code,
+      ...(details !== undefined ? { error_data: { messaging_product: 'whatsapp', details } } : {}),
+      fbtrace_id: randomBytes(12).toString('base64url'),
+    },
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function unixNow(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** Resolves after `ms`, or at once when the signal aborts, so close() does not wait out a retry delay. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
