@@ -18,6 +18,8 @@ import { userRoutes } from './routes/users';
 import { conversationRoutes } from './routes/conversations';
 import { inboundRoutes } from './routes/inbound';
 import { systemRoutes } from './routes/system';
+import { channelRoutes } from './routes/channels';
+import { webhookRoutes } from './routes/webhooks';
 
 export interface AppOptions {
   db: Db;
@@ -30,7 +32,7 @@ export interface AppOptions {
   temporalTimeoutMs?: number;
 }
 
-export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...inboundRoutes, ...conversationRoutes];
+export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...channelRoutes, ...inboundRoutes, ...conversationRoutes, ...webhookRoutes];
 
 /** The Express app, with no listening socket: `main` listens, tests listen on port 0. */
 export function createApp(options: AppOptions): { app: express.Express; deps: ApiDeps } {
@@ -80,6 +82,8 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
     res.on('finish', () => stop({ route: (req.route?.path as string | undefined) ?? 'unmatched', status: String(res.statusCode) }));
     next();
   });
+  // Provider webhooks are signed over their exact bytes: kept raw, and large (Meta batches up to 1,000 items).
+  app.use('/webhooks', express.raw({ type: () => true, limit: '4mb' }));
   app.use(express.json({ limit: '256kb' }));
 
   const document = openApiDocument(routes, { title: 'convoflow', version: '1.0.0' });

@@ -9,6 +9,7 @@ import type { RejectionCode } from '../workflows/conversation/lifecycle';
 export const errorStatus = {
   validation_failed: 400,
   unauthenticated: 401,
+  invalid_signature: 401,
   forbidden: 403,
   not_assignee: 403,
   not_found: 404,

@@ -1,10 +1,11 @@
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one API instance (its own registry, so tests can run several in a process). */
 export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   temporalDuration: Histogram<'operation' | 'outcome'>;
+  webhookItems: Counter<'provider' | 'outcome'>;
 }
 
 const buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -26,6 +27,12 @@ export function createMetrics(): Metrics {
       help: 'Latency of calls to Temporal (signal-with-start, updates, queries) by outcome',
       labelNames: ['operation', 'outcome'],
       buckets,
+      registers: [registry],
+    }),
+    webhookItems: new Counter({
+      name: 'convoflow_webhook_items_total',
+      help: 'Items of provider webhooks by outcome: message, receipt, unknown_number (no such channel), invalid_signature (whole bodies)',
+      labelNames: ['provider', 'outcome'],
       registers: [registry],
     }),
   };

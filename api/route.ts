@@ -16,6 +16,8 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
   /** Omitted only for the unauthenticated probes. */
   allow?: readonly Access[];
   body?: B;
+  /** The body as received (a Buffer), for routes that check a signature over its exact bytes. */
+  rawBody?: true;
   query?: Q;
   status?: number;
   handler: (ctx: RouteContext<z.output<B>, z.output<Q>>) => Promise<unknown>;
@@ -74,6 +76,12 @@ export function openApiDocument(routes: RouteDef[], info: { title: string; versi
     if (def.allow) {
       operation.security = [{ bearer: [] }];
       operation['x-allowed'] = def.allow;
+    }
+    if (def.rawBody) {
+      operation.requestBody = {
+        required: true,
+        content: { 'application/json': { schema: { type: 'object', description: "the provider's webhook body, checked against its signature byte for byte" } } },
+      };
     }
     if (def.body) {
       operation.requestBody = {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../workflows/conversation/durations';
+import { inboundKinds } from '../workflows/conversation/model';
 
 /**
  * Input schemas of the HTTP API. Identifiers are restricted so they can be embedded in a workflow id
@@ -74,16 +75,54 @@ export const createServiceKey = z.strictObject({ name: z.string().min(1).max(200
 
 const replyTo = z.strictObject({ messageId: z.string().min(1).max(256).optional(), campaignId: z.string().min(1).max(256).optional() });
 
-export const customerMessage = z.strictObject({
-  channel: id,
-  customer: customerId,
-  messageId: z.string().min(1).max(256),
-  text,
-  sentAt: z.iso.datetime({ offset: true }).optional(),
-  customerName: z.string().min(1).max(200).optional(),
-  replyTo: replyTo.optional(),
-  attributes: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.string().max(256)).optional(),
+const providerId = z.string().min(1).max(256);
+const loose = z.record(z.string(), z.unknown());
+
+/** The type-specific part of a customer message (SPEC section 7), as the WhatsApp webhook maps it. */
+export const messageContent = z.strictObject({
+  media: z
+    .strictObject({
+      id: providerId,
+      mimeType: z.string().max(256).optional(),
+      sha256: z.string().max(256).optional(),
+      filename: z.string().max(1024).optional(),
+      caption: z.string().max(4096).optional(),
+      voice: z.boolean().optional(),
+      animated: z.boolean().optional(),
+    })
+    .optional(),
+  location: z
+    .strictObject({
+      latitude: z.number().min(-90).max(90),
+      longitude: z.number().min(-180).max(180),
+      name: z.string().max(1024).optional(),
+      address: z.string().max(1024).optional(),
+      url: z.string().max(2048).optional(),
+    })
+    .optional(),
+  contacts: z.array(loose).max(100).optional(),
+  reaction: z.strictObject({ messageId: providerId, emoji: z.string().max(64) }).optional(),
+  choice: z.strictObject({ id: z.string().max(1024), title: z.string().max(1024), description: z.string().max(1024).optional(), type: z.string().max(64) }).optional(),
+  referral: loose.optional(),
+  details: loose.optional(),
+  errors: z.array(z.strictObject({ code: z.number(), title: z.string().max(1024), message: z.string().max(4096).optional() })).max(20).optional(),
 });
+
+export const customerMessage = z
+  .strictObject({
+    channel: id,
+    customer: customerId,
+    messageId: providerId,
+    /** `text` unless said otherwise; every type is a customer message (refreshes the window, reopens). */
+    type: z.enum(inboundKinds).optional(),
+    text: text.optional(),
+    content: messageContent.optional(),
+    sentAt: z.iso.datetime({ offset: true }).optional(),
+    customerName: z.string().min(1).max(200).optional(),
+    replyTo: replyTo.optional(),
+    attributes: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.string().max(256)).optional(),
+  })
+  .refine((m) => (m.type ?? 'text') !== 'text' || m.text !== undefined, { message: 'required for a text message', path: ['text'] });
 
 export const template = z.strictObject({
   name: templateName,
@@ -98,7 +137,11 @@ export const campaignMessage = z.strictObject({
   template,
 });
 
-export const reply = z.strictObject({ text });
+export const reply = z.strictObject({
+  text,
+  /** The provider message id of the customer's message this answers: WhatsApp shows it quoted. */
+  replyTo: providerId.optional(),
+});
 export const transfer = z.strictObject({ team: id });
 export const tags = z
   .strictObject({ add: z.array(tag).max(50).default([]), remove: z.array(tag).max(50).default([]) })
@@ -136,4 +179,36 @@ export const listConversations = z.strictObject({
 export const listTimeline = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   after: z.coerce.number().int().min(0).default(0),
+});
+
+/** SPEC section 7: one channel's provider. Secrets are write-only; on a change they may be left out to keep the stored ones. */
+const secret = z.string().min(8).max(2048);
+export const channelConfig = z.discriminatedUnion('provider', [
+  z.strictObject({
+    provider: z.literal('whatsapp_cloud'),
+    phoneNumberId: z.string().regex(/^\d{1,32}$/, "WhatsApp's phone number id: digits"),
+    accessToken: secret.optional(),
+    appSecret: secret.optional(),
+    verifyToken: secret.optional(),
+    apiVersion: z.string().regex(/^v\d{1,3}\.\d{1,2}$/, 'a Graph API version like "v21.0"').optional(),
+  }),
+  z.strictObject({
+    provider: z.literal('webhook'),
+    url: z.url({ protocol: /^https?$/ }).max(2048),
+    secret: secret.optional(),
+  }),
+  z.strictObject({ provider: z.literal('recording') }),
+]);
+
+export const deliveryStatus = z.strictObject({
+  providerMessageId: providerId,
+  status: z.enum(['sent', 'delivered', 'read', 'failed']),
+  at: z.iso.datetime({ offset: true }).optional(),
+  error: z.strictObject({ code: z.union([z.number().int(), z.string().min(1).max(64)]), message: z.string().max(1024) }).optional(),
+});
+
+export const whatsappHandshake = z.looseObject({
+  'hub.mode': z.string().max(64).optional(),
+  'hub.verify_token': z.string().max(2048).optional(),
+  'hub.challenge': z.string().max(1024).optional(),
 });

@@ -160,16 +160,4 @@ export async function waitUntil(check: () => Promise<boolean>, opts: { timeoutMs
   }
 }
 
-/** Runs `fn` over `items` with at most `concurrency` at once, collecting results in order. */
-export async function mapLimit<T, R>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
-  return out;
-}
+export { mapLimit } from '../infra/map-limit';

@@ -1,3 +1,4 @@
 // The worker's workflow bundle entry point: every workflow type the task queue serves.
 export { conversationWorkflow } from './conversation/workflow';
 export { accountRouterWorkflow } from './routing/router-workflow';
+export { campaignSendWorkflow } from './campaign/workflow';

@@ -43,6 +43,15 @@ const messageView = (m: MessageDoc) => ({
   kind: m.kind,
   text: m.text ?? null,
   template: m.template ?? null,
+  content: m.content ?? null,
+  delivery: m.delivery
+    ? {
+        status: m.delivery.status,
+        providerMessageId: m.delivery.providerMessageId ?? null,
+        error: m.delivery.error ?? null,
+        updatedAt: iso(m.delivery.updatedAt),
+      }
+    : null,
   authorId: m.authorId ?? null,
   at: iso(m.at),
   sentAt: iso(m.sentAt),
@@ -200,7 +209,7 @@ export const conversationRoutes = [
     summary: 'Send a free-form reply (assignee only, inside the 24h window); replying from open claims it',
     allow: everyUser,
     body: s.reply,
-    handler: async (ctx) => act(ctx, 'reply', replyUpdate, { actor: actorOf(ctx.principal), text: ctx.body.text }),
+    handler: async (ctx) => act(ctx, 'reply', replyUpdate, { actor: actorOf(ctx.principal), text: ctx.body.text, replyTo: ctx.body.replyTo }),
   }),
   defineRoute({
     method: 'post',

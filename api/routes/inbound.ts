@@ -1,15 +1,17 @@
-import type { CustomerMessagePayload } from '../../workflows/conversation/messages';
-import { broadcastUpdate, conversationWorkflowId, conversationWorkflowType, customerEventSignal, customerMessageSignal } from '../../workflows/conversation/messages';
-import type { conversationWorkflow } from '../../workflows/conversation/workflow';
-import { accountIdKey } from '../../workflows/conversation/search-attributes';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { OutboundMessage } from '../../channels/types';
+import type { campaignSendWorkflow } from '../../workflows/campaign/workflow';
+import { campaignSendWorkflowId, campaignSendWorkflowType } from '../../workflows/campaign/ids';
+import { broadcastUpdate, conversationWorkflowId, customerEventSignal } from '../../workflows/conversation/messages';
 import { supervisors } from '../auth';
-import { toApiError } from '../errors';
+import { ApiError, toApiError } from '../errors';
 import type { RouteContext } from '../route';
 import { act, actorOf } from './conversations';
+import { deliverCustomerMessage, deliverReceipt } from './webhooks';
 import { defineRoute } from '../route';
 import * as s from '../schemas';
 
-/** Routes backend services use: customer messages in, campaign sends out. */
+/** Routes backend services use: customer messages and delivery receipts in, campaign sends out. */
 export const inboundRoutes = [
   defineRoute({
     method: 'post',
@@ -19,22 +21,8 @@ export const inboundRoutes = [
     body: s.customerMessage,
     status: 202,
     handler: async ({ deps, params, body }) => {
-      const accountId = params.accountId!;
       const { channel, customer, ...message } = body;
-      const workflowId = conversationWorkflowId({ accountId, channel, customer });
-      await deps.temporalCall('signalWithStart', () =>
-        deps.temporal.workflow.signalWithStart<typeof conversationWorkflow, [CustomerMessagePayload]>(conversationWorkflowType, {
-          workflowId,
-          taskQueue: deps.taskQueue,
-          args: [{ accountId, channel, customer }],
-          signal: customerMessageSignal,
-          signalArgs: [message],
-          typedSearchAttributes: [{ key: accountIdKey, value: accountId }],
-          // Shown in the Temporal UI's list and header; the live state is in the workflow's current details.
-          staticSummary: `Conversation with ${customer} on ${channel} (account ${accountId})`,
-        }),
-      );
-      return { conversationId: workflowId };
+      return { conversationId: await deliverCustomerMessage(deps, { accountId: params.accountId!, channel, customer }, message) };
     },
   }),
   defineRoute({
@@ -46,25 +34,47 @@ export const inboundRoutes = [
     status: 202,
     handler: async ({ deps, params, body }) => {
       const accountId = params.accountId!;
-      const sendId = `campaign/${accountId}/${body.campaignId}/${body.channel}/${body.customer}`;
+      const sendId = campaignSendWorkflowId({ accountId, ...body });
       // A campaign makes the customer known to the account: "not contacted" until they write (seed 002).
       await deps.collections.contacts.updateOne(
         { _id: `${accountId}/${body.channel}/${body.customer}` },
         { $setOnInsert: { accountId, channel: body.channel, customer: body.customer, contacted: false, createdAt: new Date() } },
         { upsert: true },
       );
-      await deps.provider.send({
-        _id: sendId,
+      const message: OutboundMessage = {
+        deliveryId: sendId,
         accountId,
         channel: body.channel,
         customer: body.customer,
         conversationId: null,
+        messageId: sendId,
         campaignId: body.campaignId,
         kind: 'template',
         text: null,
         template: body.template,
+        replyTo: null,
+      };
+      // Sent durably by its own workflow; the same campaign, channel and customer again sends nothing more.
+      await deps.temporalCall('campaignSend', async () => {
+        try {
+          await deps.temporal.workflow.start<typeof campaignSendWorkflow>(campaignSendWorkflowType, { workflowId: sendId, taskQueue: deps.taskQueue, args: [message], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+        } catch (error) {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        }
       });
       return { campaignId: body.campaignId, sendId };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/accounts/{accountId}/delivery-statuses',
+    summary: 'A delivery receipt from a webhook-provider backend: sent, delivered, read or failed, by providerMessageId',
+    allow: ['service'],
+    body: s.deliveryStatus,
+    handler: async ({ deps, params, body }) => {
+      const conversationId = await deliverReceipt(deps, params.accountId!, body, null);
+      if (conversationId === null) throw new ApiError({ code: 'not_found', message: `no message of this account has providerMessageId ${body.providerMessageId}` });
+      return { conversationId, providerMessageId: body.providerMessageId };
     },
   }),
   defineRoute({

@@ -42,14 +42,22 @@ export function sharedBundle() {
 export const quietLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 /** Servers default to jest's global setup; the history recorder passes its own. */
+export interface StackOptions {
+  /** Base URL of a fake Graph API for the worker's WhatsApp sends. */
+  whatsappGraphUrl?: string;
+  /** The logger of the worker and the API (silent by default); tests that read logs pass their own. */
+  log?: pino.Logger;
+}
+
 /** Where sends to WhatsApp go unless a test starts a fake Graph API: a closed port, so nothing leaves the machine. */
 export const unreachableGraphUrl = 'http://127.0.0.1:9';
 
 export async function startStack(
   servers: Pick<TestServers, 'temporalAddress' | 'mongoUri'> = testServers(),
   prefix = 'test',
-  options: { whatsappGraphUrl?: string } = {},
+  options: StackOptions = {},
 ): Promise<Stack> {
+  const log = options.log ?? quietLog;
   const suffix = randomUUID().slice(0, 8);
   const taskQueue = `${prefix}-${suffix}`;
   const platformKey = `platform-${randomUUID()}`;
@@ -65,7 +73,7 @@ export async function startStack(
       namespace: 'default',
       taskQueue,
       db,
-      log: quietLog,
+      log,
       workflowBundle: await sharedBundle(),
       whatsappGraphUrl: options.whatsappGraphUrl ?? unreachableGraphUrl,
     });
@@ -73,7 +81,7 @@ export async function startStack(
 
   const connection = await Connection.connect({ address: servers.temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
-  const { app } = createApp({ db, temporal: client, taskQueue, platformApiKey: platformKey, log: quietLog });
+  const { app } = createApp({ db, temporal: client, taskQueue, platformApiKey: platformKey, log });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -167,7 +175,7 @@ export async function eventually<T>(check: () => Promise<T | undefined>, { timeo
  * A stack for the enclosing describe block: started before its tests, stopped after them even when
  * they fail. Read `env.stack` inside tests or hooks.
  */
-export function useStack(options: () => { whatsappGraphUrl?: string } = () => ({})): { stack: Stack } {
+export function useStack(options: () => StackOptions = () => ({})): { stack: Stack } {
   const env = {} as { stack: Stack };
   beforeAll(async () => {
     env.stack = await startStack(undefined, undefined, options());

@@ -84,9 +84,11 @@ export function surveyAnswer(message: InboundMessage, state: ConversationState):
   const kind = message.kind ?? 'text';
   if (kind === 'text') return scoreOf(message.text ?? '', /^\s*([1-5])\s*$/);
   if (kind !== 'button' && kind !== 'interactive') return null;
-  const survey = state.outbox.find((e) => e.messageId === state.csatMessageId);
+  // A reply quoting another message is not an answer; one quoting the survey before its send reported
+  // (the provider's id not known yet) is given the benefit of the doubt.
+  const surveyId = state.outbox.find((e) => e.messageId === state.csatMessageId)?.providerMessageId ?? null;
   const answered = message.replyTo?.messageId;
-  if (answered !== undefined && answered !== survey?.providerMessageId) return null;
+  if (answered !== undefined && surveyId !== null && answered !== surveyId) return null;
   const choice = message.content?.choice;
   return scoreOf(choice?.id ?? '', /^\D*([1-5])\D*$/) ?? scoreOf(choice?.title ?? message.text ?? '', /^\D*([1-5])\D*$/);
 }

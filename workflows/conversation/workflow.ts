@@ -7,7 +7,6 @@
 import {
   ApplicationFailure,
   allHandlersFinished,
-  ActivityFailure,
   condition,
   makeContinueAsNewFunc,
   patched,
@@ -22,6 +21,7 @@ import {
 import type { SearchAttributePair, UpdateDefinition } from '@temporalio/common';
 import type { ConversationActivities, PersistBatch } from '../../activities/conversation-activities';
 import type { DeliveryActivities } from '../../activities/delivery-activities';
+import { deliveryActivityOptions, undeliverable } from './delivery-options';
 import type { Actor, ConversationState, Decision, Effect, Input, InboundMessage, OutboxEntry, SendOutcome } from './lifecycle';
 import { decide, initialState, nextDeadline, upgradeState } from './lifecycle';
 import type {
@@ -91,16 +91,7 @@ const { loadPolicy, persist } = proxyLocalActivities<ConversationActivities>({
   retry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
-/**
- * Sends are ordinary activities: they call a provider over the network, may back off for minutes, and
- * are retried on another worker when this one dies mid-send. A provider that stays down for a day fails
- * the message (`undeliverable`) rather than hold the conversation's outbox for ever.
- */
-const { deliver } = proxyActivities<DeliveryActivities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '24h',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-});
+const { deliver } = proxyActivities<DeliveryActivities>(deliveryActivityOptions);
 
 /** Outbound delivery (SPEC section 7): runs that recorded sends before it existed never send them again. */
 export const outboundDeliveryPatch = 'outbound-delivery';
@@ -263,8 +254,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
           ...entry.send!,
         });
       } catch (error) {
-        if (!(error instanceof ActivityFailure)) throw error;
-        result = { outcome: 'failed', error: { code: 'undeliverable', message: `not delivered: ${error.cause?.message ?? error.message}` } };
+        result = undeliverable(error);
       }
       inbox.push({ input: { type: 'sendOutcome', messageId: entry.messageId, result }, actor: system });
       await condition(() => state.outbox.find((e) => e.messageId === entry.messageId)?.status !== 'queued');
