@@ -26,6 +26,8 @@ import { assignUpdate, policyChangedSignal, replyUpdate, resolveUpdate, takeOver
 import type { Policy } from '../../workflows/conversation/policy';
 import { defaultPolicy } from '../../workflows/conversation/policy';
 import { routerWorkflowId } from '../../workflows/routing/messages';
+import type { FakeGraph } from '../support/fake-graph';
+import { inboundImageBody, inboundTextBody, signedMetaRequest, startFakeGraph } from '../support/fake-graph';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 import type { Stack } from '../support/stack';
@@ -45,8 +47,11 @@ const shortPolicy: Policy = { ...defaultPolicy, serviceWindowMs: 3_000, autoClos
 /** Driven through the Temporal client against one conversation; every run of it is recorded. */
 type HarnessScenario = { name: string; drive(h: Harness): Promise<Conversation> };
 
-/** Driven through the HTTP API on the whole stack; answers the workflows to record, by label. */
-type ApiScenario = { name: string; drive(stack: Stack): Promise<Record<string, string>> };
+/**
+ * Driven through the HTTP API on the whole stack; answers the workflows to record, by label. With
+ * `graph`, the worker sends WhatsApp messages to a fake Graph API started for the scenario.
+ */
+type ApiScenario = { name: string; graph?: true; drive(stack: Stack, graph: FakeGraph | undefined): Promise<Record<string, string>> };
 
 const harnessScenarios: HarnessScenario[] = [
   {
@@ -236,6 +241,56 @@ const apiScenarios: ApiScenario[] = [
       return { 'flow-csat': flow, 'csat-timeout': timeout, 'broadcast-open': open };
     },
   },
+  {
+    // SPEC section 7: a WhatsApp channel; messages in through the signed webhook (text, then an image
+    // that reopens), replies out to the (fake) Graph API with receipts back, a 131047 failure that
+    // closes the window, a template after it, resolve; and a campaign send.
+    name: 'whatsapp',
+    graph: true,
+    async drive(stack, graph) {
+      const api = new Api(stack, await createAccount(stack));
+      const { agent, owner, service } = api.account.keys;
+      const secrets = { accessToken: 'recording-token-0001', appSecret: 'recording-app-secret', verifyToken: 'recording-verify' };
+      const phoneNumberId = '114002873001456';
+      const channel = '15550100001';
+      api.expectOk(
+        await stack.http.request('PUT', `/v1/accounts/${api.account.id}/channels/${channel}`, { key: owner, body: { provider: 'whatsapp_cloud', phoneNumberId, ...secrets } }),
+        'channel',
+      );
+      graph!.setStatusWebhook({ url: `${stack.baseUrl}/webhooks/whatsapp/${api.account.id}`, appSecret: secrets.appSecret });
+      const meta = async (body: unknown) => {
+        const { rawBody, headers } = signedMetaRequest(body, secrets.appSecret);
+        api.expectOk(await stack.http.request('POST', `/webhooks/whatsapp/${api.account.id}`, { body: rawBody, headers }), 'webhook');
+      };
+      const customer = newCustomer();
+      const id = `conv:${api.account.id}:${channel}:${customer}`;
+      await meta(inboundTextBody({ phoneNumberId, from: customer, name: 'Priya Sharma', wamid: 'wamid.rec-1', text: 'Where is my order?' }));
+      await api.until([id], (vs) => vs[0]!.status === 'open');
+      const delivered = async (messageId: string, status: string) =>
+        eventually(async () => {
+          const messages = (await stack.http.get(conversationPath(api.account, id, '/messages'), agent)).body.messages as { messageId: string; delivery?: { status: string } }[];
+          return messages.find((m) => m.messageId === messageId)?.delivery?.status === status ? true : undefined;
+        });
+      const first = await api.act(id, 'replies', agent, { text: 'Checking now.', replyTo: 'wamid.rec-1' });
+      await delivered(first.body.messageId, 'read');
+      graph!.behave('window_closed', 1);
+      const refused = await api.act(id, 'replies', agent, { text: 'Still there?' });
+      await delivered(refused.body.messageId, 'failed');
+      const template = await api.act(id, 'templates', agent, { name: 'follow_up', language: 'en' });
+      await delivered(template.body.messageId, 'read');
+      api.expectStatus(await api.act(id, 'resolve', agent), 'closed');
+      await meta(inboundImageBody({ phoneNumberId, from: customer, wamid: 'wamid.rec-2', mediaId: '1479537139650973' }));
+      await api.until([id], (vs) => vs[0]!.status === 'open');
+      const campaign = await stack.http.post(
+        `/v1/accounts/${api.account.id}/campaign-messages`,
+        { channel, customer: newCustomer(), campaignId: 'spring', template: { name: 'spring_offer', language: 'en' } },
+        service,
+      );
+      if (campaign.status !== 202) throw new Error(`campaign: ${JSON.stringify(campaign.body)}`);
+      await eventually(async () => ((await stack.client.workflow.getHandle(campaign.body.sendId).describe()).status.name === 'COMPLETED' ? true : undefined));
+      return { conversation: id, campaign: campaign.body.sendId };
+    },
+  },
 ];
 
 type View = { status: string; assigneeId: string | null; closedReason: string | null; csatScore?: number | null };
@@ -399,14 +454,16 @@ async function main(): Promise<void> {
       }
     }
     for (const scenario of apiScenarios.filter((s) => selected(s.name))) {
-      const stack = await startStack(servers, 'rec');
+      const graph = scenario.graph ? await startFakeGraph({ autoReceipts: ['sent', 'delivered', 'read'] }) : undefined;
+      const stack = await startStack(servers, 'rec', { whatsappGraphUrl: graph?.url });
       try {
         const started = Date.now();
-        const workflows = await scenario.drive(stack);
+        const workflows = await scenario.drive(stack, graph);
         console.log(`${scenario.name}: driven in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         for (const [label, workflowId] of Object.entries(workflows)) await recordRuns(stack.client, workflowId, `${scenario.name}.${label}`);
       } finally {
         await stack.stop();
+        await graph?.close();
       }
     }
   } finally {
