@@ -137,3 +137,10 @@ export const listTimeline = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   after: z.coerce.number().int().min(0).default(0),
 });
+
+/** Keys (issue 11): a rotation may leave the old key working for a while, up to a week. */
+export const rotateKey = z.strictObject({
+  gracePeriod: duration
+    .refine((s) => (parseDuration(s) ?? 0) <= 7 * 24 * 3_600_000, 'at most "168h" (a week)')
+    .optional(),
+});
