@@ -24,7 +24,7 @@ export interface RoutingSnapshot {
 }
 
 export interface RoutingActivities {
-  /** The account's routing policy and every user as an agent, with their load counted from the views. */
+  /** The account's routing policy and every user as an agent, with their load (`heldBy`) counted from the views. */
   loadRoutingSnapshot(accountId: string): Promise<RoutingSnapshot>;
 }
 
@@ -44,14 +44,19 @@ export function createRoutingActivities({ db }: { db: Db }): RoutingActivities {
   const c = collections(db);
   return {
     async loadRoutingSnapshot(accountId) {
-      const [account, users, assigned] = await Promise.all([
+      // Load is whatever consumes an agent's capacity, as each conversation reports it (`heldBy`, the
+      // lifecycle's capacityHolder): the assignee while assigned, and also during a wrap-up that
+      // blocks capacity. Counting `status: 'assigned'` alone forgot wrap-ups on every rebuild.
+      const [account, users, holding] = await Promise.all([
         c.accounts.findOne({ _id: accountId }, { projection: { policy: 1 } }),
         c.users.find({ accountId }).toArray(),
-        c.conversations.find({ accountId, status: 'assigned' }, { projection: { _id: 1, assigneeId: 1 } }).toArray(),
+        c.conversations.find({ accountId, heldBy: { $ne: null } }, { projection: { _id: 1, heldBy: 1 } }).toArray(),
       ]);
+      const loads = new Map<string, string[]>();
+      for (const conv of holding) if (conv.heldBy) loads.set(conv.heldBy, [...(loads.get(conv.heldBy) ?? []), conv._id]);
       const agents = users.map((user) => ({
         ...agentPatchOf(user),
-        load: assigned.filter((conv) => conv.assigneeId === user.userId).map((conv) => conv._id),
+        load: loads.get(user.userId) ?? [],
         lastRoutedSeq: 0,
       })) as AgentRecord[];
       return { config: account ? routingOf(account.policy) : manualRouting, configVersion: account?.policy.version ?? 0, agents };

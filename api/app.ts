@@ -14,6 +14,7 @@ import { ApiError, errorHandler, toApiError } from './errors';
 import { createMetrics } from './metrics';
 import { mountRoutes, openApiDocument } from './route';
 import { accountRoutes } from './routes/accounts';
+import { keyRoutes } from './routes/keys';
 import { userRoutes } from './routes/users';
 import { conversationRoutes } from './routes/conversations';
 import { inboundRoutes } from './routes/inbound';
@@ -32,7 +33,7 @@ export interface AppOptions {
   temporalTimeoutMs?: number;
 }
 
-export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...channelRoutes, ...inboundRoutes, ...conversationRoutes, ...webhookRoutes];
+export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...inboundRoutes, ...conversationRoutes, ...webhookRoutes];
 
 /** The Express app, with no listening socket: `main` listens, tests listen on port 0. */
 export function createApp(options: AppOptions): { app: express.Express; deps: ApiDeps } {

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { Collections } from '../store/collections';
+import { userDocId } from '../store/collections';
 import type { Role } from '../workflows/conversation/lifecycle';
 import { ApiError, isMongoUnreachable, notFound } from './errors';
 import { hashApiKey, sameSecret } from './keys';
@@ -20,6 +21,20 @@ export function isSupervisorPrincipal(principal: Principal): boolean {
   return principal.kind === 'user' && principal.role !== 'agent';
 }
 
+const rank: Record<Role, number> = { agent: 1, manager: 2, admin: 3, owner: 4 };
+
+/**
+ * A user acts on another user (changes them, their presence or their keys) only if their role ranks
+ * at least as high: an admin cannot deactivate an owner, nor take an owner's key. The platform key
+ * acts on anyone; a user always acts on themself.
+ */
+export function assertMayActOnUser(principal: Principal, target: { userId: string; role: Role }): void {
+  if (principal.kind === 'platform') return;
+  if (principal.kind === 'user' && principal.userId === target.userId) return;
+  if (principal.kind === 'user' && rank[principal.role] >= rank[target.role]) return;
+  throw new ApiError({ code: 'forbidden', message: `a ${principal.kind === 'user' ? principal.role : principal.kind} cannot act on a user of role ${target.role}` });
+}
+
 /**
  * The principals this API process resolved recently, by key hash. Used only while MongoDB cannot be
  * reached: a backend service that sent messages a minute ago keeps delivering them (Temporal accepts
@@ -28,7 +43,7 @@ export function isSupervisorPrincipal(principal: Principal): boolean {
  * working until MongoDB is back. Bounded to `maxEntries`, oldest first out.
  */
 export class LastKnownPrincipals {
-  private readonly entries = new Map<string, { principal: Principal; at: number }>();
+  private readonly entries = new Map<string, { principal: Principal; at: number; expiresAt: number | undefined }>();
 
   constructor(
     readonly maxAgeMs = 10 * 60_000,
@@ -36,15 +51,22 @@ export class LastKnownPrincipals {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  remember(hash: string, principal: Principal): void {
+  /** `expiresAt`: the key's own end (a rotation's grace period); it is not recalled after that. */
+  remember(hash: string, principal: Principal, expiresAt?: number): void {
     this.entries.delete(hash);
-    this.entries.set(hash, { principal, at: this.clock() });
+    this.entries.set(hash, { principal, at: this.clock(), expiresAt });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 
   recall(hash: string): Principal | undefined {
     const entry = this.entries.get(hash);
-    return entry && this.clock() - entry.at <= this.maxAgeMs ? entry.principal : undefined;
+    const now = this.clock();
+    return entry && now - entry.at <= this.maxAgeMs && (entry.expiresAt === undefined || now < entry.expiresAt) ? entry.principal : undefined;
+  }
+
+  /** A key revoked or rotated through this process stops at once here too, even during an outage. */
+  forget(hash: string): void {
+    this.entries.delete(hash);
   }
 }
 
@@ -56,26 +78,28 @@ export async function authenticate(req: Request, c: Collections, platformApiKey:
   if (platformApiKey && sameSecret(key, platformApiKey)) return { kind: 'platform' };
 
   const hash = hashApiKey(key);
-  let principal: Principal;
+  let found: { principal: Principal; expiresAt: number | undefined };
   try {
-    principal = await lookUp(c, hash);
+    found = await lookUp(c, hash);
   } catch (error) {
     const recalled = isMongoUnreachable(error) ? lastKnown.recall(hash) : undefined;
     if (recalled) return recalled;
     throw error;
   }
-  lastKnown.remember(hash, principal);
-  return principal;
+  lastKnown.remember(hash, found.principal, found.expiresAt);
+  return found.principal;
 }
 
-async function lookUp(c: Collections, hash: string): Promise<Principal> {
+async function lookUp(c: Collections, hash: string): Promise<{ principal: Principal; expiresAt: number | undefined }> {
   const stored = await c.apiKeys.findOne({ _id: hash });
   if (!stored) throw new ApiError({ code: 'unauthenticated', message: 'unknown API key' });
-  if (stored.kind === 'service') return { kind: 'service', accountId: stored.accountId, name: stored.name };
+  const expiresAt = stored.expiresAt ? stored.expiresAt.getTime() : undefined;
+  if (expiresAt !== undefined && expiresAt <= Date.now()) throw new ApiError({ code: 'unauthenticated', message: 'this key was rotated and its grace period is over' });
+  if (stored.kind === 'service') return { principal: { kind: 'service', accountId: stored.accountId, name: stored.name }, expiresAt };
 
-  const user = await c.users.findOne({ _id: `${stored.accountId}/${stored.userId}` });
+  const user = await c.users.findOne({ _id: userDocId(stored.accountId, stored.userId!) });
   if (!user || !user.active) throw new ApiError({ code: 'unauthenticated', message: 'this user is not active' });
-  return { kind: 'user', accountId: user.accountId, userId: user.userId, role: user.role };
+  return { principal: { kind: 'user', accountId: user.accountId, userId: user.userId, role: user.role }, expiresAt };
 }
 
 /**

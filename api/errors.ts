@@ -5,7 +5,14 @@ import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
 import { ZodError } from 'zod';
 import type { RejectionCode } from '../workflows/conversation/lifecycle';
 
-/** Every error code the API answers with (SPEC section 5), and its HTTP status. */
+/** Codes the API answers with that no lifecycle rule produces. */
+type ApiOnlyCode = 'unauthenticated' | 'invalid_signature' | 'not_found' | 'unavailable' | 'internal';
+
+/**
+ * Every error code the API answers with (SPEC section 5), and its HTTP status. Exhaustive over the
+ * lifecycle's RejectionCode: a code added there and not here fails to compile, instead of answering
+ * 500 (the `satisfies` also rejects a key that is in neither union).
+ */
 export const errorStatus = {
   validation_failed: 400,
   unauthenticated: 401,
@@ -18,7 +25,7 @@ export const errorStatus = {
   conflict: 409,
   unavailable: 503,
   internal: 500,
-} as const satisfies Record<RejectionCode | string, number>;
+} as const satisfies Record<RejectionCode | ApiOnlyCode, number>;
 
 export type ErrorCode = keyof typeof errorStatus;
 

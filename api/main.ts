@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
-import pino from 'pino';
 import { loadConfig, requireServers } from '../infra/config';
+import { createLogger } from '../infra/logger';
 import { ensureIndexes } from '../store/collections';
 import { createApp } from './app';
 
@@ -9,7 +9,7 @@ import { createApp } from './app';
 async function main(): Promise<void> {
   const config = loadConfig();
   const { temporalAddress, mongoUri } = requireServers(config);
-  const log = pino({ level: config.logLevel, base: { process: 'api' } });
+  const log = createLogger({ level: config.logLevel, base: { process: 'api' } });
   if (!config.platformApiKey) log.warn('PLATFORM_API_KEY is not set: platform routes will refuse every key');
 
   // Fail reads fast when the database is away, so the API answers 503 instead of hanging.

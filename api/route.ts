@@ -9,7 +9,7 @@ import type { ApiDeps } from './deps';
  * The router and /openapi.json are both generated from these, so the spec cannot drift from the code.
  */
 export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
-  method: 'get' | 'post' | 'put' | 'patch';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** OpenAPI form: `/v1/accounts/{accountId}`. */
   path: string;
   summary: string;

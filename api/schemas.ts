@@ -212,3 +212,10 @@ export const whatsappHandshake = z.looseObject({
   'hub.verify_token': z.string().max(2048).optional(),
   'hub.challenge': z.string().max(1024).optional(),
 });
+
+/** Keys (issue 11): a rotation may leave the old key working for a while, up to a week. */
+export const rotateKey = z.strictObject({
+  gracePeriod: duration
+    .refine((s) => (parseDuration(s) ?? 0) <= 7 * 24 * 3_600_000, 'at most "168h" (a week)')
+    .optional(),
+});

@@ -28,10 +28,14 @@ async function main(): Promise<void> {
   if (owner !== undefined) throw new Error(`another npm start (pid ${owner}) is using DATA_DIR ${config.dataDir}`);
   killRecorded(runDir); // servers left by a start that was killed with no chance to clean up
   claimRunDir(runDir);
-  // `on`, not `once`: a terminal Ctrl-C arrives twice (from the terminal and relayed by the tsx CLI),
-  // and a second signal with no listener would kill us before the servers are stopped.
+  // `on`, not `once`: a terminal Ctrl-C arrives twice (from the terminal to the whole group, and
+  // relayed by npm), and a second signal with no listener would kill us before the servers are stopped.
+  // package.json runs this file with `node --import tsx`, not the tsx CLI: the CLI relays a signal to
+  // its child and SIGKILLs it when the child does not acknowledge within 30 ms, which left the servers
+  // orphaned on `kill -TERM <npm pid>`.
   process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
   process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+  watchParent();
 
   const [temporal, mongo, platformKey] = await Promise.all([
     temporalServer(config, runDir),
@@ -69,6 +73,18 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+}
+
+/**
+ * Whoever started us (npm, a process manager) may die without passing a signal on (kill -9, a crash):
+ * the kernel then gives us a new parent. Stop everything then too, rather than run on orphaned.
+ */
+function watchParent(): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) void shutdown(1, 'parent process gone');
+  }, 1_000);
+  timer.unref();
 }
 
 async function temporalServer(config: Config, runDir: string) {

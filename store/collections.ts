@@ -221,3 +221,18 @@ export async function conditionalWritesOf(db: Db): Promise<ConditionalWrites> {
   const info = await db.admin().command({ buildInfo: 1 });
   return 'ferretdbVersion' in info ? 'read-then-write' : 'filter';
 }
+
+/** A user's document `_id`, `${accountId}/${userId}`: built here and nowhere else. */
+export function userDocId(accountId: string, userId: string): string {
+  return `${accountId}/${userId}`;
+}
+
+/**
+ * Key rotation (issue 11): an old key may keep working for a grace period after a new one is issued.
+ * Declared as an addition to ApiKeyDoc above (interfaces merge) so this file's other changes merge
+ * cleanly; fold it into ApiKeyDoc when convenient.
+ */
+export interface ApiKeyDoc {
+  /** When the key stops working; absent or null: never on its own (only when revoked). */
+  expiresAt?: Date | null;
+}

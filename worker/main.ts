@@ -1,15 +1,19 @@
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
-import pino from 'pino';
 import { loadConfig, requireServers } from '../infra/config';
+import { createLogger } from '../infra/logger';
 import { ensureIndexes } from '../store/collections';
+import { sdkLoggerOf } from './sdk-logger';
 import { startWorker } from './worker';
 
 /** The worker process: config, connections, then the worker until SIGINT/SIGTERM. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const { temporalAddress, mongoUri } = requireServers(config);
-  const log = pino({ level: config.logLevel, base: { process: 'worker' } });
+  const log = createLogger({ level: config.logLevel, base: { process: 'worker' } });
+  // Before anything uses the runtime: the SDK's own lines then go through the same redacting logger,
+  // with the Rust core's forwarded too (at WARN, its default filter).
+  Runtime.install({ logger: sdkLoggerOf(log), telemetryOptions: { logging: { forward: {} } } });
 
   const mongo = await MongoClient.connect(mongoUri);
   const db = mongo.db(config.mongo.database);

@@ -1,9 +1,9 @@
 import { agentPatchOf } from '../../activities/routing-activities';
 import type { UserDoc } from '../../store/collections';
-import { insertNew } from '../../store/collections';
+import { insertNew, userDocId } from '../../store/collections';
 import { agentPresenceSignal, releaseSignal } from '../../workflows/conversation/messages';
 import { effective } from '../../workflows/conversation/policy';
-import { everyUser, isSupervisorPrincipal } from '../auth';
+import { assertMayActOnUser, everyUser, isSupervisorPrincipal } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, notFound } from '../errors';
 import { hashApiKey, newApiKey } from '../keys';
@@ -23,8 +23,8 @@ const userView = (u: UserDoc) => ({
   createdAt: u.createdAt,
 });
 
-async function loadUser(deps: ApiDeps, accountId: string, userId: string): Promise<UserDoc> {
-  const user = await deps.collections.users.findOne({ _id: `${accountId}/${userId}` });
+export async function loadUser(deps: ApiDeps, accountId: string, userId: string): Promise<UserDoc> {
+  const user = await deps.collections.users.findOne({ _id: userDocId(accountId, userId) });
   if (!user) throw notFound('user');
   return user;
 }
@@ -61,6 +61,9 @@ async function userChanged(deps: ApiDeps, user: UserDoc): Promise<{ released: nu
   return { released: held.length };
 }
 
+const activeOwners = (deps: ApiDeps, accountId: string) => deps.collections.users.countDocuments({ accountId, role: 'owner', active: true });
+const lastOwner = () => new ApiError({ code: 'conflict', message: 'the last active owner cannot be deactivated; make another user an owner first' });
+
 export const userRoutes = [
   defineRoute({
     method: 'post',
@@ -76,7 +79,7 @@ export const userRoutes = [
         throw new ApiError({ code: 'forbidden', message: 'only an owner or the platform adds owners' });
       }
       const user: UserDoc = {
-        _id: `${accountId}/${body.id}`,
+        _id: userDocId(accountId, body.id),
         accountId,
         userId: body.id,
         name: body.name,
@@ -88,9 +91,26 @@ export const userRoutes = [
         maxConcurrent: body.maxConcurrent ?? null,
         createdAt: new Date(),
       };
-      if (!(await insertNew(deps.collections.users, user))) throw new ApiError({ code: 'conflict', message: `user ${body.id} exists` });
+      // The key first, then the user: a key without its user authenticates nobody (auth reads the user),
+      // while a user written before a failed key write was left with no key anyone had seen, and a
+      // retry answered 409. A failure after the key leaves an unusable key that the next attempt removes.
       const apiKey = newApiKey('user');
-      await deps.collections.apiKeys.insertOne({ _id: hashApiKey(apiKey), accountId, kind: 'user', userId: body.id, name: body.name, createdAt: new Date() });
+      const hash = hashApiKey(apiKey);
+      const keyCreatedAt = new Date();
+      await deps.collections.apiKeys.insertOne({ _id: hash, accountId, kind: 'user', userId: body.id, name: body.name, createdAt: keyCreatedAt });
+      let created: boolean;
+      try {
+        created = await insertNew(deps.collections.users, user);
+      } catch (error) {
+        await deps.collections.apiKeys.deleteOne({ _id: hash }).catch(() => undefined);
+        throw error;
+      }
+      if (!created) {
+        await deps.collections.apiKeys.deleteOne({ _id: hash });
+        throw new ApiError({ code: 'conflict', message: `user ${body.id} exists` });
+      }
+      // Keys an earlier, failed attempt wrote for this id before its user existed: never shown to anyone.
+      await deps.collections.apiKeys.deleteMany({ accountId, kind: 'user', userId: body.id, createdAt: { $lt: keyCreatedAt } });
       return { user: userView(user), apiKey };
     },
   }),
@@ -107,14 +127,24 @@ export const userRoutes = [
   defineRoute({
     method: 'patch',
     path: '/v1/accounts/{accountId}/users/{userId}',
-    summary: "Change a user's teams, languages, capacity or activity; deactivating returns their conversations",
+    summary:
+      "Change a user's teams, languages, capacity or activity (owners and admins, on users of at most their rank); deactivating returns their conversations; the last active owner stays",
     allow: ['platform', 'owner', 'admin'],
     body: s.patchUser,
-    handler: async ({ deps, params, body }) => {
+    handler: async ({ deps, params, body, principal }) => {
       const before = await loadUser(deps, params.accountId!, params.userId!);
+      assertMayActOnUser(principal, before);
       const changes = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) as Partial<UserDoc>;
       const user: UserDoc = { ...before, ...changes };
+      const deactivatesOwner = before.role === 'owner' && before.active && changes.active === false;
+      if (deactivatesOwner && (await activeOwners(deps, before.accountId)) <= 1) throw lastOwner();
       await deps.collections.users.updateOne({ _id: user._id }, { $set: changes });
+      // Two owners deactivating each other at once both passed the check above; without transactions,
+      // count again after writing and undo: then both stay active and both are told why.
+      if (deactivatesOwner && (await activeOwners(deps, before.accountId)) === 0) {
+        await deps.collections.users.updateOne({ _id: user._id }, { $set: { active: true } });
+        throw lastOwner();
+      }
       const { released } = await userChanged(deps, user);
       return { user: userView(user), released };
     },
@@ -130,6 +160,7 @@ export const userRoutes = [
         throw new ApiError({ code: 'forbidden', message: "agents set only their own presence" });
       }
       const before = await loadUser(deps, params.accountId!, params.userId!);
+      assertMayActOnUser(principal, before);
       const user: UserDoc = { ...before, presence: body.status };
       await deps.collections.users.updateOne({ _id: user._id }, { $set: { presence: body.status } });
       const { released } = await userChanged(deps, user);

@@ -73,6 +73,14 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toMatch(/^FROM node:20/m);
     expect(dockerfile).toContain('npm ci --omit=dev');
   });
+
+  it('runs node itself as the entry point (exec form), so SIGTERM from the runtime reaches the process that handles it', () => {
+    const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+    // npm, the tsx CLI or a shell form (`CMD node ...` runs under /bin/sh -c) would stand between the
+    // runtime's signal and the process; npm and the tsx CLI do not forward it reliably.
+    expect(dockerfile).not.toMatch(/^ENTRYPOINT/m);
+    expect(dockerfile.match(/^CMD .*$/gm)).toEqual(['CMD ["node", "--import", "tsx", "api/main.ts"]']);
+  });
 });
 
 describe('.env.example', () => {

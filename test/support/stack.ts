@@ -6,8 +6,11 @@ import { NativeConnection } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import type { Db } from 'mongodb';
-import pino from 'pino';
+import type { Logger } from 'pino';
 import { createApp } from '../../api/app';
+import type { ApiDeps } from '../../api/deps';
+import { createLogger } from '../../infra/logger';
+import type { LogLevel } from '../../infra/logger';
 import { ensureIndexes } from '../../store/collections';
 import { bundleWorkflows, startWorker } from '../../worker/worker';
 import type { RunningWorker } from '../../worker/worker';
@@ -25,6 +28,8 @@ export interface Stack {
   taskQueue: string;
   platformKey: string;
   http: Http;
+  /** The API's dependencies, for tests that make one of them fail on purpose. */
+  apiDeps: ApiDeps;
   /** Stops the worker only (as a crash or deploy would); the API and servers stay up. */
   stopWorker(): Promise<void>;
   /** Starts a fresh worker on the same task queue, with an empty workflow cache. */
@@ -39,14 +44,17 @@ export function sharedBundle() {
   return bundle;
 }
 
-export const quietLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+export const quietLog = createLogger({ level: (process.env.TEST_LOG_LEVEL ?? 'silent') as LogLevel });
 
-/** Servers default to jest's global setup; the history recorder passes its own. */
+/**
+ * Servers default to jest's global setup; the history recorder passes its own. `log` replaces the quiet
+ * logger of the worker and the API (a test that reads what they log).
+ */
 export interface StackOptions {
   /** Base URL of a fake Graph API for the worker's WhatsApp sends. */
   whatsappGraphUrl?: string;
   /** The logger of the worker and the API (silent by default); tests that read logs pass their own. */
-  log?: pino.Logger;
+  log?: Logger;
 }
 
 /** Where sends to WhatsApp go unless a test starts a fake Graph API: a closed port, so nothing leaves the machine. */
@@ -81,7 +89,7 @@ export async function startStack(
 
   const connection = await Connection.connect({ address: servers.temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
-  const { app } = createApp({ db, temporal: client, taskQueue, platformApiKey: platformKey, log });
+  const { app, deps: apiDeps } = createApp({ db, temporal: client, taskQueue, platformApiKey: platformKey, log });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -94,6 +102,7 @@ export async function startStack(
     taskQueue,
     platformKey,
     http: new Http(baseUrl),
+    apiDeps,
     async stopWorker() {
       await worker?.stop();
       worker = undefined;

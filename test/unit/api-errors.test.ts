@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
 import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { toApiError } from '../../api/errors';
 
@@ -15,4 +18,25 @@ describe('errors the API answers for Temporal trouble', () => {
   test('anything unknown is 500 internal', () => {
     expect(toApiError(new Error('boom')).code).toBe('internal');
   });
+});
+
+describe('the error map', () => {
+  /**
+   * Type-checks api/errors.ts with one entry of the map removed, as a change to the lifecycle's
+   * RejectionCode without a matching entry would look: it must not compile.
+   */
+  test('a rejection code missing from errorStatus is a type error', () => {
+    const file = path.resolve(__dirname, '../../api/errors.ts');
+    const source = fs.readFileSync(file, 'utf8');
+    const withoutWindowExpired = source.replace(/^\s*window_expired: 409,\n/m, '');
+    expect(withoutWindowExpired).not.toBe(source);
+    const config = ts.getParsedCommandLineOfConfigFile(path.resolve(__dirname, '../../tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined })!;
+    const host = ts.createCompilerHost(config.options);
+    const getSourceFile = host.getSourceFile.bind(host);
+    host.getSourceFile = (name, version, ...rest) =>
+      path.resolve(name) === file ? ts.createSourceFile(name, withoutWindowExpired, version) : getSourceFile(name, version, ...rest);
+    const program = ts.createProgram({ rootNames: [file], options: { ...config.options, noEmit: true }, host });
+    const messages = program.getSemanticDiagnostics(program.getSourceFile(file)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(messages.join('\n')).toContain('window_expired');
+  }, 60_000);
 });

@@ -25,4 +25,16 @@ describe('principals remembered for a MongoDB outage', () => {
     expect(known.recall('h1')).toEqual(service('one again'));
     expect(known.recall('h3')).toEqual(service('three'));
   });
+
+  test("does not recall a key past its own expiry (a rotation's grace period), nor one forgotten on revocation", () => {
+    let now = 0;
+    const known = new LastKnownPrincipals(60_000, 10, () => now);
+    known.remember('rotated', service('old'), 1_000);
+    known.remember('revoked', service('gone'));
+    known.forget('revoked');
+    expect(known.recall('rotated')).toEqual(service('old'));
+    now = 1_000;
+    expect(known.recall('rotated')).toBeUndefined();
+    expect(known.recall('revoked')).toBeUndefined();
+  });
 });
