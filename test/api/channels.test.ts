@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import pino from 'pino';
+import { createLogger } from '../../infra/logger';
 import { signWebhookBody } from '../../channels/webhook-provider';
 import type { FakeGraph } from '../support/fake-graph';
 import { inboundButtonBody, inboundImageBody, inboundTextBody, metaWebhookBody, signedMetaRequest, startFakeGraph } from '../support/fake-graph';
@@ -40,7 +40,8 @@ afterAll(async () => {
   await fake?.close();
 });
 
-const env = useStack(() => ({ whatsappGraphUrl: fake.url, log: pino({ level: 'debug' }, capture) }));
+// The processes' own logger (redacting), at debug: everything the API and the worker would log.
+const env = useStack(() => ({ whatsappGraphUrl: fake.url, log: createLogger({ level: 'debug', destination: capture }) }));
 const api = conversationApi(env);
 let account: Account;
 
@@ -294,7 +295,8 @@ describe('messages out through the WhatsApp Cloud API', () => {
   test('no secret of the channel appears in any log line of the API or the worker', async () => {
     expect(logLines.length).toBeGreaterThan(0);
     const all = logLines.join('');
-    for (const value of Object.values(secrets)) expect(all).not.toContain(value);
+    for (const value of Object.values(secrets)) expect(logLines.filter((line) => line.includes(value))).toEqual([]);
+    expect(all.length).toBeGreaterThan(0);
   });
 });
 
