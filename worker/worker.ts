@@ -1,5 +1,6 @@
 import { Client } from '@temporalio/client';
-import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
+import type { InjectedSinks, NativeConnection, WorkerOptions } from '@temporalio/worker';
+import type { ConversationSinks } from '../workflows/conversation/workflow';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
@@ -46,6 +47,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       ...createRoutingActivities({ db: deps.db }),
       ...createDeliveryActivities({ db: deps.db, log: deps.log, graphUrl: deps.whatsappGraphUrl, recording: deps.provider }),
     },
+    sinks: conversationSinks(deps.log),
     // Conversations idle most of the time; keep many cached so a message rarely replays history.
     maxCachedWorkflows: 10_000,
   });
@@ -55,6 +57,18 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+    },
+  };
+}
+
+/** The workflow's side channel to the worker: rejected signals become a log line with the conversation id. */
+function conversationSinks(log: Logger): InjectedSinks<ConversationSinks> {
+  return {
+    conversation: {
+      rejectedInput: {
+        fn: (_info, rejection) => log.warn(rejection, 'signal rejected by the lifecycle rules'),
+        callDuringReplay: false,
+      },
     },
   };
 }

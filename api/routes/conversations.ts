@@ -23,7 +23,7 @@ import type { Actor } from '../../workflows/conversation/lifecycle';
 import type { Principal } from '../auth';
 import { everyUser, supervisors } from '../auth';
 import type { ApiDeps } from '../deps';
-import { ApiError, notFound } from '../errors';
+import { ApiError, notFound, toApiError } from '../errors';
 import type { RouteContext } from '../route';
 import { defineRoute } from '../route';
 import * as s from '../schemas';
@@ -133,7 +133,18 @@ export async function act<A>(
   const principalId = ctx.principal.kind === 'user' ? ctx.principal.userId : ctx.principal.kind;
   const updateId = key ? `${principalId}:${key}`.slice(0, 400) : randomUUID();
   const handle = ctx.deps.temporal.workflow.getHandle(workflowId);
-  return ctx.deps.temporalCall(operation, () => handle.executeUpdate(update, { args: [args], updateId }));
+  try {
+    return await ctx.deps.temporalCall(operation, () => handle.executeUpdate(update, { args: [args], updateId }));
+  } catch (error) {
+    // A refused action leaves no trace in the workflow's history (validators reject before it), so
+    // the operator's trace is this line: which conversation, what, who, and the rule's code.
+    const rejection = toApiError(error);
+    if (rejection.status < 500) {
+      const principal = ctx.principal.kind === 'user' ? { userId: ctx.principal.userId, role: ctx.principal.role } : { principal: ctx.principal.kind };
+      ctx.deps.log.info({ conversationId: workflowId, action: operation, ...principal, code: rejection.code, reason: rejection.message }, 'action rejected');
+    }
+    throw error;
+  }
 }
 
 async function requireActiveUser(deps: ApiDeps, accountId: string, userId: string): Promise<void> {

@@ -12,6 +12,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -19,11 +20,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributePair, UpdateDefinition } from '@temporalio/common';
+import type { Sinks } from '@temporalio/workflow';
 import type { ConversationActivities, PersistBatch } from '../../activities/conversation-activities';
 import type { DeliveryActivities } from '../../activities/delivery-activities';
 import { deliveryActivityOptions, undeliverable } from './delivery-options';
 import type { Actor, ConversationState, Decision, Effect, Input, InboundMessage, OutboxEntry, SendOutcome } from './lifecycle';
-import { decide, initialState, nextDeadline, upgradeState } from './lifecycle';
+import { deadlines, decide, initialState, nextDeadline, upgradeState } from './lifecycle';
 import type {
   ActionBase,
   ActionResult,
@@ -64,13 +66,31 @@ import {
 import type { Policy } from './policy';
 import { defaultPolicy } from './policy';
 import { accountIdKey, assigneeIdKey, conversationStatusKey } from './search-attributes';
-import { toView } from './view';
+import { iso, toView } from './view';
 
 export interface ConversationWorkflowInput extends ConversationRef {
-  /** Set only by continue-as-new: what the previous run knew. */
+  /**
+   * Set only by continue-as-new: the state as the previous run left it, which the Web UI shows as this
+   * run's input. Named so that nobody reads it as the conversation's current state (the
+   * `conversation` query and the run's current details are that).
+   */
+  carriedFromPreviousRun?: CarriedState;
+  /** The same, as runs continued by versions before 2026-11-27 passed it. */
   carried?: CarriedState;
   /** Engine limits; tests lower them to drive continue-as-new. */
   limits?: { historyEventBudget?: number };
+}
+
+/** What the workflow tells the worker without a command (see `rejectedInput`). */
+export interface RejectedInput {
+  conversationId: string;
+  input: Input['type'];
+  actor: Actor['kind'];
+  code: string;
+  reason: string;
+}
+export interface ConversationSinks extends Sinks {
+  conversation: { rejectedInput(rejection: RejectedInput): void };
 }
 
 /** Plain JSON across continue-as-new: no Map, Set, Date or class instance survives it. */
@@ -103,9 +123,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const firstTaskHistoryLength = workflowInfo().historyLength;
   const budget = input.limits?.historyEventBudget ?? defaultHistoryEventBudget;
 
-  let state: ConversationState = input.carried ? upgradeState(input.carried.state) : initialState({ conversationId, ...ref });
-  let policy: Policy | undefined = input.carried?.policy;
-  const pending: Effect[] = [...(input.carried?.pending ?? [])];
+  const carried = input.carriedFromPreviousRun ?? input.carried;
+  let state: ConversationState = carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref });
+  let policy: Policy | undefined = carried?.policy;
+  const pending: Effect[] = [...(carried?.pending ?? [])];
   // Inputs from signals (the customer, the router, the API), decided in arrival order by the main loop.
   const inbox: { input: Input; actor: Actor }[] = [];
   // The views are current up to this state version; a carried run flushed before it continued.
@@ -264,14 +285,18 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 
   policy ??= await loadPolicy(ref.accountId);
   // A carried run inherits its search attributes; a new one sets all three with its first flush.
-  let indexed = input.carried ? indexedValues(state) : undefined;
+  let indexed = carried ? indexedValues(state) : undefined;
+  // Every run describes itself from its first task (the UI shows it on the run's page); a continued run
+  // has no static summary of its own, since continue-as-new cannot set one.
+  if (carried) describe(state, policy);
 
-  const armTimer = (now: number, due: number): void => {
+  const armTimer = (now: number, due: number, current: Policy): void => {
     // A timer already set to fire before this deadline wakes us in time, and we then sleep the
     // remainder. So a deadline that moves later (every customer message) costs no timer events.
     if (armedTimers.some((at) => at > now && at <= due)) return;
     armedTimers.push(due);
-    void sleep(due - now).then(() => {
+    const kinds = deadlines(state, current).filter((d) => d.at === due).map((d) => d.kind);
+    void sleep(due - now, { summary: `${kinds.join(', ') || 'deadline'} at ${iso(due)}` }).then(() => {
       armedTimers.splice(armedTimers.indexOf(due), 1);
       wake = true;
     });
@@ -286,6 +311,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       const { input: next, actor } = inbox.shift()!;
       const decision = decide(state, next, actor, current, now);
       if (decision.ok) apply(decision);
+      else rejectedInput(conversationId, next, actor, decision);
     }
 
     // Again after the inputs: one of them can make a deadline already due (a message with an old sentAt).
@@ -310,12 +336,12 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       await condition(() => drained() || inbox.length > 0 || state.version > flushedVersion);
       if (drained() && inbox.length === 0 && state.version === flushedVersion) {
         const next = makeContinueAsNewFunc<typeof conversationWorkflow>({ typedSearchAttributes: searchAttributePairs(state) });
-        await next({ ...ref, carried: { state, policy: current, pending: [] }, limits: input.limits });
+        await next({ ...ref, carriedFromPreviousRun: { state, policy: current, pending: [] }, limits: input.limits });
       }
       continue;
     }
 
-    if (due !== null && due > now) armTimer(now, due);
+    if (due !== null && due > now) armTimer(now, due, current);
     wake = false;
     await condition(() => wake || inbox.length > 0 || state.version > flushedVersion);
   }
@@ -364,15 +390,32 @@ function publish(state: ConversationState, policy: Policy, before: Indexed): Ind
       { key: assigneeIdKey, value: now.assigneeId },
     ]);
   }
-  const view = toView(state, policy);
+  describe(state, policy);
+  return now;
+}
+
+/** The run's live description in the Web UI: what the conversation is now, not what the run started with. */
+function describe(state: ConversationState, policy: Policy | undefined): void {
+  const view = toView(state, policy ?? defaultPolicy);
+  const queued = state.outbox.filter((e) => e.status === 'queued').length;
   setCurrentDetails(
     [
       `**${view.status}**${view.assigneeId ? ` — assigned to \`${view.assigneeId}\`` : ''} · episode ${view.episode}`,
-      `customer \`${view.customer}\` on channel \`${view.channel}\`, ${view.unreadCount} unread`,
+      `customer \`${view.customer}\` on channel \`${view.channel}\`, ${view.unreadCount} unread${queued > 0 ? `, ${queued} message(s) being sent` : ''}`,
       `window closes ${view.windowExpiresAt ?? '—'}; auto-close ${view.autoCloseAt ?? '—'}`,
     ].join('\n\n'),
   );
-  return now;
+}
+
+/**
+ * A signal the rules refused (a customer event for a conversation in the wrong state, a receipt from
+ * nobody, ...) changes nothing; an integration sending bad input finds out from the worker, which logs
+ * and counts it through this sink (not during replay), naming the conversation, input and reason.
+ */
+const { conversation: conversationSink } = proxySinks<ConversationSinks>();
+
+function rejectedInput(conversationId: string, input: Input, actor: Actor, decision: Extract<Decision, { ok: false }>): void {
+  conversationSink.rejectedInput({ conversationId, input: input.type, actor: actor.kind, code: decision.code, reason: decision.message });
 }
 
 function toBatch(state: ConversationState, policy: Policy, effects: Effect[]): PersistBatch {

@@ -1,0 +1,79 @@
+import { Writable } from 'node:stream';
+import { createLogger } from '../../infra/logger';
+import type { Account } from '../support/scenario';
+import { conversationApi, createAccount, customerWrites, newCustomer } from '../support/scenario';
+import { eventually, useStack } from '../support/stack';
+
+/**
+ * What an operator sees (issue 11, items 7 and 9): refused signals and refused actions leave a log line
+ * naming the conversation and the reason; every run of a conversation describes itself in the Web UI,
+ * its input is named as carried from the previous run, and its timers say what they wait for.
+ */
+const lines: string[] = [];
+const capture = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    lines.push(chunk.toString());
+    done();
+  },
+});
+const env = useStack(() => ({ log: createLogger({ level: 'info', destination: capture }) }));
+const api = conversationApi(env);
+let account: Account;
+
+beforeAll(async () => {
+  account = await createAccount(env.stack);
+});
+
+const logged = (msg: string, conversationId: string) =>
+  eventually(async () => lines.map((l) => JSON.parse(l)).find((l) => l.msg === msg && l.conversationId === conversationId));
+
+test('a signal the rules reject is logged by the worker with the conversation, the input and the reason', async () => {
+  const customer = newCustomer();
+  const { conversationId } = await customerWrites(env.stack, account, { customer });
+  // No survey is waiting for an answer: the rules refuse the score.
+  const res = await env.stack.http.post(`/v1/accounts/${account.id}/customer-events`, { channel: 'wa-main', customer, type: 'csat', score: 4 }, account.keys.service);
+  expect(res.status).toBe(202);
+  expect(await logged('signal rejected by the lifecycle rules', conversationId)).toMatchObject({ input: 'csatAnswer', code: 'conflict', actor: 'customer' });
+});
+
+test('an action the rules refuse is logged by the API with the conversation, the action, who and the code', async () => {
+  const { conversationId } = await customerWrites(env.stack, account, { customer: newCustomer() });
+  expect((await api.act(account, conversationId, 'assign', account.keys.agent, { assigneeId: account.users.agent })).status).toBe(200);
+  const refused = await api.act(account, conversationId, 'replies', account.keys.agent2, { text: 'mine?' });
+  expect(refused.status).toBe(403);
+  expect(await logged('action rejected', conversationId)).toMatchObject({ action: 'reply', userId: account.users.agent2, code: 'not_assignee' });
+});
+
+test('a continued run is described from its first task, names its input as carried, and its timers say what they wait for', async () => {
+  const customer = newCustomer();
+  const { conversationId } = await customerWrites(env.stack, account, { customer });
+  await api.act(account, conversationId, 'assign', account.keys.agent, { assigneeId: account.users.agent });
+  const handle = env.stack.client.workflow.getHandle(conversationId);
+  const firstRun = (await handle.describe()).runId;
+  expect((await api.act(account, conversationId, 'resolve', account.keys.agent)).status).toBe(200);
+  const secondRun = await eventually(async () => {
+    const runId = (await handle.describe()).runId;
+    return runId !== firstRun ? runId : undefined;
+  });
+  const run = env.stack.client.workflow.getHandle(conversationId, secondRun);
+  const metadata = await eventually(async () => {
+    const m = (await run.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    return m.currentDetails ? m : undefined;
+  });
+  expect(metadata.currentDetails).toContain('**closed**');
+
+  const started = (await run.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
+  const input = JSON.parse(Buffer.from(started.input!.payloads![0]!.data!).toString());
+  expect(Object.keys(input)).toContain('carriedFromPreviousRun');
+  expect(Object.keys(input)).not.toContain('carried');
+
+  // The customer writes again: an open conversation's window expiry is a timer with a summary.
+  await customerWrites(env.stack, account, { customer });
+  const timers = await eventually(async () => {
+    const events = (await run.fetchHistory()).events ?? [];
+    const started = events.filter((e) => e.timerStartedEventAttributes);
+    return started.length > 0 ? started : undefined;
+  });
+  const summary = timers[0]!.userMetadata?.summary?.data;
+  expect(summary && Buffer.from(summary).toString()).toMatch(/windowExpiry at \d{4}-\d{2}-\d{2}T/);
+});
