@@ -1,4 +1,7 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { BSON, MongoInvalidArgumentError, MongoServerError } from 'mongodb';
 import type { Db } from 'mongodb';
+import { persistRefusedType } from '../workflows/conversation/persist-failures';
 import type { Logger } from 'pino';
 import { collections, conditionalWritesOf, insertOnce, isDuplicateKeyError } from '../store/collections';
 import type { Collections, ConditionalWrites } from '../store/collections';
@@ -22,8 +25,42 @@ export interface PersistBatch {
 export interface ConversationActivities {
   /** The account's current policy; an account the API never created runs the default one. */
   loadPolicy(accountId: string): Promise<Policy>;
-  /** Writes a batch idempotently: retried or reordered batches never move a view backwards. */
+  /**
+   * Writes a batch idempotently: retried or reordered batches never move a view backwards. Throws a
+   * non-retryable `persist_refused` failure when the database refused part of it for good (what it
+   * could write is written).
+   */
   persist(batch: PersistBatch): Promise<void>;
+  /** Makes a refused batch visible: an error log line, the worker's counter, and a `persist_failures` document. */
+  recordPersistFailure(failure: PersistFailure): Promise<void>;
+}
+
+/** A batch the database refused for good, as the workflow reports it. */
+export interface PersistFailure {
+  conversationId: string;
+  accountId: string;
+  /** The state version the batch would have brought the view to. */
+  version: number;
+  error: string;
+  messageIds: string[];
+  eventSeqs: number[];
+}
+
+export { persistRefusedType };
+
+/**
+ * Server error codes that no retry can fix: the document itself is wrong for the store (bad or dotted
+ * or `$` keys, too large, failing validation). Everything else (network, elections, timeouts, auth) may
+ * pass, so it is retried.
+ */
+const permanentCodes = new Set([2, 9, 22, 52, 55, 57, 121, 10334, 17280, 17419, 17420]);
+
+export function isPermanentWriteError(error: unknown): boolean {
+  if (error instanceof BSON.BSONError || error instanceof RangeError || error instanceof MongoInvalidArgumentError) return true;
+  const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  if (list.length > 0) return list.every((e) => e.code === 11000 || permanentCodes.has(e.code ?? -1)) && list.some((e) => e.code !== 11000);
+  return error instanceof MongoServerError && permanentCodes.has(Number(error.code));
 }
 
 export interface ConversationActivityDeps {
@@ -33,6 +70,8 @@ export interface ConversationActivityDeps {
   router?: RouterClient;
   /** How conditional view writes reach the server; asked of the server at the first write when absent. */
   conditionalWrites?: ConditionalWrites;
+  /** Counts refused batches (the worker's metrics). */
+  onPersistRefused?: () => void;
 }
 
 /**
@@ -71,7 +110,7 @@ async function writeViewForwards(c: Collections, view: ConversationView, mode: C
   throw new Error(`view ${id} could not be moved to version ${view.version}`);
 }
 
-export function createConversationActivities({ db, log, router, conditionalWrites }: ConversationActivityDeps): ConversationActivities {
+export function createConversationActivities({ db, log, router, conditionalWrites, onPersistRefused }: ConversationActivityDeps): ConversationActivities {
   const c = collections(db);
   let writes: Promise<ConditionalWrites> | undefined = conditionalWrites && Promise.resolve(conditionalWrites);
   const writeMode = () => {
@@ -91,18 +130,33 @@ export function createConversationActivities({ db, log, router, conditionalWrite
     async persist({ view, messages, events, deliveries = [], routing = [] }) {
       const conversationId = view.id;
       const { accountId, channel, customer } = view;
-      await insertOnce(c.messages, messages.map((m) => ({ _id: `${conversationId}/${m.messageId}`, ...m, conversationId, accountId })));
+      // Each write goes on even when an earlier one was refused for good, so one document the store
+      // will never take (a key it does not allow, a size over its limit) costs only itself; an outage
+      // throws at once and the whole batch is retried (every write is idempotent).
+      const refused: string[] = [];
+      const write = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+        try {
+          await fn();
+        } catch (error) {
+          if (!isPermanentWriteError(error)) throw error;
+          refused.push(`${what}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500));
+        }
+      };
+      await write('messages', () => insertOnce(c.messages, messages.map((m) => ({ _id: `${conversationId}/${m.messageId}`, ...m, conversationId, accountId }))));
       // This workflow is the one writer of its messages' delivery, and its batches are written in
       // order, so a plain set by `_id` never moves a delivery backwards (the rule decided it).
       if (deliveries.length > 0) {
         const latest = new Map(deliveries.map((d) => [d.messageId, d.delivery]));
-        await c.messages.bulkWrite(
-          [...latest].map(([messageId, delivery]) => ({ updateOne: { filter: { _id: `${conversationId}/${messageId}` }, update: { $set: { delivery } } } })),
-          { ordered: false },
+        await write('deliveries', () =>
+          c.messages.bulkWrite(
+            [...latest].map(([messageId, delivery]) => ({ updateOne: { filter: { _id: `${conversationId}/${messageId}` }, update: { $set: { delivery } } } })),
+            { ordered: false },
+          ),
         );
       }
-      await insertOnce(c.events, events.map((e) => ({ _id: `${conversationId}/${e.seq}`, ...e, conversationId, accountId })));
-      await writeViewForwards(c, view, await writeMode(), log);
+      await write('events', () => insertOnce(c.events, events.map((e) => ({ _id: `${conversationId}/${e.seq}`, ...e, conversationId, accountId }))));
+      const mode = await writeMode();
+      await write('view', () => writeViewForwards(c, view, mode, log));
       if (messages.some((m) => m.seq === 1)) {
         // The customer wrote for the first time: no longer "not contacted" (seed 002).
         await c.contacts.updateOne(
@@ -116,6 +170,16 @@ export function createConversationActivities({ db, log, router, conditionalWrite
         if (!router) throw new Error('routing notice without a router client: configure the worker with one');
         await router.notify(accountId, notice);
       }
+      if (refused.length > 0) {
+        // Retrying cannot help: the workflow records the failure where operators look and goes on.
+        throw ApplicationFailure.create({ type: persistRefusedType, nonRetryable: true, message: refused.join('; ') });
+      }
+    },
+
+    async recordPersistFailure(failure) {
+      log.error({ ...failure }, 'conversation batch refused by the database for good; kept in persist_failures');
+      onPersistRefused?.();
+      await insertOnce(c.persistFailures, [{ _id: `${failure.conversationId}/${failure.version}`, ...failure, at: new Date() }]);
     },
   };
 }

@@ -116,6 +116,18 @@ export interface ProviderMessageDoc {
   messageId: string;
 }
 
+/** A conversation batch the database refused for good (issue 11): what it was and why. Insert-once. */
+export interface PersistFailureDoc {
+  _id: string; // `${conversationId}/${version}`
+  conversationId: string;
+  accountId: string;
+  version: number;
+  error: string;
+  messageIds: string[];
+  eventSeqs: number[];
+  at: Date;
+}
+
 export interface Collections {
   accounts: Collection<AccountDoc>;
   users: Collection<UserDoc>;
@@ -128,6 +140,7 @@ export interface Collections {
   channels: Collection<ChannelDoc>;
   sends: Collection<SendDoc>;
   providerMessages: Collection<ProviderMessageDoc>;
+  persistFailures: Collection<PersistFailureDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -143,6 +156,7 @@ export function collections(db: Db): Collections {
     channels: db.collection<ChannelDoc>('channels'),
     sends: db.collection<SendDoc>('sends'),
     providerMessages: db.collection<ProviderMessageDoc>('provider_messages'),
+    persistFailures: db.collection<PersistFailureDoc>('persist_failures'),
   };
 }
 

@@ -22,6 +22,7 @@ import {
 import type { SearchAttributePair, UpdateDefinition } from '@temporalio/common';
 import type { Sinks } from '@temporalio/workflow';
 import type { ConversationActivities, PersistBatch } from '../../activities/conversation-activities';
+import { persistRefusedType } from './persist-failures';
 import type { DeliveryActivities } from '../../activities/delivery-activities';
 import { deliveryActivityOptions, undeliverable } from './delivery-options';
 import type { Actor, ConversationState, Decision, Effect, Input, InboundMessage, OutboxEntry, SendOutcome } from './lifecycle';
@@ -104,7 +105,7 @@ export interface CarriedState {
 /** The server suggests continue-as-new at ~4k events; a conversation rolls over well before that. */
 const defaultHistoryEventBudget = 2_000;
 
-const { loadPolicy, persist } = proxyLocalActivities<ConversationActivities>({
+const { loadPolicy, persist, recordPersistFailure } = proxyLocalActivities<ConversationActivities>({
   // Generous: under load FerretDB can take seconds, and a retry racing a slow first attempt wastes both.
   startToCloseTimeout: '30s',
   // A MongoDB outage must delay the views, never lose them: retry without limit, backing off to 10 s.
@@ -322,7 +323,24 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       indexed = publish(state, current, indexed);
       const version = state.version;
       const effects = pending.splice(0, pending.length);
-      await persist(toBatch(state, current, effects));
+      const batch = toBatch(state, current, effects);
+      try {
+        await persist(batch);
+      } catch (error) {
+        // The database refused part of the batch for good (an outage is retried inside persist, never
+        // thrown here): record it where operators look, and go on answering and deciding.
+        const refused = refusal(error);
+        // Anything else is a bug, not the conversation's fate: fail the task (retried), never the run.
+        if (!refused) throw new Error(`persist failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+        await recordPersistFailure({
+          conversationId,
+          accountId: ref.accountId,
+          version,
+          error: refused.message,
+          messageIds: batch.messages.map((m) => m.messageId),
+          eventSeqs: batch.events.map((e) => e.seq),
+        });
+      }
       flushedVersion = Math.max(flushedVersion, version);
       continue;
     }
@@ -362,6 +380,14 @@ function toInbound(message: CustomerMessagePayload): InboundMessage {
     replyTo: message.replyTo,
     attributes: message.attributes,
   };
+}
+
+/** The `persist_refused` failure inside what a local activity threw, if that is what it was. */
+function refusal(error: unknown): ApplicationFailure | undefined {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (e instanceof ApplicationFailure && e.type === persistRefusedType) return e;
+  }
+  return undefined;
 }
 
 type Indexed = { status: string; assigneeId: string | null } | undefined;
