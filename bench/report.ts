@@ -60,6 +60,17 @@ export function markdown(r: BenchResults): string {
     const c = r.scaleOut.timeline;
     lines.push(`| 7 | scale-out correctness: lost / duplicated / replies mismatched / views differing | ${c.lost} / ${c.duplicated} / ${c.repliesMismatched} / ${r.scaleOut.views.mismatched} | | | all 0 | ${verdict(g.scaleOut)} |`);
   }
+  if (r.outbound) {
+    const o = r.outbound;
+    const t = o.throughput;
+    lines.push(`| 8 | outbound sends/s reaching Graph with 200 (${t.concurrency} replies in flight, ${fmt(t.durationMs / 1000, 0)} s, ${o.conversations} conversations): during the load / until drained | ${fmt(t.sentRateDuringLoad)} / ${fmt(t.drainRate)} (replies accepted ${fmt(t.repliesRate)}/s; ${t.reachedGraph} of ${t.accepted} sent, ${t.duplicates} duplicates) | | | | |`);
+    lines.push(`| 8 | reply 200 → Graph p50 / p99 ms under that load | ${fmt(t.delayUnderLoadMs.p50)} / ${fmt(t.delayUnderLoadMs.p99)} | | | | |`);
+    const d = o.delay;
+    lines.push(`| 8 | reply 200 → Graph p50 / p99 ms at ${fmt(d.offeredRate, 0)}/s (${d.delayMs.count} sends${d.notReached ? `, ${d.notReached} not reached` : ''}) | ${fmt(d.delayMs.p50)} / ${fmt(d.delayMs.p99)} | ${fmt(d.baselineUpdateMs.p50)} / ${fmt(d.baselineUpdateMs.p99)} (bare update; the baseline has no activity) | p50 ${fmt(d.ratioP50, 2)}, p99 ${fmt(d.ratioP99, 2)} | | |`);
+    for (const w of o.webhook) {
+      lines.push(`| 8 | WhatsApp webhook answer p50 / p99 ms, ${w.messagesPerBody} message(s) per body (${w.posts} posts${w.non200 ? `, ${w.non200} not 200` : ''}) | ${fmt(w.answerMs.p50)} / ${fmt(w.answerMs.p99)} | | | Meta: median ≤ ${w.metaTargetMedianMs} ms | ${verdict(w.non200 === 0 && w.answerMs.p50 <= w.metaTargetMedianMs)} |`);
+    }
+  }
   if (r.correctness) {
     const c = r.correctness;
     lines.push(`| — | ingest + reply account: accepted / lost / duplicated / replies mismatched | ${c.accepted} / ${c.lost} / ${c.duplicated} / ${c.repliesMismatched} | | | all 0 | ${verdict(c.lost + c.duplicated + c.repliesMismatched === 0)} |`);

@@ -2,6 +2,7 @@ import type { MemoryPoint, EfficiencyResult } from './phases/efficiency';
 import type { InboxPoint } from './phases/inbox';
 import type { IngestResult } from './phases/ingest';
 import type { RepliesResult } from './phases/replies';
+import type { OutboundResult } from './phases/outbound';
 import type { ScaleResult } from './phases/scale-out';
 import type { StalenessResult } from './phases/staleness';
 import type { TimersResult } from './phases/timers';
@@ -28,6 +29,7 @@ export interface BenchResults {
   efficiency?: EfficiencyResult;
   memory?: MemoryPoint[];
   scaleOut?: ScaleResult;
+  outbound?: OutboundResult;
   /** The ingest and reply account's timelines checked against every 202 and 200 it got. */
   correctness?: TimelineCheck;
   /** CPU share per process during each load phase: which process limits it. */

@@ -8,6 +8,7 @@ import type { BenchContext } from './context';
 import { runEfficiency, runOpenConversationMemory } from './phases/efficiency';
 import { runInbox } from './phases/inbox';
 import { runIngest } from './phases/ingest';
+import { runOutbound } from './phases/outbound';
 import { runReplies } from './phases/replies';
 import { runScaleOut } from './phases/scale-out';
 import { runStaleness } from './phases/staleness';
@@ -17,12 +18,13 @@ import { markdown, svg } from './report';
 import type { BenchResults } from './results';
 import { BenchStack } from './stack';
 import { checkTimelines } from './verify';
+import { startGraphForStack } from './whatsapp';
 
 /**
  * `npm run bench [-- --quick] [--only=ingest,replies,...] [--profile]`: the real stack on this machine, measured
  * against baselines taken in the same run on the same servers; results go to bench/results/.
  */
-const phases = ['ingest', 'replies', 'staleness', 'timers', 'efficiency', 'scale', 'inbox', 'memory'] as const;
+const phases = ['ingest', 'replies', 'staleness', 'timers', 'efficiency', 'scale', 'inbox', 'memory', 'outbound'] as const;
 type Phase = (typeof phases)[number];
 
 async function main(): Promise<void> {
@@ -71,14 +73,19 @@ async function main(): Promise<void> {
   log(`convoflow bench${quick ? ' (quick)' : ''}: starting a Temporal dev server and FerretDB in a temporary folder`);
   // Outside the repository: a profile is megabytes; open one in Chrome DevTools or speedscope.
   const profileDir = profile ? path.join(os.tmpdir(), `convoflow-profiles-${stem}`) : undefined;
-  const stack = await BenchStack.start({ log, profileDir });
+  // BENCH_KEEP_DIR=1 keeps the temporary folder (logs, SQLite files) even when the run succeeds.
+  const stack = await BenchStack.start({ log, profileDir, keepDir: process.env.BENCH_KEEP_DIR === '1' });
   let failed = false;
+  let closeGraph: (() => Promise<void>) | undefined;
   try {
     log(`servers up (Temporal ${stack.temporalAddress}, FerretDB ${stack.mongoUri}); starting worker, API and the baseline's no-op worker`);
     const noopQueue = `${stack.taskQueue}-noop`;
     // One after the other: both create the database's indexes at start, and FerretDB 1.24 drops the
     // connection when two clients create the same indexes at once on a new database (see README).
     const noop = stack.startNoopWorker(noopQueue);
+    // Before the worker: every worker of the run sends WhatsApp Cloud API messages to this fake.
+    const graph = await startGraphForStack(stack);
+    closeGraph = () => graph.close();
     await stack.startWorker();
     const api = await stack.startApi();
     await noop;
@@ -143,6 +150,11 @@ async function main(): Promise<void> {
     }
     const memory = await phase('memory', () => runOpenConversationMemory(ctx, inbox ? [inbox.accountId] : []));
     if (memory) results.memory = memory;
+    const outbound = await phase('outbound', () => runOutbound(ctx, graph));
+    if (outbound) {
+      results.outbound = outbound;
+      results.cpu['outbound sends at saturation'] = outbound.throughput.cpu;
+    }
 
     if (ingest) {
       results.correctness = await checkTimelines(stack.db, ingest.state.account.id, ingest.state.ledger);
@@ -157,6 +169,7 @@ async function main(): Promise<void> {
   } finally {
     log(failed ? `stopping every process (keeping ${stack.runDir} for its logs)` : 'stopping every process');
     await stack.stop({ keepDir: failed });
+    await closeGraph?.();
   }
 
   if (profileDir) {

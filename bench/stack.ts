@@ -84,6 +84,8 @@ export class BenchStack {
   readonly workers: NodeChild[] = [];
   readonly apis: ApiProcess[] = [];
   readonly others: NodeChild[] = [];
+  /** Extra environment for every worker started from now on (e.g. WHATSAPP_GRAPH_URL of a fake Graph API). */
+  readonly workerEnv: Record<string, string> = {};
   temporal!: TemporalDevServer;
   ferret: FerretDBServer | undefined;
   client!: Client;
@@ -206,7 +208,7 @@ export class BenchStack {
 
   /** A real worker process (worker/main.ts) on the stack's task queue. */
   async startWorker(): Promise<NodeChild> {
-    const proc = this.spawn(`worker${this.workers.length + 1}`, 'worker/main.ts', this.env());
+    const proc = this.spawn(`worker${this.workers.length + 1}`, 'worker/main.ts', this.env(this.workerEnv));
     this.workers.push(proc);
     await proc.ready;
     return proc;
@@ -215,7 +217,7 @@ export class BenchStack {
   /** Starts a worker again in the place of one that stopped, keeping the list's order. */
   async replaceWorker(old: NodeChild): Promise<NodeChild> {
     const index = this.workers.indexOf(old);
-    const proc = this.spawn(`${old.name}-restarted`, 'worker/main.ts', this.env());
+    const proc = this.spawn(`${old.name}-restarted`, 'worker/main.ts', this.env(this.workerEnv));
     if (index >= 0) this.workers[index] = proc;
     else this.workers.push(proc);
     await proc.ready;

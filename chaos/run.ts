@@ -1,4 +1,6 @@
 import { BenchStack } from '../bench/stack';
+import { startGraphForStack } from '../bench/whatsapp';
+import type { FakeGraph } from '../test/support/fake-graph';
 import type { ChaosContext, Outcome } from './scenarios';
 import { scenarios } from './scenarios';
 
@@ -18,7 +20,10 @@ async function main(): Promise<void> {
   const stack = await BenchStack.start({ log });
   const outcomes: Outcome[] = [];
   let crashed = false;
+  let graph: FakeGraph | undefined;
   try {
+    // Before the worker: every worker of the run sends WhatsApp Cloud API messages to this fake.
+    graph = await startGraphForStack(stack);
     await stack.startWorker();
     await stack.startApi();
     log(`stack ready: worker pid ${stack.workers[0]!.pid}, API pid ${stack.apis[0]!.proc.pid}; logs in ${stack.runDir}/logs`);
@@ -29,6 +34,7 @@ async function main(): Promise<void> {
       conversations: quick ? 200 : 1_000,
       messagesEach: quick ? 2 : 3,
       outageMs: 20_000,
+      graph,
       log,
     };
     for (const [i, scenario] of scenarios.entries()) {
@@ -51,6 +57,7 @@ async function main(): Promise<void> {
     const failedAny = crashed || outcomes.some((o) => !o.passed);
     log(failedAny ? `stopping every process (keeping ${stack.runDir} for its logs)` : 'stopping every process');
     await stack.stop({ keepDir: failedAny });
+    await graph?.close();
   }
   const passed = outcomes.filter((o) => o.passed).length;
   const failed = outcomes.length - passed + (crashed ? 1 : 0);

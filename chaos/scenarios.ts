@@ -3,7 +3,10 @@ import { createBenchAccount, conversationPath, conversationId, customerId } from
 import { mapLimit, sleep, waitUntil } from '../bench/load';
 import type { ApiProcess, BenchStack } from '../bench/stack';
 import { Ledger, checkTimelines, checkViews, missedAutoCloses, waitForInbound } from '../bench/verify';
+import type { FakeGraph } from '../test/support/fake-graph';
 import { collections } from '../store/collections';
+import type { TimelineMessage, WhatsAppChannel } from '../bench/whatsapp';
+import { configureWhatsAppChannel, openConversations, outboundTimeline, sendsByText } from '../bench/whatsapp';
 import { channel, deliver, shuffle } from './deliver';
 import type { Delivery, DeliveryReport } from './deliver';
 
@@ -20,6 +23,8 @@ export interface ChaosContext {
   conversations: number;
   messagesEach: number;
   outageMs: number;
+  /** The fake WhatsApp Cloud API every worker sends to (WHATSAPP_GRAPH_URL). */
+  graph: FakeGraph;
   log(line: string): void;
 }
 
@@ -272,4 +277,223 @@ export const autoCloseWhileWorkerDown: Scenario = {
   },
 };
 
-export const scenarios: Scenario[] = [killWorker, restartTemporal, stopFerret, tripleDelivery, autoCloseWhileWorkerDown];
+
+// --- Outbound delivery (SPEC section 7) -----------------------------------------------------------
+
+interface OutboundProgress {
+  total: number;
+  /** Replies answered 200 so far. */
+  accepted(): number;
+  /** Every reply answered (or given up on) and every accepted one received by the fake Graph API. */
+  done(): boolean;
+}
+
+interface FaultReport {
+  counts?: Record<string, number>;
+  mustBeZero?: string[];
+  notes: string[];
+}
+
+interface AcceptedReply {
+  conversationId: string;
+  messageId: string;
+}
+
+const sentStatuses = new Set(['sent', 'delivered', 'read']);
+
+/**
+ * A WhatsApp Cloud channel, one conversation per customer, then one reply to each (paced over
+ * `sendWindowMs`, so the fault lands while replies are still being accepted and sent) with `fault`
+ * started once `startAfter` replies were accepted. Then every reply must reach the fake Graph API
+ * (lost), be settled on its timeline (stuck: still `queued`), and show the status and wamid the fake
+ * answered (mismatched). Duplicate sends are counted and reported: Graph has no idempotency key, so a
+ * worker killed between Graph's answer and the `sends` record sends again (activities/delivery-activities.ts).
+ */
+async function outboundUnderFault(
+  ctx: ChaosContext,
+  name: string,
+  tag: string,
+  startAfter: number,
+  fault: (progress: OutboundProgress, wa: WhatsAppChannel) => Promise<FaultReport>,
+): Promise<Outcome> {
+  const { stack, graph } = ctx;
+  const http = () => ctx.api().http;
+  const account = await createBenchAccount(http(), stack.platformKey, `chaos-${tag}`);
+  const wa = await configureWhatsAppChannel(http(), stack.platformKey, account);
+  const g = group++;
+  const customers = Array.from({ length: ctx.conversations }, (_, i) => customerId(g, i));
+  const ledger = new Ledger();
+  const opened = await openConversations({ http, account, channel: wa.channel, customers, ledger, concurrency: 16 });
+  const inbound = await waitForInbound(stack.db, account.id, ledger.acceptedCount, 120_000);
+  ctx.log(`  ${opened.length} conversations opened on channel ${wa.channel} (${inbound.count} customer messages in timelines); one reply to each`);
+
+  const fromUs = (r: { phoneNumberId: string }) => r.phoneNumberId === wa.phoneNumberId;
+  const accepted = new Map<string, AcceptedReply>();
+  const failures: Record<string, number> = {};
+  let answered = 0;
+  let gaveUp = 0;
+  let retries = 0;
+  const receivedAll = () => {
+    const sends = sendsByText(graph, fromUs);
+    for (const text of accepted.keys()) if (!sends.has(text)) return false;
+    return true;
+  };
+  const progress: OutboundProgress = { total: opened.length, accepted: () => accepted.size, done: () => answered === opened.length && receivedAll() };
+
+  const sendWindowMs = ctx.quick ? 20_000 : 40_000;
+  const deadline = Date.now() + 240_000;
+  const t0 = Date.now();
+  let faultRun: Promise<FaultReport> | undefined;
+  let lastLog = Date.now();
+  await mapLimit(opened, 16, async (id, i) => {
+    const due = t0 + (i * sendWindowMs) / opened.length;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const text = `chaos ${tag} reply ${i} to ${id}`;
+    for (;;) {
+      try {
+        // The same Idempotency-Key on every try: a 503 that did land is answered 200 by the retry, recorded once.
+        const res = await http().request('POST', conversationPath(account.id, id, '/replies'), account.agentKey, { text }, 30_000, { 'idempotency-key': `${tag}-reply-${i}` });
+        if (res.status === 200) {
+          accepted.set(text, { conversationId: id, messageId: res.body.messageId });
+          ledger.reply(id);
+          break;
+        }
+        const why = `HTTP ${res.status} ${res.body?.error?.code ?? ''}`.trim();
+        failures[why] = (failures[why] ?? 0) + 1;
+      } catch (error) {
+        const why = error instanceof Error ? error.message.replace(/\d+/g, 'N').slice(0, 60) : 'error';
+        failures[why] = (failures[why] ?? 0) + 1;
+      }
+      retries++;
+      if (Date.now() > deadline) {
+        gaveUp++;
+        break;
+      }
+      await sleep(500);
+    }
+    answered++;
+    if (!faultRun && accepted.size >= startAfter) faultRun = fault(progress, wa);
+    if (Date.now() - lastLog > 3_000) {
+      lastLog = Date.now();
+      ctx.log(`  ${accepted.size} of ${opened.length} replies accepted, ${sendsByText(graph, fromUs).size} received by the fake Graph API, ${retries} retried`);
+    }
+  });
+  const faultReport: FaultReport = faultRun ? await faultRun : { notes: ['the fault never ran: too few replies were accepted'] };
+  ctx.log(`  ${accepted.size} replies accepted (${gaveUp} given up, ${retries} retried); waiting for every one to be sent and settled`);
+
+  // Settle: every accepted reply at the fake, and no business message of the account still queued.
+  const settleMs = 180_000;
+  const queued = () => collections(stack.db).messages.countDocuments({ accountId: account.id, direction: 'outbound', 'delivery.status': 'queued' });
+  const settleStart = Date.now();
+  const settled = await waitUntil(async () => receivedAll() && (await queued()) === 0, { timeoutMs: settleMs, intervalMs: 1_000 });
+  ctx.log(`  ${settled.ok ? 'settled' : `not settled after ${settleMs / 1000} s`} ${settled.at - settleStart} ms after the last reply was answered`);
+
+  // The verdict reads the timelines through the API, as an agent would.
+  const sends = sendsByText(graph, fromUs);
+  const timelines = new Map<string, TimelineMessage[] | undefined>();
+  await mapLimit([...new Set([...accepted.values()].map((r) => r.conversationId))], 8, async (id) => {
+    timelines.set(id, await outboundTimeline(http(), account, id));
+  });
+  const counts: Record<string, number> = { conversations: opened.length, accepted: accepted.size, lost: 0, duplicated: 0, stuck: 0, mismatched: 0 };
+  let failed = 0;
+  let notInTimeline = 0;
+  let recordedTwice = 0;
+  const examples: string[] = [];
+  const note = (text: string) => examples.length < 10 && examples.push(text);
+  for (const [text, reply] of accepted) {
+    const got = sends.get(text) ?? [];
+    if (got.length === 0) {
+      counts.lost!++;
+      note(`lost: reply ${reply.messageId} in ${reply.conversationId} ("${text}") never reached the fake Graph API`);
+    }
+    if (got.length > 1) counts.duplicated! += got.length - 1;
+    const matches = (timelines.get(reply.conversationId) ?? []).filter((m) => m.messageId === reply.messageId);
+    if (matches.length > 1) recordedTwice += matches.length - 1;
+    const m = matches[0];
+    const status: string | undefined = m?.delivery?.status;
+    if (!m) {
+      notInTimeline++;
+      counts.mismatched!++;
+      note(`mismatched: reply ${reply.messageId} missing from the timeline of ${reply.conversationId}`);
+    } else if (status === 'queued') {
+      counts.stuck!++;
+      note(`stuck: ${reply.conversationId} ${reply.messageId} still queued (updatedAt ${m.delivery?.updatedAt}; ${got.length} sends at the fake)`);
+    } else if (!status || !sentStatuses.has(status) || !got.some((r) => r.wamid === m.delivery?.providerMessageId)) {
+      if (status === 'failed') failed++;
+      counts.mismatched!++;
+      note(
+        `mismatched: ${reply.conversationId} ${reply.messageId} delivery ${JSON.stringify(m.delivery)}; fake answered ${got.map((r) => r.wamid).join(', ') || 'nothing'}`,
+      );
+    }
+  }
+  let unexpectedSends = 0;
+  for (const [text, got] of sends) if (!accepted.has(text)) unexpectedSends += got.length;
+  Object.assign(counts, { failedStatus: failed, notInTimeline, recordedTwice, unexpectedSends, replyGaveUp: gaveUp, retriedReplies: retries, ...faultReport.counts });
+  const mustBeZero = ['lost', 'stuck', 'mismatched', ...(faultReport.mustBeZero ?? [])];
+  const notes = [...faultReport.notes, `settle ${settled.ok ? 'done' : 'timed out'} in ${settled.at - settleStart} ms; duplicates are reported, not failed (Graph has no idempotency key)`, ...examples];
+  if (Object.keys(failures).length) notes.push(`reply tries not answered 200 (retried): ${JSON.stringify(failures)}`);
+  return { name, passed: counts.accepted! > 0 && mustBeZero.every((k) => counts[k] === 0), counts, notes };
+}
+
+export const outboundKillWorker: Scenario = {
+  name: 'outbound: kill -9 the worker repeatedly while replies go out to WhatsApp',
+  async run(ctx) {
+    const { stack } = ctx;
+    const kills = ctx.quick ? 3 : 5;
+    const upMs = ctx.quick ? 3_000 : 4_000;
+    return outboundUnderFault(ctx, this.name, 'outkill', Math.max(1, Math.floor(ctx.conversations / 20)), async (progress) => {
+      const notes: string[] = [];
+      let done = 0;
+      let downMs = 0;
+      for (let k = 1; k <= kills; k++) {
+        await sleep(upMs);
+        if (progress.done()) {
+          notes.push(`sending finished after ${done} kills`);
+          break;
+        }
+        const worker = stack.workers[0]!;
+        const sent = progress.accepted();
+        ctx.log(`  kill -9 ${k} of ${kills}: worker pid ${worker.pid} (${sent} of ${progress.total} replies accepted)`);
+        const t = Date.now();
+        await worker.kill9();
+        await sleep(1_000);
+        const next = await stack.replaceWorker(worker);
+        downMs += Date.now() - t;
+        done++;
+        ctx.log(`  worker restarted as pid ${next.pid} after ${Date.now() - t} ms`);
+      }
+      notes.unshift(`${done} kills, worker down ${downMs} ms in all (including each new worker's start)`);
+      return { counts: { kills: done }, notes };
+    });
+  },
+};
+
+export const outboundRestartTemporal: Scenario = {
+  name: 'outbound: restart the Temporal dev server while replies go out to WhatsApp',
+  async run(ctx) {
+    const { stack } = ctx;
+    return outboundUnderFault(ctx, this.name, 'outtmprl', Math.floor(ctx.conversations / 3), async () => {
+      ctx.log(`  stopping the Temporal dev server (pid ${stack.temporal.pid})`);
+      const t = Date.now();
+      await stack.stopTemporal();
+      await sleep(2_000);
+      await stack.startTemporal();
+      const downMs = Date.now() - t;
+      ctx.log(`  Temporal dev server back as pid ${stack.temporal.pid} after ${downMs} ms`);
+      // Give a worker that is giving up on the server the time to exit, then replace it (counted).
+      await sleep(2_000);
+      let workerCrashed = 0;
+      for (const [i, w] of stack.workers.entries()) {
+        if (w.hasExited()) {
+          workerCrashed++;
+          ctx.log(`  worker ${w.name} exited during the restart; starting another. Its log:\n${w.tail(10)}`);
+          stack.workers[i] = await stack.replaceWorker(w);
+        }
+      }
+      const apiCrashed = ctx.api().proc.hasExited() ? 1 : 0;
+      return { counts: { workerCrashed, apiCrashed }, mustBeZero: ['workerCrashed', 'apiCrashed'], notes: [`Temporal down ${downMs} ms (including its start)`] };
+    });
+  },
+};
+
+export const scenarios: Scenario[] = [killWorker, restartTemporal, stopFerret, tripleDelivery, autoCloseWhileWorkerDown, outboundKillWorker, outboundRestartTemporal];
