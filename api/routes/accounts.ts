@@ -21,6 +21,33 @@ function patchPolicy(base: Policy, patch: PolicyPatch): Policy {
   }
 }
 
+/**
+ * The account's stored policy version, stamped on every customer message and action so a conversation
+ * that missed a `policyChanged` signal reloads (workflows/conversation/workflow.ts, `catchUpPolicy`).
+ * Read at most once a second per account and process; undefined when it cannot be read, and then not
+ * asked again for 5 s, so a MongoDB outage costs one timeout, not one per message (they go on without it).
+ */
+const versionCache = new WeakMap<ApiDeps, Map<string, { version: number | undefined; until: number }>>();
+
+export async function storedPolicyVersion(deps: ApiDeps, accountId: string): Promise<number | undefined> {
+  let cache = versionCache.get(deps);
+  if (!cache) versionCache.set(deps, (cache = new Map()));
+  const cached = cache.get(accountId);
+  if (cached && Date.now() < cached.until) return cached.version;
+  let version: number | undefined;
+  let freshFor = 1_000;
+  try {
+    const account = await deps.collections.accounts.findOne({ _id: accountId }, { projection: { 'policy.version': 1 } });
+    version = account?.policy.version;
+  } catch (error) {
+    deps.log.debug({ err: error, accountId }, 'policy version not read; messages and actions go on without it');
+    freshFor = 5_000;
+  }
+  if (cache.size > 10_000) cache.clear();
+  cache.set(accountId, { version, until: Date.now() + freshFor });
+  return version;
+}
+
 export async function loadAccount(deps: ApiDeps, accountId: string): Promise<AccountDoc> {
   const account = await deps.collections.accounts.findOne({ _id: accountId });
   if (!account) throw notFound('account');
@@ -85,6 +112,7 @@ export const accountRoutes = [
       // Compare-and-set on the version: two concurrent patches never silently overwrite each other.
       const result = await deps.collections.accounts.updateOne({ _id: accountId, 'policy.version': account.policy.version }, { $set: { policy } });
       if (result.matchedCount === 0) throw new ApiError({ code: 'conflict', message: 'the policy changed meanwhile; read it and try again' });
+      versionCache.get(deps)?.delete(accountId);
       if (body.routing) await deps.router.configChanged(accountId, { config: routingOf(policy), version: policy.version });
       const runningConversations = await propagatePolicy(deps, accountId, policy);
       return { policy: policyToDocument(policy), runningConversations };

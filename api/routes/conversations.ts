@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { UpdateDefinition } from '@temporalio/client';
 import type { Collection, Filter } from 'mongodb';
 import type { ContactDoc, ConversationDoc, EventDoc, MessageDoc } from '../../store/collections';
-import type { ActionResult } from '../../workflows/conversation/messages';
+import type { ActionBase, ActionResult } from '../../workflows/conversation/messages';
+import { storedPolicyVersion } from './accounts';
 import { iso } from '../../workflows/conversation/view';
 import {
   assignUpdate,
@@ -122,13 +123,14 @@ async function notContacted(deps: ApiDeps, accountId: string, limit: number, cur
  * Runs an agent action as a Workflow Update. The caller's Idempotency-Key becomes the update id, so a
  * retried request is answered from the first one instead of acting twice.
  */
-export async function act<A>(
+export async function act<A extends ActionBase>(
   ctx: RouteContext<unknown, unknown>,
   operation: string,
   update: UpdateDefinition<ActionResult, [A]>,
-  args: A,
+  unstamped: A,
 ): Promise<ActionResult> {
   const workflowId = conversationOf(ctx.params);
+  const args: A = { ...unstamped, policyVersion: await storedPolicyVersion(ctx.deps, ctx.params.accountId!) };
   const key = ctx.req.header('idempotency-key');
   const principalId = ctx.principal.kind === 'user' ? ctx.principal.userId : ctx.principal.kind;
   const updateId = key ? `${principalId}:${key}`.slice(0, 400) : randomUUID();

@@ -18,6 +18,7 @@ import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
 import { defineRoute } from '../route';
 import * as s from '../schemas';
+import { storedPolicyVersion } from './accounts';
 import { whatsappChannels } from './channels';
 
 /** Calls to Temporal one webhook body makes at once: a batch of 1,000 items must not open 1,000 calls. */
@@ -27,8 +28,13 @@ const fanOut = 32;
  * Delivers a customer message to its conversation, starting it if needed (signal-with-start). Shared by
  * `POST .../messages` and the WhatsApp webhook, so both start conversations the same way.
  */
-export async function deliverCustomerMessage(deps: ApiDeps, ref: { accountId: string; channel: string; customer: string }, message: CustomerMessagePayload): Promise<string> {
+export async function deliverCustomerMessage(
+  deps: ApiDeps,
+  ref: { accountId: string; channel: string; customer: string },
+  unstamped: CustomerMessagePayload,
+): Promise<string> {
   const workflowId = conversationWorkflowId(ref);
+  const message: CustomerMessagePayload = { ...unstamped, policyVersion: await storedPolicyVersion(deps, ref.accountId) };
   await deps.temporalCall('signalWithStart', () =>
     deps.temporal.workflow.signalWithStart<typeof conversationWorkflow, [CustomerMessagePayload]>(conversationWorkflowType, {
       workflowId,

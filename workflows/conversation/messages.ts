@@ -42,6 +42,8 @@ export interface CustomerMessagePayload {
   customerName?: string;
   replyTo?: { messageId?: string; campaignId?: string };
   attributes?: Record<string, string>;
+  /** The account's policy version the sender knows (the API sets it); a newer one than the conversation's makes it reload. */
+  policyVersion?: number;
 }
 
 export const customerMessageSignal = defineSignal<[CustomerMessagePayload]>('customerMessage');
@@ -72,6 +74,8 @@ export const deliveryStatusSignal = defineSignal<[DeliveryStatusPayload]>('deliv
 /** Every agent action carries who acts; the API resolves it from the caller's key. */
 export interface ActionBase {
   actor: Actor;
+  /** The account's stored policy version when the API sent the action; a newer one makes the conversation reload. */
+  policyVersion?: number;
 }
 export interface ReplyArgs extends ActionBase {
   text: string;

@@ -114,6 +114,9 @@ const { loadPolicy, persist, recordPersistFailure } = proxyLocalActivities<Conve
 
 const { deliver } = proxyActivities<DeliveryActivities>(deliveryActivityOptions);
 
+/** Runs that continued as new before 2026-11-27 did not reload the stored policy at their start. */
+export const policyReloadPatch = 'policy-reload-on-run-start';
+
 /** Outbound delivery (SPEC section 7): runs that recorded sends before it existed never send them again. */
 export const outboundDeliveryPatch = 'outbound-delivery';
 
@@ -129,7 +132,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   let policy: Policy | undefined = carried?.policy;
   const pending: Effect[] = [...(carried?.pending ?? [])];
   // Inputs from signals (the customer, the router, the API), decided in arrival order by the main loop.
-  const inbox: { input: Input; actor: Actor }[] = [];
+  const inbox: { input: Input; actor: Actor; policyVersion?: number }[] = [];
   // The views are current up to this state version; a carried run flushed before it continued.
   let flushedVersion = pending.length > 0 ? state.version - 1 : state.version;
   let episodeEnded = false;
@@ -174,7 +177,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   // Handlers are registered before anything awaits: with signal-with-start the signal is delivered
   // in the first activation, before the main body continues.
   setHandler(customerMessageSignal, (message) => {
-    inbox.push({ input: { type: 'customerMessage', message: toInbound(message) }, actor: customer });
+    inbox.push({ input: { type: 'customerMessage', message: toInbound(message) }, actor: customer, policyVersion: message.policyVersion });
   });
   setHandler(routedSignal, (offer) => {
     inbox.push({ input: { type: 'routed', assigneeId: offer.assigneeId, rule: offer.rule }, actor: system });
@@ -206,6 +209,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       update,
       async (args: A): Promise<ActionResult> => {
         await condition(() => policy !== undefined);
+        await catchUpPolicy(args.policyVersion);
         settle(policy!, Date.now());
         const decision = decideOrFail(toInput(args), args.actor, policy!);
         apply(decision);
@@ -221,7 +225,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         // and inside the run's first workflow task, where the dev server (1.31) drops the whole task
         // when its only update is rejected, stalling the next task for the 10 s sticky timeout.
         validator: (args: A): void => {
-          if (policy && workflowInfo().historyLength !== firstTaskHistoryLength) {
+          // A caller who knows a newer policy than ours is decided by the handler, after it reloads.
+          const stale = policy !== undefined && (args.policyVersion ?? 0) > policy.version;
+          if (policy && !stale && workflowInfo().historyLength !== firstTaskHistoryLength) {
             decideOrFail(toInput(args), args.actor, policy, settled(policy, Date.now()).state);
           }
         },
@@ -284,7 +290,30 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   };
   void deliveryLoop();
 
-  policy ??= await loadPolicy(ref.accountId);
+  /**
+   * Policy changes reach running conversations by the `policyChanged` signal, which can be lost (the API
+   * stored the policy and died before signalling). So a run also reloads the stored policy when it
+   * starts from a carried state, and whenever an input says the account's policy is newer than ours
+   * (the API stamps every customer message and action with the stored version): a conversation applies
+   * the current policy at its next input or run, whatever happened to the signal.
+   */
+  const reloadPolicy = async (): Promise<void> => {
+    const stored = await loadPolicy(ref.accountId);
+    if (policy === undefined || stored.version > policy.version) {
+      policy = stored;
+      wake = true;
+    }
+  };
+  let reloadedFor = 0;
+  const catchUpPolicy = async (known: number | undefined): Promise<void> => {
+    if (policy === undefined || known === undefined || known <= policy.version || known <= reloadedFor) return;
+    // Once per version claimed, even if the store does not have it (yet): no reload loop.
+    reloadedFor = known;
+    await reloadPolicy();
+  };
+
+  if (policy === undefined) policy = await loadPolicy(ref.accountId);
+  else if (patched(policyReloadPatch)) await reloadPolicy();
   // A carried run inherits its search attributes; a new one sets all three with its first flush.
   let indexed = carried ? indexedValues(state) : undefined;
   // Every run describes itself from its first task (the UI shows it on the run's page); a continued run
@@ -307,6 +336,11 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     const now = Date.now();
     const current: Policy = policy;
 
+    const newest = Math.max(...inbox.map((entry) => entry.policyVersion ?? 0));
+    if (newest > current.version && newest > reloadedFor) {
+      await catchUpPolicy(newest);
+      continue;
+    }
     settle(current, now);
     while (inbox.length > 0) {
       const { input: next, actor } = inbox.shift()!;

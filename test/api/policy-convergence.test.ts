@@ -1,0 +1,67 @@
+import type { AccountDoc } from '../../store/collections';
+import { conversationQuery } from '../../workflows/conversation/messages';
+import type { Policy } from '../../workflows/conversation/policy';
+import { applyPolicyPatch } from '../../workflows/conversation/policy';
+import type { Account } from '../support/scenario';
+import { conversationApi, createAccount, customerWrites, newCustomer } from '../support/scenario';
+import { eventually, useStack } from '../support/stack';
+
+/**
+ * Issue 11, item 5: a policy change converges even when its `policyChanged` signal never arrives. The
+ * change is written straight to MongoDB here, as if the API stored it and died before signalling; every
+ * conversation still applies it: at its next customer message, at its next action, and when a run starts
+ * from a carried state.
+ */
+const env = useStack();
+const api = conversationApi(env);
+let account: Account;
+const hour = 3_600_000;
+
+beforeAll(async () => {
+  account = await createAccount(env.stack);
+});
+
+/** A one-hour window instead of 24 hours, stored without any signal to the conversations. */
+async function changePolicySilently(): Promise<Policy> {
+  const accounts = env.stack.db.collection<AccountDoc>('accounts');
+  const stored = (await accounts.findOne({ _id: account.id }))!;
+  const next = applyPolicyPatch(stored.policy, { serviceWindow: '1h' });
+  await accounts.updateOne({ _id: account.id }, { $set: { policy: next } });
+  return next;
+}
+
+const windowOf = (view: { lastCustomerMessageAt: string; windowExpiresAt: string }) => Date.parse(view.windowExpiresAt) - Date.parse(view.lastCustomerMessageAt);
+
+test('a conversation that missed the signal applies the stored policy at its next customer message, action, or run', async () => {
+  const byMessage = await customerWrites(env.stack, account, { customer: newCustomer() });
+  const byAction = await customerWrites(env.stack, account, { customer: newCustomer() });
+  const byRun = await customerWrites(env.stack, account, { customer: newCustomer() });
+  expect(windowOf(await api.view(account, byMessage.conversationId))).toBe(24 * hour);
+
+  const policy = await changePolicySilently();
+  // Until something happens to it, a conversation knows only what it was told.
+  expect(windowOf(await api.view(account, byMessage.conversationId))).toBe(24 * hour);
+  // The API reads the stored version at most once a second per account.
+  await new Promise((r) => setTimeout(r, 1_100));
+
+  // 1. The customer writes again.
+  const customer = (await api.view(account, byMessage.conversationId)).customer;
+  await customerWrites(env.stack, account, { customer });
+  expect(windowOf(await api.view(account, byMessage.conversationId))).toBe(hour);
+
+  // 2. An agent acts.
+  expect((await api.act(account, byAction.conversationId, 'assign', account.keys.agent, { assigneeId: account.users.agent })).status).toBe(200);
+  expect(windowOf(await api.view(account, byAction.conversationId))).toBe(hour);
+
+  // 3. The conversation closes and continues as new: the new run reads the stored policy.
+  const handle = env.stack.client.workflow.getHandle(byRun.conversationId);
+  const before = (await handle.describe()).runId;
+  expect((await api.act(account, byRun.conversationId, 'resolve', account.keys.owner)).status).toBe(200);
+  await eventually(async () => ((await handle.describe()).runId !== before ? true : undefined));
+  const view = await eventually(async () => {
+    const v = await env.stack.client.workflow.getHandle(byRun.conversationId).query(conversationQuery);
+    return windowOf(v as never) === hour ? v : undefined;
+  });
+  expect(view.status).toBe('closed');
+  expect(policy.serviceWindowMs).toBe(hour);
+});
