@@ -90,7 +90,7 @@ describe('the OpenAPI document', () => {
       headers: { authorization: `Bearer ${env.stack.platformKey}`, 'content-type': 'text/plain' },
       body: JSON.stringify({ id: 'plain-text', name: 'x' }),
     });
-    const body = await res.json();
+    const body = (await res.json()) as { error: { code: string; message: string } };
     expect([res.status, body.error.code]).toEqual([400, 'validation_failed']);
     expect(body.error.message).toContain('content-type: application/json');
   });
