@@ -13,6 +13,7 @@ import type { ApiDeps } from './deps';
 import { ApiError, errorHandler, toApiError } from './errors';
 import { createMetrics } from './metrics';
 import { mountRoutes, openApiDocument } from './route';
+import type { RouteDef } from './route';
 import { accountRoutes } from './routes/accounts';
 import { keyRoutes } from './routes/keys';
 import { userRoutes } from './routes/users';
@@ -34,6 +35,18 @@ export interface AppOptions {
 }
 
 export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...inboundRoutes, ...conversationRoutes, ...webhookRoutes];
+
+/** A known path asked with a method it does not have: 405 with `Allow`, not 404 as if it did not exist. */
+function wrongMethod(known: Pick<RouteDef, 'method' | 'path'>[]): express.RequestHandler {
+  const patterns = known.map((def) => ({ method: def.method.toUpperCase(), pattern: new RegExp(`^${def.path.replace(/\{\w+\}/g, '[^/]+')}/?$`) }));
+  return (req, res, next) => {
+    const allowed = [...new Set(patterns.filter((p) => p.pattern.test(req.path)).map((p) => p.method))];
+    if (allowed.length === 0) return next();
+    if (allowed.includes('GET')) allowed.push('HEAD');
+    res.setHeader('Allow', allowed.join(', '));
+    next(new ApiError({ code: 'method_not_allowed', message: `${req.method} is not allowed on this path; use ${allowed.join(', ')}` }));
+  };
+}
 
 /** The Express app, with no listening socket: `main` listens, tests listen on port 0. */
 export function createApp(options: AppOptions): { app: express.Express; deps: ApiDeps } {
@@ -98,6 +111,7 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
   const router = express.Router();
   mountRoutes(router, routes, deps);
   app.use(router);
+  app.use(wrongMethod([...routes, { method: 'get', path: '/openapi.json' }, { method: 'get', path: '/metrics' }]));
   app.use((_req, _res, next) => next(new ApiError({ code: 'not_found', message: 'no such route' })));
   app.use(errorHandler);
   return { app, deps };

@@ -6,7 +6,7 @@ import { ZodError } from 'zod';
 import type { RejectionCode } from '../workflows/conversation/lifecycle';
 
 /** Codes the API answers with that no lifecycle rule produces. */
-type ApiOnlyCode = 'unauthenticated' | 'invalid_signature' | 'not_found' | 'unavailable' | 'internal';
+type ApiOnlyCode = 'unauthenticated' | 'invalid_signature' | 'not_found' | 'method_not_allowed' | 'unavailable' | 'internal';
 
 /**
  * Every error code the API answers with (SPEC section 5), and its HTTP status. Exhaustive over the
@@ -20,6 +20,7 @@ export const errorStatus = {
   forbidden: 403,
   not_assignee: 403,
   not_found: 404,
+  method_not_allowed: 405,
   conversation_closed: 409,
   window_expired: 409,
   conflict: 409,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Access, Principal } from './auth';
 import { authenticate, authorize } from './auth';
 import type { ApiDeps } from './deps';
+import { ApiError, errorStatus } from './errors';
 
 /**
  * One declaration per route: the path, who may call it, the schemas of its input, and its handler.
@@ -19,6 +20,8 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
   /** The body as received (a Buffer), for routes that check a signature over its exact bytes. */
   rawBody?: true;
   query?: Q;
+  /** The success answer's schema, for /openapi.json; routes without one are documented as an object. */
+  response?: z.ZodType;
   status?: number;
   handler: (ctx: RouteContext<z.output<B>, z.output<Q>>) => Promise<unknown>;
 }
@@ -46,6 +49,10 @@ export function mountRoutes(router: Router, routes: RouteDef[], deps: ApiDeps): 
         ? await authenticate(req, deps.collections, deps.platformApiKey, deps.lastKnown)
         : { kind: 'platform' };
       if (def.allow) authorize(principal, def.allow, params.accountId);
+      // express.json() leaves other media types unread: say so rather than report every field missing.
+      if (def.body && req.is('application/json') === false) {
+        throw new ApiError({ code: 'validation_failed', message: `send the body as JSON with content-type: application/json (got ${req.headers['content-type'] ?? 'none'})` });
+      }
       const body = def.body ? def.body.parse(req.body ?? {}) : undefined;
       const query = def.query ? def.query.parse(req.query) : undefined;
       const result = await def.handler({ deps, req, res, principal, params, body, query });
@@ -65,11 +72,13 @@ export function openApiDocument(routes: RouteDef[], info: { title: string; versi
         parameters.push({ name, in: 'query', required: (schema.required ?? []).includes(name), schema: prop as never });
       }
     }
+    const success = def.response ? z.toJSONSchema(def.response, { io: 'output', unrepresentable: 'any' }) : { type: 'object' };
     const operation: Record<string, unknown> = {
+      operationId: operationIdOf(def),
       summary: def.summary,
       parameters,
       responses: {
-        [String(def.status ?? 200)]: { description: 'success' },
+        [String(def.status ?? 200)]: { description: 'success', content: { 'application/json': { schema: success } } },
         default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     };
@@ -105,11 +114,32 @@ export function openApiDocument(routes: RouteDef[], info: { title: string; versi
             error: {
               type: 'object',
               required: ['code', 'message'],
-              properties: { code: { type: 'string' }, message: { type: 'string' } },
+              properties: {
+                code: { type: 'string', enum: Object.keys(errorStatus) },
+                message: { type: 'string' },
+                // Validation failures name each field: [{ path, message }].
+                details: {
+                  type: 'array',
+                  items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
+                },
+              },
             },
           },
         },
       },
     },
   };
+}
+
+/**
+ * A stable operationId from the method and the path: its fixed segments in camelCase, and `By<Param>`
+ * when the path ends in a parameter (`GET /v1/accounts/{accountId}/users/{userId}/keys` is
+ * `getAccountsUsersKeys`, `DELETE .../keys/{keyId}` is `deleteAccountsUsersKeysByKeyId`).
+ */
+export function operationIdOf(def: Pick<RouteDef, 'method' | 'path'>): string {
+  const segments = def.path.split('/').filter((segment) => segment && segment !== 'v1');
+  const words = segments.filter((segment) => !segment.startsWith('{')).flatMap((segment) => segment.split(/[-_.]/));
+  const last = segments.at(-1);
+  if (last?.startsWith('{')) words.push('by', last.slice(1, -1));
+  return def.method + words.map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('');
 }

@@ -219,3 +219,50 @@ export const rotateKey = z.strictObject({
     .refine((s) => (parseDuration(s) ?? 0) <= 7 * 24 * 3_600_000, 'at most "168h" (a week)')
     .optional(),
 });
+
+/*
+ * Response schemas (OpenAPI, issue 11 item 10): the document describes each success answer from these,
+ * and test/api/openapi.test.ts checks real answers against the document. Strict objects, so a field the
+ * code adds without documenting it fails that test.
+ */
+const isoTime = z.iso.datetime();
+export const policyDocument = z.looseObject({
+  preset: z.enum(['default', 'status_inbox', 'work_items']),
+  autoCloseAfter: z.string().nullable(),
+  serviceWindow: z.string(),
+  routing: z.looseObject({ mode: z.enum(['manual', 'round_robin', 'least_loaded']) }),
+  version: z.number().int(),
+});
+export const accountResponse = z.strictObject({ id, name: z.string(), policy: policyDocument, createdAt: isoTime });
+export const policyChangedResponse = z.strictObject({ policy: policyDocument, runningConversations: z.number().int() });
+export const userResponse = z.strictObject({
+  id,
+  name: z.string(),
+  role,
+  active: z.boolean(),
+  presence: z.enum(['online', 'away', 'offline']),
+  teams: z.array(z.string()),
+  languages: z.array(z.string()),
+  maxConcurrent: z.number().int().nullable(),
+  createdAt: isoTime,
+});
+export const createdUserResponse = z.strictObject({ user: userResponse, apiKey: z.string() });
+export const userListResponse = z.strictObject({ users: z.array(userResponse) });
+export const userChangedResponse = z.strictObject({ user: userResponse, released: z.number().int() });
+export const createdServiceKeyResponse = z.strictObject({ name: z.string(), apiKey: z.string() });
+export const keyResponse = z.strictObject({
+  id: z.string(),
+  kind: z.enum(['user', 'service']),
+  userId: z.string().optional(),
+  name: z.string(),
+  createdAt: isoTime,
+  expiresAt: isoTime.nullable(),
+});
+export const keyListResponse = z.strictObject({ items: z.array(keyResponse), nextCursor: z.null() });
+export const rotatedKeyResponse = z.strictObject({ name: z.string().optional(), apiKey: z.string(), key: keyResponse, previous: z.array(keyResponse) });
+export const revokedKeyResponse = z.strictObject({ key: keyResponse });
+export const healthResponse = z.strictObject({ status: z.literal('ok') });
+export const readinessResponse = z.strictObject({
+  ready: z.boolean(),
+  checks: z.array(z.strictObject({ name: z.string(), ok: z.boolean(), error: z.string().optional() })),
+});

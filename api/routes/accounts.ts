@@ -80,6 +80,7 @@ export const accountRoutes = [
     summary: 'Create an account (platform key)',
     allow: ['platform'],
     body: s.createAccount,
+    response: s.accountResponse,
     status: 201,
     handler: async ({ deps, body }) => {
       const account: AccountDoc = {
@@ -96,6 +97,7 @@ export const accountRoutes = [
     method: 'get',
     path: '/v1/accounts/{accountId}',
     summary: 'Read an account and its policy',
+    response: s.accountResponse,
     allow: ['platform', ...everyUser],
     handler: async ({ deps, params }) => accountView(await loadAccount(deps, params.accountId!)),
   }),
@@ -105,6 +107,7 @@ export const accountRoutes = [
     summary: "Change the account's lifecycle policy; running conversations follow without a restart",
     allow: ['platform', 'owner', 'admin'],
     body: s.policyPatch,
+    response: s.policyChangedResponse,
     handler: async ({ deps, params, body }) => {
       const accountId = params.accountId!;
       const account = await loadAccount(deps, accountId);
@@ -124,6 +127,7 @@ export const accountRoutes = [
     summary: 'Create a service key for a backend system; shown only this once',
     allow: ['platform', 'owner', 'admin'],
     body: s.createServiceKey,
+    response: s.createdServiceKeyResponse,
     status: 201,
     handler: async ({ deps, params, body }) => {
       const accountId = params.accountId!;

@@ -103,6 +103,7 @@ export const keyRoutes = [
     path: userKeys,
     summary: "List a user's API keys (ids and dates, never the keys): the user themself, or an owner or admin of at least their rank",
     allow: ['platform', ...everyUser],
+    response: s.keyListResponse,
     handler: async ({ deps, params, principal }) => {
       const { owner } = await userKeyOwner(deps, principal, params.accountId!, params.userId!);
       return { items: (await keysOf(deps, owner)).map(keyView), nextCursor: null };
@@ -114,6 +115,7 @@ export const keyRoutes = [
     summary: "Issue a new key for the user (shown only this once); their other keys stop at once, or after gracePeriod",
     allow: ['platform', ...everyUser],
     body: s.rotateKey,
+    response: s.rotatedKeyResponse,
     status: 201,
     handler: async ({ deps, params, principal, body }) => {
       const { user, owner } = await userKeyOwner(deps, principal, params.accountId!, params.userId!);
@@ -126,6 +128,7 @@ export const keyRoutes = [
     path: `${userKeys}/{keyId}`,
     summary: "Revoke one of a user's keys: it stops working at once",
     allow: ['platform', ...everyUser],
+    response: s.revokedKeyResponse,
     handler: async ({ deps, params, principal }) => {
       const { owner } = await userKeyOwner(deps, principal, params.accountId!, params.userId!);
       const key = await oneKey(deps, owner, params.keyId!);
@@ -138,6 +141,7 @@ export const keyRoutes = [
     path: serviceKeys,
     summary: "List the account's service keys (ids, names and dates, never the keys)",
     allow: keyManagers,
+    response: s.keyListResponse,
     handler: async ({ deps, params }) => {
       const accountId = params.accountId!;
       await loadAccount(deps, accountId);
@@ -152,6 +156,7 @@ export const keyRoutes = [
     summary: 'Issue a new key with the same name (shown only this once); the old one stops at once, or after gracePeriod',
     allow: keyManagers,
     body: s.rotateKey,
+    response: s.rotatedKeyResponse,
     status: 201,
     handler: async ({ deps, params, body }) => {
       const owner = { accountId: params.accountId!, kind: 'service', keyId: params.keyId! } as const;
@@ -165,6 +170,7 @@ export const keyRoutes = [
     path: `${serviceKeys}/{keyId}`,
     summary: 'Revoke a service key: it stops working at once',
     allow: keyManagers,
+    response: s.revokedKeyResponse,
     handler: async ({ deps, params }) => {
       const key = await oneKey(deps, { accountId: params.accountId!, kind: 'service', keyId: params.keyId! }, params.keyId!);
       await revoke(deps, key);

@@ -1,5 +1,6 @@
 import { defineRoute } from '../route';
 import type { ApiDeps } from '../deps';
+import { healthResponse, readinessResponse } from '../schemas';
 
 const probeTimeoutMs = 2_000;
 
@@ -34,12 +35,14 @@ export const systemRoutes = [
     method: 'get',
     path: '/healthz',
     summary: 'Liveness: the process is up',
+    response: healthResponse,
     handler: async () => ({ status: 'ok' }),
   }),
   defineRoute({
     method: 'get',
     path: '/readyz',
     summary: 'Readiness: Temporal and MongoDB both answer (503 when either does not)',
+    response: readinessResponse,
     handler: async ({ deps, res }) => {
       const result = await readiness(deps);
       res.status(result.ready ? 200 : 503).json(result);

@@ -71,6 +71,7 @@ export const userRoutes = [
     summary: 'Add a user; answers with their API key, shown only this once',
     allow: ['platform', 'owner', 'admin'],
     body: s.createUser,
+    response: s.createdUserResponse,
     status: 201,
     handler: async ({ deps, params, body, principal }) => {
       const accountId = params.accountId!;
@@ -118,6 +119,7 @@ export const userRoutes = [
     method: 'get',
     path: '/v1/accounts/{accountId}/users',
     summary: "List the account's users",
+    response: s.userListResponse,
     allow: ['platform', ...everyUser],
     handler: async ({ deps, params }) => {
       const users = await deps.collections.users.find({ accountId: params.accountId! }).sort({ userId: 1 }).toArray();
@@ -131,6 +133,7 @@ export const userRoutes = [
       "Change a user's teams, languages, capacity or activity (owners and admins, on users of at most their rank); deactivating returns their conversations; the last active owner stays",
     allow: ['platform', 'owner', 'admin'],
     body: s.patchUser,
+    response: s.userChangedResponse,
     handler: async ({ deps, params, body, principal }) => {
       const before = await loadUser(deps, params.accountId!, params.userId!);
       assertMayActOnUser(principal, before);
@@ -155,6 +158,7 @@ export const userRoutes = [
     summary: 'Set presence (online, away, offline): the user themself or a supervisor',
     allow: ['platform', ...everyUser],
     body: s.presence,
+    response: s.userChangedResponse,
     handler: async ({ deps, params, body, principal }) => {
       if (principal.kind === 'user' && principal.userId !== params.userId && !isSupervisorPrincipal(principal)) {
         throw new ApiError({ code: 'forbidden', message: "agents set only their own presence" });
