@@ -1,7 +1,9 @@
+import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import pino from 'pino';
 import { loadConfig, requireServers } from '../infra/config';
+import { ensureTemporalSetup } from '../infra/temporal-setup';
 import { ensureIndexes } from '../store/collections';
 import { startWorker } from './worker';
 
@@ -10,6 +12,18 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const { temporalAddress, mongoUri } = requireServers(config);
   const log = pino({ level: config.logLevel, base: { process: 'worker' } });
+
+  // Before anything else: a cluster without the namespace or the search attributes fails every workflow.
+  const check = await Connection.connect({ address: temporalAddress, tls: config.temporal.tls, apiKey: config.temporal.apiKey });
+  try {
+    await ensureTemporalSetup(
+      check,
+      { address: temporalAddress, namespace: config.temporal.namespace, apiKey: config.temporal.apiKey },
+      { register: config.temporal.setup === 'register', log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } },
+    );
+  } finally {
+    await check.close();
+  }
 
   const mongo = await MongoClient.connect(mongoUri);
   const db = mongo.db(config.mongo.database);
