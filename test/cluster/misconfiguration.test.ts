@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { MongoClient } from 'mongodb';
 import { createApp } from '../../api/app';
+import { toolVersions } from '../../infra/tools';
 import { ensureIndexes } from '../../store/collections';
 import { Http, quietLog } from '../support/stack';
 import { testServers } from '../support/test-servers';
@@ -70,6 +71,7 @@ describe('an API on a cluster that is not set up for convoflow', () => {
       await new Promise((r) => setTimeout(r, 500));
       res = await firstFailure(http);
     }
+    process.stderr.write(`[misconfiguration] unregistered search attributes: HTTP ${res.status} ${JSON.stringify(res.body)}\n`);
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('unavailable');
     expect(res.body.error.message).toMatch(/search attribute/i);
@@ -79,9 +81,21 @@ describe('an API on a cluster that is not set up for convoflow', () => {
   it('answers 503 unavailable naming the namespace that does not exist', async () => {
     const namespace = `absent-${randomUUID().slice(0, 8)}`;
     const res = await firstFailure(await apiOn(namespace));
+    process.stderr.write(`[misconfiguration] missing namespace: HTTP ${res.status} ${JSON.stringify(res.body)}\n`);
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('unavailable');
     expect(res.body.error.message).toContain(namespace);
     expect(res.body.error.message).toMatch(/setup:temporal/);
+  });
+});
+
+describe('the cluster tier', () => {
+  it('runs the server version pinned in infra/tools.ts (and so in docker-compose.yml)', async () => {
+    const connection = await Connection.connect({ address: testServers().temporalAddress });
+    try {
+      expect((await connection.workflowService.getSystemInfo({})).serverVersion).toBe(toolVersions.temporalServer);
+    } finally {
+      await connection.close();
+    }
   });
 });

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { applyTemporalSetup, checkTemporalSetup, describeProblems, ensureTemporalSetup, TemporalSetupError } from '../../infra/temporal-setup';
+import { toolVersions } from '../../infra/tools';
 import { conversationSearchAttributes } from '../../workflows/conversation/search-attributes';
 import { testServers } from '../support/test-servers';
 
@@ -65,6 +66,13 @@ describe('checking a cluster for what convoflow needs', () => {
     expect(text).toContain('Cloud UI');
     expect(text).toContain('tcld namespace search-attributes add --namespace acme.a1b2c --search-attribute "ConversationStatus=Keyword"');
     expect(text).not.toContain('setup:temporal');
+  });
+});
+
+describe('one Temporal server version everywhere', () => {
+  it('the dev server runs the server version the cluster tier builds and docker-compose.yml pins', async () => {
+    const { serverVersion } = await connection.workflowService.getSystemInfo({});
+    expect(serverVersion).toBe(toolVersions.temporalServer);
   });
 });
 
