@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
+import { spawnNodeChild } from '../../infra/node-child';
 import { applyTemporalSetup, checkTemporalSetup, describeProblems, ensureTemporalSetup, TemporalSetupError } from '../../infra/temporal-setup';
 import { toolVersions } from '../../infra/tools';
 import { conversationSearchAttributes } from '../../workflows/conversation/search-attributes';
@@ -77,6 +78,24 @@ describe('one Temporal server version everywhere', () => {
 });
 
 describe('the worker and the API at start', () => {
+  it('the API started with TEMPORAL_SETUP=register sets up a fresh namespace itself, then serves', async () => {
+    const namespace = `register-${randomUUID().slice(0, 8)}`;
+    const { mongoUri, runDir } = testServers();
+    const api = spawnNodeChild({
+      name: 'api',
+      script: path.join(root, 'api/main.ts'),
+      cwd: root,
+      env: { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_SETUP: 'register', MONGODB_URI: mongoUri, LOG_LEVEL: 'warn', PORT: '0' },
+      logFile: path.join(runDir, `api-${namespace}.log`),
+    });
+    try {
+      await api.ready;
+      expect(await checkTemporalSetup(connection, namespace)).toEqual([]);
+    } finally {
+      await api.stop();
+    }
+  });
+
   it.each(['worker/main.ts', 'api/main.ts'])('%s exits with a message naming the missing namespace and the fix', (script) => {
     const namespace = `absent-${randomUUID().slice(0, 8)}`;
     const { mongoUri } = testServers();
