@@ -99,14 +99,17 @@ const temporalServerModule = 'go.temporal.io/server';
  * About 8 CPU-minutes once; the result is cached like every tool.
  */
 export async function buildTemporalServer(opts: { staging: string; version: string }): Promise<void> {
-  const env = { ...process.env, CGO_ENABLED: '0', GOWORK: 'off', GOFLAGS: '-buildvcs=false' };
+  // GOTOOLCHAIN=auto unless the user chose otherwise: an older go (Debian's, or a go.env saying `local`)
+  // then fetches the toolchain the server's go.mod asks for through the module proxy and builds with it;
+  // a go that is new enough builds as is.
+  const env = { ...process.env, CGO_ENABLED: '0', GOWORK: 'off', GOFLAGS: '-buildvcs=false', GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'auto' };
   await requireGo(`the Temporal server ${opts.version} (for npm run test:cluster)`, env);
   const info = JSON.parse(
     await run('go', ['mod', 'download', '-json', `${temporalServerModule}@v${opts.version}`], { cwd: opts.staging, env }),
   ) as { Dir?: string; Error?: string };
   if (!info.Dir) throw new Error(`go mod download gave no source directory for the Temporal server: ${info.Error ?? 'unknown'}`);
   // The module's own go.mod and go.sum pin every dependency; building inside the (read-only) module cache
-  // writes only the output binaries. Its go directive needs Go 1.26: an older go fails here and says so.
+  // writes only the output binaries.
   await run('go', ['build', '-trimpath', '-o', path.join(opts.staging, 'temporal-server'), './cmd/server'], { cwd: info.Dir, env });
   await run('go', ['build', '-trimpath', '-o', path.join(opts.staging, 'temporal-sql-tool'), './cmd/tools/sql'], { cwd: info.Dir, env });
   await fs.cp(path.join(info.Dir, 'schema', 'postgresql'), path.join(opts.staging, 'schema', 'postgresql'), { recursive: true });
@@ -119,7 +122,7 @@ async function requireGo(forWhat: string, env: NodeJS.ProcessEnv): Promise<void>
   } catch (error) {
     if (!isNotFound(error)) throw error;
     throw new MissingPrerequisiteError(
-      `go was not found; it is needed to build ${forWhat}. Install Go 1.26 or newer (the official tarball; Debian's golang-go may be older) and make sure \`go\` is on PATH.`,
+      `go was not found; it is needed to build ${forWhat}. Install Go (1.21 or newer fetches the 1.26 toolchain the server needs by itself) and make sure \`go\` is on PATH.`,
     );
   }
 }
