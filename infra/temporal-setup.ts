@@ -93,7 +93,7 @@ export function cliTypeName(type: SearchAttributeType): string {
 }
 
 /** The operator-facing text: one line per problem, then the commands that fix them on this kind of cluster. */
-export function describeProblems(problems: TemporalSetupProblem[], target: TemporalTarget): string {
+export function describeProblems(problems: TemporalSetupProblem[], target: TemporalTarget, opts: { refused?: string } = {}): string {
   const ns = target.namespace;
   const lines = problems.map((p) => {
     switch (p.kind) {
@@ -121,8 +121,10 @@ export function describeProblems(problems: TemporalSetupProblem[], target: Tempo
     }
   } else if (problems.some((p) => p.kind !== 'search-attribute-wrong-type')) {
     fixes.push(
-      `Run \`npm run setup:temporal\` once with the same TEMPORAL_* settings (it creates the namespace if needed and registers the search attributes), ` +
-        `or start with TEMPORAL_SETUP=register to let this process do it.`,
+      opts.refused
+        ? `The cluster does not let these credentials do it (${opts.refused}): someone with operator rights must run \`npm run setup:temporal\` or the commands below.`
+        : `Run \`npm run setup:temporal\` once with the same TEMPORAL_* settings (it creates the namespace if needed and registers the search attributes), ` +
+            `or start with TEMPORAL_SETUP=register to let this process do it.`,
     );
     if (missingKeys.length > 0) {
       const commands = missingKeys.map((k) => `temporal operator search-attribute create --address ${target.address} --namespace ${ns} --name ${k.name} --type ${cliTypeName(k.type)}`);
@@ -151,10 +153,7 @@ export async function applyTemporalSetup(connection: Connection, target: Tempora
   const done: string[] = [];
   let problems = await checkTemporalSetup(connection, target.namespace);
   const refuse = (error: unknown): never => {
-    throw new TemporalSetupError(
-      `${describeProblems(problems, { ...target, apiKey: target.apiKey ?? 'refused' })}\n(the cluster refused to let this application do it: ${error instanceof Error ? error.message : String(error)})`,
-      problems,
-    );
+    throw new TemporalSetupError(describeProblems(problems, target, { refused: error instanceof Error ? error.message : String(error) }), problems);
   };
   if (problems.some((p) => p.kind === 'namespace-missing')) {
     log(`creating namespace ${target.namespace}`);

@@ -59,6 +59,14 @@ describe('checking a cluster for what convoflow needs', () => {
     for (const name of names) expect(error.message).toContain(`temporal operator search-attribute create --address ${address} --namespace ${namespace} --name ${name} --type Keyword`);
   });
 
+  it('on a self-hosted cluster that refuses these credentials, says someone with operator rights must run the setup', () => {
+    const text = describeProblems([{ kind: 'search-attribute-missing', name: 'AccountId', type: 'KEYWORD' }], { address, namespace: 'default' }, { refused: '7 PERMISSION_DENIED' });
+    expect(text).toContain('operator rights');
+    expect(text).toContain('7 PERMISSION_DENIED');
+    expect(text).toContain('--name AccountId --type Keyword');
+    expect(text).not.toContain('TEMPORAL_SETUP=register');
+  });
+
   it('tells a Temporal Cloud user to use the Cloud UI or tcld, not the setup command', () => {
     const text = describeProblems(
       conversationSearchAttributes.map((k) => ({ kind: 'search-attribute-missing' as const, name: k.name, type: k.type })),
