@@ -76,16 +76,20 @@ export interface ConversationActivityDeps {
 
 /**
  * Moves the view forwards to `view.version`, never backwards (see `ConditionalWrites` for the two
- * ways). With `filter`, the upsert matches only an older version; when it does not match, its insert
- * half collides on `_id`. That collision means "stale" only if the stored version really is newer or
- * equal (a concurrent first insert can cause it too), so the stored version is read and the write tried
- * again until one of the two holds. With `read-then-write`, each attempt reads first, and a collision of
+ * ways). The same version is written again, not skipped: a workflow task that is executed a second
+ * time (its first attempt wrote the view, then timed out, e.g. on a sticky queue lost with a matching
+ * service) computes the same version at a later workflow time, and that attempt's state is the one its
+ * history keeps; skipping it left the view's timestamps off the workflow's for good (found by the
+ * cluster tier's matching kill, test/cluster/faults.test.ts). With `filter`, the upsert matches only an
+ * older or equal version; when it does not match, its insert half collides on `_id`. That collision
+ * means "stale" only if the stored version really is newer (a concurrent first insert can cause it
+ * too), so the stored version is read and the write tried again until one of the two holds. With `read-then-write`, each attempt reads first, and a collision of
  * its insert (a concurrent first write) sends it round again.
  */
 async function writeViewForwards(c: Collections, view: ConversationView, mode: ConditionalWrites, log: Logger): Promise<void> {
   const { id, ...fields } = view;
   const stale = (stored: { version: number } | null) => {
-    if (!stored || stored.version < view.version) return false;
+    if (!stored || stored.version <= view.version) return false;
     log.debug({ conversationId: id, version: view.version, stored: stored.version }, 'skipped a stale conversation view');
     return true;
   };
@@ -93,7 +97,7 @@ async function writeViewForwards(c: Collections, view: ConversationView, mode: C
   for (let attempt = 0; attempt <= 5; attempt++) {
     try {
       if (mode === 'filter') {
-        await c.conversations.updateOne({ _id: id, version: { $lt: view.version } }, { $set: fields }, { upsert: true });
+        await c.conversations.updateOne({ _id: id, version: { $lte: view.version } }, { $set: fields }, { upsert: true });
         return;
       }
       const stored = await storedVersion();

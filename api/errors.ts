@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, NamespaceNotFoundError } from '@temporalio/common';
 import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
 import { ZodError } from 'zod';
 import type { RejectionCode } from '../workflows/conversation/lifecycle';
@@ -73,6 +73,10 @@ export function toApiError(error: unknown): ApiError {
   if (isMongoUnreachable(error)) {
     return new ApiError({ code: 'unavailable', message: 'the database is unavailable; try again' });
   }
+  const misconfigured = temporalMisconfiguration(error);
+  if (misconfigured) {
+    return new ApiError({ code: 'unavailable', message: `Temporal is not set up for convoflow: ${misconfigured}; an operator must fix it (npm run setup:temporal, see README "Production")` });
+  }
   if (isGrpcUnavailable(error)) return new ApiError({ code: 'unavailable', message: 'Temporal is unavailable; try again' });
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
     // The update may still be applied: a retry with the same Idempotency-Key gets its one result.
@@ -87,6 +91,25 @@ export function toApiError(error: unknown): ApiError {
 /** MongoDB could not be reached (no server selected, or the connection broke): retryable. */
 export function isMongoUnreachable(error: unknown): boolean {
   return error instanceof MongoServerSelectionError || error instanceof MongoNetworkError;
+}
+
+/**
+ * What Temporal said when the failure is its configuration, not the request: the namespace does not exist,
+ * a search attribute is not registered, or the cluster refuses our credentials. The worker and API check
+ * these at start (infra/temporal-setup.ts), but a cluster can change under a running process. Such a
+ * request cannot succeed until an operator acts, which is what 503 `unavailable` says; never `internal`.
+ */
+export function temporalMisconfiguration(error: unknown): string | undefined {
+  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
+    if (e instanceof NamespaceNotFoundError) return `namespace ${e.namespace} does not exist`;
+    const code = (e as { code?: unknown }).code;
+    const said = String((e as { details?: unknown }).details || (e as { message?: unknown }).message || '');
+    // 3 INVALID_ARGUMENT, 5 NOT_FOUND, 7 PERMISSION_DENIED, 9 FAILED_PRECONDITION, 16 UNAUTHENTICATED
+    if ((code === 3 || code === 9) && /search attribute/i.test(said)) return said;
+    if (code === 5 && /namespace/i.test(said)) return said;
+    if (code === 7 || code === 16) return `Temporal refused this application's credentials (${said})`;
+  }
+  return undefined;
 }
 
 function isGrpcUnavailable(error: unknown): boolean {

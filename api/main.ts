@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { loadConfig, requireServers } from '../infra/config';
 import { createLogger } from '../infra/logger';
+import { ensureTemporalSetup } from '../infra/temporal-setup';
 import { ensureIndexes } from '../store/collections';
 import { createApp } from './app';
 
@@ -12,11 +13,17 @@ async function main(): Promise<void> {
   const log = createLogger({ level: config.logLevel, base: { process: 'api' } });
   if (!config.platformApiKey) log.warn('PLATFORM_API_KEY is not set: platform routes will refuse every key');
 
+  const connection = await Connection.connect({ address: temporalAddress, tls: config.temporal.tls, apiKey: config.temporal.apiKey });
+  // Before listening: a cluster without the namespace or the search attributes would answer every message with an error.
+  await ensureTemporalSetup(
+    connection,
+    { address: temporalAddress, namespace: config.temporal.namespace, apiKey: config.temporal.apiKey },
+    { register: config.temporal.setup === 'register', log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } },
+  );
   // Fail reads fast when the database is away, so the API answers 503 instead of hanging.
   const mongo = await MongoClient.connect(mongoUri, { serverSelectionTimeoutMS: 3_000 });
   const db = mongo.db(config.mongo.database);
   await ensureIndexes(db);
-  const connection = await Connection.connect({ address: temporalAddress, tls: config.temporal.tls, apiKey: config.temporal.apiKey });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   const { app } = createApp({ db, temporal, taskQueue: config.temporal.taskQueue, platformApiKey: config.platformApiKey, log });
 

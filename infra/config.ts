@@ -29,6 +29,7 @@ const schema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('conversations'),
   TEMPORAL_API_KEY: optionalString,
   TEMPORAL_TLS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  TEMPORAL_SETUP: z.enum(['check', 'register']).default('check'),
   MONGODB_URI: optionalString.pipe(
     z
       .string()
@@ -53,6 +54,8 @@ export type Config = {
     taskQueue: string;
     apiKey: string | undefined;
     tls: boolean;
+    /** At start the worker and API check the namespace and search attributes; `register` adds what is missing. */
+    setup: 'check' | 'register';
   };
   mongo: { uri: string | undefined; database: string };
   /** Where WhatsApp Cloud API sends go (tests point it at a fake Graph API). */
@@ -81,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       apiKey: e.TEMPORAL_API_KEY,
       tls: e.TEMPORAL_TLS,
+      setup: e.TEMPORAL_SETUP,
     },
     mongo: { uri: e.MONGODB_URI, database: e.MONGODB_DATABASE },
     whatsappGraphUrl: e.WHATSAPP_GRAPH_URL.replace(/\/+$/, ''),

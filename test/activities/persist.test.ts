@@ -70,6 +70,15 @@ describe.each(['filter', 'read-then-write'] as const)('persisting a conversation
     expect(view).toMatchObject({ version: 3, unreadCount: 3 });
   });
 
+  test('a batch of the same version computed again at a later time (a re-executed workflow task) replaces the view', async () => {
+    const { batches } = conversation(2);
+    await activities().persist(batches[1]!);
+    const again = { ...batches[1]!, view: { ...batches[1]!.view, lastActivityAt: '2030-01-01T00:00:05.000Z' } };
+    await activities().persist(again);
+    const view = await db.collection('conversations').findOne({ _id: again.view.id as never });
+    expect(view).toMatchObject({ version: 2, lastActivityAt: again.view.lastActivityAt });
+  });
+
   // The workflow writes its batches one after another; what can race is two attempts of the *same*
   // batch (a retry while a slow first attempt still runs), and a late attempt of an older batch.
   // (Different versions written at the same instant are not a case the workflow produces, and

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { configVariables, loadConfig, requireServers } from '../../infra/config';
+import { toolVersions } from '../../infra/tools';
 import { conversationSearchAttributes } from '../../workflows/conversation/search-attributes';
 
 /** Docker cannot run here, so these check what can be checked without it. */
@@ -12,6 +13,7 @@ type Service = {
   build?: string;
   command?: string[] | string;
   environment?: Record<string, string | number>;
+  depends_on?: Record<string, { condition: string }>;
 };
 const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
@@ -61,11 +63,29 @@ describe('docker-compose.yml', () => {
     expect(fs.existsSync(path.join(root, script))).toBe(true);
   });
 
-  it('registers exactly the search attributes the conversation workflows upsert', () => {
-    const script = String(services['temporal-search-attributes']?.command);
-    const names = /for name in ([\w ]+); do/.exec(script)?.[1]?.split(' ');
-    expect(names?.sort()).toEqual(conversationSearchAttributes.map((key) => key.name).sort());
-    expect(conversationSearchAttributes.every((key) => key.type === 'KEYWORD')).toBe(true); // the script says Keyword
+  it('sets Temporal up with the project setup command, which registers exactly the search attributes the workflows upsert', () => {
+    const setup = services['temporal-setup'];
+    expect(setup?.build).toBe('.');
+    expect(setup?.command).toEqual(['node', '--import', 'tsx', 'infra/setup-temporal.ts']);
+    expect(fs.existsSync(path.join(root, 'infra/setup-temporal.ts'))).toBe(true);
+    const env = environmentOf('temporal-setup');
+    expect(Object.keys(env).filter((key) => !configVariables.includes(key))).toEqual([]);
+    expect(loadConfig(env).temporal.address).toBe(loadConfig(environmentOf('worker')).temporal.address);
+    // The setup command registers this list (infra/temporal-setup.ts); no second copy of it lives in the file.
+    expect(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')).not.toMatch(/search-attribute create/);
+    expect(conversationSearchAttributes.map((k) => k.name).sort()).toEqual(['AccountId', 'AssigneeId', 'ConversationStatus']);
+  });
+
+  it.each(['worker', 'api'])('starts the %s only after the setup has succeeded', (name) => {
+    expect(services[name]?.depends_on?.['temporal-setup']?.condition).toBe('service_completed_successfully');
+  });
+
+  it('runs the Temporal server and its schema tool at the version the cluster test tier builds and tests', () => {
+    const tag = (name: string) => services[name]?.image?.split(':')[1];
+    expect(services.temporal?.image).toMatch(/^temporalio\/server:/);
+    expect(services['temporal-schema']?.image).toMatch(/^temporalio\/admin-tools:/);
+    expect(tag('temporal')).toBe(toolVersions.temporalServer);
+    expect(tag('temporal-schema')).toBe(toolVersions.temporalServer);
   });
 
   it('builds from a Node 20 image that installs production dependencies only', () => {

@@ -62,7 +62,7 @@ export default async function globalSetup(): Promise<void> {
  * If jest exits without teardown (process.exit, a fatal error, SIGTERM/SIGHUP from a CI timeout), kill
  * the servers synchronously. A Ctrl-C needs nothing: the servers share jest's process group and get it.
  */
-function killOnAbruptExit(runDir: string): void {
+export function killOnAbruptExit(runDir: string): void {
   const cleanup = () => {
     killRecorded(runDir);
     fs.rmSync(runDir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
-import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { NamespaceNotFoundError } from '@temporalio/common';
 import { toApiError } from '../../api/errors';
 
 describe('errors the API answers for Temporal trouble', () => {
@@ -13,6 +14,24 @@ describe('errors the API answers for Temporal trouble', () => {
 
   test('gRPC UNAVAILABLE anywhere in the cause chain is 503 unavailable', () => {
     expect(toApiError(Object.assign(new Error('outer'), { cause: Object.assign(new Error('14 UNAVAILABLE'), { code: 14 }) })).code).toBe('unavailable');
+  });
+
+  const grpcError = (code: number, details: string) => Object.assign(new Error(`${code} ${details}`), { code, details });
+
+  test.each([
+    ['an unregistered search attribute', new ServiceError('Failed to signalWithStart Workflow', { cause: grpcError(3, 'Namespace default has no mapping defined for search attribute AccountId') }), /AccountId/],
+    ['a namespace that does not exist', new NamespaceNotFoundError('convoflow-prod'), /namespace convoflow-prod does not exist/],
+    ['a namespace NOT_FOUND the SDK did not type', new ServiceError('Failed', { cause: grpcError(5, 'Namespace convoflow-prod is not found.') }), /convoflow-prod/],
+    ['credentials the cluster refuses', new ServiceError('Failed', { cause: grpcError(7, 'Request unauthorized.') }), /credentials/],
+  ])('%s is 503 unavailable naming what Temporal said and the fix, never 500 internal', (_, thrown, said) => {
+    const error = toApiError(thrown);
+    expect(error.code).toBe('unavailable');
+    expect(error.message).toMatch(said);
+    expect(error.message).toMatch(/setup:temporal/);
+  });
+
+  test('an invalid argument that is not about configuration stays internal', () => {
+    expect(toApiError(new ServiceError('Failed', { cause: grpcError(3, 'WorkflowId is not set') })).code).toBe('internal');
   });
 
   test('anything unknown is 500 internal', () => {
