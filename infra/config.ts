@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { defaultTaskQueue } from '../workflows/conversation/messages';
 
 /**
  * Process configuration, read once from the environment at start (STYLE habit 8). A wrong value throws a
@@ -26,7 +27,7 @@ const schema = z.object({
       .optional(),
   ),
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('conversations'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default(defaultTaskQueue),
   TEMPORAL_API_KEY: optionalString,
   TEMPORAL_TLS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   TEMPORAL_SETUP: z.enum(['check', 'register']).default('check'),

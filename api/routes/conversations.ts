@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { UpdateDefinition } from '@temporalio/client';
 import type { Collection, Filter } from 'mongodb';
 import type { ContactDoc, ConversationDoc, EventDoc, MessageDoc } from '../../store/collections';
+import { userDocId } from '../../store/collections';
 import type { ActionBase, ActionResult } from '../../workflows/conversation/messages';
 import { storedPolicyVersion } from './accounts';
 import { iso } from '../../workflows/conversation/view';
@@ -150,7 +151,7 @@ export async function act<A extends ActionBase>(
 }
 
 async function requireActiveUser(deps: ApiDeps, accountId: string, userId: string): Promise<void> {
-  const user = await deps.collections.users.findOne({ _id: `${accountId}/${userId}` });
+  const user = await deps.collections.users.findOne({ _id: userDocId(accountId, userId) });
   if (!user || !user.active) throw new ApiError({ code: 'validation_failed', message: `assigneeId: ${userId} is not an active user of the account` });
 }
 
@@ -247,7 +248,7 @@ export const conversationRoutes = [
     method: 'post',
     path: `${base}/{conversationId}/take-over`,
     summary: 'A supervisor takes the conversation over',
-    allow: everyUser,
+    allow: supervisors,
     body: s.noBody,
     handler: async (ctx) => act(ctx, 'takeOver', takeOverUpdate, { actor: actorOf(ctx.principal) }),
   }),
