@@ -4,6 +4,7 @@ import { channelDocId } from '../../store/collections';
 import { ApiError, notFound } from '../errors';
 import type { ApiDeps } from '../deps';
 import { defineRoute } from '../route';
+import * as r from '../conversation-responses';
 import * as s from '../schemas';
 
 /** Graph API version used when a WhatsApp channel names none. */
@@ -73,6 +74,7 @@ export const channelRoutes = [
     summary: 'Configure how a channel (business number) sends: whatsapp_cloud, webhook or recording. Secrets are write-only',
     allow: admins,
     body: s.channelConfig,
+    response: r.channelView,
     handler: async ({ deps, params, body }) => {
       const accountId = params.accountId!;
       const channel = s.id.parse(params.channel);
@@ -97,6 +99,7 @@ export const channelRoutes = [
     path: '/v1/accounts/{accountId}/channels',
     summary: "The account's configured channels, without their secrets",
     allow: admins,
+    response: r.channelList,
     handler: async ({ deps, params }) => {
       const docs = await deps.collections.channels.find({ accountId: params.accountId! }).sort({ _id: 1 }).toArray();
       return { items: docs.map(channelView), nextCursor: null };
@@ -107,6 +110,7 @@ export const channelRoutes = [
     path: '/v1/accounts/{accountId}/channels/{channel}',
     summary: 'One channel, without its secrets',
     allow: admins,
+    response: r.channelView,
     handler: async ({ deps, params }) => {
       const doc = await deps.collections.channels.findOne({ _id: channelDocId(params.accountId!, params.channel!) });
       if (!doc) throw notFound('channel');

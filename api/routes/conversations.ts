@@ -28,11 +28,31 @@ import type { ApiDeps } from '../deps';
 import { ApiError, notFound, toApiError } from '../errors';
 import type { RouteContext } from '../route';
 import { defineRoute } from '../route';
+import * as r from '../conversation-responses';
 import * as s from '../schemas';
+import type { z } from 'zod';
 
 const base = '/v1/accounts/{accountId}/conversations';
 
-const conversationView = ({ _id, ...rest }: ConversationDoc) => ({ id: _id, ...rest });
+/** Every field of SPEC's view is there: FerretDB drops null fields an upsert inserts, so they are put back. */
+const conversationView = ({ _id, ...rest }: ConversationDoc) => ({
+  id: _id,
+  ...rest,
+  customerName: rest.customerName ?? null,
+  assigneeId: rest.assigneeId ?? null,
+  lastCustomerMessageAt: rest.lastCustomerMessageAt ?? null,
+  windowExpiresAt: rest.windowExpiresAt ?? null,
+  autoCloseAt: rest.autoCloseAt ?? null,
+  closedReason: rest.closedReason ?? null,
+  closedAt: rest.closedAt ?? null,
+  campaignId: rest.campaignId ?? null,
+  tags: rest.tags ?? [],
+  archived: rest.archived ?? false,
+  csatScore: rest.csatScore ?? null,
+  heldBy: rest.heldBy ?? null,
+  lastActivityAt: rest.lastActivityAt ?? null,
+  updatedAt: rest.updatedAt ?? null,
+});
 
 // FerretDB leaves out null fields that an upsert inserts, so nullable fields are named here explicitly.
 
@@ -159,6 +179,7 @@ async function requireActiveUser(deps: ApiDeps, accountId: string, userId: strin
 function timelineRoute<D extends { conversationId: string; seq: number }>(
   name: 'messages' | 'events',
   summary: string,
+  response: z.ZodType,
   collection: (deps: ApiDeps) => Collection<D>,
   view: (doc: D) => unknown,
 ) {
@@ -168,6 +189,7 @@ function timelineRoute<D extends { conversationId: string; seq: number }>(
     summary,
     allow: everyUser,
     query: s.listTimeline,
+    response,
     handler: async ({ deps, params, query }) => {
       const conversationId = (await findConversation(deps, params))._id;
       const filter = { conversationId, seq: { $gt: query.after } } as Filter<D>;
@@ -184,6 +206,7 @@ export const conversationRoutes = [
     summary: 'List conversations, newest activity first, cursor-paginated',
     allow: everyUser,
     query: s.listConversations,
+    response: r.conversationList,
     handler: async ({ deps, params, query, principal }) => {
       if (query.status === 'not_contacted') return notContacted(deps, params.accountId!, query.limit, query.cursor);
       const filter: Filter<ConversationDoc> = { accountId: params.accountId! };
@@ -213,16 +236,18 @@ export const conversationRoutes = [
     path: `${base}/{conversationId}`,
     summary: 'Read one conversation',
     allow: everyUser,
+    response: r.conversationView,
     handler: async ({ deps, params }) => conversationView(await findConversation(deps, params)),
   }),
-  timelineRoute('messages', "The conversation's timeline, oldest first; page with `after` (a seq)", (deps) => deps.collections.messages, messageView),
-  timelineRoute('events', 'Every transition of the conversation: when, from, to, why, who', (deps) => deps.collections.events, eventView),
+  timelineRoute('messages', "The conversation's timeline, oldest first; page with `after` (a seq)", r.messagesPage, (deps) => deps.collections.messages, messageView),
+  timelineRoute('events', 'Every transition of the conversation: when, from, to, why, who', r.eventsPage, (deps) => deps.collections.events, eventView),
   defineRoute({
     method: 'post',
     path: `${base}/{conversationId}/replies`,
     summary: 'Send a free-form reply (assignee only, inside the 24h window); replying from open claims it',
     allow: everyUser,
     body: s.reply,
+    response: r.actionResult,
     handler: async (ctx) => act(ctx, 'reply', replyUpdate, { actor: actorOf(ctx.principal), text: ctx.body.text, replyTo: ctx.body.replyTo }),
   }),
   defineRoute({
@@ -231,6 +256,7 @@ export const conversationRoutes = [
     summary: 'Send a template message (allowed outside the window and when closed)',
     allow: everyUser,
     body: s.template,
+    response: r.actionResult,
     handler: async (ctx) => act(ctx, 'template', templateUpdate, { actor: actorOf(ctx.principal), template: ctx.body }),
   }),
   defineRoute({
@@ -239,6 +265,7 @@ export const conversationRoutes = [
     summary: 'Assign to a user (supervisors: anyone; agents: claim for themselves; the assignee: reassign)',
     allow: everyUser,
     body: s.assign,
+    response: r.actionResult,
     handler: async (ctx) => {
       await requireActiveUser(ctx.deps, ctx.params.accountId!, ctx.body.assigneeId);
       return act(ctx, 'assign', assignUpdate, { actor: actorOf(ctx.principal), assigneeId: ctx.body.assigneeId });
@@ -250,6 +277,7 @@ export const conversationRoutes = [
     summary: 'A supervisor takes the conversation over',
     allow: supervisors,
     body: s.noBody,
+    response: r.actionResult,
     handler: async (ctx) => act(ctx, 'takeOver', takeOverUpdate, { actor: actorOf(ctx.principal) }),
   }),
   defineRoute({
@@ -258,6 +286,7 @@ export const conversationRoutes = [
     summary: 'Mark as resolved (assignee or supervisor)',
     allow: everyUser,
     body: s.noBody,
+    response: r.actionResult,
     handler: async (ctx) => act(ctx, 'resolve', resolveUpdate, { actor: actorOf(ctx.principal) }),
   }),
   ...(
@@ -274,6 +303,7 @@ export const conversationRoutes = [
       summary,
       allow: everyUser,
       body: s.noBody,
+      response: r.actionResult,
       handler: async (ctx) => act(ctx, operation, update, { actor: actorOf(ctx.principal) }),
     }),
   ),
@@ -283,6 +313,7 @@ export const conversationRoutes = [
     summary: "Transfer to another team's queue: back to open, routed within that team",
     allow: everyUser,
     body: s.transfer,
+    response: r.actionResult,
     handler: async (ctx) => act(ctx, 'transfer', transferUpdate, { actor: actorOf(ctx.principal), team: ctx.body.team }),
   }),
   defineRoute({
@@ -291,6 +322,7 @@ export const conversationRoutes = [
     summary: 'Add or remove tags; once closed, tags are locked when the policy says so (409)',
     allow: everyUser,
     body: s.tags,
+    response: r.actionResult,
     handler: async (ctx) => act(ctx, 'tags', tagsUpdate, { actor: actorOf(ctx.principal), add: ctx.body.add, remove: ctx.body.remove }),
   }),
   defineRoute({
@@ -299,6 +331,7 @@ export const conversationRoutes = [
     summary: 'Start or end an automation (in_flow); ending assigns a user or a team, or closes (seed 002)',
     allow: ['service', ...supervisors],
     body: s.flow,
+    response: r.actionResult,
     handler: async (ctx) => {
       const actor = actorOf(ctx.principal);
       const body = ctx.body;

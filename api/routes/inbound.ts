@@ -9,6 +9,7 @@ import type { RouteContext } from '../route';
 import { act, actorOf } from './conversations';
 import { deliverCustomerMessage, deliverReceipt } from './webhooks';
 import { defineRoute } from '../route';
+import * as r from '../conversation-responses';
 import * as s from '../schemas';
 
 /** Routes backend services use: customer messages and delivery receipts in, campaign sends out. */
@@ -20,6 +21,7 @@ export const inboundRoutes = [
     allow: ['service'],
     body: s.customerMessage,
     status: 202,
+    response: r.accepted,
     handler: async ({ deps, params, body }) => {
       const { channel, customer, ...message } = body;
       return { conversationId: await deliverCustomerMessage(deps, { accountId: params.accountId!, channel, customer }, message) };
@@ -32,6 +34,7 @@ export const inboundRoutes = [
     allow: ['service', ...supervisors],
     body: s.campaignMessage,
     status: 202,
+    response: r.campaignAccepted,
     handler: async ({ deps, params, body }) => {
       const accountId = params.accountId!;
       const sendId = campaignSendWorkflowId({ accountId, ...body });
@@ -71,6 +74,7 @@ export const inboundRoutes = [
     summary: 'A delivery receipt from a webhook-provider backend: sent, delivered, read or failed, by providerMessageId',
     allow: ['service'],
     body: s.deliveryStatus,
+    response: r.receiptAccepted,
     handler: async ({ deps, params, body }) => {
       const conversationId = await deliverReceipt(deps, params.accountId!, body, null);
       if (conversationId === null) throw new ApiError({ code: 'not_found', message: `no message of this account has providerMessageId ${body.providerMessageId}` });
@@ -84,6 +88,7 @@ export const inboundRoutes = [
     allow: ['service'],
     body: s.customerEvent,
     status: 202,
+    response: r.accepted,
     handler: async ({ deps, params, body }) => {
       const conversationId = conversationWorkflowId({ accountId: params.accountId!, channel: body.channel, customer: body.customer });
       const event = body.type === 'csat' ? { type: 'csat' as const, score: body.score } : { type: 'left' as const };

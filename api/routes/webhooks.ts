@@ -17,6 +17,7 @@ import { accountIdKey } from '../../workflows/conversation/search-attributes';
 import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
 import { defineRoute } from '../route';
+import * as r from '../conversation-responses';
 import * as s from '../schemas';
 import { storedPolicyVersion } from './accounts';
 import { whatsappChannels } from './channels';
@@ -105,6 +106,7 @@ export const webhookRoutes = [
     path: '/webhooks/whatsapp/{accountId}',
     summary: "Meta's webhook: customer messages and delivery receipts, signed with the app secret (X-Hub-Signature-256)",
     rawBody: true,
+    response: r.webhookAck,
     handler: async ({ deps, params, req }) => {
       const accountId = params.accountId!;
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

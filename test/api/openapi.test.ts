@@ -75,6 +75,49 @@ describe('the OpenAPI document', () => {
     expectDocumented('delete', `${base}/users/{userId}/keys/{keyId}`, await http.request('DELETE', at(`${base}/users/documented/keys/${userKeys.body.items[0].id}`), { key: keys.admin }));
   });
 
+  test('every conversation, inbound, channel and webhook route that answers JSON describes its success answer', () => {
+    const operations = Object.entries(doc.paths)
+      .filter(([path]) => /\/(conversations|messages|campaign-messages|delivery-statuses|customer-events|channels)(\/|$)|^\/webhooks\//.test(path))
+      .flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, schema: Object.values(op.responses)[0]?.content?.['application/json'].schema })))
+      // The WhatsApp handshake answers the challenge as plain text.
+      .filter(({ path, method }) => !(path.startsWith('/webhooks/') && method === 'get'));
+    expect(operations.length).toBeGreaterThanOrEqual(24);
+    expect(operations.filter(({ schema }) => JSON.stringify(schema) === JSON.stringify({ type: 'object' }))).toEqual([]);
+  });
+
+  test('real answers of the conversation, inbound and channel routes match the document', async () => {
+    const { http } = env.stack;
+    const { id, keys, users } = env.account;
+    const base = '/v1/accounts/{accountId}';
+    const at = (path: string) => path.replace('{accountId}', id);
+    const conv = `${base}/conversations/{conversationId}`;
+    const customer = `49170${Date.now() % 1_000_000}`;
+    const delivered = await http.post(at(`${base}/messages`), { channel: 'wa-main', customer, messageId: `wamid.doc.${customer}`, text: 'hi' }, keys.service);
+    expectDocumented('post', `${base}/messages`, delivered);
+    const conversationId: string = delivered.body.conversationId;
+    const on = (suffix: string) => at(`${base}/conversations/${encodeURIComponent(conversationId)}${suffix}`);
+    for (let i = 0; i < 100 && (await http.get(on(''), keys.agent)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    expectDocumented('get', conv, await http.get(on(''), keys.agent));
+    expectDocumented('get', `${base}/conversations`, await http.get(at(`${base}/conversations?status=open`), keys.agent));
+    expectDocumented('post', `${conv}/replies`, await http.post(on('/replies'), { text: 'Hello' }, keys.agent));
+    expectDocumented('post', `${conv}/replies`, await http.post(on('/replies'), { text: 'not mine' }, keys.agent2)); // 403
+    expectDocumented('post', `${conv}/templates`, await http.post(on('/templates'), { name: 'follow_up' }, keys.agent));
+    expectDocumented('post', `${conv}/assign`, await http.post(on('/assign'), { assigneeId: users.agent2 }, keys.agent));
+    expectDocumented('post', `${conv}/take-over`, await http.post(on('/take-over'), {}, keys.manager));
+    expectDocumented('get', `${conv}/messages`, await http.get(on('/messages'), keys.agent));
+    expectDocumented('get', `${conv}/events`, await http.get(on('/events'), keys.agent));
+    expectDocumented('post', `${conv}/resolve`, await http.post(on('/resolve'), {}, keys.manager));
+    expectDocumented('post', `${conv}/resolve`, await http.post(on('/resolve'), {}, keys.manager)); // 409
+    expectDocumented('post', `${base}/customer-events`, await http.post(at(`${base}/customer-events`), { channel: 'wa-main', customer, type: 'left' }, keys.service));
+    expectDocumented('post', `${base}/campaign-messages`, await http.post(at(`${base}/campaign-messages`), { channel: 'wa-main', customer, campaignId: 'doc', template: { name: 'promo' } }, keys.service));
+    expectDocumented('post', `${base}/delivery-statuses`, await http.post(at(`${base}/delivery-statuses`), { providerMessageId: 'unknown', status: 'read' }, keys.service)); // 404
+    const channel = `${base}/channels/{channel}`;
+    expectDocumented('put', channel, await http.request('PUT', at(`${base}/channels/15550100001`), { key: keys.owner, body: { provider: 'webhook', url: 'http://127.0.0.1:9/hook', secret: 'documented-secret' } }));
+    expectDocumented('get', channel, await http.get(at(`${base}/channels/15550100001`), keys.admin));
+    expectDocumented('get', `${base}/channels`, await http.get(at(`${base}/channels`), keys.admin));
+    expectDocumented('post', '/webhooks/whatsapp/{accountId}', await http.request('POST', `/webhooks/whatsapp/${id}`, { body: '{}', headers: { 'x-hub-signature-256': 'sha256=00' } })); // 401
+  });
+
   test('a wrong method on a known path is 405 with Allow, an unknown path still 404', async () => {
     const { http } = env.stack;
     const wrong = await http.request('DELETE', `/v1/accounts/${env.account.id}`, { key: env.account.keys.owner });

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { inboundKinds } from '../workflows/conversation/model';
+import { statuses } from './schemas';
+
+/**
+ * What the conversation, inbound, channel and webhook routes answer, for /openapi.json (issue 11, item
+ * 10). Objects are open (`z.object`): SPEC promises "at least" these fields, and clients must accept more.
+ */
+const time = z.iso.datetime();
+const nullableTime = time.nullable();
+
+export const conversationView = z.object({
+  id: z.string(),
+  accountId: z.string(),
+  channel: z.string(),
+  customer: z.string(),
+  customerName: z.string().nullable(),
+  status: z.enum(statuses),
+  assigneeId: z.string().nullable(),
+  episode: z.number().int(),
+  unreadCount: z.number().int(),
+  lastCustomerMessageAt: nullableTime,
+  windowExpiresAt: nullableTime,
+  autoCloseAt: nullableTime,
+  closedReason: z.string().nullable(),
+  closedAt: nullableTime,
+  campaignId: z.string().nullable(),
+  tags: z.array(z.string()),
+  archived: z.boolean(),
+  csatScore: z.number().nullable(),
+  heldBy: z.string().nullable(),
+  lastActivityAt: nullableTime,
+  updatedAt: nullableTime,
+  version: z.number().int(),
+});
+
+/** Seed 002's "not contacted" contacts share the list's shape with `id: null`. */
+const notContacted = z.object({ id: z.null(), accountId: z.string(), channel: z.string(), customer: z.string(), status: z.literal('not_contacted'), createdAt: time });
+
+export const conversationList = z.object({ conversations: z.array(z.union([conversationView, notContacted])), nextCursor: z.string().nullable() });
+
+export const actionResult = z.object({ conversation: conversationView, messageId: z.string().nullable() });
+
+const delivery = z.object({
+  status: z.enum(['queued', 'sent', 'delivered', 'read', 'failed']),
+  providerMessageId: z.string().nullable(),
+  error: z.object({ code: z.union([z.number(), z.string()]), message: z.string() }).nullable(),
+  updatedAt: nullableTime,
+});
+
+export const timelineMessage = z.object({
+  seq: z.number().int(),
+  messageId: z.string(),
+  conversationId: z.string(),
+  episode: z.number().int(),
+  direction: z.enum(['inbound', 'outbound']),
+  kind: z.enum([...inboundKinds, 'template']),
+  text: z.string().nullable(),
+  template: z.object({ name: z.string(), language: z.string().optional(), params: z.array(z.string()).optional() }).nullable(),
+  content: z.record(z.string(), z.unknown()).nullable(),
+  delivery: delivery.nullable(),
+  authorId: z.string().nullable(),
+  at: nullableTime,
+  sentAt: nullableTime,
+  replyTo: z.object({ messageId: z.string().optional(), campaignId: z.string().optional() }).nullable(),
+  attributes: z.record(z.string(), z.string()).nullable(),
+});
+
+export const transitionEvent = z.object({
+  seq: z.number().int(),
+  conversationId: z.string(),
+  episode: z.number().int(),
+  at: nullableTime,
+  from: z.string().nullable(),
+  to: z.string(),
+  reason: z.string(),
+  actor: z.object({ kind: z.enum(['user', 'service', 'customer', 'system']), id: z.string().nullable(), role: z.string().nullable() }),
+  assigneeBefore: z.string().nullable(),
+  assigneeAfter: z.string().nullable(),
+  rule: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()).nullable(),
+});
+
+export const messagesPage = z.object({ messages: z.array(timelineMessage) });
+export const eventsPage = z.object({ events: z.array(transitionEvent) });
+
+export const accepted = z.object({ conversationId: z.string() });
+export const campaignAccepted = z.object({ campaignId: z.string(), sendId: z.string() });
+export const receiptAccepted = z.object({ conversationId: z.string(), providerMessageId: z.string() });
+
+export const channelView = z.object({
+  channel: z.string(),
+  accountId: z.string(),
+  provider: z.enum(['whatsapp_cloud', 'webhook', 'recording']),
+  phoneNumberId: z.string().optional(),
+  apiVersion: z.string().optional(),
+  url: z.string().optional(),
+  secretsSet: z.array(z.string()),
+  createdAt: time,
+  updatedAt: time,
+});
+export const channelList = z.object({ items: z.array(channelView), nextCursor: z.null() });
+
+export const webhookAck = z.object({
+  messages: z.number().int(),
+  receipts: z.number().int(),
+  unmatchedReceipts: z.number().int(),
+  unknownPhoneNumberIds: z.number().int(),
+  ignored: z.number().int(),
+});
