@@ -4,7 +4,7 @@ import type { Db } from 'mongodb';
 import { persistRefusedType } from '../workflows/conversation/persist-failures';
 import type { Logger } from 'pino';
 import { collections, conditionalWritesOf, insertOnce, isDuplicateKeyError } from '../store/collections';
-import type { Collections, ConditionalWrites } from '../store/collections';
+import type { Collections, ConditionalWrites, PersistFailureDoc } from '../store/collections';
 import type { Delivery, MessageRecord, TransitionEvent } from '../workflows/conversation/lifecycle';
 import type { Policy } from '../workflows/conversation/policy';
 import { defaultPolicy } from '../workflows/conversation/policy';
@@ -35,16 +35,8 @@ export interface ConversationActivities {
   recordPersistFailure(failure: PersistFailure): Promise<void>;
 }
 
-/** A batch the database refused for good, as the workflow reports it. */
-export interface PersistFailure {
-  conversationId: string;
-  accountId: string;
-  /** The state version the batch would have brought the view to. */
-  version: number;
-  error: string;
-  messageIds: string[];
-  eventSeqs: number[];
-}
+/** A batch the database refused for good, as the workflow reports it (`version`: the one the view would have reached). */
+export type PersistFailure = Omit<PersistFailureDoc, '_id' | 'at'>;
 
 export { persistRefusedType };
 

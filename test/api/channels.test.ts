@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { createLogger } from '../../infra/logger';
 import { signWebhookBody } from '../../channels/webhook-provider';
 import type { FakeGraph } from '../support/fake-graph';
 import { inboundButtonBody, inboundImageBody, inboundTextBody, metaWebhookBody, signedMetaRequest, startFakeGraph } from '../support/fake-graph';
 import type { Account } from '../support/scenario';
 import { conversationApi, conversationPath, createAccount, newCustomer } from '../support/scenario';
-import { eventually, useStack } from '../support/stack';
+import { capturedLogs, eventually, useStack } from '../support/stack';
 
 /**
  * SPEC section 7 end to end: WhatsApp Cloud API in through the signed webhook, replies and templates
@@ -25,13 +23,7 @@ const phoneNumberId = '114002873001456';
 const channel = '15550100001';
 
 let fake: FakeGraph;
-const logLines: string[] = [];
-const capture = new Writable({
-  write(chunk: Buffer, _encoding, done) {
-    logLines.push(chunk.toString());
-    done();
-  },
-});
+const logs = capturedLogs('debug');
 
 beforeAll(async () => {
   fake = await startFakeGraph({ autoReceipts: ['sent', 'delivered', 'read'] });
@@ -41,7 +33,7 @@ afterAll(async () => {
 });
 
 // The processes' own logger (redacting), at debug: everything the API and the worker would log.
-const env = useStack(() => ({ whatsappGraphUrl: fake.url, log: createLogger({ level: 'debug', destination: capture }) }));
+const env = useStack(() => ({ whatsappGraphUrl: fake.url, log: logs.logger }));
 const api = conversationApi(env);
 let account: Account;
 
@@ -293,9 +285,9 @@ describe('messages out through the WhatsApp Cloud API', () => {
   }, 60_000);
 
   test('no secret of the channel appears in any log line of the API or the worker', async () => {
-    expect(logLines.length).toBeGreaterThan(0);
-    const all = logLines.join('');
-    for (const value of Object.values(secrets)) expect(logLines.filter((line) => line.includes(value))).toEqual([]);
+    expect(logs.lines.length).toBeGreaterThan(0);
+    const all = logs.lines.join('');
+    for (const value of Object.values(secrets)) expect(logs.lines.filter((line) => line.includes(value))).toEqual([]);
     expect(all.length).toBeGreaterThan(0);
   });
 });

@@ -1,22 +1,14 @@
-import { Writable } from 'node:stream';
-import { createLogger } from '../../infra/logger';
 import type { Account } from '../support/scenario';
 import { conversationApi, createAccount, customerWrites, newCustomer } from '../support/scenario';
-import { eventually, useStack } from '../support/stack';
+import { capturedLogs, eventually, useStack } from '../support/stack';
 
 /**
  * What an operator sees (issue 11, items 7 and 9): refused signals and refused actions leave a log line
  * naming the conversation and the reason; every run of a conversation describes itself in the Web UI,
  * its input is named as carried from the previous run, and its timers say what they wait for.
  */
-const lines: string[] = [];
-const capture = new Writable({
-  write(chunk: Buffer, _encoding, done) {
-    lines.push(chunk.toString());
-    done();
-  },
-});
-const env = useStack(() => ({ log: createLogger({ level: 'info', destination: capture }) }));
+const logs = capturedLogs();
+const env = useStack(() => ({ log: logs.logger }));
 const api = conversationApi(env);
 let account: Account;
 
@@ -25,7 +17,7 @@ beforeAll(async () => {
 });
 
 const logged = (msg: string, conversationId: string) =>
-  eventually(async () => lines.map((l) => JSON.parse(l)).find((l) => l.msg === msg && l.conversationId === conversationId));
+  eventually(async () => logs.records().find((l) => l.msg === msg && l.conversationId === conversationId));
 
 test('a signal the rules reject is logged by the worker with the conversation, the input and the reason', async () => {
   const customer = newCustomer();

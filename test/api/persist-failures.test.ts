@@ -1,8 +1,6 @@
-import { Writable } from 'node:stream';
-import { createLogger } from '../../infra/logger';
 import type { Account } from '../support/scenario';
 import { conversationApi, createAccount, newCustomer } from '../support/scenario';
-import { eventually, useStack } from '../support/stack';
+import { capturedLogs, eventually, useStack } from '../support/stack';
 
 /**
  * Issue 11, item 2: a write the database will never take must not stall the conversation. The embedded
@@ -10,14 +8,8 @@ import { eventually, useStack } from '../support/stack';
  * (`utm.source`, which the API accepts and MongoDB would store) cannot be recorded there. The
  * conversation records the failure where an operator sees it and goes on answering.
  */
-const lines: string[] = [];
-const capture = new Writable({
-  write(chunk: Buffer, _encoding, done) {
-    lines.push(chunk.toString());
-    done();
-  },
-});
-const env = useStack(() => ({ log: createLogger({ level: 'info', destination: capture }) }));
+const logs = capturedLogs();
+const env = useStack(() => ({ log: logs.logger }));
 const api = conversationApi(env);
 let account: Account;
 
@@ -38,7 +30,7 @@ test('a batch the store refuses for good is recorded in persist_failures and the
   const failure = await eventually(async () => (await env.stack.db.collection('persist_failures').findOne({ conversationId })) ?? undefined);
   expect(failure).toMatchObject({ accountId: account.id, version: 1, messageIds: ['wamid.dotted'], eventSeqs: [1] });
   expect(failure.error).toMatch(/messages: .*utm\.source/);
-  const line = lines.map((l) => JSON.parse(l)).find((l) => l.conversationId === conversationId && l.level === 50);
+  const line = logs.records().find((l) => l.conversationId === conversationId && l.level === 50);
   expect(line).toMatchObject({ msg: expect.stringContaining('refused by the database'), version: 1 });
 
   // What could be written was: the view and the transition. The conversation answers actions at once.

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
@@ -162,6 +163,21 @@ export class Http {
   patch<T = any>(path: string, body: unknown, key?: string) {
     return this.request<T>('PATCH', path, { key, body });
   }
+}
+
+/**
+ * A logger like the processes' own (redacting) whose lines a test reads: pass `logger` as the stack's
+ * `log`, then look at `lines` (one JSON line each) or `records()`.
+ */
+export function capturedLogs(level: LogLevel = 'info'): { logger: Logger; lines: string[]; records(): Record<string, any>[] } {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { logger: createLogger({ level, destination }), lines, records: () => lines.map((line) => JSON.parse(line) as Record<string, any>) };
 }
 
 /** Polls until `check` returns a value other than undefined; views are written a moment after a 202. */
