@@ -14,6 +14,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { OutboundMessage, SendResult, WebhookChannelConfig } from './types';
+import { transportFailure } from './transport-failure';
 
 export type WebhookDeliveryBody = { type: 'message' } & OutboundMessage;
 
@@ -72,18 +73,6 @@ function providerMessageIdOf(text: string): string | undefined {
   if (typeof answer !== 'object' || answer === null) return undefined;
   const id = (answer as { providerMessageId?: unknown }).providerMessageId;
   return typeof id === 'string' && id !== '' ? id : undefined;
-}
-
-/** A fetch that threw: the timeout fired, or the connection failed. Only the error's code is kept. */
-function transportFailure(err: unknown, timeoutMs: number): SendResult {
-  // Duck-typed: fetch's errors may come from another realm (jest's sandbox) where instanceof Error is false.
-  const facts = typeof err === 'object' && err !== null ? (err as { name?: unknown; cause?: { code?: unknown } | null }) : {};
-  const name = typeof facts.name === 'string' ? facts.name : '';
-  if (name === 'TimeoutError' || name === 'AbortError') {
-    return { outcome: 'retry', error: { code: 'timeout', message: `no answer within ${timeoutMs} ms` } };
-  }
-  const cause = facts.cause?.code;
-  return { outcome: 'retry', error: { code: 'network', message: `network error: ${typeof cause === 'string' ? cause : name || 'unknown error'}` } };
 }
 
 /** Retry-After in seconds; an HTTP date or anything else is ignored (the caller's backoff applies). */

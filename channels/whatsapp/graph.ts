@@ -5,6 +5,7 @@
  */
 import type { DeliveryError } from '../../workflows/conversation/model';
 import type { OutboundMessage, SendResult, WhatsAppChannelConfig } from '../types';
+import { transportFailure } from '../transport-failure';
 
 interface GraphEnvelope {
   messaging_product: 'whatsapp';
@@ -125,19 +126,6 @@ async function attempt(doFetch: typeof fetch, url: string, accessToken: string, 
   } catch (err) {
     return transportFailure(err, timeoutMs);
   }
-}
-
-/** A fetch that threw: the timeout fired, or the connection failed. Only the error's code is kept, never its text. */
-function transportFailure(err: unknown, timeoutMs: number): SendResult {
-  // Duck-typed: fetch's errors may come from another realm (jest's sandbox) where instanceof Error is false.
-  const facts = typeof err === 'object' && err !== null ? (err as { name?: unknown; cause?: { code?: unknown } | null }) : {};
-  const name = typeof facts.name === 'string' ? facts.name : '';
-  if (name === 'TimeoutError' || name === 'AbortError') {
-    return { outcome: 'retry', error: { code: 'timeout', message: `no answer within ${timeoutMs} ms` } };
-  }
-  const cause = facts.cause?.code;
-  const reason = typeof cause === 'string' ? cause : name || 'unknown error';
-  return { outcome: 'retry', error: { code: 'network', message: `network error: ${reason}` } };
 }
 
 /** Belt and braces: whatever a server or a custom fetch put in a message, the token does not leave here. */
