@@ -42,6 +42,11 @@ describe('conversation lifecycle through the API', () => {
   test('another agent cannot reply to an assigned conversation: 403 not_assignee, nothing changes', async () => {
     const { conversationId } = await customerWrites(stack, account, { customer: newCustomer() });
     await act(conversationId, 'replies', { text: 'mine' }, account.keys.agent);
+    // The reply's delivery moves on by itself after the answer (queued, then sent): let it settle first.
+    await eventually(async () => {
+      const msgs = (await stack.http.get(conversationPath(account, conversationId, '/messages'), account.keys.agent)).body.messages;
+      return msgs.at(-1)?.delivery?.status === 'sent' ? true : undefined;
+    });
     const before = await view(conversationId);
     const res = await act(conversationId, 'replies', { text: 'let me' }, account.keys.agent2);
     expect(res.status).toBe(403);

@@ -105,7 +105,9 @@ describe('probes, OpenAPI and metrics', () => {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     const message = doc.paths['/v1/accounts/{accountId}/messages'].post.requestBody.content['application/json'].schema;
-    expect(message.required).toEqual(expect.arrayContaining(['channel', 'customer', 'messageId', 'text']));
+    // SPEC section 7 widened it: `text` is required of text messages only (an image may have none).
+    expect(message.required).toEqual(expect.arrayContaining(['channel', 'customer', 'messageId']));
+    expect(Object.keys(message.properties)).toEqual(expect.arrayContaining(['text', 'type', 'content']));
   });
 
   test('/metrics exposes request and Temporal call latencies in Prometheus format', async () => {
