@@ -69,11 +69,14 @@ async function customerWritesOnWhatsApp(customer: string, text = 'Hi, my order h
   return { conversationId, wamid };
 }
 
-async function deliveryOf(conversationId: string, messageId: string, status: string) {
-  return eventually(async () => {
-    const message = (await timeline(conversationId)).find((m) => m.messageId === messageId);
-    return message?.delivery?.status === status ? message : undefined;
-  });
+async function deliveryOf(conversationId: string, messageId: string, status: string, timeoutMs = 15_000) {
+  return eventually(
+    async () => {
+      const message = (await timeline(conversationId)).find((m) => m.messageId === messageId);
+      return message?.delivery?.status === status ? message : undefined;
+    },
+    { timeoutMs },
+  );
 }
 
 describe('channel configuration', () => {
@@ -268,6 +271,17 @@ describe('messages out through the WhatsApp Cloud API', () => {
     await deliveryOf(conversationId, reply.body.messageId, 'read');
     const attempts = fake.requests.filter((r) => r.body?.to === `+${customer}`);
     expect(attempts.map((r) => r.answeredWith)).toEqual([500, 429, 200]);
+  }, 60_000);
+
+  test('a Graph request that hangs is abandoned after its timeout and sent again', async () => {
+    const customer = newCustomer();
+    const { conversationId } = await customerWritesOnWhatsApp(customer);
+    fake.behave('hang', 1);
+    const reply = await api.act(account, conversationId, 'replies', account.keys.agent, { text: 'Still here' });
+    expect(reply.status).toBe(200);
+    await deliveryOf(conversationId, reply.body.messageId, 'read', 45_000);
+    const attempts = fake.requests.filter((r) => r.body?.to === `+${customer}`);
+    expect(attempts.map((r) => r.answeredWith)).toEqual([0, 200]);
   }, 60_000);
 
   test('messages of one conversation reach Graph in the order they were accepted', async () => {
