@@ -54,6 +54,8 @@ test('a continued run is described from its first task, names its input as carri
   });
   expect(metadata.currentDetails).toContain('**closed**');
 
+  // Continue-as-new cannot carry a static summary; the run's memo says what it is.
+  expect((await run.describe()).memo).toMatchObject({ summary: expect.stringContaining(`Conversation with ${customer}`) });
   const started = (await run.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
   const input = JSON.parse(Buffer.from(started.input!.payloads![0]!.data!).toString());
   expect(Object.keys(input)).toContain('carriedFromPreviousRun');

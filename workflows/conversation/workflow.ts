@@ -387,7 +387,11 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       const drained = () => allHandlersFinished() && !state.outbox.some((e) => e.status === 'queued');
       await condition(() => drained() || inbox.length > 0 || state.version > flushedVersion);
       if (drained() && inbox.length === 0 && state.version === flushedVersion) {
-        const next = makeContinueAsNewFunc<typeof conversationWorkflow>({ typedSearchAttributes: searchAttributePairs(state) });
+        // Continue-as-new cannot set the next run's static summary (SDK 1.24); its memo says what it is.
+        const next = makeContinueAsNewFunc<typeof conversationWorkflow>({
+          typedSearchAttributes: searchAttributePairs(state),
+          memo: { summary: `Conversation with ${ref.customer} on ${ref.channel} (account ${ref.accountId}), continued from episode ${state.episode}` },
+        });
         await next({ ...ref, carriedFromPreviousRun: { state, policy: current, pending: [] }, limits: input.limits });
       }
       continue;
