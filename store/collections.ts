@@ -116,6 +116,23 @@ export interface ProviderMessageDoc {
   messageId: string;
 }
 
+/**
+ * The first answer of a request with an `Idempotency-Key` (api/idempotency.ts). Insert-once by the
+ * request that claims the key, then completed by that same request by `_id`: one writer per record.
+ */
+export interface IdempotencyDoc {
+  _id: string; // sha256 of (accountId, principal, key), then `.1`, `.2`, ... for a key whose record was abandoned
+  accountId: string;
+  principal: string;
+  /** sha256 of method, path and body: the same key for another request is 409 `conflict`. */
+  fingerprint: string;
+  state: 'pending' | 'done';
+  /** `body` as JSON text. */
+  response: { status: number; body: string } | null;
+  createdAt: Date;
+  answeredAt?: Date;
+}
+
 export interface Collections {
   accounts: Collection<AccountDoc>;
   users: Collection<UserDoc>;
@@ -128,6 +145,7 @@ export interface Collections {
   channels: Collection<ChannelDoc>;
   sends: Collection<SendDoc>;
   providerMessages: Collection<ProviderMessageDoc>;
+  idempotency: Collection<IdempotencyDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -143,6 +161,7 @@ export function collections(db: Db): Collections {
     channels: db.collection<ChannelDoc>('channels'),
     sends: db.collection<SendDoc>('sends'),
     providerMessages: db.collection<ProviderMessageDoc>('provider_messages'),
+    idempotency: db.collection<IdempotencyDoc>('idempotency'),
   };
 }
 
@@ -162,6 +181,8 @@ export async function ensureIndexes(db: Db): Promise<void> {
     ['users', { accountId: 1, userId: 1 }, 'account_user'],
     ['contacts', { accountId: 1, contacted: 1, _id: 1 }, 'account_contacted'],
     ['channels', { accountId: 1, 'config.provider': 1 }, 'account_provider'],
+    // The hourly purge of answers older than 24 h (no TTL indexes on FerretDB).
+    ['idempotency', { createdAt: 1 }, 'created'],
   ];
   // One index per command, in sequence: FerretDB 1.24 panics on a createIndexes command that names
   // two or more indexes which already exist, which is every start after the first.

@@ -97,6 +97,7 @@ export const accountRoutes = [
     allow: ['platform', 'owner', 'admin'],
     body: s.createServiceKey,
     status: 201,
+    answersSecret: true,
     handler: async ({ deps, params, body }) => {
       const accountId = params.accountId!;
       await loadAccount(deps, accountId);

@@ -24,6 +24,7 @@ import type { Principal } from '../auth';
 import { everyUser, supervisors } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, notFound } from '../errors';
+import { principalScope } from '../idempotency';
 import type { RouteContext } from '../route';
 import { defineRoute } from '../route';
 import * as s from '../schemas';
@@ -119,8 +120,9 @@ async function notContacted(deps: ApiDeps, accountId: string, limit: number, cur
 }
 
 /**
- * Runs an agent action as a Workflow Update. The caller's Idempotency-Key becomes the update id, so a
- * retried request is answered from the first one instead of acting twice.
+ * Runs an agent action as a Workflow Update. The route's Idempotency-Key is kept across runs by
+ * `withIdempotency` (mountRoutes); it also becomes the update id, scoped by principal, so two attempts
+ * racing within one run (a retry after a lost claim) still act once.
  */
 export async function act<A>(
   ctx: RouteContext<unknown, unknown>,
@@ -130,8 +132,7 @@ export async function act<A>(
 ): Promise<ActionResult> {
   const workflowId = conversationOf(ctx.params);
   const key = ctx.req.header('idempotency-key');
-  const principalId = ctx.principal.kind === 'user' ? ctx.principal.userId : ctx.principal.kind;
-  const updateId = key ? `${principalId}:${key}`.slice(0, 400) : randomUUID();
+  const updateId = key ? `${principalScope(ctx.principal)}:${key}`.slice(0, 400) : randomUUID();
   const handle = ctx.deps.temporal.workflow.getHandle(workflowId);
   return ctx.deps.temporalCall(operation, () => handle.executeUpdate(update, { args: [args], updateId }));
 }

@@ -115,6 +115,7 @@ export const keyRoutes = [
     allow: ['platform', ...everyUser],
     body: s.rotateKey,
     status: 201,
+    answersSecret: true,
     handler: async ({ deps, params, principal, body }) => {
       const { user, owner } = await userKeyOwner(deps, principal, params.accountId!, params.userId!);
       const previous = await keysOf(deps, owner);
@@ -153,6 +154,7 @@ export const keyRoutes = [
     allow: keyManagers,
     body: s.rotateKey,
     status: 201,
+    answersSecret: true,
     handler: async ({ deps, params, body }) => {
       const owner = { accountId: params.accountId!, kind: 'service', keyId: params.keyId! } as const;
       const old = await oneKey(deps, owner, params.keyId!);

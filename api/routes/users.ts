@@ -72,6 +72,7 @@ export const userRoutes = [
     allow: ['platform', 'owner', 'admin'],
     body: s.createUser,
     status: 201,
+    answersSecret: true,
     handler: async ({ deps, params, body, principal }) => {
       const accountId = params.accountId!;
       await loadAccount(deps, accountId);
