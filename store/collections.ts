@@ -1,6 +1,8 @@
 import type { Collection, Db, OptionalUnlessRequiredId } from 'mongodb';
 import type { ChannelConfig } from '../channels/types';
-import type { MessageRecord, Role, TransitionEvent } from '../workflows/conversation/lifecycle';
+import type { RecipientOutcome } from '../workflows/broadcast/messages';
+import type { Actor, MessageRecord, Role, TransitionEvent } from '../workflows/conversation/lifecycle';
+import type { TemplateRef } from '../workflows/conversation/model';
 import type { Policy } from '../workflows/conversation/policy';
 import type { Presence } from '../workflows/routing/routing';
 import type { ConversationView } from '../workflows/conversation/view';
@@ -133,6 +135,39 @@ export interface IdempotencyDoc {
   answeredAt?: Date;
 }
 
+/**
+ * A broadcast's summary (issue 11, item 6). Written only by its broadcast workflow: inserted before the
+ * first chunk, marked done after the last.
+ */
+export interface BroadcastDoc {
+  _id: string; // `${accountId}/${broadcastId}`
+  accountId: string;
+  broadcastId: string;
+  template: TemplateRef;
+  priority: boolean;
+  actor: Actor;
+  total: number;
+  chunkCount: number;
+  status: 'running' | 'done';
+  sent: number | null;
+  skipped: number | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+/** The outcomes of one chunk of a broadcast, inserted once by the chunk's activity when it is done. */
+export interface BroadcastOutcomesDoc {
+  _id: string; // `${accountId}/${broadcastId}/${index}`
+  accountId: string;
+  broadcastId: string;
+  index: number;
+  outcomes: RecipientOutcome[];
+  createdAt: Date;
+}
+
+export const broadcastDocId = (accountId: string, broadcastId: string): string => `${accountId}/${broadcastId}`;
+export const broadcastOutcomesDocId = (accountId: string, broadcastId: string, index: number): string => `${accountId}/${broadcastId}/${index}`;
+
 export interface Collections {
   accounts: Collection<AccountDoc>;
   users: Collection<UserDoc>;
@@ -146,6 +181,8 @@ export interface Collections {
   sends: Collection<SendDoc>;
   providerMessages: Collection<ProviderMessageDoc>;
   idempotency: Collection<IdempotencyDoc>;
+  broadcasts: Collection<BroadcastDoc>;
+  broadcastOutcomes: Collection<BroadcastOutcomesDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -162,6 +199,8 @@ export function collections(db: Db): Collections {
     sends: db.collection<SendDoc>('sends'),
     providerMessages: db.collection<ProviderMessageDoc>('provider_messages'),
     idempotency: db.collection<IdempotencyDoc>('idempotency'),
+    broadcasts: db.collection<BroadcastDoc>('broadcasts'),
+    broadcastOutcomes: db.collection<BroadcastOutcomesDoc>('broadcast_outcomes'),
   };
 }
 

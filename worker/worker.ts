@@ -3,6 +3,7 @@ import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
+import { createBroadcastActivities } from '../activities/broadcast-activities';
 import type { ChannelProvider } from '../activities/channel-provider';
 import { createConversationActivities } from '../activities/conversation-activities';
 import { createDeliveryActivities } from '../activities/delivery-activities';
@@ -35,7 +36,8 @@ export async function bundleWorkflows(): Promise<NonNullable<WorkerOptions['work
 }
 
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
-  const router = createRouterClient(new Client({ connection: deps.connection, namespace: deps.namespace }), deps.taskQueue);
+  const client = new Client({ connection: deps.connection, namespace: deps.namespace });
+  const router = createRouterClient(client, deps.taskQueue);
   const worker = await Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
@@ -45,6 +47,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       ...createConversationActivities({ db: deps.db, log: deps.log, router }),
       ...createRoutingActivities({ db: deps.db }),
       ...createDeliveryActivities({ db: deps.db, log: deps.log, graphUrl: deps.whatsappGraphUrl, recording: deps.provider }),
+      ...createBroadcastActivities({ db: deps.db, client }),
     },
     // Conversations idle most of the time; keep many cached so a message rarely replays history.
     maxCachedWorkflows: 10_000,
