@@ -1,6 +1,6 @@
 import { Client } from '@temporalio/client';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
-import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import { createBroadcastActivities } from '../activities/broadcast-activities';
@@ -8,6 +8,7 @@ import type { ChannelProvider } from '../activities/channel-provider';
 import { createConversationActivities } from '../activities/conversation-activities';
 import { createDeliveryActivities } from '../activities/delivery-activities';
 import { createRouterClient, createRoutingActivities } from '../activities/routing-activities';
+import { createWorkerMetrics } from './metrics';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -38,6 +39,8 @@ export async function bundleWorkflows(): Promise<NonNullable<WorkerOptions['work
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const client = new Client({ connection: deps.connection, namespace: deps.namespace });
   const router = createRouterClient(client, deps.taskQueue);
+  // The runtime's meter: exported when the process installed a Prometheus exporter (worker/main.ts).
+  const metrics = createWorkerMetrics(Runtime.instance().metricMeter);
   const worker = await Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
@@ -46,9 +49,10 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     activities: {
       ...createConversationActivities({ db: deps.db, log: deps.log, router }),
       ...createRoutingActivities({ db: deps.db }),
-      ...createDeliveryActivities({ db: deps.db, log: deps.log, graphUrl: deps.whatsappGraphUrl, recording: deps.provider }),
+      ...createDeliveryActivities({ db: deps.db, log: deps.log, graphUrl: deps.whatsappGraphUrl, recording: deps.provider, onSend: metrics.onSend }),
       ...createBroadcastActivities({ db: deps.db, client }),
     },
+    interceptors: { activity: [metrics.activityInterceptor] },
     // Conversations idle most of the time; keep many cached so a message rarely replays history.
     maxCachedWorkflows: 10_000,
   });
