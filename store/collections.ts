@@ -118,60 +118,13 @@ export interface ProviderMessageDoc {
   messageId: string;
 }
 
-/**
- * The first answer of a request with an `Idempotency-Key` (api/idempotency.ts). Insert-once by the
- * request that claims the key, then completed by that same request by `_id`: one writer per record.
- */
-export interface IdempotencyDoc {
-  _id: string; // sha256 of (accountId, principal, key), then `.1`, `.2`, ... for a key whose record was abandoned
-  accountId: string;
-  principal: string;
-  /** sha256 of method, path and body: the same key for another request is 409 `conflict`. */
-  fingerprint: string;
-  state: 'pending' | 'done';
-  /** `body` as JSON text. */
-  response: { status: number; body: string } | null;
-  createdAt: Date;
-  answeredAt?: Date;
-}
-
-/**
- * A broadcast's summary (issue 11, item 6). Written only by its broadcast workflow: inserted before the
- * first chunk, marked done after the last.
- */
-export interface BroadcastDoc {
-  _id: string; // `${accountId}/${broadcastId}`
-  accountId: string;
-  broadcastId: string;
-  template: TemplateRef;
-  priority: boolean;
-  actor: Actor;
-  total: number;
-  chunkCount: number;
-  status: 'running' | 'done';
-  sent: number | null;
-  skipped: number | null;
-  createdAt: Date;
-  finishedAt: Date | null;
-}
-
-/** The outcomes of one chunk of a broadcast, inserted once by the chunk's activity when it is done. */
-export interface BroadcastOutcomesDoc {
-  _id: string; // `${accountId}/${broadcastId}/${index}`
-  accountId: string;
-  broadcastId: string;
-  index: number;
-  outcomes: RecipientOutcome[];
-  createdAt: Date;
-}
-
-export const broadcastDocId = (accountId: string, broadcastId: string): string => `${accountId}/${broadcastId}`;
-export const broadcastOutcomesDocId = (accountId: string, broadcastId: string, index: number): string => `${accountId}/${broadcastId}/${index}`;
-
 export interface Collections {
   accounts: Collection<AccountDoc>;
   users: Collection<UserDoc>;
   apiKeys: Collection<ApiKeyDoc>;
+  idempotency: Collection<IdempotencyDoc>;
+  broadcasts: Collection<BroadcastDoc>;
+  broadcastOutcomes: Collection<BroadcastOutcomesDoc>;
   conversations: Collection<ConversationDoc>;
   messages: Collection<MessageDoc>;
   events: Collection<EventDoc>;
@@ -180,9 +133,6 @@ export interface Collections {
   channels: Collection<ChannelDoc>;
   sends: Collection<SendDoc>;
   providerMessages: Collection<ProviderMessageDoc>;
-  idempotency: Collection<IdempotencyDoc>;
-  broadcasts: Collection<BroadcastDoc>;
-  broadcastOutcomes: Collection<BroadcastOutcomesDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -190,6 +140,9 @@ export function collections(db: Db): Collections {
     accounts: db.collection<AccountDoc>('accounts'),
     users: db.collection<UserDoc>('users'),
     apiKeys: db.collection<ApiKeyDoc>('api_keys'),
+    idempotency: db.collection<IdempotencyDoc>('idempotency'),
+    broadcasts: db.collection<BroadcastDoc>('broadcasts'),
+    broadcastOutcomes: db.collection<BroadcastOutcomesDoc>('broadcast_outcomes'),
     conversations: db.collection<ConversationDoc>('conversations'),
     messages: db.collection<MessageDoc>('messages'),
     events: db.collection<EventDoc>('events'),
@@ -198,9 +151,6 @@ export function collections(db: Db): Collections {
     channels: db.collection<ChannelDoc>('channels'),
     sends: db.collection<SendDoc>('sends'),
     providerMessages: db.collection<ProviderMessageDoc>('provider_messages'),
-    idempotency: db.collection<IdempotencyDoc>('idempotency'),
-    broadcasts: db.collection<BroadcastDoc>('broadcasts'),
-    broadcastOutcomes: db.collection<BroadcastOutcomesDoc>('broadcast_outcomes'),
   };
 }
 
@@ -296,3 +246,53 @@ export interface ApiKeyDoc {
   /** When the key stops working; absent or null: never on its own (only when revoked). */
   expiresAt?: Date | null;
 }
+
+/**
+ * The first answer of a request with an `Idempotency-Key` (api/idempotency.ts). Insert-once by the
+ * request that claims the key, then completed by that same request by `_id`: one writer per record.
+ */
+export interface IdempotencyDoc {
+  _id: string; // sha256 of (accountId, principal, key), then `.1`, `.2`, ... for a key whose record was abandoned
+  accountId: string;
+  principal: string;
+  /** sha256 of method, path and body: the same key for another request is 409 `conflict`. */
+  fingerprint: string;
+  state: 'pending' | 'done';
+  /** `body` as JSON text. */
+  response: { status: number; body: string } | null;
+  createdAt: Date;
+  answeredAt?: Date;
+}
+
+/**
+ * A broadcast's summary (issue 11, item 6). Written only by its broadcast workflow: inserted before the
+ * first chunk, marked done after the last.
+ */
+export interface BroadcastDoc {
+  _id: string; // `${accountId}/${broadcastId}`
+  accountId: string;
+  broadcastId: string;
+  template: TemplateRef;
+  priority: boolean;
+  actor: Actor;
+  total: number;
+  chunkCount: number;
+  status: 'running' | 'done';
+  sent: number | null;
+  skipped: number | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+/** The outcomes of one chunk of a broadcast, inserted once by the chunk's activity when it is done. */
+export interface BroadcastOutcomesDoc {
+  _id: string; // `${accountId}/${broadcastId}/${index}`
+  accountId: string;
+  broadcastId: string;
+  index: number;
+  outcomes: RecipientOutcome[];
+  createdAt: Date;
+}
+
+export const broadcastDocId = (accountId: string, broadcastId: string): string => `${accountId}/${broadcastId}`;
+export const broadcastOutcomesDocId = (accountId: string, broadcastId: string, index: number): string => `${accountId}/${broadcastId}/${index}`;

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { MetricMeter } from '@temporalio/common';
+import { Runtime } from '@temporalio/worker';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { ChannelConfig, SendResult } from '../channels/types';
 
@@ -21,7 +22,8 @@ export interface WorkerMetrics {
   activityInterceptor: ActivityInterceptorsFactory;
 }
 
-export function createWorkerMetrics(meter: MetricMeter): WorkerMetrics {
+/** On the runtime's meter by default: exported when the process installed a Prometheus exporter (worker/main.ts). */
+export function createWorkerMetrics(meter: MetricMeter = Runtime.instance().metricMeter): WorkerMetrics {
   const sends = meter.createCounter('convoflow_sends', '1', 'Provider answers of sends, by provider and outcome (sent, failed, retry)');
   const retries = meter.createCounter('convoflow_activity_retries', '1', 'Activity attempts after the first, by activity type (persist is the local view write)');
   const failures = meter.createCounter('convoflow_activity_failures', '1', 'Activity attempts that threw, by activity type and whether the failure is retryable');

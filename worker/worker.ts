@@ -1,6 +1,6 @@
 import { Client } from '@temporalio/client';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
-import { Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import { createBroadcastActivities } from '../activities/broadcast-activities';
@@ -39,20 +39,19 @@ export async function bundleWorkflows(): Promise<NonNullable<WorkerOptions['work
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const client = new Client({ connection: deps.connection, namespace: deps.namespace });
   const router = createRouterClient(client, deps.taskQueue);
-  // The runtime's meter: exported when the process installed a Prometheus exporter (worker/main.ts).
-  const metrics = createWorkerMetrics(Runtime.instance().metricMeter);
+  const metrics = createWorkerMetrics();
   const worker = await Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
+    interceptors: { activity: [metrics.activityInterceptor] },
     activities: {
       ...createConversationActivities({ db: deps.db, log: deps.log, router }),
       ...createRoutingActivities({ db: deps.db }),
       ...createDeliveryActivities({ db: deps.db, log: deps.log, graphUrl: deps.whatsappGraphUrl, recording: deps.provider, onSend: metrics.onSend }),
       ...createBroadcastActivities({ db: deps.db, client }),
     },
-    interceptors: { activity: [metrics.activityInterceptor] },
     // Conversations idle most of the time; keep many cached so a message rarely replays history.
     maxCachedWorkflows: 10_000,
   });

@@ -24,10 +24,10 @@ import type { Principal } from '../auth';
 import { everyUser, supervisors } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, notFound } from '../errors';
-import { principalScope } from '../idempotency';
 import type { RouteContext } from '../route';
 import { defineRoute } from '../route';
 import * as s from '../schemas';
+import { principalScope } from '../idempotency';
 
 const base = '/v1/accounts/{accountId}/conversations';
 
