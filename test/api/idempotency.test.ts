@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp } from '../../api/app';
+import { fingerprintOf, recordIdOf } from '../../api/idempotency';
 import { Http, eventually, quietLog, useStack } from '../support/stack';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
@@ -111,6 +112,40 @@ describe('Idempotency-Key', () => {
     const later = await resolve(env.stack.http, conversationId, account.keys.agent, 'resolve-old');
     expect(later.status).toBe(409);
     expect(later.body.error.code).toBe('conversation_closed');
+  });
+
+  describe('a request that never finished', () => {
+    /** A pending record as an API process leaves it when it dies mid-request, `ageMs` ago. */
+    const leftPending = async (conversationId: string, key: string, ageMs: number) => {
+      const path = conversationPath(account, conversationId, '/tags');
+      await env.stack.db.collection('idempotency').insertOne({
+        _id: recordIdOf(account.id, `user:${account.users.agent}`, key) as never,
+        accountId: account.id,
+        principal: `user:${account.users.agent}`,
+        fingerprint: fingerprintOf('post', path, { add: ['left'] }),
+        state: 'pending',
+        response: null,
+        createdAt: new Date(Date.now() - ageMs),
+      });
+      return () => env.stack.http.post(path, { add: ['left'] }, account.keys.agent, { 'idempotency-key': key });
+    };
+
+    test('is taken over once its lease is over: the retry acts', async () => {
+      const { conversationId } = await assignedConversation();
+      const retry = await leftPending(conversationId, 'died-long-ago', 5 * 60_000);
+      const res = await retry();
+      expect(res.status).toBe(200);
+      expect(res.body.conversation.tags).toContain('left');
+      expect((await retry()).headers.get('idempotent-replayed')).toBe('true');
+    });
+
+    test('is still in progress within its lease: a retry waits, then answers 409 conflict', async () => {
+      const { conversationId } = await assignedConversation();
+      const retry = await leftPending(conversationId, 'still-running', 0);
+      const res = await retry();
+      expect(res.status).toBe(409);
+      expect(res.body.error).toMatchObject({ code: 'conflict', message: expect.stringMatching(/in progress/) });
+    });
   });
 
   describe('keys are scoped per principal', () => {
