@@ -105,7 +105,9 @@ describe('probes, OpenAPI and metrics', () => {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     const message = doc.paths['/v1/accounts/{accountId}/messages'].post.requestBody.content['application/json'].schema;
-    expect(message.required).toEqual(expect.arrayContaining(['channel', 'customer', 'messageId', 'text']));
+    expect(message.required).toEqual(expect.arrayContaining(['channel', 'customer', 'messageId']));
+    // SPEC section 7: `text` is required only of text messages (the default type); other types carry `content`.
+    expect(Object.keys(message.properties)).toEqual(expect.arrayContaining(['text', 'type', 'content']));
   });
 
   test('/metrics exposes request and Temporal call latencies in Prometheus format', async () => {
