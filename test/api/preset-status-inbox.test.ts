@@ -75,10 +75,11 @@ describe('status inbox preset (seed 002) end to end', () => {
       const resolved = await act(account, conversationId, 'resolve', account.keys.agent);
       expect(resolved.status).toBe(200);
       expect(resolved.body.conversation).toMatchObject({ status: 'resolved', closedReason: null, csatScore: null });
-      // The survey is a template in the timeline, handed to the channel provider once.
+      // The survey is a template in the timeline, handed to the channel provider once (a moment after
+      // the answer: sends follow acceptance).
       const survey = (await messages(account, conversationId)).at(-1);
       expect(survey).toMatchObject({ direction: 'outbound', kind: 'template', template: { name: 'rate_us' } });
-      expect(await stack.db.collection('outbound').countDocuments({ conversationId, 'template.name': 'rate_us' })).toBe(1);
+      await eventually(async () => ((await stack.db.collection('outbound').countDocuments({ conversationId, 'template.name': 'rate_us' })) === 1 ? true : undefined));
 
       const answer = await stack.http.post(
         `/v1/accounts/${account.id}/customer-events`,
