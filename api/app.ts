@@ -18,6 +18,7 @@ import { accountRoutes } from './routes/accounts';
 import { keyRoutes } from './routes/keys';
 import { userRoutes } from './routes/users';
 import { conversationRoutes } from './routes/conversations';
+import { broadcastRoutes } from './routes/broadcasts';
 import { inboundRoutes } from './routes/inbound';
 import { systemRoutes } from './routes/system';
 import { channelRoutes } from './routes/channels';
@@ -34,7 +35,7 @@ export interface AppOptions {
   temporalTimeoutMs?: number;
 }
 
-export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...inboundRoutes, ...conversationRoutes, ...webhookRoutes];
+export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...inboundRoutes, ...broadcastRoutes, ...conversationRoutes, ...webhookRoutes];
 
 /** A known path asked with a method it does not have: 405 with `Allow`, not 404 as if it did not exist. */
 function wrongMethod(known: Pick<RouteDef, 'method' | 'path'>[]): express.RequestHandler {
@@ -98,6 +99,8 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
   });
   // Provider webhooks are signed over their exact bytes: kept raw, and large (Meta batches up to 1,000 items).
   app.use('/webhooks', express.raw({ type: () => true, limit: '4mb' }));
+  // A broadcast names up to 10,000 conversations (about 500 kB of ids); every other body stays small.
+  app.use('/v1/accounts/:accountId/broadcasts', express.json({ limit: '2mb' }));
   app.use(express.json({ limit: '256kb' }));
 
   const document = openApiDocument(routes, { title: 'convoflow', version: '1.0.0' });

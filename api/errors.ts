@@ -121,10 +121,13 @@ function isGrpcUnavailable(error: unknown): boolean {
   return false;
 }
 
+/** The JSON body of an error answer; also what an Idempotency-Key replays. */
+export function errorBody(apiError: ApiError): { error: { code: ErrorCode; message: string; details?: unknown } } {
+  return { error: { code: apiError.code, message: apiError.message, ...(apiError.details ? { details: apiError.details } : {}) } };
+}
+
 export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   const apiError = toApiError(error);
   if (apiError.code === 'internal' || apiError.code === 'unavailable') req.log?.error({ err: error }, apiError.message);
-  res.status(apiError.status).json({
-    error: { code: apiError.code, message: apiError.message, ...(apiError.details ? { details: apiError.details } : {}) },
-  });
+  res.status(apiError.status).json(errorBody(apiError));
 };

@@ -5,6 +5,7 @@ import { createLogger } from '../infra/logger';
 import { ensureTemporalSetup } from '../infra/temporal-setup';
 import { ensureIndexes } from '../store/collections';
 import { createApp } from './app';
+import { purgeExpiredIdempotency } from './idempotency';
 
 /** The API process: config, connections, then HTTP until SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -25,7 +26,13 @@ async function main(): Promise<void> {
   const db = mongo.db(config.mongo.database);
   await ensureIndexes(db);
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const { app } = createApp({ db, temporal, taskQueue: config.temporal.taskQueue, platformApiKey: config.platformApiKey, log });
+  const { app, deps } = createApp({ db, temporal, taskQueue: config.temporal.taskQueue, platformApiKey: config.platformApiKey, log });
+  // Idempotency-Key answers are kept 24 h; FerretDB has no TTL indexes, so each API process purges hourly
+  // (several doing it at once only delete the same documents).
+  const purge = setInterval(() => {
+    purgeExpiredIdempotency(deps.collections.idempotency).catch((error: unknown) => log.warn({ err: error }, 'idempotency purge failed'));
+  }, 3_600_000);
+  purge.unref();
 
   const server = app.listen(config.port, () => {
     log.info({ port: config.port }, 'api listening');
@@ -40,6 +47,7 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    clearInterval(purge);
     log.info({ signal }, 'api stopping');
     server.close(() => {
       void Promise.all([connection.close(), mongo.close()]).then(() => process.exit(0));

@@ -4,6 +4,7 @@ import type { Access, Principal } from './auth';
 import { authenticate, authorize } from './auth';
 import type { ApiDeps } from './deps';
 import { ApiError, errorStatus } from './errors';
+import { fingerprintOf, idempotencyKeyOf, principalScope, withIdempotency } from './idempotency';
 
 /**
  * One declaration per route: the path, who may call it, the schemas of its input, and its handler.
@@ -23,6 +24,11 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
   /** The success answer's schema, for /openapi.json; routes without one are documented as an object. */
   response?: z.ZodType;
   status?: number;
+  /**
+   * The answer holds a key shown once: it is never stored, so this route ignores Idempotency-Key (a
+   * stored answer would be a plaintext credential in the database). Its own retry rules are in its summary.
+   */
+  answersSecret?: true;
   handler: (ctx: RouteContext<z.output<B>, z.output<Q>>) => Promise<unknown>;
 }
 
@@ -34,6 +40,14 @@ export interface RouteContext<B, Q> {
   params: Record<string, string>;
   body: B;
   query: Q;
+}
+
+/** A handler's answer with a status other than the route's usual one (a broadcast still running: 202). */
+export class Answer {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
 }
 
 export function defineRoute<B extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = z.ZodUnknown>(def: RouteDef<B, Q>): RouteDef {
@@ -55,8 +69,26 @@ export function mountRoutes(router: Router, routes: RouteDef[], deps: ApiDeps): 
       }
       const body = def.body ? def.body.parse(req.body ?? {}) : undefined;
       const query = def.query ? def.query.parse(req.query) : undefined;
-      const result = await def.handler({ deps, req, res, principal, params, body, query });
-      if (!res.headersSent) res.status(def.status ?? 200).json(result);
+      const run = async () => {
+        const result = await def.handler({ deps, req, res, principal, params, body, query });
+        return result instanceof Answer ? result : new Answer(def.status ?? 200, result);
+      };
+      // Every authenticated mutating route honours Idempotency-Key across runs, processes and restarts.
+      const key = def.allow && def.method !== 'get' && !def.answersSecret ? idempotencyKeyOf(req.header('idempotency-key')) : undefined;
+      if (key === undefined) {
+        const answer = await run();
+        if (!res.headersSent) res.status(answer.status).json(answer.body);
+        return;
+      }
+      const request = {
+        accountId: params.accountId ?? '',
+        principal: principalScope(principal),
+        key,
+        fingerprint: fingerprintOf(def.method, req.path, req.body ?? {}),
+      };
+      const answer = await withIdempotency(deps.collections.idempotency, request, run);
+      if (answer.replayed) res.setHeader('idempotent-replayed', 'true');
+      res.status(answer.status).json(answer.body);
     });
   }
 }

@@ -157,11 +157,17 @@ export const customerEvent = z.discriminatedUnion('type', [
   z.strictObject({ channel: id, customer: customerId, type: z.literal('left') }),
   z.strictObject({ channel: id, customer: customerId, type: z.literal('csat'), score: z.number().min(0).max(10) }),
 ]);
-export const broadcast = z.strictObject({
-  template,
-  conversationIds: z.array(z.string().min(1).max(300)).min(1).max(1000),
-  priority: z.boolean().default(false),
-});
+/** Recipients by id, or every conversation of the account with a status; up to 10,000 either way. */
+export const broadcast = z
+  .strictObject({
+    /** Names the broadcast: a retry with the same id sends nothing more. Generated when left out. */
+    broadcastId: id.optional(),
+    template,
+    conversationIds: z.array(z.string().min(1).max(300)).min(1).max(10_000).optional(),
+    status: z.enum(statuses).optional(),
+    priority: z.boolean().default(false),
+  })
+  .refine((b) => (b.conversationIds === undefined) !== (b.status === undefined), { message: 'give either conversationIds or status', path: ['conversationIds'] });
 export const assign = z.strictObject({ assigneeId: id });
 export const noBody = z.strictObject({});
 

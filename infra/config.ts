@@ -44,6 +44,7 @@ const schema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   FERRETDB_PORT: port.default(27017),
   WHATSAPP_GRAPH_URL: z.url({ protocol: /^https?$/ }).default('https://graph.facebook.com'),
+  WORKER_METRICS_PORT: optionalString.pipe(z.string().regex(/^\d{1,5}$/, 'must be a port number').transform(Number).pipe(z.number().min(1).max(65535)).optional()),
 });
 
 export type Config = {
@@ -61,6 +62,8 @@ export type Config = {
   mongo: { uri: string | undefined; database: string };
   /** Where WhatsApp Cloud API sends go (tests point it at a fake Graph API). */
   whatsappGraphUrl: string;
+  /** The port on which the worker serves Prometheus metrics (`/metrics`, every interface); undefined: none. */
+  workerMetricsPort: number | undefined;
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   embedded: { temporalPort: number; temporalUiPort: number; ferretdbPort: number };
@@ -89,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     mongo: { uri: e.MONGODB_URI, database: e.MONGODB_DATABASE },
     whatsappGraphUrl: e.WHATSAPP_GRAPH_URL.replace(/\/+$/, ''),
+    workerMetricsPort: e.WORKER_METRICS_PORT,
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     embedded: {

@@ -1,6 +1,8 @@
 import type { Collection, Db, OptionalUnlessRequiredId } from 'mongodb';
 import type { ChannelConfig } from '../channels/types';
-import type { MessageRecord, Role, TransitionEvent } from '../workflows/conversation/lifecycle';
+import type { RecipientOutcome } from '../workflows/broadcast/messages';
+import type { Actor, MessageRecord, Role, TransitionEvent } from '../workflows/conversation/lifecycle';
+import type { TemplateRef } from '../workflows/conversation/model';
 import type { Policy } from '../workflows/conversation/policy';
 import type { Presence } from '../workflows/routing/routing';
 import type { ConversationView } from '../workflows/conversation/view';
@@ -132,6 +134,9 @@ export interface Collections {
   accounts: Collection<AccountDoc>;
   users: Collection<UserDoc>;
   apiKeys: Collection<ApiKeyDoc>;
+  idempotency: Collection<IdempotencyDoc>;
+  broadcasts: Collection<BroadcastDoc>;
+  broadcastOutcomes: Collection<BroadcastOutcomesDoc>;
   conversations: Collection<ConversationDoc>;
   messages: Collection<MessageDoc>;
   events: Collection<EventDoc>;
@@ -148,6 +153,9 @@ export function collections(db: Db): Collections {
     accounts: db.collection<AccountDoc>('accounts'),
     users: db.collection<UserDoc>('users'),
     apiKeys: db.collection<ApiKeyDoc>('api_keys'),
+    idempotency: db.collection<IdempotencyDoc>('idempotency'),
+    broadcasts: db.collection<BroadcastDoc>('broadcasts'),
+    broadcastOutcomes: db.collection<BroadcastOutcomesDoc>('broadcast_outcomes'),
     conversations: db.collection<ConversationDoc>('conversations'),
     messages: db.collection<MessageDoc>('messages'),
     events: db.collection<EventDoc>('events'),
@@ -176,6 +184,8 @@ export async function ensureIndexes(db: Db): Promise<void> {
     ['users', { accountId: 1, userId: 1 }, 'account_user'],
     ['contacts', { accountId: 1, contacted: 1, _id: 1 }, 'account_contacted'],
     ['channels', { accountId: 1, 'config.provider': 1 }, 'account_provider'],
+    // The hourly purge of answers older than 24 h (no TTL indexes on FerretDB).
+    ['idempotency', { createdAt: 1 }, 'created'],
   ];
   // One index per command, in sequence: FerretDB 1.24 panics on a createIndexes command that names
   // two or more indexes which already exist, which is every start after the first.
@@ -250,3 +260,53 @@ export interface ApiKeyDoc {
   /** When the key stops working; absent or null: never on its own (only when revoked). */
   expiresAt?: Date | null;
 }
+
+/**
+ * The first answer of a request with an `Idempotency-Key` (api/idempotency.ts). Insert-once by the
+ * request that claims the key, then completed by that same request by `_id`: one writer per record.
+ */
+export interface IdempotencyDoc {
+  _id: string; // sha256 of (accountId, principal, key), then `.1`, `.2`, ... for a key whose record was abandoned
+  accountId: string;
+  principal: string;
+  /** sha256 of method, path and body: the same key for another request is 409 `conflict`. */
+  fingerprint: string;
+  state: 'pending' | 'done';
+  /** `body` as JSON text. */
+  response: { status: number; body: string } | null;
+  createdAt: Date;
+  answeredAt?: Date;
+}
+
+/**
+ * A broadcast's summary (issue 11, item 6). Written only by its broadcast workflow: inserted before the
+ * first chunk, marked done after the last.
+ */
+export interface BroadcastDoc {
+  _id: string; // `${accountId}/${broadcastId}`
+  accountId: string;
+  broadcastId: string;
+  template: TemplateRef;
+  priority: boolean;
+  actor: Actor;
+  total: number;
+  chunkCount: number;
+  status: 'running' | 'done';
+  sent: number | null;
+  skipped: number | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+/** The outcomes of one chunk of a broadcast, inserted once by the chunk's activity when it is done. */
+export interface BroadcastOutcomesDoc {
+  _id: string; // `${accountId}/${broadcastId}/${index}`
+  accountId: string;
+  broadcastId: string;
+  index: number;
+  outcomes: RecipientOutcome[];
+  createdAt: Date;
+}
+
+export const broadcastDocId = (accountId: string, broadcastId: string): string => `${accountId}/${broadcastId}`;
+export const broadcastOutcomesDocId = (accountId: string, broadcastId: string, index: number): string => `${accountId}/${broadcastId}/${index}`;

@@ -15,7 +15,18 @@ async function main(): Promise<void> {
   const log = createLogger({ level: config.logLevel, base: { process: 'worker' } });
   // Before anything uses the runtime: the SDK's own lines then go through the same redacting logger,
   // with the Rust core's forwarded too (at WARN, its default filter).
-  Runtime.install({ logger: sdkLoggerOf(log), telemetryOptions: { logging: { forward: {} } } });
+  // With WORKER_METRICS_PORT, the Rust core serves Prometheus metrics on it: the SDK's own (task latencies,
+  // slots, pollers, sticky cache) and ours (worker/metrics.ts), which are made on the runtime's meter.
+  // Runtime.install is process-global and may run once, so only this process does it, never startWorker.
+  Runtime.install({
+    logger: sdkLoggerOf(log),
+    telemetryOptions: {
+      logging: { forward: {} },
+      ...(config.workerMetricsPort === undefined
+        ? {}
+        : { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.workerMetricsPort}`, countersTotalSuffix: true, useSecondsForDurations: true } } }),
+    },
+  });
 
   // Before anything else: a cluster without the namespace or the search attributes fails every workflow.
   const check = await Connection.connect({ address: temporalAddress, tls: config.temporal.tls, apiKey: config.temporal.apiKey });
@@ -45,7 +56,7 @@ async function main(): Promise<void> {
     log,
     whatsappGraphUrl: config.whatsappGraphUrl,
   });
-  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker running');
+  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metricsPort: config.workerMetricsPort ?? null }, 'worker running');
   process.send?.({ type: 'ready' });
 
   let stopping = false;

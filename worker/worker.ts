@@ -4,10 +4,12 @@ import type { ConversationSinks } from '../workflows/conversation/workflow';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
+import { createBroadcastActivities } from '../activities/broadcast-activities';
 import type { ChannelProvider } from '../activities/channel-provider';
 import { createConversationActivities } from '../activities/conversation-activities';
 import { createDeliveryActivities } from '../activities/delivery-activities';
 import { createRouterClient, createRoutingActivities } from '../activities/routing-activities';
+import { createWorkerMetrics } from './metrics';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -36,16 +38,20 @@ export async function bundleWorkflows(): Promise<NonNullable<WorkerOptions['work
 }
 
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
-  const router = createRouterClient(new Client({ connection: deps.connection, namespace: deps.namespace }), deps.taskQueue);
+  const client = new Client({ connection: deps.connection, namespace: deps.namespace });
+  const router = createRouterClient(client, deps.taskQueue);
+  const metrics = createWorkerMetrics();
   const worker = await Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
+    interceptors: { activity: [metrics.activityInterceptor] },
     activities: {
       ...createConversationActivities({ db: deps.db, log: deps.log, router }),
       ...createRoutingActivities({ db: deps.db }),
-      ...createDeliveryActivities({ db: deps.db, log: deps.log, graphUrl: deps.whatsappGraphUrl, recording: deps.provider }),
+      ...createDeliveryActivities({ db: deps.db, log: deps.log, graphUrl: deps.whatsappGraphUrl, recording: deps.provider, onSend: metrics.onSend }),
+      ...createBroadcastActivities({ db: deps.db, client }),
     },
     sinks: conversationSinks(deps.log),
     // Conversations idle most of the time; keep many cached so a message rarely replays history.

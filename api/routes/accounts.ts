@@ -129,6 +129,7 @@ export const accountRoutes = [
     body: s.createServiceKey,
     response: s.createdServiceKeyResponse,
     status: 201,
+    answersSecret: true,
     handler: async ({ deps, params, body }) => {
       const accountId = params.accountId!;
       await loadAccount(deps, accountId);

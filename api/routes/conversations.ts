@@ -31,6 +31,7 @@ import { defineRoute } from '../route';
 import * as r from '../conversation-responses';
 import * as s from '../schemas';
 import type { z } from 'zod';
+import { principalScope } from '../idempotency';
 
 const base = '/v1/accounts/{accountId}/conversations';
 
@@ -141,8 +142,9 @@ async function notContacted(deps: ApiDeps, accountId: string, limit: number, cur
 }
 
 /**
- * Runs an agent action as a Workflow Update. The caller's Idempotency-Key becomes the update id, so a
- * retried request is answered from the first one instead of acting twice.
+ * Runs an agent action as a Workflow Update. The route's Idempotency-Key is kept across runs by
+ * `withIdempotency` (mountRoutes); it also becomes the update id, scoped by principal, so two attempts
+ * racing within one run (a retry after a lost claim) still act once.
  */
 export async function act<A extends ActionBase>(
   ctx: RouteContext<unknown, unknown>,
@@ -153,8 +155,7 @@ export async function act<A extends ActionBase>(
   const workflowId = conversationOf(ctx.params);
   const args: A = { ...unstamped, policyVersion: await storedPolicyVersion(ctx.deps, ctx.params.accountId!) };
   const key = ctx.req.header('idempotency-key');
-  const principalId = ctx.principal.kind === 'user' ? ctx.principal.userId : ctx.principal.kind;
-  const updateId = key ? `${principalId}:${key}`.slice(0, 400) : randomUUID();
+  const updateId = key ? `${principalScope(ctx.principal)}:${key}`.slice(0, 400) : randomUUID();
   const handle = ctx.deps.temporal.workflow.getHandle(workflowId);
   try {
     return await ctx.deps.temporalCall(operation, () => handle.executeUpdate(update, { args: [args], updateId }));

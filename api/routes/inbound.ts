@@ -2,11 +2,9 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { OutboundMessage } from '../../channels/types';
 import type { campaignSendWorkflow } from '../../workflows/campaign/workflow';
 import { campaignSendWorkflowId, campaignSendWorkflowType } from '../../workflows/campaign/ids';
-import { broadcastUpdate, conversationWorkflowId, customerEventSignal } from '../../workflows/conversation/messages';
+import { conversationWorkflowId, customerEventSignal } from '../../workflows/conversation/messages';
 import { supervisors } from '../auth';
-import { ApiError, toApiError } from '../errors';
-import type { RouteContext } from '../route';
-import { act, actorOf } from './conversations';
+import { ApiError } from '../errors';
 import { deliverCustomerMessage, deliverReceipt } from './webhooks';
 import { defineRoute } from '../route';
 import * as r from '../conversation-responses';
@@ -94,41 +92,6 @@ export const inboundRoutes = [
       const event = body.type === 'csat' ? { type: 'csat' as const, score: body.score } : { type: 'left' as const };
       await deps.temporalCall('customerEvent', () => deps.temporal.workflow.getHandle(conversationId).signal(customerEventSignal, event));
       return { conversationId };
-    },
-  }),
-  defineRoute({
-    method: 'post',
-    path: '/v1/accounts/{accountId}/broadcasts',
-    summary: 'Send a template to many conversations; only closed ones unless priority (seed 002). Answers sent and skipped, with reasons',
-    allow: ['service', ...supervisors],
-    body: s.broadcast,
-    handler: async (ctx) => {
-      const { body } = ctx;
-      const actor = actorOf(ctx.principal);
-      const sent: { conversationId: string; messageId: string | null }[] = [];
-      const skipped: { conversationId: string; reason: string; message: string }[] = [];
-      const ids = [...new Set(body.conversationIds)];
-      // Bounded fan-out: each send is one update on its own conversation.
-      for (let i = 0; i < ids.length; i += 16) {
-        await Promise.all(
-          ids.slice(i, i + 16).map(async (conversationId) => {
-            try {
-              const result = await act(
-                { ...ctx, params: { ...ctx.params, conversationId } } as RouteContext<unknown, unknown>,
-                'broadcast',
-                broadcastUpdate,
-                { actor, template: body.template, priority: body.priority },
-              );
-              sent.push({ conversationId, messageId: result.messageId });
-            } catch (error) {
-              const apiError = toApiError(error);
-              if (apiError.code === 'internal' || apiError.code === 'unavailable') throw error;
-              skipped.push({ conversationId, reason: apiError.code, message: apiError.message });
-            }
-          }),
-        );
-      }
-      return { sent, skipped };
     },
   }),
 ];

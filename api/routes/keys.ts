@@ -117,6 +117,7 @@ export const keyRoutes = [
     body: s.rotateKey,
     response: s.rotatedKeyResponse,
     status: 201,
+    answersSecret: true,
     handler: async ({ deps, params, principal, body }) => {
       const { user, owner } = await userKeyOwner(deps, principal, params.accountId!, params.userId!);
       const previous = await keysOf(deps, owner);
@@ -158,6 +159,7 @@ export const keyRoutes = [
     body: s.rotateKey,
     response: s.rotatedKeyResponse,
     status: 201,
+    answersSecret: true,
     handler: async ({ deps, params, body }) => {
       const owner = { accountId: params.accountId!, kind: 'service', keyId: params.keyId! } as const;
       const old = await oneKey(deps, owner, params.keyId!);

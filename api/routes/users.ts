@@ -73,6 +73,7 @@ export const userRoutes = [
     body: s.createUser,
     response: s.createdUserResponse,
     status: 201,
+    answersSecret: true,
     handler: async ({ deps, params, body, principal }) => {
       const accountId = params.accountId!;
       await loadAccount(deps, accountId);
