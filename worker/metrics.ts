@@ -19,6 +19,8 @@ import type { ChannelConfig, SendResult } from '../channels/types';
  */
 export interface WorkerMetrics {
   onSend(provider: ChannelConfig['provider'], outcome: SendResult['outcome']): void;
+  /** A signal the lifecycle rules refused (reported by the workflow's sink, never during replay). */
+  onRejectedInput(input: string, code: string): void;
   activityInterceptor: ActivityInterceptorsFactory;
 }
 
@@ -27,8 +29,10 @@ export function createWorkerMetrics(meter: MetricMeter = Runtime.instance().metr
   const sends = meter.createCounter('convoflow_sends', '1', 'Provider answers of sends, by provider and outcome (sent, failed, retry)');
   const retries = meter.createCounter('convoflow_activity_retries', '1', 'Activity attempts after the first, by activity type (persist is the local view write)');
   const failures = meter.createCounter('convoflow_activity_failures', '1', 'Activity attempts that threw, by activity type and whether the failure is retryable');
+  const rejected = meter.createCounter('convoflow_rejected_inputs', '1', 'Signals to conversations that the lifecycle rules refused, by input type and code');
   return {
     onSend: (provider, outcome) => sends.add(1, { provider, outcome }),
+    onRejectedInput: (input, code) => rejected.add(1, { input, code }),
     activityInterceptor: (ctx) => ({
       inbound: {
         async execute(input, next) {

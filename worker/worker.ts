@@ -10,6 +10,7 @@ import { createConversationActivities } from '../activities/conversation-activit
 import { createDeliveryActivities } from '../activities/delivery-activities';
 import { createRouterClient, createRoutingActivities } from '../activities/routing-activities';
 import { createWorkerMetrics } from './metrics';
+import type { WorkerMetrics } from './metrics';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -53,7 +54,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       ...createDeliveryActivities({ db: deps.db, log: deps.log, graphUrl: deps.whatsappGraphUrl, recording: deps.provider, onSend: metrics.onSend }),
       ...createBroadcastActivities({ db: deps.db, client }),
     },
-    sinks: conversationSinks(deps.log),
+    sinks: conversationSinks(deps.log, metrics),
     // Conversations idle most of the time; keep many cached so a message rarely replays history.
     maxCachedWorkflows: 10_000,
   });
@@ -68,11 +69,14 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
 }
 
 /** The workflow's side channel to the worker: rejected signals become a log line with the conversation id. */
-function conversationSinks(log: Logger): InjectedSinks<ConversationSinks> {
+function conversationSinks(log: Logger, metrics: WorkerMetrics): InjectedSinks<ConversationSinks> {
   return {
     conversation: {
       rejectedInput: {
-        fn: (_info, rejection) => log.warn(rejection, 'signal rejected by the lifecycle rules'),
+        fn: (_info, rejection) => {
+          metrics.onRejectedInput(rejection.input, rejection.code);
+          log.warn(rejection, 'signal rejected by the lifecycle rules');
+        },
         callDuringReplay: false,
       },
     },
