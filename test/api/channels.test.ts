@@ -66,6 +66,7 @@ async function customerWritesOnWhatsApp(customer: string, text = 'Hi, my order h
   expect(res.status).toBe(200);
   const conversationId = `conv:${account.id}:${channel}:${customer}`;
   await eventually(async () => ((await timeline(conversationId)).some((m) => m.messageId === wamid) ? true : undefined));
+  await eventually(async () => ((await env.stack.http.get(conversationPath(account, conversationId), account.keys.agent)).status === 200 ? true : undefined));
   return { conversationId, wamid };
 }
 
@@ -148,7 +149,12 @@ describe('WhatsApp webhook in', () => {
     expect((await metaPosts(inboundImageBody({ phoneNumberId, from: customer, wamid, mediaId: '1479537139650973', mimeType: 'image/jpeg' }))).status).toBe(200);
     const image = await eventually(async () => (await timeline(conversationId)).find((m) => m.messageId === wamid));
     expect(image).toMatchObject({ kind: 'image', text: null, episode: 2, content: { media: { id: '1479537139650973', mimeType: 'image/jpeg' } } });
-    expect(await api.view(account, conversationId)).toMatchObject({ status: 'open', episode: 2 });
+    // The view is written a moment after the timeline record, in the same batch.
+    const view = await eventually(async () => {
+      const v = await api.view(account, conversationId);
+      return v.episode === 2 ? v : undefined;
+    });
+    expect(view).toMatchObject({ status: 'open', episode: 2 });
   });
 
   test('the same body delivered twice (Meta retries) records each message once', async () => {

@@ -59,9 +59,13 @@ export async function customerWrites(
   );
   if (res.status !== 202) throw new Error(`message not accepted: ${res.status} ${JSON.stringify(res.body)}`);
   const conversationId: string = res.body.conversationId;
+  // The timeline record is written a moment before the view in the same batch: wait for both.
   await eventually(async () => {
     const msgs = await stack.http.get(`/v1/accounts/${account.id}/conversations/${conversationId}/messages`, account.keys.agent);
-    return msgs.status === 200 && msgs.body.messages.some((m: { messageId: string }) => m.messageId === messageId) ? true : undefined;
+    const recorded = msgs.status === 200 ? msgs.body.messages.find((m: { messageId: string }) => m.messageId === messageId) : undefined;
+    if (!recorded) return undefined;
+    const view = await stack.http.get(`/v1/accounts/${account.id}/conversations/${conversationId}`, account.keys.agent);
+    return view.status === 200 && Date.parse(view.body.lastActivityAt) >= Date.parse(recorded.at) ? true : undefined;
   });
   return { conversationId, messageId };
 }
