@@ -21,6 +21,11 @@ import { inboundRoutes } from './routes/inbound';
 import { systemRoutes } from './routes/system';
 import { channelRoutes } from './routes/channels';
 import { webhookRoutes } from './routes/webhooks';
+import { streamRoutes } from './routes/stream';
+import { inboxRoutes } from './routes/inbox';
+import { StreamHub } from './stream-hub';
+import type { StreamHubOptions } from './stream-hub';
+import { streamCollections } from '../store/stream-log';
 
 export interface AppOptions {
   db: Db;
@@ -31,9 +36,10 @@ export interface AppOptions {
   provider?: ChannelProvider;
   /** How long an HTTP request waits for Temporal before answering 503. */
   temporalTimeoutMs?: number;
+  stream?: StreamHubOptions;
 }
 
-export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...inboundRoutes, ...conversationRoutes, ...webhookRoutes];
+export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...inboundRoutes, ...conversationRoutes, ...webhookRoutes, ...streamRoutes, ...inboxRoutes];
 
 /** The Express app, with no listening socket: `main` listens, tests listen on port 0. */
 export function createApp(options: AppOptions): { app: express.Express; deps: ApiDeps } {
@@ -50,6 +56,7 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
     log: options.log,
     metrics,
     lastKnown: new LastKnownPrincipals(),
+    streams: new StreamHub(streamCollections(options.db), options.log, options.stream),
     async temporalCall(operation, fn) {
       const stop = metrics.temporalDuration.startTimer({ operation });
       try {

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   await ensureIndexes(db);
   const connection = await Connection.connect({ address: temporalAddress, tls: config.temporal.tls, apiKey: config.temporal.apiKey });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const { app } = createApp({ db, temporal, taskQueue: config.temporal.taskQueue, platformApiKey: config.platformApiKey, log });
+  const { app, deps } = createApp({ db, temporal, taskQueue: config.temporal.taskQueue, platformApiKey: config.platformApiKey, log });
 
   const server = app.listen(config.port, () => {
     log.info({ port: config.port }, 'api listening');
@@ -34,6 +34,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'api stopping');
+    // Open streams would hold the server open forever: end them (clients reconnect elsewhere).
+    deps.streams.close();
     server.close(() => {
       void Promise.all([connection.close(), mongo.close()]).then(() => process.exit(0));
     });

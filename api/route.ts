@@ -20,6 +20,11 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
   rawBody?: true;
   query?: Q;
   status?: number;
+  /**
+   * Resolves the caller some other way than the bearer key (the stream's single-use ticket); answers
+   * undefined to fall back to the bearer key. The route's `allow` still applies.
+   */
+  authenticate?: (ctx: { deps: ApiDeps; req: Request; query: z.output<Q> }) => Promise<Principal | undefined>;
   handler: (ctx: RouteContext<z.output<B>, z.output<Q>>) => Promise<unknown>;
 }
 
@@ -42,12 +47,12 @@ export function mountRoutes(router: Router, routes: RouteDef[], deps: ApiDeps): 
     const expressPath = def.path.replace(/\{(\w+)\}/g, ':$1');
     router[def.method](expressPath, async (req, res) => {
       const params = req.params as Record<string, string>;
+      const query = def.query ? def.query.parse(req.query) : undefined;
       const principal: Principal = def.allow
-        ? await authenticate(req, deps.collections, deps.platformApiKey, deps.lastKnown)
+        ? ((await def.authenticate?.({ deps, req, query })) ?? (await authenticate(req, deps.collections, deps.platformApiKey, deps.lastKnown)))
         : { kind: 'platform' };
       if (def.allow) authorize(principal, def.allow, params.accountId);
       const body = def.body ? def.body.parse(req.body ?? {}) : undefined;
-      const query = def.query ? def.query.parse(req.query) : undefined;
       const result = await def.handler({ deps, req, res, principal, params, body, query });
       if (!res.headersSent) res.status(def.status ?? 200).json(result);
     });

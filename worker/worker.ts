@@ -7,6 +7,7 @@ import type { ChannelProvider } from '../activities/channel-provider';
 import { createConversationActivities } from '../activities/conversation-activities';
 import { createDeliveryActivities } from '../activities/delivery-activities';
 import { createRouterClient, createRoutingActivities } from '../activities/routing-activities';
+import { startStreamPruner, streamCollections } from '../store/stream-log';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -50,9 +51,11 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     maxCachedWorkflows: 10_000,
   });
   const running = worker.run();
+  const stopPruner = startStreamPruner(streamCollections(deps.db), (error) => deps.log.warn({ err: error }, 'pruning the stream failed; trying again later'));
   return {
     worker,
     async stop() {
+      stopPruner();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     },
