@@ -24,6 +24,7 @@ import { webhookRoutes } from './routes/webhooks';
 import { streamRoutes } from './routes/stream';
 import { inboxRoutes } from './routes/inbox';
 import { StreamHub } from './stream-hub';
+import { inboxPage } from './inbox-page';
 import type { StreamHubOptions } from './stream-hub';
 import { streamCollections } from '../store/stream-log';
 
@@ -101,6 +102,8 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+
+  app.use('/app', inboxPage(options.log));
 
   const router = express.Router();
   mountRoutes(router, routes, deps);
