@@ -11,6 +11,7 @@ import { runIngest } from './phases/ingest';
 import { runReplies } from './phases/replies';
 import { runScaleOut } from './phases/scale-out';
 import { runStaleness } from './phases/staleness';
+import { runStream } from './phases/stream';
 import { runTimers } from './phases/timers';
 import { summarizeProfiles } from './profile';
 import { markdown, svg } from './report';
@@ -22,7 +23,7 @@ import { checkTimelines } from './verify';
  * `npm run bench [-- --quick] [--only=ingest,replies,...] [--profile]`: the real stack on this machine, measured
  * against baselines taken in the same run on the same servers; results go to bench/results/.
  */
-const phases = ['ingest', 'replies', 'staleness', 'timers', 'efficiency', 'scale', 'inbox', 'memory'] as const;
+const phases = ['ingest', 'replies', 'staleness', 'timers', 'efficiency', 'scale', 'inbox', 'memory', 'stream'] as const;
 type Phase = (typeof phases)[number];
 
 async function main(): Promise<void> {
@@ -143,6 +144,11 @@ async function main(): Promise<void> {
     }
     const memory = await phase('memory', () => runOpenConversationMemory(ctx, inbox ? [inbox.accountId] : []));
     if (memory) results.memory = memory;
+    const stream = await phase('stream', () => runStream(ctx));
+    if (stream) {
+      results.stream = stream;
+      results.goals.stream = stream.customerMessageMs.p99 < 300 && stream.followUpMs.p99 < 300 && stream.replyMs.p99 < 300;
+    }
 
     if (ingest) {
       results.correctness = await checkTimelines(stack.db, ingest.state.account.id, ingest.state.ledger);
