@@ -9,6 +9,8 @@ export interface StreamHubOptions {
   retryMs?: number;
   /** Entries kept in memory per account, so clients that reconnect soon read nothing from the database. */
   recent?: number;
+  /** A comment line this often keeps proxies and load balancers from closing an idle stream. */
+  heartbeatMs?: number;
 }
 
 /** What a subscriber gets: entries in sequence order, or word that what it asked for is gone. */
@@ -32,6 +34,7 @@ export class StreamHub {
   readonly pollMs: number;
   readonly retryMs: number;
   readonly recent: number;
+  readonly heartbeatMs: number;
 
   constructor(
     readonly c: StreamCollections,
@@ -41,6 +44,7 @@ export class StreamHub {
     this.pollMs = options.pollMs ?? 100;
     this.retryMs = options.retryMs ?? 1_000;
     this.recent = options.recent ?? 512;
+    this.heartbeatMs = options.heartbeatMs ?? 15_000;
   }
 
   /**

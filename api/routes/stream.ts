@@ -13,9 +13,6 @@ import { eventView, messageView } from './conversations';
 /** How long a stream ticket may wait before it opens a stream. */
 export const streamTicketTtlMs = 60_000;
 
-/** A heartbeat comment line this often keeps proxies and load balancers from closing an idle stream. */
-const heartbeatMs = Number(process.env.CONVOFLOW_STREAM_HEARTBEAT_MS ?? 15_000);
-
 /** One SSE event per item of an entry, numbered `{seq}.{index}`, so a client resumes mid-entry. */
 export function sseEvents(doc: StreamEntryDoc): { type: string; data: unknown }[] {
   const { conversationId } = doc;
@@ -120,7 +117,7 @@ export const streamRoutes = [
       });
       // Every client gets an id at once, so even one that saw no event resumes from here.
       send('ready', `${subscription.at}`, { at: subscription.at });
-      const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+      const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), deps.streams.heartbeatMs);
       await done;
       clearInterval(heartbeat);
       subscription.unsubscribe();

@@ -55,7 +55,14 @@ describe('the account stream', () => {
 
   test('an event produced through one API process reaches a client of another', async () => {
     // A second API process: its own app and hub, the same database, as a scaled-out deployment runs them.
-    const { app, deps } = createApp({ db: stack.db, temporal: stack.client, taskQueue: stack.taskQueue, platformApiKey: stack.platformKey, log: quietLog });
+    const { app, deps } = createApp({
+      db: stack.db,
+      temporal: stack.client,
+      taskQueue: stack.taskQueue,
+      platformApiKey: stack.platformKey,
+      log: quietLog,
+      stream: { heartbeatMs: 100 },
+    });
     const server: Server = await new Promise((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
@@ -63,6 +70,14 @@ describe('the account stream', () => {
       const client = await open(account.keys.agent, { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
       const { conversationId } = await customerWrites(stack, account, { customer: newCustomer(), text: 'via A' });
       expect((await client.next((e) => e.type === 'message')).data).toMatchObject({ conversationId, text: 'via A' });
+      // Heartbeats: comment lines on an idle stream, which proxies see as traffic and clients ignore.
+      const raw = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/accounts/${account.id}/stream`, {
+        headers: { authorization: `Bearer ${account.keys.agent}` },
+      });
+      const reader = raw.body!.getReader();
+      let text = '';
+      while (!text.includes(': heartbeat\n\n')) text += new TextDecoder().decode((await reader.read()).value);
+      await reader.cancel();
     } finally {
       (deps as ApiDeps).streams.close();
       server.closeAllConnections();
