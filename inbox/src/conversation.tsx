@@ -81,14 +81,13 @@ export function ConversationPane({ api, me, preset, users, selected, onBack }: {
   const [tag, setTag] = useState('');
   const [now, setNow] = useState(Date.now());
   const timeline = useRef<HTMLOListElement>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Mounted once per conversation opened (the pane is keyed by its id): where keyboard focus goes.
+  useEffect(() => heading.current?.focus(), []);
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 30_000);
     return () => clearInterval(timer);
   }, []);
-  useEffect(() => {
-    setError(null);
-    setNotice(null);
-  }, [c.id]);
   useEffect(() => {
     timeline.current?.lastElementChild?.scrollIntoView({ block: 'end' });
   }, [selected.messages.length, selected.transitions.length, c.id]);
@@ -126,7 +125,7 @@ export function ConversationPane({ api, me, preset, users, selected, onBack }: {
         <button type="button" class="back" onClick={onBack} aria-label="Back to the list">
           ←
         </button>
-        <h2 tabIndex={-1}>{c.customerName ?? `+${c.customer}`}</h2>
+        <h2 tabIndex={-1} ref={heading}>{c.customerName ?? `+${c.customer}`}</h2>
         <span class="meta">
           +{c.customer} · {c.channel} · <span class={`status status-${c.status}`}>{c.status.replace('_', ' ')}</span>
           {c.assigneeId ? ` · ${nameOf(c.assigneeId)}` : ''}

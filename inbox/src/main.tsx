@@ -184,11 +184,8 @@ function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onSignOut:
 
   const tabs = useMemo(() => tabsFor(preset), [preset]);
   const listRef = useRef<HTMLDivElement>(null);
-  const paneRef = useRef<HTMLElement>(null);
-  const select = async (id: string) => {
-    await open(id);
-    paneRef.current?.querySelector<HTMLElement>('h2')?.focus();
-  };
+  // The pane moves focus to its heading when it opens a conversation (keyboard users land there).
+  const select = (id: string) => open(id);
   const backToList = () => {
     const id = selected?.conversation.id;
     setSelected(null);
@@ -247,9 +244,9 @@ function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onSignOut:
             onMore={() => void loadList(tab, nextCursor ?? undefined)}
           />
         </div>
-        <section class="conversation-pane" ref={paneRef} aria-label="Conversation">
+        <section class="conversation-pane" aria-label="Conversation">
           {selected ? (
-            <ConversationPane api={api} me={me} preset={preset} users={users} selected={selected} onBack={backToList} />
+            <ConversationPane key={selected.conversation.id} api={api} me={me} preset={preset} users={users} selected={selected} onBack={backToList} />
           ) : (
             <p class="empty">Choose a conversation.</p>
           )}
