@@ -33,10 +33,20 @@ describe('the stream log', () => {
   test('three processes appending at once claim 1..N with no hole and no number twice', async () => {
     const c = streamCollections(db);
     const processes = [new StreamAppender(c), new StreamAppender(c), new StreamAppender(c)];
-    const seqs = await Promise.all(Array.from({ length: 60 }, (_, i) => processes[i % 3]!.append('dense', entry(`conv-${i}`))));
-    expect([...seqs].sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    // Bursts from each process, so groups of several entries collide with other processes' groups.
+    const seqs: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      seqs.push(...(await Promise.all(Array.from({ length: 60 }, (_, i) => processes[i % 3]!.append('dense', entry(`conv-${round}-${i}`))))));
+    }
+    expect([...seqs].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
     const docs = await c.entries.find({ accountId: 'dense' }).toArray();
-    expect(docs.map((d) => d._id).sort()).toEqual(Array.from({ length: 60 }, (_, i) => streamEntryId('dense', i + 1)).sort());
+    expect(docs.map((d) => d._id).sort()).toEqual(Array.from({ length: 300 }, (_, i) => streamEntryId('dense', i + 1)).sort());
+    // Within one process, entries keep the order they were appended in.
+    const byConversation = new Map(docs.map((d) => [d.conversationId, d.seq]));
+    for (let round = 0; round < 5; round++) {
+      const mine = Array.from({ length: 20 }, (_, k) => byConversation.get(`conv-${round}-${k * 3}`)!);
+      expect(mine).toEqual([...mine].sort((a, b) => a - b));
+    }
     expect(await readHead(c, 'dense')).toBeGreaterThan(0);
   });
 
