@@ -105,7 +105,9 @@ describe('probes, OpenAPI and metrics', () => {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     const message = doc.paths['/v1/accounts/{accountId}/messages'].post.requestBody.content['application/json'].schema;
-    expect(message.required).toEqual(expect.arrayContaining(['channel', 'customer', 'messageId', 'text']));
+    // `text` is required only for text messages (SPEC section 7: media and other types may have none).
+    expect(message.required).toEqual(expect.arrayContaining(['channel', 'customer', 'messageId']));
+    expect(Object.keys(message.properties)).toEqual(expect.arrayContaining(['text', 'type']));
   });
 
   test('/metrics exposes request and Temporal call latencies in Prometheus format', async () => {
