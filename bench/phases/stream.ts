@@ -21,7 +21,7 @@ export interface StreamResult {
   customerMessageMs: LatencySummary;
   /** A customer's next message, to a conversation whose workflow is running (the usual case). */
   followUpMs: LatencySummary;
-  /** Negative: the event reached the client before the 200 (replies flush the view before answering). */
+  /** Replies flush the view (and the log entry) before answering: about one poll; negative if the event came first. */
   replyMs: LatencySummary;
   /** For replies: from sending the request to the event at the client. */
   replyFromRequestMs: LatencySummary;
@@ -66,12 +66,14 @@ export async function runStream(ctx: BenchContext): Promise<StreamResult> {
   const arrivals = new Map<string, number>();
   const decisions = new Map<string, { updatedAt: number; arrivedAt: number }>();
   client.onEvent = (e) => {
-    if (e.type === 'message') arrivals.set(`${e.data.messageId}`, performance.now());
+    if (e.type === 'message') arrivals.set(`${e.data.conversationId}/${e.data.messageId}`, performance.now());
     if (e.type === 'conversation' && !decisions.has(e.data.id)) decisions.set(e.data.id, { updatedAt: Date.parse(e.data.updatedAt), arrivedAt: Date.now() });
   };
-  const waitFor = async (messageId: string) => {
-    for (let i = 0; i < 1_000 && !arrivals.has(messageId); i++) await sleep(5);
-    const at = arrivals.get(messageId);
+  // Keyed by conversation too: business messages' ids are numbered per conversation.
+  const waitFor = async (conversation: string, messageId: string) => {
+    const key = `${conversation}/${messageId}`;
+    for (let i = 0; i < 1_000 && !arrivals.has(key); i++) await sleep(5);
+    const at = arrivals.get(key);
     if (at === undefined) throw new Error(`stream: message ${messageId} never arrived`);
     return at;
   };
@@ -91,7 +93,7 @@ export async function runStream(ctx: BenchContext): Promise<StreamResult> {
     const answered = performance.now();
     const answeredWall = Date.now();
     if (res.status !== 202) throw new Error(`stream: customer message answered ${res.status}`);
-    customerMs.push((await waitFor(messageId)) - answered);
+    customerMs.push((await waitFor(res.body.conversationId, messageId)) - answered);
     for (let w = 0; w < 100 && !decisions.has(res.body.conversationId); w++) await sleep(5);
     const decision = decisions.get(res.body.conversationId);
     if (decision) {
@@ -106,7 +108,7 @@ export async function runStream(ctx: BenchContext): Promise<StreamResult> {
     if (reply.status !== 200) throw new Error(`stream: reply answered ${reply.status} ${JSON.stringify(reply.body)}`);
     const replyId = reply.body.messageId ?? reply.body.message?.messageId;
     if (typeof replyId !== 'string') throw new Error(`stream: the reply's answer names no messageId: ${JSON.stringify(reply.body)}`);
-    const replyArrived = await waitFor(replyId);
+    const replyArrived = await waitFor(res.body.conversationId, replyId);
     replyMs.push(replyArrived - replied);
     replyFromRequestMs.push(replyArrived - sent);
     await sleep(Math.random() * 100);
@@ -114,7 +116,7 @@ export async function runStream(ctx: BenchContext): Promise<StreamResult> {
     const again = await api.http.post(`/v1/accounts/${account.id}/messages`, { channel, customer, messageId: followUpId, text: `again ${i}` }, account.serviceKey);
     const againAnswered = performance.now();
     if (again.status !== 202) throw new Error(`stream: follow-up message answered ${again.status}`);
-    followUpMs.push((await waitFor(followUpId)) - againAnswered);
+    followUpMs.push((await waitFor(res.body.conversationId, followUpId)) - againAnswered);
     await sleep(Math.random() * 100);
   }
   client.close();
