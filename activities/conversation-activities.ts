@@ -7,6 +7,7 @@ import { collections, conditionalWritesOf, insertOnce, isDuplicateKeyError } fro
 import type { Collections, ConditionalWrites, PersistFailureDoc } from '../store/collections';
 import type { Delivery, MessageRecord, TransitionEvent } from '../workflows/conversation/lifecycle';
 import type { Policy } from '../workflows/conversation/policy';
+import { StreamAppender, streamCollections } from '../store/stream-log';
 import { defaultPolicy } from '../workflows/conversation/policy';
 import type { ConversationView } from '../workflows/conversation/view';
 import type { RouterClient, RoutingNotice } from './routing-activities';
@@ -108,6 +109,7 @@ async function writeViewForwards(c: Collections, view: ConversationView, mode: C
 
 export function createConversationActivities({ db, log, router, conditionalWrites, onPersistRefused }: ConversationActivityDeps): ConversationActivities {
   const c = collections(db);
+  const stream = new StreamAppender(streamCollections(db));
   let writes: Promise<ConditionalWrites> | undefined = conditionalWrites && Promise.resolve(conditionalWrites);
   const writeMode = () => {
     writes ??= conditionalWritesOf(db).catch((error: unknown) => {
@@ -153,6 +155,9 @@ export function createConversationActivities({ db, log, router, conditionalWrite
       await write('events', () => insertOnce(c.events, events.map((e) => ({ _id: `${conversationId}/${e.seq}`, ...e, conversationId, accountId }))));
       const mode = await writeMode();
       await write('view', () => writeViewForwards(c, view, mode, log));
+      // After the view, messages and events: a stream reader that reads them on seeing the entry finds
+      // them written. One entry per batch, in this workflow's batch order (store/STREAM.md).
+      await stream.append(accountId, { conversationId, at: new Date(), conversation: view, messages, deliveries, events });
       if (messages.some((m) => m.seq === 1)) {
         // The customer wrote for the first time: no longer "not contacted" (seed 002).
         await c.contacts.updateOne(

@@ -23,6 +23,12 @@ import { inboundRoutes } from './routes/inbound';
 import { systemRoutes } from './routes/system';
 import { channelRoutes } from './routes/channels';
 import { webhookRoutes } from './routes/webhooks';
+import { streamRoutes } from './routes/stream';
+import { inboxRoutes } from './routes/inbox';
+import { StreamHub } from './stream-hub';
+import { inboxPage } from './inbox-page';
+import type { StreamHubOptions } from './stream-hub';
+import { streamCollections } from '../store/stream-log';
 
 export interface AppOptions {
   db: Db;
@@ -33,9 +39,10 @@ export interface AppOptions {
   provider?: ChannelProvider;
   /** How long an HTTP request waits for Temporal before answering 503. */
   temporalTimeoutMs?: number;
+  stream?: StreamHubOptions;
 }
 
-export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...inboundRoutes, ...broadcastRoutes, ...conversationRoutes, ...webhookRoutes];
+export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...inboundRoutes, ...broadcastRoutes, ...conversationRoutes, ...webhookRoutes, ...streamRoutes, ...inboxRoutes];
 
 /** A known path asked with a method it does not have: 405 with `Allow`, not 404 as if it did not exist. */
 function wrongMethod(known: Pick<RouteDef, 'method' | 'path'>[]): express.RequestHandler {
@@ -64,6 +71,7 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
     log: options.log,
     metrics,
     lastKnown: new LastKnownPrincipals(),
+    streams: new StreamHub(streamCollections(options.db), options.log, options.stream),
     async temporalCall(operation, fn) {
       const stop = metrics.temporalDuration.startTimer({ operation });
       try {
@@ -110,6 +118,8 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+
+  app.use('/app', inboxPage(options.log));
 
   const router = express.Router();
   mountRoutes(router, routes, deps);

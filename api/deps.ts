@@ -6,6 +6,7 @@ import type { RouterClient } from '../activities/routing-activities';
 import type { Collections } from '../store/collections';
 import type { LastKnownPrincipals } from './auth';
 import type { Metrics } from './metrics';
+import type { StreamHub } from './stream-hub';
 
 /** Everything the API's handlers use, built once by `createApp`. */
 export interface ApiDeps {
@@ -20,6 +21,8 @@ export interface ApiDeps {
   metrics: Metrics;
   /** Keys resolved recently, answered from memory only while MongoDB is unreachable. */
   lastKnown: LastKnownPrincipals;
+  /** The account streams this process serves (GET .../stream). */
+  streams: StreamHub;
   /** Runs a Temporal call with a deadline, timing it: a stuck cluster answers 503, not a hung request. */
   temporalCall<T>(operation: string, fn: () => Promise<T>): Promise<T>;
 }

@@ -49,6 +49,8 @@ async function main(): Promise<void> {
     stopping = true;
     clearInterval(purge);
     log.info({ signal }, 'api stopping');
+    // Open streams would hold the server open forever: end them (clients reconnect elsewhere).
+    deps.streams.close();
     server.close(() => {
       void Promise.all([connection.close(), mongo.close()]).then(() => process.exit(0));
     });

@@ -29,6 +29,11 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
    * stored answer would be a plaintext credential in the database). Its own retry rules are in its summary.
    */
   answersSecret?: true;
+  /**
+   * Resolves the caller some other way than the bearer key (the stream's single-use ticket); answers
+   * undefined to fall back to the bearer key. The route's `allow` still applies.
+   */
+  authenticate?: (ctx: { deps: ApiDeps; req: Request; query: z.output<Q> }) => Promise<Principal | undefined>;
   handler: (ctx: RouteContext<z.output<B>, z.output<Q>>) => Promise<unknown>;
 }
 
@@ -59,8 +64,9 @@ export function mountRoutes(router: Router, routes: RouteDef[], deps: ApiDeps): 
     const expressPath = def.path.replace(/\{(\w+)\}/g, ':$1');
     router[def.method](expressPath, async (req, res) => {
       const params = req.params as Record<string, string>;
+      const query = def.query ? def.query.parse(req.query) : undefined;
       const principal: Principal = def.allow
-        ? await authenticate(req, deps.collections, deps.platformApiKey, deps.lastKnown)
+        ? ((await def.authenticate?.({ deps, req, query })) ?? (await authenticate(req, deps.collections, deps.platformApiKey, deps.lastKnown)))
         : { kind: 'platform' };
       if (def.allow) authorize(principal, def.allow, params.accountId);
       // express.json() leaves other media types unread: say so rather than report every field missing.
@@ -68,7 +74,6 @@ export function mountRoutes(router: Router, routes: RouteDef[], deps: ApiDeps): 
         throw new ApiError({ code: 'validation_failed', message: `send the body as JSON with content-type: application/json (got ${req.headers['content-type'] ?? 'none'})` });
       }
       const body = def.body ? def.body.parse(req.body ?? {}) : undefined;
-      const query = def.query ? def.query.parse(req.query) : undefined;
       const run = async () => {
         const result = await def.handler({ deps, req, res, principal, params, body, query });
         return result instanceof Answer ? result : new Answer(def.status ?? 200, result);

@@ -53,6 +53,15 @@ export function markdown(r: BenchResults): string {
   for (const m of r.memory ?? []) {
     lines.push(`| 6 | worker RSS with ${m.openConversations} open conversations${m.target && m.openConversations < m.target ? ` (target ${m.target}: the time budget ran out)` : ''} | ${m.workerRssMiB.map((x) => fmt(x, 0)).join(', ')} MiB (API ${m.apiRssMiB.map((x) => fmt(x, 0)).join(', ')} MiB) | | | | |`);
   }
+  if (r.stream) {
+    const s = r.stream;
+    lines.push(`| 8 | stream: first customer message (new workflow) 202 → event at a client, p50 / p99 ms (${s.customerMessageMs.count} samples, ${s.stored} conversations stored) | ${fmt(s.customerMessageMs.p50)} / ${fmt(s.customerMessageMs.p99)} | | | p99 < 300 ms | ${verdict(s.customerMessageMs.p99 < 300)} |`);
+    lines.push(`| 8 | stream: next customer message (running workflow) 202 → event at a client, p50 / p99 ms | ${fmt(s.followUpMs.p50)} / ${fmt(s.followUpMs.p99)} | | | p99 < 300 ms | ${verdict(s.followUpMs.p99 < 300)} |`);
+    lines.push(`| 8 | stream: 202 → decided (Temporal, workflow) / decided → event (persist, log, poller), p50 / p99 ms; load average ${s.loadAverage.join(', ')} | ${fmt(s.customerSplitMs.toDecision.p50)} / ${fmt(s.customerSplitMs.toDecision.p99)}; ${fmt(s.customerSplitMs.decisionToEvent.p50)} / ${fmt(s.customerSplitMs.decisionToEvent.p99)} | | | | |`);
+    lines.push(`| 8 | stream: reply 200 → event at a client, p50 / p99 ms (${s.replyMs.count} samples; negative: the event came first) | ${fmt(s.replyMs.p50)} / ${fmt(s.replyMs.p99)} | | | p99 < 300 ms | ${verdict(s.replyMs.p99 < 300)} |`);
+    lines.push(`| 8 | stream: reply request sent → event at a client, p50 / p99 ms | ${fmt(s.replyFromRequestMs.p50)} / ${fmt(s.replyFromRequestMs.p99)} | | | | |`);
+    lines.push(`| 8 | stream: ${s.idle.clients} idle clients, API CPU % of a core (without → with), RSS MiB | ${fmt(s.idle.cpuPercentBaseline, 2)} → ${fmt(s.idle.cpuPercentWithClients, 2)}, ${fmt(s.idle.rssMiBBefore, 0)} → ${fmt(s.idle.rssMiBWithClients, 0)} | | | | |`);
+  }
   if (r.scaleOut) {
     for (const p of r.scaleOut.points) {
       lines.push(`| 7 | ${p.workers} worker(s), ${p.apis} API(s): ingest persisted/s, replies/s (p99 ms) | ${fmt(p.ingest.persistedRate, 0)}, ${fmt(p.replies.rate, 0)} (${fmt(p.replies.latencyMs.p99)}) | | | | |`);

@@ -5,6 +5,7 @@ import type { RepliesResult } from './phases/replies';
 import type { OutboundResult } from './phases/outbound';
 import type { ScaleResult } from './phases/scale-out';
 import type { StalenessResult } from './phases/staleness';
+import type { StreamResult } from './phases/stream';
 import type { TimersResult } from './phases/timers';
 import type { ProfileSummary } from './profile';
 import type { CpuShare } from './proc-stats';
@@ -30,12 +31,13 @@ export interface BenchResults {
   memory?: MemoryPoint[];
   scaleOut?: ScaleResult;
   outbound?: OutboundResult;
+  stream?: StreamResult;
   /** The ingest and reply account's timelines checked against every 202 and 200 it got. */
   correctness?: TimelineCheck;
   /** CPU share per process during each load phase: which process limits it. */
   cpu: Record<string, CpuShare>;
   /** Each goal of issue 6: met (true), missed (false), or not measured. */
-  goals: { ingest?: boolean; replyP99?: boolean; staleness?: boolean; inbox?: boolean; timers?: boolean; events?: boolean; scaleOut?: boolean };
+  goals: { ingest?: boolean; replyP99?: boolean; staleness?: boolean; inbox?: boolean; timers?: boolean; events?: boolean; scaleOut?: boolean; stream?: boolean };
   /** With `--profile`: where each worker and API process spent its CPU. */
   profiles?: ProfileSummary[];
   errors: string[];

@@ -12,6 +12,7 @@ import { runOutbound } from './phases/outbound';
 import { runReplies } from './phases/replies';
 import { runScaleOut } from './phases/scale-out';
 import { runStaleness } from './phases/staleness';
+import { runStream } from './phases/stream';
 import { runTimers } from './phases/timers';
 import { summarizeProfiles } from './profile';
 import { markdown, svg } from './report';
@@ -24,7 +25,7 @@ import { startGraphForStack } from './whatsapp';
  * `npm run bench [-- --quick] [--only=ingest,replies,...] [--profile]`: the real stack on this machine, measured
  * against baselines taken in the same run on the same servers; results go to bench/results/.
  */
-const phases = ['ingest', 'replies', 'staleness', 'timers', 'efficiency', 'scale', 'inbox', 'memory', 'outbound'] as const;
+const phases = ['ingest', 'replies', 'staleness', 'timers', 'efficiency', 'scale', 'inbox', 'memory', 'outbound', 'stream'] as const;
 type Phase = (typeof phases)[number];
 
 async function main(): Promise<void> {
@@ -154,6 +155,11 @@ async function main(): Promise<void> {
     if (outbound) {
       results.outbound = outbound;
       results.cpu['outbound sends at saturation'] = outbound.throughput.cpu;
+    }
+    const stream = await phase('stream', () => runStream(ctx));
+    if (stream) {
+      results.stream = stream;
+      results.goals.stream = stream.customerMessageMs.p99 < 300 && stream.followUpMs.p99 < 300 && stream.replyMs.p99 < 300;
     }
 
     if (ingest) {

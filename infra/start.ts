@@ -64,6 +64,7 @@ async function main(): Promise<void> {
       '',
       `convoflow ready in ${process.uptime().toFixed(1)} s`,
       `  API            http://localhost:${config.port}`,
+      `  Agent inbox    http://localhost:${config.port}/app/ (sign in with a user's API key)`,
       `  Temporal       ${temporal.address}${temporal.embedded ? ' (dev server)' : ''}`,
       `  Temporal UI    ${temporal.uiUrl ?? '(not started here)'}`,
       `  MongoDB        ${mongo.uri}${mongo.embedded ? ' (FerretDB)' : ''}`,

@@ -11,6 +11,7 @@ import { createDeliveryActivities } from '../activities/delivery-activities';
 import { createRouterClient, createRoutingActivities } from '../activities/routing-activities';
 import { createWorkerMetrics } from './metrics';
 import type { WorkerMetrics } from './metrics';
+import { startStreamPruner, streamCollections } from '../store/stream-log';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -59,9 +60,11 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     maxCachedWorkflows: 10_000,
   });
   const running = worker.run();
+  const stopPruner = startStreamPruner(streamCollections(deps.db), (error) => deps.log.warn({ err: error }, 'pruning the stream failed; trying again later'));
   return {
     worker,
     async stop() {
+      stopPruner();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     },

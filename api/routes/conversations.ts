@@ -57,7 +57,7 @@ const conversationView = ({ _id, ...rest }: ConversationDoc) => ({
 
 // FerretDB leaves out null fields that an upsert inserts, so nullable fields are named here explicitly.
 
-const messageView = (m: MessageDoc) => ({
+export const messageView = (m: Omit<MessageDoc, '_id' | 'accountId'>) => ({
   seq: m.seq,
   messageId: m.messageId,
   conversationId: m.conversationId,
@@ -82,7 +82,7 @@ const messageView = (m: MessageDoc) => ({
   attributes: m.attributes ?? null,
 });
 
-const eventView = (e: EventDoc) => ({
+export const eventView = (e: Omit<EventDoc, '_id' | 'accountId'>) => ({
   seq: e.seq,
   conversationId: e.conversationId,
   episode: e.episode,

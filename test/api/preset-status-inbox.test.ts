@@ -79,7 +79,9 @@ describe('status inbox preset (seed 002) end to end', () => {
       // the answer: sends follow acceptance).
       const survey = (await messages(account, conversationId)).at(-1);
       expect(survey).toMatchObject({ direction: 'outbound', kind: 'template', template: { name: 'rate_us' } });
-      await eventually(async () => ((await stack.db.collection('outbound').countDocuments({ conversationId, 'template.name': 'rate_us' })) === 1 ? true : undefined));
+      // Handed over by the delivery activity a moment after the timeline records it (SPEC section 7).
+      await eventually(async () => ((await stack.db.collection('outbound').countDocuments({ conversationId, 'template.name': 'rate_us' })) >= 1 ? true : undefined));
+      expect(await stack.db.collection('outbound').countDocuments({ conversationId, 'template.name': 'rate_us' })).toBe(1);
 
       const answer = await stack.http.post(
         `/v1/accounts/${account.id}/customer-events`,

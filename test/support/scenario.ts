@@ -59,13 +59,14 @@ export async function customerWrites(
   );
   if (res.status !== 202) throw new Error(`message not accepted: ${res.status} ${JSON.stringify(res.body)}`);
   const conversationId: string = res.body.conversationId;
-  // The timeline record is written a moment before the view in the same batch: wait for both.
+  const recorded = await eventually(async () => {
+    const msgs = await stack.http.get(`/v1/accounts/${account.id}/conversations/${conversationId}/messages?limit=500`, account.keys.agent);
+    return msgs.status === 200 ? (msgs.body.messages as { messageId: string; at: string }[]).find((m) => m.messageId === messageId) : undefined;
+  });
+  // persist writes the timeline before the view: wait for the view too, so callers may read either.
   await eventually(async () => {
-    const msgs = await stack.http.get(`/v1/accounts/${account.id}/conversations/${conversationId}/messages`, account.keys.agent);
-    const recorded = msgs.status === 200 ? msgs.body.messages.find((m: { messageId: string }) => m.messageId === messageId) : undefined;
-    if (!recorded) return undefined;
     const view = await stack.http.get(`/v1/accounts/${account.id}/conversations/${conversationId}`, account.keys.agent);
-    return view.status === 200 && Date.parse(view.body.lastActivityAt) >= Date.parse(recorded.at) ? true : undefined;
+    return view.status === 200 && view.body.lastActivityAt && Date.parse(view.body.lastActivityAt) >= Date.parse(recorded.at) ? true : undefined;
   });
   return { conversationId, messageId };
 }

@@ -112,6 +112,7 @@ export async function startStack(
       worker ??= await launchWorker();
     },
     async stop() {
+      apiDeps.streams.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await worker?.stop();

@@ -1,0 +1,35 @@
+import express from 'express';
+import type { Logger } from 'pino';
+import type { InboxAssets } from '../inbox/build';
+import { buildInbox } from '../inbox/build';
+
+/**
+ * Serves the agent inbox (inbox/) at /app/. The page is bundled on the first request and kept in
+ * memory; it talks to the API only through the public /v1 routes, with the key the user signs in with.
+ */
+export function inboxPage(log: Logger): express.Router {
+  let assets: Promise<InboxAssets> | undefined;
+  const load = () => {
+    assets ??= buildInbox().catch((error: unknown) => {
+      assets = undefined; // built again at the next request
+      log.error({ err: error }, 'the inbox page could not be built');
+      throw error;
+    });
+    return assets;
+  };
+  const router = express.Router();
+  router.use((_req, res, next) => {
+    // Only our own files: no inline script, nothing from elsewhere (the key lives in this page).
+    res.setHeader('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+    res.setHeader('referrer-policy', 'no-referrer');
+    next();
+  });
+  const send = (type: string, pick: (a: InboxAssets) => string) => async (_req: express.Request, res: express.Response) => {
+    res.type(type).setHeader('cache-control', 'no-cache').send(pick(await load()));
+  };
+  router.get('/', (req, res, next) => (req.originalUrl.endsWith('/') || req.originalUrl.includes('/?') ? next() : res.redirect(301, '/app/')));
+  router.get('/', send('html', (a) => a.html));
+  router.get('/app.js', send('js', (a) => a.js));
+  router.get('/app.css', send('css', (a) => a.css));
+  return router;
+}

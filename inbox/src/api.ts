@@ -1,0 +1,184 @@
+/** The page's only way to the server: the public /v1 routes, with the signed-in user's key. */
+
+export interface Me {
+  kind: 'user';
+  accountId: string;
+  userId: string;
+  name: string;
+  role: 'owner' | 'admin' | 'manager' | 'agent';
+  presence: Presence;
+}
+export type Presence = 'online' | 'away' | 'offline';
+
+export interface Conversation {
+  id: string;
+  accountId: string;
+  channel: string;
+  customer: string;
+  customerName: string | null;
+  status: string;
+  assigneeId: string | null;
+  episode: number;
+  unreadCount: number;
+  lastCustomerMessageAt: string | null;
+  windowExpiresAt: string | null;
+  closedReason: string | null;
+  tags: string[];
+  archived: boolean;
+  lastActivityAt: string | null;
+  version: number;
+}
+
+export interface Delivery {
+  status: 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
+  error: { code: number | string; message: string } | null;
+  updatedAt: string | null;
+}
+
+export interface Message {
+  seq: number;
+  messageId: string;
+  conversationId: string;
+  direction: 'inbound' | 'outbound';
+  kind: string;
+  text: string | null;
+  template: { name: string; language?: string } | null;
+  content: {
+    media?: { id: string; mimeType?: string; filename?: string; caption?: string };
+    location?: { latitude: number; longitude: number; name?: string; address?: string };
+    reaction?: { emoji: string };
+    choice?: { title: string };
+    contacts?: unknown[];
+  } | null;
+  delivery: Delivery | null;
+  authorId: string | null;
+  at: string;
+}
+
+export interface Transition {
+  seq: number;
+  conversationId: string;
+  at: string;
+  from: string | null;
+  to: string;
+  reason: string;
+  actor: { kind: string; id: string | null; role: string | null };
+  assigneeAfter: string | null;
+}
+
+export interface User {
+  id: string;
+  name: string;
+  role: string;
+  active: boolean;
+  presence: Presence;
+}
+
+/** The open conversation and its timeline. */
+export interface Selected {
+  conversation: Conversation;
+  messages: Message[];
+  transitions: Transition[];
+}
+
+/** An error the API answered, with its stable code and its message in words. */
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class Api {
+  constructor(readonly key: string) {}
+
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(path, {
+      method,
+      headers: { authorization: `Bearer ${this.key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const json = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!res.ok) {
+      const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new ApiFailure(res.status, error?.code ?? 'error', error?.message ?? `the server answered ${res.status}`);
+    }
+    return json as T;
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.call<T>('GET', path);
+  }
+
+  post<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.call<T>('POST', path, body);
+  }
+}
+
+export interface StreamHandlers {
+  event(type: string, data: unknown): void;
+  /** Connected (again): the page reloads what it shows when `resumed` is false. */
+  connected(resumed: boolean): void;
+  disconnected(): void;
+}
+
+/**
+ * Reads the account's stream with fetch, so the key travels in the Authorization header and never in a
+ * URL. Reconnects by itself with `Last-Event-ID`, so nothing is missed across a dropped connection.
+ */
+export function openStream(api: Api, accountId: string, handlers: StreamHandlers): () => void {
+  let lastEventId: string | undefined;
+  let stopped = false;
+  let controller: AbortController | undefined;
+  const run = async () => {
+    let delay = 500;
+    while (!stopped) {
+      controller = new AbortController();
+      try {
+        const res = await fetch(`/v1/accounts/${encodeURIComponent(accountId)}/stream`, {
+          headers: { authorization: `Bearer ${api.key}`, accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+          signal: controller.signal,
+        });
+        if (!res.ok || !res.body) throw new Error(`stream answered ${res.status}`);
+        const resumed = lastEventId !== undefined;
+        handlers.connected(resumed);
+        delay = 500;
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            let type = 'message';
+            const data: string[] = [];
+            for (const line of block.split('\n')) {
+              if (line.startsWith('event: ')) type = line.slice(7);
+              else if (line.startsWith('id: ')) lastEventId = line.slice(4);
+              else if (line.startsWith('data: ')) data.push(line.slice(6));
+            }
+            if (data.length > 0) handlers.event(type, JSON.parse(data.join('\n')));
+          }
+        }
+      } catch {
+        // dropped or refused: try again below
+      }
+      if (stopped) return;
+      handlers.disconnected();
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 10_000);
+    }
+  };
+  void run();
+  return () => {
+    stopped = true;
+    controller?.abort();
+  };
+}

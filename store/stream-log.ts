@@ -1,0 +1,212 @@
+import type { Collection, Db } from 'mongodb';
+import type { Delivery, MessageRecord, TransitionEvent } from '../workflows/conversation/lifecycle';
+import type { ConversationView } from '../workflows/conversation/view';
+import { isDuplicateKeyError } from './collections';
+
+/**
+ * The account's change log that `GET /v1/accounts/{accountId}/stream` serves (SPEC section 8).
+ * `store/STREAM.md` explains the design; in short:
+ *
+ * - Each persisted batch of a conversation becomes one entry with a per-account sequence number,
+ *   claimed by inserting `_id = "{accountId}/{seq}"`. An insert whose `_id` exists fails atomically on
+ *   MongoDB and on FerretDB alike (it is SQLite's primary key there), so each number has exactly one
+ *   writer, and nothing else needs to be atomic.
+ * - A writer claims the lowest free number above a claimed one it knows of, so the claimed numbers are
+ *   always 1..N with no hole: a reader that has seen `seq` reads `seq + 1` by `_id`, the one filter
+ *   FerretDB answers from its index, and "not there" means "not written yet".
+ * - `stream_heads` holds, per account, a recently claimed number: where writers start probing and where
+ *   a reader without `Last-Event-ID` starts. It may lag (its writes race); probing forwards corrects it.
+ */
+export interface StreamEntryDoc {
+  _id: string; // `${accountId}/${seq}`
+  accountId: string;
+  seq: number;
+  conversationId: string;
+  at: Date;
+  /** The conversation after the batch. */
+  conversation: ConversationView;
+  /** Timeline messages the batch recorded. */
+  messages: MessageRecord[];
+  /** Delivery changes of business messages, oldest first. */
+  deliveries: { messageId: string; delivery: Delivery }[];
+  /** Transitions the batch recorded. */
+  events: TransitionEvent[];
+}
+
+export interface StreamHeadDoc {
+  _id: string; // accountId
+  /** A claimed sequence number, at most a little behind the newest. */
+  seq: number;
+  /** Entries at or below this were pruned (a hint for the pruner; readers do not need it). */
+  prunedTo?: number;
+}
+
+/** A single-use ticket that opens a stream without an Authorization header (EventSource). */
+export interface StreamTicketDoc {
+  _id: string; // sha256 hex of the ticket
+  accountId: string;
+  userId: string;
+  expiresAt: Date;
+}
+
+export type StreamEntry = Omit<StreamEntryDoc, '_id' | 'seq' | 'accountId'>;
+
+export const streamEntryId = (accountId: string, seq: number): string => `${accountId}/${seq}`;
+
+export interface StreamCollections {
+  entries: Collection<StreamEntryDoc>;
+  heads: Collection<StreamHeadDoc>;
+  tickets: Collection<StreamTicketDoc>;
+}
+
+export function streamCollections(db: Db): StreamCollections {
+  return { entries: db.collection<StreamEntryDoc>('stream_entries'), heads: db.collection<StreamHeadDoc>('stream_heads'), tickets: db.collection<StreamTicketDoc>('stream_tickets') };
+}
+
+/** The head hint of an account: 0 when it has no entry yet. */
+export async function readHead(c: StreamCollections, accountId: string): Promise<number> {
+  return (await c.heads.findOne({ _id: accountId }, { projection: { seq: 1 } }))?.seq ?? 0;
+}
+
+/**
+ * Appends entries for the conversations of one worker process. Within the process, appends to one
+ * account are committed in groups: while one group is being written, the entries that arrive wait, and
+ * the next group takes them all at once (one head read, one ordered insert of consecutive numbers, one
+ * head write, whatever the group's size). So the writers of one process never collide with each other,
+ * a burst costs a few round trips rather than a few per entry, and entries keep their arrival order.
+ * Writers in other processes collide at most on the numbers claimed meanwhile, and move on.
+ */
+export class StreamAppender {
+  private readonly known = new Map<string, number>();
+  private readonly queues = new Map<string, { entry: StreamEntry; resolve: (seq: number) => void; reject: (error: unknown) => void }[]>();
+
+  constructor(
+    private readonly c: StreamCollections,
+    private readonly maxGroup = 500,
+  ) {}
+
+  /** Appends one entry and answers its sequence number. Not idempotent: a retried batch may appear twice (see STREAM.md). */
+  append(accountId: string, entry: StreamEntry): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const queue = this.queues.get(accountId);
+      if (queue) return void queue.push({ entry, resolve, reject });
+      const fresh = [{ entry, resolve, reject }];
+      this.queues.set(accountId, fresh);
+      void this.drain(accountId, fresh);
+    });
+  }
+
+  private async drain(accountId: string, queue: { entry: StreamEntry; resolve: (seq: number) => void; reject: (error: unknown) => void }[]): Promise<void> {
+    while (queue.length > 0) {
+      const group = queue.splice(0, this.maxGroup);
+      try {
+        const seqs = await this.claim(accountId, group.map((g) => g.entry));
+        group.forEach((g, i) => g.resolve(seqs[i]!));
+      } catch (error) {
+        for (const g of group) g.reject(error);
+      }
+    }
+    this.queues.delete(accountId);
+  }
+
+  private async claim(accountId: string, entries: StreamEntry[]): Promise<number[]> {
+    // The head is read every time, not only the number this process claimed last: another process may
+    // have written for a long while since, and numbers that old may have been pruned (free again).
+    let next = Math.max(this.known.get(accountId) ?? 0, await readHead(this.c, accountId)) + 1;
+    const seqs: number[] = [];
+    let rest = entries;
+    while (rest.length > 0) {
+      const docs = rest.map((entry, i) => ({ _id: streamEntryId(accountId, next + i), accountId, seq: next + i, ...entry }));
+      try {
+        // Ordered: the server stops at the first number already taken, so what it wrote is a prefix.
+        await this.c.entries.insertMany(docs, { ordered: true });
+        seqs.push(...docs.map((d) => d.seq));
+        next += docs.length;
+        rest = [];
+      } catch (error) {
+        const written = writtenBeforeDuplicate(error);
+        if (written === undefined) throw error;
+        seqs.push(...docs.slice(0, written).map((d) => d.seq));
+        rest = rest.slice(written);
+        next += written + 1; // past the number another process holds
+      }
+    }
+    const last = seqs.at(-1)!;
+    this.known.set(accountId, last);
+    // A hint: two of these racing may leave the smaller number, which only costs the next writer a probe.
+    // Two first upserts racing: one inserts and the other collides on `_id`; its second try updates.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.c.heads.updateOne({ _id: accountId }, { $max: { seq: last } }, { upsert: true });
+        break;
+      } catch (error) {
+        if (!isDuplicateKeyError(error) || attempt >= 3) throw error;
+      }
+    }
+    return seqs;
+  }
+}
+
+/** For an ordered insert stopped by a duplicate `_id`: how many documents it wrote before it; else undefined. */
+function writtenBeforeDuplicate(error: unknown): number | undefined {
+  const raw = (error as { writeErrors?: { code?: number; index?: number } | { code?: number; index?: number }[] }).writeErrors;
+  const first = Array.isArray(raw) ? raw[0] : raw;
+  if (first?.code === 11000 && typeof first.index === 'number') return first.index;
+  if (isDuplicateKeyError(error) && (error as { index?: number }).index === undefined) {
+    // A single-document insert's duplicate: nothing was written.
+    return 0;
+  }
+  return undefined;
+}
+
+/**
+ * Deletes an account's entries older than `before`, oldest first, by `_id` only (FerretDB scans the
+ * collection for any other filter). Safe to run in several processes at once: deleting twice is
+ * harmless. The newest entry is always kept, so the head never points below a pruned number.
+ */
+export async function pruneStream(c: StreamCollections, accountId: string, before: Date, batch = 200): Promise<number> {
+  const head = await c.heads.findOne({ _id: accountId });
+  if (!head) return 0;
+  let next = (head.prunedTo ?? 0) + 1;
+  let pruned = 0;
+  while (next < head.seq) {
+    const ids = Array.from({ length: Math.min(batch, head.seq - next) }, (_, i) => streamEntryId(accountId, next + i));
+    const docs = await Promise.all(ids.map((_id) => c.entries.findOne({ _id }, { projection: { at: 1 } })));
+    const old = docs.findIndex((d) => d !== null && d.at >= before);
+    const count = old === -1 ? ids.length : old;
+    if (count > 0) {
+      await c.entries.bulkWrite(
+        ids.slice(0, count).map((_id) => ({ deleteOne: { filter: { _id } } })),
+        { ordered: false },
+      );
+      pruned += docs.slice(0, count).filter((d) => d !== null).length;
+      next += count;
+      await c.heads.updateOne({ _id: accountId }, { $max: { prunedTo: next - 1 } });
+    }
+    if (old !== -1) break;
+  }
+  return pruned;
+}
+
+/** How long entries are kept: SPEC promises 24 hours of `Last-Event-ID`; twice that leaves room. */
+export const streamRetentionMs = 48 * 3600_000;
+
+/**
+ * Prunes every account's old entries now and then (FerretDB has no TTL index). Each worker process
+ * runs one; they may overlap, which only deletes the same documents twice. Answers a stop function.
+ */
+export function startStreamPruner(c: StreamCollections, onError: (error: unknown) => void, everyMs = 3600_000): () => void {
+  const run = async () => {
+    try {
+      // One document per account: small enough to read whole.
+      for (const head of await c.heads.find({}, { projection: { _id: 1 } }).toArray()) {
+        await pruneStream(c, head._id, new Date(Date.now() - streamRetentionMs));
+      }
+    } catch (error) {
+      onError(error);
+    }
+  };
+  const timer = setInterval(() => void run(), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
