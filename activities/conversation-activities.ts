@@ -157,7 +157,7 @@ export function createConversationActivities({ db, log, router, conditionalWrite
       await write('view', () => writeViewForwards(c, view, mode, log));
       // After the view, messages and events: a stream reader that reads them on seeing the entry finds
       // them written. One entry per batch, in this workflow's batch order (store/STREAM.md).
-      await stream.append(accountId, { conversationId, at: new Date(), conversation: view, messages, deliveries, events });
+      await write('stream', () => stream.append(accountId, { conversationId, at: new Date(), conversation: view, messages, deliveries, events }));
       if (messages.some((m) => m.seq === 1)) {
         // The customer wrote for the first time: no longer "not contacted" (seed 002).
         await c.contacts.updateOne(
