@@ -1,6 +1,7 @@
 import { agentPatchOf } from '../../activities/routing-activities';
 import type { UserDoc } from '../../store/collections';
 import { insertNew, userDocId } from '../../store/collections';
+import { presenceCollection, setPresence, withPresence } from '../../store/presence';
 import { agentPresenceSignal, releaseSignal } from '../../workflows/conversation/messages';
 import { effective } from '../../workflows/conversation/policy';
 import { assertMayActOnUser, everyUser, isSupervisorPrincipal } from '../auth';
@@ -23,10 +24,11 @@ const userView = (u: UserDoc) => ({
   createdAt: u.createdAt,
 });
 
+/** The user, with their presence (store/presence.ts). */
 export async function loadUser(deps: ApiDeps, accountId: string, userId: string): Promise<UserDoc> {
   const user = await deps.collections.users.findOne({ _id: userDocId(accountId, userId) });
   if (!user) throw notFound('user');
-  return user;
+  return (await withPresence(presenceCollection(deps.db), [user]))[0]!;
 }
 
 /**
@@ -123,7 +125,7 @@ export const userRoutes = [
     response: s.userListResponse,
     allow: ['platform', ...everyUser],
     handler: async ({ deps, params }) => {
-      const users = await deps.collections.users.find({ accountId: params.accountId! }).sort({ userId: 1 }).toArray();
+      const users = await withPresence(presenceCollection(deps.db), await deps.collections.users.find({ accountId: params.accountId! }).sort({ userId: 1 }).toArray());
       return { users: users.map(userView) };
     },
   }),
@@ -167,7 +169,8 @@ export const userRoutes = [
       const before = await loadUser(deps, params.accountId!, params.userId!);
       assertMayActOnUser(principal, before);
       const user: UserDoc = { ...before, presence: body.status };
-      await deps.collections.users.updateOne({ _id: user._id }, { $set: { presence: body.status } });
+      // Its own document: a write of the user's document here could undo a concurrent profile change.
+      await setPresence(presenceCollection(deps.db), user, body.status);
       const { released } = await userChanged(deps, user);
       return { user: userView(user), released };
     },
