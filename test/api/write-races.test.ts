@@ -58,6 +58,25 @@ describe('racing requests on one document', () => {
     }
   });
 
+  test('two profile changes of one user racing: each change answered 200 is kept, the others answer 409, and a deactivation answered 200 holds', async () => {
+    const userId = 'racer-2';
+    const created = await stack.http.post(`/v1/accounts/${a.id}/users`, { id: userId, name: 'Racer two', role: 'agent' }, a.keys.owner);
+    expect(created.status).toBe(201);
+    const user = `/v1/accounts/${a.id}/users/${userId}`;
+    for (let trial = 0; trial < 15; trial++) {
+      expect((await stack.http.patch(user, { active: true }, a.keys.owner)).status).toBe(200);
+      const changes = [{ active: false }, { teams: [`team-${trial}`] }, { maxConcurrent: trial + 1 }, { languages: [trial % 2 ? 'en' : 'de'] }];
+      const answers = await all(changes.map((change) => () => stack.http.patch(user, change, a.keys.admin)));
+      expect(answers.every((r) => r.status === 200 || (r.status === 409 && r.body.error.code === 'conflict'))).toBe(true);
+      expect(answers.some((r) => r.status === 200)).toBe(true);
+      const listed = (await stack.http.get(`/v1/accounts/${a.id}/users`, a.keys.owner)).body.users.find((u: { id: string }) => u.id === userId);
+      changes.forEach((change, i) => {
+        if (answers[i]!.status === 200) expect(listed).toMatchObject(change);
+      });
+      if (answers[0]!.status === 200) expect((await stack.http.get(`/v1/me`, created.body.apiKey)).status).toBe(401);
+    }
+  });
+
   test('two channels saved at once with one phone number id: at most one keeps it, and only a 200 keeps it', async () => {
     const config = (phoneNumberId: string) => ({ provider: 'whatsapp_cloud', phoneNumberId, accessToken: 'access-token-0123456789', appSecret: 'app-secret-0123456789', verifyToken: 'verify-token-0123456789' });
     for (let trial = 0; trial < 15; trial++) {
