@@ -2,6 +2,8 @@ import type { Client } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import type { Db } from 'mongodb';
 import { collections } from '../store/collections';
+import { accountWithNewestPolicy, policyVersions } from '../store/policy-versions';
+import { presenceCollection, withPresence } from '../store/presence';
 import type { UserDoc } from '../store/collections';
 import { routingOf } from '../workflows/conversation/policy';
 import type { AssignmentReportPayload, RouteRequestPayload, RoutingConfigPayload } from '../workflows/routing/messages';
@@ -48,8 +50,8 @@ export function createRoutingActivities({ db }: { db: Db }): RoutingActivities {
       // lifecycle's capacityHolder): the assignee while assigned, and also during a wrap-up that
       // blocks capacity. Counting `status: 'assigned'` alone forgot wrap-ups on every rebuild.
       const [account, users, holding] = await Promise.all([
-        c.accounts.findOne({ _id: accountId }, { projection: { policy: 1 } }),
-        c.users.find({ accountId }).toArray(),
+        accountWithNewestPolicy(c.accounts, policyVersions(db), accountId),
+        c.users.find({ accountId }).toArray().then((found) => withPresence(presenceCollection(db), found)),
         c.conversations.find({ accountId, heldBy: { $ne: null } }, { projection: { _id: 1, heldBy: 1 } }).toArray(),
       ]);
       const loads = new Map<string, string[]>();

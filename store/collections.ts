@@ -31,6 +31,8 @@ export interface UserDoc {
   maxConcurrent: number | null;
   presence?: Presence;
   createdAt: Date;
+  /** The profile revision this copy holds (store/user-revisions.ts); absent: 0. */
+  rev?: number;
 }
 
 /** Keys are stored as SHA-256 hashes; the key itself is shown once, at creation. */

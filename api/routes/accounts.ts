@@ -1,5 +1,6 @@
 import type { AccountDoc } from '../../store/collections';
 import { insertNew } from '../../store/collections';
+import { accountWithNewestPolicy, claimPolicyVersion, newestPolicy, policyVersions } from '../../store/policy-versions';
 import { policyChangedSignal } from '../../workflows/conversation/messages';
 import type { Policy, PolicyPatch } from '../../workflows/conversation/policy';
 import { PolicyError, applyPolicyPatch, defaultPolicy, policyToDocument, routingOf } from '../../workflows/conversation/policy';
@@ -37,8 +38,8 @@ export async function storedPolicyVersion(deps: ApiDeps, accountId: string): Pro
   let version: number | undefined;
   let freshFor = 1_000;
   try {
-    const account = await deps.collections.accounts.findOne({ _id: accountId }, { projection: { 'policy.version': 1 } });
-    version = account?.policy.version;
+    const account = await deps.collections.accounts.findOne({ _id: accountId }, { projection: { policy: 1 } });
+    version = account ? (await newestPolicy(policyVersions(deps.db), accountId, account.policy)).version : undefined;
   } catch (error) {
     deps.log.debug({ err: error, accountId }, 'policy version not read; messages and actions go on without it');
     freshFor = 5_000;
@@ -48,8 +49,9 @@ export async function storedPolicyVersion(deps: ApiDeps, accountId: string): Pro
   return version;
 }
 
+/** The account, with its newest policy (store/policy-versions.ts). */
 export async function loadAccount(deps: ApiDeps, accountId: string): Promise<AccountDoc> {
-  const account = await deps.collections.accounts.findOne({ _id: accountId });
+  const account = await accountWithNewestPolicy(deps.collections.accounts, policyVersions(deps.db), accountId);
   if (!account) throw notFound('account');
   return account;
 }
@@ -112,9 +114,9 @@ export const accountRoutes = [
       const accountId = params.accountId!;
       const account = await loadAccount(deps, accountId);
       const policy = patchPolicy(account.policy, body);
-      // Compare-and-set on the version: two concurrent patches never silently overwrite each other.
-      const result = await deps.collections.accounts.updateOne({ _id: accountId, 'policy.version': account.policy.version }, { $set: { policy } });
-      if (result.matchedCount === 0) throw new ApiError({ code: 'conflict', message: 'the policy changed meanwhile; read it and try again' });
+      // Claiming the version is an insert-once: of two concurrent patches made from one version, one
+      // wins and the other is told, on MongoDB and on FerretDB (whose filtered updates are not atomic).
+      if (!(await claimPolicyVersion(deps.collections.accounts, policyVersions(deps.db), accountId, policy))) throw new ApiError({ code: 'conflict', message: 'the policy changed meanwhile; read it and try again' });
       versionCache.get(deps)?.delete(accountId);
       if (body.routing) await deps.router.configChanged(accountId, { config: routingOf(policy), version: policy.version });
       const runningConversations = await propagatePolicy(deps, accountId, policy);

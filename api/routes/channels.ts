@@ -1,6 +1,6 @@
 import type { ChannelConfig } from '../../channels/types';
 import type { ChannelDoc } from '../../store/collections';
-import { channelDocId } from '../../store/collections';
+import { channelDocId, isDuplicateKeyError } from '../../store/collections';
 import { ApiError, notFound } from '../errors';
 import type { ApiDeps } from '../deps';
 import { defineRoute } from '../route';
@@ -65,6 +65,16 @@ export async function whatsappChannels(deps: ApiDeps, accountId: string): Promis
   return docs as (ChannelDoc & { config: Extract<ChannelConfig, { provider: 'whatsapp_cloud' }> })[];
 }
 
+/** Writes a channel's document whole. Two first saves racing: FerretDB answers the later upsert's insert with 11000; then it replaces. */
+async function replaceChannel(deps: ApiDeps, doc: ChannelDoc): Promise<void> {
+  try {
+    await deps.collections.channels.replaceOne({ _id: doc._id }, doc, { upsert: true });
+  } catch (error) {
+    if (!isDuplicateKeyError(error)) throw error;
+    await deps.collections.channels.replaceOne({ _id: doc._id }, doc, { upsert: true });
+  }
+}
+
 const admins = ['platform', 'owner', 'admin'] as const;
 
 export const channelRoutes = [
@@ -89,7 +99,19 @@ export const channelRoutes = [
       const now = new Date();
       const doc: ChannelDoc = { _id, accountId, channel, config, createdAt: stored?.createdAt ?? now, updatedAt: now };
       // The API is this document's one writer; two operators saving at once: the last one wins.
-      await deps.collections.channels.replaceOne({ _id }, doc, { upsert: true });
+      await replaceChannel(deps, doc);
+      if (config.provider === 'whatsapp_cloud') {
+        // Two channels saved at once with one phone number id both passed the check above (no unique
+        // index covers it, and FerretDB has no transactions). Check again after writing, as the last
+        // active owner does: the later of the two writes is followed by at least one check that sees
+        // both, and that request takes its change back.
+        const clash = (await whatsappChannels(deps, accountId)).find((c) => c.channel !== channel && c.config.phoneNumberId === config.phoneNumberId);
+        if (clash) {
+          if (stored) await replaceChannel(deps, stored);
+          else await deps.collections.channels.deleteOne({ _id });
+          throw new ApiError({ code: 'conflict', message: `phone number id ${config.phoneNumberId} is already channel ${clash.channel}` });
+        }
+      }
       deps.log.info({ accountId, channel, provider: config.provider }, 'channel configured');
       return channelView(doc);
     },

@@ -3,6 +3,7 @@ import type { OutboundMessage } from '../../channels/types';
 import type { campaignSendWorkflow } from '../../workflows/campaign/workflow';
 import { campaignSendWorkflowId, campaignSendWorkflowType } from '../../workflows/campaign/ids';
 import { conversationWorkflowId, customerEventSignal } from '../../workflows/conversation/messages';
+import { isDuplicateKeyError } from '../../store/collections';
 import { supervisors } from '../auth';
 import { ApiError } from '../errors';
 import { deliverCustomerMessage, deliverReceipt } from './webhooks';
@@ -37,11 +38,17 @@ export const inboundRoutes = [
       const accountId = params.accountId!;
       const sendId = campaignSendWorkflowId({ accountId, ...body });
       // A campaign makes the customer known to the account: "not contacted" until they write (seed 002).
-      await deps.collections.contacts.updateOne(
-        { _id: `${accountId}/${body.channel}/${body.customer}` },
-        { $setOnInsert: { accountId, channel: body.channel, customer: body.customer, contacted: false, createdAt: new Date() } },
-        { upsert: true },
-      );
+      // Insert-only: an existing contact is left as it is. Two first upserts racing: FerretDB answers the
+      // later one's insert with 11000, which means the contact is there, as this write wants.
+      await deps.collections.contacts
+        .updateOne(
+          { _id: `${accountId}/${body.channel}/${body.customer}` },
+          { $setOnInsert: { accountId, channel: body.channel, customer: body.customer, contacted: false, createdAt: new Date() } },
+          { upsert: true },
+        )
+        .catch((error: unknown) => {
+          if (!isDuplicateKeyError(error)) throw error;
+        });
       const message: OutboundMessage = {
         deliveryId: sendId,
         accountId,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { userDocId } from '../../store/collections';
+import { presenceCollection, withPresence } from '../../store/presence';
 import { everyUser } from '../auth';
 import { notFound } from '../errors';
 import { defineRoute } from '../route';
@@ -17,7 +18,9 @@ export const inboxRoutes = [
     handler: async ({ deps, principal }) => {
       if (principal.kind === 'platform') return { kind: 'platform' };
       if (principal.kind === 'service') return { kind: 'service', accountId: principal.accountId, name: principal.name };
-      const user = await deps.collections.users.findOne({ _id: userDocId(principal.accountId, principal.userId) });
+      const stored = await deps.collections.users.findOne({ _id: userDocId(principal.accountId, principal.userId) });
+      if (!stored) throw notFound('user');
+      const [user] = await withPresence(presenceCollection(deps.db), [stored]);
       if (!user) throw notFound('user');
       return { kind: 'user', accountId: user.accountId, userId: user.userId, name: user.name, role: user.role, presence: user.presence ?? 'offline' };
     },

@@ -1,6 +1,8 @@
 import { agentPatchOf } from '../../activities/routing-activities';
 import type { UserDoc } from '../../store/collections';
 import { insertNew, userDocId } from '../../store/collections';
+import { presenceCollection, setPresence, withPresence } from '../../store/presence';
+import { claimUserRevision, newestProfile, userRevisions } from '../../store/user-revisions';
 import { agentPresenceSignal, releaseSignal } from '../../workflows/conversation/messages';
 import { effective } from '../../workflows/conversation/policy';
 import { assertMayActOnUser, everyUser, isSupervisorPrincipal } from '../auth';
@@ -23,10 +25,11 @@ const userView = (u: UserDoc) => ({
   createdAt: u.createdAt,
 });
 
+/** The user, with their presence (store/presence.ts). */
 export async function loadUser(deps: ApiDeps, accountId: string, userId: string): Promise<UserDoc> {
   const user = await deps.collections.users.findOne({ _id: userDocId(accountId, userId) });
   if (!user) throw notFound('user');
-  return user;
+  return (await withPresence(presenceCollection(deps.db), [user]))[0]!;
 }
 
 /**
@@ -123,7 +126,7 @@ export const userRoutes = [
     response: s.userListResponse,
     allow: ['platform', ...everyUser],
     handler: async ({ deps, params }) => {
-      const users = await deps.collections.users.find({ accountId: params.accountId! }).sort({ userId: 1 }).toArray();
+      const users = await withPresence(presenceCollection(deps.db), await deps.collections.users.find({ accountId: params.accountId! }).sort({ userId: 1 }).toArray());
       return { users: users.map(userView) };
     },
   }),
@@ -136,17 +139,25 @@ export const userRoutes = [
     body: s.patchUser,
     response: s.userChangedResponse,
     handler: async ({ deps, params, body, principal }) => {
-      const before = await loadUser(deps, params.accountId!, params.userId!);
+      const revisions = userRevisions(deps.db);
+      const before = await newestProfile(revisions, await loadUser(deps, params.accountId!, params.userId!));
       assertMayActOnUser(principal, before);
       const changes = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) as Partial<UserDoc>;
-      const user: UserDoc = { ...before, ...changes };
+      const user: UserDoc = { ...before, ...changes, rev: (before.rev ?? 0) + 1 };
       const deactivatesOwner = before.role === 'owner' && before.active && changes.active === false;
       if (deactivatesOwner && (await activeOwners(deps, before.accountId)) <= 1) throw lastOwner();
-      await deps.collections.users.updateOne({ _id: user._id }, { $set: changes });
+      // Claimed insert-once (store/user-revisions.ts): a change racing another one on this user is 409,
+      // never lost in silence.
+      if (!(await claimUserRevision(deps.collections.users, revisions, user))) {
+        throw new ApiError({ code: 'conflict', message: 'the user changed meanwhile; read them and try again' });
+      }
       // Two owners deactivating each other at once both passed the check above; without transactions,
       // count again after writing and undo: then both stay active and both are told why.
       if (deactivatesOwner && (await activeOwners(deps, before.accountId)) === 0) {
-        await deps.collections.users.updateOne({ _id: user._id }, { $set: { active: true } });
+        for (let undone = false; !undone; ) {
+          const newest = await newestProfile(revisions, user);
+          undone = await claimUserRevision(deps.collections.users, revisions, { ...newest, active: true, rev: (newest.rev ?? 0) + 1 });
+        }
         throw lastOwner();
       }
       const { released } = await userChanged(deps, user);
@@ -167,7 +178,8 @@ export const userRoutes = [
       const before = await loadUser(deps, params.accountId!, params.userId!);
       assertMayActOnUser(principal, before);
       const user: UserDoc = { ...before, presence: body.status };
-      await deps.collections.users.updateOne({ _id: user._id }, { $set: { presence: body.status } });
+      // Its own document: a write of the user's document here could undo a concurrent profile change.
+      await setPresence(presenceCollection(deps.db), user, body.status);
       const { released } = await userChanged(deps, user);
       return { user: userView(user), released };
     },
