@@ -166,6 +166,19 @@ export const ferretdbTopNPatches: SourcePatch[] = [
       '\tOnlyRecordIDs bool\n',
   },
   {
+    file: 'internal/backends/collection.go',
+    from: 'type ExplainParams struct {\n\tFilter *types.Document\n\tSort   *types.Document\n\tLimit  int64\n}\n',
+    to: 'type ExplainParams struct {\n\tFilter *types.Document\n\tSort   *types.Document\n\tLimit  int64\n\n\tTopN    int64 // convoflow: as in QueryParams\n\tTopSort *types.Document\n}\n',
+  },
+  {
+    file: 'internal/handler/msg_explain.go',
+    from: '\tres, err := coll.Explain(connCtx, qp)\n',
+    to:
+      '\tif !h.DisablePushdown && !params.Aggregate && params.Limit > 0 && params.Sort.Len() > 0 && !cInfo.Capped() { // convoflow\n' +
+      '\t\tqp.TopN, qp.TopSort = params.Skip+params.Limit, params.Sort\n\t}\n\n' +
+      '\tres, err := coll.Explain(connCtx, qp)\n',
+  },
+  {
     file: 'internal/handler/msg_find.go',
     from: '\th.L.DebugContext(ctx, fmt.Sprintf("Converted %+v for %+v to %+v.", params, cInfo, qp))\n',
     to:
@@ -185,6 +198,14 @@ export const ferretdbTopNPatches: SourcePatch[] = [
       '\tif res, ok, err := c.queryTopN(ctx, db, meta, params); ok || err != nil { // convoflow: topn.go\n' +
       '\t\treturn res, err\n\t}\n\n' +
       '\tq := prepareSelectClause(meta.TableName, params.Comment, meta.Capped(), params.OnlyRecordIDs)\n',
+  },
+  {
+    file: 'internal/backends/sqlite/collection.go',
+    from: '\tselectClause := prepareSelectClause(meta.TableName, "", meta.Capped(), false)\n',
+    to:
+      '\tif res, ok, err := c.explainTopN(ctx, db, meta, params); ok || err != nil { // convoflow: topn.go\n' +
+      '\t\treturn res, err\n\t}\n\n' +
+      '\tselectClause := prepareSelectClause(meta.TableName, "", meta.Capped(), false)\n',
   },
   {
     file: 'internal/backends/sqlite/metadata/registry.go',

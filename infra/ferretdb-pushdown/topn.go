@@ -40,37 +40,114 @@ import (
 //
 // ok is false when no index serves the query; the caller then reads the collection as before.
 func (c *collection) queryTopN(ctx context.Context, db *fsql.DB, meta *metadata.Collection, params *backends.QueryParams) (*backends.QueryResult, bool, error) { //nolint:lll // for readability
-	if params.TopN <= 0 || params.Filter == nil || meta.Capped() || params.OnlyRecordIDs {
+	if params.OnlyRecordIDs {
 		return nil, false, nil
 	}
 
-	sortKeys := params.TopSort.Keys()
+	plan, err := planTopN(ctx, db, meta, params.Filter, params.TopSort, params.TopN)
+	if plan == nil || err != nil {
+		return nil, false, err
+	}
+
+	r := topNReader{ctx: ctx, db: db, seen: map[string]struct{}{}}
+	for _, q := range plan.all {
+		if err := r.readAll(q.sql, q.args...); err != nil {
+			return nil, false, err
+		}
+	}
+
+	if err := r.readMatching(plan.ordered.sql, params.TopN, params.Match, plan.ordered.args...); err != nil {
+		return nil, false, err
+	}
+
+	return &backends.QueryResult{Iter: iterator.Values(iterator.ForSlice(r.docs))}, true, nil
+}
+
+// explainTopN answers explain for a query queryTopN serves: SQLite's plan of each of its queries, the
+// ordered scan's last.
+func (c *collection) explainTopN(ctx context.Context, db *fsql.DB, meta *metadata.Collection, params *backends.ExplainParams) (*backends.ExplainResult, bool, error) { //nolint:lll // for readability
+	plan, err := planTopN(ctx, db, meta, params.Filter, params.TopSort, params.TopN)
+	if plan == nil || err != nil {
+		return nil, false, err
+	}
+
+	lines := must.NotFail(types.NewArray())
+	for _, q := range append(plan.all, plan.ordered) {
+		rows, err := db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q.sql, q.args...)
+		if err != nil {
+			return nil, false, lazyerrors.Error(err)
+		}
+
+		for rows.Next() {
+			var id, parent, notused int32
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				rows.Close()
+				return nil, false, lazyerrors.Error(err)
+			}
+			lines.Append(detail)
+		}
+
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, false, lazyerrors.Error(err)
+		}
+	}
+
+	return &backends.ExplainResult{
+		QueryPlanner:   must.NotFail(types.NewDocument("Plan", lines)),
+		FilterPushdown: true,
+		SortPushdown:   true,
+		LimitPushdown:  true,
+	}, true, nil
+}
+
+type topNQuery struct {
+	sql  string
+	args []any
+}
+
+// topNPlan holds the queries whose rows are all read (odd rows, a missing or bool first sort key), and
+// the ordered scan, read until TopN rows match.
+type topNPlan struct {
+	all     []topNQuery
+	ordered topNQuery
+}
+
+// planTopN returns nil when no index serves the query.
+func planTopN(ctx context.Context, db *fsql.DB, meta *metadata.Collection, filter, topSort *types.Document, topN int64) (*topNPlan, error) { //nolint:lll // for readability
+	if topN <= 0 || filter == nil || meta.Capped() {
+		return nil, nil
+	}
+
+	sortKeys := topSort.Keys()
 	if len(sortKeys) == 0 || len(sortKeys) > 2 || sortKeys[len(sortKeys)-1] != "_id" {
-		return nil, false, nil
+		return nil, nil
 	}
 
 	sortDesc := make([]bool, len(sortKeys))
 	for i, k := range sortKeys {
-		v, _ := params.TopSort.Get(k)
+		v, _ := topSort.Get(k)
 		o, ok := v.(int64)
 		if !ok {
-			return nil, false, nil
+			return nil, nil
 		}
 		sortDesc[i] = o < 0
 	}
 
-	index, prefix := chooseTopNIndex(meta, params.Filter, sortKeys, sortDesc)
+	index, prefix := chooseTopNIndex(meta, filter, sortKeys, sortDesc)
 	if index == nil {
-		return nil, false, nil
+		return nil, nil
 	}
 
 	oddIndex := metadata.OddIndexName(meta.TableName, index.Name)
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, oddIndex).Scan(&n); err != nil {
-		return nil, false, lazyerrors.Error(err)
+		return nil, lazyerrors.Error(err)
 	}
 	if n == 0 {
-		return nil, false, nil // an index created before the patch: no odd index to read
+		return nil, nil // an index created before the patch: no odd index to read
 	}
 
 	table := meta.TableName
@@ -82,47 +159,37 @@ func (c *collection) queryTopN(ctx context.Context, db *fsql.DB, meta *metadata.
 	eqArgs := make([]any, len(prefix))
 	for i, k := range prefix {
 		eq[i] = metadata.FieldExpr(k) + " = ?"
-		eqArgs[i] = string(must.NotFail(sjson.MarshalSingleValue(must.NotFail(params.Filter.Get(k)))))
+		eqArgs[i] = string(must.NotFail(sjson.MarshalSingleValue(must.NotFail(filter.Get(k)))))
 	}
 	where := strings.Join(append(eq, "1"), " AND ")
 
-	r := topNReader{ctx: ctx, db: db, seen: map[string]struct{}{}}
-
-	if err := r.readAll(fmt.Sprintf(`SELECT %s FROM %q INDEXED BY %q WHERE %s`, metadata.DefaultColumn, table, oddIndex, odd)); err != nil {
-		return nil, false, err
+	selectFrom := func(index string) string {
+		return fmt.Sprintf(`SELECT %s FROM %q INDEXED BY %q WHERE `, metadata.DefaultColumn, table, index)
 	}
 
-	nullish := fmt.Sprintf(`SELECT %s FROM %q INDEXED BY %q WHERE %s AND `, metadata.DefaultColumn, table, mainIndex, where)
-	if err := r.readAll(nullish+s1+` IS NULL`, eqArgs...); err != nil {
-		return nil, false, err
-	}
-
-	if err := r.readAll(nullish+s1+` IN ('true', 'false')`, eqArgs...); err != nil {
-		return nil, false, err
-	}
+	plan := &topNPlan{all: []topNQuery{
+		{sql: selectFrom(oddIndex) + odd},
+		{sql: selectFrom(mainIndex) + where + ` AND ` + s1 + ` IS NULL`, args: eqArgs},
+		{sql: selectFrom(mainIndex) + where + ` AND ` + s1 + ` IN ('true', 'false')`, args: eqArgs},
+	}}
 
 	// The odd rows were read above (and a row is collected once), so NOT odd only spares decoding them again.
-	ordered := fmt.Sprintf(
-		`SELECT %s FROM %q INDEXED BY %q WHERE %s AND %s >= '"' AND %s < '#' AND NOT %s`,
-		metadata.DefaultColumn, table, mainIndex, where, s1, s1, odd,
-	)
-	order := fmt.Sprintf(` ORDER BY %s %s`, s1, direction(sortDesc[0]))
-	args := eqArgs
+	ordered := selectFrom(mainIndex) + fmt.Sprintf(`%s AND %s >= '"' AND %s < '#' AND NOT %s`, where, s1, s1, odd)
+	args := append([]any{}, eqArgs...)
 
-	if len(sortKeys) == 2 {
-		order += fmt.Sprintf(`, %s %s`, metadata.FieldExpr("_id"), direction(sortDesc[1]))
-	}
-
-	for _, b := range topNBounds(params.Filter, sortKeys[0]) {
+	for _, b := range topNBounds(filter, sortKeys[0]) {
 		ordered += fmt.Sprintf(` AND %s %s ?`, s1, b.op)
 		args = append(args, string(must.NotFail(sjson.MarshalSingleValue(b.value))))
 	}
 
-	if err := r.readMatching(ordered+order, params.TopN, params.Match, args...); err != nil {
-		return nil, false, err
+	ordered += fmt.Sprintf(` ORDER BY %s %s`, s1, direction(sortDesc[0]))
+	if len(sortKeys) == 2 {
+		ordered += fmt.Sprintf(`, %s %s`, metadata.FieldExpr("_id"), direction(sortDesc[1]))
 	}
 
-	return &backends.QueryResult{Iter: iterator.Values(iterator.ForSlice(r.docs))}, true, nil
+	plan.ordered = topNQuery{sql: ordered, args: args}
+
+	return plan, nil
 }
 
 func direction(desc bool) string {
