@@ -173,13 +173,27 @@ func planTopN(ctx context.Context, db *fsql.DB, meta *metadata.Collection, filte
 		{sql: selectFrom(mainIndex) + where + ` AND ` + s1 + ` IN ('true', 'false')`, args: eqArgs},
 	}}
 
-	// The odd rows were read above (and a row is collected once), so NOT odd only spares decoding them again.
-	ordered := selectFrom(mainIndex) + fmt.Sprintf(`%s AND %s >= '"' AND %s < '#' AND NOT %s`, where, s1, s1, odd)
+	// The ordered set: a string first sort key, which the filter's bounds (plain strings, whose JSON text
+	// starts with `"`) narrow further. SQLite uses one lower and one upper bound to delimit the index range,
+	// so a string range end is written only where no bound replaces it. The odd rows were read above (and a
+	// row is collected once), so NOT odd only spares decoding them again.
+	ordered := selectFrom(mainIndex) + fmt.Sprintf(`%s AND NOT %s`, where, odd)
 	args := append([]any{}, eqArgs...)
+	lower, upper := false, false
 
 	for _, b := range topNBounds(filter, sortKeys[0]) {
 		ordered += fmt.Sprintf(` AND %s %s ?`, s1, b.op)
 		args = append(args, string(must.NotFail(sjson.MarshalSingleValue(b.value))))
+		lower = lower || b.op != "<" && b.op != "<="
+		upper = upper || b.op != ">" && b.op != ">="
+	}
+
+	if !lower {
+		ordered += fmt.Sprintf(` AND %s >= '"'`, s1)
+	}
+
+	if !upper {
+		ordered += fmt.Sprintf(` AND %s < '#'`, s1)
 	}
 
 	ordered += fmt.Sprintf(` ORDER BY %s %s`, s1, direction(sortDesc[0]))
