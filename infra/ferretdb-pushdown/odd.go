@@ -38,29 +38,43 @@ func FieldExpr(field string) string {
 	return fmt.Sprintf("%s->%q", DefaultColumn, field)
 }
 
-// plainValue holds when the field's value sorts in SQLite's text order of FieldExpr exactly as
-// FerretDB orders it: missing (SQL NULL, lowest in both), a bool (`false`, `true` above every string
-// in both), or a string of type string (not an ObjectId, whose JSON text is also a string) whose JSON
-// text is `"` + the string + `"`, none of its characters escaped and none below `#` (so that the
-// closing quote sorts below every character that may follow a common prefix). JSON null is not plain:
-// its text sorts between `false` and `true`, FerretDB sorts it lowest.
-func plainValue(field string) string {
-	e := FieldExpr(field)
+// unsafe is the GLOB class of the characters whose presence in a JSON text means the string may be
+// escaped, or may sort unlike its JSON text: a space and `!` sort below the closing quote, `\` starts an
+// escape, and encoding/json escapes `<`, `>`, `&`, U+2028 and U+2029.
+const unsafe = `[\ !<>&` + "\u2028\u2029" + `]`
 
+// plainSortValue holds when the field's value sorts in SQLite's text order of FieldExpr exactly as
+// FerretDB orders it: missing (SQL NULL, lowest in both), a bool (`false`, `true` above every string in
+// both), or a string of type string (not an ObjectId, whose JSON text is also a string) whose JSON text
+// is `"` + the string + `"` unescaped, with no character below `#` (so that the closing quote sorts below
+// every character that may follow a common prefix). JSON null is not: its text sorts between `false` and
+// `true`, FerretDB sorts it lowest. The common case (a string) is tested first.
+func plainSortValue(field string) string {
 	return fmt.Sprintf(
-		`(%[1]s IS NULL OR %[1]s IN ('true', 'false') OR `+
-			`(json_extract(%[2]s, '$."$s".p."%[3]s".t') IS 'string' AND %[1]s NOT GLOB '*[\ !<>&`+"\u2028\u2029"+`]*'))`,
-		e, DefaultColumn, field,
+		`((json_extract(%[2]s, '$."$s".p."%[3]s".t') IS 'string' AND %[1]s NOT GLOB '*%[4]s*') OR %[1]s IS NULL OR %[1]s IN ('true', 'false'))`,
+		FieldExpr(field), DefaultColumn, field, unsafe,
 	)
 }
 
-// OddCondition is true for a row where some key of the index holds a value that is not plain:
-// arrays, numbers, dates, ObjectIds, objects, JSON null, strings with escaped characters, and so on.
-// Such rows are read from the odd index, never from the ordered scan.
+// plainEqualityValue holds when the field's value equals a string or a bool in FerretDB's sense exactly
+// when its JSON text equals the JSON text encoding/json gives that string or bool: anything but an array
+// (which equals a value when an element does) and a string that may be escaped.
+func plainEqualityValue(field string) string {
+	return fmt.Sprintf(`(%[1]s IS NULL OR NOT (%[1]s GLOB '[[]*' OR %[1]s GLOB '*%[2]s*'))`, FieldExpr(field), unsafe)
+}
+
+// OddCondition is true for a row where a key of the index holds a value that is not plain: for the last
+// two keys (the sort: an eligible index serves sorts on its last one or two keys only) by plainSortValue,
+// for the others (the equalities) by plainEqualityValue. Such rows are read from the odd index, never
+// from the ordered scan.
 func OddCondition(index IndexInfo) string {
 	terms := make([]string, len(index.Key))
 	for i, k := range index.Key {
-		terms[i] = plainValue(k.Field)
+		if i < len(index.Key)-2 {
+			terms[i] = plainEqualityValue(k.Field)
+		} else {
+			terms[i] = plainSortValue(k.Field)
+		}
 	}
 
 	return "NOT (" + strings.Join(terms, " AND ") + ")"

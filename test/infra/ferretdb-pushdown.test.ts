@@ -17,7 +17,8 @@ import type { OwnFerretDB } from '../support/test-servers';
 const missing = Symbol('missing');
 type Field = unknown;
 
-const strings = ['a', 'b', 'ab', 'a b', 'a!', 'a<', 'a"b', 'a\\b', 'é', '\u2028', '', 'open', 'assigned', '0123456789abcdef01234567'];
+// Values the queries ask for (acc1, open, u1, wa1) too, so that arrays and odd types can match them.
+const strings = ['a', 'b', 'ab', 'a b', 'a!', 'a<', 'a"b', 'a\\b', 'é', '\u2028', '', 'acc1', 'open', 'u1', 'wa1', '0123456789abcdef01234567'];
 const isoTimes = ['2025-01-01T00:00:00.000Z', '2025-01-01T00:00:01.000Z', '2025-01-02T00:00:00.000Z', '2025-01-02T00:00:00.000Z '];
 const scalar: fc.Arbitrary<Field> = fc.oneof(
   fc.constantFrom(...strings, ...isoTimes),
@@ -34,9 +35,14 @@ const anyValue: fc.Arbitrary<Field> = fc.oneof(
   { weight: 2, arbitrary: fc.array(scalar, { maxLength: 3 }) },
   { weight: 1, arbitrary: scalar.map((x) => ({ x })) },
 );
-/** What the workflows write (usually), or anything, or nothing. */
+/** What the workflows write (usually), or an array holding it, or anything, or nothing. */
 const field = (usual: fc.Arbitrary<Field>) =>
-  fc.oneof({ weight: 6, arbitrary: usual }, { weight: 3, arbitrary: anyValue }, { weight: 1, arbitrary: fc.constant(missing) });
+  fc.oneof(
+    { weight: 6, arbitrary: usual },
+    { weight: 1, arbitrary: fc.tuple(usual, fc.array(scalar, { maxLength: 2 })).map(([v, rest]) => [...rest, v]) },
+    { weight: 3, arbitrary: anyValue },
+    { weight: 1, arbitrary: fc.constant(missing) },
+  );
 
 const accounts = ['acc1', 'acc1', 'acc1', 'acc2'];
 const statuses = ['open', 'assigned', 'closed'];
