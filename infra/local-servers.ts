@@ -95,7 +95,13 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
   };
 }
 
-export type FerretDBOptions = LogOptions & { binary: string; dataDir: string; port?: number };
+export type FerretDBOptions = LogOptions & {
+  binary: string;
+  dataDir: string;
+  port?: number;
+  /** More flags, e.g. `--test-disable-pushdown` for FerretDB's own evaluation of every query (the differential test). */
+  extraArgs?: string[];
+};
 export type FerretDBServer = LocalServer & { uri: string };
 
 export async function startFerretDB(opts: FerretDBOptions): Promise<FerretDBServer> {
@@ -112,6 +118,7 @@ export async function startFerretDB(opts: FerretDBOptions): Promise<FerretDBServ
     `--state-dir=${dataDir}`,
     '--telemetry=disable',
     '--log-level=warn',
+    ...(opts.extraArgs ?? []),
   ];
   const server = spawnServer({ binary: opts.binary, args, ...logOptions(opts) });
   opts.onSpawn?.(server.pid);

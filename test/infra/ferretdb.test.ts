@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { applyPatch, ferretdbIdLookupPatch } from '../../infra/tool-installers';
+import { ensureIndexes } from '../../store/collections';
 import { startOwnFerretDB, testServers } from '../support/test-servers';
 import type { OwnFerretDB } from '../support/test-servers';
 
@@ -50,6 +51,30 @@ describe('FerretDB', () => {
       // FerretDB answers with SQLite's EXPLAIN QUERY PLAN for the query it runs.
       expect(JSON.stringify(explained.queryPlanner)).toMatch(/SEARCH \S+ USING INDEX \S+__id_/);
       await expect(db.collection('things').findOne({ _id: 't7' as never })).resolves.toEqual({ _id: 't7', n: 7 });
+    } finally {
+      await db.dropDatabase();
+      await client.close();
+    }
+  });
+
+  it('answers an inbox page and the next from the index, in its order, without reading the collection (the top-N pushdown)', async () => {
+    const client = await MongoClient.connect(testServers().mongoUri);
+    const db = client.db(`explain_${randomUUID().slice(0, 8)}`);
+    try {
+      await ensureIndexes(db);
+      const at = (i: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString();
+      await db.collection('conversations').insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: `a/c${i}` as never, accountId: 'a', status: 'open', archived: false, lastActivityAt: at(i) })));
+      const sort = { lastActivityAt: -1, _id: -1 } as const;
+      const cursor = { $or: [{ lastActivityAt: { $lt: at(20) } }, { lastActivityAt: at(20), _id: { $lt: 'a/c20' } }] };
+      for (const filter of [{ accountId: 'a', status: 'open', archived: { $ne: true } }, { accountId: 'a', status: 'open', archived: { $ne: true }, ...cursor }]) {
+        const explained = await db.command({ explain: { find: 'conversations', filter, sort, limit: 26 } });
+        const plan = explained.queryPlanner.Plan as string[];
+        // SQLite's plans of the pushdown's queries; the last is the ordered scan of the inbox index.
+        expect(plan.at(-1)).toMatch(/^SEARCH \S+ USING INDEX \S+_account_status_newest \(<expr>=\? AND <expr>=\? AND <expr>>\? AND <expr><\?\)$/);
+        expect(plan.filter((line) => /TEMP B-TREE|^SCAN \S+$/.test(line))).toEqual([]);
+      }
+      const page = await db.collection<{ _id: string }>('conversations').find({ accountId: 'a', status: 'open', ...cursor }).sort(sort).limit(3).toArray();
+      expect(page.map((d) => d._id)).toEqual(['a/c19', 'a/c18', 'a/c17']);
     } finally {
       await db.dropDatabase();
       await client.close();

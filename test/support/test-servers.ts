@@ -63,13 +63,14 @@ export type OwnFerretDB = FerretDBServer & {
  * `port` of an earlier one to start it again on the same data and address. Its pid is recorded in the
  * run folder so global teardown kills it even if the test never calls stop().
  */
-export async function startOwnFerretDB(opts: { dataDir?: string; port?: number } = {}): Promise<OwnFerretDB> {
+export async function startOwnFerretDB(opts: { dataDir?: string; port?: number; extraArgs?: string[] } = {}): Promise<OwnFerretDB> {
   const { ferretdb, runDir } = testServers();
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(runDir, 'own-ferretdb-'));
   const server = await startFerretDB({
     binary: ferretdb,
     dataDir,
     port: opts.port,
+    extraArgs: opts.extraArgs,
     logFile: path.join(dataDir, 'ferretdb.log'),
     onSpawn: (pid) => recordPid(runDir, pid, ferretdb),
   });
