@@ -137,6 +137,18 @@ export interface MemoryPoint {
 }
 
 /**
+ * BENCH_OPEN_CONVERSATIONS=10000 (comma-separated for several) replaces the run's targets: the full run's
+ * second target (100,000) takes the whole 20-minute budget, and one point is often all a change needs.
+ */
+function openConversationTargets(fromSizes: number[]): number[] {
+  const raw = process.env.BENCH_OPEN_CONVERSATIONS;
+  if (raw === undefined || raw.trim() === '') return fromSizes;
+  const targets = raw.split(',').map((t) => Number(t.trim()));
+  if (targets.some((t) => !Number.isInteger(t) || t <= 0)) throw new Error(`BENCH_OPEN_CONVERSATIONS: expected positive integers, got ${raw}`);
+  return targets;
+}
+
+/**
  * Opens new conversations (one message each) until the stack holds each target, then reads VmRSS. The
  * opening stops at `sizes.memoryBudgetMs` for the whole phase: the point then says how many it reached.
  */
@@ -148,7 +160,8 @@ export async function runOpenConversationMemory(ctx: BenchContext, excludeAccoun
   const points: MemoryPoint[] = [];
   let next = 0;
   const budgetEnds = Date.now() + sizes.memoryBudgetMs;
-  for (const target of sizes.openConversationTargets) {
+  ctx.log(`memory: before opening, worker RSS ${stack.workers.map((w) => rssMiB(w.pid)).join(', ')} MiB`);
+  for (const target of openConversationTargets(sizes.openConversationTargets)) {
     if (Date.now() >= budgetEnds) break;
     const have = await openNow();
     const need = Math.max(0, target - have);
