@@ -21,7 +21,7 @@ const optionalString = z
  * Workflows the worker keeps in memory (the SDK's sticky cache). A conversation that is not cached is
  * replayed from its history at its next input.
  */
-export const defaultWorkerMaxCachedWorkflows = 3_000;
+export const defaultWorkerMaxCachedWorkflows = 2_500;
 
 const schema = z.object({
   PORT: port.default(3000),
