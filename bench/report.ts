@@ -53,6 +53,14 @@ export function markdown(r: BenchResults): string {
   for (const m of r.memory ?? []) {
     lines.push(`| 6 | worker RSS with ${m.openConversations} open conversations${m.target && m.openConversations < m.target ? ` (target ${m.target}: the time budget ran out)` : ''} | ${m.workerRssMiB.map((x) => fmt(x, 0)).join(', ')} MiB (API ${m.apiRssMiB.map((x) => fmt(x, 0)).join(', ')} MiB) | | | | |`);
   }
+  if (r.cacheMiss) {
+    for (const p of r.cacheMiss.points) {
+      lines.push(
+        `| 6 | reply to a conversation not in the worker's cache (replayed) vs cached, p50 / max ms; ${p.messages} messages, history ${p.historyLength.min}–${p.historyLength.max} events (${r.cacheMiss.conversationsPerPoint} each; load average ${r.cacheMiss.loadAverage.join(', ')}) | ${fmt(p.missMs.p50)} / ${fmt(p.missMs.max)} | ${fmt(p.hitMs.p50)} / ${fmt(p.hitMs.max)} (cached) | p50 ${fmt(p.missMs.p50 / p.hitMs.p50, 2)} | | |`,
+      );
+      lines.push(`| 6 | CPU per reply, not cached vs cached (${p.messages} messages): worker / Temporal ms | ${fmt(p.workerCpuMsPerMiss)} / ${fmt(p.temporalCpuMsPerMiss)} | ${fmt(p.workerCpuMsPerHit)} / ${fmt(p.temporalCpuMsPerHit)} (cached) | | | |`);
+    }
+  }
   if (r.stream) {
     const s = r.stream;
     lines.push(`| 8 | stream: first customer message (new workflow) 202 → event at a client, p50 / p99 ms (${s.customerMessageMs.count} samples, ${s.stored} conversations stored) | ${fmt(s.customerMessageMs.p50)} / ${fmt(s.customerMessageMs.p99)} | | | p99 < 300 ms | ${verdict(s.customerMessageMs.p99 < 300)} |`);

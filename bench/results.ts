@@ -1,4 +1,4 @@
-import type { MemoryPoint, EfficiencyResult } from './phases/efficiency';
+import type { CacheMissResult, MemoryPoint, EfficiencyResult } from './phases/efficiency';
 import type { InboxPoint } from './phases/inbox';
 import type { IngestResult } from './phases/ingest';
 import type { RepliesResult } from './phases/replies';
@@ -29,6 +29,8 @@ export interface BenchResults {
   timers?: TimersResult;
   efficiency?: EfficiencyResult;
   memory?: MemoryPoint[];
+  /** Part of the memory phase: a reply to a conversation the worker has not cached, against a cached one. */
+  cacheMiss?: CacheMissResult;
   scaleOut?: ScaleResult;
   outbound?: OutboundResult;
   stream?: StreamResult;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { toolVersions } from '../infra/tools';
 import { fullSizes, quickSizes } from './context';
 import type { BenchContext } from './context';
-import { runEfficiency, runOpenConversationMemory } from './phases/efficiency';
+import { runCacheMiss, runEfficiency, runOpenConversationMemory } from './phases/efficiency';
 import { runInbox } from './phases/inbox';
 import { runIngest } from './phases/ingest';
 import { runOutbound } from './phases/outbound';
@@ -151,6 +151,9 @@ async function main(): Promise<void> {
     }
     const memory = await phase('memory', () => runOpenConversationMemory(ctx, inbox ? [inbox.accountId] : []));
     if (memory) results.memory = memory;
+    // After the RSS points: it restarts the worker (an empty cache), and that worker serves what follows.
+    const cacheMiss = await phase('memory', () => runCacheMiss(ctx));
+    if (cacheMiss) results.cacheMiss = cacheMiss;
     const outbound = await phase('outbound', () => runOutbound(ctx, graph));
     if (outbound) {
       results.outbound = outbound;

@@ -17,6 +17,12 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+/**
+ * Workflows the worker keeps in memory (the SDK's sticky cache). A conversation that is not cached is
+ * replayed from its history at its next input.
+ */
+export const defaultWorkerMaxCachedWorkflows = 2_500;
+
 const schema = z.object({
   PORT: port.default(3000),
   PLATFORM_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
@@ -45,6 +51,15 @@ const schema = z.object({
   FERRETDB_PORT: port.default(27017),
   WHATSAPP_GRAPH_URL: z.url({ protocol: /^https?$/ }).default('https://graph.facebook.com'),
   WORKER_METRICS_PORT: optionalString.pipe(z.string().regex(/^\d{1,5}$/, 'must be a port number').transform(Number).pipe(z.number().min(1).max(65535)).optional()),
+  WORKER_MAX_CACHED_WORKFLOWS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d{1,7}$/, 'must be a whole number')
+      .transform(Number)
+      // The SDK runs up to 40 workflow tasks at once and caps that at the cache size (below 2 it refuses).
+      .refine((n) => n === 0 || n >= 40, 'must be 0 (no cache: every workflow task replays its history) or at least 40')
+      .optional(),
+  ),
 });
 
 export type Config = {
@@ -64,6 +79,8 @@ export type Config = {
   whatsappGraphUrl: string;
   /** The port on which the worker serves Prometheus metrics (`/metrics`, every interface); undefined: none. */
   workerMetricsPort: number | undefined;
+  /** How many workflows the worker keeps cached; the rest are replayed from history at their next input. */
+  workerMaxCachedWorkflows: number;
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   embedded: { temporalPort: number; temporalUiPort: number; ferretdbPort: number };
@@ -93,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongo: { uri: e.MONGODB_URI, database: e.MONGODB_DATABASE },
     whatsappGraphUrl: e.WHATSAPP_GRAPH_URL.replace(/\/+$/, ''),
     workerMetricsPort: e.WORKER_METRICS_PORT,
+    workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS ?? defaultWorkerMaxCachedWorkflows,
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     embedded: {

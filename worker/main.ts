@@ -55,8 +55,9 @@ async function main(): Promise<void> {
     db,
     log,
     whatsappGraphUrl: config.whatsappGraphUrl,
+    maxCachedWorkflows: config.workerMaxCachedWorkflows,
   });
-  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metricsPort: config.workerMetricsPort ?? null }, 'worker running');
+  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metricsPort: config.workerMetricsPort ?? null, maxCachedWorkflows: config.workerMaxCachedWorkflows }, 'worker running');
   process.send?.({ type: 'ready' });
 
   let stopping = false;

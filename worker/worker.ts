@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Client } from '@temporalio/client';
 import type { InjectedSinks, NativeConnection, WorkerOptions } from '@temporalio/worker';
 import type { ConversationSinks } from '../workflows/conversation/workflow';
@@ -9,6 +10,7 @@ import type { ChannelProvider } from '../activities/channel-provider';
 import { createConversationActivities } from '../activities/conversation-activities';
 import { createDeliveryActivities } from '../activities/delivery-activities';
 import { createRouterClient, createRoutingActivities } from '../activities/routing-activities';
+import { defaultWorkerMaxCachedWorkflows } from '../infra/config';
 import { createWorkerMetrics } from './metrics';
 import type { WorkerMetrics } from './metrics';
 import { startStreamPruner, streamCollections } from '../store/stream-log';
@@ -23,6 +25,8 @@ export interface WorkerDeps {
   provider?: ChannelProvider;
   /** Base URL of the WhatsApp Graph API. */
   whatsappGraphUrl: string;
+  /** How many workflows stay cached (WORKER_MAX_CACHED_WORKFLOWS); the default is the configuration's. */
+  maxCachedWorkflows?: number;
   /** A prebuilt bundle (tests share one per process); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -35,8 +39,39 @@ export interface RunningWorker {
 
 export const workflowsPath = require.resolve('../workflows');
 
+/**
+ * Modules evaluated once per workflow thread and shared by every workflow, instead of once per cached
+ * workflow (the SDK's reusable V8 context gives each workflow its own copy of every module it loads
+ * after it starts). A copy of these 18 was about 50 KiB of each cached workflow's 130 KiB of heap
+ * (README, "Worker memory"). The SDK runs them before any workflow exists and deep-freezes what they
+ * export, so only modules that keep no state of their own and call nothing that needs a workflow belong
+ * here: the pure lifecycle, the policy, the routing rules, and the message, search attribute and
+ * activity option definitions. The workflow functions (`workflow.ts`, `router-workflow.ts`) stay per
+ * workflow: their module scope makes the activity and sink proxies.
+ */
+export const sharedWorkflowModules = [
+  'conversation/model',
+  'conversation/durations',
+  'conversation/policy',
+  'conversation/deadlines',
+  'conversation/draft',
+  'conversation/rules-agent',
+  'conversation/rules-customer',
+  'conversation/rules-delivery',
+  'conversation/rules-system',
+  'conversation/lifecycle',
+  'conversation/view',
+  'conversation/messages',
+  'conversation/delivery-options',
+  'conversation/persist-failures',
+  'conversation/search-attributes',
+  'routing/routing',
+  'routing/messages',
+  'broadcast/messages',
+].map((m) => path.join(path.dirname(workflowsPath), m));
+
 export async function bundleWorkflows(): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
-  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  return bundleWorkflowCode({ workflowsPath, preloadModules: sharedWorkflowModules, logger: quietBundlerLogger });
 }
 
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
@@ -56,8 +91,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       ...createBroadcastActivities({ db: deps.db, client }),
     },
     sinks: conversationSinks(deps.log, metrics),
-    // Conversations idle most of the time; keep many cached so a message rarely replays history.
-    maxCachedWorkflows: 10_000,
+    // A cached conversation costs memory while it idles; an evicted one costs a replay at its next input.
+    // See the README's "Worker memory" for the measurements behind the default.
+    maxCachedWorkflows: deps.maxCachedWorkflows ?? defaultWorkerMaxCachedWorkflows,
   });
   const running = worker.run();
   const stopPruner = startStreamPruner(streamCollections(deps.db), (error) => deps.log.warn({ err: error }, 'pruning the stream failed; trying again later'));

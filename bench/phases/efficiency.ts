@@ -1,7 +1,9 @@
-import { createBenchAccount, customerId, conversationId } from '../accounts';
+import os from 'node:os';
+import { createBenchAccount, customerId, conversationId, conversationPath } from '../accounts';
 import type { BenchContext } from '../context';
-import { closedLoop, sleep, waitUntil } from '../load';
-import { rssMiB } from '../proc-stats';
+import { closedLoop, sleep, summarize, waitUntil } from '../load';
+import type { LatencySummary } from '../load';
+import { cpuSeconds, rssMiB } from '../proc-stats';
 import { collections } from '../../store/collections';
 import { Ledger, checkTimelines } from '../verify';
 import type { TimelineCheck } from '../verify';
@@ -10,7 +12,8 @@ import { channel, messageBody, round } from './ingest';
 /**
  * 6. Efficiency: history events per inbound message (sequential messages to one conversation, from its
  * real history), history length of a conversation that received many messages (continue-as-new must
- * bound it), and the worker's resident memory with many open conversations.
+ * bound it), the worker's resident memory with many open conversations, and what a conversation that is
+ * not in the worker's cache costs at its next input.
  */
 export interface EfficiencyResult {
   sequential: { messages: number; eventsPerMessage: number; eventTypesPerMessage: Record<string, number> };
@@ -137,6 +140,20 @@ export interface MemoryPoint {
 }
 
 /**
+ * BENCH_OPEN_CONVERSATIONS=10000 (comma-separated for several) replaces the run's targets, with a budget
+ * of 20 minutes and a 10-minute wait for the views even in a quick run (the worker can be minutes behind
+ * the 202s: read at 3,212 of 10,000 views otherwise): the full run's second target (100,000) takes its
+ * whole budget, and one point is often all a change needs.
+ */
+function openConversationTargets(fromSizes: number[]): number[] {
+  const raw = process.env.BENCH_OPEN_CONVERSATIONS;
+  if (raw === undefined || raw.trim() === '') return fromSizes;
+  const targets = raw.split(',').map((t) => Number(t.trim()));
+  if (targets.some((t) => !Number.isInteger(t) || t <= 0)) throw new Error(`BENCH_OPEN_CONVERSATIONS: expected positive integers, got ${raw}`);
+  return targets;
+}
+
+/**
  * Opens new conversations (one message each) until the stack holds each target, then reads VmRSS. The
  * opening stops at `sizes.memoryBudgetMs` for the whole phase: the point then says how many it reached.
  */
@@ -147,8 +164,12 @@ export async function runOpenConversationMemory(ctx: BenchContext, excludeAccoun
   const openNow = () => c.conversations.countDocuments({ status: { $in: ['open', 'assigned'] }, accountId: { $nin: excludeAccounts } });
   const points: MemoryPoint[] = [];
   let next = 0;
-  const budgetEnds = Date.now() + sizes.memoryBudgetMs;
-  for (const target of sizes.openConversationTargets) {
+  const targets = openConversationTargets(sizes.openConversationTargets);
+  const named = targets !== sizes.openConversationTargets;
+  // Targets named for this run get the full run's budget even with --quick: reaching them is the point.
+  const budgetEnds = Date.now() + (!named ? sizes.memoryBudgetMs : Math.max(sizes.memoryBudgetMs, 20 * 60_000));
+  ctx.log(`memory: before opening, worker RSS ${stack.workers.map((w) => rssMiB(w.pid)).join(', ')} MiB`);
+  for (const target of targets) {
     if (Date.now() >= budgetEnds) break;
     const have = await openNow();
     const need = Math.max(0, target - have);
@@ -167,7 +188,7 @@ export async function runOpenConversationMemory(ctx: BenchContext, excludeAccoun
       },
     });
     next += need;
-    const reached = await waitUntil(async () => (await openNow()) >= have + load.ok, { timeoutMs: ctx.quick ? 60_000 : 600_000, intervalMs: 500 });
+    const reached = await waitUntil(async () => (await openNow()) >= have + load.ok, { timeoutMs: ctx.quick && !named ? 60_000 : 600_000, intervalMs: 500 });
     if (!reached.ok) ctx.log(`  the views of the new conversations did not all appear in time: ${await openNow()} open`);
     const createdPerSecond = round(need / ((Date.now() - started) / 1000));
     await new Promise((r) => setTimeout(r, 2_000));
@@ -182,4 +203,127 @@ export async function runOpenConversationMemory(ctx: BenchContext, excludeAccoun
     ctx.log(`  ${point.openConversations} open: worker RSS ${point.workerRssMiB.join(', ')} MiB, API RSS ${point.apiRssMiB.join(', ')} MiB (${createdPerSecond} new conversations/s)`);
   }
   return points;
+}
+
+export interface CacheMissPoint {
+  /** Customer messages the conversations received before the probe (their run's history length below). */
+  messages: number;
+  historyLength: { min: number; max: number };
+  /** Agent reply answered 200 (the change is in MongoDB), first after the worker restarted: replayed. */
+  missMs: LatencySummary;
+  /** The next reply to the same conversation: cached. */
+  hitMs: LatencySummary;
+  /** CPU per reply, from /proc over the probes of this point (10 ms ticks, so averaged over them). */
+  workerCpuMsPerMiss: number;
+  workerCpuMsPerHit: number;
+  temporalCpuMsPerMiss: number;
+  temporalCpuMsPerHit: number;
+}
+
+export interface CacheMissResult {
+  conversationsPerPoint: number;
+  loadAverage: number[];
+  points: CacheMissPoint[];
+}
+
+/**
+ * What a conversation costs when it is not in the worker's cache (evicted, or the worker restarted):
+ * the worker replays its run's history before it handles the input. Conversations with 1, 100 and 350
+ * customer messages (the run continues as new at 2,000 events, about 400 messages) get one agent reply
+ * each; then the worker is restarted (its cache is empty), and each gets a reply (a miss: replay) and
+ * another (a hit), one request at a time. The worker started here serves the phases that follow.
+ */
+export async function runCacheMiss(ctx: BenchContext): Promise<CacheMissResult> {
+  const { stack, api } = ctx;
+  const perPoint = ctx.quick ? 4 : 10;
+  const sizes = [1, 100, 350];
+  const account = await createBenchAccount(api.http, stack.platformKey, 'miss');
+  const c = collections(stack.db);
+  const ids = sizes.map((_, s) => Array.from({ length: perPoint }, (_, i) => customerId(9, s * 1_000 + i)));
+  const warmup = customerId(9, 9_999);
+  const reply = async (customer: string, text: string): Promise<number> => {
+    const started = performance.now();
+    const res = await api.http.post(conversationPath(account.id, conversationId(account.id, channel, customer), '/replies'), { text }, account.agentKey);
+    if (res.status !== 200) throw new Error(`reply to ${customer}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+    return performance.now() - started;
+  };
+
+  const tasks: { customer: string; messageId: string }[] = [{ customer: warmup, messageId: 'w-0' }];
+  sizes.forEach((m, s) => ids[s]!.forEach((customer) => {
+    for (let k = 0; k < m; k++) tasks.push({ customer, messageId: `h-${k}` });
+  }));
+  ctx.log(`cache miss: ${tasks.length} customer messages to ${sizes.length} × ${perPoint} conversations (${sizes.join(' / ')} each), 16 in flight`);
+  const load = await closedLoop({
+    concurrency: 16,
+    count: tasks.length,
+    durationMs: 900_000,
+    task: async (i) => {
+      const t = tasks[i]!;
+      const res = await api.http.post(`/v1/accounts/${account.id}/messages`, messageBody(t.customer, t.messageId), account.serviceKey);
+      return res.status === 202 ? true : `HTTP ${res.status}`;
+    },
+  });
+  if (load.failed > 0) throw new Error(`cache miss: ${load.failed} messages not accepted`);
+  const all = [warmup, ...ids.flat()];
+  const expected = new Map(tasks.map((t) => [t.customer, 0]));
+  for (const t of tasks) expected.set(t.customer, expected.get(t.customer)! + 1);
+  const caughtUp = await waitUntil(
+    async () => {
+      for (const customer of all) {
+        if ((await c.messages.countDocuments({ conversationId: conversationId(account.id, channel, customer), direction: 'inbound' })) < expected.get(customer)!) return false;
+      }
+      return true;
+    },
+    { timeoutMs: 300_000, intervalMs: 1_000 },
+  );
+  if (!caughtUp.ok) throw new Error('cache miss: the messages were not all persisted within 300 s');
+  // One reply each first: the probes below are then all the same kind of reply (the first one assigns).
+  for (const customer of all) await reply(customer, 'first');
+
+  const old = stack.workers[0]!;
+  ctx.log(`  restarting the worker (pid ${old.pid}, RSS ${rssMiB(old.pid)} MiB) to empty its cache`);
+  await stack.stopProcess(old);
+  const worker = await stack.startWorker();
+  // The new worker's first tasks also pay for its cold start (bundle, JIT): not part of a miss.
+  for (let k = 0; k < 3; k++) await reply(warmup, `warm-${k}`);
+
+  const historyLengths = await Promise.all(ids.map((group) => Promise.all(group.map(async (customer) => (await stack.client.workflow.getHandle(conversationId(account.id, channel, customer)).describe()).historyLength))));
+  const probe = async (kind: string) => {
+    const ms = sizes.map(() => [] as number[]);
+    const workerCpu = sizes.map(() => 0);
+    const temporalCpu = sizes.map(() => 0);
+    // Interleaved, so a passing disturbance lands on every size alike.
+    for (let i = 0; i < perPoint; i++) {
+      for (let s = 0; s < sizes.length; s++) {
+        const w0 = cpuSeconds(worker.pid);
+        const t0 = cpuSeconds(stack.temporal.pid);
+        ms[s]!.push(await reply(ids[s]![i]!, `${kind}-${i}`));
+        workerCpu[s]! += cpuSeconds(worker.pid) - w0;
+        temporalCpu[s]! += cpuSeconds(stack.temporal.pid) - t0;
+      }
+    }
+    return { ms, workerCpu, temporalCpu };
+  };
+  const miss = await probe('miss');
+  const hit = await probe('hit');
+  const perReply = (seconds: number) => round((seconds * 1000) / perPoint, 1);
+  const points = sizes.map((messages, s): CacheMissPoint => ({
+    messages,
+    historyLength: { min: Math.min(...historyLengths[s]!), max: Math.max(...historyLengths[s]!) },
+    missMs: summarize(miss.ms[s]!),
+    hitMs: summarize(hit.ms[s]!),
+    workerCpuMsPerMiss: perReply(miss.workerCpu[s]!),
+    workerCpuMsPerHit: perReply(hit.workerCpu[s]!),
+    temporalCpuMsPerMiss: perReply(miss.temporalCpu[s]!),
+    temporalCpuMsPerHit: perReply(hit.temporalCpu[s]!),
+  }));
+  const loadAverage = os.loadavg().map((x) => round(x, 2));
+  for (const p of points) {
+    ctx.log(
+      `  ${p.messages} messages (history ${p.historyLength.min}–${p.historyLength.max} events): reply p50 miss ${p.missMs.p50} ms / hit ${p.hitMs.p50} ms, ` +
+        `max ${p.missMs.max} / ${p.hitMs.max} ms; worker CPU ${p.workerCpuMsPerMiss} / ${p.workerCpuMsPerHit} ms, Temporal CPU ${p.temporalCpuMsPerMiss} / ${p.temporalCpuMsPerHit} ms per reply`,
+    );
+  }
+  ctx.log(`  load average ${loadAverage.join(', ')}`);
+  return { conversationsPerPoint: perPoint, loadAverage, points };
 }

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../infra/config';
+import { ConfigError, defaultWorkerMaxCachedWorkflows, loadConfig } from '../../infra/config';
 
 describe('configuration', () => {
   it.each([
@@ -7,6 +7,9 @@ describe('configuration', () => {
     ['MONGODB_URI', 'postgres://x'],
     ['TEMPORAL_TLS', 'yes'],
     ['LOG_LEVEL', 'loud'],
+    ['WORKER_MAX_CACHED_WORKFLOWS', 'many'],
+    ['WORKER_MAX_CACHED_WORKFLOWS', '-5'],
+    ['WORKER_MAX_CACHED_WORKFLOWS', '10'],
   ])('rejects %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`\\b${name}\\b`));
@@ -17,5 +20,12 @@ describe('configuration', () => {
     expect(config.temporal.address).toBeUndefined();
     expect(config.mongo.uri).toBeUndefined();
     expect(config.embedded).toEqual({ temporalPort: 7233, temporalUiPort: 8233, ferretdbPort: 27017 });
+  });
+
+  it('takes the worker cache size from WORKER_MAX_CACHED_WORKFLOWS: 0 turns the cache off', () => {
+    expect(loadConfig({}).workerMaxCachedWorkflows).toBe(defaultWorkerMaxCachedWorkflows);
+    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '2500' }).workerMaxCachedWorkflows).toBe(2500);
+    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '0' }).workerMaxCachedWorkflows).toBe(0);
+    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '' }).workerMaxCachedWorkflows).toBe(defaultWorkerMaxCachedWorkflows);
   });
 });
