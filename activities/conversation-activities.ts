@@ -80,21 +80,27 @@ export interface ConversationActivityDeps {
  * too), so the stored version is read and the write tried again until one of the two holds. With `read-then-write`, each attempt reads first, and a collision of
  * its insert (a concurrent first write) sends it round again.
  */
-async function writeViewForwards(c: Collections, view: ConversationView, mode: ConditionalWrites, log: Logger): Promise<void> {
+async function writeViewForwards(
+  c: Collections,
+  view: ConversationView,
+  mode: ConditionalWrites,
+  log: Logger,
+  firstRead?: Promise<StoredVersion>,
+): Promise<void> {
   const { id, ...fields } = view;
   const stale = (stored: { version: number } | null) => {
     if (!stored || stored.version <= view.version) return false;
     log.debug({ conversationId: id, version: view.version, stored: stored.version }, 'skipped a stale conversation view');
     return true;
   };
-  const storedVersion = () => c.conversations.findOne({ _id: id }, { projection: { version: 1 } });
+  const storedVersion = () => readStoredVersion(c, id);
   for (let attempt = 0; attempt <= 5; attempt++) {
     try {
       if (mode === 'filter') {
         await c.conversations.updateOne({ _id: id, version: { $lte: view.version } }, { $set: fields }, { upsert: true });
         return;
       }
-      const stored = await storedVersion();
+      const stored = attempt === 0 && firstRead ? await firstRead : await storedVersion();
       if (stale(stored)) return;
       if (stored) await c.conversations.updateOne({ _id: id }, { $set: fields });
       else await c.conversations.insertOne({ _id: id, ...fields });
@@ -108,9 +114,13 @@ async function writeViewForwards(c: Collections, view: ConversationView, mode: C
   throw new Error(`view ${id} could not be moved to version ${view.version}`);
 }
 
+type StoredVersion = { version: number } | null;
+
+const readStoredVersion = (c: Collections, id: string): Promise<StoredVersion> => c.conversations.findOne({ _id: id }, { projection: { version: 1 } });
+
 export function createConversationActivities({ db, log, router, conditionalWrites, onPersistRefused }: ConversationActivityDeps): ConversationActivities {
   const c = collections(db);
-  const stream = new StreamAppender(streamCollections(db));
+  const stream = new StreamAppender(streamCollections(db), undefined, (error) => log.warn({ err: error }, 'stream head hint not written; the next append corrects it'));
   let writes: Promise<ConditionalWrites> | undefined = conditionalWrites && Promise.resolve(conditionalWrites);
   const writeMode = () => {
     writes ??= conditionalWritesOf(db).catch((error: unknown) => {
@@ -141,37 +151,58 @@ export function createConversationActivities({ db, log, router, conditionalWrite
           refused.push(`${what}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500));
         }
       };
-      await write('messages', () => insertOnce(c.messages, messages.map((m) => ({ _id: `${conversationId}/${m.messageId}`, ...m, conversationId, accountId }))));
-      // This workflow is the one writer of its messages' delivery, and its batches are written in
-      // order, so a plain set by `_id` never moves a delivery backwards (the rule decided it).
-      if (deliveries.length > 0) {
-        const latest = new Map(deliveries.map((d) => [d.messageId, d.delivery]));
-        await write('deliveries', () =>
-          c.messages.bulkWrite(
-            [...latest].map(([messageId, delivery]) => ({ updateOne: { filter: { _id: `${conversationId}/${messageId}` }, update: { $set: { delivery } } } })),
-            { ordered: false },
-          ),
-        );
-      }
-      await write('events', () => insertOnce(c.events, events.map((e) => ({ _id: `${conversationId}/${e.seq}`, ...e, conversationId, accountId }))));
-      const mode = await writeMode();
-      await write('view', () => writeViewForwards(c, view, mode, log));
-      // After the view, messages and events: a stream reader that reads them on seeing the entry finds
-      // them written. One entry per batch, in this workflow's batch order (store/STREAM.md).
-      await write('stream', () => stream.append(accountId, { conversationId, at: new Date(), conversation: view, messages, deliveries, events }));
-      if (messages.some((m) => m.seq === 1)) {
-        // The customer wrote for the first time: no longer "not contacted" (seed 002).
+      // The customer wrote for the first time: no longer "not contacted" (seed 002). After the view, so
+      // the customer is never in neither list.
+      const firstContact = async (): Promise<void> => {
+        if (!messages.some((m) => m.seq === 1)) return;
         await c.contacts.updateOne(
           { _id: `${accountId}/${channel}/${customer}` },
           { $set: { contacted: true }, $setOnInsert: { accountId, channel, customer, createdAt: new Date(view.lastActivityAt ?? Date.now()) } },
           { upsert: true },
         );
-      }
-      // After the view: a router that reads views at its start then never misses this change.
-      for (const notice of routing) {
-        if (!router) throw new Error('routing notice without a router client: configure the worker with one');
-        await router.notify(accountId, notice);
-      }
+      };
+      // Three steps, each one round trip when nothing collides (this is an agent's reply's wait, issue 13):
+      // 1. the timeline (messages, deliveries, events) and the reads the later steps need (the view's
+      //    stored version, the stream's head), all at once: none of them depends on another;
+      // 2. the view, once the timeline is written: a reader never sees a view ahead of its timeline;
+      // 3. the stream entry, once the view is written (a stream reader that reads the REST routes on
+      //    seeing the entry finds what it says), and beside it what only has to follow the view.
+      const mode = await writeMode();
+      const viewRead = mode === 'read-then-write' ? settle(readStoredVersion(c, conversationId)) : undefined;
+      const headHint = stream.readHint(accountId);
+      const sent = new Set(messages.map((m) => m.messageId));
+      const latest = new Map(deliveries.map((d) => [d.messageId, d.delivery]));
+      const writeDeliveries = () =>
+        write('deliveries', () =>
+          c.messages.bulkWrite(
+            [...latest].map(([messageId, delivery]) => ({ updateOne: { filter: { _id: `${conversationId}/${messageId}` }, update: { $set: { delivery } } } })),
+            { ordered: false },
+          ),
+        );
+      const writeMessages = write('messages', () => insertOnce(c.messages, messages.map((m) => ({ _id: `${conversationId}/${m.messageId}`, ...m, conversationId, accountId }))));
+      await allWritten([
+        // This workflow is the one writer of its messages' delivery, and its batches are written in
+        // order, so a plain set by `_id` never moves a delivery backwards (the rule decided it). A
+        // delivery of a message recorded in this same batch waits for its insert (no such batch is
+        // decided today: a send's outcome follows the flush of its message).
+        latest.size === 0 ? writeMessages : [...latest.keys()].some((id) => sent.has(id)) ? writeMessages.then(writeDeliveries) : allWritten([writeMessages, writeDeliveries()]),
+        write('events', () => insertOnce(c.events, events.map((e) => ({ _id: `${conversationId}/${e.seq}`, ...e, conversationId, accountId })))),
+      ]);
+      await write('view', () => writeViewForwards(c, view, mode, log, viewRead?.then(unsettle)));
+      const hint = await headHint;
+      await allWritten([
+        // One entry per batch, in this workflow's batch order (store/STREAM.md).
+        write('stream', () => stream.append(accountId, { conversationId, at: new Date(), conversation: view, messages, deliveries, events }, hint)),
+        firstContact(),
+        // After the view: a router that reads views at its start then never misses this change. In
+        // decision order, one after another.
+        (async () => {
+          for (const notice of routing) {
+            if (!router) throw new Error('routing notice without a router client: configure the worker with one');
+            await router.notify(accountId, notice);
+          }
+        })(),
+      ]);
       if (refused.length > 0) {
         // Retrying cannot help: the workflow records the failure where operators look and goes on.
         throw ApplicationFailure.create({ type: persistRefusedType, nonRetryable: true, message: refused.join('; ') });
@@ -185,3 +216,23 @@ export function createConversationActivities({ db, log, router, conditionalWrite
     },
   };
 }
+
+/**
+ * Waits for every one of the writes (never leaving one running behind a failed one: a retry of the batch
+ * must not race this attempt's stragglers), then throws the first failure, if any.
+ */
+async function allWritten(writes: Promise<unknown>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(writes);
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** A read started early, kept from rejecting unobserved until it is awaited. */
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+
+const unsettle = <T>(s: Settled<T>): T => {
+  if (!s.ok) throw s.error;
+  return s.value;
+};

@@ -75,46 +75,81 @@ export async function readHead(c: StreamCollections, accountId: string): Promise
  * head write, whatever the group's size). So the writers of one process never collide with each other,
  * a burst costs a few round trips rather than a few per entry, and entries keep their arrival order.
  * Writers in other processes collide at most on the numbers claimed meanwhile, and move on.
+ *
+ * Only the insert is on an append's path: a caller may read the head beforehand, alongside its own
+ * writes (`readHint`), and the head write that follows a group's insert is a hint that nobody waits
+ * for (the next group of the account does: it starts after it).
  */
 export class StreamAppender {
   private readonly known = new Map<string, number>();
-  private readonly queues = new Map<string, { entry: StreamEntry; resolve: (seq: number) => void; reject: (error: unknown) => void }[]>();
+  private readonly queues = new Map<string, Pending[]>();
+  private readonly draining = new Set<Promise<void>>();
 
   constructor(
     private readonly c: StreamCollections,
     private readonly maxGroup = 500,
+    /** A head write that failed: nothing is lost (it is a hint), but an operator may want to know. */
+    private readonly onHeadError: (error: unknown) => void = () => undefined,
   ) {}
 
-  /** Appends one entry and answers its sequence number. Not idempotent: a retried batch may appear twice (see STREAM.md). */
-  append(accountId: string, entry: StreamEntry): Promise<number> {
+  /**
+   * The account's head hint, read now; undefined if it cannot be read (the append then reads it itself).
+   * Never rejects, so a caller can start it beside other writes and await it later.
+   */
+  readHint(accountId: string): Promise<number | undefined> {
+    return readHead(this.c, accountId).catch(() => undefined);
+  }
+
+  /**
+   * Appends one entry and answers its sequence number. Not idempotent: a retried batch may appear twice
+   * (see STREAM.md). `hint`: a head value the caller read (`readHint`) since its previous append to the
+   * account; the append then does not read the head again. Any value the head ever held is a number that
+   * was claimed, so starting above it keeps the numbers dense; an old one only costs collisions.
+   */
+  append(accountId: string, entry: StreamEntry, hint?: number): Promise<number> {
     return new Promise((resolve, reject) => {
       const queue = this.queues.get(accountId);
-      if (queue) return void queue.push({ entry, resolve, reject });
-      const fresh = [{ entry, resolve, reject }];
+      if (queue) return void queue.push({ entry, hint, resolve, reject });
+      const fresh: Pending[] = [{ entry, hint, resolve, reject }];
       this.queues.set(accountId, fresh);
-      void this.drain(accountId, fresh);
+      const drained = this.drain(accountId, fresh);
+      this.draining.add(drained);
+      void drained.finally(() => this.draining.delete(drained));
     });
   }
 
-  private async drain(accountId: string, queue: { entry: StreamEntry; resolve: (seq: number) => void; reject: (error: unknown) => void }[]): Promise<void> {
+  /** Resolves once every append made so far is written, head writes included (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.draining.size > 0) await Promise.all(this.draining);
+  }
+
+  private async drain(accountId: string, queue: Pending[]): Promise<void> {
     while (queue.length > 0) {
       const group = queue.splice(0, this.maxGroup);
+      let seqs: number[];
       try {
-        const seqs = await this.claim(accountId, group.map((g) => g.entry));
-        group.forEach((g, i) => g.resolve(seqs[i]!));
+        seqs = await this.claim(accountId, group);
       } catch (error) {
         for (const g of group) g.reject(error);
+        continue;
       }
+      group.forEach((g, i) => g.resolve(seqs[i]!));
+      // After the entries are answered: the head is a hint, and its write is nobody's wait but the
+      // next group's of this account (which reads it).
+      await this.advanceHead(accountId, seqs.at(-1)!).catch(this.onHeadError);
     }
     this.queues.delete(accountId);
   }
 
-  private async claim(accountId: string, entries: StreamEntry[]): Promise<number[]> {
-    // The head is read every time, not only the number this process claimed last: another process may
-    // have written for a long while since, and numbers that old may have been pruned (free again).
-    let next = Math.max(this.known.get(accountId) ?? 0, await readHead(this.c, accountId)) + 1;
+  private async claim(accountId: string, group: Pending[]): Promise<number[]> {
+    // The head is read every time (or by the caller just before), not only the number this process
+    // claimed last: another process may have written for a long while since, and numbers that old may
+    // have been pruned (free again).
+    const hints = group.map((g) => g.hint).filter((h): h is number => h !== undefined);
+    const head = hints.length === group.length ? Math.max(...hints) : await readHead(this.c, accountId);
+    let next = Math.max(this.known.get(accountId) ?? 0, head) + 1;
     const seqs: number[] = [];
-    let rest = entries;
+    let rest = group.map((g) => g.entry);
     while (rest.length > 0) {
       const docs = rest.map((entry, i) => ({ _id: streamEntryId(accountId, next + i), accountId, seq: next + i, ...entry }));
       try {
@@ -128,23 +163,34 @@ export class StreamAppender {
         if (written === undefined) throw error;
         seqs.push(...docs.slice(0, written).map((d) => d.seq));
         rest = rest.slice(written);
-        next += written + 1; // past the number another process holds
+        // Past the number another process holds, or above the head if that is further: every number up
+        // to the head is claimed, and a hint read before a wait may be well behind the other writers.
+        next = Math.max(next + written + 1, (await readHead(this.c, accountId)) + 1);
       }
     }
-    const last = seqs.at(-1)!;
-    this.known.set(accountId, last);
+    this.known.set(accountId, seqs.at(-1)!);
+    return seqs;
+  }
+
+  private async advanceHead(accountId: string, last: number): Promise<void> {
     // A hint: two of these racing may leave the smaller number, which only costs the next writer a probe.
     // Two first upserts racing: one inserts and the other collides on `_id`; its second try updates.
     for (let attempt = 0; ; attempt++) {
       try {
         await this.c.heads.updateOne({ _id: accountId }, { $max: { seq: last } }, { upsert: true });
-        break;
+        return;
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt >= 3) throw error;
       }
     }
-    return seqs;
   }
+}
+
+interface Pending {
+  entry: StreamEntry;
+  hint: number | undefined;
+  resolve: (seq: number) => void;
+  reject: (error: unknown) => void;
 }
 
 /** For an ordered insert stopped by a duplicate `_id`: how many documents it wrote before it; else undefined. */

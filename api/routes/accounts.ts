@@ -25,28 +25,81 @@ function patchPolicy(base: Policy, patch: PolicyPatch): Policy {
 /**
  * The account's stored policy version, stamped on every customer message and action so a conversation
  * that missed a `policyChanged` signal reloads (workflows/conversation/workflow.ts, `catchUpPolicy`).
- * Read at most once a second per account and process; undefined when it cannot be read, and then not
- * asked again for 5 s, so a MongoDB outage costs one timeout, not one per message (they go on without it).
+ * Read at most about once a second per account and process; undefined when it cannot be read, and then
+ * not asked again for 5 s, so a MongoDB outage costs one timeout, not one per message (they go on
+ * without it). Under steady traffic nobody waits for the read: in the second half of a value's second
+ * it is read again in the background, and requests meanwhile take the value they have; requests that
+ * find no value wait for the one read in flight rather than each starting their own.
  */
-const versionCache = new WeakMap<ApiDeps, Map<string, { version: number | undefined; until: number }>>();
+interface CachedVersion {
+  version: number | undefined;
+  until: number;
+  /** When to start reading the next value in the background. */
+  refreshAt: number;
+}
+
+interface VersionCache {
+  values: Map<string, CachedVersion>;
+  reads: Map<string, Promise<number | undefined>>;
+  /** Bumped by a policy change, so a read that started before it never stores its older answer. */
+  generations: Map<string, number>;
+}
+
+const versionCaches = new WeakMap<ApiDeps, VersionCache>();
+
+const freshForMs = 1_000;
+const afterFailureMs = 5_000;
+
+function versionCacheOf(deps: ApiDeps): VersionCache {
+  let cache = versionCaches.get(deps);
+  if (!cache) versionCaches.set(deps, (cache = { values: new Map(), reads: new Map(), generations: new Map() }));
+  return cache;
+}
+
+function readPolicyVersion(deps: ApiDeps, cache: VersionCache, accountId: string): Promise<number | undefined> {
+  const inFlight = cache.reads.get(accountId);
+  if (inFlight) return inFlight;
+  const generation = cache.generations.get(accountId) ?? 0;
+  const read = (async () => {
+    let version: number | undefined;
+    let freshFor = freshForMs;
+    try {
+      const account = await deps.collections.accounts.findOne({ _id: accountId }, { projection: { policy: 1 } });
+      version = account ? (await newestPolicy(policyVersions(deps.db), accountId, account.policy)).version : undefined;
+    } catch (error) {
+      deps.log.debug({ err: error, accountId }, 'policy version not read; messages and actions go on without it');
+      freshFor = afterFailureMs;
+    }
+    if ((cache.generations.get(accountId) ?? 0) === generation) {
+      if (cache.values.size > 10_000) cache.values.clear();
+      const now = Date.now();
+      cache.values.set(accountId, { version, until: now + freshFor, refreshAt: now + freshFor / 2 });
+    }
+    return version;
+  })();
+  cache.reads.set(accountId, read);
+  // Only this read's own entry: a policy change may have dropped it and a newer read taken its place.
+  void read.finally(() => cache.reads.get(accountId) === read && cache.reads.delete(accountId));
+  return read;
+}
 
 export async function storedPolicyVersion(deps: ApiDeps, accountId: string): Promise<number | undefined> {
-  let cache = versionCache.get(deps);
-  if (!cache) versionCache.set(deps, (cache = new Map()));
-  const cached = cache.get(accountId);
-  if (cached && Date.now() < cached.until) return cached.version;
-  let version: number | undefined;
-  let freshFor = 1_000;
-  try {
-    const account = await deps.collections.accounts.findOne({ _id: accountId }, { projection: { policy: 1 } });
-    version = account ? (await newestPolicy(policyVersions(deps.db), accountId, account.policy)).version : undefined;
-  } catch (error) {
-    deps.log.debug({ err: error, accountId }, 'policy version not read; messages and actions go on without it');
-    freshFor = 5_000;
+  const cache = versionCacheOf(deps);
+  const cached = cache.values.get(accountId);
+  const now = Date.now();
+  if (cached && now < cached.until) {
+    if (now >= cached.refreshAt) void readPolicyVersion(deps, cache, accountId);
+    return cached.version;
   }
-  if (cache.size > 10_000) cache.clear();
-  cache.set(accountId, { version, until: Date.now() + freshFor });
-  return version;
+  return readPolicyVersion(deps, cache, accountId);
+}
+
+/** After a policy change through this process: the next message or action reads the new version. */
+function forgetPolicyVersion(deps: ApiDeps, accountId: string): void {
+  const cache = versionCacheOf(deps);
+  cache.generations.set(accountId, (cache.generations.get(accountId) ?? 0) + 1);
+  cache.values.delete(accountId);
+  cache.reads.delete(accountId);
 }
 
 /** The account, with its newest policy (store/policy-versions.ts). */
@@ -117,7 +170,7 @@ export const accountRoutes = [
       // Claiming the version is an insert-once: of two concurrent patches made from one version, one
       // wins and the other is told, on MongoDB and on FerretDB (whose filtered updates are not atomic).
       if (!(await claimPolicyVersion(deps.collections.accounts, policyVersions(deps.db), accountId, policy))) throw new ApiError({ code: 'conflict', message: 'the policy changed meanwhile; read it and try again' });
-      versionCache.get(deps)?.delete(accountId);
+      forgetPolicyVersion(deps, accountId);
       if (body.routing) await deps.router.configChanged(accountId, { config: routingOf(policy), version: policy.version });
       const runningConversations = await propagatePolicy(deps, accountId, policy);
       return { policy: policyToDocument(policy), runningConversations };

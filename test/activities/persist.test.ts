@@ -95,6 +95,48 @@ describe.each(['filter', 'read-then-write'] as const)('persisting a conversation
       expect(await db.collection('events').countDocuments({ conversationId: id })).toBe(1);
     }
   });
+
+  test('the timeline is written before the view, and the stream entry after both', async () => {
+    // The server's own command events, in the order the driver saw them: which write had succeeded
+    // before another one was sent.
+    const watched = await MongoClient.connect(testServers().mongoUri, { monitorCommands: true });
+    try {
+      const log: string[] = [];
+      const collectionOf = new Map<number, string>();
+      watched.on('commandStarted', (e) => {
+        const collection = String((e.command as Record<string, unknown>)[e.commandName] ?? '');
+        collectionOf.set(e.requestId, collection);
+        if (['insert', 'update'].includes(e.commandName)) log.push(`start ${e.commandName} ${collection}`);
+      });
+      watched.on('commandSucceeded', (e) => {
+        if (['insert', 'update'].includes(e.commandName)) log.push(`done ${e.commandName} ${collectionOf.get(e.requestId)}`);
+      });
+      const a = createConversationActivities({ db: watched.db(db.databaseName), log: quietLog, conditionalWrites });
+      const { batches } = conversation(1);
+      await a.persist(batches[0]!);
+      const at = (line: string) => {
+        expect(log).toContain(line);
+        return log.indexOf(line);
+      };
+      const viewWrite = Math.min(...log.flatMap((line, i) => (line.startsWith('start') && line.endsWith(' conversations') ? [i] : [])));
+      expect(at('done insert messages')).toBeLessThan(viewWrite);
+      expect(at('done insert events')).toBeLessThan(viewWrite);
+      const viewDone = log.findIndex((line) => line.startsWith('done') && line.endsWith(' conversations'));
+      expect(viewDone).toBeGreaterThan(viewWrite);
+      expect(at('start insert stream_entries')).toBeGreaterThan(viewDone);
+    } finally {
+      await watched.close();
+    }
+  });
+
+  test("a delivery decided in the same batch as its message is the one stored", async () => {
+    const { batches } = conversation(1);
+    const batch = batches[0]!;
+    const message = batch.messages[0]!;
+    const delivery = { status: 'delivered' as const, providerMessageId: 'wamid.1', error: null, updatedAt: 5_000 };
+    await activities().persist({ ...batch, deliveries: [{ messageId: message.messageId, delivery }] });
+    expect(await db.collection('messages').findOne({ _id: `${batch.view.id}/${message.messageId}` as never })).toMatchObject({ delivery });
+  });
 });
 
 test('FerretDB is asked to write views by reading, then writing by `_id`', async () => {

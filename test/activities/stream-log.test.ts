@@ -47,7 +47,24 @@ describe('the stream log', () => {
       const mine = Array.from({ length: 20 }, (_, k) => byConversation.get(`conv-${round}-${k * 3}`)!);
       expect(mine).toEqual([...mine].sort((a, b) => a - b));
     }
+    // The head is written after the entries are answered; once every append has settled it is there.
+    await Promise.all(processes.map((p) => p.settled()));
     expect(await readHead(c, 'dense')).toBeGreaterThan(0);
+  });
+
+  test('an append given an old head hint still claims the next free number, past every collision', async () => {
+    const c = streamCollections(db);
+    const other = new StreamAppender(c);
+    for (let i = 0; i < 40; i++) await other.append('hinted', entry(`other-${i}`));
+    await other.settled();
+    // A process that read the head before the other one wrote all of that, and never appended here.
+    const late = new StreamAppender(c);
+    const seqs = await Promise.all([late.append('hinted', entry('late-1'), 0), late.append('hinted', entry('late-2'), 3)]);
+    expect(seqs).toEqual([41, 42]);
+    expect(await late.append('hinted', entry('late-3'), await late.readHint('hinted'))).toBe(43);
+    await late.settled();
+    expect(await readHead(c, 'hinted')).toBe(43);
+    expect(await c.entries.countDocuments({ accountId: 'hinted' })).toBe(43);
   });
 
   test('pruning deletes entries older than the cut-off, oldest first, and keeps the newest', async () => {

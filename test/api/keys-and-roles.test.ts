@@ -84,6 +84,14 @@ describe('keys and roles', () => {
       expect((await del(`${userKeys('revoked')}/${listed.id}`, a.keys.admin)).status).toBe(404);
     });
 
+    test("a deactivated user's key stops working at once, though this API process has seen it", async () => {
+      const key = await addUser('deactivated', 'agent');
+      expect((await conversations(key)).status).toBe(200);
+      expect((await conversations(key)).status).toBe(200);
+      expect((await stack.http.patch(`/v1/accounts/${a.id}/users/deactivated`, { active: false }, a.keys.admin)).status).toBe(200);
+      expect((await conversations(key)).body.error.code).toBe('unauthenticated');
+    });
+
     test('rotation shows the new key once and the old one stops at once', async () => {
       const old = await addUser('rotated', 'agent');
       const res = await stack.http.post(`${userKeys('rotated')}/rotate`, {}, old); // the user rotates their own

@@ -37,4 +37,14 @@ describe('principals remembered for a MongoDB outage', () => {
     expect(known.recall('rotated')).toBeUndefined();
     expect(known.recall('revoked')).toBeUndefined();
   });
+
+  test('says whose a key was however long ago (where to look), while recall refuses it', () => {
+    let now = 0;
+    const known = new LastKnownPrincipals(60_000, 10, () => now);
+    known.remember('h1', service('one'), 1_000);
+    now = 120_000;
+    expect(known.recall('h1')).toBeUndefined();
+    expect(known.ownerOf('h1')).toEqual(service('one'));
+    expect(known.ownerOf('never')).toBeUndefined();
+  });
 });
