@@ -64,8 +64,9 @@ export async function runBareTimers(ctx: BenchContext, n: number): Promise<BareT
   const { stack } = ctx;
   const tag = Math.random().toString(36).slice(2, 8);
   const ids = Array.from({ length: n }, (_, i) => `noop-timer-${tag}-${i}`);
-  // Enough lead to start them all (each start also runs the workflow's first task) before it falls.
-  const deadline = Date.now() + Math.max(5_000, n * 30);
+  // Enough lead to start them all (each start also runs the workflow's first task) before it falls, on a
+  // busy machine too (5 s was not enough for 100 at load average 8); the lead changes nothing after it.
+  const deadline = Date.now() + Math.max(10_000, n * 50);
   ctx.log(`timers baseline: ${n} bare timers on the no-op worker, all due at ${new Date(deadline).toISOString()}`);
   await mapLimit(ids, ctx.sizes.concurrency, (workflowId) =>
     stack.client.workflow.start(noopTimerWorkflow, { workflowId, taskQueue: ctx.noopQueue, args: [deadline] }),
