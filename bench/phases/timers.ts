@@ -109,10 +109,16 @@ export async function runTimers(ctx: BenchContext): Promise<{ result: TimersResu
   const ids = customers.map((c) => conversationId(account.id, channel, c));
   ctx.log(`timers: ${n} conversations, autoCloseAfter ${sizes.timerAutoClose}; open, assign, then line the deadlines up`);
 
-  // A 503 under load is retried as a client would (same message id, same conversation); others fail the phase.
+  // A 503 under load is retried as a client would (same message id, same conversation); so is a keep-alive
+  // socket the API closed as the request went out ('socket hang up', seen at load average 10). Both
+  // requests are idempotent (message id, Idempotency-Key). Other answers fail the phase.
   const retrying = async (what: string, call: () => Promise<{ status: number; body: any }>, ok: number) => {
     for (let attempt = 1; ; attempt++) {
-      const res = await call();
+      const res = await call().catch((error: unknown) => {
+        if (attempt < 5 && error instanceof Error && /socket hang up|ECONNRESET/.test(error.message)) return undefined;
+        throw error;
+      });
+      if (res === undefined) continue;
       if (res.status === ok) return;
       if (res.status !== 503 || attempt === 5) throw new Error(`timers: ${what}: ${res.status} ${JSON.stringify(res.body)}`);
     }
