@@ -1,7 +1,12 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
+import type { NoopActivities } from './noop-workflows';
+
+const activities: NoopActivities = {
+  clock: () => Promise.resolve(Date.now()),
+};
 
 /**
- * The baseline worker process: serves bench/noop-workflows.ts on TEMPORAL_TASK_QUEUE. A process of its
+ * The baseline worker process: serves bench/noop-workflows.ts (and its one activity) on TEMPORAL_TASK_QUEUE. A process of its
  * own, like the real worker, so the baseline does not share an event loop with the load generator.
  */
 async function main(): Promise<void> {
@@ -14,6 +19,7 @@ async function main(): Promise<void> {
     namespace: 'default',
     taskQueue,
     workflowsPath: require.resolve('./noop-workflows'),
+    activities,
     // The same cache size as the real worker (worker/worker.ts), so both replay equally rarely.
     maxCachedWorkflows: 10_000,
   });

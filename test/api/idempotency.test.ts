@@ -2,13 +2,14 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp } from '../../api/app';
 import { fingerprintOf, recordIdOf } from '../../api/idempotency';
-import { Http, eventually, quietLog, useStack } from '../support/stack';
+import { Http, quietLog, useStack } from '../support/stack';
 import type { Account } from '../support/scenario';
-import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
+import { conversationPath, createAccount, customerWrites, customerWritesToShortRuns, newCustomer, runStartedAfter } from '../support/scenario';
 
 /**
- * Idempotency-Key across runs (issue 11, item 3): a conversation continues as new at every close, and
- * Temporal deduplicates an update id only within a run, so the first answer must come from MongoDB.
+ * Idempotency-Key across runs (issue 11, item 3): a conversation continues as new (on its history budget),
+ * and Temporal deduplicates an update id only within a run, so the first answer must come from MongoDB.
+ * The tests that need a run boundary use a conversation whose every run ends after one input.
  */
 describe('Idempotency-Key', () => {
   const env = useStack();
@@ -17,27 +18,29 @@ describe('Idempotency-Key', () => {
     account = await createAccount(env.stack);
   });
 
-  /** An assigned conversation (the agent replied), and its current run id. */
-  async function assignedConversation() {
-    const { conversationId } = await customerWrites(env.stack, account, { customer: newCustomer() });
+  /** An assigned conversation (the agent replied). */
+  async function assignedConversation(opts: { shortRuns?: boolean } = {}) {
+    const customer = newCustomer();
+    const { conversationId } = opts.shortRuns ? await customerWritesToShortRuns(env.stack, account, { customer }) : await customerWrites(env.stack, account, { customer });
     const reply = await env.stack.http.post(conversationPath(account, conversationId, '/replies'), { text: 'hi' }, account.keys.agent);
     expect(reply.status).toBe(200);
-    const runId = (await env.stack.client.workflow.getHandle(conversationId).describe()).runId;
-    return { conversationId, runId };
+    // The next request goes to the run after the reply's.
+    if (opts.shortRuns) await runStartedAfter(env.stack, conversationId, (carried) => carried.status === 'assigned');
+    return { conversationId };
   }
 
-  const continuedAsNew = (conversationId: string, runId: string) =>
-    eventually(async () => ((await env.stack.client.workflow.getHandle(conversationId).describe()).runId !== runId ? true : undefined));
+  /** Waits until the conversation runs in a run started after it closed: the one that took the first request's update id is over. */
+  const continuedAsNew = (conversationId: string) => runStartedAfter(env.stack, conversationId, (carried) => carried.status === 'closed');
 
   const resolve = (http: Http, conversationId: string, key: string, idempotencyKey: string) =>
     http.post(conversationPath(account, conversationId, '/resolve'), {}, key, { 'idempotency-key': idempotencyKey });
 
   test('a /resolve retried after the conversation continued as new answers the first answer, and acts once', async () => {
-    const { conversationId, runId } = await assignedConversation();
+    const { conversationId } = await assignedConversation({ shortRuns: true });
     const first = await resolve(env.stack.http, conversationId, account.keys.agent, 'resolve-1');
     expect(first.status).toBe(200);
     expect(first.body.conversation.status).toBe('closed');
-    await continuedAsNew(conversationId, runId);
+    await continuedAsNew(conversationId);
 
     const retried = await resolve(env.stack.http, conversationId, account.keys.agent, 'resolve-1');
     expect(retried.status).toBe(200);
@@ -48,10 +51,10 @@ describe('Idempotency-Key', () => {
   });
 
   test('the first answer is replayed by a new API process (a new createApp on the same database)', async () => {
-    const { conversationId, runId } = await assignedConversation();
+    const { conversationId } = await assignedConversation({ shortRuns: true });
     const first = await resolve(env.stack.http, conversationId, account.keys.agent, 'resolve-restart');
     expect(first.status).toBe(200);
-    await continuedAsNew(conversationId, runId);
+    await continuedAsNew(conversationId);
 
     const { app } = createApp({ db: env.stack.db, temporal: env.stack.client, taskQueue: env.stack.taskQueue, platformApiKey: env.stack.platformKey, log: quietLog });
     const server: Server = await new Promise((done) => {
@@ -103,11 +106,11 @@ describe('Idempotency-Key', () => {
   });
 
   test('an answer older than 24 hours is not replayed: the request acts again', async () => {
-    const { conversationId, runId } = await assignedConversation();
+    const { conversationId } = await assignedConversation({ shortRuns: true });
     const first = await resolve(env.stack.http, conversationId, account.keys.agent, 'resolve-old');
     expect(first.status).toBe(200);
     // In the same run the update id would still answer the first result; in the next one it acts.
-    await continuedAsNew(conversationId, runId);
+    await continuedAsNew(conversationId);
     await env.stack.db.collection('idempotency').updateMany({ accountId: account.id }, { $set: { createdAt: new Date(Date.now() - 25 * 3_600_000) } });
     const later = await resolve(env.stack.http, conversationId, account.keys.agent, 'resolve-old');
     expect(later.status).toBe(409);

@@ -1,5 +1,5 @@
 import type { Account } from '../support/scenario';
-import { conversationApi, createAccount, customerWrites, newCustomer } from '../support/scenario';
+import { conversationApi, createAccount, customerWrites, customerWritesToShortRuns, newCustomer, runStartedAfter } from '../support/scenario';
 import { capturedLogs, eventually, useStack } from '../support/stack';
 
 /**
@@ -38,21 +38,16 @@ test('an action the rules refuse is logged by the API with the conversation, the
 
 test('a continued run is described from its first task, names its input as carried, and its timers say what they wait for', async () => {
   const customer = newCustomer();
-  const { conversationId } = await customerWrites(env.stack, account, { customer });
-  await api.act(account, conversationId, 'assign', account.keys.agent, { assigneeId: account.users.agent });
-  const handle = env.stack.client.workflow.getHandle(conversationId);
-  const firstRun = (await handle.describe()).runId;
-  expect((await api.act(account, conversationId, 'resolve', account.keys.agent)).status).toBe(200);
-  const secondRun = await eventually(async () => {
-    const runId = (await handle.describe()).runId;
-    return runId !== firstRun ? runId : undefined;
-  });
-  const run = env.stack.client.workflow.getHandle(conversationId, secondRun);
+  // Every run of this conversation continues as new after deciding one input.
+  const { conversationId } = await customerWritesToShortRuns(env.stack, account, { customer });
+  expect((await api.act(account, conversationId, 'assign', account.keys.agent, { assigneeId: account.users.agent })).status).toBe(200);
+  const continued = await runStartedAfter(env.stack, conversationId, (carried) => carried.status === 'assigned');
+  const run = env.stack.client.workflow.getHandle(conversationId, continued);
   const metadata = await eventually(async () => {
     const m = (await run.query('__temporal_workflow_metadata')) as { currentDetails?: string };
     return m.currentDetails ? m : undefined;
   });
-  expect(metadata.currentDetails).toContain('**closed**');
+  expect(metadata.currentDetails).toContain('**assigned**');
 
   // Continue-as-new cannot carry a static summary; the run's memo says what it is.
   expect((await run.describe()).memo).toMatchObject({ summary: expect.stringContaining(`Conversation with ${customer}`) });
@@ -61,8 +56,7 @@ test('a continued run is described from its first task, names its input as carri
   expect(Object.keys(input)).toContain('carriedFromPreviousRun');
   expect(Object.keys(input)).not.toContain('carried');
 
-  // The customer writes again: an open conversation's window expiry is a timer with a summary.
-  await customerWrites(env.stack, account, { customer });
+  // The run's first task arms the window expiry of the customer's message: a timer with a summary.
   const timers = await eventually(async () => {
     const events = (await run.fetchHistory()).events ?? [];
     const started = events.filter((e) => e.timerStartedEventAttributes);

@@ -5,6 +5,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { sharedBundle } from '../support/stack';
+import { closeInRunPatch } from '../../workflows/conversation/workflow';
 
 /**
  * Replays the committed histories of real conversations (recorded by `npm run record:histories`)
@@ -16,7 +17,7 @@ const historiesDir = path.join(__dirname, 'histories');
  * Histories recorded by earlier versions of the code stay, each set in a folder named for the change
  * that followed it: conversations started then are still running in production and must keep replaying.
  */
-const earlierSets = ['before-delivery'];
+const earlierSets = ['before-delivery', 'before-close-in-run'];
 /** The recorder refuses to write a bigger one (record-histories.ts's maxHistoryBytes). */
 const maxHistoryBytes = 200 * 1024;
 const jsonIn = (dir: string) => fs.readdirSync(path.join(historiesDir, dir)).filter((file) => file.endsWith('.json')).sort();
@@ -31,8 +32,10 @@ describe('replaying recorded conversation histories', () => {
   test('histories of every recorded scenario are committed', () => {
     // `{scenario}.run{n}.json`, or `{scenario}.{workflow}.run{n}.json` for the scenarios driven through the API.
     const recorded = ['full-lifecycle', 'history-budget', 'open-window-expiry', 'routing', 'status-inbox', 'work-items'];
-    expect([...new Set(current.map((file) => file.split('.')[0]))].sort()).toEqual([...recorded, 'whatsapp'].sort());
-    for (const set of earlierSets) expect([...new Set(jsonIn(set).map((file) => file.split('.')[0]))].sort()).toEqual(recorded);
+    const scenariosOf = (dir: string) => [...new Set(jsonIn(dir).map((file) => file.split('.')[0]))].sort();
+    expect(scenariosOf('.')).toEqual([...recorded, 'whatsapp'].sort());
+    expect(scenariosOf('before-delivery')).toEqual(recorded);
+    expect(scenariosOf('before-close-in-run')).toEqual([...recorded, 'whatsapp'].sort());
   });
 
   test('both workflow types are covered, the account router included, and every history stays small', () => {
@@ -44,6 +47,27 @@ describe('replaying recorded conversation histories', () => {
     }
     expect([...types].sort()).toEqual(['accountRouterWorkflow', 'campaignSendWorkflow', 'conversationWorkflow']);
     expect(files).toContain('routing.router.run1.json');
+  });
+
+  test('the current recordings close and reopen episodes within one run, and the earlier ones continued as new at the close', () => {
+    type Event = { eventType: string; markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads: { data: string }[] }> } };
+    const eventsOf = (file: string): Event[] => JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8')).events;
+    const patches = (events: Event[]) =>
+      events.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_patch' ? Object.values(e.markerRecordedEventAttributes.details ?? {}) : []))
+        .flatMap((d) => d.payloads.map((p) => JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')).id as string));
+    for (const file of ['full-lifecycle.run1.json', 'whatsapp.conversation.run1.json']) {
+      expect(current).not.toContain(file.replace('run1', 'run2'));
+      const events = eventsOf(file);
+      expect([file, patches(events)]).toEqual([file, expect.arrayContaining([closeInRunPatch])]);
+      expect(events.map((e) => e.eventType).at(-1)).not.toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+      // The customer writes again after the close (the marker is written at the first close): a reopen in this run.
+      const closedAt = events.findIndex((e) => patches([e]).includes(closeInRunPatch));
+      expect([file, events.slice(closedAt).some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED')]).toEqual([file, true]);
+    }
+    // Before the patch, a close ended the run: the first run of the same scenario continued as new.
+    const before = eventsOf('before-close-in-run/full-lifecycle.run1.json');
+    expect(patches(before)).not.toContain(closeInRunPatch);
+    expect(before.at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
   });
 
   test('every recorded history replays on the current workflow code without a determinism violation', async () => {

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Role } from '../../workflows/conversation/lifecycle';
+import type { CustomerMessagePayload } from '../../workflows/conversation/messages';
+import { conversationWorkflowId, conversationWorkflowType, customerMessageSignal } from '../../workflows/conversation/messages';
+import { accountIdKey } from '../../workflows/conversation/search-attributes';
+import type { conversationWorkflow } from '../../workflows/conversation/workflow';
 import type { Stack } from './stack';
 import { useStack } from './stack';
 import { eventually } from './stack';
@@ -69,6 +73,62 @@ export async function customerWrites(
     return view.status === 200 && view.body.lastActivityAt && Date.parse(view.body.lastActivityAt) >= Date.parse(recorded.at) ? true : undefined;
   });
   return { conversationId, messageId };
+}
+
+/**
+ * A history budget of 3 events: a run's first workflow task (3 events) stays within it, and the first input
+ * the run decides after that takes it past. So each run continues as new right after deciding one input.
+ */
+const oneInputPerRun = { historyEventBudget: 3 };
+
+/**
+ * Starts a conversation whose every run continues as new after one input (see `oneInputPerRun`), the way a
+ * backend service signalling Temporal directly starts one (SPEC section 5), with no policy version on the
+ * message. For tests of what must hold across a run boundary (idempotency, the policy a new run loads,
+ * what a continued run shows operators): since a close stays in its run, nothing else through the API
+ * makes a boundary at a known moment. Then the API serves it like any other conversation.
+ */
+export async function customerWritesToShortRuns(stack: Stack, account: Account, opts: { customer: string; channel?: string; messageId?: string }) {
+  const ref = { accountId: account.id, channel: opts.channel ?? 'wa-main', customer: opts.customer };
+  const conversationId = conversationWorkflowId(ref);
+  const messageId = opts.messageId ?? `wamid.${randomUUID()}`;
+  await stack.client.workflow.signalWithStart<typeof conversationWorkflow, [CustomerMessagePayload]>(conversationWorkflowType, {
+    workflowId: conversationId,
+    taskQueue: stack.taskQueue,
+    args: [{ ...ref, limits: oneInputPerRun }],
+    signal: customerMessageSignal,
+    signalArgs: [{ messageId, text: 'hello' }],
+    typedSearchAttributes: [{ key: accountIdKey, value: account.id }],
+  });
+  // The first run decides the message and continues as new; the caller's next input goes to the next one.
+  await runStartedAfter(stack, conversationId, (carried) => carried.version >= 1);
+  return { conversationId, messageId };
+}
+
+/** Sends a customer message straight to the conversation's workflow, unstamped (no policy version), as a backend service may. */
+export async function customerSignals(stack: Stack, conversationId: string, text = 'hello'): Promise<string> {
+  const messageId = `wamid.${randomUUID()}`;
+  await stack.client.workflow.getHandle(conversationId).signal(customerMessageSignal, { messageId, text });
+  return messageId;
+}
+
+/**
+ * Waits until the conversation's latest run is a continued run whose carried state passes `check`, and that
+ * run has finished its first workflow task: an input sent after this lands in a later task of the run (one
+ * that arrives during the first task is decided there, while the run still counts its first task's
+ * history length, and would not end the run). Answers that run's id.
+ */
+export async function runStartedAfter(stack: Stack, conversationId: string, check: (carried: { status: string; version: number }) => boolean): Promise<string> {
+  return eventually(async () => {
+    const { runId } = await stack.client.workflow.getHandle(conversationId).describe();
+    const events = (await stack.client.workflow.getHandle(conversationId, runId).fetchHistory()).events ?? [];
+    const started = events[0]!.workflowExecutionStartedEventAttributes!;
+    const input = JSON.parse(Buffer.from(started.input!.payloads![0]!.data!).toString());
+    const carried = input.carriedFromPreviousRun?.state;
+    const taskEvents = events.filter((e) => e.workflowTaskScheduledEventAttributes || e.workflowTaskStartedEventAttributes || e.workflowTaskCompletedEventAttributes);
+    const resting = taskEvents.length > 0 && taskEvents.at(-1)!.workflowTaskCompletedEventAttributes !== undefined && taskEvents.at(-1)!.workflowTaskCompletedEventAttributes !== null;
+    return carried && check(carried) && resting ? runId : undefined;
+  });
 }
 
 export function conversationPath(account: Account, conversationId: string, suffix = ''): string {

@@ -7,8 +7,9 @@ import type { Harness } from './support';
 import { startHarness, users } from './support';
 
 /**
- * Bounded history (dev server): a conversation continues as new past its history budget and at every
- * episode end, and the new run is the same conversation: state, deduplication, search attributes.
+ * Bounded history (dev server): a conversation continues as new past its history budget, and the new run
+ * is the same conversation: state, deduplication, search attributes. An episode's end is not a run's end:
+ * close and reopen happen in the same run.
  */
 describe('continue-as-new (dev server)', () => {
   let h: Harness;
@@ -76,28 +77,52 @@ describe('continue-as-new (dev server)', () => {
     expect(await collections(h.db).conversations.findOne({ _id: c.id })).toMatchObject({ version: after.version, unreadCount: 30 });
   });
 
-  test('resolving ends the episode with continue-as-new, and a later customer message reopens episode 2 in the new run', async () => {
+  test('resolving ends the episode in the same run, and a later customer message reopens episode 2 in that run', async () => {
     const c = h.conversation();
     await c.customerWritesAndWait();
     await c.act(replyUpdate, { actor: users.agent, text: 'Hi!' });
-    const episodeOneRun = await c.runId();
+    const run = await c.runId();
 
     const { conversation } = await c.act(resolveUpdate, { actor: users.agent });
     expect(conversation).toMatchObject({ status: 'closed', closedReason: 'resolved' });
-    const closedRun = await rolledOverFrom(c, episodeOneRun);
-    expect((await c.eventTypes(episodeOneRun)).at(-1)).toBe('WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    // The Web UI lists it as closed at once: the run upserts its search attributes.
     expect((await c.handle.describe()).typedSearchAttributes.get(conversationStatusKey)).toBe('closed');
 
     const reopened = await c.customerWritesAndWait();
     expect(reopened).toMatchObject({ status: 'open', episode: 2, assigneeId: null, unreadCount: 1, closedReason: null });
-    expect(await c.runId()).toBe(closedRun);
+    const description = await c.handle.describe();
+    expect(description.typedSearchAttributes.get(conversationStatusKey)).toBe('open');
+    expect(description.typedSearchAttributes.get(assigneeIdKey)).toBeUndefined();
+    expect(description.runId).toBe(run);
+    const events = await c.eventTypes(run);
+    expect(events).not.toContain('WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    // The close recorded the patch marker that keeps older runs continuing as new at their close.
+    expect(events).toContain('MARKER_RECORDED');
   });
 
-  test('a reply rejected right after resolve and a template after it leave no timed-out workflow task in the new run', async () => {
+  test('episodes closed and reopened in one run carry over the history budget like any other state', async () => {
+    const c = h.conversation({ limits: { historyEventBudget: budget } });
+    await c.customerWritesAndWait('m-1');
+    const firstRunId = await c.runId();
+    await c.act(replyUpdate, { actor: users.agent, text: 'Hi!' });
+    await c.act(resolveUpdate, { actor: users.agent });
+    expect(await c.runId()).toBe(firstRunId);
+    // Episode 2 opens in the same run, then messages take it past the budget.
+    for (let i = 2; i <= 20 && (await c.runId()) === firstRunId; i++) await c.customerWritesAndWait(`m-${i}`);
+    await rolledOverFrom(c, firstRunId);
+    await c.customerWrites('m-1'); // a redelivery from episode 1, after the rollover: recorded once
+    await c.act(resolveUpdate, { actor: users.manager });
+    const closed = await c.until((v) => v.status === 'closed');
+    expect(closed).toMatchObject({ episode: 2, closedReason: 'resolved' });
+    const reopened = await c.customerWritesAndWait('m-last');
+    expect(reopened).toMatchObject({ status: 'open', episode: 3, unreadCount: 1 });
+    expect(await collections(h.db).messages.countDocuments({ conversationId: c.id, messageId: 'm-1' })).toBe(1);
+  });
+
+  test('a reply rejected right after resolve and a template after it leave no timed-out workflow task', async () => {
     const c = h.conversation();
     await c.customerWritesAndWait();
     await c.act(replyUpdate, { actor: users.agent, text: 'Hi!' });
-    const episodeOneRun = await c.runId();
     await c.act(resolveUpdate, { actor: users.agent });
 
     const rejected = await c.act(replyUpdate, { actor: users.agent, text: 'one more thing' }).catch((error: unknown) => error);
@@ -106,9 +131,6 @@ describe('continue-as-new (dev server)', () => {
     const template = await c.act(templateUpdate, { actor: users.agent2, template: { name: 'follow_up' } });
     expect(template.conversation).toMatchObject({ status: 'closed', episode: 1 });
 
-    const newRun = await rolledOverFrom(c, episodeOneRun);
-    for (const runId of [episodeOneRun, newRun]) {
-      expect(await c.eventTypes(runId)).not.toContain('WORKFLOW_TASK_TIMED_OUT');
-    }
+    for (const run of await c.runs()) expect(run.eventTypes).not.toContain('WORKFLOW_TASK_TIMED_OUT');
   });
 });

@@ -2,7 +2,8 @@
  * The durable shell around the pure lifecycle: one workflow per conversation, living across episodes.
  * Customer messages arrive as a signal, agent actions as validated updates; every decision comes from
  * `decide`, and its effects are written to MongoDB by one local activity per batch. Timers follow the
- * deadline in state without being cancelled (see `armTimer`). History is bounded by continue-as-new.
+ * deadline in state without being cancelled (see `armTimer`). History is bounded by continue-as-new on the
+ * history budget or the server's suggestion; episodes (close, reopen) follow one another in the same run.
  */
 import {
   ApplicationFailure,
@@ -119,6 +120,13 @@ export const policyReloadPatch = 'policy-reload-on-run-start';
 
 /** Outbound delivery (SPEC section 7): runs that recorded sends before it existed never send them again. */
 export const outboundDeliveryPatch = 'outbound-delivery';
+
+/**
+ * Runs from before 2026-11-27 continued as new at every episode end; since then a close stays in the run
+ * (a burst of auto-closes then costs one workflow task and one write each, not a second run start), and
+ * only the history budget or the server's suggestion ends a run.
+ */
+export const closeInRunPatch = 'close-in-run';
 
 export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<void> {
   const ref: ConversationRef = { accountId: input.accountId, channel: input.channel, customer: input.customer };
@@ -379,6 +387,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       continue;
     }
 
+    // Asked only once an episode has ended, so a run that never closed records no marker. Replaying a run
+    // from before the patch this answers false, and that run continues as new here as it did then.
+    if (episodeEnded && patched(closeInRunPatch)) episodeEnded = false;
     if (episodeEnded || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > budget) {
       // Let running update handlers finish (they wait for the flush above), then roll over.
       // The outbox drains first: a send's outcome belongs to the run that made it (the next run would
