@@ -209,19 +209,18 @@ export const ferretdbTopNPatches: SourcePatch[] = [
   },
   {
     file: 'internal/backends/sqlite/metadata/registry.go',
-    from: '\t\tcreated = append(created, index.Name)\n\t\tc.Settings.Indexes = append(c.Settings.Indexes, index)\n',
+    from: '\t\tc.Settings.Indexes = append(c.Settings.Indexes, index)\n\t}\n',
     to:
-      '\t\tcreated = append(created, index.Name)\n\t\tc.Settings.Indexes = append(c.Settings.Indexes, index)\n\n' +
-      '\t\tif err := createOddIndex(ctx, db, c.TableName, index); err != nil { // convoflow: odd.go\n' +
-      '\t\t\t_ = r.indexesDrop(ctx, dbName, collectionName, created)\n\t\t\treturn lazyerrors.Error(err)\n\t\t}\n',
+      '\t\tc.Settings.Indexes = append(c.Settings.Indexes, index)\n\t}\n\n' +
+      '\tif err := syncOddIndex(ctx, db, c); err != nil { // convoflow: odd.go\n' +
+      '\t\t_ = r.indexesDrop(ctx, dbName, collectionName, created)\n\t\treturn lazyerrors.Error(err)\n\t}\n',
   },
   {
     file: 'internal/backends/sqlite/metadata/registry.go',
-    from: '\t\tq := fmt.Sprintf("DROP INDEX %q", c.TableName+"_"+name)\n',
+    from: '\t\tc.Settings.Indexes = slices.Delete(c.Settings.Indexes, i, i+1)\n\t}\n',
     to:
-      '\t\tif _, err := db.ExecContext(ctx, fmt.Sprintf("DROP INDEX IF EXISTS %q", OddIndexName(c.TableName, name))); err != nil { // convoflow\n' +
-      '\t\t\treturn lazyerrors.Error(err)\n\t\t}\n\n' +
-      '\t\tq := fmt.Sprintf("DROP INDEX %q", c.TableName+"_"+name)\n',
+      '\t\tc.Settings.Indexes = slices.Delete(c.Settings.Indexes, i, i+1)\n\t}\n\n' +
+      '\tif err := syncOddIndex(ctx, db, c); err != nil { // convoflow: odd.go\n\t\treturn lazyerrors.Error(err)\n\t}\n',
   },
 ];
 

@@ -27,8 +27,9 @@ import (
 // the filter with a string or bool and whose other keys are the sort (all in the index's direction or all
 // reversed), the documents are the union of:
 //
-//   - odd: every row with a key that is not plain (metadata.OddCondition: arrays, null, numbers, dates,
-//     ObjectIds, objects, strings with escaped characters...), from the partial odd index;
+//   - odd: every row with a key of any eligible index that is not plain (metadata.TableOddCondition:
+//     arrays, null, numbers, dates, ObjectIds, objects, strings with escaped characters...), from the
+//     table's partial odd index;
 //   - rows with the equalities whose s_1 is missing or a bool, from the index;
 //   - ordered: the other rows with the equalities (their s_1 is then a plain string), read in the index's
 //     order until TopN of them match the whole filter (params.Match: the handler's own filter).
@@ -141,18 +142,16 @@ func planTopN(ctx context.Context, db *fsql.DB, meta *metadata.Collection, filte
 		return nil, nil
 	}
 
-	oddIndex := metadata.OddIndexName(meta.TableName, index.Name)
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, oddIndex).Scan(&n); err != nil {
-		return nil, lazyerrors.Error(err)
-	}
-	if n == 0 {
-		return nil, nil // an index created before the patch: no odd index to read
+	current, err := metadata.OddIndexCurrent(ctx, db, meta.TableName, meta.Settings.Indexes)
+	if err != nil || !current {
+		return nil, err // no odd index (yet), or one made for other indexes: nothing safe to read
 	}
 
+	// The table's odd rows: a superset of this index's (metadata.TableOddCondition).
+	oddIndex := metadata.OddIndexName(meta.TableName)
 	table := meta.TableName
 	mainIndex := table + "_" + index.Name
-	odd := metadata.OddCondition(*index)
+	odd := metadata.TableOddCondition(meta.Settings.Indexes)
 	s1 := metadata.FieldExpr(sortKeys[0])
 
 	eq := make([]string, len(prefix))

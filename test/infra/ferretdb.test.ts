@@ -80,6 +80,32 @@ describe('FerretDB', () => {
       await client.close();
     }
   });
+
+  it('keeps the pushdown as indexes are dropped and created (the odd index follows the eligible indexes)', async () => {
+    const client = await MongoClient.connect(testServers().mongoUri);
+    const db = client.db(`explain_${randomUUID().slice(0, 8)}`);
+    try {
+      await ensureIndexes(db);
+      const c = db.collection('conversations');
+      await c.insertMany(Array.from({ length: 30 }, (_, i) => ({ _id: `a/c${i}` as never, accountId: 'a', status: 'open', channel: i % 2 ? 'wa' : 'sms', lastActivityAt: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString() })));
+      const sort = { lastActivityAt: -1, _id: -1 } as const;
+      const lastPlanLine = async (filter: Record<string, unknown>) => {
+        const explained = await db.command({ explain: { find: 'conversations', filter, sort, limit: 3 } });
+        return (explained.queryPlanner.Plan as string[]).at(-1);
+      };
+      await c.dropIndex('account_status_newest');
+      expect(await lastPlanLine({ accountId: 'a', status: 'open' })).toMatch(/USING INDEX \S+_account_newest /);
+      for (const name of ['account_newest', 'account_assignee_newest', 'account_channel_newest']) await c.dropIndex(name);
+      expect(await lastPlanLine({ accountId: 'a', status: 'open' })).toMatch(/SCAN \S+$/); // no index serves it: FerretDB's own path
+      await c.createIndex({ accountId: 1, channel: 1, lastActivityAt: -1, _id: -1 }, { name: 'account_channel_newest' });
+      expect(await lastPlanLine({ accountId: 'a', channel: 'wa' })).toMatch(/USING INDEX \S+_account_channel_newest /);
+      const page = await c.find({ accountId: 'a', channel: 'wa' }).sort(sort).limit(3).toArray();
+      expect(page.map((d) => d._id)).toEqual(['a/c29', 'a/c27', 'a/c25']);
+    } finally {
+      await db.dropDatabase();
+      await client.close();
+    }
+  });
 });
 
 describe('applyPatch', () => {
