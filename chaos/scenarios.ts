@@ -91,6 +91,19 @@ async function settleAndCheck(
  * The shape every fault scenario shares: a fresh account, the standard load of customer messages,
  * and `fault` run once a third of the messages were accepted.
  */
+/** Replaces every worker that exited while Temporal restarted (it gave up on the server); how many did. */
+async function replaceExitedWorkers(ctx: ChaosContext): Promise<number> {
+  const { stack } = ctx;
+  let exited = 0;
+  for (const [i, w] of stack.workers.entries()) {
+    if (!w.hasExited()) continue;
+    exited++;
+    ctx.log(`  worker ${w.name} exited during the restart; starting another. Its log:\n${w.tail(10)}`);
+    stack.workers[i] = await stack.replaceWorker(w);
+  }
+  return exited;
+}
+
 async function loadWithFault(ctx: ChaosContext, tag: string, fault: (account: Awaited<ReturnType<typeof createBenchAccount>>) => Promise<void>) {
   const account = await createBenchAccount(ctx.api().http, ctx.stack.platformKey, `chaos-${tag}`);
   const ledger = new Ledger();
@@ -132,7 +145,6 @@ export const restartTemporal: Scenario = {
   async run(ctx) {
     const { stack } = ctx;
     let downMs = 0;
-    let workerCrashed = 0;
     const { account, ledger, report } = await loadWithFault(ctx, 'tmprl', async () => {
       ctx.log(`  stopping the Temporal dev server (pid ${stack.temporal.pid})`);
       const t = Date.now();
@@ -143,13 +155,7 @@ export const restartTemporal: Scenario = {
       ctx.log(`  Temporal dev server back as pid ${stack.temporal.pid} after ${downMs} ms`);
     });
     // A worker that gave up on the server is a crash the operator would have to notice.
-    for (const [i, w] of stack.workers.entries()) {
-      if (w.hasExited()) {
-        workerCrashed++;
-        ctx.log(`  worker ${w.name} exited during the restart; starting another. Its log:\n${w.tail(10)}`);
-        stack.workers[i] = await stack.replaceWorker(w);
-      }
-    }
+    const workerCrashed = await replaceExitedWorkers(ctx);
     const apiCrashed = ctx.api().proc.hasExited() ? 1 : 0;
     return settleAndCheck(ctx, this.name, account, ledger, report, {
       counts: { workerCrashed, apiCrashed },
@@ -482,14 +488,7 @@ export const outboundRestartTemporal: Scenario = {
       ctx.log(`  Temporal dev server back as pid ${stack.temporal.pid} after ${downMs} ms`);
       // Give a worker that is giving up on the server the time to exit, then replace it (counted).
       await sleep(2_000);
-      let workerCrashed = 0;
-      for (const [i, w] of stack.workers.entries()) {
-        if (w.hasExited()) {
-          workerCrashed++;
-          ctx.log(`  worker ${w.name} exited during the restart; starting another. Its log:\n${w.tail(10)}`);
-          stack.workers[i] = await stack.replaceWorker(w);
-        }
-      }
+      const workerCrashed = await replaceExitedWorkers(ctx);
       const apiCrashed = ctx.api().proc.hasExited() ? 1 : 0;
       return { counts: { workerCrashed, apiCrashed }, mustBeZero: ['workerCrashed', 'apiCrashed'], notes: [`Temporal down ${downMs} ms (including its start)`] };
     });
