@@ -1,6 +1,5 @@
-import type { Account } from '../support/scenario';
-import { conversationApi, createAccount, customerWrites, customerWritesToShortRuns, newCustomer, runStartedAfter } from '../support/scenario';
-import { capturedLogs, eventually, useStack } from '../support/stack';
+import { conversationApi, customerWrites, customerWritesToShortRuns, newCustomer, runStartedAfter, useStackWithAccount } from '../support/scenario';
+import { capturedLogs, eventually } from '../support/stack';
 
 /**
  * What an operator sees (issue 11, items 7 and 9): refused signals and refused actions leave a log line
@@ -8,39 +7,34 @@ import { capturedLogs, eventually, useStack } from '../support/stack';
  * its input is named as carried from the previous run, and its timers say what they wait for.
  */
 const logs = capturedLogs();
-const env = useStack(() => ({ log: logs.logger }));
+const env = useStackWithAccount(undefined, () => ({ log: logs.logger }));
 const api = conversationApi(env);
-let account: Account;
-
-beforeAll(async () => {
-  account = await createAccount(env.stack);
-});
 
 const logged = (msg: string, conversationId: string) =>
   eventually(async () => logs.records().find((l) => l.msg === msg && l.conversationId === conversationId));
 
 test('a signal the rules reject is logged by the worker with the conversation, the input and the reason', async () => {
   const customer = newCustomer();
-  const { conversationId } = await customerWrites(env.stack, account, { customer });
+  const { conversationId } = await customerWrites(env.stack, env.account, { customer });
   // No survey is waiting for an answer: the rules refuse the score.
-  const res = await env.stack.http.post(`/v1/accounts/${account.id}/customer-events`, { channel: 'wa-main', customer, type: 'csat', score: 4 }, account.keys.service);
+  const res = await env.stack.http.post(`/v1/accounts/${env.account.id}/customer-events`, { channel: 'wa-main', customer, type: 'csat', score: 4 }, env.account.keys.service);
   expect(res.status).toBe(202);
   expect(await logged('signal rejected by the lifecycle rules', conversationId)).toMatchObject({ input: 'csatAnswer', code: 'conflict', actor: 'customer' });
 });
 
 test('an action the rules refuse is logged by the API with the conversation, the action, who and the code', async () => {
-  const { conversationId } = await customerWrites(env.stack, account, { customer: newCustomer() });
-  expect((await api.act(account, conversationId, 'assign', account.keys.agent, { assigneeId: account.users.agent })).status).toBe(200);
-  const refused = await api.act(account, conversationId, 'replies', account.keys.agent2, { text: 'mine?' });
+  const { conversationId } = await customerWrites(env.stack, env.account, { customer: newCustomer() });
+  expect((await api.act(env.account, conversationId, 'assign', env.account.keys.agent, { assigneeId: env.account.users.agent })).status).toBe(200);
+  const refused = await api.act(env.account, conversationId, 'replies', env.account.keys.agent2, { text: 'mine?' });
   expect(refused.status).toBe(403);
-  expect(await logged('action rejected', conversationId)).toMatchObject({ action: 'reply', userId: account.users.agent2, code: 'not_assignee' });
+  expect(await logged('action rejected', conversationId)).toMatchObject({ action: 'reply', userId: env.account.users.agent2, code: 'not_assignee' });
 });
 
 test('a continued run is described from its first task, names its input as carried, and its timers say what they wait for', async () => {
   const customer = newCustomer();
   // Every run of this conversation continues as new after deciding one input.
-  const { conversationId } = await customerWritesToShortRuns(env.stack, account, { customer });
-  expect((await api.act(account, conversationId, 'assign', account.keys.agent, { assigneeId: account.users.agent })).status).toBe(200);
+  const { conversationId } = await customerWritesToShortRuns(env.stack, env.account, { customer });
+  expect((await api.act(env.account, conversationId, 'assign', env.account.keys.agent, { assigneeId: env.account.users.agent })).status).toBe(200);
   const continued = await runStartedAfter(env.stack, conversationId, (carried) => carried.status === 'assigned');
   const run = env.stack.client.workflow.getHandle(conversationId, continued);
   const metadata = await eventually(async () => {

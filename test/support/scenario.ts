@@ -4,7 +4,7 @@ import type { CustomerMessagePayload } from '../../workflows/conversation/messag
 import { conversationWorkflowId, conversationWorkflowType, customerMessageSignal } from '../../workflows/conversation/messages';
 import { accountIdKey } from '../../workflows/conversation/search-attributes';
 import type { conversationWorkflow } from '../../workflows/conversation/workflow';
-import type { Stack } from './stack';
+import type { Stack, StackOptions } from './stack';
 import { useStack } from './stack';
 import { eventually } from './stack';
 
@@ -157,8 +157,8 @@ export function conversationApi(env: { stack: Stack }) {
  * account made through the API, started before the file's tests and stopped after them, even when
  * they fail. Read `env.stack` and `env.account` inside tests or hooks.
  */
-export function useStackWithAccount(policy?: Record<string, string>): { stack: Stack; account: Account } {
-  const env = useStack() as { stack: Stack; account: Account };
+export function useStackWithAccount(policy?: Record<string, string>, stackOptions?: () => StackOptions): { stack: Stack; account: Account } {
+  const env = useStack(stackOptions) as { stack: Stack; account: Account };
   beforeAll(async () => {
     env.account = await createAccount(env.stack, policy);
   });
