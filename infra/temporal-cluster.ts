@@ -164,7 +164,12 @@ function writeServerConfig(layout: ClusterLayout): void {
   const dynamicConfig = path.join(layout.runDir, 'dynamic-config.yaml');
   // A namespace or search attribute registered by the test is seen by every service within a second
   // (the default is 10 s), so the setup step does not have to wait for the caches.
-  fs.writeFileSync(dynamicConfig, JSON.stringify({ 'system.namespaceCacheRefreshInterval': [{ value: '1s' }] }));
+  // Eager activities as in production (README "Production"): a send scheduled by a workflow task goes
+  // back to the worker in the task's answer.
+  fs.writeFileSync(
+    dynamicConfig,
+    JSON.stringify({ 'system.namespaceCacheRefreshInterval': [{ value: '1s' }], 'system.enableActivityEagerExecution': [{ value: true }] }),
+  );
   const services = Object.fromEntries(
     clusterServices.map((s) => [
       s,

@@ -67,6 +67,22 @@ describe('Temporal dev server', () => {
     expect(description.typedSearchAttributes.get(conversationStatusKey)).toBe('open');
   });
 
+  it('keeps its SQLite file in write-ahead-log mode', async () => {
+    await start();
+    await server!.stop();
+    // Bytes 18 and 19 of an SQLite database are its write and read format versions: 2 means WAL, 1 the
+    // default rollback journal. The mode is stored in the file, so this is what the next start finds.
+    const header = Buffer.alloc(20);
+    const file = await fs.open(dbFile, 'r');
+    try {
+      await file.read(header, 0, 20, 0);
+    } finally {
+      await file.close();
+    }
+    expect(header.subarray(0, 15).toString('latin1')).toBe('SQLite format 3');
+    expect([header[18], header[19]]).toEqual([2, 2]);
+  });
+
   it('registers the conversation search attributes even on a database file that lost them', async () => {
     // The CLI applies --search-attribute only when it creates the file, so a file made before a key
     // existed must be completed at start; removing the keys stands in for such a file.
