@@ -102,6 +102,18 @@ export function markdown(r: BenchResults): string {
   for (const [phase, share] of Object.entries(r.cpu)) {
     lines.push(`| ${phase} | ${Object.entries(share.byProcess).sort((a, b) => b[1] - a[1]).map(([n, p]) => `${n} ${p}%`).join(', ')} |`);
   }
+  const staged = (r.replies?.levels ?? []).filter((l) => l.stages?.length);
+  if (staged.length > 0) {
+    lines.push('');
+    lines.push("## Where a reply's time went (mean ms per stage, from the API's and the worker's own histograms)");
+    lines.push('');
+    const labels = [...new Set(staged.flatMap((l) => l.stages.map((s) => s.label)))];
+    lines.push(`| stage | ${staged.map((l) => `${Math.round(l.fraction * 100)}% (${fmt(l.offeredRate, 0)}/s)`).join(' | ')} |`);
+    lines.push(`| --- | ${staged.map(() => '---').join(' | ')} |`);
+    for (const label of labels) {
+      lines.push(`| ${label} | ${staged.map((l) => { const s = l.stages.find((x) => x.label === label); return s ? `${fmt(s.meanMs)} (${s.count})` : '—'; }).join(' | ')} |`);
+    }
+  }
   lines.push('');
   lines.push(`![reply latency over load](${r.files.svg})`);
   lines.push('');

@@ -86,6 +86,8 @@ export class BenchStack {
   readonly others: NodeChild[] = [];
   /** Extra environment for every worker started from now on (e.g. WHATSAPP_GRAPH_URL of a fake Graph API). */
   readonly workerEnv: Record<string, string> = {};
+  /** Each started worker's Prometheus endpoint (the SDK core's task and activity latencies). */
+  readonly workerMetricsUrls = new Map<NodeChild, string>();
   temporal!: TemporalDevServer;
   ferret: FerretDBServer | undefined;
   client!: Client;
@@ -208,7 +210,9 @@ export class BenchStack {
 
   /** A real worker process (worker/main.ts) on the stack's task queue. */
   async startWorker(): Promise<NodeChild> {
-    const proc = this.spawn(`worker${this.workers.length + 1}`, 'worker/main.ts', this.env(this.workerEnv));
+    const metricsPort = await freePort();
+    const proc = this.spawn(`worker${this.workers.length + 1}`, 'worker/main.ts', this.env({ ...this.workerEnv, WORKER_METRICS_PORT: String(metricsPort) }));
+    this.workerMetricsUrls.set(proc, `http://127.0.0.1:${metricsPort}/metrics`);
     this.workers.push(proc);
     await proc.ready;
     return proc;

@@ -5,6 +5,8 @@ import type { LatencySummary } from '../load';
 import { noopUpdate } from '../noop-workflows';
 import { cpuWindow, formatCpu } from '../proc-stats';
 import type { CpuShare } from '../proc-stats';
+import { formatStages, scrapeStages, stageTimes } from '../stage-times';
+import type { StageTime } from '../stage-times';
 import type { IngestState } from './ingest';
 import { round } from './ingest';
 
@@ -17,6 +19,8 @@ export interface ReplyLevel {
   fraction: number;
   offeredRate: number;
   api: { ok: number; failed: number; failures: Record<string, number>; latencyMs: LatencySummary; cpu: CpuShare };
+  /** Mean time per stage of the replies of this level (and of the sends they caused meanwhile). */
+  stages: StageTime[];
   baseline: { ok: number; failed: number; latencyMs: LatencySummary };
   ratioP50: number;
   ratioP99: number;
@@ -42,6 +46,8 @@ export async function runReplies(ctx: BenchContext, ingest: IngestState): Promis
     ledger.reply(id);
     return true;
   };
+  // The worker's and the API's own histograms say where a reply's time goes (bench/stage-times.ts).
+  const metricsUrls = { api: `${api.baseUrl}/metrics`, worker: stack.workerMetricsUrls.get(stack.workers[0]!) };
   let offset = 0;
   const bareUpdate = async (i: number): Promise<true> => {
     await stack.client.workflow.getHandle(noopWorkflowIds[i % noopWorkflowIds.length]!).executeUpdate(noopUpdate, { args: [{ text: `reply ${i}` }] });
@@ -61,9 +67,11 @@ export async function runReplies(ctx: BenchContext, ingest: IngestState): Promis
   for (const fraction of sizes.replyLevels) {
     const rate = Math.max(1, sat.rate * fraction);
     const end = cpuWindow(stack.pids());
+    const stagesBefore = await scrapeStages(metricsUrls);
     const start = offset;
     const real = await openLoop({ rate, durationMs: sizes.replyLevelMs, task: (i) => reply(i + start) });
     const cpu = end();
+    const stages = stageTimes(stagesBefore, await scrapeStages(metricsUrls));
     offset += real.ok + real.failed;
     const base = await openLoop({ rate, durationMs: sizes.replyLevelMs, task: bareUpdate });
     const a = summarize(real.latencies);
@@ -72,6 +80,7 @@ export async function runReplies(ctx: BenchContext, ingest: IngestState): Promis
       fraction,
       offeredRate: round(rate),
       api: { ok: real.ok, failed: real.failed, failures: real.failures, latencyMs: a, cpu },
+      stages,
       baseline: { ok: base.ok, failed: base.failed, latencyMs: b },
       ratioP50: round(a.p50 / b.p50, 2),
       ratioP99: round(a.p99 / b.p99, 2),
@@ -81,6 +90,7 @@ export async function runReplies(ctx: BenchContext, ingest: IngestState): Promis
         `bare update p50 ${b.p50} p99 ${b.p99} ms; ratio p50 ${(a.p50 / b.p50).toFixed(2)} p99 ${(a.p99 / b.p99).toFixed(2)}` +
         (real.failed ? `; ${real.failed} failed ${JSON.stringify(real.failures)}` : ''),
     );
+    ctx.log(`    mean per stage: ${formatStages(stages)}`);
   }
   return {
     saturation: { concurrency: sizes.concurrency, apiRate: round(sat.rate), baselineRate: round(baseSat.rate), apiLatencyMs: summarize(sat.latencies), cpu: satCpu },
