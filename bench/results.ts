@@ -20,6 +20,8 @@ export interface BenchResults {
   durationSeconds: number;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; os: string; node: string; loadAverageAtStart: number[] };
   commit: string;
+  /** Settings taken from the environment that change what is measured (worker cache size, Node and malloc flags). */
+  environment?: Record<string, string>;
   versions: { temporalCli: string; ferretdb: string };
   sizes: unknown;
   ingest?: IngestResult;

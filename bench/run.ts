@@ -53,6 +53,8 @@ async function main(): Promise<void> {
       loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
     },
     commit: gitCommit(),
+    // What the environment changed about the processes measured (the worker's cache, Node and malloc flags).
+    environment: Object.fromEntries(benchEnvironmentKeys.filter((k) => process.env[k]).map((k) => [k, process.env[k]!])),
     versions: { temporalCli: toolVersions.temporal, ferretdb: toolVersions.ferretdb },
     sizes,
     cpu: {},
@@ -196,6 +198,8 @@ async function main(): Promise<void> {
   log(`wrote bench/results/${stem}.{json,md,svg} in ${results.durationSeconds} s`);
   process.exitCode = failed ? 1 : 0;
 }
+
+const benchEnvironmentKeys = ['WORKER_MAX_CACHED_WORKFLOWS', 'NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'BENCH_OPEN_CONVERSATIONS'];
 
 /** The commit measured, and whether the working tree differed from it. */
 function gitCommit(): string {

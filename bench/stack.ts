@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import type { Db } from 'mongodb';
 import { freePort } from '../infra/free-port';
+import { workerEnv, workerNodeArgs } from '../infra/worker-launch';
 import { startFerretDB, startTemporalDevServer } from '../infra/local-servers';
 import type { FerretDBServer, TemporalDevServer } from '../infra/local-servers';
 import { ensureTool } from '../infra/tools';
@@ -193,7 +194,13 @@ export class BenchStack {
     };
   }
 
-  private spawn(name: string, script: string, env: NodeJS.ProcessEnv): NodeChild {
+  /** A worker launched as every launcher does (infra/worker-launch.ts), so its memory is the product's. */
+  private spawnWorker(name: string, extra: Record<string, string> = {}): NodeChild {
+    const env = this.env({ ...this.workerEnv, ...extra });
+    return this.spawn(name, 'worker/main.ts', workerEnv(env), workerNodeArgs(env));
+  }
+
+  private spawn(name: string, script: string, env: NodeJS.ProcessEnv, launchArgs: string[] = []): NodeChild {
     this.counter += 1;
     const proc = spawnNodeChild({
       name,
@@ -202,7 +209,7 @@ export class BenchStack {
       cwd: projectRoot,
       logFile: path.join(this.runDir, 'logs', `${this.counter}-${name}.log`),
       // One folder per process: each of its threads (workflow threads, the loader's) writes its own file.
-      nodeArgs: this.opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(this.opts.profileDir, `${this.counter}-${name}`)}`] : [],
+      nodeArgs: [...launchArgs, ...(this.opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(this.opts.profileDir, `${this.counter}-${name}`)}`] : [])],
     });
     track(proc.pid, () => !proc.hasExited());
     return proc;
@@ -211,7 +218,7 @@ export class BenchStack {
   /** A real worker process (worker/main.ts) on the stack's task queue. */
   async startWorker(): Promise<NodeChild> {
     const metricsPort = await freePort();
-    const proc = this.spawn(`worker${this.workers.length + 1}`, 'worker/main.ts', this.env({ ...this.workerEnv, WORKER_METRICS_PORT: String(metricsPort) }));
+    const proc = this.spawnWorker(`worker${this.workers.length + 1}`, { WORKER_METRICS_PORT: String(metricsPort) });
     this.workerMetricsUrls.set(proc, `http://127.0.0.1:${metricsPort}/metrics`);
     this.workers.push(proc);
     await proc.ready;
@@ -221,7 +228,7 @@ export class BenchStack {
   /** Starts a worker again in the place of one that stopped, keeping the list's order. */
   async replaceWorker(old: NodeChild): Promise<NodeChild> {
     const index = this.workers.indexOf(old);
-    const proc = this.spawn(`${old.name}-restarted`, 'worker/main.ts', this.env(this.workerEnv));
+    const proc = this.spawnWorker(`${old.name}-restarted`);
     if (index >= 0) this.workers[index] = proc;
     else this.workers.push(proc);
     await proc.ready;

@@ -4,6 +4,7 @@ import type { Config } from './config';
 import { startFerretDB, startTemporalDevServer } from './local-servers';
 import type { LocalServer } from './local-servers';
 import { spawnNodeChild } from './node-child';
+import { workerEnv, workerNodeArgs } from './worker-launch';
 import type { NodeChild } from './node-child';
 import { claimRunDir, killRecorded, liveOwner, recordPid } from './pid-records';
 import { loadOrCreatePlatformKey } from './platform-key';
@@ -48,7 +49,8 @@ async function main(): Promise<void> {
     ['worker', 'worker/main.ts'],
     ['api', 'api/main.ts'],
   ] as const) {
-    const child = spawnNodeChild({ name, script: path.join(projectRoot, script), env, cwd: projectRoot });
+    const launch = name === 'worker' ? { env: workerEnv(env), nodeArgs: workerNodeArgs(env) } : { env };
+    const child = spawnNodeChild({ name, script: path.join(projectRoot, script), cwd: projectRoot, ...launch });
     children.push(child);
     void child.exited.then(({ code, signal }) => {
       if (!stopping) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { configVariables, loadConfig, requireServers } from '../../infra/config';
 import { toolVersions } from '../../infra/tools';
+import { workerEnv, workerNodeArgs } from '../../infra/worker-launch';
 import { conversationSearchAttributes } from '../../workflows/conversation/search-attributes';
 
 /** Docker cannot run here, so these check what can be checked without it. */
@@ -43,9 +44,10 @@ describe('docker-compose.yml', () => {
     expect(services.api?.build).toBe('.');
   });
 
-  it.each(['worker', 'api'])('gives the %s only variables that infra/config.ts accepts, with values it accepts', (name) => {
+  it.each(['worker', 'api'])('gives the %s only variables that infra/config.ts accepts (or the process launch settings), with values it accepts', (name) => {
     const env = environmentOf(name);
-    expect(Object.keys(env).filter((key) => !configVariables.includes(key))).toEqual([]);
+    const launchSettings = name === 'worker' ? Object.keys(workerEnv({})) : [];
+    expect(Object.keys(env).filter((key) => !configVariables.includes(key) && !launchSettings.includes(key))).toEqual([]);
     const config = loadConfig(env);
     expect(() => requireServers(config)).not.toThrow();
     expect(config.mongo.uri).toContain('replicaSet=');
@@ -56,11 +58,15 @@ describe('docker-compose.yml', () => {
   });
 
   it.each([
-    ['worker', 'worker/main.ts'],
-    ['api', 'api/main.ts'],
-  ])('starts the %s with node and tsx on %s, which exists', (name, script) => {
-    expect(services[name]?.command).toEqual(['node', '--import', 'tsx', script]);
+    ['worker', 'worker/main.ts', workerNodeArgs({})],
+    ['api', 'api/main.ts', []],
+  ])('starts the %s with node and tsx on %s, which exists', (name, script, nodeArgs) => {
+    expect(services[name]?.command).toEqual(['node', ...nodeArgs, '--import', 'tsx', script]);
     expect(fs.existsSync(path.join(root, script))).toBe(true);
+  });
+
+  it('gives the worker the malloc arena limit every worker launcher uses', () => {
+    expect(String(services.worker?.environment?.MALLOC_ARENA_MAX)).toBe(workerEnv({}).MALLOC_ARENA_MAX);
   });
 
   it('sets Temporal up with the project setup command, which registers exactly the search attributes the workflows upsert', () => {
