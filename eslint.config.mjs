@@ -25,12 +25,6 @@ export default tseslint.config(
     },
   },
   {
-    // Node preloads (`--require`), which run before tsx's loader: CommonJS with Node's globals.
-    files: ['**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', module: 'writable' } },
-    rules: { '@typescript-eslint/no-require-imports': 'off' },
-  },
-  {
     // Tests read JSON answers whose shape is the assertion itself.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -60,8 +60,6 @@ const schema = z.object({
       .refine((n) => n === 0 || n >= 40, 'must be 0 (no cache: every workflow task replays its history) or at least 40')
       .optional(),
   ),
-  // Read by worker/workflow-thread-preload.cjs in the worker's workflow thread; validated and documented here.
-  WORKER_WORKFLOW_STACK_TRACES: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 
 export type Config = {

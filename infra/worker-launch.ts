@@ -21,16 +21,8 @@ export const workerMallocArenas = 2;
  * applies the command line after `NODE_OPTIONS`, so ours is left out then.
  */
 export function workerNodeArgs(env: NodeJS.ProcessEnv = process.env): string[] {
-  const heap = /--max-old-space-size\b/.test(env.NODE_OPTIONS ?? '') ? [] : [`--max-old-space-size=${workerHeapMiB}`];
-  return [...heap, '--require', workflowThreadPreload];
+  return /--max-old-space-size\b/.test(env.NODE_OPTIONS ?? '') ? [] : [`--max-old-space-size=${workerHeapMiB}`];
 }
-
-/**
- * Runs first in every thread of the worker: turns off the SDK's per-promise stack traces in the workflow
- * thread unless WORKER_WORKFLOW_STACK_TRACES=true (the file says why). Relative to the project root, where
- * every launcher starts the worker.
- */
-export const workflowThreadPreload = './worker/workflow-thread-preload.cjs';
 
 /** The worker's environment: the given one, with the arena limit unless the operator set their own. */
 export function workerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
