@@ -1,8 +1,7 @@
 import { MongoNetworkError } from 'mongodb';
 import type { Stack } from '../support/stack';
-import { useStack } from '../support/stack';
 import type { Account } from '../support/scenario';
-import { createAccount } from '../support/scenario';
+import { createAccount, useStackWithAccount } from '../support/scenario';
 
 /**
  * Issue 11 item 4: rank checks on user changes, the last active owner, listing, revoking and rotating
@@ -10,13 +9,10 @@ import { createAccount } from '../support/scenario';
  * nobody has seen.
  */
 describe('keys and roles', () => {
-  const env = useStack();
+  const env = useStackWithAccount();
   let stack: Stack;
   let a: Account;
-  beforeAll(async () => {
-    ({ stack } = env);
-    a = await createAccount(stack);
-  });
+  beforeAll(() => ({ stack, account: a } = env));
 
   const conversations = (key: string) => stack.http.get(`/v1/accounts/${a.id}/conversations`, key);
   const addUser = async (id: string, role: string) => {

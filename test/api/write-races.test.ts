@@ -1,7 +1,6 @@
 import type { Account } from '../support/scenario';
-import { createAccount, newCustomer } from '../support/scenario';
+import { newCustomer, useStackWithAccount } from '../support/scenario';
 import type { Stack } from '../support/stack';
-import { useStack } from '../support/stack';
 
 /**
  * Requests racing on one document, through the real API on the embedded FerretDB, whose updates are a
@@ -9,13 +8,10 @@ import { useStack } from '../support/stack';
  * the guarantee after every trial; none asserts a timing.
  */
 describe('racing requests on one document', () => {
-  const env = useStack();
+  const env = useStackWithAccount();
   let stack: Stack;
   let a: Account;
-  beforeAll(async () => {
-    ({ stack } = env);
-    a = await createAccount(stack);
-  });
+  beforeAll(() => ({ stack, account: a } = env));
   const all = <T>(fns: (() => Promise<T>)[]) => Promise.all(fns.map((fn) => fn()));
 
   test('policy changes made from one version: one answers 200 per version, the others 409, and the stored policy is the newest answered', async () => {
