@@ -8,7 +8,7 @@ import type { Collections, ConditionalWrites, PersistFailureDoc } from '../store
 import type { Delivery, MessageRecord, TransitionEvent } from '../workflows/conversation/lifecycle';
 import type { Policy } from '../workflows/conversation/policy';
 import { StreamAppender, streamCollections } from '../store/stream-log';
-import { newestPolicy, policyVersions } from '../store/policy-versions';
+import { newestAccountPolicy, policyVersions } from '../store/policy-versions';
 import { defaultPolicy } from '../workflows/conversation/policy';
 import type { ConversationView } from '../workflows/conversation/view';
 import type { RouterClient, RoutingNotice } from './routing-activities';
@@ -132,8 +132,7 @@ export function createConversationActivities({ db, log, router, conditionalWrite
 
   return {
     async loadPolicy(accountId) {
-      const account = await c.accounts.findOne({ _id: accountId }, { projection: { policy: 1 } });
-      return account ? newestPolicy(policyVersions(db), accountId, account.policy) : defaultPolicy;
+      return (await newestAccountPolicy(c.accounts, policyVersions(db), accountId)) ?? defaultPolicy;
     },
 
     async persist({ view, messages, events, deliveries = [], routing = [] }) {

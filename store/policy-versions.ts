@@ -39,6 +39,12 @@ export async function newestPolicy(versions: Collection<PolicyVersionDoc>, accou
   }
 }
 
+/** An account's newest policy, reading only its policy; null when there is no such account. */
+export async function newestAccountPolicy(accounts: Collection<AccountDoc>, versions: Collection<PolicyVersionDoc>, accountId: string): Promise<Policy | null> {
+  const account = await accounts.findOne({ _id: accountId }, { projection: { policy: 1 } });
+  return account ? newestPolicy(versions, accountId, account.policy) : null;
+}
+
 /** The account with its newest policy; null when there is no such account. */
 export async function accountWithNewestPolicy(accounts: Collection<AccountDoc>, versions: Collection<PolicyVersionDoc>, accountId: string): Promise<AccountDoc | null> {
   const account = await accounts.findOne({ _id: accountId });

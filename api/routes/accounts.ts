@@ -1,6 +1,6 @@
 import type { AccountDoc } from '../../store/collections';
 import { insertNew } from '../../store/collections';
-import { accountWithNewestPolicy, claimPolicyVersion, newestPolicy, policyVersions } from '../../store/policy-versions';
+import { accountWithNewestPolicy, claimPolicyVersion, newestAccountPolicy, policyVersions } from '../../store/policy-versions';
 import { policyChangedSignal } from '../../workflows/conversation/messages';
 import type { Policy, PolicyPatch } from '../../workflows/conversation/policy';
 import { PolicyError, applyPolicyPatch, defaultPolicy, policyToDocument, routingOf } from '../../workflows/conversation/policy';
@@ -64,8 +64,7 @@ function readPolicyVersion(deps: ApiDeps, cache: VersionCache, accountId: string
     let version: number | undefined;
     let freshFor = freshForMs;
     try {
-      const account = await deps.collections.accounts.findOne({ _id: accountId }, { projection: { policy: 1 } });
-      version = account ? (await newestPolicy(policyVersions(deps.db), accountId, account.policy)).version : undefined;
+      version = (await newestAccountPolicy(deps.collections.accounts, policyVersions(deps.db), accountId))?.version;
     } catch (error) {
       deps.log.debug({ err: error, accountId }, 'policy version not read; messages and actions go on without it');
       freshFor = afterFailureMs;
