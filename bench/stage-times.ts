@@ -38,26 +38,38 @@ export interface StageTime {
 const sampleLine = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/;
 const labelPair = /(\w+)="((?:[^"\\]|\\.)*)"/g;
 
+interface Sample {
+  /** The family: the name without `_sum` / `_count`. */
+  base: string;
+  kind: 'sum' | 'count';
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** The `_sum` and `_count` samples of a Prometheus text exposition. */
+function histogramSamples(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const m = sampleLine.exec(line);
+    const kind = m?.[1]!.match(/_(sum|count)$/)?.[1] as Sample['kind'] | undefined;
+    if (!m || !kind) continue;
+    const labels = Object.fromEntries([...(m[2] ?? '').matchAll(labelPair)].map((p) => [p[1]!, p[2]!]));
+    samples.push({ base: m[1]!.slice(0, -kind.length - 1), kind, labels, value: Number(m[3]) });
+  }
+  return samples;
+}
+
 /** Sums `_sum` and `_count` of each stage's matching series in one scrape of each source. */
 export async function scrapeStages(urls: { api: string; worker: string | undefined }, stages: Stage[] = replyStages): Promise<Scrape> {
-  const texts = {
-    api: await fetchText(urls.api),
-    worker: urls.worker ? await fetchText(urls.worker) : '',
-  };
+  const [api, worker] = await Promise.all([fetchText(urls.api), urls.worker ? fetchText(urls.worker) : '']);
+  const samples = { api: histogramSamples(api), worker: histogramSamples(worker) };
   const out: Scrape = new Map();
   for (const stage of stages) {
     const acc = { sum: 0, count: 0 };
-    for (const line of texts[stage.source].split('\n')) {
-      const m = sampleLine.exec(line);
-      if (!m) continue;
-      const [, name, rawLabels = '', value] = m;
+    for (const { base, kind, labels, value } of samples[stage.source]) {
       // Durations in seconds; a family exported without the unit in its name matches too.
-      const base = name!.replace(/_(sum|count)$/, '');
       if (base !== stage.family && base !== `${stage.family}_seconds` && `${base}_seconds` !== stage.family) continue;
-      const labels = Object.fromEntries([...rawLabels.matchAll(labelPair)].map((p) => [p[1]!, p[2]!]));
-      if (!Object.entries(stage.labels).every(([k, v]) => labels[k] === v)) continue;
-      if (name!.endsWith('_sum')) acc.sum += Number(value);
-      else if (name!.endsWith('_count')) acc.count += Number(value);
+      if (Object.entries(stage.labels).every(([k, v]) => labels[k] === v)) acc[kind] += value;
     }
     out.set(stage.label, acc);
   }
