@@ -26,7 +26,7 @@ import { webhookRoutes } from './routes/webhooks';
 import { streamRoutes } from './routes/stream';
 import { inboxRoutes } from './routes/inbox';
 import { StreamHub } from './stream-hub';
-import { inboxPage } from './inbox-page';
+import { favicon, inboxPage } from './inbox-page';
 import type { StreamHubOptions } from './stream-hub';
 import { streamCollections } from '../store/stream-log';
 
@@ -120,6 +120,7 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
   });
 
   app.use('/app', inboxPage(options.log));
+  app.get('/favicon.ico', (_req, res) => void res.type('image/svg+xml').setHeader('cache-control', 'max-age=86400').send(favicon));
 
   const router = express.Router();
   mountRoutes(router, routes, deps);

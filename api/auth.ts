@@ -129,6 +129,9 @@ const unsettled = <T>(s: Settled<T>): T => {
   return s.value;
 };
 
+/** "an agent key", "a manager key": the refusal reads as a sentence. */
+const article = (word: string) => (/^[aeiou]/i.test(word) ? 'an' : 'a');
+
 /**
  * Lets the principal act on `accountId` if the route admits it. Another account's key learns nothing,
  * not even that the account exists: 404, as for a missing resource.
@@ -136,5 +139,5 @@ const unsettled = <T>(s: Settled<T>): T => {
 export function authorize(principal: Principal, allow: readonly Access[], accountId: string | undefined): void {
   if (principal.kind !== 'platform' && accountId !== undefined && principal.accountId !== accountId) throw notFound('account');
   const access: Access = principal.kind === 'user' ? principal.role : principal.kind;
-  if (!allow.includes(access)) throw new ApiError({ code: 'forbidden', message: `a ${access} key cannot do this` });
+  if (!allow.includes(access)) throw new ApiError({ code: 'forbidden', message: `${article(access)} ${access} key cannot do this` });
 }

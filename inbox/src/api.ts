@@ -27,6 +27,15 @@ export interface Conversation {
   archived: boolean;
   lastActivityAt: string | null;
   version: number;
+  /** The newest message, for the list's preview. */
+  lastMessage?: { direction: 'inbound' | 'outbound'; kind: string; text: string; at: string } | null;
+  /** Since when the customer has waited for an answer; null when nobody waits. */
+  waitingSince?: string | null;
+  /** The team the conversation is routed to, if any. */
+  team?: string | null;
+  /** For the signed-in user: customer messages after what they have read. */
+  unreadForMe?: number;
+  readUpToSeq?: number | null;
 }
 
 export interface Delivery {
@@ -52,7 +61,10 @@ export interface Message {
   } | null;
   delivery: Delivery | null;
   authorId: string | null;
+  /** When convoflow recorded it. */
   at: string;
+  /** When the customer's phone sent it, as the provider said (inbound only). */
+  sentAt?: string | null;
 }
 
 export interface Transition {
@@ -64,6 +76,8 @@ export interface Transition {
   reason: string;
   actor: { kind: string; id: string | null; role: string | null };
   assigneeAfter: string | null;
+  rule?: string | null;
+  details?: Record<string, unknown> | null;
 }
 
 export interface User {
@@ -72,6 +86,7 @@ export interface User {
   role: string;
   active: boolean;
   presence: Presence;
+  teams?: string[];
 }
 
 /** The open conversation and its timeline. */
@@ -79,6 +94,11 @@ export interface Selected {
   conversation: Conversation;
   messages: Message[];
   transitions: Transition[];
+}
+
+export interface CallOptions {
+  /** Sent as `Idempotency-Key`: a retry with the same key is answered the first answer, and acts once. */
+  idempotencyKey?: string;
 }
 
 /** An error the API answered, with its stable code and its message in words. */
@@ -95,10 +115,14 @@ export class ApiFailure extends Error {
 export class Api {
   constructor(readonly key: string) {}
 
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async call<T>(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
     const res = await fetch(path, {
       method,
-      headers: { authorization: `Bearer ${this.key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${this.key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -114,8 +138,8 @@ export class Api {
     return this.call<T>('GET', path);
   }
 
-  post<T>(path: string, body: unknown = {}): Promise<T> {
-    return this.call<T>('POST', path, body);
+  post<T>(path: string, body: unknown = {}, options?: CallOptions): Promise<T> {
+    return this.call<T>('POST', path, body, options);
   }
 }
 

@@ -1,19 +1,90 @@
-import type { Conversation, User } from './api';
+import type { Conversation, Me, User } from './api';
+import type { ListFilters } from './filters';
+import { filterQuery, noFilters } from './filters';
 import { relativeTime } from './time';
 
+function Filters({ filters, onFilters, users, items, tab }: { filters: ListFilters; onFilters: (f: ListFilters) => void; users: User[]; items: Conversation[]; tab: string }) {
+  const teams = [...new Set(users.flatMap((u) => u.teams ?? []))].sort();
+  const channels = [...new Set(items.map((c) => c.channel))].sort();
+  const set = (patch: Partial<ListFilters>) => onFilters({ ...filters, ...patch });
+  const active = filterQuery(filters) !== '';
+  return (
+    <details class="filters" open={active}>
+      <summary>
+        Filter and sort{active ? ' (on)' : ''}
+      </summary>
+      <div class="filter-grid">
+        {tab !== 'mine' && (
+          <label>
+            Assignee
+            <select value={filters.assignee} onChange={(e) => set({ assignee: e.currentTarget.value })}>
+              <option value="">Anyone</option>
+              {users.map((u) => (
+                <option key={u.id} value={u.id}>
+                  {u.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <label>
+          Team
+          <select value={filters.team} onChange={(e) => set({ team: e.currentTarget.value })}>
+            <option value="">Any team</option>
+            {teams.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Channel
+          <input list="channels-seen" value={filters.channel} maxLength={64} onChange={(e) => set({ channel: e.currentTarget.value.trim() })} />
+          <datalist id="channels-seen">
+            {channels.map((c) => (
+              <option key={c} value={c} />
+            ))}
+          </datalist>
+        </label>
+        <label>
+          Tag
+          <input value={filters.tag} maxLength={64} onChange={(e) => set({ tag: e.currentTarget.value.trim() })} />
+        </label>
+        <label>
+          Sort
+          <select value={filters.sort} onChange={(e) => set({ sort: e.currentTarget.value as ListFilters['sort'] })}>
+            <option value="newest">Newest activity first</option>
+            <option value="oldest_waiting">Waiting longest first</option>
+          </select>
+        </label>
+        {active && (
+          <button type="button" class="link" onClick={() => onFilters(noFilters)}>
+            Clear filters
+          </button>
+        )}
+      </div>
+    </details>
+  );
+}
+
 /**
- * The conversations of the current tab, newest activity first. Arrow keys move between them, Enter
- * opens one (and moves focus to it); Home and End jump to the ends.
+ * The conversations of the current tab. Arrow keys move between them, Enter opens one; Home and End
+ * jump to the ends. Each row: the customer, the last message, when, who holds it and its tags.
  */
 export function ConversationList(props: {
   items: Conversation[];
+  me: Me;
   selectedId: string | null;
   users: User[];
+  filters: ListFilters;
+  onFilters: (f: ListFilters) => void;
   onSelect: (id: string) => void;
   hasMore: boolean;
   onMore: () => void;
+  tab?: string;
 }) {
-  const nameOf = (id: string | null) => (id ? (props.users.find((u) => u.id === id)?.name ?? id) : null);
+  const nameOf = (id: string | null) => (id ? (id === props.me.userId ? 'you' : (props.users.find((u) => u.id === id)?.name ?? id)) : null);
   const onKeyDown = (event: KeyboardEvent) => {
     const buttons = [...(event.currentTarget as HTMLElement).querySelectorAll<HTMLButtonElement>('button.item')];
     const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
@@ -28,10 +99,14 @@ export function ConversationList(props: {
   };
   return (
     <div>
-      <ul id="conversation-list" class="list" aria-label="Conversations" onKeyDown={onKeyDown}>
+      <Filters filters={props.filters} onFilters={props.onFilters} users={props.users} items={props.items} tab={props.tab ?? ''} />
+      <ul id="conversation-list" class="list" aria-label="Conversations" onKeyDown={onKeyDown} tabIndex={-1}>
         {props.items.length === 0 && <li class="empty">No conversations here.</li>}
         {props.items.map((c) => {
           const assignee = nameOf(c.assigneeId);
+          const unread = c.assigneeId === props.me.userId ? (c.unreadForMe ?? c.unreadCount) : c.unreadCount;
+          const last = c.lastMessage;
+          const when = last?.at ?? c.lastActivityAt;
           return (
             <li key={c.id}>
               <button
@@ -42,18 +117,38 @@ export function ConversationList(props: {
                 onClick={() => props.onSelect(c.id)}
               >
                 <span class="name">{c.customerName ?? `+${c.customer}`}</span>
-                {c.unreadCount > 0 && (
-                  <span class="unread" aria-label={`${c.unreadCount} unread`}>
-                    {c.unreadCount}
+                <time dateTime={when ?? undefined} class="when">
+                  {relativeTime(when)}
+                </time>
+                <span class="preview">
+                  {last ? (
+                    <>
+                      {last.direction === 'outbound' ? <span class="you-said">↩ </span> : null}
+                      {last.text}
+                    </>
+                  ) : (
+                    ''
+                  )}
+                </span>
+                {unread > 0 ? (
+                  <span class="unread" aria-label={`${unread} unread`}>
+                    {unread}
                   </span>
+                ) : (
+                  <span />
                 )}
                 <span class="meta">
                   <span class="channel" title="Channel">
                     {c.channel}
                   </span>
                   <span class={`status status-${c.status}`}>{c.status.replace('_', ' ')}</span>
-                  {assignee && <span class="assignee">→ {assignee}</span>}
-                  <time dateTime={c.lastActivityAt ?? undefined}>{relativeTime(c.lastActivityAt)}</time>
+                  {assignee && <span class="assignee">{assignee === 'you' ? 'yours' : `held by ${assignee}`}</span>}
+                  {c.team && <span class="team">team {c.team}</span>}
+                  {c.tags.map((t) => (
+                    <span key={t} class="tag">
+                      {t}
+                    </span>
+                  ))}
                 </span>
               </button>
             </li>

@@ -103,8 +103,8 @@ describe('the agent inbox in a browser', () => {
     const reply = agent.locator('li.msg.outbound', { hasText: 'Sorry about that!' });
     await reply.locator('.tick[data-status="read"]').waitFor({ timeout: 20_000 });
     await supervisor.locator('li.msg.outbound', { hasText: 'Sorry about that!' }).waitFor();
-    await supervisor.locator('li.transition', { hasText: 'by' }).first().waitFor();
-    await expect(agent.locator('.window').textContent()).resolves.toMatch(/Reply window closes in/);
+    await supervisor.locator('li.transition', { hasText: /agent claimed it/i }).waitFor();
+    await expect(agent.locator('.window').textContent()).resolves.toMatch(/You can reply freely for/);
     await shot(agent, 'conversation-agent');
     await shot(supervisor, 'conversation-supervisor');
   });
@@ -113,10 +113,10 @@ describe('the agent inbox in a browser', () => {
     const old = new Date(Date.now() - 25 * 3600_000).toISOString();
     const id = await customerWrites(newCustomer(), 'Are you there?', { name: 'Late Larry', sentAt: old });
     await item(agent, id).click();
-    await agent.getByText('The 24-hour window has closed').waitFor();
+    await agent.getByText('The 24-hour customer-service window has closed').waitFor();
     await agent.getByLabel('Reply', { exact: true }).fill('Hello?');
     await agent.getByRole('button', { name: 'Send', exact: true }).click();
-    await agent.getByRole('alert').filter({ hasText: 'Reply refused' }).waitFor();
+    await agent.getByRole('alert').filter({ hasText: 'Reply not sent' }).waitFor();
     await agent.getByLabel('Template name').fill('order_update');
     await agent.getByRole('button', { name: 'Send template' }).click();
     await agent.locator('li.msg.outbound', { hasText: 'order_update' }).locator('.tick[data-status="read"]').waitFor({ timeout: 20_000 });

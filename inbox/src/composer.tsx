@@ -1,0 +1,277 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Api, Conversation, Me, User } from './api';
+import { composeMode } from './compose-mode';
+import { ApiFailure } from './api';
+import type { Draft, Drafts } from './drafts';
+import { newIdempotencyKey } from './drafts';
+import { describeRefusal, serviceWindowWords } from './words';
+import { timeLeft } from './time';
+
+/** The longest text WhatsApp takes in one message, and the API's limit for a reply. */
+export const maxReplyLength = 4096;
+
+/**
+ * One send at a time with one key per composed message. `inFlight` is a ref, not state: a double
+ * click or two Ctrl+Enter land before the page re-renders with the button disabled, and must find the
+ * first send already under way.
+ */
+function useSender() {
+  const inFlight = useRef(false);
+  const [busy, setBusy] = useState(false);
+  const send = async (fn: () => Promise<unknown>): Promise<SendOutcome> => {
+    if (inFlight.current) return { kind: 'busy' };
+    inFlight.current = true;
+    setBusy(true);
+    try {
+      await fn();
+      return { kind: 'sent' };
+    } catch (e) {
+      // A 4xx is a definite answer (stored under the key); no answer or a 5xx may be retried with it.
+      return e instanceof ApiFailure && e.status < 500 ? { kind: 'refused', error: e } : { kind: 'unanswered' };
+    } finally {
+      inFlight.current = false;
+      setBusy(false);
+    }
+  };
+  return { busy, send };
+}
+
+type SendOutcome = { kind: 'sent' } | { kind: 'refused'; error: ApiFailure } | { kind: 'unanswered' } | { kind: 'busy' };
+
+export function Composer(props: {
+  api: Api;
+  me: Me;
+  users: User[];
+  conversation: Conversation;
+  path: string;
+  serviceWindow: string;
+  drafts: Drafts;
+  now: number;
+  onError: (message: string | null) => void;
+  onNotice: (message: string | null) => void;
+  onSent: () => void;
+}) {
+  const { api, me, conversation: c, path, drafts, now } = props;
+  const mode = composeMode(me, c);
+  const [draft, setDraftState] = useState<Draft>(() => drafts.get(c.id));
+  const [template, setTemplateState] = useState(() => {
+    const saved = drafts.get(c.id, 'template');
+    const [name = '', language = 'en'] = saved.text ? saved.text.split('\u0000') : [];
+    return { name, language, idempotencyKey: saved.idempotencyKey };
+  });
+  const reply = useSender();
+  const templateSender = useSender();
+  const textarea = useRef<HTMLTextAreaElement>(null);
+
+  // The latest draft, for code that runs after an await (the text may have changed during the send).
+  const current = useRef(draft);
+  current.current = draft;
+  const setDraft = (next: Draft) => {
+    current.current = next;
+    setDraftState(next);
+    drafts.set(c.id, next);
+  };
+  const setTemplate = (next: typeof template) => {
+    setTemplateState(next);
+    drafts.set(c.id, { text: next.name ? `${next.name}\u0000${next.language}` : '', idempotencyKey: next.idempotencyKey }, 'template');
+  };
+  // Another tab of the same person may have sent or changed the draft: read it again when we come back.
+  useEffect(() => {
+    const onStorage = (e: StorageEvent) => {
+      if (e.key?.endsWith(`.reply.${c.id}`) && !reply.busy) setDraftState(drafts.get(c.id));
+    };
+    window.addEventListener('storage', onStorage);
+    return () => window.removeEventListener('storage', onStorage);
+  });
+
+  const nameOf = (id: string | null) => (id === me.userId ? 'you' : (props.users.find((u) => u.id === id)?.name ?? id ?? 'nobody'));
+
+  const sendReply = async () => {
+    const { text, idempotencyKey } = current.current;
+    if (text.trim() === '' || text.length > maxReplyLength) return;
+    props.onError(null);
+    props.onNotice(null);
+    const outcome = await reply.send(() => api.post(`${path}/replies`, { text }, { idempotencyKey }));
+    const typedSince = current.current.text !== text;
+    switch (outcome.kind) {
+      case 'sent':
+        // What was typed while it went out stays, as a new message with its own key.
+        if (typedSince) setDraft({ text: current.current.text, idempotencyKey: newIdempotencyKey() });
+        else setDraftState((current.current = drafts.clear(c.id)));
+        props.onSent();
+        break;
+      case 'refused':
+        // Refused for good under this key: the text stays to be changed or sent later, under a new key.
+        setDraft({ text: current.current.text, idempotencyKey: newIdempotencyKey() });
+        props.onError(`Reply not sent: ${describeRefusal(outcome.error, nameOf)}`);
+        break;
+      case 'unanswered':
+        props.onError('Reply not confirmed: the server did not answer. Send again: it will not go out twice.');
+        break;
+      case 'busy':
+        break;
+      default: {
+        const unreachable: never = outcome;
+        return unreachable;
+      }
+    }
+  };
+
+  const sendTemplate = async () => {
+    const sent = template;
+    if (!sent.name) return;
+    props.onError(null);
+    props.onNotice(null);
+    const outcome = await templateSender.send(() =>
+      api.post(`${path}/templates`, { name: sent.name, language: sent.language || undefined }, { idempotencyKey: sent.idempotencyKey }),
+    );
+    switch (outcome.kind) {
+      case 'sent':
+        drafts.clear(c.id, 'template');
+        setTemplateState({ name: '', language: sent.language, idempotencyKey: newIdempotencyKey() });
+        props.onNotice(`Template “${sent.name}” sent`);
+        props.onSent();
+        break;
+      case 'refused':
+        setTemplate({ ...sent, idempotencyKey: newIdempotencyKey() });
+        props.onError(`Template not sent: ${describeRefusal(outcome.error, nameOf)}`);
+        break;
+      case 'unanswered':
+        props.onError('Template not confirmed: the server did not answer. Send again: it will not go out twice.');
+        break;
+      case 'busy':
+        break;
+      default: {
+        const unreachable: never = outcome;
+        return unreachable;
+      }
+    }
+  };
+
+  const left = timeLeft(c.windowExpiresAt, now);
+  const windowWords = serviceWindowWords(props.serviceWindow);
+  const templateForm = (open: boolean) => (
+    <details class="template-box" open={open}>
+      <summary>Send a template</summary>
+      <form
+        class="template"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void sendTemplate();
+        }}
+      >
+        <label>
+          Template name
+          <input value={template.name} maxLength={512} onInput={(e) => setTemplate({ ...template, name: e.currentTarget.value })} />
+        </label>
+        <label>
+          Language
+          <input value={template.language} size={5} maxLength={15} onInput={(e) => setTemplate({ ...template, language: e.currentTarget.value })} />
+        </label>
+        <button type="submit" disabled={!template.name || templateSender.busy}>
+          {templateSender.busy ? 'Sending…' : 'Send template'}
+        </button>
+      </form>
+    </details>
+  );
+
+  switch (mode.kind) {
+    case 'closed':
+      return (
+        <div class="composer">
+          <p class="window closed" role="status">
+            This conversation is closed: send a template to write to the customer again.
+          </p>
+          {templateForm(true)}
+        </div>
+      );
+    case 'automation':
+      return (
+        <div class="composer">
+          <p class="window" role="status">
+            An automation is handling this conversation. {me.role === 'agent' ? 'It comes to the team when the flow ends.' : 'Assign it to take it from the automation.'}
+          </p>
+        </div>
+      );
+    case 'held': {
+      const holder = nameOf(mode.by);
+      return (
+        <div class="composer held">
+          <p class="window" role="status">
+            <strong>{holder}</strong> holds this conversation: only they can write to the customer.{' '}
+            {me.role === 'agent' ? `Ask a supervisor to assign it to you if you should take it.` : 'Take over to reply yourself, or assign it to someone else.'}
+          </p>
+        </div>
+      );
+    }
+    case 'parked':
+      return (
+        <div class="composer">
+          <p class="window" role="status">
+            {mode.status === 'waiting' ? 'This conversation is waiting: revive it to reply.' : 'This conversation is in wrap-up: finish it when you are done.'}
+          </p>
+        </div>
+      );
+    case 'reply':
+      break;
+    default: {
+      const unreachable: never = mode;
+      return unreachable;
+    }
+  }
+
+  const windowOpen = left !== null;
+  const tooLong = draft.text.length > maxReplyLength;
+  return (
+    <div class="composer">
+      <p class={`window ${windowOpen ? 'open' : 'closed'}`} role="status">
+        {windowOpen
+          ? `You can reply freely for ${left} more (the ${windowWords} window after the customer's last message).`
+          : `The ${windowWords} customer-service window has closed: free-form replies are refused until the customer writes again. Send a template instead.`}
+      </p>
+      <form
+        class="reply"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void sendReply();
+        }}
+      >
+        <label for="reply-text" class="visually-hidden">
+          Reply
+        </label>
+        <textarea
+          id="reply-text"
+          ref={textarea}
+          placeholder={windowOpen ? 'Write a reply… (Ctrl+Enter sends)' : 'Free-form replies are refused now'}
+          value={draft.text}
+          rows={2}
+          aria-describedby={tooLong ? 'reply-length' : undefined}
+          aria-invalid={tooLong || undefined}
+          onInput={(e) => setDraft({ ...draft, text: e.currentTarget.value })}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+              e.preventDefault();
+              void sendReply();
+            }
+            // Escape leaves the box (the draft stays); it does not close the conversation.
+            if (e.key === 'Escape') {
+              e.stopPropagation();
+              e.currentTarget.blur();
+            }
+          }}
+        />
+        <button type="submit" disabled={draft.text.trim() === '' || tooLong || reply.busy}>
+          {reply.busy ? 'Sending…' : 'Send'}
+        </button>
+      </form>
+      {draft.text.length > maxReplyLength - 200 && (
+        <p id="reply-length" class={tooLong ? 'error length' : 'hint length'} role={tooLong ? 'alert' : undefined}>
+          {tooLong
+            ? `${draft.text.length - maxReplyLength} characters too long: WhatsApp takes at most ${maxReplyLength} in one message.`
+            : `${maxReplyLength - draft.text.length} characters left.`}
+        </p>
+      )}
+      {templateForm(!windowOpen)}
+    </div>
+  );
+}

@@ -1,0 +1,395 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { inTab, tabQuery, tabsFor } from './actions';
+import type { Api, Conversation, Me, Message, Presence, Selected, Transition, User } from './api';
+import { ApiFailure, openStream } from './api';
+import { ConversationPane } from './conversation';
+import { Drafts } from './drafts';
+import type { ListFilters } from './filters';
+import { compareFor, filterQuery, inFilters, noFilters } from './filters';
+import { ConversationList } from './list';
+import type { NotifyPrefs } from './notify';
+import { deliver, loadPrefs, noticeForMessage, noticeForTransition, notifyEvents, pageTitle, savePrefs, unlockSound } from './notify';
+import type { Place } from './url-state';
+import { parsePlace, placeSearch, samePlace } from './url-state';
+
+function NotificationSettings({ prefs, onChange }: { prefs: NotifyPrefs; onChange: (p: NotifyPrefs) => void }) {
+  const permission = typeof Notification === 'undefined' ? 'unsupported' : Notification.permission;
+  const setDesktop = async (event: keyof NotifyPrefs['desktop'], on: boolean) => {
+    // Asked on this click (a user gesture), as browsers require, and only when turning one on.
+    if (on && typeof Notification !== 'undefined' && Notification.permission === 'default') await Notification.requestPermission();
+    onChange({ ...prefs, desktop: { ...prefs.desktop, [event]: on } });
+  };
+  return (
+    <details class="notify-settings">
+      <summary>Notifications</summary>
+      <div class="notify-panel">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Sound</th>
+              <th scope="col">Desktop</th>
+            </tr>
+          </thead>
+          <tbody>
+            {notifyEvents.map((e) => (
+              <tr key={e.id}>
+                <th scope="row">{e.label}</th>
+                <td>
+                  <input type="checkbox" aria-label={`Sound: ${e.label}`} checked={prefs.sound[e.id]} onChange={(ev) => onChange({ ...prefs, sound: { ...prefs.sound, [e.id]: ev.currentTarget.checked } })} />
+                </td>
+                <td>
+                  <input type="checkbox" aria-label={`Desktop: ${e.label}`} checked={prefs.desktop[e.id]} onChange={(ev) => void setDesktop(e.id, ev.currentTarget.checked)} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <label>
+          <input type="checkbox" checked={prefs.titleCount} onChange={(ev) => onChange({ ...prefs, titleCount: ev.currentTarget.checked })} /> Unread count in the tab title
+        </label>
+        {permission === 'denied' && <p class="hint">This browser blocks desktop notifications for this site; allow them in its site settings.</p>}
+      </div>
+    </details>
+  );
+}
+
+export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onSignOut: () => void }) {
+  const [me, setMe] = useState(initialMe);
+  const [policy, setPolicy] = useState<{ preset: string; serviceWindow: string }>({ preset: 'default', serviceWindow: '24h' });
+  const preset = policy.preset;
+  const tabs = useMemo(() => tabsFor(preset), [preset]);
+  const [users, setUsers] = useState<User[]>([]);
+  const [place, setPlaceState] = useState<Place>(() => parsePlace(location.search, tabsFor('work_items').concat(tabsFor('status_inbox')).map((t) => t.id)));
+  const tab = place.tab;
+  const [filters, setFilters] = useState<ListFilters>(noFilters);
+  const [list, setList] = useState<Conversation[]>([]);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [counts, setCounts] = useState<Record<string, number>>({});
+  const [selected, setSelected] = useState<Selected | null>(null);
+  const [live, setLive] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
+  const [error, setError] = useState<string | null>(null);
+  const [prefs, setPrefsState] = useState(() => loadPrefs(localStorage, initialMe));
+  const [mineUnread, setMineUnread] = useState<Record<string, number>>({});
+  const drafts = useMemo(() => new Drafts(localStorage, `${initialMe.accountId}.${initialMe.userId}`), [initialMe]);
+  const account = `/v1/accounts/${encodeURIComponent(me.accountId)}`;
+
+  // The stream handler is set up once; it reads the current state through refs.
+  const state = useRef({ tab, selected, me, filters, prefs });
+  state.current = { tab, selected, me, filters, prefs };
+  /** Every conversation this page has seen, newest version: whose it is, for notices and the title. */
+  const known = useRef(new Map<string, Conversation>());
+  const remember = (c: Conversation) => {
+    const old = known.current.get(c.id);
+    if (!old || old.version < c.version) known.current.set(c.id, c);
+    const mine = c.assigneeId === state.current.me.userId && c.status !== 'closed';
+    setMineUnread((before) => {
+      const unread = mine ? (c.unreadForMe ?? c.unreadCount) : 0;
+      if ((before[c.id] ?? 0) === unread) return before;
+      const next = { ...before };
+      if (unread > 0) next[c.id] = unread;
+      else delete next[c.id];
+      return next;
+    });
+  };
+
+  const setPrefs = (next: NotifyPrefs) => {
+    setPrefsState(next);
+    savePrefs(localStorage, me, next);
+  };
+
+  const unreadTotal = Object.values(mineUnread).reduce((a, b) => a + b, 0);
+  useEffect(() => {
+    document.title = pageTitle(unreadTotal, prefs.titleCount);
+  }, [unreadTotal, prefs.titleCount]);
+
+  // Sound needs a gesture first: the first click or key press anywhere unlocks it.
+  useEffect(() => {
+    const unlock = () => unlockSound();
+    window.addEventListener('pointerdown', unlock, { once: true });
+    window.addEventListener('keydown', unlock, { once: true });
+    return () => {
+      window.removeEventListener('pointerdown', unlock);
+      window.removeEventListener('keydown', unlock);
+    };
+  }, []);
+
+  const loadCounts = useCallback(async () => {
+    const res = await api.get<{ items: { status: string; count: number; mine: number }[] }>(`${account}/conversation-counts`);
+    const next: Record<string, number> = { mine: 0 };
+    for (const row of res.items) {
+      next[row.status] = row.count;
+      next.mine! += row.status === 'closed' ? 0 : row.mine;
+    }
+    setCounts(next);
+  }, [api, account]);
+
+  const loadList = useCallback(
+    async (forTab: string, forFilters: ListFilters, cursor?: string) => {
+      const res = await api.get<{ conversations: Conversation[]; nextCursor: string | null }>(
+        `${account}/conversations?${tabQuery(forTab)}${filterQuery(forFilters)}&limit=25${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      if (state.current.tab !== forTab || state.current.filters !== forFilters) return;
+      const rows = res.conversations.filter((c) => c.id !== null);
+      rows.forEach(remember);
+      setList((before) => (cursor ? [...before, ...rows.filter((c) => !before.some((b) => b.id === c.id))] : rows));
+      setNextCursor(res.nextCursor);
+    },
+    [api, account],
+  );
+
+  // Mine, once at the start, for the title's count and for notices about conversations not on screen.
+  const loadMine = useCallback(async () => {
+    const res = await api.get<{ conversations: Conversation[] }>(`${account}/conversations?assignee=me&limit=100`);
+    res.conversations.forEach(remember);
+  }, [api, account]);
+
+  const open = useCallback(
+    async (id: string) => {
+      const path = `${account}/conversations/${encodeURIComponent(id)}`;
+      try {
+        const [conversation, messages, transitions] = await Promise.all([
+          api.get<Conversation>(path),
+          api.get<{ messages: Message[] }>(`${path}/messages?limit=500`),
+          api.get<{ events: Transition[] }>(`${path}/events?limit=500`),
+        ]);
+        remember(conversation);
+        setSelected({ conversation, messages: messages.messages, transitions: transitions.events });
+      } catch (e) {
+        setSelected(null);
+        setError(e instanceof ApiFailure && e.status === 404 ? 'That conversation does not exist, or is not in your account.' : 'The conversation could not be loaded.');
+      }
+    },
+    [api, account],
+  );
+
+  /** Moves to a place: a new history entry, unless it is where we are (Back and reload return here). */
+  const go = useCallback((next: Place, how: 'push' | 'replace' = 'push') => {
+    setPlaceState((current) => {
+      if (samePlace(current, next) && how === 'push') return current;
+      const url = `${location.pathname}${placeSearch(next)}`;
+      if (how === 'push') history.pushState(next, '', url);
+      else history.replaceState(next, '', url);
+      return next;
+    });
+  }, []);
+
+  useEffect(() => {
+    history.replaceState(place, '', `${location.pathname}${placeSearch(place)}`);
+    const onPop = () => setPlaceState(parsePlace(location.search, tabsFor('work_items').concat(tabsFor('status_inbox')).map((t) => t.id)));
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+
+  // The open conversation follows the URL (a click, Back, Forward or a reload alike).
+  useEffect(() => {
+    if (place.conversationId === null) setSelected(null);
+    else if (state.current.selected?.conversation.id !== place.conversationId) void open(place.conversationId);
+  }, [place.conversationId, open]);
+
+  const reloadAll = useCallback(() => {
+    void loadCounts();
+    void loadMine();
+    void loadList(state.current.tab, state.current.filters);
+    const current = state.current.selected;
+    if (current) void open(current.conversation.id);
+  }, [loadCounts, loadList, loadMine, open]);
+
+  useEffect(() => {
+    void api.get<{ policy: { preset?: string; serviceWindow?: string } }>(account).then((a) => setPolicy({ preset: a.policy.preset ?? 'default', serviceWindow: a.policy.serviceWindow ?? '24h' }));
+    void api.get<{ users: User[] } | { items: User[] }>(`${account}/users`).then((r) => setUsers('users' in r ? r.users : r.items));
+  }, [api, account]);
+
+  useEffect(() => {
+    setList([]);
+    setNextCursor(null);
+    void loadList(tab, filters).catch((e: unknown) => setError(e instanceof ApiFailure ? e.message : 'The list could not be loaded.'));
+  }, [tab, filters, loadList]);
+
+  // Counts are read again a moment after changes arrive, once for a burst of them.
+  const countsTimer = useRef<number | undefined>(undefined);
+  const countsSoon = useCallback(() => {
+    clearTimeout(countsTimer.current);
+    countsTimer.current = window.setTimeout(() => void loadCounts(), 250);
+  }, [loadCounts]);
+
+  const openFromNotice = useCallback((id: string) => go({ tab: state.current.tab, conversationId: id }), [go]);
+
+  useEffect(
+    () =>
+      openStream(api, me.accountId, {
+        connected(resumed) {
+          setLive('live');
+          if (!resumed) reloadAll();
+        },
+        disconnected() {
+          setLive('reconnecting');
+        },
+        event(type, data) {
+          const { tab: currentTab, me: currentMe, filters: currentFilters, prefs: currentPrefs } = state.current;
+          if (type === 'reset') reloadAll();
+          if (type === 'conversation') {
+            const c = data as Conversation;
+            remember(c);
+            setList((before) => {
+              const old = before.find((b) => b.id === c.id);
+              if (old && old.version >= c.version) return before;
+              const rest = before.filter((b) => b.id !== c.id);
+              if (!inTab(currentTab, currentMe, c) || !inFilters(currentFilters, c)) return rest;
+              return [{ ...old, ...c }, ...rest].sort(compareFor(currentFilters));
+            });
+            setSelected((s) => (s && s.conversation.id === c.id && c.version > s.conversation.version ? { ...s, conversation: { ...s.conversation, ...c } } : s));
+            countsSoon();
+          }
+          if (type === 'message') {
+            const m = data as Message;
+            setSelected((s) =>
+              s && s.conversation.id === m.conversationId && !s.messages.some((x) => x.messageId === m.messageId) ? { ...s, messages: [...s.messages, m] } : s,
+            );
+            const notice = noticeForMessage(m, currentMe, known.current.get(m.conversationId));
+            if (notice) deliver(notice, currentPrefs, openFromNotice);
+          }
+          if (type === 'delivery') {
+            const d = data as { conversationId: string; messageId: string; delivery: Message['delivery'] };
+            setSelected((s) =>
+              s && s.conversation.id === d.conversationId ? { ...s, messages: s.messages.map((m) => (m.messageId === d.messageId ? { ...m, delivery: d.delivery } : m)) } : s,
+            );
+          }
+          if (type === 'transition') {
+            const t = data as Transition;
+            setSelected((s) =>
+              s && s.conversation.id === t.conversationId && !s.transitions.some((x) => x.seq === t.seq) ? { ...s, transitions: [...s.transitions, t] } : s,
+            );
+            const notice = noticeForTransition(t, currentMe, known.current.get(t.conversationId));
+            if (notice) deliver(notice, currentPrefs, openFromNotice);
+          }
+          if (type === 'presence') {
+            const p = data as { userId: string; presence: Presence };
+            setUsers((before) => before.map((u) => (u.id === p.userId ? { ...u, presence: p.presence } : u)));
+            if (p.userId === currentMe.userId) setMe((m) => ({ ...m, presence: p.presence }));
+          }
+        },
+      }),
+    [api, me.accountId, reloadAll, countsSoon, openFromNotice],
+  );
+
+  const setPresence = async (status: Presence) => {
+    try {
+      await api.call('PUT', `${account}/users/${encodeURIComponent(me.userId)}/presence`, { status });
+      setMe({ ...me, presence: status });
+    } catch (e) {
+      setError(e instanceof ApiFailure ? e.message : 'The server could not be reached.');
+    }
+  };
+
+  const listRef = useRef<HTMLDivElement>(null);
+  const backToList = () => {
+    const id = selected?.conversation.id;
+    go({ tab, conversationId: null });
+    window.setTimeout(() => listRef.current?.querySelector<HTMLElement>(`[data-id="${CSS.escape(id ?? '')}"]`)?.focus(), 0);
+  };
+  const onTabKeyDown = (event: KeyboardEvent) => {
+    const at = tabs.findIndex((t) => t.id === tab);
+    const to = event.key === 'ArrowRight' ? at + 1 : event.key === 'ArrowLeft' ? at - 1 : event.key === 'Home' ? 0 : event.key === 'End' ? tabs.length - 1 : null;
+    if (to === null) return;
+    event.preventDefault();
+    const next = tabs[(to + tabs.length) % tabs.length]!;
+    go({ tab: next.id, conversationId: place.conversationId });
+    window.setTimeout(() => document.querySelector<HTMLElement>(`[data-tab="${next.id}"]`)?.focus(), 0);
+  };
+
+  return (
+    <div class={`inbox${selected ? ' has-selection' : ''}`}>
+      <a
+        class="skip"
+        href="#conversation-list"
+        onClick={(e) => {
+          e.preventDefault();
+          const target = document.querySelector<HTMLElement>('#conversation-list button.item') ?? document.getElementById('conversation-list');
+          target?.focus();
+        }}
+      >
+        Skip to conversations
+      </a>
+      <header class="topbar">
+        <h1>Inbox</h1>
+        <span class={`live live-${live}`} role="status" aria-live="polite">
+          {live === 'live' ? 'Live' : live === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
+        </span>
+        <span class="who">
+          {me.name} · {me.role}
+        </span>
+        <label class="presence">
+          <span class={`dot dot-${me.presence}`} aria-hidden="true" />
+          <span class="visually-hidden">Your presence</span>
+          <select aria-label="Your presence" value={me.presence} onChange={(e) => void setPresence(e.currentTarget.value as Presence)}>
+            <option value="online">Online</option>
+            <option value="away">Away</option>
+            <option value="offline">Offline</option>
+          </select>
+        </label>
+        <NotificationSettings prefs={prefs} onChange={setPrefs} />
+        <button type="button" class="link" onClick={onSignOut}>
+          Sign out
+        </button>
+      </header>
+      {error && (
+        <p role="alert" class="error banner">
+          {error}{' '}
+          <button type="button" class="link" onClick={() => setError(null)}>
+            Dismiss
+          </button>
+        </p>
+      )}
+      <nav class="tabs" aria-label="Conversations by status" role="tablist" onKeyDown={onTabKeyDown}>
+        {tabs.map((t) => (
+          <button
+            key={t.id}
+            type="button"
+            role="tab"
+            aria-selected={tab === t.id}
+            tabIndex={tab === t.id ? 0 : -1}
+            class={tab === t.id ? 'tab active' : 'tab'}
+            onClick={() => go({ tab: t.id, conversationId: place.conversationId })}
+            data-tab={t.id}
+          >
+            {t.label} <span class="count">{counts[t.id] ?? 0}</span>
+          </button>
+        ))}
+      </nav>
+      <div class="panes">
+        <div class="list-pane" ref={listRef}>
+          <ConversationList
+            items={list}
+            me={me}
+            selectedId={selected?.conversation.id ?? null}
+            users={users}
+            filters={filters}
+            onFilters={setFilters}
+            tab={tab}
+            onSelect={(id) => go({ tab, conversationId: id })}
+            hasMore={nextCursor !== null}
+            onMore={() => void loadList(tab, filters, nextCursor ?? undefined)}
+          />
+        </div>
+        <section class="conversation-pane" aria-label="Conversation">
+          {selected ? (
+            <ConversationPane
+              key={selected.conversation.id}
+              api={api}
+              me={me}
+              preset={preset}
+              serviceWindow={policy.serviceWindow}
+              users={users}
+              selected={selected}
+              drafts={drafts}
+              onBack={backToList}
+            />
+          ) : (
+            <p class="empty">Choose a conversation.</p>
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}

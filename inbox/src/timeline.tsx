@@ -1,0 +1,132 @@
+import { useLayoutEffect, useRef } from 'preact/hooks';
+import type { Message, Transition } from './api';
+import { clock, dayKey, dayLabel, fullTime } from './time';
+import { describeTransition } from './words';
+
+const ticks: Record<string, { mark: string; label: string }> = {
+  queued: { mark: '🕓', label: 'queued' },
+  sent: { mark: '✓', label: 'sent' },
+  delivered: { mark: '✓✓', label: 'delivered' },
+  read: { mark: '✓✓', label: 'read' },
+  failed: { mark: '!', label: 'failed' },
+};
+
+type NameOf = (id: string | null) => string;
+
+function Body({ m }: { m: Message }) {
+  const media = m.content?.media;
+  if (m.kind === 'template') return <p class="text template">Template “{m.template?.name}”{m.template?.language ? ` (${m.template.language})` : ''}</p>;
+  if (media) {
+    const icon = { image: '🖼', video: '🎬', audio: '🎵', document: '📄', sticker: '🏷' }[m.kind] ?? '📎';
+    return (
+      <p class="text media">
+        <span aria-hidden="true">{icon}</span> {m.kind}
+        {media.filename ? `: ${media.filename}` : ''} {media.caption ?? m.text ?? ''}
+      </p>
+    );
+  }
+  if (m.content?.location) {
+    const l = m.content.location;
+    return (
+      <p class="text">
+        📍 {l.name ?? 'Location'} {l.address ?? ''} ({l.latitude.toFixed(4)}, {l.longitude.toFixed(4)})
+      </p>
+    );
+  }
+  if (m.content?.reaction) return <p class="text">Reacted {m.content.reaction.emoji || '(removed)'}</p>;
+  if (m.content?.contacts) return <p class="text">👤 shared {m.content.contacts.length} contact(s)</p>;
+  return <p class="text">{m.text ?? `(${m.kind})`}</p>;
+}
+
+/**
+ * When a message was written: the customer's own time for what they sent (a message queued on their
+ * phone for a day shows that day), ours for what the business sent. The other time is in the hover text.
+ */
+export const shownTime = (m: Message) => (m.direction === 'inbound' && m.sentAt ? m.sentAt : m.at);
+
+function TimelineMessage({ m, nameOf, timeZone }: { m: Message; nameOf: NameOf; timeZone?: string }) {
+  const tick = m.delivery ? ticks[m.delivery.status] : undefined;
+  const shown = shownTime(m);
+  const hover =
+    m.direction === 'inbound' && m.sentAt && m.sentAt !== m.at
+      ? `Sent by the customer ${fullTime(m.sentAt, timeZone)} · received ${fullTime(m.at, timeZone)}`
+      : `${m.direction === 'inbound' ? 'Received' : 'Sent'} ${fullTime(m.at, timeZone)}`;
+  return (
+    <li class={`msg ${m.direction}`} data-message-id={m.messageId}>
+      <Body m={m} />
+      <span class="msg-meta">
+        {m.direction === 'outbound' && m.authorId ? `${nameOf(m.authorId)} · ` : ''}
+        <time dateTime={shown} title={hover}>
+          {clock(shown, timeZone)}
+        </time>
+        {m.delivery && tick && (
+          <span class={`tick tick-${m.delivery.status}`} data-status={m.delivery.status} title={m.delivery.error ? `failed: ${m.delivery.error.message}` : tick.label} aria-label={tick.label}>
+            {' '}
+            {tick.mark}
+            {m.delivery.status === 'failed' && m.delivery.error ? ` ${m.delivery.error.message}` : ''}
+          </span>
+        )}
+      </span>
+    </li>
+  );
+}
+
+type Item = { key: string; at: string; order: number } & ({ m: Message } | { t: Transition });
+
+/**
+ * Messages and transitions in one list, in the order they were recorded (messages by their sequence,
+ * transitions placed by time), with a separator at each new day of the times shown.
+ */
+export function timelineItems(messages: Message[], transitions: Transition[]): Item[] {
+  const items: Item[] = [
+    ...messages.map((m) => ({ key: `m${m.messageId}`, at: m.at, order: m.seq, m })),
+    ...transitions.map((t) => ({ key: `t${t.seq}`, at: t.at, order: t.seq, t })),
+  ];
+  return items.sort((a, b) => a.at.localeCompare(b.at) || ('m' in a === 'm' in b ? a.order - b.order : 'm' in a ? -1 : 1));
+}
+
+export function Timeline({ messages, transitions, nameOf, now, timeZone }: { messages: Message[]; transitions: Transition[]; nameOf: NameOf; now: number; timeZone?: string }) {
+  const list = useRef<HTMLOListElement>(null);
+  // Follows new entries only while the reader is at the bottom: reading history is not interrupted.
+  const atBottom = useRef(true);
+  const count = messages.length + transitions.length;
+  useLayoutEffect(() => {
+    const el = list.current;
+    if (el && atBottom.current) el.scrollTop = el.scrollHeight;
+  }, [count]);
+  const onScroll = () => {
+    const el = list.current;
+    if (el) atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+  };
+  let lastDay = '';
+  const rows = [];
+  for (const item of timelineItems(messages, transitions)) {
+    const shown = 'm' in item ? shownTime(item.m) : item.at;
+    const day = dayKey(shown, timeZone);
+    if (day !== lastDay) {
+      lastDay = day;
+      rows.push(
+        <li key={`d${day}${item.key}`} class="day" role="separator">
+          <span>{dayLabel(shown, now, timeZone)}</span>
+        </li>,
+      );
+    }
+    rows.push(
+      'm' in item ? (
+        <TimelineMessage key={item.key} m={item.m} nameOf={nameOf} timeZone={timeZone} />
+      ) : (
+        <li key={item.key} class="transition">
+          {describeTransition(item.t, nameOf)} ·{' '}
+          <time dateTime={item.t.at} title={fullTime(item.t.at, timeZone)}>
+            {clock(item.t.at, timeZone)}
+          </time>
+        </li>
+      ),
+    );
+  }
+  return (
+    <ol class="timeline" ref={list} aria-label="Timeline" tabIndex={0} onScroll={onScroll}>
+      {rows}
+    </ol>
+  );
+}

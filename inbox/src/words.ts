@@ -1,0 +1,107 @@
+import type { ApiFailure, Transition } from './api';
+
+/**
+ * The page's words for what the API says in codes: transitions as sentences, refusals as advice, the
+ * policy's durations as a person says them. Pure, so test/unit/inbox-words.test.ts covers every case.
+ */
+
+const units: Record<string, [string, string]> = { ms: ['millisecond', 'milliseconds'], s: ['second', 'seconds'], m: ['minute', 'minutes'], h: ['hour', 'hours'], d: ['day', 'days'] };
+
+/** "24h" → "24-hour", "20s" → "20-second", "90m" → "90-minute"; anything else as written. */
+export function serviceWindowWords(duration: string): string {
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(duration.trim());
+  if (!match) return `${duration}`;
+  return `${match[1]}-${units[match[2]!]![0]}`;
+}
+
+/** "a" or "an" before a word, by its sound as far as a first letter tells. */
+export const article = (word: string) => (/^[aeiou]/i.test(word) ? 'an' : 'a');
+
+type NameOf = (id: string | null) => string;
+
+/** The reasons the lifecycle records (workflows/conversation/rules-*.ts), in words; unknown ones fall back. */
+const reasonWords: Record<string, (t: Transition, who: string, to: string) => string> = {
+  claimed: (_t, who) => `${cap(who)} claimed it`,
+  assigned: (_t, who, to) => `${cap(who)} assigned it to ${to}`,
+  routing: (_t, _who, to) => `Routed to ${to}`,
+  reply: (_t, _who, to) => `${cap(to)} took it by replying`,
+  template: (_t, _who, to) => `${cap(to)} took it by sending a template`,
+  take_over: (_t, who) => `${cap(who)} took it over`,
+  resolved: (_t, who) => `${cap(who)} resolved it`,
+  inactivity: () => 'Closed: the customer stayed silent',
+  idle: () => 'Closed: nobody wrote for too long',
+  window_expired: () => "The customer-service window closed: templates only until the customer writes",
+  first_customer_message: () => 'The customer started the conversation',
+  customer_message: (t) => (t.from === null ? 'The customer started the conversation' : `The customer wrote again: reopened`),
+  customer_returned: () => 'The customer came back: back to the queue',
+  customer_left: () => 'The customer left',
+  release: (_t, who) => `${cap(who)} released it to the queue`,
+  released: (_t, who) => `${cap(who)} released it to the queue`,
+  transfer: (t) => `Transferred to team ${String(t.details?.team ?? '')}`.trim(),
+  transferred: (t) => `Transferred to team ${String(t.details?.team ?? '')}`.trim(),
+  agent_disconnected: () => 'The assignee went offline: back to the queue',
+  ended: (_t, who) => `${cap(who)} ended it`,
+  left_by_agent: (_t, who) => `${cap(who)} set it waiting`,
+  revived: (_t, who) => `${cap(who)} revived it`,
+  flow_started: () => 'An automation took it',
+  flow_ended: () => 'The automation finished',
+  flow_assigned: (_t, _who, to) => `The automation handed it to ${to}`,
+  flow_assigned_team: () => 'The automation handed it to a team',
+  csat_timeout: () => 'Closed: the customer did not rate the conversation',
+  delivery_failed: (t) => `A message could not be delivered${deliveryError(t)}`,
+};
+
+const cap = (s: string) => (s.length > 0 ? s[0]!.toUpperCase() + s.slice(1) : s);
+
+function deliveryError(t: Transition): string {
+  const error = t.details?.error as { message?: unknown } | undefined;
+  return typeof error?.message === 'string' && error.message !== '' ? `: ${error.message}` : '';
+}
+
+/** Who acted, in words: a user by name ("you" for the reader), else the system, a service or the customer. */
+export function actorWords(t: Transition, nameOf: NameOf): string {
+  switch (t.actor.kind) {
+    case 'user':
+      return nameOf(t.actor.id);
+    case 'customer':
+      return 'the customer';
+    case 'service':
+      return t.actor.id ? `service ${t.actor.id}` : 'a service';
+    default:
+      return 'convoflow';
+  }
+}
+
+/** One transition as a sentence: "Ana claimed it", "The customer-service window closed". */
+export function describeTransition(t: Transition, nameOf: NameOf): string {
+  const who = actorWords(t, nameOf);
+  const to = t.assigneeAfter ? nameOf(t.assigneeAfter) : 'the queue';
+  const words = reasonWords[t.reason];
+  if (words) return words(t, who, to);
+  const move = t.from && t.from !== t.to ? `${t.from.replace(/_/g, ' ')} → ${t.to.replace(/_/g, ' ')}` : t.to.replace(/_/g, ' ');
+  return `${cap(move)} (${t.reason.replace(/_/g, ' ')}) by ${who}`;
+}
+
+/** A refusal as advice: what happened and what to do, with people named. */
+export function describeRefusal(error: ApiFailure, nameOf: NameOf): string {
+  switch (error.code) {
+    case 'not_assignee': {
+      const holder = /\(([^)]+)\)/.exec(error.message)?.[1];
+      return `${holder ? cap(nameOf(holder)) : 'Someone else'} holds this conversation; only they can do this.`;
+    }
+    case 'window_expired':
+      return 'the customer-service window has closed. Send a template instead; free-form replies work again once the customer writes.';
+    case 'conversation_closed':
+      return 'the conversation is closed. Send a template to write to the customer again.';
+    case 'forbidden':
+      return 'your role may not do this here.';
+    case 'validation_failed':
+      return `the server could not accept it: ${error.message}.`;
+    case 'unauthenticated':
+      return 'you are signed out. Sign in again.';
+    case 'conflict':
+      return `${error.message}.`;
+    default:
+      return error.message;
+  }
+}

@@ -1,0 +1,278 @@
+/// <reference lib="dom" />
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import { chromiumArgs, ensureChromium } from '../support/chromium';
+import type { Account } from '../support/scenario';
+import { createAccount, customerWrites, newCustomer } from '../support/scenario';
+import { eventually, useStack } from '../support/stack';
+
+/**
+ * An agent's day in the inbox (issue 22): the defects a team hit in its first hour, each reproduced in
+ * a real Chromium, and the comforts a team expects. Replies go to the recording channel (no provider),
+ * which is enough to count what would reach the customer. Screenshots go to test-output/inbox/.
+ */
+const shots = path.join(__dirname, '..', '..', 'test-output', 'inbox');
+
+let browser: Browser;
+let account: Account;
+
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: ensureChromium(), args: chromiumArgs });
+}, 600_000);
+afterAll(async () => {
+  await browser?.close();
+});
+
+const env = useStack();
+
+beforeAll(async () => {
+  fs.mkdirSync(shots, { recursive: true });
+  account = await createAccount(env.stack);
+});
+
+interface SignedIn {
+  page: Page;
+  context: BrowserContext;
+}
+
+async function signIn(key: string, options: { viewport?: { width: number; height: number }; timezoneId?: string; context?: BrowserContext } = {}): Promise<SignedIn> {
+  const context = options.context ?? (await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 800 }, timezoneId: options.timezoneId }));
+  const page = await context.newPage();
+  await page.goto(`${env.stack.baseUrl}/app/`);
+  await page.getByLabel('Your API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('Live', { exact: true }).waitFor();
+  return { page, context };
+}
+
+const item = (page: Page, id: string) => page.locator(`button.item[data-id="${id}"]`);
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
+const base = () => `/v1/accounts/${account.id}/conversations`;
+
+async function outboundTexts(conversationId: string): Promise<string[]> {
+  const res = await env.stack.http.get(`${base()}/${encodeURIComponent(conversationId)}/messages?limit=500`, account.keys.agent);
+  return (res.body.messages as { direction: string; text: string | null }[]).filter((m) => m.direction === 'outbound').map((m) => m.text ?? '');
+}
+
+/** Opens a conversation from the Open tab and claims it, so the page's user may reply. */
+async function openAndClaim(page: Page, conversationId: string) {
+  await page.getByRole('tab', { name: /Open/ }).click();
+  await item(page, conversationId).click();
+  await page.getByRole('button', { name: 'Claim' }).click();
+  await page.locator('.conv-head .meta', { hasText: 'held by you' }).waitFor();
+}
+
+describe("an agent's day in the inbox", () => {
+  test('a double click on Send and Ctrl+Enter twice each reach the customer once', async () => {
+    const { page } = await signIn(account.keys.agent);
+    const { conversationId } = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'Where is my order?' });
+    await openAndClaim(page, conversationId);
+
+    await page.getByLabel('Reply', { exact: true }).fill('Checking now.');
+    await page.getByRole('button', { name: 'Send', exact: true }).dblclick();
+    await page.locator('li.msg.outbound', { hasText: 'Checking now.' }).waitFor();
+
+    await page.getByLabel('Reply', { exact: true }).fill('Found it.');
+    await page.getByLabel('Reply', { exact: true }).press('Control+Enter');
+    await page.getByLabel('Reply', { exact: true }).press('Control+Enter');
+    await page.locator('li.msg.outbound', { hasText: 'Found it.' }).waitFor();
+
+    // A probe sent after both: once it is recorded, any second copy of the two would be too.
+    await page.getByLabel('Reply', { exact: true }).fill('Anything else?');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await eventually(async () => ((await outboundTexts(conversationId)).includes('Anything else?') ? true : undefined));
+    const texts = await outboundTexts(conversationId);
+    expect(texts.filter((t) => t === 'Checking now.')).toHaveLength(1);
+    expect(texts.filter((t) => t === 'Found it.')).toHaveLength(1);
+    await expect(page.getByLabel('Reply', { exact: true }).inputValue()).resolves.toBe('');
+    await page.context().close();
+  });
+
+  test('the same send retried with its idempotency key is answered once and sent once', async () => {
+    const { conversationId } = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'Hello?' });
+    const key = `inbox-${randomUUID()}`;
+    const send = () =>
+      env.stack.http.request('POST', `${base()}/${encodeURIComponent(conversationId)}/replies`, { key: account.keys.agent, body: { text: 'Once only' }, headers: { 'idempotency-key': key } });
+    const [first, second] = await Promise.all([send(), send()]);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect((await outboundTexts(conversationId)).filter((t) => t === 'Once only')).toHaveLength(1);
+  });
+
+  test('a draft survives Escape, switching conversations and a reload; Escape in the box keeps the conversation open', async () => {
+    const { page } = await signIn(account.keys.agent);
+    const first = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'First customer' });
+    const second = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'Second customer' });
+    await openAndClaim(page, first.conversationId);
+    const box = page.getByLabel('Reply', { exact: true });
+    await box.fill('Half-written answer');
+    await box.press('Escape');
+    await expect(page.locator('.conversation h2').count()).resolves.toBe(1);
+    await page.getByRole('tab', { name: /Open/ }).click();
+    await item(page, second.conversationId).click();
+    await page.locator('li.msg', { hasText: 'Second customer' }).waitFor();
+    await expect(box.inputValue()).resolves.toBe('');
+    await page.getByRole('tab', { name: /Mine/ }).click();
+    await item(page, first.conversationId).click();
+    await page.locator('li.msg', { hasText: 'First customer' }).waitFor();
+    await expect(box.inputValue()).resolves.toBe('Half-written answer');
+    await page.reload();
+    await page.locator('li.msg', { hasText: 'First customer' }).waitFor();
+    await expect(page.getByLabel('Reply', { exact: true }).inputValue()).resolves.toBe('Half-written answer');
+    await page.context().close();
+  });
+
+  test('each tab and conversation has a URL: reload and Back return to them', async () => {
+    const { page } = await signIn(account.keys.agent);
+    const { conversationId } = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'URL customer', sentAt: new Date().toISOString() });
+    await page.getByRole('tab', { name: /Open/ }).click();
+    await page.getByRole('tab', { name: /Closed/ }).click();
+    await expect(page.url()).toContain('tab=closed');
+    await page.goBack();
+    await page.waitForURL(/tab=open/);
+    await item(page, conversationId).click();
+    await page.waitForURL(new RegExp(`c=${encodeURIComponent(conversationId)}`));
+    await page.reload();
+    await page.locator('li.msg', { hasText: 'URL customer' }).waitFor();
+    await expect(page.getByRole('tab', { selected: true }).textContent()).resolves.toMatch(/Open/);
+    await page.goBack();
+    await page.waitForURL((url) => !url.search.includes('c='));
+    await expect(page.locator('.conversation h2').count()).resolves.toBe(0);
+    // Tabs move with the arrow keys, as a tab list does.
+    await page.getByRole('tab', { name: /Open/ }).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.waitForURL(/tab=mine/);
+    await expect(page.evaluate(() => document.activeElement?.getAttribute('data-tab'))).resolves.toBe('mine');
+    await page.context().close();
+  });
+
+  test('a conversation someone else holds shows who holds it, by name, and no composer that would refuse', async () => {
+    const agent = await signIn(account.keys.agent);
+    const { conversationId } = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'Held elsewhere' });
+    await openAndClaim(agent.page, conversationId);
+    const other = await signIn(account.keys.agent2);
+    await other.page.getByRole('tab', { name: /Assigned/ }).click();
+    await item(other.page, conversationId).click();
+    await other.page.getByText('agent holds this conversation').waitFor();
+    await expect(other.page.getByText('Ask a supervisor').count()).resolves.toBe(1);
+    await expect(other.page.getByLabel('Reply', { exact: true }).count()).resolves.toBe(0);
+    await shot(other.page, 'held-by-someone-else');
+    const manager = await signIn(account.keys.manager);
+    await manager.page.getByRole('tab', { name: /Assigned/ }).click();
+    await item(manager.page, conversationId).click();
+    await manager.page.getByText('Take over to reply yourself').waitFor();
+    await manager.page.getByRole('button', { name: 'Take over' }).waitFor();
+    for (const p of [agent, other, manager]) await p.context.close();
+  });
+
+  test("the timeline shows the customer's own time in the reader's zone, with day separators", async () => {
+    const zone = 'Asia/Kolkata';
+    const { page } = await signIn(account.keys.agent, { timezoneId: zone });
+    const sentAt = new Date(Date.now() - 25 * 3600_000);
+    sentAt.setUTCSeconds(0, 0);
+    const { conversationId } = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'Sent yesterday', sentAt: sentAt.toISOString() });
+    await customerWrites(env.stack, account, { customer: conversationId.split(':').pop()!, text: 'Sent now' });
+    await page.getByRole('tab', { name: /Open/ }).click();
+    await item(page, conversationId).click();
+    const old = page.locator('li.msg', { hasText: 'Sent yesterday' });
+    await old.waitFor();
+    const expected = sentAt.toLocaleTimeString('en-US', { hour: '2-digit', minute: '2-digit', timeZone: zone });
+    const shown = await old.locator('time').textContent();
+    // The page formats in the browser's locale; compare the hour and minute digits in the zone.
+    expect(shown?.replace(/\D/g, '').slice(-4)).toBe(expected.replace(/\D/g, '').slice(-4));
+    await expect(old.locator('time').getAttribute('title')).resolves.toMatch(/Sent by the customer .* · received /);
+    const separators = await page.locator('li.day').allTextContents();
+    expect(separators).toContain('Today');
+    expect(separators.length).toBeGreaterThanOrEqual(2);
+    await shot(page, 'timeline-days');
+    await page.context().close();
+  });
+
+  test('on a 390-pixel phone the conversation with the Assign form fits the screen and the timeline keeps most of it', async () => {
+    const { page } = await signIn(account.keys.manager, { viewport: { width: 390, height: 844 } });
+    const { conversationId } = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'Phone layout check' });
+    await page.getByRole('tab', { name: /Open/ }).click();
+    await item(page, conversationId).click();
+    await page.getByRole('button', { name: 'Claim' }).click();
+    await page.getByLabel('Assign to').waitFor();
+    await page.getByLabel('Reply', { exact: true }).waitFor();
+    const widths = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      pane: document.querySelector('.conversation-pane')!.getBoundingClientRect().width,
+      send: document.querySelector('.reply button[type=submit]')!.getBoundingClientRect().right,
+      timeline: document.querySelector('.timeline')!.getBoundingClientRect().height,
+    }));
+    expect(widths.page).toBeLessThanOrEqual(390);
+    expect(widths.pane).toBeLessThanOrEqual(390);
+    expect(widths.send).toBeLessThanOrEqual(390);
+    expect(widths.timeline).toBeGreaterThanOrEqual(380);
+    await shot(page, 'phone-assign');
+    await page.context().close();
+  });
+
+  test('copy: a refused reply over the length limit is explained before sending; an emoji tag is refused in words', async () => {
+    const { page } = await signIn(account.keys.agent);
+    const { conversationId } = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'Copy check' });
+    await openAndClaim(page, conversationId);
+    await page.getByLabel('Reply', { exact: true }).fill('x'.repeat(4100));
+    await page.getByText('4 characters too long').waitFor();
+    await expect(page.getByRole('button', { name: 'Send', exact: true }).isDisabled()).resolves.toBe(true);
+    await page.getByLabel('Add a tag').fill('vip 🎉');
+    await page.getByRole('button', { name: 'Add tag' }).click();
+    await page.getByRole('alert').filter({ hasText: 'no emoji' }).waitFor();
+    await expect(page.locator('.window').textContent()).resolves.toMatch(/You can reply freely for 2[34]h \d+m more \(the 24-hour window/);
+    const favicon = await env.stack.http.request('GET', '/favicon.ico', {});
+    expect(favicon.status).toBe(200);
+    await page.context().close();
+  });
+
+  test('notifications: an assignment to me plays a chime, shows a desktop notification and counts in the title; each can be turned off', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.grantPermissions(['notifications'], { origin: env.stack.baseUrl });
+    // Records what the page asks of the browser: notifications shown, chimes played; and looks away.
+    await context.addInitScript(() => {
+      const w = window as unknown as { shown: string[]; chimes: number };
+      w.shown = [];
+      w.chimes = 0;
+      const Real = window.Notification;
+      class Recorded extends Real {
+        constructor(title: string, options?: NotificationOptions) {
+          super(title, options);
+          w.shown.push(`${title}: ${options?.body ?? ''}`);
+        }
+      }
+      Object.defineProperty(window, 'Notification', { value: Recorded });
+      const start = OscillatorNode.prototype.start;
+      OscillatorNode.prototype.start = function (this: OscillatorNode, ...args: [number?]) {
+        w.chimes += 1;
+        return start.apply(this, args);
+      };
+      document.hasFocus = () => false;
+    });
+    const { page } = await signIn(account.keys.agent2, { context });
+    await page.locator('body').click(); // the gesture that allows sound
+    await page.getByText('Notifications', { exact: true }).click();
+    await page.getByLabel('Desktop: A conversation is assigned to me').check();
+    await page.getByLabel('Sound: A new conversation in the queue').uncheck();
+
+    const { conversationId } = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'Please help', sentAt: new Date().toISOString() });
+    const assigned = await env.stack.http.post(`${base()}/${encodeURIComponent(conversationId)}/assign`, { assigneeId: account.users.agent2 }, account.keys.manager);
+    expect(assigned.status).toBe(200);
+    await page.waitForFunction(() => (window as unknown as { shown: string[] }).shown.some((s) => s.startsWith('Assigned to you')));
+    await page.waitForFunction(() => (window as unknown as { chimes: number }).chimes >= 1);
+    await page.waitForFunction(() => /^\(\d+\) Inbox/.test(document.title));
+    // Turned off: the next new conversation plays nothing (a probe assignment after it chimes).
+    const chimesBefore = await page.evaluate(() => (window as unknown as { chimes: number }).chimes);
+    const quiet = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'Quiet one' });
+    await item(page, quiet.conversationId).waitFor();
+    const probe = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'Probe' });
+    await env.stack.http.post(`${base()}/${encodeURIComponent(probe.conversationId)}/assign`, { assigneeId: account.users.agent2 }, account.keys.manager);
+    await page.waitForFunction((n) => (window as unknown as { chimes: number }).chimes > n, chimesBefore);
+    // Each chime is two tones: exactly one more chime (the probe's assignment), none for the quiet conversation.
+    await expect(page.evaluate(() => (window as unknown as { chimes: number }).chimes)).resolves.toBe(chimesBefore + 2);
+    await shot(page, 'notifications');
+    await context.close();
+  });
+});
