@@ -21,7 +21,7 @@ import {
   statusWebhookBody,
 } from '../support/fake-graph';
 
-const fixturesDir = path.join(__dirname, '../../../shared/fixtures/whatsapp');
+const fixturesDir = path.join(__dirname, '../fixtures/whatsapp');
 const appSecret = 'fake-graph-app-secret';
 const phoneNumberId = '114002873001456';
 

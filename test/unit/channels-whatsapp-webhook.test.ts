@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseWhatsAppWebhook, verifyMetaSignature, WebhookPayloadError } from '../../channels/whatsapp/webhook';
 
-const fixturesDir = path.join(__dirname, '../../../shared/fixtures/whatsapp');
+const fixturesDir = path.join(__dirname, '../fixtures/whatsapp');
 const fixture = (name: string): unknown => JSON.parse(fs.readFileSync(path.join(fixturesDir, name), 'utf8'));
 
 const phoneNumberId = '114002873001456';
