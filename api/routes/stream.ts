@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { StreamEntryDoc } from '../../store/stream-log';
+import { isNoticeEntry } from '../../store/stream-log';
 import { iso } from '../../workflows/conversation/view';
 import type { Principal } from '../auth';
 import { everyUser } from '../auth';
@@ -15,6 +16,11 @@ export const streamTicketTtlMs = 60_000;
 
 /** One SSE event per item of an entry, numbered `{seq}.{index}`, so a client resumes mid-entry. */
 export function sseEvents(doc: StreamEntryDoc): { type: string; data: unknown }[] {
+  if (isNoticeEntry(doc)) {
+    // A notice is one event whose type is the notice's: `read` or `presence` (docs/presence.md).
+    const { type, ...data } = doc.notice;
+    return [{ type, data }];
+  }
   const { conversationId } = doc;
   return [
     ...doc.messages.map((m) => ({ type: 'message', data: messageView({ ...m, conversationId }) })),
