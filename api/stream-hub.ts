@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { PresenceOptions } from './presence-rule';
+import { defaultPresenceOptions } from './presence-rule';
 import type { StreamCollections, StreamEntryDoc, StreamNotice } from '../store/stream-log';
 import { StreamAppender, readHead, streamEntryId } from '../store/stream-log';
 
@@ -11,6 +13,8 @@ export interface StreamHubOptions {
   recent?: number;
   /** A comment line this often keeps proxies and load balancers from closing an idle stream. */
   heartbeatMs?: number;
+  /** How presence follows the tabs whose streams this process holds, and its sweep (api/presence.ts). */
+  presence?: Partial<PresenceOptions>;
 }
 
 /** What a subscriber gets: entries in sequence order, or word that what it asked for is gone. */
@@ -42,6 +46,7 @@ export class StreamHub {
   readonly retryMs: number;
   readonly recent: number;
   readonly heartbeatMs: number;
+  readonly presence: PresenceOptions;
 
   constructor(
     readonly c: StreamCollections,
@@ -52,6 +57,7 @@ export class StreamHub {
     this.retryMs = options.retryMs ?? 1_000;
     this.recent = options.recent ?? 512;
     this.heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.presence = { ...defaultPresenceOptions, ...options.presence };
     this.appender = new StreamAppender(c, undefined, (error) => log.warn({ err: error }, 'stream head hint not written; the next append corrects it'));
   }
 
