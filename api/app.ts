@@ -27,6 +27,7 @@ import { streamRoutes } from './routes/stream';
 import { inboxRoutes } from './routes/inbox';
 import { StreamHub } from './stream-hub';
 import { favicon, inboxPage } from './inbox-page';
+import { startPresenceSweep } from './presence';
 import type { StreamHubOptions } from './stream-hub';
 import { streamCollections } from '../store/stream-log';
 
@@ -84,6 +85,9 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
       }
     },
   };
+
+  // Presence follows tabs even when the API process that held them died: every process sweeps (issue 22).
+  startPresenceSweep(deps);
 
   const app = express();
   app.disable('x-powered-by');

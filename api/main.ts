@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const db = mongo.db(config.mongo.database);
   await ensureIndexes(db);
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const { app, deps } = createApp({ db, temporal, taskQueue: config.temporal.taskQueue, platformApiKey: config.platformApiKey, log });
+  const { app, deps } = createApp({ db, temporal, taskQueue: config.temporal.taskQueue, platformApiKey: config.platformApiKey, log, stream: { presence: config.presence } });
   // Idempotency-Key answers are kept 24 h; FerretDB has no TTL indexes, so each API process purges hourly
   // (several doing it at once only delete the same documents).
   const purge = setInterval(() => {

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
-import type { StreamCollections, StreamEntryDoc } from '../store/stream-log';
-import { readHead, streamEntryId } from '../store/stream-log';
+import type { PresenceOptions } from './presence-rule';
+import { defaultPresenceOptions } from './presence-rule';
+import type { StreamCollections, StreamEntryDoc, StreamNotice } from '../store/stream-log';
+import { StreamAppender, readHead, streamEntryId } from '../store/stream-log';
 
 export interface StreamHubOptions {
   /** How often an account with connected clients is asked for its next entry. */
@@ -11,6 +13,8 @@ export interface StreamHubOptions {
   recent?: number;
   /** A comment line this often keeps proxies and load balancers from closing an idle stream. */
   heartbeatMs?: number;
+  /** How presence follows the tabs whose streams this process holds, and its sweep (api/presence.ts). */
+  presence?: Partial<PresenceOptions>;
 }
 
 /** What a subscriber gets: entries in sequence order, or word that what it asked for is gone. */
@@ -30,11 +34,19 @@ export interface StreamSubscriber {
  */
 export class StreamHub {
   private readonly feeds = new Map<string, AccountFeed>();
+  private readonly closers: (() => void)[] = [];
   private closed = false;
+  /**
+   * This process's writer of notices (read marks, presence). The same claim as the worker's batches
+   * (insert of the account's next number, store/STREAM.md), so API processes and workers share one
+   * dense, ordered log; an appender per process groups its own appends like the worker's.
+   */
+  readonly appender: StreamAppender;
   readonly pollMs: number;
   readonly retryMs: number;
   readonly recent: number;
   readonly heartbeatMs: number;
+  readonly presence: PresenceOptions;
 
   constructor(
     readonly c: StreamCollections,
@@ -45,6 +57,22 @@ export class StreamHub {
     this.retryMs = options.retryMs ?? 1_000;
     this.recent = options.recent ?? 512;
     this.heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.presence = { ...defaultPresenceOptions, ...options.presence };
+    this.appender = new StreamAppender(c, undefined, (error) => log.warn({ err: error }, 'stream head hint not written; the next append corrects it'));
+  }
+
+  /**
+   * Appends a notice to the account's stream: every client of the account, on any API process, gets it.
+   * Answers its sequence number.
+   */
+  publish(accountId: string, notice: StreamNotice): Promise<number> {
+    return this.appender.append(accountId, { at: new Date(), notice });
+  }
+
+  /** Runs `fn` when the hub closes (the process stops): for the process's periodic jobs tied to it. */
+  onClose(fn: () => void): void {
+    if (this.closed) fn();
+    else this.closers.push(fn);
   }
 
   /**
@@ -104,6 +132,7 @@ export class StreamHub {
   /** Ends every client's stream and stops polling: for a process that stops. */
   close(): void {
     this.closed = true;
+    for (const fn of this.closers.splice(0)) fn();
     for (const feed of this.feeds.values()) {
       feed.stop();
       for (const member of feed.members) member.end();

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseDuration } from '../workflows/conversation/durations';
 import { defaultTaskQueue } from '../workflows/conversation/messages';
 
 /**
@@ -22,6 +23,21 @@ const optionalString = z
  * replayed from its history at its next input.
  */
 export const defaultWorkerMaxCachedWorkflows = 2_500;
+
+/** A duration such as `10m` or `30s` (workflows/conversation/durations.ts), in milliseconds. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v === '' ? fallback : v);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30s, 10m or 1h' });
+        return z.NEVER;
+      }
+      return ms;
+    });
 
 const schema = z.object({
   PORT: port.default(3000),
@@ -60,6 +76,8 @@ const schema = z.object({
       .refine((n) => n === 0 || n >= 40, 'must be 0 (no cache: every workflow task replays its history) or at least 40')
       .optional(),
   ),
+  PRESENCE_AWAY_AFTER: duration('10m'),
+  PRESENCE_OFFLINE_AFTER: duration('30s'),
 });
 
 export type Config = {
@@ -81,6 +99,8 @@ export type Config = {
   workerMetricsPort: number | undefined;
   /** How many workflows the worker keeps cached; the rest are replayed from history at their next input. */
   workerMaxCachedWorkflows: number;
+  /** Presence that follows the tabs (docs/presence.md): idle this long is away; the last tab gone this long is offline. */
+  presence: { awayAfterMs: number; offlineGraceMs: number };
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   embedded: { temporalPort: number; temporalUiPort: number; ferretdbPort: number };
@@ -111,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     whatsappGraphUrl: e.WHATSAPP_GRAPH_URL.replace(/\/+$/, ''),
     workerMetricsPort: e.WORKER_METRICS_PORT,
     workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS ?? defaultWorkerMaxCachedWorkflows,
+    presence: { awayAfterMs: e.PRESENCE_AWAY_AFTER, offlineGraceMs: e.PRESENCE_OFFLINE_AFTER },
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     embedded: {

@@ -1,6 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { Delivery, MessageRecord, TransitionEvent } from '../workflows/conversation/lifecycle';
 import type { ConversationView } from '../workflows/conversation/view';
+import type { Presence } from '../workflows/routing/routing';
 import { isDuplicateKeyError } from './collections';
 
 /**
@@ -17,7 +18,7 @@ import { isDuplicateKeyError } from './collections';
  * - `stream_heads` holds, per account, a recently claimed number: where writers start probing and where
  *   a reader without `Last-Event-ID` starts. It may lag (its writes race); probing forwards corrects it.
  */
-export interface StreamEntryDoc {
+export interface ConversationEntryDoc {
   _id: string; // `${accountId}/${seq}`
   accountId: string;
   seq: number;
@@ -32,6 +33,28 @@ export interface StreamEntryDoc {
   /** Transitions the batch recorded. */
   events: TransitionEvent[];
 }
+
+/**
+ * What an API process puts on the stream that is not a conversation batch (issue 22): a user's read mark
+ * moved (their other tabs clear the badge), a user's presence changed. Claimed like every entry (insert
+ * of the next number), so it has one writer and a place in the account's order like the others.
+ */
+export type StreamNotice =
+  | { type: 'read'; conversationId: string; userId: string; readUpToSeq: number }
+  | { type: 'presence'; userId: string; presence: Presence; manual: boolean; at: string };
+
+export interface NoticeEntryDoc {
+  _id: string; // `${accountId}/${seq}`
+  accountId: string;
+  seq: number;
+  at: Date;
+  notice: StreamNotice;
+}
+
+/** An entry of the log: a conversation batch (the worker's `persist`) or a notice (an API process). */
+export type StreamEntryDoc = ConversationEntryDoc | NoticeEntryDoc;
+
+export const isNoticeEntry = (doc: StreamEntryDoc): doc is NoticeEntryDoc => 'notice' in doc;
 
 export interface StreamHeadDoc {
   _id: string; // accountId
@@ -49,7 +72,9 @@ export interface StreamTicketDoc {
   expiresAt: Date;
 }
 
-export type StreamEntry = Omit<StreamEntryDoc, '_id' | 'seq' | 'accountId'>;
+/** A conversation batch's entry before it has a number. */
+export type StreamEntry = Omit<ConversationEntryDoc, '_id' | 'seq' | 'accountId'>;
+export type NoticeEntry = Omit<NoticeEntryDoc, '_id' | 'seq' | 'accountId'>;
 
 export const streamEntryId = (accountId: string, seq: number): string => `${accountId}/${seq}`;
 
@@ -106,7 +131,7 @@ export class StreamAppender {
    * account; the append then does not read the head again. Any value the head ever held is a number that
    * was claimed, so starting above it keeps the numbers dense; an old one only costs collisions.
    */
-  append(accountId: string, entry: StreamEntry, hint?: number): Promise<number> {
+  append(accountId: string, entry: StreamEntry | NoticeEntry, hint?: number): Promise<number> {
     return new Promise((resolve, reject) => {
       const queue = this.queues.get(accountId);
       if (queue) return void queue.push({ entry, hint, resolve, reject });
@@ -187,7 +212,7 @@ export class StreamAppender {
 }
 
 interface Pending {
-  entry: StreamEntry;
+  entry: StreamEntry | NoticeEntry;
   hint: number | undefined;
   resolve: (seq: number) => void;
   reject: (error: unknown) => void;

@@ -32,6 +32,7 @@ import * as r from '../conversation-responses';
 import * as s from '../schemas';
 import type { z } from 'zod';
 import { principalScope } from '../idempotency';
+import { markRead, readAnswer, readBody, withReadMarks } from '../read-marks';
 
 const base = '/v1/accounts/{accountId}/conversations';
 
@@ -229,7 +230,7 @@ export const conversationRoutes = [
       const page = docs.slice(0, query.limit);
       const last = page.at(-1);
       const nextCursor = docs.length > query.limit && last ? encodeCursor({ a: last.lastActivityAt, i: last._id }) : null;
-      return { conversations: page.map(conversationView), nextCursor };
+      return { conversations: await withReadMarks(deps, principal, page.map(conversationView)), nextCursor };
     },
   }),
   defineRoute({
@@ -238,7 +239,7 @@ export const conversationRoutes = [
     summary: 'Read one conversation',
     allow: everyUser,
     response: r.conversationView,
-    handler: async ({ deps, params }) => conversationView(await findConversation(deps, params)),
+    handler: async ({ deps, params, principal }) => (await withReadMarks(deps, principal, [conversationView(await findConversation(deps, params))]))[0],
   }),
   timelineRoute('messages', "The conversation's timeline, oldest first; page with `after` (a seq)", r.messagesPage, (deps) => deps.collections.messages, messageView),
   timelineRoute('events', 'Every transition of the conversation: when, from, to, why, who', r.eventsPage, (deps) => deps.collections.events, eventView),
@@ -340,5 +341,15 @@ export const conversationRoutes = [
       if (body.assignTo && 'userId' in body.assignTo) await requireActiveUser(ctx.deps, ctx.params.accountId!, body.assignTo.userId);
       return act(ctx, 'flow', flowUpdate, { actor, action: 'end', assignTo: body.assignTo ?? null });
     },
+  }),
+  defineRoute({
+    method: 'post',
+    path: `${base}/{conversationId}/read`,
+    summary:
+      'Mark read up to the latest message, or `upTo` (a messageId): the assignee, or a supervisor for themself; only moves forwards; a `read` stream event follows. Conversation answers for users carry `readUpToSeq` and `unreadForMe`',
+    allow: everyUser,
+    body: readBody,
+    response: readAnswer,
+    handler: async ({ deps, params, principal, body }) => markRead(deps, principal, conversationOf(params), body.upTo),
   }),
 ];

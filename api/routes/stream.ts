@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { StreamEntryDoc } from '../../store/stream-log';
+import { isNoticeEntry } from '../../store/stream-log';
+import { userDocId } from '../../store/collections';
 import { iso } from '../../workflows/conversation/view';
 import type { Principal } from '../auth';
 import { everyUser } from '../auth';
@@ -8,6 +10,7 @@ import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
 import { hashApiKey } from '../keys';
 import { defineRoute } from '../route';
+import { openTab, tabIdSchema } from '../presence';
 import { eventView, messageView } from './conversations';
 
 /** How long a stream ticket may wait before it opens a stream. */
@@ -15,6 +18,11 @@ export const streamTicketTtlMs = 60_000;
 
 /** One SSE event per item of an entry, numbered `{seq}.{index}`, so a client resumes mid-entry. */
 export function sseEvents(doc: StreamEntryDoc): { type: string; data: unknown }[] {
+  if (isNoticeEntry(doc)) {
+    // A notice is one event whose type is the notice's: `read` or `presence` (docs/presence.md).
+    const { type, ...data } = doc.notice;
+    return [{ type, data }];
+  }
   const { conversationId } = doc;
   return [
     ...doc.messages.map((m) => ({ type: 'message', data: messageView({ ...m, conversationId }) })),
@@ -43,6 +51,11 @@ const streamQuery = z.strictObject({
   token: z.string().min(1).max(200).optional(),
   /** The same as the `Last-Event-ID` header, for a client that reconnects by itself with a new URL. */
   lastEventId: z.string().max(40).optional(),
+  /**
+   * The inbox's tab (docs/presence.md): a stream opened with it keeps its user's presence following the
+   * tab. Without it (API clients, the bench) reading the stream says nothing about presence.
+   */
+  tabId: tabIdSchema.optional(),
 });
 
 async function redeemTicket(deps: ApiDeps, token: string): Promise<Principal> {
@@ -56,6 +69,17 @@ async function redeemTicket(deps: ApiDeps, token: string): Promise<Principal> {
   const user = await deps.collections.users.findOne({ _id: `${ticket.accountId}/${ticket.userId}` });
   if (!user || !user.active) throw new ApiError({ code: 'unauthenticated', message: 'this user is not active' });
   return { kind: 'user', accountId: user.accountId, userId: user.userId, role: user.role };
+}
+
+/** Presence follows the tab; a failure costs the presence, not the stream (the sweep and the next tab catch up). */
+async function tabOpened(deps: ApiDeps, accountId: string, userId: string, tabId: string): Promise<(() => Promise<void>) | undefined> {
+  try {
+    const user = await deps.collections.users.findOne({ _id: userDocId(accountId, userId) });
+    return user ? await openTab(deps, user, tabId) : undefined;
+  } catch (error) {
+    deps.log.warn({ err: error, userId }, 'tab not recorded; presence does not follow this stream');
+    return undefined;
+  }
 }
 
 export const streamRoutes = [
@@ -77,11 +101,11 @@ export const streamRoutes = [
     method: 'get',
     path: '/v1/accounts/{accountId}/stream',
     summary:
-      'Server-Sent Events: every conversation change (`conversation`), timeline message (`message`), delivery status (`delivery`) and transition (`transition`) of the account, each with an id; `Last-Event-ID` resumes (48 h kept)',
+      'Server-Sent Events: every conversation change (`conversation`), timeline message (`message`), delivery status (`delivery`), transition (`transition`), read mark (`read`) and presence change (`presence`) of the account, each with an id; `Last-Event-ID` resumes (48 h kept); `tabId` makes the caller present while the stream is open (docs/presence.md)',
     allow: everyUser,
     query: streamQuery,
     authenticate: async ({ deps, req, query }) => (!req.headers.authorization && query.token ? redeemTicket(deps, query.token) : undefined),
-    handler: async ({ deps, req, res, params, query }) => {
+    handler: async ({ deps, req, res, params, query, principal }) => {
       const accountId = params.accountId!;
       const last = parseLastEventId(req.header('last-event-id') ?? query.lastEventId);
       res.writeHead(200, {
@@ -118,9 +142,11 @@ export const streamRoutes = [
       // Every client gets an id at once, so even one that saw no event resumes from here.
       send('ready', `${subscription.at}`, { at: subscription.at });
       const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), deps.streams.heartbeatMs);
+      const closeTab = query.tabId && principal.kind === 'user' ? await tabOpened(deps, principal.accountId, principal.userId, query.tabId) : undefined;
       await done;
       clearInterval(heartbeat);
       subscription.unsubscribe();
+      await closeTab?.().catch((error: unknown) => deps.log.warn({ err: error }, 'tab close not written; the tab goes stale instead'));
     },
   }),
 ];

@@ -1,17 +1,22 @@
-import { agentPatchOf } from '../../activities/routing-activities';
 import type { UserDoc } from '../../store/collections';
 import { insertNew, userDocId } from '../../store/collections';
-import { presenceCollection, setPresence, withPresence } from '../../store/presence';
+import { presenceCollection, withPresence } from '../../store/presence';
 import { claimUserRevision, newestProfile, userRevisions } from '../../store/user-revisions';
-import { agentPresenceSignal, releaseSignal } from '../../workflows/conversation/messages';
-import { effective } from '../../workflows/conversation/policy';
 import { assertMayActOnUser, everyUser, isSupervisorPrincipal } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, notFound } from '../errors';
 import { hashApiKey, newApiKey } from '../keys';
 import { defineRoute } from '../route';
 import * as s from '../schemas';
+import { z } from 'zod';
+import { choosePresence, heartbeat, tabIdSchema } from '../presence';
+import { userChanged } from '../user-availability';
 import { loadAccount } from './accounts';
+
+/** `PUT .../presence`: a presence chosen by hand, or `automatic` (docs/presence.md). */
+const presenceChoice = z.strictObject({ status: z.enum(['online', 'away', 'offline', 'automatic']) });
+const heartbeatBody = z.strictObject({ tabId: tabIdSchema, active: z.boolean() });
+const heartbeatAnswer = z.object({ userId: z.string(), presence: z.enum(['online', 'away', 'offline']), manual: z.boolean() });
 
 const userView = (u: UserDoc) => ({
   id: u.userId,
@@ -30,38 +35,6 @@ export async function loadUser(deps: ApiDeps, accountId: string, userId: string)
   const user = await deps.collections.users.findOne({ _id: userDocId(accountId, userId) });
   if (!user) throw notFound('user');
   return (await withPresence(presenceCollection(deps.db), [user]))[0]!;
-}
-
-/**
- * After a user changes: the router learns it (they may now be eligible, or no longer), and if they
- * became unavailable their assigned conversations go back — to routing, or to open under manual.
- * The views say which conversations they hold; each conversation re-checks that it is still theirs.
- */
-async function userChanged(deps: ApiDeps, user: UserDoc): Promise<{ released: number }> {
-  await deps.router.agentChanged(user.accountId, agentPatchOf(user));
-  const account = await loadAccount(deps, user.accountId);
-  const policy = effective(account.policy);
-  const offline = user.presence === 'offline' && policy.routing.releaseOnOffline;
-  const held = await deps.collections.conversations.find({ accountId: user.accountId, status: 'assigned', assigneeId: user.userId }, { projection: { _id: 1 } }).toArray();
-  if (user.active && !offline) {
-    // Seed 004: a disconnect starts each conversation's reconnect timeout; coming back stops it.
-    if (policy.agentReconnectTimeoutMs !== null) {
-      const online = user.presence !== 'offline';
-      await Promise.all(
-        held.map((conv) =>
-          deps.temporalCall('agentPresence', () => deps.temporal.workflow.getHandle(conv._id).signal(agentPresenceSignal, { userId: user.userId, online })),
-        ),
-      );
-    }
-    return { released: 0 };
-  }
-  const reason = user.active ? 'agent_offline' : 'agent_deactivated';
-  await Promise.all(
-    held.map((conv) =>
-      deps.temporalCall('release', () => deps.temporal.workflow.getHandle(conv._id).signal(releaseSignal, { userId: user.userId, reason })),
-    ),
-  );
-  return { released: held.length };
 }
 
 const activeOwners = (deps: ApiDeps, accountId: string) => deps.collections.users.countDocuments({ accountId, role: 'owner', active: true });
@@ -167,9 +140,10 @@ export const userRoutes = [
   defineRoute({
     method: 'put',
     path: '/v1/accounts/{accountId}/users/{userId}/presence',
-    summary: 'Set presence (online, away, offline): the user themself or a supervisor',
+    summary:
+      'Set presence by hand (online, away, offline), which holds until `automatic` hands it back to the tabs (docs/presence.md): the user themself or a supervisor; a `presence` stream event follows',
     allow: ['platform', ...everyUser],
-    body: s.presence,
+    body: presenceChoice,
     response: s.userChangedResponse,
     handler: async ({ deps, params, body, principal }) => {
       if (principal.kind === 'user' && principal.userId !== params.userId && !isSupervisorPrincipal(principal)) {
@@ -177,11 +151,25 @@ export const userRoutes = [
       }
       const before = await loadUser(deps, params.accountId!, params.userId!);
       assertMayActOnUser(principal, before);
-      const user: UserDoc = { ...before, presence: body.status };
-      // Its own document: a write of the user's document here could undo a concurrent profile change.
-      await setPresence(presenceCollection(deps.db), user, body.status);
-      const { released } = await userChanged(deps, user);
-      return { user: userView(user), released };
+      // Its own documents, claimed once (store/presence.ts): a write of the user's document here could
+      // undo a concurrent profile change, and a sweep deciding at the same moment must not undo this.
+      const { state, released } = await choosePresence(deps, before, body.status);
+      return { user: userView({ ...before, presence: state.presence }), released };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/accounts/{accountId}/presence-heartbeats',
+    summary:
+      "A tab of the caller says whether the person is active in it (docs/presence.md): online while a tab is open and active, away when all are idle; answers the caller's presence",
+    allow: everyUser,
+    body: heartbeatBody,
+    response: heartbeatAnswer,
+    handler: async ({ deps, params, body, principal }) => {
+      if (principal.kind !== 'user') throw new ApiError({ code: 'forbidden', message: 'heartbeats are for users' });
+      const user = await loadUser(deps, params.accountId!, principal.userId);
+      const state = await heartbeat(deps, user, body.tabId, body.active);
+      return { userId: user.userId, presence: state.presence, manual: state.manual };
     },
   }),
 ];

@@ -42,7 +42,7 @@ describe('the stream log', () => {
     const docs = await c.entries.find({ accountId: 'dense' }).toArray();
     expect(docs.map((d) => d._id).sort()).toEqual(Array.from({ length: 300 }, (_, i) => streamEntryId('dense', i + 1)).sort());
     // Within one process, entries keep the order they were appended in.
-    const byConversation = new Map(docs.map((d) => [d.conversationId, d.seq]));
+    const byConversation = new Map(docs.map((d) => ['conversationId' in d ? d.conversationId : d._id, d.seq]));
     for (let round = 0; round < 5; round++) {
       const mine = Array.from({ length: 20 }, (_, k) => byConversation.get(`conv-${round}-${k * 3}`)!);
       expect(mine).toEqual([...mine].sort((a, b) => a - b));

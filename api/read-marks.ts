@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { mapLimit } from '../infra/map-limit';
+import type { ConversationDoc } from '../store/collections';
+import { advanceReadMark, newestReadMark, readMarkCollections } from '../store/read-marks';
+import type { Principal } from './auth';
+import { isSupervisorPrincipal } from './auth';
+import type { ApiDeps } from './deps';
+import { ApiError, notFound } from './errors';
+
+/**
+ * "Read up to" per conversation per user (issue 22, item 5; SPEC section 10's `POST .../read`), and the
+ * two fields it adds to the conversation answers for a user caller. The mark is stored by
+ * store/read-marks.ts; this module is what the routes call, so the conversation routes change by one
+ * line each.
+ */
+
+/** `POST .../conversations/{conversationId}/read`: nothing, or up to which message (a `messageId` of its timeline). */
+export const readBody = z.strictObject({ upTo: z.string().min(1).max(256).optional() });
+
+export const readAnswer = z.object({
+  conversationId: z.string(),
+  userId: z.string(),
+  /** The `seq` of the last message read: the timeline's `seq`, so `unreadForMe` counts inbound messages above it. */
+  readUpToSeq: z.number().int(),
+  readAt: z.iso.datetime(),
+});
+
+/** How many conversations of a list page are counted at once: the page's counts run side by side, gently. */
+const countConcurrency = 8;
+
+/**
+ * Adds `readUpToSeq` (null if the user never marked it) and `unreadForMe` (inbound messages after the
+ * mark) to each conversation view, for a user caller; other callers (service keys, the platform) have no
+ * mark and get the views as they are. Each count is the messages collection's `conversation_seq` index:
+ * `{ conversationId, seq > mark }`, inbound only.
+ */
+export async function withReadMarks<V extends { id: string | null }>(deps: ApiDeps, principal: Principal, views: V[]): Promise<(V | (V & ReadFields))[]> {
+  if (principal.kind !== 'user') return views;
+  const c = readMarkCollections(deps.db);
+  return mapLimit(views, countConcurrency, async (view) => {
+    if (view.id === null) return view; // seed 002's "not contacted" rows have no timeline
+    const mark = await newestReadMark(c, view.id, principal.userId);
+    const readUpToSeq = mark?.readUpToSeq ?? null;
+    const unreadForMe = await deps.collections.messages.countDocuments({ conversationId: view.id, seq: { $gt: readUpToSeq ?? 0 }, direction: 'inbound' });
+    return { ...view, readUpToSeq, unreadForMe };
+  });
+}
+
+export interface ReadFields {
+  readUpToSeq: number | null;
+  unreadForMe: number;
+}
+
+/**
+ * What happens when the assignee reads a conversation, beyond their own mark. The seam for policy
+ * `markRead: "on_open"` (SPEC section 10), which will mark the customer's latest message read at
+ * WhatsApp; a later issue builds it. Supervisors' reads never reach the customer.
+ */
+export type AssigneeRead = (deps: ApiDeps, conversation: ConversationDoc, readUpToSeq: number) => Promise<void>;
+export const onAssigneeRead: AssigneeRead = async () => undefined;
+
+/**
+ * Records that the caller has read the conversation up to its latest message, or up to `upTo`. The
+ * assignee may; an agent who is not the assignee gets 403 `not_assignee`; a supervisor (owner, admin,
+ * manager) marks their own reading of any conversation, since they watch conversations they do not hold
+ * and their `unreadForMe` would otherwise never clear. A mark only moves forwards: an older `upTo` answers
+ * the mark as it is. A move goes on the account's stream as a `read` event, so the user's other tabs
+ * clear the badge.
+ */
+export async function markRead(deps: ApiDeps, principal: Principal, conversationId: string, upTo: string | undefined): Promise<z.output<typeof readAnswer>> {
+  if (principal.kind !== 'user') throw new ApiError({ code: 'forbidden', message: 'read marks are kept for users' });
+  const conversation = await deps.collections.conversations.findOne({ _id: conversationId });
+  if (!conversation) throw notFound('conversation');
+  const isAssignee = conversation.assigneeId === principal.userId;
+  if (!isAssignee && !isSupervisorPrincipal(principal)) {
+    throw new ApiError({ code: 'not_assignee', message: 'only the assignee (or a supervisor, for themself) marks this conversation read' });
+  }
+  const seq = upTo === undefined ? await latestSeq(deps, conversationId) : await seqOf(deps, conversationId, upTo);
+  const { mark, moved } = await advanceReadMark(readMarkCollections(deps.db), { accountId: conversation.accountId, conversationId, userId: principal.userId }, seq, new Date());
+  if (moved) {
+    await deps.streams.publish(conversation.accountId, { type: 'read', conversationId, userId: principal.userId, readUpToSeq: mark.readUpToSeq });
+    if (isAssignee) await onAssigneeRead(deps, conversation, mark.readUpToSeq);
+  }
+  return { conversationId, userId: principal.userId, readUpToSeq: mark.readUpToSeq, readAt: mark.readAt.toISOString() };
+}
+
+/** The timeline's last `seq` (0 when it has no message yet), from the `conversation_seq` index. */
+async function latestSeq(deps: ApiDeps, conversationId: string): Promise<number> {
+  const [last] = await deps.collections.messages.find({ conversationId }, { projection: { seq: 1 } }).sort({ seq: -1 }).limit(1).toArray();
+  return last?.seq ?? 0;
+}
+
+async function seqOf(deps: ApiDeps, conversationId: string, messageId: string): Promise<number> {
+  // The message's `_id` is `{conversationId}/{messageId}` (store/collections.ts, MessageDoc).
+  const message = await deps.collections.messages.findOne({ _id: `${conversationId}/${messageId}` }, { projection: { seq: 1 } });
+  if (!message) throw new ApiError({ code: 'validation_failed', message: `upTo: no message ${messageId} in this conversation` });
+  return message.seq;
+}

@@ -1,0 +1,101 @@
+import type { Collection, Db } from 'mongodb';
+import { insertNew, isDuplicateKeyError } from './collections';
+
+/**
+ * "Read up to" per conversation per user (issue 22, item 5): how far into a conversation's timeline a
+ * user has read, as the `seq` of a message. Separate from the conversation's `unreadCount`, which is
+ * the customer-facing count the workflow keeps (SPEC section 5).
+ *
+ * A mark only moves forwards, also when two tabs of one user mark at the same moment, possibly through
+ * two API processes. On FerretDB a filtered update (`{ readUpToSeq: { $lt } }`) or a `$max` is a read
+ * then a whole-document write (store/DESIGN.md), so either can set the mark back. So, as for profile
+ * changes (store/user-revisions.ts), each move claims the next revision insert-once,
+ * `{conversationId}/{userId}/{rev}`, holding a seq at least the previous revision's (its writer read
+ * that one and nothing was claimed after it, or its insert would have collided). The mark document
+ * `{conversationId}/{userId}` is a copy of a recent revision, where readers start; they read forwards
+ * from it by `_id` (the one filter FerretDB answers from its index), so a copy that lags or was set
+ * back by two copies landing out of order is never what they answer.
+ */
+export interface ReadMarkDoc {
+  _id: string; // readMarkId(conversationId, userId)
+  accountId: string;
+  conversationId: string;
+  userId: string;
+  rev: number;
+  readUpToSeq: number;
+  readAt: Date;
+}
+
+export interface ReadMarkRevisionDoc extends Omit<ReadMarkDoc, '_id'> {
+  _id: string; // readMarkRevisionId(conversationId, userId, rev)
+}
+
+export interface ReadMarkCollections {
+  marks: Collection<ReadMarkDoc>;
+  revisions: Collection<ReadMarkRevisionDoc>;
+}
+
+export function readMarkCollections(db: Db): ReadMarkCollections {
+  return { marks: db.collection<ReadMarkDoc>('read_marks'), revisions: db.collection<ReadMarkRevisionDoc>('read_mark_revisions') };
+}
+
+/** The `_id`s of read marks and their revisions: built here and nowhere else. */
+export const readMarkId = (conversationId: string, userId: string): string => `${conversationId}/${userId}`;
+export const readMarkRevisionId = (conversationId: string, userId: string, rev: number): string => `${readMarkId(conversationId, userId)}/${rev}`;
+
+export type ReadMark = Pick<ReadMarkDoc, 'rev' | 'readUpToSeq' | 'readAt'>;
+
+/** The user's newest mark of the conversation, or null if they never marked it. */
+export async function newestReadMark(c: ReadMarkCollections, conversationId: string, userId: string): Promise<ReadMark | null> {
+  const copy = await c.marks.findOne({ _id: readMarkId(conversationId, userId) });
+  let newest: ReadMark | null = copy ? { rev: copy.rev, readUpToSeq: copy.readUpToSeq, readAt: copy.readAt } : null;
+  for (;;) {
+    const next = await c.revisions.findOne({ _id: readMarkRevisionId(conversationId, userId, (newest?.rev ?? 0) + 1) });
+    if (!next) return newest;
+    newest = { rev: next.rev, readUpToSeq: next.readUpToSeq, readAt: next.readAt };
+  }
+}
+
+/**
+ * Moves the user's mark to `seq` unless it is already there or further; answers the mark after it
+ * (which is the newer one when another tab got further meanwhile) and whether this call moved it.
+ */
+export async function advanceReadMark(
+  c: ReadMarkCollections,
+  mark: { accountId: string; conversationId: string; userId: string },
+  seq: number,
+  now: Date,
+): Promise<{ mark: ReadMark; moved: boolean }> {
+  for (;;) {
+    const current = await newestReadMark(c, mark.conversationId, mark.userId);
+    if (current && current.readUpToSeq >= seq) return { mark: current, moved: false };
+    const next: ReadMarkRevisionDoc = {
+      _id: readMarkRevisionId(mark.conversationId, mark.userId, (current?.rev ?? 0) + 1),
+      ...mark,
+      rev: (current?.rev ?? 0) + 1,
+      readUpToSeq: seq,
+      readAt: now,
+    };
+    // Another tab claimed this revision first: read again; its seq may already cover ours.
+    if (!(await insertNew(c.revisions, next))) continue;
+    await copyNewest(c, mark, next);
+    return { mark: { rev: next.rev, readUpToSeq: next.readUpToSeq, readAt: next.readAt }, moved: true };
+  }
+}
+
+/** Copies the newest revision into the mark document, again while a newer one appears (as claimUserRevision). */
+async function copyNewest(c: ReadMarkCollections, mark: { accountId: string; conversationId: string; userId: string }, from: ReadMark): Promise<void> {
+  let copy = from;
+  for (;;) {
+    const doc = { ...mark, rev: copy.rev, readUpToSeq: copy.readUpToSeq, readAt: copy.readAt };
+    const _id = readMarkId(mark.conversationId, mark.userId);
+    await c.marks.replaceOne({ _id }, doc, { upsert: true }).catch(async (error: unknown) => {
+      // Two first copies racing: FerretDB answers the later upsert's insert with 11000; then it replaces.
+      if (!isDuplicateKeyError(error)) throw error;
+      await c.marks.replaceOne({ _id }, doc);
+    });
+    const newer = await newestReadMark(c, mark.conversationId, mark.userId);
+    if (!newer || newer.rev === copy.rev) return;
+    copy = newer;
+  }
+}
