@@ -154,7 +154,7 @@ export interface StreamHandlers {
  * Reads the account's stream with fetch, so the key travels in the Authorization header and never in a
  * URL. Reconnects by itself with `Last-Event-ID`, so nothing is missed across a dropped connection.
  */
-export function openStream(api: Api, accountId: string, handlers: StreamHandlers): () => void {
+export function openStream(api: Api, accountId: string, handlers: StreamHandlers, options: { tabId?: string } = {}): () => void {
   let lastEventId: string | undefined;
   let stopped = false;
   let controller: AbortController | undefined;
@@ -163,7 +163,8 @@ export function openStream(api: Api, accountId: string, handlers: StreamHandlers
     while (!stopped) {
       controller = new AbortController();
       try {
-        const res = await fetch(`/v1/accounts/${encodeURIComponent(accountId)}/stream`, {
+        const query = options.tabId ? `?tabId=${encodeURIComponent(options.tabId)}` : '';
+        const res = await fetch(`/v1/accounts/${encodeURIComponent(accountId)}/stream${query}`, {
           headers: { authorization: `Bearer ${api.key}`, accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
           signal: controller.signal,
         });

@@ -9,6 +9,7 @@ import { compareFor, filterQuery, inFilters, noFilters } from './filters';
 import { ConversationList } from './list';
 import type { NotifyPrefs } from './notify';
 import { deliver, loadPrefs, noticeForMessage, noticeForTransition, notifyEvents, pageTitle, savePrefs, unlockSound } from './notify';
+import { reportActivity, tabId } from './tab-presence';
 import type { Place } from './url-state';
 import { parsePlace, placeSearch, samePlace } from './url-state';
 
@@ -71,6 +72,9 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
   const [error, setError] = useState<string | null>(null);
   const [prefs, setPrefsState] = useState(() => loadPrefs(localStorage, initialMe));
   const [mineUnread, setMineUnread] = useState<Record<string, number>>({});
+  /** Whether the user chose their presence by hand (it holds) or lets their tabs decide. */
+  const [manual, setManual] = useState(false);
+  const thisTab = useMemo(() => tabId(), []);
   const drafts = useMemo(() => new Drafts(localStorage, `${initialMe.accountId}.${initialMe.userId}`), [initialMe]);
   const account = `/v1/accounts/${encodeURIComponent(me.accountId)}`;
 
@@ -79,9 +83,11 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
   state.current = { tab, selected, me, filters, prefs };
   /** Every conversation this page has seen, newest version: whose it is, for notices and the title. */
   const known = useRef(new Map<string, Conversation>());
-  const remember = (c: Conversation) => {
-    const old = known.current.get(c.id);
-    if (!old || old.version < c.version) known.current.set(c.id, c);
+  const remember = (incoming: Conversation) => {
+    const old = known.current.get(incoming.id);
+    // Stream views carry no per-user fields: what this user has read stays from the last answer.
+    const c = old && old.version > incoming.version ? old : { ...old, ...incoming };
+    known.current.set(c.id, c);
     const mine = c.assigneeId === state.current.me.userId && c.status !== 'closed';
     setMineUnread((before) => {
       const unread = mine ? (c.unreadForMe ?? c.unreadCount) : 0;
@@ -92,6 +98,31 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
       return next;
     });
   };
+
+  /** This user's unread count of one conversation changed: the list row, the title and what we know. */
+  const setUnreadForMe = (conversationId: string, unread: (before: number) => number, readUpToSeq?: number) => {
+    const old = known.current.get(conversationId);
+    if (old) remember({ ...old, unreadForMe: unread(old.unreadForMe ?? 0), ...(readUpToSeq !== undefined ? { readUpToSeq } : {}) });
+    setList((before) => before.map((c) => (c.id === conversationId ? { ...c, unreadForMe: unread(c.unreadForMe ?? 0), ...(readUpToSeq !== undefined ? { readUpToSeq } : {}) } : c)));
+  };
+
+  /**
+   * Marks the open conversation read while it is on screen and the page is in front (the assignee, or a
+   * supervisor watching): on opening it, on each customer message that arrives, on coming back to the tab.
+   */
+  const markRead = useCallback(() => {
+    const current = state.current.selected?.conversation;
+    const who = state.current.me;
+    if (!current || document.visibilityState !== 'visible') return;
+    if (current.assigneeId !== who.userId && who.role === 'agent') return;
+    const known_ = known.current.get(current.id);
+    const lastSeq = Math.max(0, ...(state.current.selected?.messages ?? []).map((m) => m.seq));
+    if ((known_?.readUpToSeq ?? -1) >= lastSeq && (known_?.unreadForMe ?? 0) === 0) return;
+    api
+      .post<{ readUpToSeq: number }>(`${account}/conversations/${encodeURIComponent(current.id)}/read`, {})
+      .then((r) => setUnreadForMe(current.id, () => 0, r.readUpToSeq))
+      .catch(() => undefined);
+  }, [api, account]);
 
   const setPrefs = (next: NotifyPrefs) => {
     setPrefsState(next);
@@ -155,12 +186,14 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
         ]);
         remember(conversation);
         setSelected({ conversation, messages: messages.messages, transitions: transitions.events });
+        state.current.selected = { conversation, messages: messages.messages, transitions: transitions.events };
+        markRead();
       } catch (e) {
         setSelected(null);
         setError(e instanceof ApiFailure && e.status === 404 ? 'That conversation does not exist, or is not in your account.' : 'The conversation could not be loaded.');
       }
     },
-    [api, account],
+    [api, account, markRead],
   );
 
   /** Moves to a place: a new history entry, unless it is where we are (Back and reload return here). */
@@ -248,6 +281,11 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
             );
             const notice = noticeForMessage(m, currentMe, known.current.get(m.conversationId));
             if (notice) deliver(notice, currentPrefs, openFromNotice);
+            if (m.direction === 'inbound') {
+              const onScreen = state.current.selected?.conversation.id === m.conversationId && document.visibilityState === 'visible';
+              if (onScreen) window.setTimeout(markRead, 0);
+              else setUnreadForMe(m.conversationId, (n) => n + 1);
+            }
           }
           if (type === 'delivery') {
             const d = data as { conversationId: string; messageId: string; delivery: Message['delivery'] };
@@ -264,19 +302,44 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
             if (notice) deliver(notice, currentPrefs, openFromNotice);
           }
           if (type === 'presence') {
-            const p = data as { userId: string; presence: Presence };
+            const p = data as { userId: string; presence: Presence; manual?: boolean };
             setUsers((before) => before.map((u) => (u.id === p.userId ? { ...u, presence: p.presence } : u)));
-            if (p.userId === currentMe.userId) setMe((m) => ({ ...m, presence: p.presence }));
+            if (p.userId === currentMe.userId) {
+              setMe((m) => ({ ...m, presence: p.presence }));
+              if (typeof p.manual === 'boolean') setManual(p.manual);
+            }
+          }
+          if (type === 'read') {
+            // This user read it in another tab (or this one): the badge clears everywhere.
+            const r = data as { conversationId: string; userId: string; readUpToSeq: number };
+            if (r.userId === currentMe.userId) setUnreadForMe(r.conversationId, () => 0, r.readUpToSeq);
           }
         },
-      }),
-    [api, me.accountId, reloadAll, countsSoon, openFromNotice],
+      }, { tabId: thisTab }),
+    [api, me.accountId, reloadAll, countsSoon, openFromNotice, thisTab, markRead],
   );
 
-  const setPresence = async (status: Presence) => {
+  // This tab tells the server when the person uses it or leaves it; presence follows (docs/presence.md).
+  useEffect(
+    () =>
+      reportActivity(api, me.accountId, thisTab, (a) => {
+        setMe((m) => ({ ...m, presence: a.presence }));
+        setManual(a.manual);
+      }),
+    [api, me.accountId, thisTab],
+  );
+  // Coming back to the tab reads what arrived in the open conversation meanwhile.
+  useEffect(() => {
+    const onVisible = () => document.visibilityState === 'visible' && markRead();
+    document.addEventListener('visibilitychange', onVisible);
+    return () => document.removeEventListener('visibilitychange', onVisible);
+  }, [markRead]);
+
+  const setPresence = async (status: Presence | 'automatic') => {
     try {
       await api.call('PUT', `${account}/users/${encodeURIComponent(me.userId)}/presence`, { status });
-      setMe({ ...me, presence: status });
+      setManual(status !== 'automatic');
+      if (status !== 'automatic') setMe({ ...me, presence: status });
     } catch (e) {
       setError(e instanceof ApiFailure ? e.message : 'The server could not be reached.');
     }
@@ -322,7 +385,8 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
         <label class="presence">
           <span class={`dot dot-${me.presence}`} aria-hidden="true" />
           <span class="visually-hidden">Your presence</span>
-          <select aria-label="Your presence" value={me.presence} onChange={(e) => void setPresence(e.currentTarget.value as Presence)}>
+          <select aria-label="Your presence" value={manual ? me.presence : 'automatic'} onChange={(e) => void setPresence(e.currentTarget.value as Presence | 'automatic')}>
+            <option value="automatic">Automatic ({me.presence})</option>
             <option value="online">Online</option>
             <option value="away">Away</option>
             <option value="offline">Offline</option>

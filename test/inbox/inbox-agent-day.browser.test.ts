@@ -87,7 +87,7 @@ describe("an agent's day in the inbox", () => {
     const texts = await outboundTexts(conversationId);
     expect(texts.filter((t) => t === 'Checking now.')).toHaveLength(1);
     expect(texts.filter((t) => t === 'Found it.')).toHaveLength(1);
-    await expect(page.getByLabel('Reply', { exact: true }).inputValue()).resolves.toBe('');
+    await page.waitForFunction(() => (document.getElementById('reply-text') as HTMLTextAreaElement | null)?.value === '');
     await page.context().close();
   });
 
@@ -139,7 +139,7 @@ describe("an agent's day in the inbox", () => {
     await expect(page.getByRole('tab', { selected: true }).textContent()).resolves.toMatch(/Open/);
     await page.goBack();
     await page.waitForURL((url) => !url.search.includes('c='));
-    await expect(page.locator('.conversation h2').count()).resolves.toBe(0);
+    await page.locator('.conversation h2').waitFor({ state: 'detached' });
     // Tabs move with the arrow keys, as a tab list does.
     await page.getByRole('tab', { name: /Open/ }).focus();
     await page.keyboard.press('ArrowRight');
@@ -226,6 +226,62 @@ describe("an agent's day in the inbox", () => {
     const favicon = await env.stack.http.request('GET', '/favicon.ico', {});
     expect(favicon.status).toBe(200);
     await page.context().close();
+  });
+
+  test('unread clears by reading: the badge counts what the holder has not seen, opening the conversation reads it, everywhere', async () => {
+    const first = await signIn(account.keys.agent2);
+    const customer = newCustomer();
+    const { conversationId } = await customerWrites(env.stack, account, { customer, text: 'Unread one' });
+    const assigned = await env.stack.http.post(`${base()}/${encodeURIComponent(conversationId)}/assign`, { assigneeId: account.users.agent2 }, account.keys.manager);
+    expect(assigned.status).toBe(200);
+    // A second tab of the same person, on the same conversation list.
+    const second = await signIn(account.keys.agent2, { context: first.context });
+    for (const { page } of [first, second]) await page.getByRole('tab', { name: /Mine/ }).click();
+    await customerWrites(env.stack, account, { customer, text: 'Unread two' });
+    for (const { page } of [first, second]) await item(page, conversationId).locator('.unread', { hasText: '2' }).waitFor();
+    await item(first.page, conversationId).click();
+    await first.page.locator('li.msg', { hasText: 'Unread two' }).waitFor();
+    // Read in the first tab: the badge goes in both, and the API agrees.
+    for (const { page } of [first, second]) await item(page, conversationId).locator('.unread').waitFor({ state: 'detached' });
+    await eventually(async () => {
+      const view = await env.stack.http.get(`${base()}/${encodeURIComponent(conversationId)}`, account.keys.agent2);
+      return view.body.unreadForMe === 0 ? true : undefined;
+    });
+    // While it is open and in front, what arrives is read at once.
+    await customerWrites(env.stack, account, { customer, text: 'Unread three' });
+    await first.page.locator('li.msg', { hasText: 'Unread three' }).waitFor();
+    await eventually(async () => {
+      const view = await env.stack.http.get(`${base()}/${encodeURIComponent(conversationId)}`, account.keys.agent2);
+      return view.body.unreadForMe === 0 && view.body.unreadCount === 3 ? true : undefined;
+    });
+    await first.context.close();
+  });
+
+  test('presence follows the person: signing in makes them online for everyone, closing the last tab offline, and a choice by hand holds', async () => {
+    Object.assign(env.stack.apiDeps.streams.presence, { offlineGraceMs: 1_000 });
+    const manager = await signIn(account.keys.manager);
+    const presenceOf = async (userId: string) => (await env.stack.http.get(`/v1/accounts/${account.id}/users`, account.keys.manager)).body.users?.find((u: { id: string }) => u.id === userId)?.presence;
+    const { conversationId } = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'Presence check' });
+    // Straight to the conversation by its address.
+    await manager.page.goto(`${env.stack.baseUrl}/app/?tab=open&c=${encodeURIComponent(conversationId)}`);
+    await manager.page.locator('li.msg', { hasText: 'Presence check' }).waitFor();
+    const option = manager.page.locator('select[aria-label="Assign to"] option', { hasText: /^agent2 / });
+    const agent2 = await signIn(account.keys.agent2);
+    await expect(agent2.page.getByLabel('Your presence').inputValue()).resolves.toBe('automatic');
+    // The supervisor's Assign list learns it from the stream, without a reload.
+    await eventually(async () => ((await option.textContent())?.includes('online') ? true : undefined));
+    await agent2.context.close();
+    await eventually(async () => ((await presenceOf(account.users.agent2)) === 'offline' ? true : undefined), { timeoutMs: 30_000 });
+    await eventually(async () => ((await option.textContent())?.includes('offline') ? true : undefined));
+    // By hand: away holds while the tab is open and used.
+    const again = await signIn(account.keys.agent2);
+    await again.page.getByLabel('Your presence').selectOption('away');
+    await again.page.locator('body').click();
+    await eventually(async () => ((await presenceOf(account.users.agent2)) === 'away' ? true : undefined));
+    await again.page.getByLabel('Your presence').selectOption('automatic');
+    await eventually(async () => ((await presenceOf(account.users.agent2)) === 'online' ? true : undefined));
+    await manager.context.close();
+    await again.context.close();
   });
 
   test('notifications: an assignment to me plays a chime, shows a desktop notification and counts in the title; each can be turned off', async () => {
