@@ -91,13 +91,23 @@ export function createOidcClient(settings: OidcConfig): OidcClient {
         // could not be reached: either way this sign-in is over, and the browser starts a new one.
         throw new OidcRefusal({ reason: 'failed', message: `the code exchange failed: ${error instanceof Error ? error.message : String(error)}` });
       }
-      const claims = tokens.claims();
-      if (!claims) throw new OidcRefusal({ reason: 'failed', message: 'the provider sent no ID token' });
-      if (typeof claims.email !== 'string' || claims.email === '') throw new OidcRefusal({ reason: 'failed', message: 'the ID token has no e-mail (is the "email" scope allowed?)' });
+      const idToken = tokens.claims();
+      if (!idToken) throw new OidcRefusal({ reason: 'failed', message: 'the provider sent no ID token' });
+      // A conforming provider may keep the e-mail out of the ID token and answer it from UserInfo only
+      // (OIDC Core 5.4): then ask there, for the same subject (openid-client checks that it matches).
+      let claims: Record<string, unknown> = { ...idToken };
+      if (typeof idToken.email !== 'string') {
+        try {
+          claims = await client.fetchUserInfo(config, tokens.access_token, idToken.sub);
+        } catch (error) {
+          throw new OidcRefusal({ reason: 'failed', message: `the UserInfo request failed: ${error instanceof Error ? error.message : String(error)}` });
+        }
+      }
+      if (typeof claims.email !== 'string' || claims.email === '') throw new OidcRefusal({ reason: 'failed', message: 'the provider gave no e-mail (is the "email" scope allowed?)' });
       // An address the provider has not verified could be anyone's: matching it to a user would let
       // whoever typed it in at the provider sign in as that user.
       if (claims.email_verified !== true) throw new OidcRefusal({ reason: 'email_unverified', message: 'the provider has not verified this e-mail' });
-      return { subject: claims.sub, email: claims.email.toLowerCase() };
+      return { subject: idToken.sub, email: claims.email.toLowerCase() };
     },
   };
 }

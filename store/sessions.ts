@@ -55,7 +55,10 @@ export interface SessionCollections {
   oidcLogins: Collection<OidcLoginDoc>;
 }
 
-/** How often a session in use moves its idle end forward: one write per session per this, not per request. */
+/**
+ * How often a session in use moves its idle end forward: one write per session per minute (or per tenth
+ * of its idle lifetime, if shorter), not one per request.
+ */
 export const refreshEveryMs = 60_000;
 
 /** The session's end now: the earlier of its absolute and its idle end. */
@@ -64,7 +67,7 @@ export const endOf = (doc: Pick<SessionDoc, 'expiresAt' | 'idleExpiresAt'>): num
 /** Moves the idle end forward when it is due; never past the absolute end. */
 export async function touchSession(c: SessionCollections, doc: SessionDoc, now: number): Promise<void> {
   const next = Math.min(now + doc.idleMs, doc.expiresAt.getTime());
-  if (next - doc.idleExpiresAt.getTime() < refreshEveryMs) return;
+  if (next - doc.idleExpiresAt.getTime() < Math.min(refreshEveryMs, doc.idleMs / 10)) return;
   await c.sessions.updateOne({ _id: doc._id }, { $set: { idleExpiresAt: new Date(next) } });
 }
 

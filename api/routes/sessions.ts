@@ -102,6 +102,9 @@ const bearerKeyOf = (req: Request) => /^Bearer\s+(\S+)$/i.exec(req.headers.autho
 export type SsoError = 'denied' | 'email_unverified' | 'failed' | 'expired' | 'no_user' | 'ambiguous' | 'choose_account' | 'unavailable';
 const ssoFailed = (res: Response, reason: SsoError) => res.redirect(302, `/app/?sso_error=${reason}`);
 
+/** `POST /v1/sessions`'s optional body: the key, for clients that would rather not put it in a header. */
+const sessionBody = z.strictObject({ apiKey: z.string().min(1).max(256).optional() });
+
 const callbackQuery = z.looseObject({
   state: z.string().max(512).optional(),
   code: z.string().max(4096).optional(),
@@ -114,12 +117,14 @@ export const sessionRoutes = [
     path: '/v1/sessions',
     summary:
       "Sign in: exchange a user's API key (`Authorization: Bearer`, or `apiKey` in the body) for a browser session. Sets the `convoflow_session` cookie (HttpOnly, Secure, SameSite=Strict) and answers the session and who you are; the key is not needed again. The session ends with the key",
-    // Authenticated by the key it is given, in the handler: the key of the header is the one bound.
-    body: z.strictObject({ apiKey: z.string().min(1).max(256).optional() }),
+    // Authenticated by the key it is given, in the handler: the key of the header is the one bound. The
+    // body is optional (a bearer key needs none), so it is read here rather than declared as `body`,
+    // which would require a JSON content-type even for an empty POST.
     response: z.strictObject({ session: sessionResponse, me: meResponse }),
     status: 201,
     answersSecret: true,
-    handler: async ({ deps, req, res, body }) => {
+    handler: async ({ deps, req, res }) => {
+      const body = sessionBody.parse(req.body ?? {});
       const header = bearerKeyOf(req);
       if (header !== undefined && body.apiKey !== undefined && !sameSecret(header, body.apiKey)) {
         throw new ApiError({ code: 'validation_failed', message: 'send one key: in Authorization or as apiKey, not two different ones' });
