@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../../infra/config';
 import { freePort } from '../../infra/free-port';
 import type { Account } from '../support/scenario';
 import { createAccount } from '../support/scenario';
@@ -387,5 +388,23 @@ describe('secrets of signing in stay out of logs', () => {
       await logged?.stop();
       await idp?.stop();
     }
+  });
+});
+
+describe('sign-in configuration', () => {
+  const sso = { OIDC_ISSUER: 'https://id.example.com', OIDC_CLIENT_ID: 'convoflow', OIDC_CLIENT_SECRET: 'client-secret-1', PUBLIC_URL: 'https://inbox.example.com/' };
+
+  test('single sign-on is all or nothing, and its callback is derived from PUBLIC_URL', () => {
+    expect(loadConfig({}).oidc).toBeUndefined();
+    expect(loadConfig({}).sessions).toEqual({ ttlMs: 7 * 86_400_000, idleTtlMs: 12 * 3_600_000 });
+    expect(loadConfig(sso).oidc).toEqual({ issuer: 'https://id.example.com', clientId: 'convoflow', clientSecret: 'client-secret-1', redirectUrl: 'https://inbox.example.com/v1/auth/oidc/callback', account: undefined });
+    expect(() => loadConfig({ OIDC_ISSUER: 'https://id.example.com' })).toThrow(/OIDC_CLIENT_ID: required[\s\S]*OIDC_CLIENT_SECRET: required[\s\S]*OIDC_REDIRECT_URL: required/);
+    expect(() => loadConfig({ ...sso, OIDC_ISSUER: 'http://id.example.com' })).toThrow(/OIDC_ISSUER: must be https/);
+    expect(loadConfig({ ...sso, OIDC_ISSUER: 'http://localhost:9000' }).oidc?.issuer).toBe('http://localhost:9000');
+  });
+
+  test('session lifetimes are durations; the idle one is at most the whole', () => {
+    expect(loadConfig({ SESSION_TTL: '1h', SESSION_IDLE_TTL: '2h' }).sessions).toEqual({ ttlMs: 3_600_000, idleTtlMs: 3_600_000 });
+    expect(() => loadConfig({ SESSION_TTL: 'forever' })).toThrow(/SESSION_TTL: must be a duration/);
   });
 });
