@@ -25,6 +25,9 @@ import { channelRoutes } from './routes/channels';
 import { webhookRoutes } from './routes/webhooks';
 import { streamRoutes } from './routes/stream';
 import { inboxRoutes } from './routes/inbox';
+import { oidcCallbackPath, sessionRoutes } from './routes/sessions';
+import type { OidcConfig } from '../infra/config';
+import { createOidcClient } from './oidc';
 import { StreamHub } from './stream-hub';
 import { favicon, inboxPage } from './inbox-page';
 import { startPresenceSweep } from './presence';
@@ -41,9 +44,15 @@ export interface AppOptions {
   /** How long an HTTP request waits for Temporal before answering 503. */
   temporalTimeoutMs?: number;
   stream?: StreamHubOptions;
+  /** Browser sessions' lifetimes (SESSION_TTL, SESSION_IDLE_TTL); defaults 7 days and 12 hours. */
+  sessions?: { ttlMs: number; idleTtlMs: number };
+  /** Single sign-on through an OpenID Connect provider; undefined: only API keys sign in. */
+  oidc?: OidcConfig;
 }
 
-export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...inboundRoutes, ...broadcastRoutes, ...conversationRoutes, ...webhookRoutes, ...streamRoutes, ...inboxRoutes];
+export const defaultSessionLifetimes = { ttlMs: 7 * 86_400_000, idleTtlMs: 12 * 3_600_000 };
+
+export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...inboundRoutes, ...broadcastRoutes, ...conversationRoutes, ...webhookRoutes, ...streamRoutes, ...inboxRoutes, ...sessionRoutes];
 
 /** A known path asked with a method it does not have: 405 with `Allow`, not 404 as if it did not exist. */
 function wrongMethod(known: Pick<RouteDef, 'method' | 'path'>[]): express.RequestHandler {
@@ -73,6 +82,8 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
     metrics,
     lastKnown: new LastKnownPrincipals(),
     streams: new StreamHub(streamCollections(options.db), options.log, options.stream),
+    sessions: options.sessions ?? defaultSessionLifetimes,
+    oidc: options.oidc ? { client: createOidcClient(options.oidc), account: options.oidc.account } : undefined,
     async temporalCall(operation, fn) {
       const stop = metrics.temporalDuration.startTimer({ operation });
       try {
@@ -102,6 +113,17 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
         return id;
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+      serializers: {
+        // The provider's answer carries a single-use authorization code (and state) in the query string:
+        // worthless without the client secret and the PKCE verifier, and still kept out of logs.
+        req: (req: { url?: string; query?: unknown }) => {
+          if (req.url?.startsWith(oidcCallbackPath)) {
+            req.url = `${oidcCallbackPath}?[redacted]`;
+            req.query = {};
+          }
+          return req;
+        },
+      },
     }),
   );
   app.use((req, res, next) => {

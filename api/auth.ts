@@ -1,11 +1,13 @@
 import type { Request } from 'express';
-import type { Collections } from '../store/collections';
+import type { Collections, UserDoc } from '../store/collections';
 import { userDocId } from '../store/collections';
+import { endOf, touchSession } from '../store/sessions';
 import type { Role } from '../workflows/conversation/lifecycle';
+import { clearSessionCookie, cookieOf, csrfHeaderName, sessionCookieName } from './cookies';
 import { ApiError, isMongoUnreachable, notFound } from './errors';
 import { hashApiKey, sameSecret } from './keys';
 
-/** Who is calling, resolved from the bearer key. */
+/** Who is calling, resolved from the bearer key or the session cookie. */
 export type Principal =
   | { kind: 'platform' }
   | { kind: 'user'; accountId: string; userId: string; role: Role }
@@ -43,7 +45,7 @@ export function assertMayActOnUser(principal: Principal, target: { userId: strin
  * working until MongoDB is back. Bounded to `maxEntries`, oldest first out.
  */
 export class LastKnownPrincipals {
-  private readonly entries = new Map<string, { principal: Principal; at: number; expiresAt: number | undefined }>();
+  private readonly entries = new Map<string, { principal: Principal; at: number; expiresAt: number | undefined; boundTo: string | undefined }>();
 
   constructor(
     readonly maxAgeMs = 10 * 60_000,
@@ -51,10 +53,13 @@ export class LastKnownPrincipals {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** `expiresAt`: the key's own end (a rotation's grace period); it is not recalled after that. */
-  remember(hash: string, principal: Principal, expiresAt?: number): void {
+  /**
+   * `expiresAt`: the key's own end (a rotation's grace period); it is not recalled after that.
+   * `boundTo`: for a session opened with a key, that key's hash: forgetting the key forgets the session.
+   */
+  remember(hash: string, principal: Principal, expiresAt?: number, boundTo?: string): void {
     this.entries.delete(hash);
-    this.entries.set(hash, { principal, at: this.clock(), expiresAt });
+    this.entries.set(hash, { principal, at: this.clock(), expiresAt, boundTo });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 
@@ -72,16 +77,29 @@ export class LastKnownPrincipals {
     return this.entries.get(hash)?.principal;
   }
 
-  /** A key revoked or rotated through this process stops at once here too, even during an outage. */
+  /**
+   * A key revoked or rotated through this process stops at once here too, even during an outage, and so
+   * do the sessions opened with it (a scan: revocations are rare, lookups are not).
+   */
   forget(hash: string): void {
     this.entries.delete(hash);
+    for (const [other, entry] of this.entries) if (entry.boundTo === hash) this.entries.delete(other);
   }
 }
 
+/**
+ * The caller of a request: its `Authorization: Bearer <key>`, or, without that header, its session
+ * cookie (api/routes/sessions.ts). Both are checked against the database on every request, so a revoked
+ * key, a deactivated user or a signed-out session is refused at once.
+ */
 export async function authenticate(req: Request, c: Collections, platformApiKey: string | undefined, lastKnown: LastKnownPrincipals): Promise<Principal> {
+  if (req.headers.authorization === undefined) {
+    const token = cookieOf(req, sessionCookieName);
+    if (token !== undefined) return authenticateSession(req, c, token, lastKnown);
+  }
   const header = req.headers.authorization ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) throw new ApiError({ code: 'unauthenticated', message: 'send Authorization: Bearer <key>' });
+  if (!match) throw new ApiError({ code: 'unauthenticated', message: 'send Authorization: Bearer <key>, or sign in (POST /v1/sessions)' });
   const key = match[1]!;
   if (platformApiKey && sameSecret(key, platformApiKey)) return { kind: 'platform' };
 
@@ -96,6 +114,80 @@ export async function authenticate(req: Request, c: Collections, platformApiKey:
   }
   lastKnown.remember(hash, found.principal, found.expiresAt);
   return found.principal;
+}
+
+/**
+ * The user whose key this is, for exchanging it for a session (POST /v1/sessions): only a user's key,
+ * of an active user, not expired. Throws 401 for an unknown key, 403 for the platform or a service key.
+ */
+export async function userOfKey(c: Collections, platformApiKey: string | undefined, key: string): Promise<{ principal: Extract<Principal, { kind: 'user' }>; keyHash: string; keyExpiresAt: number | undefined }> {
+  if (platformApiKey && sameSecret(key, platformApiKey)) throw new ApiError({ code: 'forbidden', message: "sessions are for users: sign in with your user's key" });
+  const keyHash = hashApiKey(key);
+  const { principal, expiresAt } = await lookUp(c, keyHash, undefined);
+  if (principal.kind !== 'user') throw new ApiError({ code: 'forbidden', message: "sessions are for users: sign in with your user's key, not a service key" });
+  return { principal, keyHash, keyExpiresAt: expiresAt };
+}
+
+const methodsThatRead = new Set(['GET', 'HEAD', 'OPTIONS']);
+const sessionOver = (message: string) => new ApiError({ code: 'unauthenticated', message: `${message}: sign in again` });
+
+/**
+ * A request that carries the session cookie and no Authorization header. The session lives while it is
+ * within its ends, its user is active, and (opened with a key) that key still works, or (opened through
+ * single sign-on) the user still has the e-mail they were matched by. A session found over is deleted
+ * and the browser told to drop its cookie.
+ */
+async function authenticateSession(req: Request, c: Collections, token: string, lastKnown: LastKnownPrincipals): Promise<Principal> {
+  if (!methodsThatRead.has(req.method) && req.header(csrfHeaderName) !== '1') {
+    throw new ApiError({ code: 'forbidden', message: `a request signed in with the session cookie that changes something must send the header ${csrfHeaderName}: 1` });
+  }
+  const hash = hashApiKey(token);
+  let found: { principal: Principal; end: number; boundTo: string | undefined };
+  try {
+    found = await lookUpSession(c, hash, Date.now());
+  } catch (error) {
+    const recalled = isMongoUnreachable(error) ? lastKnown.recall(hash) : undefined;
+    if (recalled) return recalled;
+    if (error instanceof ApiError && error.code === 'unauthenticated' && req.res && !req.res.headersSent) clearSessionCookie(req.res);
+    throw error;
+  }
+  lastKnown.remember(hash, found.principal, found.end, found.boundTo);
+  return found.principal;
+}
+
+async function lookUpSession(c: Collections, hash: string, now: number): Promise<{ principal: Principal; end: number; boundTo: string | undefined }> {
+  const session = await c.sessions.findOne({ _id: hash });
+  if (!session) throw sessionOver('this session was signed out or has ended');
+  const end = async (message: string): Promise<never> => {
+    // Over for good (an expired session, a revoked key, a deactivated user): nothing may revive it.
+    await c.sessions.deleteOne({ _id: hash });
+    throw sessionOver(message);
+  };
+  if (endOf(session) <= now) return end('this session has expired');
+  const { origin } = session;
+  const [key, user] = await Promise.all([
+    origin.kind === 'key' ? c.apiKeys.findOne({ _id: origin.keyHash }) : Promise.resolve(null),
+    c.users.findOne({ _id: userDocId(session.accountId, session.userId) }),
+  ]);
+  const keyEnd = key?.expiresAt ? key.expiresAt.getTime() : undefined;
+  if (origin.kind === 'key' && (!key || (keyEnd !== undefined && keyEnd <= now))) return end('the API key this session was opened with was revoked or rotated');
+  if (!user || !user.active) return end('this user is not active');
+  if (origin.kind === 'oidc' && user.email !== origin.email) return end('this user\'s e-mail changed since single sign-on');
+  await touchSession(c, session, now);
+  return {
+    principal: principalOf(user),
+    end: Math.min(endOf(session), keyEnd ?? Infinity),
+    boundTo: origin.kind === 'key' ? origin.keyHash : undefined,
+  };
+}
+
+const principalOf = (user: UserDoc): Principal => ({ kind: 'user', accountId: user.accountId, userId: user.userId, role: user.role });
+
+/** The session a request was authenticated with (its cookie, when it sent no Authorization header). */
+export function sessionHashOf(req: Request): string | undefined {
+  if (req.headers.authorization !== undefined) return undefined;
+  const token = cookieOf(req, sessionCookieName);
+  return token === undefined ? undefined : hashApiKey(token);
 }
 
 /**
@@ -116,7 +208,7 @@ async function lookUp(c: Collections, hash: string, knownOwner: Principal | unde
   const sameOwner = knownOwner?.kind === 'user' && knownOwner.accountId === stored.accountId && knownOwner.userId === stored.userId;
   const user = early && sameOwner ? unsettled(await early) : await userOf(stored.accountId, stored.userId!);
   if (!user || !user.active) throw new ApiError({ code: 'unauthenticated', message: 'this user is not active' });
-  return { principal: { kind: 'user', accountId: user.accountId, userId: user.userId, role: user.role }, expiresAt };
+  return { principal: principalOf(user), expiresAt };
 }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };

@@ -6,6 +6,7 @@ import type { RouterClient } from '../activities/routing-activities';
 import type { Collections } from '../store/collections';
 import type { LastKnownPrincipals } from './auth';
 import type { Metrics } from './metrics';
+import type { OidcClient } from './oidc';
 import type { StreamHub } from './stream-hub';
 
 /** Everything the API's handlers use, built once by `createApp`. */
@@ -23,6 +24,10 @@ export interface ApiDeps {
   lastKnown: LastKnownPrincipals;
   /** The account streams this process serves (GET .../stream). */
   streams: StreamHub;
+  /** Browser sessions: absolute lifetime and idle lifetime (SESSION_TTL, SESSION_IDLE_TTL). */
+  sessions: { ttlMs: number; idleTtlMs: number };
+  /** Single sign-on, when configured: the provider's client, and the one account it signs into, if any (OIDC_ACCOUNT). */
+  oidc: { client: OidcClient; account: string | undefined } | undefined;
   /** Runs a Temporal call with a deadline, timing it: a stuck cluster answers 503, not a hung request. */
   temporalCall<T>(operation: string, fn: () => Promise<T>): Promise<T>;
 }

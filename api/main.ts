@@ -4,6 +4,7 @@ import { loadConfig, requireServers } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { ensureTemporalSetup } from '../infra/temporal-setup';
 import { ensureIndexes } from '../store/collections';
+import { purgeExpiredSessions } from '../store/sessions';
 import { createApp } from './app';
 import { purgeExpiredIdempotency } from './idempotency';
 
@@ -26,11 +27,22 @@ async function main(): Promise<void> {
   const db = mongo.db(config.mongo.database);
   await ensureIndexes(db);
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const { app, deps } = createApp({ db, temporal, taskQueue: config.temporal.taskQueue, platformApiKey: config.platformApiKey, log, stream: { presence: config.presence } });
-  // Idempotency-Key answers are kept 24 h; FerretDB has no TTL indexes, so each API process purges hourly
-  // (several doing it at once only delete the same documents).
+  const { app, deps } = createApp({
+    db,
+    temporal,
+    taskQueue: config.temporal.taskQueue,
+    platformApiKey: config.platformApiKey,
+    log,
+    stream: { presence: config.presence },
+    sessions: config.sessions,
+    oidc: config.oidc,
+  });
+  if (config.oidc) log.info({ issuer: config.oidc.issuer, redirectUrl: config.oidc.redirectUrl }, 'single sign-on through OpenID Connect is on');
+  // Idempotency-Key answers are kept 24 h, and sessions end; FerretDB has no TTL indexes, so each API
+  // process purges hourly (several doing it at once only delete the same documents).
   const purge = setInterval(() => {
     purgeExpiredIdempotency(deps.collections.idempotency).catch((error: unknown) => log.warn({ err: error }, 'idempotency purge failed'));
+    purgeExpiredSessions(deps.collections).catch((error: unknown) => log.warn({ err: error }, 'session purge failed'));
   }, 3_600_000);
   purge.unref();
 

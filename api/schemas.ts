@@ -52,10 +52,14 @@ export const createAccount = z.strictObject({
   policy: policyPatch.optional(),
 });
 
+/** A user's e-mail, for single sign-on (api/oidc.ts): compared lower-cased, so stored lower-cased. */
+const email = z.email().max(254).transform((v) => v.toLowerCase());
+
 export const createUser = z.strictObject({
   id,
   name: z.string().min(1).max(200),
   role,
+  email: email.optional(),
   teams: z.array(id).max(50).optional(),
   languages: z.array(z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, 'a language tag like "en" or "pt-BR"')).max(50).optional(),
   maxConcurrent: z.number().int().min(0).max(1000).optional(),
@@ -63,6 +67,7 @@ export const createUser = z.strictObject({
 
 export const patchUser = z.strictObject({
   name: z.string().min(1).max(200).optional(),
+  email: email.nullable().optional(),
   teams: z.array(id).max(50).optional(),
   languages: createUser.shape.languages,
   maxConcurrent: z.number().int().min(0).max(1000).nullable().optional(),
@@ -245,6 +250,7 @@ export const userResponse = z.strictObject({
   id,
   name: z.string(),
   role,
+  email: z.string().nullable(),
   active: z.boolean(),
   presence: z.enum(['online', 'away', 'offline']),
   teams: z.array(z.string()),

@@ -24,20 +24,29 @@ const optionalString = z
  */
 export const defaultWorkerMaxCachedWorkflows = 2_500;
 
-/** A duration such as `10m` or `30s` (workflows/conversation/durations.ts), in milliseconds. */
-const duration = (fallback: string) =>
+/** A duration such as `10m` or `30s` (workflows/conversation/durations.ts), in milliseconds, at least `minMs`. */
+const duration = (fallback: string, minMs = 1) =>
   z
     .string()
     .trim()
     .default(fallback)
     .transform((v, ctx) => {
       const ms = parseDuration(v === '' ? fallback : v);
-      if (ms === undefined || ms <= 0) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30s, 10m or 1h' });
+      if (ms === undefined || ms < minMs) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration${minMs >= 1000 ? ` of at least ${minMs / 1000}s` : ''}, like "30s", "10m", "12h" or "7d"` });
         return z.NEVER;
       }
       return ms;
     });
+
+const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** https, or http on a loopback host (a provider or API run on this machine: development and tests). */
+const webUrl = optionalString.pipe(
+  z
+    .url({ protocol: /^https?$/ })
+    .refine((v) => new URL(v).protocol === 'https:' || loopbackHosts.has(new URL(v).hostname), 'must be https (http only on localhost, 127.0.0.1 or [::1])')
+    .optional(),
+);
 
 const schema = z.object({
   PORT: port.default(3000),
@@ -78,7 +87,28 @@ const schema = z.object({
   ),
   PRESENCE_AWAY_AFTER: duration('10m'),
   PRESENCE_OFFLINE_AFTER: duration('30s'),
+  // Signing in (README "Signing in"): browser sessions, and single sign-on through an OpenID Connect provider.
+  PUBLIC_URL: webUrl,
+  SESSION_TTL: duration('7d', 1_000),
+  SESSION_IDLE_TTL: duration('12h', 1_000),
+  OIDC_ISSUER: webUrl,
+  OIDC_CLIENT_ID: optionalString,
+  OIDC_CLIENT_SECRET: optionalString,
+  OIDC_REDIRECT_URL: webUrl,
+  OIDC_ACCOUNT: optionalString.pipe(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be an account id').optional()),
 });
+
+/** Single sign-on through an OpenID Connect provider (api/oidc.ts); absent when OIDC_ISSUER is not set. */
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  /** Never logged, never returned. */
+  clientSecret: string;
+  /** Where the provider sends the browser back: `{PUBLIC_URL}/v1/auth/oidc/callback` unless set. */
+  redirectUrl: string;
+  /** Only users of this account sign in this way; undefined: any account (an e-mail in two accounts needs `?account=`). */
+  account: string | undefined;
+}
 
 export type Config = {
   port: number;
@@ -104,6 +134,9 @@ export type Config = {
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   embedded: { temporalPort: number; temporalUiPort: number; ferretdbPort: number };
+  /** A browser session's absolute lifetime, and how long it lives unused. */
+  sessions: { ttlMs: number; idleTtlMs: number };
+  oidc: OidcConfig | undefined;
 };
 
 /** The variables this file accepts: docker-compose and .env.example are checked against this list. */
@@ -116,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  const oidc = oidcConfigOf(e);
   return {
     port: e.PORT,
     platformApiKey: e.PLATFORM_API_KEY,
@@ -139,7 +173,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       temporalUiPort: e.TEMPORAL_UI_PORT,
       ferretdbPort: e.FERRETDB_PORT,
     },
+    sessions: { ttlMs: e.SESSION_TTL, idleTtlMs: Math.min(e.SESSION_IDLE_TTL, e.SESSION_TTL) },
+    oidc,
   };
+}
+
+/** All of the provider's settings or none: half a configuration is an error, not SSO quietly off. */
+function oidcConfigOf(e: z.output<typeof schema>): OidcConfig | undefined {
+  const given = { OIDC_ISSUER: e.OIDC_ISSUER, OIDC_CLIENT_ID: e.OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: e.OIDC_CLIENT_SECRET };
+  const redirectUrl = e.OIDC_REDIRECT_URL ?? (e.PUBLIC_URL ? `${e.PUBLIC_URL.replace(/\/+$/, '')}/v1/auth/oidc/callback` : undefined);
+  if (Object.values(given).every((v) => v === undefined) && e.OIDC_REDIRECT_URL === undefined && e.OIDC_ACCOUNT === undefined) return undefined;
+  const missing = Object.entries(given)
+    .filter(([, v]) => v === undefined)
+    .map(([name]) => `${name}: required when single sign-on is configured`);
+  if (redirectUrl === undefined) missing.push('OIDC_REDIRECT_URL: required when single sign-on is configured (or set PUBLIC_URL)');
+  if (missing.length > 0) throw new ConfigError(`invalid configuration:\n  ${missing.join('\n  ')}`);
+  return { issuer: e.OIDC_ISSUER!, clientId: e.OIDC_CLIENT_ID!, clientSecret: e.OIDC_CLIENT_SECRET!, redirectUrl: redirectUrl!, account: e.OIDC_ACCOUNT };
 }
 
 /** Worker and API need both addresses; `npm start` fills them in for the embedded servers. */

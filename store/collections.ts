@@ -5,6 +5,7 @@ import type { Actor, MessageRecord, Role, TransitionEvent } from '../workflows/c
 import type { TemplateRef } from '../workflows/conversation/model';
 import type { Policy } from '../workflows/conversation/policy';
 import type { Presence } from '../workflows/routing/routing';
+import type { OidcLoginDoc, SessionDoc } from './sessions';
 import type { ConversationView } from '../workflows/conversation/view';
 
 /**
@@ -30,6 +31,8 @@ export interface UserDoc {
   languages: string[];
   maxConcurrent: number | null;
   presence?: Presence;
+  /** Lower-cased; how single sign-on (api/oidc.ts) finds the user. Absent or null: none. */
+  email?: string | null;
   createdAt: Date;
   /** The profile revision this copy holds (store/user-revisions.ts); absent: 0. */
   rev?: number;
@@ -148,6 +151,8 @@ export interface Collections {
   sends: Collection<SendDoc>;
   providerMessages: Collection<ProviderMessageDoc>;
   persistFailures: Collection<PersistFailureDoc>;
+  sessions: Collection<SessionDoc>;
+  oidcLogins: Collection<OidcLoginDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -167,6 +172,8 @@ export function collections(db: Db): Collections {
     sends: db.collection<SendDoc>('sends'),
     providerMessages: db.collection<ProviderMessageDoc>('provider_messages'),
     persistFailures: db.collection<PersistFailureDoc>('persist_failures'),
+    sessions: db.collection<SessionDoc>('sessions'),
+    oidcLogins: db.collection<OidcLoginDoc>('oidc_logins'),
   };
 }
 
@@ -184,6 +191,10 @@ export async function ensureIndexes(db: Db): Promise<void> {
     ['messages', { conversationId: 1, seq: 1 }, 'conversation_seq'],
     ['events', { conversationId: 1, seq: 1 }, 'conversation_seq'],
     ['users', { accountId: 1, userId: 1 }, 'account_user'],
+    // Single sign-on finds users by e-mail (api/oidc.ts); sessions are listed per user and purged hourly.
+    ['users', { email: 1 }, 'email'],
+    ['sessions', { accountId: 1, userId: 1 }, 'account_user'],
+    ['sessions', { expiresAt: 1 }, 'expires'],
     ['contacts', { accountId: 1, contacted: 1, _id: 1 }, 'account_contacted'],
     ['channels', { accountId: 1, 'config.provider': 1 }, 'account_provider'],
     // The hourly purge of answers older than 24 h (no TTL indexes on FerretDB).

@@ -11,7 +11,7 @@ import { insertNew } from './collections';
  * against; changes read forwards from it through the claimed revisions, so a copy that lags (its writer
  * died after the claim) or was set back is corrected by the next change.
  */
-export type Profile = Pick<UserDoc, 'name' | 'active' | 'teams' | 'languages' | 'maxConcurrent' | 'rev'>;
+export type Profile = Pick<UserDoc, 'name' | 'active' | 'teams' | 'languages' | 'maxConcurrent' | 'email' | 'rev'>;
 
 export interface UserRevisionDoc {
   _id: string; // `${userDocId}/${rev}`
@@ -27,7 +27,7 @@ export function userRevisions(db: Db): Collection<UserRevisionDoc> {
   return db.collection<UserRevisionDoc>('user_revisions');
 }
 
-const profileOf = (user: UserDoc): Profile => ({ name: user.name, active: user.active, teams: user.teams, languages: user.languages, maxConcurrent: user.maxConcurrent, rev: user.rev ?? 0 });
+const profileOf = (user: UserDoc): Profile => ({ name: user.name, active: user.active, teams: user.teams, languages: user.languages, maxConcurrent: user.maxConcurrent, email: user.email ?? null, rev: user.rev ?? 0 });
 
 /** The user with their newest claimed profile, from the user document's copy forwards. */
 export async function newestProfile(revisions: Collection<UserRevisionDoc>, user: UserDoc): Promise<UserDoc> {

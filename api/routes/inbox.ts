@@ -1,9 +1,22 @@
 import { z } from 'zod';
 import { userDocId } from '../../store/collections';
 import { presenceCollection, withPresence } from '../../store/presence';
+import type { Principal } from '../auth';
 import { everyUser } from '../auth';
+import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
 import { defineRoute } from '../route';
+
+/** What GET /v1/me answers; also the `me` of a new session (POST /v1/sessions). */
+export async function meOf(deps: ApiDeps, principal: Principal) {
+  if (principal.kind === 'platform') return { kind: 'platform' };
+  if (principal.kind === 'service') return { kind: 'service', accountId: principal.accountId, name: principal.name };
+  const stored = await deps.collections.users.findOne({ _id: userDocId(principal.accountId, principal.userId) });
+  if (!stored) throw notFound('user');
+  const [user] = await withPresence(presenceCollection(deps.db), [stored]);
+  if (!user) throw notFound('user');
+  return { kind: 'user', accountId: user.accountId, userId: user.userId, name: user.name, role: user.role, presence: user.presence ?? 'offline' };
+}
 
 /**
  * Reads the inbox page needs and nothing else had: who a key belongs to (the page signs in with a key
@@ -15,15 +28,7 @@ export const inboxRoutes = [
     path: '/v1/me',
     summary: 'Who this key is: `{ kind, accountId, userId, name, role, presence }` for a user key, `{ kind, accountId, name }` for a service key',
     allow: ['platform', 'service', ...everyUser],
-    handler: async ({ deps, principal }) => {
-      if (principal.kind === 'platform') return { kind: 'platform' };
-      if (principal.kind === 'service') return { kind: 'service', accountId: principal.accountId, name: principal.name };
-      const stored = await deps.collections.users.findOne({ _id: userDocId(principal.accountId, principal.userId) });
-      if (!stored) throw notFound('user');
-      const [user] = await withPresence(presenceCollection(deps.db), [stored]);
-      if (!user) throw notFound('user');
-      return { kind: 'user', accountId: user.accountId, userId: user.userId, name: user.name, role: user.role, presence: user.presence ?? 'offline' };
-    },
+    handler: async ({ deps, principal }) => meOf(deps, principal),
   }),
   defineRoute({
     method: 'get',

@@ -1,4 +1,7 @@
-/** The page's only way to the server: the public /v1 routes, with the signed-in user's key. */
+/**
+ * The page's only way to the server: the public /v1 routes, with the browser's session cookie (signed in
+ * once per browser, every tab shares it: inbox/src/signin.tsx), or with a key given to `new Api(key)`.
+ */
 
 export interface Me {
   kind: 'user';
@@ -112,14 +115,43 @@ export class ApiFailure extends Error {
   }
 }
 
+/** Sent on every request made with the session cookie: the API refuses cookie writes without it (CSRF). */
+export const csrfHeader = { 'x-convoflow-csrf': '1' } as const;
+
 export class Api {
-  constructor(readonly key: string) {}
+  private ended: (() => void) | undefined;
+
+  /**
+   * `new Api()`: the browser's session (its HttpOnly cookie travels by itself; the page never sees it).
+   * `new Api(key)`: a key in the Authorization header, for scripts and tests.
+   */
+  constructor(readonly key = '') {}
+
+  /** Called once the server says the session is over (401): signed out elsewhere, key revoked, user deactivated. */
+  onSessionEnded(handler: () => void): this {
+    this.ended = handler;
+    return this;
+  }
+
+  /** The request headers that say who is calling. */
+  credentials(): Record<string, string> {
+    return this.key ? { authorization: `Bearer ${this.key}` } : { ...csrfHeader };
+  }
+
+  /** A 401 to a session-cookie request: the session is over, tell the page once. */
+  sessionEnded(): void {
+    if (this.key) return;
+    const handler = this.ended;
+    this.ended = undefined;
+    handler?.();
+  }
 
   async call<T>(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
     const res = await fetch(path, {
       method,
+      credentials: 'same-origin',
       headers: {
-        authorization: `Bearer ${this.key}`,
+        ...this.credentials(),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
       },
@@ -129,6 +161,7 @@ export class Api {
     const json = text ? (JSON.parse(text) as unknown) : undefined;
     if (!res.ok) {
       const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+      if (res.status === 401) this.sessionEnded();
       throw new ApiFailure(res.status, error?.code ?? 'error', error?.message ?? `the server answered ${res.status}`);
     }
     return json as T;
@@ -141,6 +174,10 @@ export class Api {
   post<T>(path: string, body: unknown = {}, options?: CallOptions): Promise<T> {
     return this.call<T>('POST', path, body, options);
   }
+
+  delete<T>(path: string): Promise<T> {
+    return this.call<T>('DELETE', path);
+  }
 }
 
 export interface StreamHandlers {
@@ -151,8 +188,9 @@ export interface StreamHandlers {
 }
 
 /**
- * Reads the account's stream with fetch, so the key travels in the Authorization header and never in a
- * URL. Reconnects by itself with `Last-Event-ID`, so nothing is missed across a dropped connection.
+ * Reads the account's stream with fetch, so the credential travels in the session cookie (or the
+ * Authorization header) and never in a URL. Reconnects by itself with `Last-Event-ID`, so nothing is
+ * missed across a dropped connection; stops for good when the session is over (401).
  */
 export function openStream(api: Api, accountId: string, handlers: StreamHandlers, options: { tabId?: string } = {}): () => void {
   let lastEventId: string | undefined;
@@ -165,9 +203,15 @@ export function openStream(api: Api, accountId: string, handlers: StreamHandlers
       try {
         const query = options.tabId ? `?tabId=${encodeURIComponent(options.tabId)}` : '';
         const res = await fetch(`/v1/accounts/${encodeURIComponent(accountId)}/stream${query}`, {
-          headers: { authorization: `Bearer ${api.key}`, accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+          credentials: 'same-origin',
+          headers: { ...api.credentials(), accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
           signal: controller.signal,
         });
+        if (res.status === 401 && !api.key) {
+          stopped = true;
+          api.sessionEnded();
+          return;
+        }
         if (!res.ok || !res.body) throw new Error(`stream answered ${res.status}`);
         const resumed = lastEventId !== undefined;
         handlers.connected(resumed);
