@@ -59,7 +59,7 @@ describe('timer labels in the Web UI (dev server)', () => {
     expect(text).toContain(`wake-up at ${first.windowExpiresAt}`);
     expect(text).not.toContain(`window closes at ${first.windowExpiresAt}`);
 
-    // The run asked for the patch once, when it armed its first timer.
+    // The run asked for the patch once, at its start.
     const markers = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
     const patchIds = markers.flatMap((e) =>
       Object.values(e.markerRecordedEventAttributes!.details ?? {}).flatMap((d) => (d.payloads ?? []).map((p) => JSON.parse(Buffer.from(p.data!).toString()).id as string)),

@@ -150,6 +150,12 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   // The history length seen by the run's first workflow task; see the validator below for why.
   const firstTaskHistoryLength = workflowInfo().historyLength;
   const budget = input.limits?.historyEventBudget ?? defaultHistoryEventBudget;
+  // Asked once, in the run's first activation, before anything awaits: asked later (after a local
+  // activity), a query that splits the workflow task around the activity puts the marker into another
+  // task than a replay does, which fails the replay (seen re-recording the histories). A run started by
+  // older code answers false here for its whole life; its next run answers true.
+  const viewFollowsPolicy = patched(viewFollowsPolicyPatch);
+  const wakeUpLabels = patched(timerLabelPatch);
 
   const carried = input.carriedFromPreviousRun ?? input.carried;
   let state: ConversationState = carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref });
@@ -352,7 +358,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     if (armedTimers.some((at) => at > now && at <= due)) return;
     armedTimers.push(due);
     let summary: string;
-    if (patched(timerLabelPatch)) {
+    if (wakeUpLabels) {
       // What the timer waits for, and only that: the instant it wakes the loop to check the deadlines.
       // Naming the deadline due then would go false at the next customer message (it moves the deadline
       // later and keeps this timer), and a new timer per message to keep a name true would cost two
@@ -395,11 +401,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     const due = nextDeadline(state, current);
 
     // A new policy that moves what the view shows (a deadline, the window's end) is a change of its own:
-    // a new version, written and streamed like any other. Asked only when the view would move, so a run
-    // that never sees such a change records no marker; replaying an older run it answers false.
+    // a new version, written and streamed like any other (not in runs from before the patch).
     if (state.version === flushedVersion && viewedPolicy !== undefined && viewedPolicy !== current) {
       const restamped = restampedForPolicy(state, viewedPolicy, current, now);
-      if (restamped && patched(viewFollowsPolicyPatch)) state = restamped;
+      if (restamped && viewFollowsPolicy) state = restamped;
     }
     viewedPolicy = current;
 
