@@ -30,6 +30,14 @@ export const conversationView = z.object({
   csatScore: z.number().nullable(),
   heldBy: z.string().nullable(),
   lastActivityAt: nullableTime,
+  /** The newest timeline message in one line: its words (at most 120 characters) or a word for its kind. */
+  lastMessage: z
+    .object({ direction: z.enum(['inbound', 'outbound']), kind: z.enum([...inboundKinds, 'template']), text: z.string(), at: time })
+    .nullable(),
+  /** When the oldest customer message no user has answered (reply or template) was sent; null when nobody waits. */
+  waitingSince: nullableTime,
+  /** The team holding the conversation: a transfer's or a flow's, else the routing rules'; null under manual routing. */
+  team: z.string().nullable(),
   updatedAt: nullableTime,
   version: z.number().int(),
 });

@@ -183,6 +183,10 @@ export const listConversations = z.strictObject({
   tag: tag.optional(),
   assignee: z.union([z.literal('me'), id]).optional(),
   channel: id.optional(),
+  /** Conversations the team holds (the view's `team`). */
+  team: id.optional(),
+  /** `newest`: newest activity first; `oldest_waiting`: only conversations where a customer waits, longest first. */
+  sort: z.enum(['newest', 'oldest_waiting']).default('newest'),
   limit: z.coerce.number().int().min(1).max(100).default(25),
   cursor: z.string().max(512).optional(),
 });

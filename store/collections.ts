@@ -179,7 +179,8 @@ export function collections(db: Db): Collections {
 
 /**
  * One index per inbox query of SPEC section 5: every list is scoped to an account, optionally filtered
- * by status, assignee or channel, newest activity first, with `_id` as the tie-breaker the cursor uses.
+ * by status, assignee, channel, team or tag, newest activity first, with `_id` as the tie-breaker the
+ * cursor uses; and the longest-waiting list (issue 22, item 12) in `waitingSince` order.
  */
 export async function ensureIndexes(db: Db): Promise<void> {
   const newest = { lastActivityAt: -1, _id: -1 } as const;
@@ -188,6 +189,10 @@ export async function ensureIndexes(db: Db): Promise<void> {
     ['conversations', { accountId: 1, status: 1, ...newest }, 'account_status_newest'],
     ['conversations', { accountId: 1, assigneeId: 1, ...newest }, 'account_assignee_newest'],
     ['conversations', { accountId: 1, channel: 1, ...newest }, 'account_channel_newest'],
+    ['conversations', { accountId: 1, team: 1, ...newest }, 'account_team_newest'],
+    ['conversations', { accountId: 1, tags: 1, ...newest }, 'account_tag_newest'],
+    // `sort=oldest_waiting`: longest-waiting customer first, `_id` the cursor's tie-breaker.
+    ['conversations', { accountId: 1, waitingSince: 1, _id: 1 }, 'account_waiting_oldest'],
     ['messages', { conversationId: 1, seq: 1 }, 'conversation_seq'],
     ['events', { conversationId: 1, seq: 1 }, 'conversation_seq'],
     ['users', { accountId: 1, userId: 1 }, 'account_user'],

@@ -53,6 +53,10 @@ const conversationView = ({ _id, ...rest }: ConversationDoc) => ({
   csatScore: rest.csatScore ?? null,
   heldBy: rest.heldBy ?? null,
   lastActivityAt: rest.lastActivityAt ?? null,
+  // Views written before these fields existed lack them until their next change.
+  lastMessage: rest.lastMessage ?? null,
+  waitingSince: rest.waitingSince ?? null,
+  team: rest.team ?? null,
   updatedAt: rest.updatedAt ?? null,
 });
 
@@ -111,17 +115,43 @@ async function findConversation(deps: ApiDeps, params: Record<string, string>): 
   return doc;
 }
 
-type Cursor = { a: string | null; i: string };
+/**
+ * A list cursor: the sort it belongs to (`s`; absent in cursors from before `sort` existed: newest), the
+ * last item's sort key (`a`: `lastActivityAt` or `waitingSince`) and its `_id`, the tie-breaker.
+ */
+type ListSort = 'newest' | 'oldest_waiting';
+type Cursor = { s?: ListSort; a: string | null; i: string };
 const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
-function decodeCursor(text: string): Cursor {
+function decodeCursor(text: string, sort: ListSort = 'newest'): Cursor {
+  let c: Cursor | undefined;
   try {
-    const c = JSON.parse(Buffer.from(text, 'base64url').toString()) as Cursor;
-    if (typeof c.i === 'string' && (typeof c.a === 'string' || c.a === null)) return c;
+    const parsed = JSON.parse(Buffer.from(text, 'base64url').toString()) as Cursor;
+    if (typeof parsed.i === 'string' && (typeof parsed.a === 'string' || parsed.a === null)) c = parsed;
   } catch {
     // fall through
   }
-  throw new ApiError({ code: 'validation_failed', message: 'cursor: not a cursor this API returned' });
+  if (!c) throw new ApiError({ code: 'validation_failed', message: 'cursor: not a cursor this API returned' });
+  if ((c.s ?? 'newest') !== sort) throw new ApiError({ code: 'validation_failed', message: `cursor: it pages sort=${c.s ?? 'newest'}, not sort=${sort}` });
+  return c;
 }
+
+/**
+ * Each sort's order, its cursor's key and the filter that continues after a cursor. `oldest_waiting`
+ * lists only conversations where a customer waits: `waitingSince` is an ISO string, so string order is
+ * time order, and a `$gt` on it also leaves out views without one (null, or absent in older views).
+ */
+const listSorts: { [S in ListSort]: { order: Record<string, 1 | -1>; key: (doc: ConversationDoc) => string | null; after: (c: Cursor) => Filter<ConversationDoc> } } = {
+  newest: {
+    order: { lastActivityAt: -1, _id: -1 },
+    key: (doc) => doc.lastActivityAt,
+    after: (c) => ({ $or: [{ lastActivityAt: { $lt: c.a } }, { lastActivityAt: c.a, _id: { $lt: c.i } }] }) as Filter<ConversationDoc>,
+  },
+  oldest_waiting: {
+    order: { waitingSince: 1, _id: 1 },
+    key: (doc) => doc.waitingSince ?? null,
+    after: (c) => ({ $or: [{ waitingSince: { $gt: c.a } }, { waitingSince: c.a, _id: { $gt: c.i } }] }) as Filter<ConversationDoc>,
+  },
+};
 
 export function actorOf(principal: Principal): Actor {
   if (principal.kind === 'service') return { kind: 'service', serviceId: principal.name };
@@ -205,31 +235,36 @@ export const conversationRoutes = [
   defineRoute({
     method: 'get',
     path: base,
-    summary: 'List conversations, newest activity first, cursor-paginated',
+    summary: 'List conversations, newest activity first (or `sort=oldest_waiting`: longest-waiting customer first), cursor-paginated',
     allow: everyUser,
     query: s.listConversations,
     response: r.conversationList,
     handler: async ({ deps, params, query, principal }) => {
-      if (query.status === 'not_contacted') return notContacted(deps, params.accountId!, query.limit, query.cursor);
+      if (query.status === 'not_contacted') {
+        // Contacts who never wrote have no team and nobody waiting on them.
+        if (query.team) throw new ApiError({ code: 'validation_failed', message: 'team: not_contacted contacts belong to no team' });
+        if (query.sort !== 'newest') throw new ApiError({ code: 'validation_failed', message: 'sort: not_contacted contacts have nobody waiting' });
+        return notContacted(deps, params.accountId!, query.limit, query.cursor);
+      }
+      const sort = listSorts[query.sort];
       const filter: Filter<ConversationDoc> = { accountId: params.accountId! };
       if (query.status) filter.status = query.status;
       // Archived conversations leave the default lists but stay readable and filterable (seed 002).
       if (query.archived !== 'any') filter.archived = query.archived === 'true' ? true : { $ne: true };
       if (query.tag) filter.tags = query.tag;
       if (query.channel) filter.channel = query.channel;
+      if (query.team) filter.team = query.team;
       if (query.assignee) filter.assigneeId = query.assignee === 'me' && principal.kind === 'user' ? principal.userId : query.assignee;
-      if (query.cursor) {
-        const c = decodeCursor(query.cursor);
-        filter.$or = [{ lastActivityAt: { $lt: c.a } }, { lastActivityAt: c.a, _id: { $lt: c.i } }] as Filter<ConversationDoc>['$or'];
-      }
+      if (query.sort === 'oldest_waiting') filter.waitingSince = { $type: 'string' };
+      if (query.cursor) Object.assign(filter, sort.after(decodeCursor(query.cursor, query.sort)));
       const docs = await deps.collections.conversations
         .find(filter)
-        .sort({ lastActivityAt: -1, _id: -1 })
+        .sort(sort.order)
         .limit(query.limit + 1)
         .toArray();
       const page = docs.slice(0, query.limit);
       const last = page.at(-1);
-      const nextCursor = docs.length > query.limit && last ? encodeCursor({ a: last.lastActivityAt, i: last._id }) : null;
+      const nextCursor = docs.length > query.limit && last ? encodeCursor({ ...(query.sort === 'newest' ? {} : { s: query.sort }), a: sort.key(last), i: last._id }) : null;
       return { conversations: await withReadMarks(deps, principal, page.map(conversationView)), nextCursor };
     },
   }),

@@ -50,12 +50,12 @@ test('a continued run is described from its first task, names its input as carri
   expect(Object.keys(input)).toContain('carriedFromPreviousRun');
   expect(Object.keys(input)).not.toContain('carried');
 
-  // The run's first task arms the window expiry of the customer's message: a timer with a summary.
+  // The run's first task arms a wake-up at the window's end: a timer whose summary says what it waits for.
   const timers = await eventually(async () => {
     const events = (await run.fetchHistory()).events ?? [];
     const started = events.filter((e) => e.timerStartedEventAttributes);
     return started.length > 0 ? started : undefined;
   });
   const summary = timers[0]!.userMetadata?.summary?.data;
-  expect(summary && Buffer.from(summary).toString()).toMatch(/windowExpiry at \d{4}-\d{2}-\d{2}T/);
+  expect(summary && Buffer.from(summary).toString()).toMatch(/wake-up at \d{4}-\d{2}-\d{2}T[\d:.]+Z to check the deadlines/);
 });

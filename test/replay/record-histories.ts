@@ -78,7 +78,9 @@ const harnessScenarios: HarnessScenario[] = [
       await c.until((v) => v.status === 'closed' && v.closedReason === 'inactivity');
       await c.customerWritesAndWait('m-4');
       await c.customerWrites('m-4'); // a redelivery: recorded once
-      await c.handle.signal(policyChangedSignal, { ...shortPolicy, autoCloseAfterMs: 60_000, version: 2 });
+      // A policy that moves the open conversation's window end: the view is written again (view-follows-policy).
+      await c.handle.signal(policyChangedSignal, { ...shortPolicy, serviceWindowMs: 4_000, autoCloseAfterMs: 60_000, version: 2 });
+      await c.until((v) => Date.parse(v.windowExpiresAt!) - Date.parse(v.lastCustomerMessageAt!) === 4_000);
       await c.customerWritesAndWait('m-5');
       await sameRun(c, run);
       return c;

@@ -5,7 +5,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { sharedBundle } from '../support/stack';
-import { closeInRunPatch } from '../../workflows/conversation/workflow';
+import { closeInRunPatch, timerLabelPatch, viewFollowsPolicyPatch } from '../../workflows/conversation/workflow';
 
 /**
  * Replays the committed histories of real conversations (recorded by `npm run record:histories`)
@@ -17,7 +17,7 @@ const historiesDir = path.join(__dirname, 'histories');
  * Histories recorded by earlier versions of the code stay, each set in a folder named for the change
  * that followed it: conversations started then are still running in production and must keep replaying.
  */
-const earlierSets = ['before-delivery', 'before-close-in-run'];
+const earlierSets = ['before-delivery', 'before-close-in-run', 'before-view-policy'];
 /** The recorder refuses to write a bigger one (record-histories.ts's maxHistoryBytes). */
 const maxHistoryBytes = 200 * 1024;
 const jsonIn = (dir: string) => fs.readdirSync(path.join(historiesDir, dir)).filter((file) => file.endsWith('.json')).sort();
@@ -36,6 +36,7 @@ describe('replaying recorded conversation histories', () => {
     expect(scenariosOf('.')).toEqual([...recorded, 'whatsapp'].sort());
     expect(scenariosOf('before-delivery')).toEqual(recorded);
     expect(scenariosOf('before-close-in-run')).toEqual([...recorded, 'whatsapp'].sort());
+    expect(scenariosOf('before-view-policy')).toEqual([...recorded, 'whatsapp'].sort());
   });
 
   test('both workflow types are covered, the account router included, and every history stays small', () => {
@@ -68,6 +69,33 @@ describe('replaying recorded conversation histories', () => {
     const before = eventsOf('before-close-in-run/full-lifecycle.run1.json');
     expect(patches(before)).not.toContain(closeInRunPatch);
     expect(before.at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+  });
+
+  test('the current recordings label timers with their wake-up and write the view when a policy moves it; the earlier ones did neither', () => {
+    type Event = { eventType: string; markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads: { data: string }[] }> }; userMetadata?: { summary?: { data: string } } };
+    const eventsOf = (file: string): Event[] => JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8')).events;
+    const patches = (events: Event[]) =>
+      events.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_patch' ? Object.values(e.markerRecordedEventAttributes.details ?? {}) : []))
+        .flatMap((d) => d.payloads.map((p) => JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')).id as string));
+    const labels = (events: Event[]) =>
+      events.filter((e) => e.eventType === 'EVENT_TYPE_TIMER_STARTED').map((e) => JSON.parse(Buffer.from(e.userMetadata!.summary!.data, 'base64').toString('utf8')) as string);
+    const now = eventsOf('full-lifecycle.run1.json');
+    expect(patches(now)).toEqual(expect.arrayContaining([timerLabelPatch, viewFollowsPolicyPatch]));
+    // The recorded policy change moves the open conversation's window end: a persist follows it before any other input.
+    type Signaled = Event & { workflowExecutionSignaledEventAttributes?: { signalName: string }; markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads: { data: string }[] }> } };
+    const signaled = now as Signaled[];
+    const policyAt = signaled.findIndex((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'policyChanged');
+    expect(policyAt).toBeGreaterThan(0);
+    const untilNextInput = signaled.slice(policyAt + 1, signaled.findIndex((e, i) => i > policyAt && e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED'));
+    const written = untilNextInput.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+      .flatMap((e) => Object.values(e.markerRecordedEventAttributes!.details ?? {}).flatMap((d) => d.payloads.map((p) => Buffer.from(p.data ?? '', 'base64').toString('utf8'))));
+    expect(written.some((text) => text.includes('"activity_type":"persist"'))).toBe(true);
+    expect(labels(now).length).toBeGreaterThan(0);
+    for (const label of labels(now)) expect(label).toMatch(/^wake-up at \S+ to check the deadlines$/);
+    const before = eventsOf('before-view-policy/full-lifecycle.run1.json');
+    expect(patches(before)).not.toEqual(expect.arrayContaining([timerLabelPatch]));
+    expect(patches(before)).not.toEqual(expect.arrayContaining([viewFollowsPolicyPatch]));
+    for (const label of labels(before)) expect(label).toMatch(/^(windowExpiry|autoClose)/);
   });
 
   test('every recorded history replays on the current workflow code without a determinism violation', async () => {

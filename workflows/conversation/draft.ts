@@ -19,7 +19,9 @@ import type {
   Status,
   TransitionEvent,
 } from './model';
-import { actorRef, isNew, outboxWindow } from './model';
+import { actorRef, isEnded, isNew, outboxWindow } from './model';
+import { previewOf } from './preview';
+import { matchRule } from '../routing/routing';
 
 export interface Context {
   state: ConversationState;
@@ -97,7 +99,7 @@ export class Draft {
 
   record(fields: Omit<MessageRecord, 'seq' | 'at' | 'episode'>): MessageRecord {
     const message: MessageRecord = { ...fields, seq: this.state.messageSeq + 1, at: this.ctx.now, episode: this.state.episode };
-    this.set({ messageSeq: message.seq });
+    this.set({ messageSeq: message.seq, lastMessage: { direction: message.direction, kind: message.kind, text: previewOf(message), at: message.at } });
     this.effects.push({ type: 'recordMessage', message });
     return message;
   }
@@ -135,6 +137,8 @@ export class Draft {
 
   done(): Decision {
     this.routingEffects();
+    // Nobody waits in an ended episode, and no team holds it; a customer message starts the next one.
+    if (isEnded(this.state.status)) this.set({ waitingSince: null, team: null });
     return { ok: true, state: { ...this.state, version: this.state.version + 1, updatedAt: this.ctx.now }, effects: this.effects, changed: true };
   }
 
@@ -158,6 +162,10 @@ export class Draft {
       if (routed) this.effects.push({ type: 'reportAssignment', assigneeId: holder });
     }
     const becameOpen = this.state.status === 'open' && (base.status !== 'open' || base.episode !== this.state.episode);
+    // The team holding it: one named by a transfer or a flow, else the one the rules pick for the
+    // router (as the router will, from the same attributes), kept through the assignment that follows.
+    if (this.state.routeTeam !== null) this.set({ team: this.state.routeTeam });
+    else if (becameOpen) this.set({ team: routed ? matchRule(ctx.policy.routing, { channel: this.state.channel, attributes: this.state.routingAttributes ?? {} }).team : null });
     if (routed && becameOpen) {
       this.effects.push({
         type: 'requestRouting',

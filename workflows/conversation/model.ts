@@ -240,6 +240,27 @@ export interface ConversationState {
   windowClosedAt: number | null;
   /** The satisfaction survey waiting for an answer, so a button reply to it is recognised. */
   csatMessageId: string | null;
+  /** The newest timeline message, as the inbox list previews it (`previewOf`). */
+  lastMessage: LastMessage | null;
+  /**
+   * When the oldest customer message that no user has answered yet (a reply or a template) was sent,
+   * epoch ms; null when nobody waits, and always null once the episode has ended.
+   */
+  waitingSince: number | null;
+  /**
+   * The team the conversation belongs to now: the one a transfer or a flow named, else the one the
+   * routing rules chose when it became open (null under manual routing). Kept while it is assigned,
+   * cleared when the episode ends.
+   */
+  team: string | null;
+}
+
+/** The list's preview of a conversation's newest message. `text` is at most `previewLength` characters. */
+export interface LastMessage {
+  direction: 'inbound' | 'outbound';
+  kind: MessageKind;
+  text: string;
+  at: number;
 }
 
 export interface MessageRecord {
@@ -343,6 +364,9 @@ export function initialState(ids: { conversationId: string; accountId: string; c
     earlyReceipts: [],
     windowClosedAt: null,
     csatMessageId: null,
+    lastMessage: null,
+    waitingSince: null,
+    team: null,
   };
 }
 
@@ -352,7 +376,15 @@ export function initialState(ids: { conversationId: string; accountId: string; c
  */
 export function upgradeState(state: ConversationState): ConversationState {
   const defaults = initialState(state);
-  return { ...defaults, ...state };
+  const upgraded = { ...defaults, ...state };
+  if ((state as Partial<ConversationState>).waitingSince === undefined) {
+    // Older states do not know when the oldest unanswered message came; the newest one's time is the
+    // best they have (unread messages are those since the last business message). It errs late: such a
+    // conversation never claims to have waited longer than it did.
+    const waits = upgraded.unreadCount > 0 && !isEnded(upgraded.status) && !isNew(upgraded);
+    upgraded.waitingSince = waits ? upgraded.lastCustomerMessageAt : null;
+  }
+  return upgraded;
 }
 
 /** True before the first customer message: the conversation exists only as a workflow id. */

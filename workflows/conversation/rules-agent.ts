@@ -58,7 +58,8 @@ function sendOutbound(ctx: Context, user: User, content: SendRequest): Decision 
   if (ctx.state.status === 'open') {
     draft.transition('assigned', content.kind === 'text' ? 'reply' : 'template', { assigneeId: user.userId, assignedAt: ctx.now, routeTeam: null });
   }
-  draft.set({ unreadCount: 0, lastActivityAt: ctx.now });
+  // A user's reply or template answers whoever waited; system messages (surveys, broadcasts) do not.
+  draft.set({ unreadCount: 0, lastActivityAt: ctx.now, waitingSince: null });
   draft.send(content, user.userId);
   return draft.done();
 }

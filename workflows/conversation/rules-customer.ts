@@ -58,6 +58,8 @@ export function onCustomerMessage(ctx: Context, input: { message: InboundMessage
     recentMessageIds: [...state.recentMessageIds, message.messageId].slice(-dedupeWindow),
     // The customer wrote: whatever the provider said about the old window, a new one is open.
     windowClosedAt: null,
+    // Waiting since the oldest unanswered message of the episode (Draft.done clears it if this closed it).
+    waitingSince: draft.state.episode !== state.episode || state.waitingSince === null ? at : Math.min(state.waitingSince, at),
   });
   draft.record({
     messageId: message.messageId,

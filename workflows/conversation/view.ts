@@ -1,4 +1,4 @@
-import type { ConversationState, Status } from './lifecycle';
+import type { ConversationState, MessageKind, Status } from './lifecycle';
 import { autoCloseAt, windowExpiresAt } from './lifecycle';
 import type { Policy } from './policy';
 
@@ -28,6 +28,12 @@ export interface ConversationView {
   /** Whose capacity the conversation consumes (assigned, and wrap-up as the policy says). */
   heldBy: string | null;
   lastActivityAt: string | null;
+  /** The newest timeline message in one line (`text`: at most 120 characters, or a word for its kind). */
+  lastMessage: { direction: 'inbound' | 'outbound'; kind: MessageKind; text: string; at: string } | null;
+  /** When the oldest customer message no user has answered yet was sent; null when nobody waits. */
+  waitingSince: string | null;
+  /** The team holding the conversation (a transfer's or flow's, else the routing rules'); null under manual routing. */
+  team: string | null;
   updatedAt: string | null;
   version: number;
 }
@@ -36,6 +42,7 @@ export interface ConversationView {
 export const iso = (ms: number | null | undefined): string | null => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 
 export function toView(state: ConversationState, policy: Policy): ConversationView {
+  const lastMessage = state.lastMessage ?? null;
   return {
     id: state.conversationId,
     accountId: state.accountId,
@@ -57,7 +64,26 @@ export function toView(state: ConversationState, policy: Policy): ConversationVi
     csatScore: state.csatScore,
     heldBy: state.heldBy,
     lastActivityAt: iso(state.lastActivityAt),
+    // `?? null`: a state carried from a run of older code may lack the newer fields.
+    lastMessage: lastMessage ? { direction: lastMessage.direction, kind: lastMessage.kind, text: lastMessage.text, at: iso(lastMessage.at)! } : null,
+    waitingSince: iso(state.waitingSince),
+    team: state.team ?? null,
     updatedAt: iso(state.updatedAt),
     version: state.version,
   };
+}
+
+/**
+ * The state with a new version when `next` policy changes anything its view shows (a deadline, the
+ * window's end, ...), so the view is written again and readers see a version move with it; null when
+ * the view is the same under both. `version` and `updatedAt` are what the answer would change, not what
+ * is compared.
+ */
+export function restampedForPolicy(state: ConversationState, before: Policy, next: Policy, now: number): ConversationState | null {
+  const shown = (policy: Policy) => {
+    const { version: _version, updatedAt: _updatedAt, ...rest } = toView(state, policy);
+    return JSON.stringify(rest);
+  };
+  if (before === next || shown(before) === shown(next)) return null;
+  return { ...state, version: state.version + 1, updatedAt: now };
 }

@@ -68,7 +68,8 @@ import {
 import type { Policy } from './policy';
 import { defaultPolicy } from './policy';
 import { accountIdKey, assigneeIdKey, conversationStatusKey } from './search-attributes';
-import { iso, toView } from './view';
+import { iso, restampedForPolicy, toView } from './view';
+import { deadlineLabel, wakeUpLabel } from './timer-labels';
 
 export interface ConversationWorkflowInput extends ConversationRef {
   /**
@@ -128,12 +129,33 @@ export const outboundDeliveryPatch = 'outbound-delivery';
  */
 export const closeInRunPatch = 'close-in-run';
 
+/**
+ * Runs from before 2026-12-06 applied a new policy to their deadlines but wrote no view for it: the
+ * stored view (and the stream) kept the old window expiry and auto-close at the same version until the
+ * next input. Since then a policy that changes anything the view shows moves the version and persists.
+ */
+export const viewFollowsPolicyPatch = 'view-follows-policy';
+
+/**
+ * Runs from before 2026-12-06 labelled each timer with the deadlines due at its instant when it was
+ * armed ("windowExpiry at ..."), a label that went false as soon as a customer message moved the
+ * deadline later (the timer is kept, see `armTimer`). Since then a timer is labelled with what it does,
+ * which stays true while it is pending; the deadlines themselves are in the run's current details.
+ */
+export const timerLabelPatch = 'timer-label-wake-up';
+
 export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<void> {
   const ref: ConversationRef = { accountId: input.accountId, channel: input.channel, customer: input.customer };
   const conversationId = conversationWorkflowId(ref);
   // The history length seen by the run's first workflow task; see the validator below for why.
   const firstTaskHistoryLength = workflowInfo().historyLength;
   const budget = input.limits?.historyEventBudget ?? defaultHistoryEventBudget;
+  // Asked once, in the run's first activation, before anything awaits: asked later (after a local
+  // activity), a query that splits the workflow task around the activity puts the marker into another
+  // task than a replay does, which fails the replay (seen re-recording the histories). A run started by
+  // older code answers false here for its whole life; its next run answers true.
+  const viewFollowsPolicy = patched(viewFollowsPolicyPatch);
+  const wakeUpLabels = patched(timerLabelPatch);
 
   const carried = input.carriedFromPreviousRun ?? input.carried;
   let state: ConversationState = carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref });
@@ -145,6 +167,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   let flushedVersion = pending.length > 0 ? state.version - 1 : state.version;
   let episodeEnded = false;
   let wake = false;
+  // The policy the views were last written with (a carried run's were written by the run before it).
+  let viewedPolicy: Policy | undefined = carried?.policy;
   const armedTimers: number[] = [];
 
   const apply = (decision: Extract<Decision, { ok: true }>): void => {
@@ -333,11 +357,26 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     // remainder. So a deadline that moves later (every customer message) costs no timer events.
     if (armedTimers.some((at) => at > now && at <= due)) return;
     armedTimers.push(due);
-    const kinds = deadlines(state, current).filter((d) => d.at === due).map((d) => d.kind);
-    void sleep(due - now, { summary: `${kinds.join(', ') || 'deadline'} at ${iso(due)}` }).then(() => {
+    let summary: string;
+    if (wakeUpLabels) {
+      // What the timer waits for, and only that: the instant it wakes the loop to check the deadlines.
+      // Naming the deadline due then would go false at the next customer message (it moves the deadline
+      // later and keeps this timer), and a new timer per message to keep a name true would cost two
+      // history events per message. The deadlines, in words and current, are in the run's details.
+      summary = wakeUpLabel(due);
+      describe(state, current, nextWakeUp(now));
+    } else {
+      const kinds = deadlines(state, current).filter((d) => d.at === due).map((d) => d.kind);
+      summary = `${kinds.join(', ') || 'deadline'} at ${iso(due)}`;
+    }
+    void sleep(due - now, { summary }).then(() => {
       armedTimers.splice(armedTimers.indexOf(due), 1);
       wake = true;
     });
+  };
+  const nextWakeUp = (now: number): number | null => {
+    const pending = armedTimers.filter((at) => at > now);
+    return pending.length === 0 ? null : Math.min(...pending);
   };
 
   for (;;) {
@@ -361,8 +400,16 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     settle(current, now);
     const due = nextDeadline(state, current);
 
+    // A new policy that moves what the view shows (a deadline, the window's end) is a change of its own:
+    // a new version, written and streamed like any other (not in runs from before the patch).
+    if (state.version === flushedVersion && viewedPolicy !== undefined && viewedPolicy !== current) {
+      const restamped = restampedForPolicy(state, viewedPolicy, current, now);
+      if (restamped && viewFollowsPolicy) state = restamped;
+    }
+    viewedPolicy = current;
+
     if (state.version > flushedVersion) {
-      indexed = publish(state, current, indexed);
+      indexed = publish(state, current, indexed, nextWakeUp(now));
       const version = state.version;
       const effects = pending.splice(0, pending.length);
       const batch = toBatch(state, current, effects);
@@ -455,7 +502,7 @@ function searchAttributePairs(state: ConversationState): SearchAttributePair[] {
 }
 
 /** Keeps the Web UI current: search attributes when they change, and a readable live description. */
-function publish(state: ConversationState, policy: Policy, before: Indexed): Indexed {
+function publish(state: ConversationState, policy: Policy, before: Indexed, wakeUp: number | null): Indexed {
   const now = indexedValues(state)!;
   if (before === undefined) {
     upsertSearchAttributes(searchAttributePairs(state));
@@ -465,19 +512,27 @@ function publish(state: ConversationState, policy: Policy, before: Indexed): Ind
       { key: assigneeIdKey, value: now.assigneeId },
     ]);
   }
-  describe(state, policy);
+  describe(state, policy, wakeUp);
   return now;
 }
 
-/** The run's live description in the Web UI: what the conversation is now, not what the run started with. */
-function describe(state: ConversationState, policy: Policy | undefined): void {
-  const view = toView(state, policy ?? defaultPolicy);
+/**
+ * The run's live description in the Web UI: what the conversation is now, not what the run started with,
+ * its pending deadlines in words, and when its timer next wakes it to check them.
+ */
+function describe(state: ConversationState, policy: Policy | undefined, wakeUp?: number | null): void {
+  const current = policy ?? defaultPolicy;
+  const view = toView(state, current);
   const queued = state.outbox.filter((e) => e.status === 'queued').length;
+  const pending = deadlines(state, current)
+    .sort((a, b) => a.at - b.at)
+    .map((d) => deadlineLabel(d.kind, d.at));
   setCurrentDetails(
     [
       `**${view.status}**${view.assigneeId ? ` — assigned to \`${view.assigneeId}\`` : ''} · episode ${view.episode}`,
       `customer \`${view.customer}\` on channel \`${view.channel}\`, ${view.unreadCount} unread${queued > 0 ? `, ${queued} message(s) being sent` : ''}`,
       `window closes ${view.windowExpiresAt ?? '—'}; auto-close ${view.autoCloseAt ?? '—'}`,
+      `deadlines: ${pending.length > 0 ? pending.join('; ') : 'none'}${wakeUp ? ` · ${wakeUpLabel(wakeUp)}` : ''}`,
     ].join('\n\n'),
   );
 }
