@@ -38,12 +38,22 @@ interface SignedIn {
   context: BrowserContext;
 }
 
+/** Contexts a test opened: closed after it, passed or failed, so no tab of a user outlives its test. */
+const opened: BrowserContext[] = [];
+afterEach(async () => {
+  for (const context of opened.splice(0)) await context.close().catch(() => undefined);
+});
+
+/** A new browser signed in with the key, or a new tab of a browser already signed in (its session cookie). */
 async function signIn(key: string, options: { viewport?: { width: number; height: number }; timezoneId?: string; context?: BrowserContext } = {}): Promise<SignedIn> {
   const context = options.context ?? (await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 800 }, timezoneId: options.timezoneId }));
+  opened.push(context);
   const page = await context.newPage();
   await page.goto(`${env.stack.baseUrl}/app/`);
-  await page.getByLabel('Your API key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  if (!options.context) {
+    await page.getByLabel('Your API key').fill(key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
   await page.getByText('Live', { exact: true }).waitFor();
   return { page, context };
 }
@@ -228,6 +238,43 @@ describe("an agent's day in the inbox", () => {
     await page.context().close();
   });
 
+  test('the list shows the last message, who holds it by name and the tags; it filters by tag and sorts by who has waited longest', async () => {
+    const { page } = await signIn(account.keys.agent);
+    const tag = `vip${randomUUID().slice(0, 4)}`;
+    const first = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'Order 4711 is late' });
+    const second = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'Second in line' });
+    await env.stack.http.post(`${base()}/${encodeURIComponent(first.conversationId)}/assign`, { assigneeId: account.users.manager }, account.keys.manager);
+    await env.stack.http.post(`${base()}/${encodeURIComponent(first.conversationId)}/tags`, { add: [tag] }, account.keys.manager);
+    await page.getByRole('tab', { name: /Assigned/ }).click();
+    const row = item(page, first.conversationId);
+    await row.locator('.preview', { hasText: 'Order 4711 is late' }).waitFor();
+    await row.locator('.assignee', { hasText: 'held by manager' }).waitFor();
+    await row.locator('.tag', { hasText: tag }).waitFor();
+    await shot(page, 'list-comforts');
+
+    await page.getByText('Filter and sort').click();
+    await page.getByLabel('Tag').fill(tag);
+    await page.getByLabel('Tag').press('Enter');
+    await page.waitForFunction((id) => Array.from(document.querySelectorAll('button.item')).map((b) => b.getAttribute('data-id')).join() === id, first.conversationId);
+
+    // Waiting longest first (Assigned tab): the earlier customer first; once answered, they wait no more.
+    const assign = (id: string) => env.stack.http.post(`${base()}/${encodeURIComponent(id)}/assign`, { assigneeId: account.users.agent2 }, account.keys.manager);
+    expect((await assign(second.conversationId)).status).toBe(200);
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.getByLabel('Sort').selectOption('oldest_waiting');
+    await item(page, second.conversationId).waitFor();
+    const third = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'Third in line' });
+    expect((await assign(third.conversationId)).status).toBe(200);
+    await item(page, third.conversationId).waitFor();
+    const order = async () => page.evaluate(() => Array.from(document.querySelectorAll('button.item')).map((b) => b.getAttribute('data-id')));
+    const ids = await order();
+    expect(ids.indexOf(second.conversationId)).toBeLessThan(ids.indexOf(third.conversationId));
+    const replied = await env.stack.http.post(`${base()}/${encodeURIComponent(second.conversationId)}/replies`, { text: 'On it' }, account.keys.agent2);
+    expect(replied.status).toBe(200);
+    await item(page, second.conversationId).waitFor({ state: 'detached' });
+    await page.context().close();
+  });
+
   test('unread clears by reading: the badge counts what the holder has not seen, opening the conversation reads it, everywhere', async () => {
     const first = await signIn(account.keys.agent2);
     const customer = newCustomer();
@@ -286,6 +333,7 @@ describe("an agent's day in the inbox", () => {
 
   test('notifications: an assignment to me plays a chime, shows a desktop notification and counts in the title; each can be turned off', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    opened.push(context);
     await context.grantPermissions(['notifications'], { origin: env.stack.baseUrl });
     // Records what the page asks of the browser: notifications shown, chimes played; and looks away.
     await context.addInitScript(() => {

@@ -2,8 +2,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { build } from 'esbuild';
-import express from 'express';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { freePort } from '../../infra/free-port';
@@ -16,12 +14,11 @@ import { useStack } from '../support/stack';
 
 /**
  * Signing in once per browser, in a real headless Chromium: the inbox's sign-in component
- * (inbox/src/signin.tsx, `SessionGate`) on a small page of its own, served by an API process that has
+ * (inbox/src/signin.tsx, `SessionGate`) as the inbox at /app/ renders it, served by an API process that has
  * single sign-on through a real OpenID Connect provider (oidc-provider, its own login and consent pages).
  * The API is reached as http://localhost and the provider as http://127.0.0.1: two sites, as in
  * production. Screenshots go to test-output/session/.
- *
- * The page is this test's own until main.tsx renders SessionGate; then /app/ can be driven the same way.
+
  */
 const shots = path.join(__dirname, '..', '..', 'test-output', 'session');
 const env = useStack();
@@ -32,55 +29,16 @@ let provider: TestProvider;
 let account: Account;
 const email = `ana.${randomUUID().slice(0, 6)}@example.com`;
 
-/** A page that renders exactly what main.tsx should: SessionGate around a signed-in view. */
-async function harness(): Promise<{ html: string; js: string }> {
-  const result = await build({
-    stdin: {
-      contents: `
-        import { h, render } from 'preact';
-        import { useState } from 'preact/hooks';
-        import { SessionGate } from './signin';
-        function SignedInView({ api, me, signOut }) {
-          const [checked, setChecked] = useState(0);
-          return h('main', null,
-            h('h1', null, 'Signed in as ' + me.name),
-            h('button', { onClick: () => api.get('/v1/me').then(() => setChecked((n) => n + 1), () => undefined) }, 'Check'),
-            h('p', { id: 'checked' }, 'checked ' + checked),
-            h('button', { onClick: signOut }, 'Sign out'));
-        }
-        render(h(SessionGate, null, (session) => h(SignedInView, session)), document.getElementById('root'));
-      `,
-      resolveDir: path.join(__dirname, '..', '..', 'inbox', 'src'),
-      loader: 'tsx',
-    },
-    bundle: true,
-    write: false,
-    format: 'esm',
-    jsx: 'automatic',
-    jsxImportSource: 'preact',
-    logLevel: 'silent',
-  });
-  return { html: '<!doctype html><html><body><div id="root"></div><script type="module" src="/harness/app.js"></script></body></html>', js: result.outputFiles[0]!.text };
-}
-
 beforeAll(async () => {
   fs.mkdirSync(shots, { recursive: true });
   browser = await chromium.launch({ executablePath: ensureChromium(), args: chromiumArgs });
   account = await createAccount(env.stack);
-  const page = await harness();
   const port = await freePort();
   provider = await startOidcProvider({ redirectUris: [`http://localhost:${port}/v1/auth/oidc/callback`], people: { ana: { email, email_verified: true } } });
   api = await startSignInApi(env.stack, {
     host: 'localhost',
     port,
     oidc: (baseUrl) => ({ issuer: provider.issuer, clientId: provider.clientId, clientSecret: provider.clientSecret, redirectUrl: `${baseUrl}/v1/auth/oidc/callback`, account: undefined }),
-    wrap: (app) => {
-      const outer = express();
-      outer.get('/harness/', (_req, res) => void res.type('html').send(page.html));
-      outer.get('/harness/app.js', (_req, res) => void res.type('js').send(page.js));
-      outer.use(app);
-      return outer;
-    },
   });
 }, 600_000);
 afterAll(async () => {
@@ -99,7 +57,7 @@ async function newUser(extra: Record<string, unknown> = {}): Promise<{ id: strin
 
 async function open(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
-  await page.goto(`${api.baseUrl}/harness/`);
+  await page.goto(`${api.baseUrl}/app/`);
   return page;
 }
 
@@ -117,15 +75,18 @@ describe('signing in once per browser', () => {
     const first = await open(context);
     await shot(first, 'sign-in');
     await signInWithKey(first, user.key);
-    await first.getByRole('heading', { name: `Signed in as ${user.name}` }).waitFor();
+    await first.locator('.who', { hasText: user.name }).waitFor();
 
     const cookies = await context.cookies(api.baseUrl);
     expect(cookies).toEqual([expect.objectContaining({ name: 'convoflow_session', httpOnly: true, secure: true, sameSite: 'Strict', path: '/' })]);
-    // Nothing a script can read: no key in storage, the cookie out of document.cookie.
-    expect(await first.evaluate(() => [sessionStorage.length, localStorage.length, document.cookie])).toEqual([0, 0, '']);
+    // Nothing a script can read: no key in storage (only the tab's id, drafts and choices), the cookie out of document.cookie.
+    const stored = await first.evaluate(() => JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage)]));
+    expect(stored).not.toContain(user.key);
+    expect(stored).not.toMatch(/cf_[a-z]_/);
+    expect(await first.evaluate(() => document.cookie)).toBe('');
 
     const second = await open(context);
-    await second.getByRole('heading', { name: `Signed in as ${user.name}` }).waitFor();
+    await second.locator('.who', { hasText: user.name }).waitFor();
     await shot(second, 'second-tab');
     await context.close();
   });
@@ -135,10 +96,10 @@ describe('signing in once per browser', () => {
     const context = await browser.newContext();
     const page = await open(context);
     await signInWithKey(page, user.key);
-    await page.getByRole('heading', { name: `Signed in as ${user.name}` }).waitFor();
+    await page.locator('.who', { hasText: user.name }).waitFor();
     const keys = await env.stack.http.get(`/v1/accounts/${account.id}/users/${user.id}/keys`, account.keys.owner);
     expect((await env.stack.http.request('DELETE', `/v1/accounts/${account.id}/users/${user.id}/keys/${keys.body.items[0].id}`, { key: account.keys.owner })).status).toBe(200);
-    await page.getByRole('button', { name: 'Check' }).click();
+    await page.getByRole('tab', { name: /Closed/ }).click();
     await page.getByText('Your session has ended: sign in again.').waitFor();
     await page.getByLabel('Your API key').waitFor();
     await shot(page, 'session-ended');
@@ -151,14 +112,14 @@ describe('signing in once per browser', () => {
     const context = await browser.newContext();
     const first = await open(context);
     await signInWithKey(first, user.key);
-    await first.getByRole('heading', { name: `Signed in as ${user.name}` }).waitFor();
+    await first.locator('.who', { hasText: user.name }).waitFor();
     const token = (await context.cookies(api.baseUrl))[0]!.value;
     const second = await open(context);
-    await second.getByRole('heading', { name: `Signed in as ${user.name}` }).waitFor();
+    await second.locator('.who', { hasText: user.name }).waitFor();
 
     await first.getByRole('button', { name: 'Sign out' }).click();
     await first.getByLabel('Your API key').waitFor();
-    await second.getByRole('button', { name: 'Check' }).click();
+    await second.getByRole('tab', { name: /Closed/ }).click();
     await second.getByLabel('Your API key').waitFor();
     const replayed = await fetch(`${env.stack.baseUrl}/v1/me`, { headers: { cookie: `convoflow_session=${token}` } });
     expect(replayed.status).toBe(401);
@@ -178,8 +139,8 @@ describe('signing in once per browser', () => {
     await page.getByRole('button', { name: 'Continue' }).click(); // the provider's consent page
     await page.waitForURL(`${api.baseUrl}/app/`);
     expect(await context.cookies(api.baseUrl)).toEqual([expect.objectContaining({ name: 'convoflow_session', httpOnly: true, secure: true, sameSite: 'Strict' })]);
-    await page.goto(`${api.baseUrl}/harness/`);
-    await page.getByRole('heading', { name: `Signed in as ${user.name}` }).waitFor();
+    await page.goto(`${api.baseUrl}/app/`);
+    await page.locator('.who', { hasText: user.name }).waitFor();
     await shot(page, 'sso-signed-in');
     await context.close();
   });
@@ -187,7 +148,7 @@ describe('signing in once per browser', () => {
   test('a failed single sign-on says why on the sign-in page', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${api.baseUrl}/harness/?sso_error=no_user`);
+    await page.goto(`${api.baseUrl}/app/?sso_error=no_user`);
     await page.getByRole('alert').getByText('No active user here has the e-mail your provider gave').waitFor();
     expect(new URL(page.url()).search).toBe('');
     await context.close();
