@@ -40,6 +40,10 @@ export const conversationView = z.object({
   team: z.string().nullable(),
   updatedAt: nullableTime,
   version: z.number().int(),
+  /** For a user caller only (docs/presence.md, "Read marks"): the timeline `seq` they have read up to, null if never. */
+  readUpToSeq: z.number().int().nullable().optional(),
+  /** For a user caller only: customer messages after what they have read (the list's badge for its holder). */
+  unreadForMe: z.number().int().optional(),
 });
 
 /** Seed 002's "not contacted" contacts share the list's shape with `id: null`. */

@@ -63,6 +63,8 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
   const [users, setUsers] = useState<User[]>([]);
   const [place, setPlaceState] = useState<Place>(() => parsePlace(location.search, tabsFor('work_items').concat(tabsFor('status_inbox')).map((t) => t.id)));
   const tab = place.tab;
+  const placeNow = useRef(place);
+  placeNow.current = place;
   const [filters, setFilters] = useState<ListFilters>(noFilters);
   const [list, setList] = useState<Conversation[]>([]);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
@@ -184,11 +186,14 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
           api.get<{ messages: Message[] }>(`${path}/messages?limit=500`),
           api.get<{ events: Transition[] }>(`${path}/events?limit=500`),
         ]);
+        // The place may have moved on while this was loading (Back, another click): then it is not shown.
+        if (placeNow.current.conversationId !== id) return;
         remember(conversation);
         setSelected({ conversation, messages: messages.messages, transitions: transitions.events });
         state.current.selected = { conversation, messages: messages.messages, transitions: transitions.events };
         markRead();
       } catch (e) {
+        if (placeNow.current.conversationId !== id) return;
         setSelected(null);
         setError(e instanceof ApiFailure && e.status === 404 ? 'That conversation does not exist, or is not in your account.' : 'The conversation could not be loaded.');
       }
@@ -203,13 +208,18 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
       const url = `${location.pathname}${placeSearch(next)}`;
       if (how === 'push') history.pushState(next, '', url);
       else history.replaceState(next, '', url);
+      placeNow.current = next;
       return next;
     });
   }, []);
 
   useEffect(() => {
     history.replaceState(place, '', `${location.pathname}${placeSearch(place)}`);
-    const onPop = () => setPlaceState(parsePlace(location.search, tabsFor('work_items').concat(tabsFor('status_inbox')).map((t) => t.id)));
+    const onPop = () => {
+      const next = parsePlace(location.search, tabsFor('work_items').concat(tabsFor('status_inbox')).map((t) => t.id));
+      placeNow.current = next;
+      setPlaceState(next);
+    };
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, []);

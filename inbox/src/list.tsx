@@ -9,7 +9,7 @@ function Filters({ filters, onFilters, users, items, tab }: { filters: ListFilte
   const set = (patch: Partial<ListFilters>) => onFilters({ ...filters, ...patch });
   const active = filterQuery(filters) !== '';
   return (
-    <details class="filters" open={active}>
+    <details class="filters">
       <summary>
         Filter and sort{active ? ' (on)' : ''}
       </summary>
@@ -17,7 +17,7 @@ function Filters({ filters, onFilters, users, items, tab }: { filters: ListFilte
         {tab !== 'mine' && (
           <label>
             Assignee
-            <select value={filters.assignee} onChange={(e) => set({ assignee: e.currentTarget.value })}>
+            <select aria-label="Assignee" value={filters.assignee} onChange={(e) => set({ assignee: e.currentTarget.value })}>
               <option value="">Anyone</option>
               {users.map((u) => (
                 <option key={u.id} value={u.id}>
@@ -29,7 +29,7 @@ function Filters({ filters, onFilters, users, items, tab }: { filters: ListFilte
         )}
         <label>
           Team
-          <select value={filters.team} onChange={(e) => set({ team: e.currentTarget.value })}>
+          <select aria-label="Team" value={filters.team} onChange={(e) => set({ team: e.currentTarget.value })}>
             <option value="">Any team</option>
             {teams.map((t) => (
               <option key={t} value={t}>
@@ -40,7 +40,7 @@ function Filters({ filters, onFilters, users, items, tab }: { filters: ListFilte
         </label>
         <label>
           Channel
-          <input list="channels-seen" value={filters.channel} maxLength={64} onChange={(e) => set({ channel: e.currentTarget.value.trim() })} />
+          <input aria-label="Channel" list="channels-seen" value={filters.channel} maxLength={64} onChange={(e) => set({ channel: e.currentTarget.value.trim() })} />
           <datalist id="channels-seen">
             {channels.map((c) => (
               <option key={c} value={c} />
@@ -49,11 +49,11 @@ function Filters({ filters, onFilters, users, items, tab }: { filters: ListFilte
         </label>
         <label>
           Tag
-          <input value={filters.tag} maxLength={64} onChange={(e) => set({ tag: e.currentTarget.value.trim() })} />
+          <input aria-label="Tag" value={filters.tag} maxLength={64} onChange={(e) => set({ tag: e.currentTarget.value.trim() })} />
         </label>
         <label>
           Sort
-          <select value={filters.sort} onChange={(e) => set({ sort: e.currentTarget.value as ListFilters['sort'] })}>
+          <select aria-label="Sort" value={filters.sort} onChange={(e) => set({ sort: e.currentTarget.value as ListFilters['sort'] })}>
             <option value="newest">Newest activity first</option>
             <option value="oldest_waiting">Waiting longest first</option>
           </select>

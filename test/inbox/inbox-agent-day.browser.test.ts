@@ -50,8 +50,12 @@ async function signIn(key: string, options: { viewport?: { width: number; height
   opened.push(context);
   const page = await context.newPage();
   await page.goto(`${env.stack.baseUrl}/app/`);
-  if (!options.context) {
-    await page.getByLabel('Your API key').fill(key);
+  // A browser already signed in opens the inbox at once; otherwise the page asks for the key.
+  const live = page.getByText('Live', { exact: true });
+  const form = page.getByLabel('Your API key');
+  await Promise.race([live.waitFor().catch(() => undefined), form.waitFor().catch(() => undefined)]);
+  if (await form.isVisible()) {
+    await form.fill(key);
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
   await page.getByText('Live', { exact: true }).waitFor();
@@ -253,15 +257,15 @@ describe("an agent's day in the inbox", () => {
     await shot(page, 'list-comforts');
 
     await page.getByText('Filter and sort').click();
-    await page.getByLabel('Tag').fill(tag);
-    await page.getByLabel('Tag').press('Enter');
+    await page.getByLabel('Tag', { exact: true }).fill(tag);
+    await page.getByLabel('Tag', { exact: true }).press('Enter');
     await page.waitForFunction((id) => Array.from(document.querySelectorAll('button.item')).map((b) => b.getAttribute('data-id')).join() === id, first.conversationId);
 
     // Waiting longest first (Assigned tab): the earlier customer first; once answered, they wait no more.
     const assign = (id: string) => env.stack.http.post(`${base()}/${encodeURIComponent(id)}/assign`, { assigneeId: account.users.agent2 }, account.keys.manager);
     expect((await assign(second.conversationId)).status).toBe(200);
     await page.getByRole('button', { name: 'Clear filters' }).click();
-    await page.getByLabel('Sort').selectOption('oldest_waiting');
+    await page.getByLabel('Sort', { exact: true }).selectOption('oldest_waiting');
     await item(page, second.conversationId).waitFor();
     const third = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'Third in line' });
     expect((await assign(third.conversationId)).status).toBe(200);
