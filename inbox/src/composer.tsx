@@ -86,6 +86,29 @@ export function Composer(props: {
 
   const nameOf = (id: string | null) => (id === me.userId ? 'you' : (props.users.find((u) => u.id === id)?.name ?? id ?? 'nobody'));
 
+  /** What a send's outcome does to the page: the same words for replies and templates. */
+  const settle = (outcome: SendOutcome, what: string, on: { sent: () => void; refused: () => void }) => {
+    switch (outcome.kind) {
+      case 'sent':
+        on.sent();
+        props.onSent();
+        return;
+      case 'refused':
+        on.refused();
+        props.onError(`${what} not sent: ${describeRefusal(outcome.error, nameOf)}`);
+        return;
+      case 'unanswered':
+        props.onError(`${what} not confirmed: the server did not answer. Send again: it will not go out twice.`);
+        return;
+      case 'busy':
+        return;
+      default: {
+        const unreachable: never = outcome;
+        return unreachable;
+      }
+    }
+  };
+
   const sendReply = async () => {
     const { text, idempotencyKey } = current.current;
     if (text.trim() === '' || text.length > maxReplyLength) return;
@@ -93,28 +116,15 @@ export function Composer(props: {
     props.onNotice(null);
     const outcome = await reply.send(() => api.post(`${path}/replies`, { text }, { idempotencyKey }));
     const typedSince = current.current.text !== text;
-    switch (outcome.kind) {
-      case 'sent':
+    settle(outcome, 'Reply', {
+      sent: () => {
         // What was typed while it went out stays, as a new message with its own key.
         if (typedSince) setDraft({ text: current.current.text, idempotencyKey: newIdempotencyKey() });
         else setDraftState((current.current = drafts.clear(c.id)));
-        props.onSent();
-        break;
-      case 'refused':
-        // Refused for good under this key: the text stays to be changed or sent later, under a new key.
-        setDraft({ text: current.current.text, idempotencyKey: newIdempotencyKey() });
-        props.onError(`Reply not sent: ${describeRefusal(outcome.error, nameOf)}`);
-        break;
-      case 'unanswered':
-        props.onError('Reply not confirmed: the server did not answer. Send again: it will not go out twice.');
-        break;
-      case 'busy':
-        break;
-      default: {
-        const unreachable: never = outcome;
-        return unreachable;
-      }
-    }
+      },
+      // Refused for good under this key: the text stays to be changed or sent later, under a new key.
+      refused: () => setDraft({ text: current.current.text, idempotencyKey: newIdempotencyKey() }),
+    });
   };
 
   const sendTemplate = async () => {
@@ -125,27 +135,14 @@ export function Composer(props: {
     const outcome = await templateSender.send(() =>
       api.post(`${path}/templates`, { name: sent.name, language: sent.language || undefined }, { idempotencyKey: sent.idempotencyKey }),
     );
-    switch (outcome.kind) {
-      case 'sent':
+    settle(outcome, 'Template', {
+      sent: () => {
         drafts.clear(c.id, 'template');
         setTemplateState({ name: '', language: sent.language, idempotencyKey: newIdempotencyKey() });
         props.onNotice(`Template “${sent.name}” sent`);
-        props.onSent();
-        break;
-      case 'refused':
-        setTemplate({ ...sent, idempotencyKey: newIdempotencyKey() });
-        props.onError(`Template not sent: ${describeRefusal(outcome.error, nameOf)}`);
-        break;
-      case 'unanswered':
-        props.onError('Template not confirmed: the server did not answer. Send again: it will not go out twice.');
-        break;
-      case 'busy':
-        break;
-      default: {
-        const unreachable: never = outcome;
-        return unreachable;
-      }
-    }
+      },
+      refused: () => setTemplate({ ...sent, idempotencyKey: newIdempotencyKey() }),
+    });
   };
 
   const left = timeLeft(c.windowExpiresAt, now);
