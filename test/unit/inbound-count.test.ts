@@ -3,7 +3,7 @@
  * (docs/presence.md, "Read marks"): a table of the lifecycle moves around it, and the upgrade of a state
  * from older code. The property over every preset's random histories is in presets-properties.test.ts.
  */
-import type { ConversationState, Input } from '../../workflows/conversation/lifecycle';
+import type { ConversationState } from '../../workflows/conversation/lifecycle';
 import { decide, upgradeState } from '../../workflows/conversation/lifecycle';
 import { defaultPolicy, presets } from '../../workflows/conversation/policy';
 import type { Policy } from '../../workflows/conversation/policy';
