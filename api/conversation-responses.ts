@@ -38,6 +38,10 @@ export const conversationView = z.object({
   waitingSince: nullableTime,
   /** The team holding the conversation: a transfer's or a flow's, else the routing rules'; null under manual routing. */
   team: z.string().nullable(),
+  /** Customer messages recorded so far; it only grows. Absent on views written before it was kept (until their next change). */
+  inboundCount: z.number().int().optional(),
+  /** Whether `inboundCount` counts the whole timeline (false when counting began at an upgrade, mid-way). */
+  inboundCountFromStart: z.boolean().optional(),
   updatedAt: nullableTime,
   version: z.number().int(),
   /** For a user caller only (docs/presence.md, "Read marks"): the timeline `seq` they have read up to, null if never. */

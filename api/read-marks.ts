@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { mapLimit } from '../infra/map-limit';
 import type { ConversationDoc } from '../store/collections';
+import type { ReadMark, ReadPoint } from '../store/read-marks';
 import { advanceReadMark, newestReadMark, readMarkCollections } from '../store/read-marks';
 import type { Principal } from './auth';
 import { isSupervisorPrincipal } from './auth';
@@ -25,25 +26,62 @@ export const readAnswer = z.object({
   readAt: z.iso.datetime(),
 });
 
-/** How many conversations of a list page are counted at once: the page's counts run side by side, gently. */
-const countConcurrency = 8;
+/**
+ * How many conversations of a list page have their marks read at once. Each is one or two point reads by
+ * `_id` (the mark's copy, then the next revision, usually absent). Not one `$in` over the page: our
+ * FerretDB pushes down only a filter that is exactly `{ _id: <string> }` (infra/ferretdb-pushdown/README.md;
+ * `backends/sqlite/collection.go`), so an `$in` would read the whole `read_marks` collection.
+ */
+const markConcurrency = 8;
+
+/** What `withReadMarks` needs of a conversation view: its id and counter (absent on views written before the counter). */
+export interface CountedView {
+  id: string | null;
+  unreadCount: number;
+  inboundCount?: number;
+  inboundCountFromStart?: boolean;
+}
 
 /**
  * Adds `readUpToSeq` (null if the user never marked it) and `unreadForMe` (inbound messages after the
  * mark) to each conversation view, for a user caller; other callers (service keys, the platform) have no
- * mark and get the views as they are. Each count is the messages collection's `conversation_seq` index:
- * `{ conversationId, seq > mark }`, inbound only.
+ * mark and get the views as they are. No query reads messages in the normal flow: `unreadForMe` is
+ * the view's `inboundCount` minus the mark's `inboundCountAtRead` (docs/presence.md, "Read marks").
  */
-export async function withReadMarks<V extends { id: string | null }>(deps: ApiDeps, principal: Principal, views: V[]): Promise<(V | (V & ReadFields))[]> {
+export async function withReadMarks<V extends CountedView>(deps: ApiDeps, principal: Principal, views: V[]): Promise<(V | (V & ReadFields))[]> {
   if (principal.kind !== 'user') return views;
   const c = readMarkCollections(deps.db);
-  return mapLimit(views, countConcurrency, async (view) => {
+  return mapLimit(views, markConcurrency, async (view) => {
     if (view.id === null) return view; // seed 002's "not contacted" rows have no timeline
     const mark = await newestReadMark(c, view.id, principal.userId);
     const readUpToSeq = mark?.readUpToSeq ?? null;
-    const unreadForMe = await deps.collections.messages.countDocuments({ conversationId: view.id, seq: { $gt: readUpToSeq ?? 0 }, direction: 'inbound' });
+    const unreadForMe = unreadFromCounts(view, mark) ?? (await countUnread(deps, view.id, readUpToSeq));
     return { ...view, readUpToSeq, unreadForMe };
   });
+}
+
+/**
+ * `unreadForMe` from the counters, or null when the view or the mark predates them.
+ * - a mark with a count, a view with a count: the difference. Both count from the same origin (the
+ *   workflow's state, carried across runs), so it is exact even for a conversation whose counting began
+ *   at an upgrade. Never below 0: the mark may be a few ms ahead of the view (persist writes the
+ *   timeline before the view), and then the view is about to say the same count.
+ * - no mark: every inbound message, when the view has counted them all from the start.
+ */
+export function unreadFromCounts(view: CountedView, mark: ReadMark | null): number | null {
+  if (view.inboundCount === undefined || view.inboundCount === null) return null;
+  if (mark === null) return view.inboundCountFromStart === true ? view.inboundCount : null;
+  if (mark.inboundCountAtRead === undefined) return null;
+  return Math.max(0, view.inboundCount - mark.inboundCountAtRead);
+}
+
+/**
+ * What `unreadForMe` was before the counters, for data from before them only: a count of inbound
+ * messages after the mark. MongoDB answers it from the `conversation_seq` index; FerretDB reads the whole
+ * messages collection, which is why the normal flow never gets here.
+ */
+async function countUnread(deps: ApiDeps, conversationId: string, readUpToSeq: number | null): Promise<number> {
+  return deps.collections.messages.countDocuments({ conversationId, seq: { $gt: readUpToSeq ?? 0 }, direction: 'inbound' });
 }
 
 export interface ReadFields {
@@ -75,8 +113,8 @@ export async function markRead(deps: ApiDeps, principal: Principal, conversation
   if (!isAssignee && !isSupervisorPrincipal(principal)) {
     throw new ApiError({ code: 'not_assignee', message: 'only the assignee (or a supervisor, for themself) marks this conversation read' });
   }
-  const seq = upTo === undefined ? await latestSeq(deps, conversationId) : await seqOf(deps, conversationId, upTo);
-  const { mark, moved } = await advanceReadMark(readMarkCollections(deps.db), { accountId: conversation.accountId, conversationId, userId: principal.userId }, seq, new Date());
+  const point = upTo === undefined ? await latestPoint(deps, conversationId) : await pointOf(deps, conversationId, upTo);
+  const { mark, moved } = await advanceReadMark(readMarkCollections(deps.db), { accountId: conversation.accountId, conversationId, userId: principal.userId }, point, new Date());
   if (moved) {
     await deps.streams.publish(conversation.accountId, { type: 'read', conversationId, userId: principal.userId, readUpToSeq: mark.readUpToSeq });
     if (isAssignee) await onAssigneeRead(deps, conversation, mark.readUpToSeq);
@@ -84,15 +122,22 @@ export async function markRead(deps: ApiDeps, principal: Principal, conversation
   return { conversationId, userId: principal.userId, readUpToSeq: mark.readUpToSeq, readAt: mark.readAt.toISOString() };
 }
 
-/** The timeline's last `seq` (0 when it has no message yet), from the `conversation_seq` index. */
-async function latestSeq(deps: ApiDeps, conversationId: string): Promise<number> {
-  const [last] = await deps.collections.messages.find({ conversationId }, { projection: { seq: 1 } }).sort({ seq: -1 }).limit(1).toArray();
-  return last?.seq ?? 0;
+/**
+ * The timeline's last message as a read point (seq 0 when it has none yet), from the `conversation_seq`
+ * index. Its `seq` and `inboundCount` come from one document, so the mark's count is the one at its seq
+ * even when the view has not caught up with the timeline yet.
+ */
+async function latestPoint(deps: ApiDeps, conversationId: string): Promise<ReadPoint> {
+  const [last] = await deps.collections.messages.find({ conversationId }, { projection: { seq: 1, inboundCount: 1 } }).sort({ seq: -1 }).limit(1).toArray();
+  return last ? pointFrom(last) : { seq: 0, inboundCount: 0 };
 }
 
-async function seqOf(deps: ApiDeps, conversationId: string, messageId: string): Promise<number> {
+async function pointOf(deps: ApiDeps, conversationId: string, messageId: string): Promise<ReadPoint> {
   // The message's `_id` is `{conversationId}/{messageId}` (store/collections.ts, MessageDoc).
-  const message = await deps.collections.messages.findOne({ _id: `${conversationId}/${messageId}` }, { projection: { seq: 1 } });
+  const message = await deps.collections.messages.findOne({ _id: `${conversationId}/${messageId}` }, { projection: { seq: 1, inboundCount: 1 } });
   if (!message) throw new ApiError({ code: 'validation_failed', message: `upTo: no message ${messageId} in this conversation` });
-  return message.seq;
+  return pointFrom(message);
 }
+
+/** A message recorded by older code has no count: the mark is then kept without one (readers count). */
+const pointFrom = (m: { seq: number; inboundCount?: number | null }): ReadPoint => (typeof m.inboundCount === 'number' ? { seq: m.seq, inboundCount: m.inboundCount } : { seq: m.seq });

@@ -23,6 +23,12 @@ export interface ReadMarkDoc {
   userId: string;
   rev: number;
   readUpToSeq: number;
+  /**
+   * The conversation's `inboundCount` through the message at `readUpToSeq` (that message's own
+   * `inboundCount`), so `unreadForMe` is the view's count minus this one. Absent on marks written before
+   * the counter, or taken at a message recorded by older code: readers then count messages.
+   */
+  inboundCountAtRead?: number;
   readAt: Date;
 }
 
@@ -43,43 +49,66 @@ export function readMarkCollections(db: Db): ReadMarkCollections {
 export const readMarkId = (conversationId: string, userId: string): string => `${conversationId}/${userId}`;
 export const readMarkRevisionId = (conversationId: string, userId: string, rev: number): string => `${readMarkId(conversationId, userId)}/${rev}`;
 
-export type ReadMark = Pick<ReadMarkDoc, 'rev' | 'readUpToSeq' | 'readAt'>;
+export type ReadMark = Pick<ReadMarkDoc, 'rev' | 'readUpToSeq' | 'inboundCountAtRead' | 'readAt'>;
+
+/** Where a mark moves to: a message's `seq` and, when that message has one, its `inboundCount`. */
+export interface ReadPoint {
+  seq: number;
+  inboundCount?: number;
+}
+
+const markOf = (doc: ReadMarkDoc | ReadMarkRevisionDoc): ReadMark => ({
+  rev: doc.rev,
+  readUpToSeq: doc.readUpToSeq,
+  ...(doc.inboundCountAtRead === undefined || doc.inboundCountAtRead === null ? {} : { inboundCountAtRead: doc.inboundCountAtRead }),
+  readAt: doc.readAt,
+});
 
 /** The user's newest mark of the conversation, or null if they never marked it. */
 export async function newestReadMark(c: ReadMarkCollections, conversationId: string, userId: string): Promise<ReadMark | null> {
   const copy = await c.marks.findOne({ _id: readMarkId(conversationId, userId) });
-  let newest: ReadMark | null = copy ? { rev: copy.rev, readUpToSeq: copy.readUpToSeq, readAt: copy.readAt } : null;
+  return readForwards(c, conversationId, userId, copy ? markOf(copy) : null);
+}
+
+/** From a copy (or nothing), forwards through claimed revisions by `_id`. */
+async function readForwards(c: ReadMarkCollections, conversationId: string, userId: string, from: ReadMark | null): Promise<ReadMark | null> {
+  let newest = from;
   for (;;) {
     const next = await c.revisions.findOne({ _id: readMarkRevisionId(conversationId, userId, (newest?.rev ?? 0) + 1) });
     if (!next) return newest;
-    newest = { rev: next.rev, readUpToSeq: next.readUpToSeq, readAt: next.readAt };
+    newest = markOf(next);
   }
 }
 
 /**
- * Moves the user's mark to `seq` unless it is already there or further; answers the mark after it
- * (which is the newer one when another tab got further meanwhile) and whether this call moved it.
+ * Moves the user's mark to `to.seq` unless it is already there or further; answers the mark after it
+ * (which is the newer one when another tab got further meanwhile) and whether this call moved it. A mark
+ * at the same seq that lacks the inbound count (written before the counter) is claimed again with it,
+ * which does not count as a move: reading again is how an old mark stops costing a count.
  */
 export async function advanceReadMark(
   c: ReadMarkCollections,
   mark: { accountId: string; conversationId: string; userId: string },
-  seq: number,
+  to: ReadPoint,
   now: Date,
 ): Promise<{ mark: ReadMark; moved: boolean }> {
   for (;;) {
     const current = await newestReadMark(c, mark.conversationId, mark.userId);
-    if (current && current.readUpToSeq >= seq) return { mark: current, moved: false };
+    const fills = current !== null && current.readUpToSeq === to.seq && current.inboundCountAtRead === undefined && to.inboundCount !== undefined;
+    if (current && current.readUpToSeq >= to.seq && !fills) return { mark: current, moved: false };
+    const rev = (current?.rev ?? 0) + 1;
     const next: ReadMarkRevisionDoc = {
-      _id: readMarkRevisionId(mark.conversationId, mark.userId, (current?.rev ?? 0) + 1),
+      _id: readMarkRevisionId(mark.conversationId, mark.userId, rev),
       ...mark,
-      rev: (current?.rev ?? 0) + 1,
-      readUpToSeq: seq,
+      rev,
+      readUpToSeq: to.seq,
+      ...(to.inboundCount === undefined ? {} : { inboundCountAtRead: to.inboundCount }),
       readAt: now,
     };
     // Another tab claimed this revision first: read again; its seq may already cover ours.
     if (!(await insertNew(c.revisions, next))) continue;
-    await copyNewest(c, mark, next);
-    return { mark: { rev: next.rev, readUpToSeq: next.readUpToSeq, readAt: next.readAt }, moved: true };
+    await copyNewest(c, mark, markOf(next));
+    return { mark: markOf(next), moved: !fills };
   }
 }
 
@@ -87,7 +116,7 @@ export async function advanceReadMark(
 async function copyNewest(c: ReadMarkCollections, mark: { accountId: string; conversationId: string; userId: string }, from: ReadMark): Promise<void> {
   let copy = from;
   for (;;) {
-    const doc = { ...mark, rev: copy.rev, readUpToSeq: copy.readUpToSeq, readAt: copy.readAt };
+    const doc = { ...mark, ...copy };
     const _id = readMarkId(mark.conversationId, mark.userId);
     await c.marks.replaceOne({ _id }, doc, { upsert: true }).catch(async (error: unknown) => {
       // Two first copies racing: FerretDB answers the later upsert's insert with 11000; then it replaces.

@@ -1,7 +1,16 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { CommandStartedEvent } from 'mongodb';
+import { MongoClient } from 'mongodb';
+import { createApp } from '../../api/app';
+import { readMarkCollections, readMarkId } from '../../store/read-marks';
 import type { Stack } from '../support/stack';
+import { quietLog } from '../support/stack';
 import type { Account } from '../support/scenario';
 import { conversationPath, customerWrites, newCustomer, useStackWithAccount } from '../support/scenario';
 import { SseClient } from '../support/sse-client';
+import { testServers } from '../support/test-servers';
 
 /** Issue 22, item 5: unread clears by reading, per user, not only by replying. */
 describe('read marks', () => {
@@ -78,6 +87,133 @@ describe('read marks', () => {
     const answers = await Promise.all([...ids, ...ids].map((upTo) => read(conversationId, account.keys.agent, { upTo })));
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
     expect(await view(conversationId)).toMatchObject({ readUpToSeq: 4, unreadForMe: 0 });
+  });
+
+  const act = (conversationId: string, action: string, body: object, key: string) => stack.http.post(conversationPath(account, conversationId, `/${action}`), body, key);
+
+  test('unreadForMe stays right across a reply: a reply clears unreadCount, not what the reader has not read', async () => {
+    const customer = newCustomer();
+    const { conversationId } = await customerWrites(stack, account, { customer, text: 'one' });
+    expect((await act(conversationId, 'assign', { assigneeId: account.users.agent }, account.keys.manager)).status).toBe(200);
+    expect((await read(conversationId, account.keys.agent)).body.readUpToSeq).toBe(1);
+    expect((await act(conversationId, 'replies', { text: 'hello' }, account.keys.agent)).status).toBe(200);
+    await customerWrites(stack, account, { customer, text: 'two' });
+    await customerWrites(stack, account, { customer, text: 'three' });
+    expect(await view(conversationId)).toMatchObject({ readUpToSeq: 1, unreadForMe: 2, unreadCount: 2, inboundCount: 3 });
+    // Reading up to the reply (outbound) takes the count at the reply: the two messages after it stay unread.
+    const messages = (await stack.http.get(conversationPath(account, conversationId, '/messages'), account.keys.agent)).body.messages as { messageId: string; direction: string }[];
+    const replyId = messages.find((m) => m.direction === 'outbound')!.messageId;
+    expect((await read(conversationId, account.keys.agent, { upTo: replyId })).body.readUpToSeq).toBe(2);
+    expect(await view(conversationId)).toMatchObject({ readUpToSeq: 2, unreadForMe: 2 });
+    // A supervisor who never read it: every customer message.
+    expect(await view(conversationId, account.keys.manager)).toMatchObject({ readUpToSeq: null, unreadForMe: 3 });
+  });
+
+  test("unreadForMe stays right across a reassignment: each user's own mark", async () => {
+    const customer = newCustomer();
+    const { conversationId } = await customerWrites(stack, account, { customer, text: 'one' });
+    expect((await act(conversationId, 'assign', { assigneeId: account.users.agent }, account.keys.manager)).status).toBe(200);
+    expect((await read(conversationId, account.keys.agent)).status).toBe(200);
+    expect((await act(conversationId, 'assign', { assigneeId: account.users.agent2 }, account.keys.manager)).status).toBe(200);
+    await customerWrites(stack, account, { customer, text: 'two' });
+    expect(await view(conversationId)).toMatchObject({ readUpToSeq: 1, unreadForMe: 1 });
+    expect(await view(conversationId, account.keys.agent2)).toMatchObject({ readUpToSeq: null, unreadForMe: 2 });
+    expect((await read(conversationId, account.keys.agent2)).status).toBe(200);
+    expect(await view(conversationId, account.keys.agent2)).toMatchObject({ readUpToSeq: 2, unreadForMe: 0 });
+  });
+
+  test('unreadForMe stays right across a close and the reopen after it (the counter spans episodes)', async () => {
+    const customer = newCustomer();
+    const { conversationId } = await customerWrites(stack, account, { customer, text: 'one' });
+    expect((await act(conversationId, 'assign', { assigneeId: account.users.agent }, account.keys.manager)).status).toBe(200);
+    expect((await read(conversationId, account.keys.agent)).status).toBe(200);
+    expect((await act(conversationId, 'resolve', {}, account.keys.agent)).status).toBe(200);
+    await customerWrites(stack, account, { customer, text: 'back again' });
+    await customerWrites(stack, account, { customer, text: 'hello?' });
+    expect(await view(conversationId)).toMatchObject({ episode: 2, status: 'open', readUpToSeq: 1, unreadForMe: 2 });
+    expect(await view(conversationId, account.keys.manager)).toMatchObject({ readUpToSeq: null, unreadForMe: 3 });
+  });
+
+  test('a mark or a view from before the counter is counted as before, and reading again gives the mark its count', async () => {
+    const customer = newCustomer();
+    const { conversationId } = await customerWrites(stack, account, { customer, text: 'one' });
+    expect((await act(conversationId, 'assign', { assigneeId: account.users.agent }, account.keys.manager)).status).toBe(200);
+    expect((await read(conversationId, account.keys.agent)).status).toBe(200);
+    await customerWrites(stack, account, { customer, text: 'two' });
+    // What older code wrote: a mark without the count (the copy; no revision beyond it)...
+    const marks = readMarkCollections(stack.db);
+    await marks.marks.updateOne({ _id: readMarkId(conversationId, account.users.agent) }, { $unset: { inboundCountAtRead: '' } });
+    await marks.revisions.updateOne({ _id: `${readMarkId(conversationId, account.users.agent)}/1` }, { $unset: { inboundCountAtRead: '' } });
+    expect(await view(conversationId)).toMatchObject({ readUpToSeq: 1, unreadForMe: 1 });
+    // ... and a view without the counter.
+    await stack.db.collection('conversations').updateOne({ _id: conversationId as never }, { $unset: { inboundCount: '', inboundCountFromStart: '' } });
+    expect(await view(conversationId)).toMatchObject({ readUpToSeq: 1, unreadForMe: 1 });
+    expect(await view(conversationId, account.keys.manager)).toMatchObject({ readUpToSeq: null, unreadForMe: 2 });
+    // The next view write brings the counter back; reading again (even to where the mark is) gives the mark its count.
+    await customerWrites(stack, account, { customer, text: 'three' });
+    expect(await view(conversationId)).toMatchObject({ readUpToSeq: 1, unreadForMe: 2, inboundCount: 3 });
+    const messages = (await stack.http.get(conversationPath(account, conversationId, '/messages'), account.keys.agent)).body.messages as { messageId: string }[];
+    expect((await read(conversationId, account.keys.agent, { upTo: messages[0]!.messageId })).body.readUpToSeq).toBe(1);
+    expect(await marks.marks.findOne({ _id: readMarkId(conversationId, account.users.agent) })).toMatchObject({ readUpToSeq: 1, inboundCountAtRead: 1 });
+    expect(await view(conversationId)).toMatchObject({ readUpToSeq: 1, unreadForMe: 2 });
+  });
+
+  test('a list page for a user sends no query to the messages collection, and reads marks by _id only', async () => {
+    // A second API process on its own client, whose every command is seen (the MongoDB driver's command monitoring).
+    const mongo = await MongoClient.connect(testServers().mongoUri, { monitorCommands: true });
+    const { app, deps } = createApp({ db: mongo.db(stack.db.databaseName), temporal: stack.client, taskQueue: stack.taskQueue, platformApiKey: stack.platformKey, log: quietLog });
+    const server: Server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const commands: CommandStartedEvent[] = [];
+    mongo.on('commandStarted', (e) => commands.push(e));
+    try {
+      // A channel of its own, so the page holds exactly these: some read, some not, one read then written to.
+      const channel = `wa-unread-${randomUUID().slice(0, 8)}`;
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const customer = newCustomer();
+        const { conversationId } = await customerWrites(stack, account, { customer, channel, text: 'one' });
+        ids.push(conversationId);
+        if (i % 2 === 0) expect((await read(conversationId, account.keys.manager)).status).toBe(200);
+        if (i === 0) await customerWrites(stack, account, { customer, channel, text: 'two' });
+      }
+      const listPage = async () => {
+        commands.length = 0;
+        const res = await fetch(`${base}/v1/accounts/${account.id}/conversations?channel=${channel}`, { headers: { authorization: `Bearer ${account.keys.manager}` } });
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { conversations: { id: string; unreadForMe: number; readUpToSeq: number | null }[] };
+        return { byId: new Map(body.conversations.map((c) => [c.id, c])), seen: commands.map((e) => ({ name: e.commandName, collection: e.command[e.commandName] as unknown, filter: e.command.filter as unknown })) };
+      };
+      const { byId, seen } = await listPage();
+      expect(ids.map((id) => [byId.get(id)?.readUpToSeq, byId.get(id)?.unreadForMe])).toEqual([
+        [1, 1],
+        [null, 1],
+        [1, 0],
+        [null, 1],
+      ]);
+      // The monitor saw the request (the page and its marks), and none of it went to messages.
+      expect(seen.some((c) => c.collection === 'conversations')).toBe(true);
+      expect(seen.some((c) => c.collection === 'read_marks')).toBe(true);
+      expect(seen.filter((c) => c.collection === 'messages')).toEqual([]);
+      expect(seen.filter((c) => c.name === 'count' || c.name === 'aggregate')).toEqual([]);
+      // Marks are read by an `_id` equality, the one filter our FerretDB answers from its index.
+      for (const c of seen.filter((c) => c.collection === 'read_marks' || c.collection === 'read_mark_revisions')) {
+        expect(Object.keys(c.filter as object)).toEqual(['_id']);
+        expect(typeof (c.filter as { _id: unknown })._id).toBe('string');
+      }
+      // The probe that the monitor would catch a count: a view from before the counter is counted as before.
+      await stack.db.collection('conversations').updateOne({ _id: ids[1] as never }, { $unset: { inboundCount: '' } });
+      const old = await listPage();
+      expect(old.byId.get(ids[1]!)?.unreadForMe).toBe(1);
+      expect(old.seen.filter((c) => c.collection === 'messages').map((c) => c.name)).toEqual(['aggregate']);
+    } finally {
+      deps.streams.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await mongo.close();
+    }
   });
 
   test("a mark that moves goes on the account's stream as a read event", async () => {

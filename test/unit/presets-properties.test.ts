@@ -181,6 +181,39 @@ describe.each(policies)('preset invariants over random histories: %s', (_name, p
     ...(fields.wrapUpCapacity !== null ? (['wrap_up'] as const) : []),
   ]);
 
+  it('counts every customer message recorded, whatever the lifecycle: inboundCount is the number of inbound records so far, each carrying the count through itself', () => {
+    fc.assert(
+      fc.property(historyArb, (history) => {
+        let recorded = 0;
+        let accepted = 0;
+        replay(
+          policy,
+          history,
+          ({ before, input, decision }) => {
+            if (!decision.ok) return;
+            // Told apart from the records: a customer message that changed the conversation (not a redelivery).
+            if (input.type === 'customerMessage' && decision.changed) accepted += 1;
+            let running = before.inboundCount;
+            for (const effect of decision.effects) {
+              if (effect.type !== 'recordMessage') continue;
+              if (effect.message.direction === 'inbound') {
+                recorded += 1;
+                running += 1;
+              }
+              // Every record, outbound ones too, carries the count through itself: what a read mark takes.
+              expect(effect.message.inboundCount).toBe(running);
+            }
+            expect(decision.state.inboundCount).toBe(recorded);
+            expect(decision.state.inboundCount).toBe(accepted);
+            expect(decision.state.inboundCountFromStart).toBe(true);
+          },
+          false,
+        );
+      }),
+      { numRuns },
+    );
+  });
+
   it('reaches only the statuses the policy switches on', () => {
     holdsFor(({ after }) => {
       if (after) expect(reachable).toContain(after.status);

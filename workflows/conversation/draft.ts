@@ -97,9 +97,12 @@ export class Draft {
     );
   }
 
-  record(fields: Omit<MessageRecord, 'seq' | 'at' | 'episode'>): MessageRecord {
-    const message: MessageRecord = { ...fields, seq: this.state.messageSeq + 1, at: this.ctx.now, episode: this.state.episode };
-    this.set({ messageSeq: message.seq, lastMessage: { direction: message.direction, kind: message.kind, text: previewOf(message), at: message.at } });
+  record(fields: Omit<MessageRecord, 'seq' | 'at' | 'episode' | 'inboundCount'>): MessageRecord {
+    // Counted here, where every timeline message is recorded, so no rule can record a customer message
+    // without counting it. `?? 0`: a state from older code that `upgradeState` has not seen.
+    const inboundCount = (this.state.inboundCount ?? 0) + (fields.direction === 'inbound' ? 1 : 0);
+    const message: MessageRecord = { ...fields, seq: this.state.messageSeq + 1, at: this.ctx.now, episode: this.state.episode, inboundCount };
+    this.set({ messageSeq: message.seq, inboundCount, lastMessage: { direction: message.direction, kind: message.kind, text: previewOf(message), at: message.at } });
     this.effects.push({ type: 'recordMessage', message });
     return message;
   }

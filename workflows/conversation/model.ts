@@ -253,6 +253,15 @@ export interface ConversationState {
    * cleared when the episode ends.
    */
   team: string | null;
+  /**
+   * How many customer (inbound) messages this conversation has recorded, across episodes and runs: it
+   * only grows. Readers subtract a read mark's count from it (`unreadForMe`, docs/presence.md) instead of
+   * counting messages. A state from older code starts it at 0 (`upgradeState`): differences taken from
+   * then on are right, the total is not, which `inboundCountFromStart` says.
+   */
+  inboundCount: number;
+  /** True when `inboundCount` counts every inbound message of the timeline (false: it started mid-way). */
+  inboundCountFromStart: boolean;
 }
 
 /** The list's preview of a conversation's newest message. `text` is at most `previewLength` characters. */
@@ -280,6 +289,12 @@ export interface MessageRecord {
   episode: number;
   replyTo: { messageId?: string; campaignId?: string } | null;
   attributes: Record<string, string> | null;
+  /**
+   * The conversation's `inboundCount` once this message was recorded (this message included when it is
+   * inbound): a read mark up to this message takes it, so unread = the view's count minus it. Absent on
+   * messages recorded by older code.
+   */
+  inboundCount?: number;
 }
 
 export type ActorRef = { kind: Actor['kind']; id: string | null; role: Role | null };
@@ -367,6 +382,8 @@ export function initialState(ids: { conversationId: string; accountId: string; c
     lastMessage: null,
     waitingSince: null,
     team: null,
+    inboundCount: 0,
+    inboundCountFromStart: true,
   };
 }
 
@@ -383,6 +400,12 @@ export function upgradeState(state: ConversationState): ConversationState {
     // conversation never claims to have waited longer than it did.
     const waits = upgraded.unreadCount > 0 && !isEnded(upgraded.status) && !isNew(upgraded);
     upgraded.waitingSince = waits ? upgraded.lastCustomerMessageAt : null;
+  }
+  if ((state as Partial<ConversationState>).inboundCount === undefined) {
+    // Older states did not count: start at 0. Differences from here on are exact; the total is exact
+    // only if nothing was recorded yet.
+    upgraded.inboundCount = 0;
+    upgraded.inboundCountFromStart = upgraded.messageSeq === 0;
   }
   return upgraded;
 }

@@ -34,6 +34,10 @@ export interface ConversationView {
   waitingSince: string | null;
   /** The team holding the conversation (a transfer's or flow's, else the routing rules'); null under manual routing. */
   team: string | null;
+  /** Customer messages recorded so far (the state's counter); `unreadForMe` subtracts a read mark's from it. */
+  inboundCount: number;
+  /** Whether `inboundCount` covers the whole timeline (false for a conversation counted from an upgrade on). */
+  inboundCountFromStart: boolean;
   updatedAt: string | null;
   version: number;
 }
@@ -68,6 +72,8 @@ export function toView(state: ConversationState, policy: Policy): ConversationVi
     lastMessage: lastMessage ? { direction: lastMessage.direction, kind: lastMessage.kind, text: lastMessage.text, at: iso(lastMessage.at)! } : null,
     waitingSince: iso(state.waitingSince),
     team: state.team ?? null,
+    inboundCount: state.inboundCount ?? 0,
+    inboundCountFromStart: state.inboundCountFromStart ?? state.messageSeq === 0,
     updatedAt: iso(state.updatedAt),
     version: state.version,
   };
