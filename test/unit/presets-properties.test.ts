@@ -84,7 +84,20 @@ function naturalActor(input: Input): Actor | undefined {
     case 'release':
     case 'agentPresence':
       return system;
-    default:
+    // Users' actions and delivery reports: a random actor is tried, the rules decide who may.
+    case 'reply':
+    case 'template':
+    case 'assign':
+    case 'takeOver':
+    case 'resolve':
+    case 'end':
+    case 'leave':
+    case 'revive':
+    case 'releaseToQueue':
+    case 'transfer':
+    case 'tags':
+    case 'sendOutcome':
+    case 'receipt':
       return undefined;
   }
 }
