@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { parseDuration } from '../workflows/conversation/durations';
-import { inboundKinds } from '../workflows/conversation/model';
+import { parseDuration } from '../workflows/conversation/core/durations';
+import { inboundKinds } from '../workflows/conversation/core/model';
 
 /**
  * Input schemas of the HTTP API. Identifiers are restricted so they can be embedded in a workflow id

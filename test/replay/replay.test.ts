@@ -5,7 +5,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { sharedBundle } from '../support/stack';
-import { closeInRunPatch, timerLabelPatch, viewFollowsPolicyPatch } from '../../workflows/conversation/workflow';
+import { closeInRunPatch, timerLabelPatch, viewFollowsPolicyPatch } from '../../workflows/conversation/patches';
 
 /**
  * Replays the committed histories of real conversations (recorded by `npm run record:histories`)

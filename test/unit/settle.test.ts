@@ -4,11 +4,12 @@
  * its deadline stops the loop with a clear error instead of deciding it again without end.
  * (That every `DeadlineKind` has a rule is the type of `onDeadline` in rules-system.ts, not a test.)
  */
-import { decide, nextDeadline } from '../../workflows/conversation/lifecycle';
-import type { ConversationState, Decision } from '../../workflows/conversation/lifecycle';
-import { defaultPolicy } from '../../workflows/conversation/policy';
-import type { DeadlineDidNotMoveError} from '../../workflows/conversation/settle';
-import { isDeadlineDidNotMove, settled } from '../../workflows/conversation/settle';
+import { decide, nextDeadline } from '../../workflows/conversation/core/lifecycle';
+import type { ConversationState, Decision } from '../../workflows/conversation/core/lifecycle';
+import { defaultPolicy } from '../../workflows/conversation/core/policy';
+import type { DeadlineDidNotMoveError } from '../../workflows/conversation/core/errors';
+import { isDeadlineDidNotMove } from '../../workflows/conversation/core/errors';
+import { settled } from '../../workflows/conversation/core/settle';
 import { HOUR, MINUTE, T0, assignedConversation, system } from './lifecycle-fixtures';
 
 test('an assigned conversation past its window and its auto-close settles into closed, each deadline decided once', () => {

@@ -7,34 +7,9 @@ import { dueDeadline } from './deadlines';
 import { decide } from './lifecycle';
 import type { ConversationState, Decision } from './model';
 import type { Policy } from './policy';
+import { DeadlineDidNotMoveError } from './errors';
 
 export type Accepted = Extract<Decision, { ok: true }>;
-
-/**
- * Thrown when a `timer` decision changed the state but left the deadline it decided due at the same
- * instant: deciding it again would do the same, without end, inside one workflow task. In the workflow
- * it fails the task (retried, visible in the Web UI with this message) instead of spinning; it means a
- * rule is missing or wrong, never a conversation's fate.
- */
-export class DeadlineDidNotMoveError extends Error {
-  readonly conversationId: string;
-  readonly deadline: { kind: string; at: number };
-  constructor(options: { conversationId: string; deadline: { kind: string; at: number } }) {
-    const { conversationId, deadline } = options;
-    super(
-      `conversation ${conversationId}: the ${deadline.kind} deadline at ${new Date(deadline.at).toISOString()} is still due after deciding it; ` +
-        'its timer rule changed the state without moving the deadline',
-    );
-    // Defined, not assigned: the workflow sandbox freezes Error.prototype, whose `name` an assignment would hit.
-    Object.defineProperty(this, 'name', { value: 'DeadlineDidNotMoveError', enumerable: false, configurable: true, writable: true });
-    this.conversationId = conversationId;
-    this.deadline = deadline;
-  }
-}
-
-export function isDeadlineDidNotMove(error: unknown): error is DeadlineDidNotMoveError {
-  return error instanceof DeadlineDidNotMoveError;
-}
 
 /**
  * Deadlines that passed come first: an input decided after its deadline (in the same workflow task, or

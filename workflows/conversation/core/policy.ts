@@ -1,5 +1,5 @@
-import type { RoutingConfig } from '../routing/routing';
-import { manualRouting } from '../routing/routing';
+import type { RoutingConfig } from '../../routing/routing';
+import { manualRouting } from '../../routing/routing';
 import { formatDuration, parseDuration } from './durations';
 
 /**
