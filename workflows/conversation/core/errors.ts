@@ -56,3 +56,20 @@ export function isDeadlineDidNotMove(error: unknown): error is DeadlineDidNotMov
 }
 
 
+/**
+ * Thrown when a policy patch has a value that does not parse or is out of range (`applyPolicyPatch`);
+ * `field` names it as the API does (`serviceWindow`, `csat.timeout`). The API answers 400
+ * `validation_failed`.
+ */
+export class PolicyError extends Error {
+  readonly field: string;
+  constructor(options: { field: string; message: string }) {
+    super(`${options.field}: ${options.message}`);
+    Object.defineProperty(this, 'name', { value: 'PolicyError', enumerable: false, configurable: true, writable: true });
+    this.field = options.field;
+  }
+}
+
+export function isPolicyError(error: unknown): error is PolicyError {
+  return error instanceof PolicyError;
+}

@@ -1,6 +1,10 @@
 import type { RoutingConfig } from '../../routing/routing';
 import { manualRouting } from '../../routing/routing';
-import { formatDuration, parseDuration } from './durations';
+import type { AnyField, PolicyField } from './policy-codecs';
+import { codecs, field, hour } from './policy-codecs';
+
+export { PolicyError, isPolicyError } from './policy-codecs';
+export type { WrapUpCapacity } from './policy-codecs';
 
 /**
  * An account's lifecycle policy as the engine uses it: plain JSON with durations in milliseconds, so it
@@ -9,36 +13,53 @@ import { formatDuration, parseDuration } from './durations';
  */
 export type PresetName = 'default' | 'status_inbox' | 'work_items';
 
-/** How long an agent's capacity stays blocked while a conversation is in wrap-up (seed 004). */
-export type WrapUpCapacity = 'always' | 'never' | number;
-
-export interface PolicyFields {
+/**
+ * Every policy field, declared once (STYLE habit 18): its default, its name and API schema on the wire,
+ * and how the API's form becomes the runtime value and back (`codecs` below). The runtime type
+ * (`PolicyFields`), the document the API answers (`PolicyDocument`), the patch it accepts
+ * (`PolicyPatch`, and its zod schema in api/schemas.ts), the defaults and both conversions are derived
+ * from this table; adding a field is one entry here plus the rule that reads it.
+ */
+export const policyFields = {
   /** An assigned conversation with no customer message for this long closes (`inactivity`); null: never. */
-  autoCloseAfterMs: number | null;
+  autoCloseAfterMs: field(codecs.optionalDuration, 'autoCloseAfter', 48 * hour),
   /** Free-form replies are allowed for this long after the last customer message (WhatsApp's 24h). */
-  serviceWindowMs: number;
+  serviceWindowMs: field(codecs.duration, 'serviceWindow', 24 * hour),
   /** Open or assigned conversations with no activity at all for this long close (`idle`); null: never. */
-  idleCloseAfterMs: number | null;
+  idleCloseAfterMs: field(codecs.optionalDuration, 'idleCloseAfter', null),
   /** Automations may run a conversation (`in_flow`, seed 002). */
-  flows: boolean;
+  flows: field(codecs.flag, 'flows', false),
   /** Resolving sends a satisfaction survey and waits in `resolved` for the answer or the timeout (seed 002). */
-  csat: { enabled: boolean; template: string; timeoutMs: number };
+  csat: field(codecs.csat, 'csat', { enabled: false, template: 'csat_survey', timeoutMs: 24 * hour }),
   /** Tags can no longer be removed once the conversation closed (seed 002). */
-  lockTagsOnClose: boolean;
+  lockTagsOnClose: field(codecs.flag, 'lockTagsOnClose', false),
   /** Closing archives the conversation: it leaves the default inbox lists (seed 002). */
-  autoArchive: boolean;
+  autoArchive: field(codecs.flag, 'autoArchive', false),
   /** Broadcasts reach only closed conversations unless sent with priority (seed 002). */
-  broadcastsOnlyToClosed: boolean;
+  broadcastsOnlyToClosed: field(codecs.flag, 'broadcastsOnlyToClosed', false),
   /** An agent may leave without ending: `waiting`, closed after this much inactivity; null: no waiting state (seed 004). */
-  waitingTimeoutMs: number | null;
+  waitingTimeoutMs: field(codecs.optionalDuration, 'waitingTimeout', null),
   /** Ending goes through `wrap_up`, blocking capacity as configured; null: ending closes at once (seed 004). */
-  wrapUpCapacity: WrapUpCapacity | null;
+  wrapUpCapacity: field(codecs.wrapUpCapacity, 'wrapUpCapacity', null),
   /** An assigned conversation whose agent disconnected returns to open unless they reconnect within this; null: it stays. */
-  agentReconnectTimeoutMs: number | null;
+  agentReconnectTimeoutMs: field(codecs.optionalDuration, 'agentReconnectTimeout', null),
   /** A customer who leaves before assignment closes an open conversation, and one who leaves an assigned one ends it (seed 004). */
-  customerLeaveEnds: boolean;
-  routing: RoutingConfig;
-}
+  customerLeaveEnds: field(codecs.flag, 'customerLeaveEnds', false),
+  /** How conversations reach agents (workflows/routing). */
+  routing: field(codecs.routing, 'routing', manualRouting),
+};
+
+type Fields = typeof policyFields;
+type FieldName = keyof Fields;
+type RuntimeOf<F> = F extends PolicyField<infer R, unknown, unknown, string> ? R : never;
+type WireOf<F> = F extends PolicyField<unknown, infer W, unknown, string> ? W : never;
+type PatchOf<F> = F extends PolicyField<unknown, unknown, infer P, string> ? P : never;
+
+/** The policy's fields as the engine reads them: durations in ms (derived from `policyFields`). */
+export type PolicyFields = { [K in FieldName]: RuntimeOf<Fields[K]> };
+
+/** The field names in declaration order (the order of the API's documents and schemas). */
+export const policyFieldNames = Object.keys(policyFields) as FieldName[];
 
 export interface Policy extends Partial<PolicyFields> {
   preset: PresetName;
@@ -48,23 +69,7 @@ export interface Policy extends Partial<PolicyFields> {
   version: number;
 }
 
-const hour = 3_600_000;
-
-const defaultFields: PolicyFields = {
-  autoCloseAfterMs: 48 * hour,
-  serviceWindowMs: 24 * hour,
-  idleCloseAfterMs: null,
-  flows: false,
-  csat: { enabled: false, template: 'csat_survey', timeoutMs: 24 * hour },
-  lockTagsOnClose: false,
-  autoArchive: false,
-  broadcastsOnlyToClosed: false,
-  waitingTimeoutMs: null,
-  wrapUpCapacity: null,
-  agentReconnectTimeoutMs: null,
-  customerLeaveEnds: false,
-  routing: manualRouting,
-};
+const defaultFields = Object.fromEntries(policyFieldNames.map((name) => [name, policyFields[name].default])) as PolicyFields;
 
 /** The three lifecycles of the seeds, as data. */
 export const presets: Record<PresetName, PolicyFields> = {
@@ -107,64 +112,21 @@ export function routingOf(policy: Policy): RoutingConfig {
 }
 
 /** The policy as the HTTP API reads and writes it: durations as strings like "48h", null for "off". */
-export interface PolicyDocument {
-  preset: PresetName;
-  autoCloseAfter: string | null;
-  serviceWindow: string;
-  idleCloseAfter: string | null;
-  flows: boolean;
-  csat: { enabled: boolean; template: string; timeout: string };
-  lockTagsOnClose: boolean;
-  autoArchive: boolean;
-  broadcastsOnlyToClosed: boolean;
-  waitingTimeout: string | null;
-  wrapUpCapacity: 'always' | 'never' | string | null;
-  agentReconnectTimeout: string | null;
-  customerLeaveEnds: boolean;
-  routing: RoutingConfig;
-  version: number;
-}
-
-const text = (ms: number | null) => (ms === null ? null : formatDuration(ms));
+export type PolicyDocument = { preset: PresetName } & { -readonly [K in FieldName as Fields[K]['wire']]: WireOf<Fields[K]> } & { version: number };
 
 export function policyToDocument(policy: Policy): PolicyDocument {
   const e = effective(policy);
-  return {
-    preset: e.preset,
-    autoCloseAfter: text(e.autoCloseAfterMs),
-    serviceWindow: formatDuration(e.serviceWindowMs),
-    idleCloseAfter: text(e.idleCloseAfterMs),
-    flows: e.flows,
-    csat: { enabled: e.csat.enabled, template: e.csat.template, timeout: formatDuration(e.csat.timeoutMs) },
-    lockTagsOnClose: e.lockTagsOnClose,
-    autoArchive: e.autoArchive,
-    broadcastsOnlyToClosed: e.broadcastsOnlyToClosed,
-    waitingTimeout: text(e.waitingTimeoutMs),
-    wrapUpCapacity: typeof e.wrapUpCapacity === 'number' ? formatDuration(e.wrapUpCapacity) : e.wrapUpCapacity,
-    agentReconnectTimeout: text(e.agentReconnectTimeoutMs),
-    customerLeaveEnds: e.customerLeaveEnds,
-    routing: e.routing,
-    version: e.version,
-  };
+  const document: Record<string, unknown> = { preset: e.preset };
+  for (const name of policyFieldNames) {
+    const f = policyFields[name] as AnyField;
+    document[f.wire] = f.codec.toWire(e[name]);
+  }
+  document.version = e.version;
+  return document as PolicyDocument;
 }
 
 /** The changes a caller asks for, in string form; every field optional, null switches a timer off. */
-export interface PolicyPatch {
-  preset?: PresetName;
-  autoCloseAfter?: string | null;
-  serviceWindow?: string;
-  idleCloseAfter?: string | null;
-  flows?: boolean;
-  csat?: { enabled?: boolean; template?: string; timeout?: string };
-  lockTagsOnClose?: boolean;
-  autoArchive?: boolean;
-  broadcastsOnlyToClosed?: boolean;
-  waitingTimeout?: string | null;
-  wrapUpCapacity?: 'always' | 'never' | string | null;
-  agentReconnectTimeout?: string | null;
-  customerLeaveEnds?: boolean;
-  routing?: Partial<RoutingConfig>;
-}
+export type PolicyPatch = { preset?: PresetName } & { -readonly [K in FieldName as Fields[K]['wire']]?: PatchOf<Fields[K]> };
 
 /**
  * Applies a patch on top of a policy and bumps its version. Choosing a preset starts again from that
@@ -176,57 +138,11 @@ export function applyPolicyPatch(base: Policy, patch: PolicyPatch): Policy {
     patch.preset !== undefined && patch.preset !== base.preset
       ? { preset: patch.preset, ...presets[patch.preset], version: base.version + 1 }
       : { ...effective(base), version: base.version + 1 };
-  if (patch.autoCloseAfter !== undefined) next.autoCloseAfterMs = optionalDuration('autoCloseAfter', patch.autoCloseAfter);
-  if (patch.serviceWindow !== undefined) next.serviceWindowMs = durationField('serviceWindow', patch.serviceWindow);
-  if (patch.idleCloseAfter !== undefined) next.idleCloseAfterMs = optionalDuration('idleCloseAfter', patch.idleCloseAfter);
-  if (patch.flows !== undefined) next.flows = patch.flows;
-  if (patch.csat !== undefined) {
-    const csat = effective(next).csat;
-    next.csat = {
-      enabled: patch.csat.enabled ?? csat.enabled,
-      template: patch.csat.template ?? csat.template,
-      timeoutMs: patch.csat.timeout !== undefined ? durationField('csat.timeout', patch.csat.timeout) : csat.timeoutMs,
-    };
+  for (const name of policyFieldNames) {
+    const f = policyFields[name] as AnyField;
+    const value = (patch as Record<string, unknown>)[f.wire];
+    // The field's current value is what a partial patch (csat, routing) is merged into.
+    if (value !== undefined) (next as unknown as Record<string, unknown>)[name] = f.codec.fromPatch(f.wire, value, effective(next)[name]);
   }
-  if (patch.lockTagsOnClose !== undefined) next.lockTagsOnClose = patch.lockTagsOnClose;
-  if (patch.autoArchive !== undefined) next.autoArchive = patch.autoArchive;
-  if (patch.broadcastsOnlyToClosed !== undefined) next.broadcastsOnlyToClosed = patch.broadcastsOnlyToClosed;
-  if (patch.waitingTimeout !== undefined) next.waitingTimeoutMs = optionalDuration('waitingTimeout', patch.waitingTimeout);
-  if (patch.wrapUpCapacity !== undefined) next.wrapUpCapacity = wrapUpField(patch.wrapUpCapacity);
-  if (patch.agentReconnectTimeout !== undefined) next.agentReconnectTimeoutMs = optionalDuration('agentReconnectTimeout', patch.agentReconnectTimeout);
-  if (patch.customerLeaveEnds !== undefined) next.customerLeaveEnds = patch.customerLeaveEnds;
-  if (patch.routing !== undefined) next.routing = { ...routingOf(next), ...patch.routing };
   return next;
-}
-
-export class PolicyError extends Error {
-  override name = 'PolicyError';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-  }
-}
-
-const minDurationMs = 1_000;
-const maxDurationMs = 365 * 86_400_000;
-
-function durationField(field: string, text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined) throw new PolicyError(field, `"${text}" is not a duration like "48h", "30m" or "5s"`);
-  if (ms < minDurationMs || ms > maxDurationMs) throw new PolicyError(field, 'must be between 1s and 365d');
-  return ms;
-}
-
-function optionalDuration(field: string, text: string | null): number | null {
-  return text === null ? null : durationField(field, text);
-}
-
-function wrapUpField(value: string | null): WrapUpCapacity | null {
-  if (value === null || value === 'always' || value === 'never') return value;
-  const ms = durationField('wrapUpCapacity', value);
-  // Seed 004: the agent's capacity may be blocked for 1 to 60 minutes.
-  if (ms < 60_000 || ms > 3_600_000) throw new PolicyError('wrapUpCapacity', 'must be "always", "never" or between 1m and 60m');
-  return ms;
 }
