@@ -1,16 +1,16 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { BSON, MongoInvalidArgumentError, MongoServerError } from 'mongodb';
 import type { Db } from 'mongodb';
-import { persistRefusedType } from '../workflows/conversation/persist-failures';
+import { persistRefusedType } from '../workflows/conversation/core/errors';
 import type { Logger } from 'pino';
 import { collections, conditionalWritesOf, insertOnce, isDuplicateKeyError } from '../store/collections';
 import type { Collections, ConditionalWrites, PersistFailureDoc } from '../store/collections';
-import type { Delivery, MessageRecord, TransitionEvent } from '../workflows/conversation/lifecycle';
-import type { Policy } from '../workflows/conversation/policy';
+import type { Delivery, MessageRecord, TransitionEvent } from '../workflows/conversation/core/lifecycle';
+import type { Policy } from '../workflows/conversation/core/policy';
 import { StreamAppender, streamCollections } from '../store/stream-log';
 import { newestAccountPolicy, policyVersions } from '../store/policy-versions';
-import { defaultPolicy } from '../workflows/conversation/policy';
-import type { ConversationView } from '../workflows/conversation/view';
+import { defaultPolicy } from '../workflows/conversation/core/policy';
+import type { ConversationView } from '../workflows/conversation/core/view';
 import type { RouterClient, RoutingNotice } from './routing-activities';
 
 /** One flush of a conversation's decided effects: the view after them, and what they recorded or sent. */

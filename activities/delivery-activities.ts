@@ -5,7 +5,7 @@ import type { ChannelConfig, OutboundMessage, SendResult } from '../channels/typ
 import { sendWebhook } from '../channels/webhook-provider';
 import { sendWhatsApp } from '../channels/whatsapp/graph';
 import { channelDocId, collections, insertOnce } from '../store/collections';
-import type { SendOutcome } from '../workflows/conversation/lifecycle';
+import type { SendOutcome } from '../workflows/conversation/core/lifecycle';
 import type { ChannelProvider } from './channel-provider';
 import { createRecordingChannelProvider } from './channel-provider';
 

@@ -5,7 +5,7 @@ import { collections } from '../store/collections';
 import { accountWithNewestPolicy, policyVersions } from '../store/policy-versions';
 import { presenceCollection, withPresence } from '../store/presence';
 import type { UserDoc } from '../store/collections';
-import { routingOf } from '../workflows/conversation/policy';
+import { routingOf } from '../workflows/conversation/core/policy';
 import type { AssignmentReportPayload, RouteRequestPayload, RoutingConfigPayload } from '../workflows/routing/messages';
 import {
   accountRouterWorkflowType,

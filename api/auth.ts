@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { Collections, UserDoc } from '../store/collections';
 import { userDocId } from '../store/collections';
 import { endOf, touchSession } from '../store/sessions';
-import type { Role } from '../workflows/conversation/lifecycle';
+import type { Role } from '../workflows/conversation/core/lifecycle';
 import { clearSessionCookie, cookieOf, csrfHeaderName, sessionCookieName } from './cookies';
 import { ApiError, isMongoUnreachable, notFound } from './errors';
 import { hashApiKey, sameSecret } from './keys';

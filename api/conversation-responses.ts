@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { inboundKinds } from '../workflows/conversation/model';
+import { inboundKinds } from '../workflows/conversation/core/model';
 import { statuses } from './schemas';
 
 /**

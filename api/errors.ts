@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTime
 import { ApplicationFailure, NamespaceNotFoundError } from '@temporalio/common';
 import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
 import { ZodError } from 'zod';
-import type { RejectionCode } from '../workflows/conversation/lifecycle';
+import type { RejectionCode } from '../workflows/conversation/core/lifecycle';
 
 /** Codes the API answers with that no lifecycle rule produces. */
 type ApiOnlyCode = 'unauthenticated' | 'invalid_signature' | 'not_found' | 'method_not_allowed' | 'unavailable' | 'internal';

@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { parseDuration } from '../workflows/conversation/durations';
-import { inboundKinds } from '../workflows/conversation/model';
+import { parseDuration } from '../workflows/conversation/core/durations';
+import { inboundKinds } from '../workflows/conversation/core/model';
+import type { PolicyPatch } from '../workflows/conversation/core/policy';
+import { policyFieldNames, policyFields } from '../workflows/conversation/core/policy';
+import type { AnyField, PolicySchemaKit } from '../workflows/conversation/core/policy-codecs';
 
 /**
  * Input schemas of the HTTP API. Identifiers are restricted so they can be embedded in a workflow id
@@ -29,21 +32,14 @@ export const routingPatch = z.strictObject({
   releaseOnOffline: z.boolean().optional(),
 });
 
-export const policyPatch = z.strictObject({
+/**
+ * The policy patch: derived from the one declaration of each policy field (`policyFields`,
+ * workflows/conversation/core/policy.ts), each field's schema built by its codec from this kit.
+ */
+const policySchemaKit: PolicySchemaKit = { z, duration, templateName, routingPatch };
+export const policyPatch: z.ZodType<PolicyPatch> = z.strictObject({
   preset: z.enum(['default', 'status_inbox', 'work_items']).optional(),
-  autoCloseAfter: duration.nullable().optional(),
-  serviceWindow: duration.optional(),
-  idleCloseAfter: duration.nullable().optional(),
-  flows: z.boolean().optional(),
-  csat: z.strictObject({ enabled: z.boolean().optional(), template: templateName.optional(), timeout: duration.optional() }).optional(),
-  lockTagsOnClose: z.boolean().optional(),
-  autoArchive: z.boolean().optional(),
-  broadcastsOnlyToClosed: z.boolean().optional(),
-  waitingTimeout: duration.nullable().optional(),
-  wrapUpCapacity: z.union([z.enum(['always', 'never']), duration]).nullable().optional(),
-  agentReconnectTimeout: duration.nullable().optional(),
-  customerLeaveEnds: z.boolean().optional(),
-  routing: routingPatch.optional(),
+  ...Object.fromEntries(policyFieldNames.map((name) => [policyFields[name].wire, (policyFields[name] as AnyField).codec.schema(policySchemaKit).optional()])),
 });
 
 export const createAccount = z.strictObject({

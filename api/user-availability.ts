@@ -1,7 +1,7 @@
 import { agentPatchOf } from '../activities/routing-activities';
 import type { UserDoc } from '../store/collections';
 import { agentPresenceSignal, releaseSignal } from '../workflows/conversation/messages';
-import { effective } from '../workflows/conversation/policy';
+import { effective } from '../workflows/conversation/core/policy';
 import type { ApiDeps } from './deps';
 import { loadAccount } from './routes/accounts';
 

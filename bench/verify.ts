@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import { collections } from '../store/collections';
 import { conversationQuery } from '../workflows/conversation/messages';
-import type { ConversationView } from '../workflows/conversation/view';
+import type { ConversationView } from '../workflows/conversation/core/view';
 import { mapLimit, sleep, waitUntil } from './load';
 
 /**

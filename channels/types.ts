@@ -3,7 +3,7 @@
  * only: the workflow learns outcomes (sent, failed with a code), never provider details.
  */
 import type { CustomerMessagePayload } from '../workflows/conversation/messages';
-import type { DeliveryError, DeliveryStatus, TemplateRef } from '../workflows/conversation/model';
+import type { DeliveryError, DeliveryStatus, TemplateRef } from '../workflows/conversation/core/model';
 
 /** One customer message found in a provider's webhook body, addressed by the provider's number id. */
 export interface InboundItem {

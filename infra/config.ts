@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from '../workflows/conversation/durations';
+import { parseDuration } from '../workflows/conversation/core/durations';
 import { defaultTaskQueue } from '../workflows/conversation/messages';
 
 /**

@@ -1,12 +1,12 @@
 import type { Collection, Db, OptionalUnlessRequiredId } from 'mongodb';
 import type { ChannelConfig } from '../channels/types';
 import type { RecipientOutcome } from '../workflows/broadcast/messages';
-import type { Actor, MessageRecord, Role, TransitionEvent } from '../workflows/conversation/lifecycle';
-import type { TemplateRef } from '../workflows/conversation/model';
-import type { Policy } from '../workflows/conversation/policy';
+import type { Actor, MessageRecord, Role, TransitionEvent } from '../workflows/conversation/core/lifecycle';
+import type { TemplateRef } from '../workflows/conversation/core/model';
+import type { Policy } from '../workflows/conversation/core/policy';
 import type { Presence } from '../workflows/routing/routing';
 import type { OidcLoginDoc, SessionDoc } from './sessions';
-import type { ConversationView } from '../workflows/conversation/view';
+import type { ConversationView } from '../workflows/conversation/core/view';
 
 /**
  * The MongoDB documents convoflow keeps. Everything the inbox reads is a view written by the

@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import type { Policy } from '../workflows/conversation/policy';
+import type { Policy } from '../workflows/conversation/core/policy';
 import type { AccountDoc } from './collections';
 import { insertNew } from './collections';
 

@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb';
-import type { Delivery, MessageRecord, TransitionEvent } from '../workflows/conversation/lifecycle';
-import type { ConversationView } from '../workflows/conversation/view';
+import type { Delivery, MessageRecord, TransitionEvent } from '../workflows/conversation/core/lifecycle';
+import type { ConversationView } from '../workflows/conversation/core/view';
 import type { Presence } from '../workflows/routing/routing';
 import { isDuplicateKeyError } from './collections';
 

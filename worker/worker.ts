@@ -1,7 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import type { InjectedSinks, NativeConnection, WorkerOptions } from '@temporalio/worker';
-import type { ConversationSinks } from '../workflows/conversation/workflow';
+import type { ConversationSinks } from '../workflows/conversation/messages';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
@@ -42,33 +43,37 @@ export const workflowsPath = require.resolve('../workflows');
 /**
  * Modules evaluated once per workflow thread and shared by every workflow, instead of once per cached
  * workflow (the SDK's reusable V8 context gives each workflow its own copy of every module it loads
- * after it starts). A copy of these 18 was about 50 KiB of each cached workflow's 130 KiB of heap
- * (README, "Worker memory"). The SDK runs them before any workflow exists and deep-freezes what they
- * export, so only modules that keep no state of their own and call nothing that needs a workflow belong
- * here: the pure lifecycle, the policy, the routing rules, and the message, search attribute and
- * activity option definitions. The workflow functions (`workflow.ts`, `router-workflow.ts`) stay per
+ * after it starts). A copy of the 18 shared before was about 50 KiB of each cached workflow's 130 KiB
+ * of heap (README, "Worker memory"). The SDK runs them before any workflow exists and deep-freezes what
+ * they export, so only modules that keep no state of their own and call nothing that needs a workflow
+ * belong here. That is said by the folder, not by a list: every module of a workflow's `core/` (lint
+ * keeps `@temporalio/*`, IO libraries and Node built-ins out of it, eslint.config.mjs), every workflow's
+ * `messages.ts` (definitions only), and the few definition modules named below. The workflow functions
+ * and the shell modules beside them (`workflow.ts`, `outbox.ts`, `router-workflow.ts`, ...) stay per
  * workflow: their module scope makes the activity and sink proxies.
  */
-export const sharedWorkflowModules = [
-  'conversation/model',
-  'conversation/durations',
-  'conversation/policy',
-  'conversation/deadlines',
-  'conversation/draft',
-  'conversation/rules-agent',
-  'conversation/rules-customer',
-  'conversation/rules-delivery',
-  'conversation/rules-system',
-  'conversation/lifecycle',
-  'conversation/view',
-  'conversation/messages',
-  'conversation/delivery-options',
-  'conversation/persist-failures',
-  'conversation/search-attributes',
-  'routing/routing',
-  'routing/messages',
-  'broadcast/messages',
-].map((m) => path.join(path.dirname(workflowsPath), m));
+const workflowsDir = path.dirname(workflowsPath);
+const definitionModules = ['conversation/delivery-options', 'conversation/search-attributes', 'routing/routing'];
+
+/** The shared modules, as paths without extension: derived from the workflows/ tree at start. */
+export function sharedModulesIn(dir: string): string[] {
+  const modulesOf = (folder: string) =>
+    fs.existsSync(folder)
+      ? fs
+          .readdirSync(folder)
+          .filter((file) => /\.(ts|js)$/.test(file) && !/\.d\.ts$/.test(file))
+          .map((file) => path.join(folder, file.replace(/\.(ts|js)$/, '')))
+          .sort()
+      : [];
+  const workflows = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name)).sort();
+  return [
+    ...workflows.flatMap((folder) => modulesOf(path.join(folder, 'core'))),
+    ...workflows.filter((folder) => fs.existsSync(path.join(folder, 'messages.ts')) || fs.existsSync(path.join(folder, 'messages.js'))).map((folder) => path.join(folder, 'messages')),
+    ...definitionModules.map((m) => path.join(dir, m)),
+  ];
+}
+
+export const sharedWorkflowModules = sharedModulesIn(workflowsDir);
 
 export async function bundleWorkflows(): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
   return bundleWorkflowCode({ workflowsPath, preloadModules: sharedWorkflowModules, logger: quietBundlerLogger });

@@ -5,7 +5,7 @@ import type { ContactDoc, ConversationDoc, EventDoc, MessageDoc } from '../../st
 import { userDocId } from '../../store/collections';
 import type { ActionBase, ActionResult } from '../../workflows/conversation/messages';
 import { storedPolicyVersion } from './accounts';
-import { iso } from '../../workflows/conversation/view';
+import { iso } from '../../workflows/conversation/core/view';
 import {
   assignUpdate,
   endUpdate,
@@ -21,7 +21,7 @@ import {
   templateUpdate,
   transferUpdate,
 } from '../../workflows/conversation/messages';
-import type { Actor } from '../../workflows/conversation/lifecycle';
+import type { Actor } from '../../workflows/conversation/core/lifecycle';
 import type { Principal } from '../auth';
 import { everyUser, supervisors } from '../auth';
 import type { ApiDeps } from '../deps';

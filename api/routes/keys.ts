@@ -1,5 +1,5 @@
 import type { ApiKeyDoc } from '../../store/collections';
-import { parseDuration } from '../../workflows/conversation/durations';
+import { parseDuration } from '../../workflows/conversation/core/durations';
 import type { Access, Principal } from '../auth';
 import { assertMayActOnUser, everyUser } from '../auth';
 import type { ApiDeps } from '../deps';

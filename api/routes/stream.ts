@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { StreamEntryDoc } from '../../store/stream-log';
 import { isNoticeEntry } from '../../store/stream-log';
 import { userDocId } from '../../store/collections';
-import { iso } from '../../workflows/conversation/view';
+import { iso } from '../../workflows/conversation/core/view';
 import type { Principal } from '../auth';
 import { everyUser } from '../auth';
 import type { ApiDeps } from '../deps';

@@ -3,10 +3,10 @@ import type { BenchContext } from '../context';
 import { summarize } from '../load';
 import type { LatencySummary } from '../load';
 import type { ConversationDoc } from '../../store/collections';
-import { decide, initialState } from '../../workflows/conversation/lifecycle';
-import type { Actor, Input } from '../../workflows/conversation/lifecycle';
-import { defaultPolicy } from '../../workflows/conversation/policy';
-import { toView } from '../../workflows/conversation/view';
+import { decide, initialState } from '../../workflows/conversation/core/lifecycle';
+import type { Actor, Input } from '../../workflows/conversation/core/lifecycle';
+import { defaultPolicy } from '../../workflows/conversation/core/policy';
+import { toView } from '../../workflows/conversation/core/view';
 import { channel, round } from './ingest';
 
 /**

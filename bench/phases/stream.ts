@@ -5,9 +5,9 @@ import { summarize } from '../load';
 import type { LatencySummary } from '../load';
 import { cpuSeconds, rssMiB } from '../proc-stats';
 import { SseClient } from '../../test/support/sse-client';
-import { decide, initialState } from '../../workflows/conversation/lifecycle';
-import { defaultPolicy } from '../../workflows/conversation/policy';
-import { toView } from '../../workflows/conversation/view';
+import { decide, initialState } from '../../workflows/conversation/core/lifecycle';
+import { defaultPolicy } from '../../workflows/conversation/core/policy';
+import { toView } from '../../workflows/conversation/core/view';
 import { channel, round } from './ingest';
 
 /**

@@ -5,7 +5,7 @@ import { cpuWindow, formatCpu } from '../proc-stats';
 import type { CpuShare } from '../proc-stats';
 import type { LatencySummary } from '../load';
 import { collections } from '../../store/collections';
-import { parseDuration } from '../../workflows/conversation/durations';
+import { parseDuration } from '../../workflows/conversation/core/durations';
 import { Ledger, checkViews, waitForInbound } from '../verify';
 import type { ViewCheck } from '../verify';
 import { channel, messageBody } from './ingest';

@@ -3,7 +3,7 @@
  * read into a SendResult. The access token goes into the authorization header and nowhere else: no
  * result carries it, even when a server echoes it back in an error.
  */
-import type { DeliveryError } from '../../workflows/conversation/model';
+import type { DeliveryError } from '../../workflows/conversation/core/model';
 import type { OutboundMessage, SendResult, WhatsAppChannelConfig } from '../types';
 import { transportFailure } from '../transport-failure';
 

@@ -11,7 +11,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { CustomerMessagePayload } from '../../workflows/conversation/messages';
-import type { DeliveryError, InboundKind, MessageContent } from '../../workflows/conversation/model';
+import type { DeliveryError, InboundKind, MessageContent } from '../../workflows/conversation/core/model';
 import type { InboundItem, ParsedWebhook, ReceiptItem } from '../types';
 
 /** Thrown by parseWhatsAppWebhook when the body is not a WhatsApp Business Account webhook, or an item in it lacks what it must have. */

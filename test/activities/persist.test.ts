@@ -4,10 +4,10 @@ import type { Db } from 'mongodb';
 import type { PersistBatch } from '../../activities/conversation-activities';
 import { createConversationActivities } from '../../activities/conversation-activities';
 import { conditionalWritesOf, ensureIndexes } from '../../store/collections';
-import { decide, initialState } from '../../workflows/conversation/lifecycle';
-import type { ConversationState, Effect } from '../../workflows/conversation/lifecycle';
-import { defaultPolicy } from '../../workflows/conversation/policy';
-import { toView } from '../../workflows/conversation/view';
+import { decide, initialState } from '../../workflows/conversation/core/lifecycle';
+import type { ConversationState } from '../../workflows/conversation/core/lifecycle';
+import { toBatch } from '../../workflows/conversation/core/batch';
+import { defaultPolicy } from '../../workflows/conversation/core/policy';
 import { quietLog } from '../support/stack';
 import { testServers } from '../support/test-servers';
 
@@ -43,12 +43,7 @@ describe.each(['filter', 'read-then-write'] as const)('persisting a conversation
       if (!d.ok) throw new Error(d.message);
       state = d.state;
       states.push(state);
-      const pick = <T extends Effect['type']>(type: T) => d.effects.filter((e) => e.type === type) as Extract<Effect, { type: T }>[];
-      batches.push({
-        view: toView(state, defaultPolicy),
-        messages: pick('recordMessage').map((e) => e.message),
-        events: pick('recordEvent').map((e) => e.event),
-      });
+      batches.push(toBatch(state, defaultPolicy, d.effects));
     }
     return { states, batches };
   }

@@ -1,7 +1,7 @@
 import type { AccountDoc } from '../../store/collections';
 import { conversationQuery } from '../../workflows/conversation/messages';
-import type { Policy } from '../../workflows/conversation/policy';
-import { applyPolicyPatch } from '../../workflows/conversation/policy';
+import type { Policy } from '../../workflows/conversation/core/policy';
+import { applyPolicyPatch } from '../../workflows/conversation/core/policy';
 import type { Account } from '../support/scenario';
 import { conversationApi, createAccount, customerSignals, customerWrites, customerWritesToShortRuns, newCustomer, runStartedAfter } from '../support/scenario';
 import { eventually, useStack } from '../support/stack';

@@ -1,7 +1,7 @@
 import type { AccountDoc } from '../../store/collections';
 import { collections } from '../../store/collections';
 import { accountWithNewestPolicy, claimPolicyVersion, newestPolicy, policyVersionId, policyVersions } from '../../store/policy-versions';
-import { applyPolicyPatch, defaultPolicy } from '../../workflows/conversation/policy';
+import { applyPolicyPatch, defaultPolicy } from '../../workflows/conversation/core/policy';
 import { testServers } from '../support/test-servers';
 import type { RacingClients } from './racing-clients';
 import { race, racingClients } from './racing-clients';

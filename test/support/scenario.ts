@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Role } from '../../workflows/conversation/lifecycle';
+import type { Role } from '../../workflows/conversation/core/lifecycle';
 import type { CustomerMessagePayload } from '../../workflows/conversation/messages';
 import { conversationWorkflowId, conversationWorkflowType, customerMessageSignal } from '../../workflows/conversation/messages';
 import { accountIdKey } from '../../workflows/conversation/search-attributes';

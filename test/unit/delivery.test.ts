@@ -3,11 +3,11 @@
  * order), the provider closing the window (131047), non-text customer messages, and survey answers.
  */
 import fc from 'fast-check';
-import type { ConversationState, DeliveryStatus, Input, Receipt } from '../../workflows/conversation/lifecycle';
-import { decide, windowExpiresAt } from '../../workflows/conversation/lifecycle';
-import { movesForward } from '../../workflows/conversation/rules-delivery';
-import type { Policy } from '../../workflows/conversation/policy';
-import { defaultPolicy, presets } from '../../workflows/conversation/policy';
+import type { ConversationState, DeliveryStatus, Input, Receipt } from '../../workflows/conversation/core/lifecycle';
+import { decide, windowExpiresAt } from '../../workflows/conversation/core/lifecycle';
+import { movesForward } from '../../workflows/conversation/core/rules-delivery';
+import type { Policy } from '../../workflows/conversation/core/policy';
+import { defaultPolicy, presets } from '../../workflows/conversation/core/policy';
 import {
   MINUTE,
   T0,

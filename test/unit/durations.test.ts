@@ -3,7 +3,7 @@
  * share, and the formatter that shows a policy back.
  */
 import fc from 'fast-check';
-import { formatDuration, parseDuration } from '../../workflows/conversation/durations';
+import { formatDuration, parseDuration } from '../../workflows/conversation/core/durations';
 
 const numRuns = 1_000;
 

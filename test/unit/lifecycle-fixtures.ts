@@ -3,10 +3,10 @@
  * drive `decide` into a known state through the same inputs the workflow would send (never by
  * writing state fields by hand, so a fixture cannot describe a state the rules cannot reach).
  */
-import type { Actor, ConversationState, Decision, Effect, InboundMessage, Input, MessageRecord, TransitionEvent } from '../../workflows/conversation/lifecycle';
-import { decide, initialState } from '../../workflows/conversation/lifecycle';
-import type { Policy } from '../../workflows/conversation/policy';
-import { defaultPolicy } from '../../workflows/conversation/policy';
+import type { Actor, ConversationState, Decision, Effect, InboundMessage, Input, MessageRecord, TransitionEvent } from '../../workflows/conversation/core/lifecycle';
+import { decide, initialState } from '../../workflows/conversation/core/lifecycle';
+import type { Policy } from '../../workflows/conversation/core/policy';
+import { defaultPolicy } from '../../workflows/conversation/core/policy';
 
 export const SECOND = 1_000;
 export const MINUTE = 60 * SECOND;

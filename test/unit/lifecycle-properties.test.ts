@@ -5,10 +5,10 @@
  * that breaks a rule.
  */
 import fc from 'fast-check';
-import type { Actor, ConversationState, Decision, Input } from '../../workflows/conversation/lifecycle';
-import { decide, nextDeadline, windowExpiresAt } from '../../workflows/conversation/lifecycle';
-import type { Policy } from '../../workflows/conversation/policy';
-import { defaultPolicy } from '../../workflows/conversation/policy';
+import type { Actor, ConversationState, Decision, Input } from '../../workflows/conversation/core/lifecycle';
+import { decide, nextDeadline, windowExpiresAt } from '../../workflows/conversation/core/lifecycle';
+import type { Policy } from '../../workflows/conversation/core/policy';
+import { defaultPolicy } from '../../workflows/conversation/core/policy';
 import { HOUR, MINUTE, SECOND, T0, admin, agentA, agentB, customer, deepFreeze, fresh, manager, owner, service, system } from './lifecycle-fixtures';
 
 /** Runs per property; each run is a history of up to `maxSteps` inputs. */

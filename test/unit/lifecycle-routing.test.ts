@@ -4,10 +4,10 @@
  * default manual policy the router never hears from a conversation.
  */
 import fc from 'fast-check';
-import type { Actor, ConversationState, Effect, Input } from '../../workflows/conversation/lifecycle';
-import { autoCloseAt, decide } from '../../workflows/conversation/lifecycle';
-import type { Policy } from '../../workflows/conversation/policy';
-import { defaultPolicy } from '../../workflows/conversation/policy';
+import type { Actor, ConversationState, Effect, Input } from '../../workflows/conversation/core/lifecycle';
+import { autoCloseAt, decide } from '../../workflows/conversation/core/lifecycle';
+import type { Policy } from '../../workflows/conversation/core/policy';
+import { defaultPolicy } from '../../workflows/conversation/core/policy';
 import type { Offer, RouterState } from '../../workflows/routing/routing';
 import { manualRouting, reportAssignment, requestRouting } from '../../workflows/routing/routing';
 import {

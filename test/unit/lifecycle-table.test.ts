@@ -3,9 +3,9 @@
  * pure core owns, with every actor kind tried against every row: the allowed ones for the resulting
  * state and effects, the others for the stable rejection code.
  */
-import type { Actor, ConversationState, Input, TransitionEvent } from '../../workflows/conversation/lifecycle';
-import { autoCloseAt, decide, nextDeadline, windowExpiresAt } from '../../workflows/conversation/lifecycle';
-import { defaultPolicy } from '../../workflows/conversation/policy';
+import type { Actor, ConversationState, Input, TransitionEvent } from '../../workflows/conversation/core/lifecycle';
+import { autoCloseAt, decide, nextDeadline, windowExpiresAt } from '../../workflows/conversation/core/lifecycle';
+import { defaultPolicy } from '../../workflows/conversation/core/policy';
 import type { UserActor } from './lifecycle-fixtures';
 import {
   HOUR,

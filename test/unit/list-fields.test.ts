@@ -5,12 +5,12 @@
  * hold over any history.
  */
 import fc from 'fast-check';
-import type { Actor, ConversationState, Input, MessageRecord } from '../../workflows/conversation/lifecycle';
-import { decide, isEnded, nextDeadline, upgradeState } from '../../workflows/conversation/lifecycle';
-import type { Policy } from '../../workflows/conversation/policy';
-import { applyPolicyPatch, defaultPolicy } from '../../workflows/conversation/policy';
-import { previewLength, previewOf } from '../../workflows/conversation/preview';
-import { restampedForPolicy, toView } from '../../workflows/conversation/view';
+import type { Actor, ConversationState, Input, MessageRecord } from '../../workflows/conversation/core/lifecycle';
+import { decide, isEnded, nextDeadline, upgradeState } from '../../workflows/conversation/core/lifecycle';
+import type { Policy } from '../../workflows/conversation/core/policy';
+import { applyPolicyPatch, defaultPolicy } from '../../workflows/conversation/core/policy';
+import { previewLength, previewOf } from '../../workflows/conversation/core/preview';
+import { restampedForPolicy, toView } from '../../workflows/conversation/core/view';
 import {
   HOUR,
   MINUTE,

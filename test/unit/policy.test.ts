@@ -4,9 +4,9 @@ import { manualRouting } from '../../workflows/routing/routing';
  * validate meaning, bump the version and name the field they reject.
  */
 import fc from 'fast-check';
-import { formatDuration } from '../../workflows/conversation/durations';
-import type { Policy } from '../../workflows/conversation/policy';
-import { PolicyError, applyPolicyPatch, defaultPolicy, effective, policyToDocument } from '../../workflows/conversation/policy';
+import { formatDuration } from '../../workflows/conversation/core/durations';
+import type { Policy } from '../../workflows/conversation/core/policy';
+import { PolicyError, applyPolicyPatch, defaultPolicy, effective, policyToDocument } from '../../workflows/conversation/core/policy';
 
 const numRuns = 500;
 const HOUR = 3_600_000;

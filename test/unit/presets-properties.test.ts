@@ -5,10 +5,10 @@
  * before it, so a failure shrinks to the shortest history that breaks the rule.
  */
 import fc from 'fast-check';
-import type { Actor, ConversationState, Decision, Effect, Input, Status } from '../../workflows/conversation/lifecycle';
-import { capacityHolder, decide, nextDeadline } from '../../workflows/conversation/lifecycle';
-import type { Policy } from '../../workflows/conversation/policy';
-import { effective, presets } from '../../workflows/conversation/policy';
+import type { Actor, ConversationState, Decision, Effect, Input, Status } from '../../workflows/conversation/core/lifecycle';
+import { capacityHolder, decide, nextDeadline } from '../../workflows/conversation/core/lifecycle';
+import type { Policy } from '../../workflows/conversation/core/policy';
+import { effective, presets } from '../../workflows/conversation/core/policy';
 import { manualRouting } from '../../workflows/routing/routing';
 import { HOUR, MINUTE, SECOND, T0, admin, agentA, agentB, customer, deepFreeze, fresh, manager, owner, service, system } from './lifecycle-fixtures';
 
@@ -84,7 +84,20 @@ function naturalActor(input: Input): Actor | undefined {
     case 'release':
     case 'agentPresence':
       return system;
-    default:
+    // Users' actions and delivery reports: a random actor is tried, the rules decide who may.
+    case 'reply':
+    case 'template':
+    case 'assign':
+    case 'takeOver':
+    case 'resolve':
+    case 'end':
+    case 'leave':
+    case 'revive':
+    case 'releaseToQueue':
+    case 'transfer':
+    case 'tags':
+    case 'sendOutcome':
+    case 'receipt':
       return undefined;
   }
 }

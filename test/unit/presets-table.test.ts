@@ -5,10 +5,10 @@
  * hand), every decision runs on a frozen state, and capacity is checked both as the `heldBy` the state
  * keeps and as the `reportAssignment` effects the router hears under a routing mode.
  */
-import type { Actor, ConversationState, Effect, Input } from '../../workflows/conversation/lifecycle';
-import { capacityHolder, deadlines, decide, nextDeadline } from '../../workflows/conversation/lifecycle';
-import type { Policy } from '../../workflows/conversation/policy';
-import { defaultPolicy, effective, presets } from '../../workflows/conversation/policy';
+import type { Actor, ConversationState, Effect, Input } from '../../workflows/conversation/core/lifecycle';
+import { capacityHolder, deadlines, decide, nextDeadline } from '../../workflows/conversation/core/lifecycle';
+import type { Policy } from '../../workflows/conversation/core/policy';
+import { defaultPolicy, effective, presets } from '../../workflows/conversation/core/policy';
 import { manualRouting } from '../../workflows/routing/routing';
 import type { Accepted } from './lifecycle-fixtures';
 import {

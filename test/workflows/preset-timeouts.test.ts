@@ -1,8 +1,8 @@
 import { collections } from '../../store/collections';
 import { agentPresenceSignal, assignUpdate, customerEventSignal, endUpdate, leaveUpdate, replyUpdate, resolveUpdate } from '../../workflows/conversation/messages';
-import type { Policy } from '../../workflows/conversation/policy';
-import { presets } from '../../workflows/conversation/policy';
-import type { ConversationView } from '../../workflows/conversation/view';
+import type { Policy } from '../../workflows/conversation/core/policy';
+import { presets } from '../../workflows/conversation/core/policy';
+import type { ConversationView } from '../../workflows/conversation/core/view';
 import type { Harness } from './support';
 import { hours, minutes, startHarness, users } from './support';
 

@@ -1,6 +1,6 @@
 import type { temporal } from '@temporalio/proto';
 import { replyUpdate } from '../../workflows/conversation/messages';
-import { timerLabelPatch } from '../../workflows/conversation/workflow';
+import { timerLabelPatch } from '../../workflows/conversation/patches';
 import type { Conversation, Harness } from './support';
 import { startHarness, users } from './support';
 

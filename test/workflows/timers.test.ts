@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { collections } from '../../store/collections';
 import { policyChangedSignal, replyUpdate, templateUpdate } from '../../workflows/conversation/messages';
-import { defaultPolicy } from '../../workflows/conversation/policy';
+import { defaultPolicy } from '../../workflows/conversation/core/policy';
 import type { Harness } from './support';
 import { hours, minutes, startHarness, users } from './support';
 

@@ -1,4 +1,4 @@
-import type { Actor, TemplateRef } from '../conversation/model';
+import type { Actor, TemplateRef } from '../conversation/core/model';
 
 /**
  * The names the API starts broadcasts by and the shapes the broadcast workflow and its activities

@@ -7,7 +7,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { OutboundMessage } from '../../channels/types';
 import type { DeliveryActivities } from '../../activities/delivery-activities';
 import { deliveryActivityOptions, undeliverable } from '../conversation/delivery-options';
-import type { SendOutcome } from '../conversation/lifecycle';
+import type { SendOutcome } from '../conversation/core/lifecycle';
 
 const { deliver } = proxyActivities<DeliveryActivities>(deliveryActivityOptions);
 

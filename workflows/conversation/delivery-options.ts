@@ -1,6 +1,6 @@
 import type { ActivityOptions } from '@temporalio/workflow';
 import { ActivityFailure } from '@temporalio/workflow';
-import type { SendOutcome } from './model';
+import type { SendOutcome } from './core/model';
 
 /**
  * Sends are ordinary activities: they call a provider over the network, may back off for minutes, and

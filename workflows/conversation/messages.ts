@@ -4,9 +4,10 @@
  * (`customerMessageSignal` <-> 'customerMessage', `assignUpdate` <-> 'assign').
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Actor, DeliveryError, FlowTarget, InboundKind, MessageContent, TemplateRef } from './lifecycle';
-import type { Policy } from './policy';
-import type { ConversationView } from './view';
+import type { Sinks } from '@temporalio/workflow';
+import type { Actor, ConversationState, DeliveryError, Effect, FlowTarget, InboundKind, Input, MessageContent, TemplateRef } from './core/lifecycle';
+import type { Policy } from './core/policy';
+import type { ConversationView } from './core/view';
 
 export const conversationWorkflowType = 'conversationWorkflow';
 export const defaultTaskQueue = 'conversations';
@@ -15,6 +16,39 @@ export interface ConversationRef {
   accountId: string;
   channel: string;
   customer: string;
+}
+
+export interface ConversationWorkflowInput extends ConversationRef {
+  /**
+   * Set only by continue-as-new: the state as the previous run left it, which the Web UI shows as this
+   * run's input. Named so that nobody reads it as the conversation's current state (the
+   * `conversation` query and the run's current details are that).
+   */
+  carriedFromPreviousRun?: CarriedState;
+  /** The same, as runs continued by versions before 2026-11-27 passed it. */
+  carried?: CarriedState;
+  /** Engine limits; tests lower them to drive continue-as-new. */
+  limits?: { historyEventBudget?: number };
+}
+
+/** What the workflow tells the worker without a command (see `rejectedInput`). */
+export interface RejectedInput {
+  conversationId: string;
+  input: Input['type'];
+  actor: Actor['kind'];
+  code: string;
+  reason: string;
+}
+export interface ConversationSinks extends Sinks {
+  conversation: { rejectedInput(rejection: RejectedInput): void };
+}
+
+/** Plain JSON across continue-as-new: no Map, Set, Date or class instance survives it. */
+export interface CarriedState {
+  state: ConversationState;
+  policy: Policy;
+  /** Effects decided but not yet written; normally empty because the run flushes before it continues. */
+  pending: Effect[];
 }
 
 /** `conv:{accountId}:{channel}:{customer}`: also the conversation id of the HTTP API. */

@@ -1,9 +1,10 @@
 /**
- * The durable shell around the pure lifecycle: one workflow per conversation, living across episodes.
- * Customer messages arrive as a signal, agent actions as validated updates; every decision comes from
- * `decide`, and its effects are written to MongoDB by one local activity per batch. Timers follow the
- * deadline in state without being cancelled (see `armTimer`). History is bounded by continue-as-new on the
- * history budget or the server's suggestion; episodes (close, reopen) follow one another in the same run.
+ * The durable shell around the pure core (`core/`, DESIGN.md): one workflow per conversation, living
+ * across episodes. It registers the handlers, then runs one loop — inbox → decide → flush → wait. Every
+ * decision comes from `decide`; its effects are written to MongoDB by one local activity per batch
+ * (`toBatch`); the outbox (`outbox.ts`) sends, the policy (`policy-sync.ts`) stays current, and timers
+ * follow the deadline in state without being cancelled (see `armTimer`). History is bounded by
+ * continue-as-new on the history budget or the server's suggestion; episodes follow one another in the run.
  */
 import {
   ApplicationFailure,
@@ -11,98 +12,31 @@ import {
   condition,
   makeContinueAsNewFunc,
   patched,
-  proxyActivities,
   proxyLocalActivities,
   proxySinks,
-  setCurrentDetails,
   setHandler,
   sleep,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SearchAttributePair, UpdateDefinition } from '@temporalio/common';
-import type { Sinks } from '@temporalio/workflow';
-import type { ConversationActivities, PersistBatch } from '../../activities/conversation-activities';
-import { persistRefusedType } from './persist-failures';
-import type { DeliveryActivities } from '../../activities/delivery-activities';
-import { deliveryActivityOptions, undeliverable } from './delivery-options';
-import type { Actor, ConversationState, Decision, Effect, Input, InboundMessage, OutboxEntry, SendOutcome } from './lifecycle';
-import { deadlines, decide, initialState, nextDeadline, upgradeState } from './lifecycle';
-import type {
-  ActionBase,
-  ActionResult,
-  AssignArgs,
-  BroadcastArgs,
-  ConversationRef,
-  CustomerMessagePayload,
-  FlowArgs,
-  ReplyArgs,
-  TagsArgs,
-  TemplateArgs,
-  TransferArgs,
-} from './messages';
-import {
-  agentPresenceSignal,
-  assignUpdate,
-  broadcastUpdate,
-  conversationQuery,
-  customerEventSignal,
-  deliveryStatusSignal,
-  endUpdate,
-  flowUpdate,
-  leaveUpdate,
-  releaseToQueueUpdate,
-  reviveUpdate,
-  tagsUpdate,
-  transferUpdate,
-  conversationWorkflowId,
-  customerMessageSignal,
-  policyChangedSignal,
-  releaseSignal,
-  routedSignal,
-  replyUpdate,
-  resolveUpdate,
-  takeOverUpdate,
-  templateUpdate,
-} from './messages';
-import type { Policy } from './policy';
-import { defaultPolicy } from './policy';
-import { accountIdKey, assigneeIdKey, conversationStatusKey } from './search-attributes';
-import { iso, restampedForPolicy, toView } from './view';
-import { deadlineLabel, wakeUpLabel } from './timer-labels';
-
-export interface ConversationWorkflowInput extends ConversationRef {
-  /**
-   * Set only by continue-as-new: the state as the previous run left it, which the Web UI shows as this
-   * run's input. Named so that nobody reads it as the conversation's current state (the
-   * `conversation` query and the run's current details are that).
-   */
-  carriedFromPreviousRun?: CarriedState;
-  /** The same, as runs continued by versions before 2026-11-27 passed it. */
-  carried?: CarriedState;
-  /** Engine limits; tests lower them to drive continue-as-new. */
-  limits?: { historyEventBudget?: number };
-}
-
-/** What the workflow tells the worker without a command (see `rejectedInput`). */
-export interface RejectedInput {
-  conversationId: string;
-  input: Input['type'];
-  actor: Actor['kind'];
-  code: string;
-  reason: string;
-}
-export interface ConversationSinks extends Sinks {
-  conversation: { rejectedInput(rejection: RejectedInput): void };
-}
-
-/** Plain JSON across continue-as-new: no Map, Set, Date or class instance survives it. */
-export interface CarriedState {
-  state: ConversationState;
-  policy: Policy;
-  /** Effects decided but not yet written; normally empty because the run flushes before it continues. */
-  pending: Effect[];
-}
+import type { UpdateDefinition } from '@temporalio/common';
+import type { ConversationActivities } from '../../activities/conversation-activities';
+import { toBatch } from './core/batch';
+import { persistRefusal } from './core/errors';
+import { actionInput, customer, signalInput, system } from './core/inputs';
+import type { Actor, ConversationState, Decision, Effect, Input } from './core/lifecycle';
+import { decide, initialState, nextDeadline, upgradeState } from './core/lifecycle';
+import { legacyTimerLabel } from './core/operator-view';
+import type { Policy } from './core/policy';
+import { defaultPolicy } from './core/policy';
+import { settled } from './core/settle';
+import { wakeUpLabel } from './core/timer-labels';
+import { restampedForPolicy, toView } from './core/view';
+import type { ActionBase, ActionResult, ConversationRef, ConversationSinks, ConversationWorkflowInput } from './messages';
+import * as m from './messages';
+import { Outbox } from './outbox';
+import { closeInRunPatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
+import { PolicySync } from './policy-sync';
+import { WebUi, searchAttributePairs } from './web-ui';
 
 /** The server suggests continue-as-new at ~4k events; a conversation rolls over well before that. */
 const defaultHistoryEventBudget = 2_000;
@@ -114,39 +48,18 @@ const { loadPolicy, persist, recordPersistFailure } = proxyLocalActivities<Conve
   retry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
-const { deliver } = proxyActivities<DeliveryActivities>(deliveryActivityOptions);
-
-/** Runs that continued as new before 2026-11-27 did not reload the stored policy at their start. */
-export const policyReloadPatch = 'policy-reload-on-run-start';
-
-/** Outbound delivery (SPEC section 7): runs that recorded sends before it existed never send them again. */
-export const outboundDeliveryPatch = 'outbound-delivery';
-
 /**
- * Runs from before 2026-11-27 continued as new at every episode end; since then a close stays in the run
- * (a burst of auto-closes then costs one workflow task and one write each, not a second run start), and
- * only the history budget or the server's suggestion ends a run.
+ * A signal the rules refused (a customer event for a conversation in the wrong state, a receipt from
+ * nobody, ...) changes nothing; an integration sending bad input finds out from the worker, which logs
+ * and counts it through this sink (not during replay), naming the conversation, input and reason.
  */
-export const closeInRunPatch = 'close-in-run';
+const { conversation: conversationSink } = proxySinks<ConversationSinks>();
 
-/**
- * Runs from before 2026-12-06 applied a new policy to their deadlines but wrote no view for it: the
- * stored view (and the stream) kept the old window expiry and auto-close at the same version until the
- * next input. Since then a policy that changes anything the view shows moves the version and persists.
- */
-export const viewFollowsPolicyPatch = 'view-follows-policy';
-
-/**
- * Runs from before 2026-12-06 labelled each timer with the deadlines due at its instant when it was
- * armed ("windowExpiry at ..."), a label that went false as soon as a customer message moved the
- * deadline later (the timer is kept, see `armTimer`). Since then a timer is labelled with what it does,
- * which stays true while it is pending; the deadlines themselves are in the run's current details.
- */
-export const timerLabelPatch = 'timer-label-wake-up';
+type Accepted = Extract<Decision, { ok: true }>;
 
 export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<void> {
   const ref: ConversationRef = { accountId: input.accountId, channel: input.channel, customer: input.customer };
-  const conversationId = conversationWorkflowId(ref);
+  const conversationId = m.conversationWorkflowId(ref);
   // The history length seen by the run's first workflow task; see the validator below for why.
   const firstTaskHistoryLength = workflowInfo().historyLength;
   const budget = input.limits?.historyEventBudget ?? defaultHistoryEventBudget;
@@ -159,7 +72,6 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 
   const carried = input.carriedFromPreviousRun ?? input.carried;
   let state: ConversationState = carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref });
-  let policy: Policy | undefined = carried?.policy;
   const pending: Effect[] = [...(carried?.pending ?? [])];
   // Inputs from signals (the customer, the router, the API), decided in arrival order by the main loop.
   const inbox: { input: Input; actor: Actor; policyVersion?: number }[] = [];
@@ -167,39 +79,22 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   let flushedVersion = pending.length > 0 ? state.version - 1 : state.version;
   let episodeEnded = false;
   let wake = false;
+  const policy = new PolicySync(ref.accountId, carried?.policy, loadPolicy, () => (wake = true));
   // The policy the views were last written with (a carried run's were written by the run before it).
   let viewedPolicy: Policy | undefined = carried?.policy;
   const armedTimers: number[] = [];
 
-  const apply = (decision: Extract<Decision, { ok: true }>): void => {
+  const apply = (decision: Accepted): void => {
     if (!decision.changed) return;
     if (decision.state.status === 'closed' && state.status !== 'closed') episodeEnded = true;
     state = decision.state;
     pending.push(...decision.effects);
   };
-
-  /**
-   * Deadlines that passed come first: an input decided after its deadline (in the same workflow task,
-   * or after the worker was down) must not undo it — a customer writing 25h into a 24h waiting
-   * timeout starts a new episode, and a reconnect after the timeout does not keep the conversation.
-   * Returns the settled state without committing it, so a validator can use it too.
-   */
-  const settled = (current: Policy, now: number): { state: ConversationState; decisions: Extract<Decision, { ok: true }>[] } => {
-    let at = state;
-    const decisions: Extract<Decision, { ok: true }>[] = [];
-    for (let due = nextDeadline(at, current); due !== null && due <= now; due = nextDeadline(at, current)) {
-      const decision = decide(at, { type: 'timer' }, system, current, now);
-      if (!decision.ok || !decision.changed) break;
-      decisions.push(decision);
-      at = decision.state;
-    }
-    return { state: at, decisions };
-  };
+  // Deadlines that passed are decided before any input (core/settle.ts says why).
   const settle = (current: Policy, now: number): void => {
-    for (const decision of settled(current, now).decisions) apply(decision);
+    for (const decision of settled(state, current, now).decisions) apply(decision);
   };
-
-  const decideOrFail = (action: Input, actor: Actor, current: Policy, base: ConversationState = state): Extract<Decision, { ok: true }> => {
+  const decideOrFail = (action: Input, actor: Actor, current: Policy, base: ConversationState = state): Accepted => {
     const decision = decide(base, action, actor, current, Date.now());
     // The code travels as the failure type; the API maps codes to HTTP statuses, never messages.
     if (!decision.ok) throw ApplicationFailure.create({ type: decision.code, message: decision.message, nonRetryable: true });
@@ -208,48 +103,32 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 
   // Handlers are registered before anything awaits: with signal-with-start the signal is delivered
   // in the first activation, before the main body continues.
-  setHandler(customerMessageSignal, (message) => {
-    inbox.push({ input: { type: 'customerMessage', message: toInbound(message) }, actor: customer, policyVersion: message.policyVersion });
-  });
-  setHandler(routedSignal, (offer) => {
-    inbox.push({ input: { type: 'routed', assigneeId: offer.assigneeId, rule: offer.rule }, actor: system });
-  });
-  setHandler(customerEventSignal, (event) => {
-    inbox.push({ input: event.type === 'left' ? { type: 'customerLeft' } : { type: 'csatAnswer', score: event.score }, actor: customer });
-  });
-  setHandler(agentPresenceSignal, (presence) => {
-    inbox.push({ input: { type: 'agentPresence', userId: presence.userId, online: presence.online }, actor: system });
-  });
-  setHandler(releaseSignal, (release) => {
-    inbox.push({ input: { type: 'release', userId: release.userId, reason: release.reason }, actor: system });
-  });
-  setHandler(deliveryStatusSignal, (status) => {
-    const at = status.at === undefined ? undefined : Date.parse(status.at);
-    const receipt = { providerMessageId: status.providerMessageId, status: status.status, error: status.error, at: at !== undefined && Number.isFinite(at) ? at : undefined };
-    inbox.push({ input: { type: 'receipt', receipt }, actor: system });
-  });
-  setHandler(policyChangedSignal, (next) => {
-    if (!policy || next.version > policy.version) {
-      policy = next;
-      wake = true;
-    }
-  });
-  setHandler(conversationQuery, () => toView(state, policy ?? defaultPolicy));
+  const queue = (next: Input, actor: Actor, policyVersion?: number): void => {
+    inbox.push({ input: next, actor, policyVersion });
+  };
+  setHandler(m.customerMessageSignal, (message) => queue(signalInput.customerMessage(message), customer, message.policyVersion));
+  setHandler(m.routedSignal, (offer) => queue(signalInput.routed(offer), system));
+  setHandler(m.customerEventSignal, (event) => queue(signalInput.customerEvent(event), customer));
+  setHandler(m.agentPresenceSignal, (presence) => queue(signalInput.agentPresence(presence), system));
+  setHandler(m.releaseSignal, (release) => queue(signalInput.release(release), system));
+  setHandler(m.deliveryStatusSignal, (status) => queue(signalInput.deliveryStatus(status), system));
+  setHandler(m.policyChangedSignal, (next) => policy.offered(next));
+  setHandler(m.conversationQuery, () => toView(state, policy.current ?? defaultPolicy));
 
   const registerAction = <A extends ActionBase>(update: UpdateDefinition<ActionResult, [A]>, toInput: (args: A) => Input): void => {
     setHandler(
       update,
       async (args: A): Promise<ActionResult> => {
-        await condition(() => policy !== undefined);
-        await catchUpPolicy(args.policyVersion);
-        settle(policy!, Date.now());
-        const decision = decideOrFail(toInput(args), args.actor, policy!);
+        await condition(() => policy.current !== undefined);
+        await policy.catchUp(args.policyVersion);
+        settle(policy.current!, Date.now());
+        const decision = decideOrFail(toInput(args), args.actor, policy.current!);
         apply(decision);
         const version = state.version;
         // Answer only once the change is in MongoDB, so a read right after the answer sees it.
         await condition(() => flushedVersion >= version);
         const sent = decision.effects.find((e) => e.type === 'send');
-        return { conversation: toView(state, policy!), messageId: sent ? sent.message.messageId : null };
+        return { conversation: toView(state, policy.current!), messageId: sent ? sent.message.messageId : null };
       },
       {
         // Synchronous on purpose: a rejected update is never written to history. Two exceptions let
@@ -257,100 +136,45 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         // and inside the run's first workflow task, where the dev server (1.31) drops the whole task
         // when its only update is rejected, stalling the next task for the 10 s sticky timeout.
         validator: (args: A): void => {
+          const current = policy.current;
           // A caller who knows a newer policy than ours is decided by the handler, after it reloads.
-          const stale = policy !== undefined && (args.policyVersion ?? 0) > policy.version;
-          if (policy && !stale && workflowInfo().historyLength !== firstTaskHistoryLength) {
-            decideOrFail(toInput(args), args.actor, policy, settled(policy, Date.now()).state);
+          const stale = current !== undefined && (args.policyVersion ?? 0) > current.version;
+          if (current && !stale && workflowInfo().historyLength !== firstTaskHistoryLength) {
+            decideOrFail(toInput(args), args.actor, current, settled(state, current, Date.now()).state);
           }
         },
       },
     );
   };
-  registerAction<ReplyArgs>(replyUpdate, (args) => ({ type: 'reply', text: args.text, replyTo: args.replyTo }));
-  registerAction<TemplateArgs>(templateUpdate, (args) => ({ type: 'template', template: args.template }));
-  registerAction<AssignArgs>(assignUpdate, (args) => ({ type: 'assign', assigneeId: args.assigneeId }));
-  registerAction(takeOverUpdate, () => ({ type: 'takeOver' }));
-  registerAction(resolveUpdate, () => ({ type: 'resolve' }));
-  registerAction(endUpdate, () => ({ type: 'end' }));
-  registerAction(leaveUpdate, () => ({ type: 'leave' }));
-  registerAction(reviveUpdate, () => ({ type: 'revive' }));
-  registerAction(releaseToQueueUpdate, () => ({ type: 'releaseToQueue' }));
-  registerAction<TransferArgs>(transferUpdate, (args) => ({ type: 'transfer', team: args.team }));
-  registerAction<TagsArgs>(tagsUpdate, (args) => ({ type: 'tags', add: args.add, remove: args.remove }));
-  registerAction<FlowArgs>(flowUpdate, (args) =>
-    args.action === 'start' ? { type: 'flowStart', priority: args.priority } : { type: 'flowEnd', assignTo: args.assignTo },
-  );
-  registerAction<BroadcastArgs>(broadcastUpdate, (args) => ({ type: 'broadcast', template: args.template, priority: args.priority }));
+  registerAction(m.replyUpdate, actionInput.reply);
+  registerAction(m.templateUpdate, actionInput.template);
+  registerAction(m.assignUpdate, actionInput.assign);
+  registerAction(m.takeOverUpdate, actionInput.takeOver);
+  registerAction(m.resolveUpdate, actionInput.resolve);
+  registerAction(m.endUpdate, actionInput.end);
+  registerAction(m.leaveUpdate, actionInput.leave);
+  registerAction(m.reviveUpdate, actionInput.revive);
+  registerAction(m.releaseToQueueUpdate, actionInput.releaseToQueue);
+  registerAction(m.transferUpdate, actionInput.transfer);
+  registerAction(m.tagsUpdate, actionInput.tags);
+  registerAction(m.flowUpdate, actionInput.flow);
+  registerAction(m.broadcastUpdate, actionInput.broadcast);
 
-  /**
-   * The outbox, one message at a time in order: the oldest queued message is sent once the views hold
-   * it, and the next waits until this one's outcome is decided, so a conversation's messages reach the
-   * customer in the order they were accepted.
-   */
-  const nextToSend = (): OutboxEntry | undefined => {
-    const head = state.outbox.find((e) => e.status === 'queued');
-    return head && head.version <= flushedVersion ? head : undefined;
-  };
-  const deliveryLoop = async (): Promise<never> => {
-    for (;;) {
-      await condition(() => nextToSend() !== undefined);
-      const entry = nextToSend()!;
-      if (!patched(outboundDeliveryPatch)) {
-        // Replaying a run from before delivery existed: its persist sent this message (to the recording
-        // provider) then. Mark it done in memory only: no command, no new version.
-        state = { ...state, outbox: state.outbox.map((e) => (e.messageId === entry.messageId ? { ...e, status: 'sent' as const, send: null } : e)) };
-        continue;
-      }
-      let result: SendOutcome;
-      try {
-        result = await deliver({
-          deliveryId: `${conversationId}/${entry.messageId}`,
-          accountId: ref.accountId,
-          channel: ref.channel,
-          customer: ref.customer,
-          conversationId,
-          messageId: entry.messageId,
-          campaignId: null,
-          ...entry.send!,
-        });
-      } catch (error) {
-        result = undeliverable(error);
-      }
-      inbox.push({ input: { type: 'sendOutcome', messageId: entry.messageId, result }, actor: system });
-      await condition(() => state.outbox.find((e) => e.messageId === entry.messageId)?.status !== 'queued');
-    }
-  };
-  void deliveryLoop();
+  const outbox = new Outbox({
+    ref,
+    conversationId,
+    state: () => state,
+    flushedVersion: () => flushedVersion,
+    replaceState: (next) => (state = next),
+    feed: (decided) => queue(decided, system),
+  });
+  void outbox.run();
 
-  /**
-   * Policy changes reach running conversations by the `policyChanged` signal, which can be lost (the API
-   * stored the policy and died before signalling). So a run also reloads the stored policy when it
-   * starts from a carried state, and whenever an input says the account's policy is newer than ours
-   * (the API stamps every customer message and action with the stored version): a conversation applies
-   * the current policy at its next input or run, whatever happened to the signal.
-   */
-  const reloadPolicy = async (): Promise<void> => {
-    const stored = await loadPolicy(ref.accountId);
-    if (policy === undefined || stored.version > policy.version) {
-      policy = stored;
-      wake = true;
-    }
-  };
-  let reloadedFor = 0;
-  const catchUpPolicy = async (known: number | undefined): Promise<void> => {
-    if (policy === undefined || known === undefined || known <= policy.version || known <= reloadedFor) return;
-    // Once per version claimed, even if the store does not have it (yet): no reload loop.
-    reloadedFor = known;
-    await reloadPolicy();
-  };
-
-  if (policy === undefined) policy = await loadPolicy(ref.accountId);
-  else if (patched(policyReloadPatch)) await reloadPolicy();
-  // A carried run inherits its search attributes; a new one sets all three with its first flush.
-  let indexed = carried ? indexedValues(state) : undefined;
+  let current: Policy = await policy.start();
+  const ui = new WebUi(carried ? state : undefined);
   // Every run describes itself from its first task (the UI shows it on the run's page); a continued run
   // has no static summary of its own, since continue-as-new cannot set one.
-  if (carried) describe(state, policy);
+  if (carried) ui.describe(state, current);
 
   const armTimer = (now: number, due: number, current: Policy): void => {
     // A timer already set to fire before this deadline wakes us in time, and we then sleep the
@@ -364,10 +188,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       // later and keeps this timer), and a new timer per message to keep a name true would cost two
       // history events per message. The deadlines, in words and current, are in the run's details.
       summary = wakeUpLabel(due);
-      describe(state, current, nextWakeUp(now));
+      ui.describe(state, current, nextWakeUp(now));
     } else {
-      const kinds = deadlines(state, current).filter((d) => d.at === due).map((d) => d.kind);
-      summary = `${kinds.join(', ') || 'deadline'} at ${iso(due)}`;
+      summary = legacyTimerLabel(state, current, due);
     }
     void sleep(due - now, { summary }).then(() => {
       armedTimers.splice(armedTimers.indexOf(due), 1);
@@ -375,17 +198,17 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     });
   };
   const nextWakeUp = (now: number): number | null => {
-    const pending = armedTimers.filter((at) => at > now);
-    return pending.length === 0 ? null : Math.min(...pending);
+    const later = armedTimers.filter((at) => at > now);
+    return later.length === 0 ? null : Math.min(...later);
   };
 
   for (;;) {
     const now = Date.now();
-    const current: Policy = policy;
+    current = policy.current!;
 
     const newest = Math.max(...inbox.map((entry) => entry.policyVersion ?? 0));
-    if (newest > current.version && newest > reloadedFor) {
-      await catchUpPolicy(newest);
+    if (policy.isBehind(newest)) {
+      await policy.catchUp(newest);
       continue;
     }
     settle(current, now);
@@ -393,7 +216,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       const { input: next, actor } = inbox.shift()!;
       const decision = decide(state, next, actor, current, now);
       if (decision.ok) apply(decision);
-      else rejectedInput(conversationId, next, actor, decision);
+      else conversationSink.rejectedInput({ conversationId, input: next.type, actor: actor.kind, code: decision.code, reason: decision.message });
     }
 
     // Again after the inputs: one of them can make a deadline already due (a message with an old sentAt).
@@ -409,16 +232,15 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     viewedPolicy = current;
 
     if (state.version > flushedVersion) {
-      indexed = publish(state, current, indexed, nextWakeUp(now));
+      ui.publish(state, current, nextWakeUp(now));
       const version = state.version;
-      const effects = pending.splice(0, pending.length);
-      const batch = toBatch(state, current, effects);
+      const batch = toBatch(state, current, pending.splice(0, pending.length));
       try {
         await persist(batch);
       } catch (error) {
         // The database refused part of the batch for good (an outage is retried inside persist, never
         // thrown here): record it where operators look, and go on answering and deciding.
-        const refused = refusal(error);
+        const refused = persistRefusal(error);
         // Anything else is a bug, not the conversation's fate: fail the task (retried), never the run.
         if (!refused) throw new Error(`persist failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
         await recordPersistFailure({
@@ -426,7 +248,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
           accountId: ref.accountId,
           version,
           error: refused.message,
-          messageIds: batch.messages.map((m) => m.messageId),
+          messageIds: batch.messages.map((message) => message.messageId),
           eventSeqs: batch.events.map((e) => e.seq),
         });
       }
@@ -442,7 +264,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       // The outbox drains first: a send's outcome belongs to the run that made it (the next run would
       // send it again), and no send may start in the activation that continues.
       // Meanwhile inputs (a send's outcome among them) and changes are still decided and flushed.
-      const drained = () => allHandlersFinished() && !state.outbox.some((e) => e.status === 'queued');
+      const drained = () => allHandlersFinished() && !outbox.hasQueued();
       await condition(() => drained() || inbox.length > 0 || state.version > flushedVersion);
       if (drained() && inbox.length === 0 && state.version === flushedVersion) {
         // Continue-as-new cannot set the next run's static summary (SDK 1.24); its memo says what it is.
@@ -459,119 +281,4 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     wake = false;
     await condition(() => wake || inbox.length > 0 || state.version > flushedVersion);
   }
-}
-
-const customer: Actor = { kind: 'customer' } as const;
-const system: Actor = { kind: 'system' };
-
-function toInbound(message: CustomerMessagePayload): InboundMessage {
-  const sentAt = message.sentAt === undefined ? undefined : Date.parse(message.sentAt);
-  return {
-    messageId: message.messageId,
-    kind: message.type ?? 'text',
-    text: message.text,
-    content: message.content,
-    sentAt: sentAt !== undefined && Number.isFinite(sentAt) ? sentAt : undefined,
-    customerName: message.customerName,
-    replyTo: message.replyTo,
-    attributes: message.attributes,
-  };
-}
-
-/** The `persist_refused` failure inside what a local activity threw, if that is what it was. */
-function refusal(error: unknown): ApplicationFailure | undefined {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (e instanceof ApplicationFailure && e.type === persistRefusedType) return e;
-  }
-  return undefined;
-}
-
-type Indexed = { status: string; assigneeId: string | null } | undefined;
-
-function indexedValues(state: ConversationState): Indexed {
-  return { status: state.status, assigneeId: state.assigneeId };
-}
-
-function searchAttributePairs(state: ConversationState): SearchAttributePair[] {
-  const pairs: SearchAttributePair[] = [
-    { key: accountIdKey, value: state.accountId },
-    { key: conversationStatusKey, value: state.status },
-  ];
-  if (state.assigneeId !== null) pairs.push({ key: assigneeIdKey, value: state.assigneeId });
-  return pairs;
-}
-
-/** Keeps the Web UI current: search attributes when they change, and a readable live description. */
-function publish(state: ConversationState, policy: Policy, before: Indexed, wakeUp: number | null): Indexed {
-  const now = indexedValues(state)!;
-  if (before === undefined) {
-    upsertSearchAttributes(searchAttributePairs(state));
-  } else if (before.status !== now.status || before.assigneeId !== now.assigneeId) {
-    upsertSearchAttributes([
-      { key: conversationStatusKey, value: now.status },
-      { key: assigneeIdKey, value: now.assigneeId },
-    ]);
-  }
-  describe(state, policy, wakeUp);
-  return now;
-}
-
-/**
- * The run's live description in the Web UI: what the conversation is now, not what the run started with,
- * its pending deadlines in words, and when its timer next wakes it to check them.
- */
-function describe(state: ConversationState, policy: Policy | undefined, wakeUp?: number | null): void {
-  const current = policy ?? defaultPolicy;
-  const view = toView(state, current);
-  const queued = state.outbox.filter((e) => e.status === 'queued').length;
-  const pending = deadlines(state, current)
-    .sort((a, b) => a.at - b.at)
-    .map((d) => deadlineLabel(d.kind, d.at));
-  setCurrentDetails(
-    [
-      `**${view.status}**${view.assigneeId ? ` — assigned to \`${view.assigneeId}\`` : ''} · episode ${view.episode}`,
-      `customer \`${view.customer}\` on channel \`${view.channel}\`, ${view.unreadCount} unread${queued > 0 ? `, ${queued} message(s) being sent` : ''}`,
-      `window closes ${view.windowExpiresAt ?? '—'}; auto-close ${view.autoCloseAt ?? '—'}`,
-      `deadlines: ${pending.length > 0 ? pending.join('; ') : 'none'}${wakeUp ? ` · ${wakeUpLabel(wakeUp)}` : ''}`,
-    ].join('\n\n'),
-  );
-}
-
-/**
- * A signal the rules refused (a customer event for a conversation in the wrong state, a receipt from
- * nobody, ...) changes nothing; an integration sending bad input finds out from the worker, which logs
- * and counts it through this sink (not during replay), naming the conversation, input and reason.
- */
-const { conversation: conversationSink } = proxySinks<ConversationSinks>();
-
-function rejectedInput(conversationId: string, input: Input, actor: Actor, decision: Extract<Decision, { ok: false }>): void {
-  conversationSink.rejectedInput({ conversationId, input: input.type, actor: actor.kind, code: decision.code, reason: decision.message });
-}
-
-function toBatch(state: ConversationState, policy: Policy, effects: Effect[]): PersistBatch {
-  const batch: Required<PersistBatch> = { view: toView(state, policy), messages: [], events: [], deliveries: [], routing: [] };
-  const conversationId = state.conversationId;
-  for (const effect of effects) {
-    switch (effect.type) {
-      case 'recordMessage':
-        batch.messages.push(effect.message);
-        break;
-      case 'recordEvent':
-        batch.events.push(effect.event);
-        break;
-      case 'send':
-        // Sent by the delivery loop from the outbox, once this batch is written.
-        break;
-      case 'recordDelivery':
-        batch.deliveries.push({ messageId: effect.messageId, delivery: effect.delivery });
-        break;
-      case 'requestRouting':
-        batch.routing.push({ type: 'request', request: { conversationId, ...effect.request } });
-        break;
-      case 'reportAssignment':
-        batch.routing.push({ type: 'report', report: { conversationId, assigneeId: effect.assigneeId } });
-        break;
-    }
-  }
-  return batch;
 }

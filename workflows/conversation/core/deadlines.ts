@@ -57,6 +57,15 @@ export function deadlines(state: ConversationState, policy: Policy): { kind: Dea
   return out;
 }
 
+/**
+ * The deadline a `timer` input applies at `now`: the first due one in `deadlines` order, or undefined.
+ * The rule (`onTimer`) and the shell's guard against a deadline that does not move (`settle.ts`) both
+ * ask here, so they agree on which deadline was decided.
+ */
+export function dueDeadline(state: ConversationState, policy: Policy, now: number): { kind: DeadlineKind; at: number } | undefined {
+  return deadlines(state, policy).find((d) => d.at <= now);
+}
+
 /** The earliest moment at which a `timer` input would change something, or null. */
 export function nextDeadline(state: ConversationState, policy: Policy): number | null {
   const all = deadlines(state, policy);

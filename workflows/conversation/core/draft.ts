@@ -21,7 +21,7 @@ import type {
 } from './model';
 import { actorRef, isEnded, isNew, outboxWindow } from './model';
 import { previewOf } from './preview';
-import { matchRule } from '../routing/routing';
+import { matchRule } from '../../routing/routing';
 
 export interface Context {
   state: ConversationState;

@@ -2,10 +2,11 @@
  * What automations and the system do: flows and broadcasts (seed 002), timers, the router's offers,
  * releases of an unavailable agent's conversations, and agent disconnects (seed 004).
  */
-import { capacityHolder, deadlines } from './deadlines';
+import { capacityHolder, dueDeadline } from './deadlines';
+import type { DeadlineKind } from './deadlines';
 import type { Context } from './draft';
 import { Draft, reject, unchanged } from './draft';
-import type { Decision, FlowTarget, TemplateRef } from './model';
+import type { ClosedReason, Decision, FlowTarget, TemplateRef } from './model';
 import { isNew, isSupervisor } from './model';
 
 /** Automations and broadcasts are started by a backend service or a supervisor. */
@@ -64,36 +65,39 @@ export function onBroadcast(ctx: Context, input: { template: TemplateRef; priori
   return draft.done();
 }
 
+/**
+ * What each deadline does when it falls due, one entry per `DeadlineKind`: a kind without an entry does
+ * not compile (an unhandled one used to fall through to `done()`, bump the version and stay due).
+ */
+const onDeadline: { [K in DeadlineKind]: (draft: Draft, ctx: Context) => Decision } = {
+  autoClose: (draft) => closed(draft, 'inactivity'),
+  waitingClose: (draft) => closed(draft, 'inactivity'),
+  idleClose: (draft) => closed(draft, 'idle'),
+  csatTimeout: (draft) => closed(draft, 'csat_timeout'),
+  agentReconnect: (draft) => {
+    draft.transition('open', 'agent_disconnected', { assigneeId: null, assignedAt: null, disconnectedAt: null });
+    return draft.done();
+  },
+  // No transition: the agent's capacity is released while wrap-up goes on (Draft reports it).
+  wrapUpCapacity: (draft, { state, policy, now }) => (capacityHolder(state, policy, now) === state.heldBy ? unchanged(state) : draft.done()),
+  // Not a state change, but the moment free-form replies stop is worth a line in the event log.
+  windowExpiry: (draft, { state }) => {
+    draft.transition(state.status, 'window_expired', { windowExpiryRecordedFor: state.lastCustomerMessageAt });
+    return draft.done();
+  },
+};
+
+function closed(draft: Draft, reason: ClosedReason): Decision {
+  draft.close(reason);
+  return draft.done();
+}
+
 export function onTimer(ctx: Context): Decision {
   const { state, now, policy } = ctx;
   if (ctx.actor.kind !== 'system') return reject('forbidden', 'only the system fires timers');
-  const due = deadlines(state, policy).find((d) => d.at <= now);
+  const due = dueDeadline(state, policy, now);
   if (!due) return unchanged(state);
-  const draft = new Draft(ctx);
-  switch (due.kind) {
-    case 'autoClose':
-    case 'waitingClose':
-      draft.close('inactivity');
-      break;
-    case 'idleClose':
-      draft.close('idle');
-      break;
-    case 'csatTimeout':
-      draft.close('csat_timeout');
-      break;
-    case 'agentReconnect':
-      draft.transition('open', 'agent_disconnected', { assigneeId: null, assignedAt: null, disconnectedAt: null });
-      break;
-    case 'wrapUpCapacity':
-      // No transition: the agent's capacity is released while wrap-up goes on (Draft reports it).
-      if (capacityHolder(state, policy, now) === state.heldBy) return unchanged(state);
-      break;
-    case 'windowExpiry':
-      // Not a state change, but the moment free-form replies stop is worth a line in the event log.
-      draft.transition(state.status, 'window_expired', { windowExpiryRecordedFor: state.lastCustomerMessageAt });
-      break;
-  }
-  return draft.done();
+  return onDeadline[due.kind](new Draft(ctx), ctx);
 }
 
 export function onRouted(ctx: Context, input: { assigneeId: string; rule: string }): Decision {

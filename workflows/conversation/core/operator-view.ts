@@ -1,0 +1,38 @@
+/**
+ * What the Temporal Web UI shows about a run (the operator's view): its live description, and the
+ * summary of a timer as runs from before the `timer-label-wake-up` patch wrote it. Pure text; the shell
+ * hands it to `setCurrentDetails` or a timer.
+ */
+import { deadlines } from './deadlines';
+import type { ConversationState } from './model';
+import type { Policy } from './policy';
+import { defaultPolicy } from './policy';
+import { deadlineLabel, wakeUpLabel } from './timer-labels';
+import { iso, toView } from './view';
+
+/**
+ * The run's live description: what the conversation is now, not what the run started with, its pending
+ * deadlines in words, and when its timer next wakes it to check them.
+ */
+export function describe(state: ConversationState, policy: Policy | undefined, wakeUp?: number | null): string {
+  const current = policy ?? defaultPolicy;
+  const view = toView(state, current);
+  const queued = state.outbox.filter((e) => e.status === 'queued').length;
+  const pending = deadlines(state, current)
+    .sort((a, b) => a.at - b.at)
+    .map((d) => deadlineLabel(d.kind, d.at));
+  return [
+    `**${view.status}**${view.assigneeId ? ` — assigned to \`${view.assigneeId}\`` : ''} · episode ${view.episode}`,
+    `customer \`${view.customer}\` on channel \`${view.channel}\`, ${view.unreadCount} unread${queued > 0 ? `, ${queued} message(s) being sent` : ''}`,
+    `window closes ${view.windowExpiresAt ?? '—'}; auto-close ${view.autoCloseAt ?? '—'}`,
+    `deadlines: ${pending.length > 0 ? pending.join('; ') : 'none'}${wakeUp ? ` · ${wakeUpLabel(wakeUp)}` : ''}`,
+  ].join('\n\n');
+}
+
+/** A timer's summary before the patch: the deadlines due at its instant when it was armed (it went false; see DESIGN.md). */
+export function legacyTimerLabel(state: ConversationState, policy: Policy, due: number): string {
+  const kinds = deadlines(state, policy)
+    .filter((d) => d.at === due)
+    .map((d) => d.kind);
+  return `${kinds.join(', ') || 'deadline'} at ${iso(due)}`;
+}

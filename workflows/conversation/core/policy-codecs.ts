@@ -1,0 +1,109 @@
+/**
+ * The ways a policy field can look on the wire, one codec per shape: its API schema (zod, built by the
+ * API from the kit it passes in, so the workflow bundle never loads zod), the runtime value's wire form
+ * (`toWire`, for the document the API answers), and a patch value's runtime form (`fromPatch`, which
+ * validates ranges and throws `PolicyError` naming the field). A new field picks a codec in
+ * `policyFields` (policy.ts); only a new shape needs a codec here.
+ */
+import type { z } from 'zod';
+import type { RoutingConfig } from '../../routing/routing';
+import { formatDuration, parseDuration } from './durations';
+import { PolicyError } from './errors';
+
+export { PolicyError, isPolicyError } from './errors';
+
+export const hour = 3_600_000;
+
+/** How long an agent's capacity stays blocked while a conversation is in wrap-up (seed 004). */
+export type WrapUpCapacity = 'always' | 'never' | number;
+
+/** The schemas the API shares with its other routes, handed to each codec's `schema`. */
+export interface PolicySchemaKit {
+  z: typeof z;
+  /** A duration string the API accepts ("48h", "30m", "5s"). */
+  duration: z.ZodType<string>;
+  templateName: z.ZodType<string>;
+  routingPatch: z.ZodType<Partial<RoutingConfig>>;
+}
+
+export interface Codec<Runtime, Wire, Patch> {
+  /** The field's API schema (the patch form; every field is optional in a patch). */
+  schema(kit: PolicySchemaKit): z.ZodType<Patch>;
+  toWire(value: Runtime): Wire;
+  /** `current` is the field's effective value, which a partial patch (csat, routing) is merged into. */
+  fromPatch(field: string, value: Patch, current: Runtime): Runtime;
+}
+
+export interface PolicyField<Runtime, Wire, Patch, Name extends string> {
+  codec: Codec<Runtime, Wire, Patch>;
+  /** The field's name in the API (the runtime name without its unit: `autoCloseAfterMs` ↔ `autoCloseAfter`). */
+  wire: Name;
+  default: Runtime;
+}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the table's entries, each checked at its declaration
+export type AnyField = PolicyField<any, any, any, string>;
+
+export function field<R, W, P, N extends string>(codec: Codec<R, W, P>, wire: N, fallback: NoInfer<R>): PolicyField<R, W, P, N> {
+  return { codec, wire, default: fallback };
+}
+
+const minDurationMs = 1_000;
+const maxDurationMs = 365 * 86_400_000;
+
+function durationField(field: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new PolicyError({ field, message: `"${text}" is not a duration like "48h", "30m" or "5s"` });
+  if (ms < minDurationMs || ms > maxDurationMs) throw new PolicyError({ field, message: 'must be between 1s and 365d' });
+  return ms;
+}
+
+const flag: Codec<boolean, boolean, boolean> = {
+  schema: ({ z }) => z.boolean(),
+  toWire: (value) => value,
+  fromPatch: (_field, value) => value,
+};
+
+const duration: Codec<number, string, string> = {
+  schema: (kit) => kit.duration,
+  toWire: (ms) => formatDuration(ms),
+  fromPatch: (field, text) => durationField(field, text),
+};
+
+/** A timer that can be switched off: null on both sides. */
+const optionalDuration: Codec<number | null, string | null, string | null> = {
+  schema: (kit) => kit.duration.nullable(),
+  toWire: (ms) => (ms === null ? null : formatDuration(ms)),
+  fromPatch: (field, text) => (text === null ? null : durationField(field, text)),
+};
+
+const wrapUpCapacity: Codec<WrapUpCapacity | null, 'always' | 'never' | string | null, 'always' | 'never' | string | null> = {
+  schema: ({ z, duration }) => z.union([z.enum(['always', 'never']), duration]).nullable(),
+  toWire: (value) => (typeof value === 'number' ? formatDuration(value) : value),
+  fromPatch: (field, value) => {
+    if (value === null || value === 'always' || value === 'never') return value;
+    const ms = durationField(field, value);
+    // Seed 004: the agent's capacity may be blocked for 1 to 60 minutes.
+    if (ms < 60_000 || ms > 3_600_000) throw new PolicyError({ field, message: 'must be "always", "never" or between 1m and 60m' });
+    return ms;
+  },
+};
+
+type Csat = { enabled: boolean; template: string; timeoutMs: number };
+const csat: Codec<Csat, { enabled: boolean; template: string; timeout: string }, { enabled?: boolean; template?: string; timeout?: string }> = {
+  schema: ({ z, templateName, duration }) =>
+    z.strictObject({ enabled: z.boolean().optional(), template: templateName.optional(), timeout: duration.optional() }),
+  toWire: (value) => ({ enabled: value.enabled, template: value.template, timeout: formatDuration(value.timeoutMs) }),
+  fromPatch: (field, patch, current) => ({
+    enabled: patch.enabled ?? current.enabled,
+    template: patch.template ?? current.template,
+    timeoutMs: patch.timeout !== undefined ? durationField(`${field}.timeout`, patch.timeout) : current.timeoutMs,
+  }),
+};
+
+const routing: Codec<RoutingConfig, RoutingConfig, Partial<RoutingConfig>> = {
+  schema: (kit) => kit.routingPatch,
+  toWire: (value) => value,
+  fromPatch: (_field, patch, current) => ({ ...current, ...patch }),
+};
+
+export const codecs = { flag, duration, optionalDuration, wrapUpCapacity, csat, routing };

@@ -1,0 +1,32 @@
+/**
+ * Every patch id the conversation workflow asks (`patched(...)`), with the change it guards. An id is
+ * never renamed or removed while a run recorded before it may still be replayed (test/replay).
+ */
+
+/** Runs that continued as new before 2026-11-27 did not reload the stored policy at their start. */
+export const policyReloadPatch = 'policy-reload-on-run-start';
+
+/** Outbound delivery (SPEC section 7): runs that recorded sends before it existed never send them again. */
+export const outboundDeliveryPatch = 'outbound-delivery';
+
+/**
+ * Runs from before 2026-11-27 continued as new at every episode end; since then a close stays in the run
+ * (a burst of auto-closes then costs one workflow task and one write each, not a second run start), and
+ * only the history budget or the server's suggestion ends a run.
+ */
+export const closeInRunPatch = 'close-in-run';
+
+/**
+ * Runs from before 2026-12-06 applied a new policy to their deadlines but wrote no view for it: the
+ * stored view (and the stream) kept the old window expiry and auto-close at the same version until the
+ * next input. Since then a policy that changes anything the view shows moves the version and persists.
+ */
+export const viewFollowsPolicyPatch = 'view-follows-policy';
+
+/**
+ * Runs from before 2026-12-06 labelled each timer with the deadlines due at its instant when it was
+ * armed ("windowExpiry at ..."), a label that went false as soon as a customer message moved the
+ * deadline later (the timer is kept, see `armTimer`). Since then a timer is labelled with what it does,
+ * which stays true while it is pending; the deadlines themselves are in the run's current details.
+ */
+export const timerLabelPatch = 'timer-label-wake-up';
