@@ -1,7 +1,7 @@
-import type { Actor, ConversationState, Input, MessageRecord } from '../../workflows/conversation/lifecycle';
-import { decide, initialState } from '../../workflows/conversation/lifecycle';
-import { defaultPolicy } from '../../workflows/conversation/policy';
-import { toView } from '../../workflows/conversation/view';
+import type { Actor, ConversationState, Input, MessageRecord } from '../../workflows/conversation/core/lifecycle';
+import { decide, initialState } from '../../workflows/conversation/core/lifecycle';
+import { defaultPolicy } from '../../workflows/conversation/core/policy';
+import { toView } from '../../workflows/conversation/core/view';
 import { readMarkCollections, readMarkId } from '../../store/read-marks';
 import type { Account } from '../support/scenario';
 import { useStackWithAccount } from '../support/scenario';

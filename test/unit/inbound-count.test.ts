@@ -3,11 +3,11 @@
  * (docs/presence.md, "Read marks"): a table of the lifecycle moves around it, and the upgrade of a state
  * from older code. The property over every preset's random histories is in presets-properties.test.ts.
  */
-import type { ConversationState } from '../../workflows/conversation/lifecycle';
-import { decide, upgradeState } from '../../workflows/conversation/lifecycle';
-import { defaultPolicy, presets } from '../../workflows/conversation/policy';
-import type { Policy } from '../../workflows/conversation/policy';
-import { toView } from '../../workflows/conversation/view';
+import type { ConversationState } from '../../workflows/conversation/core/lifecycle';
+import { decide, upgradeState } from '../../workflows/conversation/core/lifecycle';
+import { defaultPolicy, presets } from '../../workflows/conversation/core/policy';
+import type { Policy } from '../../workflows/conversation/core/policy';
+import { toView } from '../../workflows/conversation/core/view';
 import { MINUTE, T0, agentA, agentB, assign, customer, customerMessage, fresh, manager, recordedMessages, reply, resolve, step, template } from './lifecycle-fixtures';
 
 const statusInbox: Policy = { preset: 'status_inbox', ...presets.status_inbox, version: 1 };
