@@ -1,5 +1,10 @@
 import type { Collection, Db } from 'mongodb';
-import { insertNew, isDuplicateKeyError } from './collections';
+import { readMarkId, readMarkRevisionId } from './ids';
+import type { Revisions } from './revisions';
+import { decideAndClaim, readForwards } from './revisions';
+import { insertNew, replaceWhole } from './writes';
+
+export { readMarkId, readMarkRevisionId };
 
 /**
  * "Read up to" per conversation per user (issue 22, item 5): how far into a conversation's timeline a
@@ -39,21 +44,21 @@ export function readMarkCollections(db: Db): ReadMarkCollections {
   return { marks: db.collection<ReadMarkDoc>('read_marks'), revisions: db.collection<ReadMarkRevisionDoc>('read_mark_revisions') };
 }
 
-/** The `_id`s of read marks and their revisions: built here and nowhere else. */
-export const readMarkId = (conversationId: string, userId: string): string => `${conversationId}/${userId}`;
-export const readMarkRevisionId = (conversationId: string, userId: string, rev: number): string => `${readMarkId(conversationId, userId)}/${rev}`;
-
 export type ReadMark = Pick<ReadMarkDoc, 'rev' | 'readUpToSeq' | 'readAt'>;
+
+/** A user's marks of a conversation as claimed revisions (store/revisions.ts); null: never marked. */
+const markRevisions = (c: ReadMarkCollections, conversationId: string, userId: string): Revisions<ReadMark | null> => ({
+  rev: (mark) => mark?.rev ?? 0,
+  next: async (after) => {
+    const next = await c.revisions.findOne({ _id: readMarkRevisionId(conversationId, userId, (after?.rev ?? 0) + 1) });
+    return next ? { rev: next.rev, readUpToSeq: next.readUpToSeq, readAt: next.readAt } : null;
+  },
+});
 
 /** The user's newest mark of the conversation, or null if they never marked it. */
 export async function newestReadMark(c: ReadMarkCollections, conversationId: string, userId: string): Promise<ReadMark | null> {
   const copy = await c.marks.findOne({ _id: readMarkId(conversationId, userId) });
-  let newest: ReadMark | null = copy ? { rev: copy.rev, readUpToSeq: copy.readUpToSeq, readAt: copy.readAt } : null;
-  for (;;) {
-    const next = await c.revisions.findOne({ _id: readMarkRevisionId(conversationId, userId, (newest?.rev ?? 0) + 1) });
-    if (!next) return newest;
-    newest = { rev: next.rev, readUpToSeq: next.readUpToSeq, readAt: next.readAt };
-  }
+  return readForwards(markRevisions(c, conversationId, userId), copy ? { rev: copy.rev, readUpToSeq: copy.readUpToSeq, readAt: copy.readAt } : null);
 }
 
 /**
@@ -66,36 +71,12 @@ export async function advanceReadMark(
   seq: number,
   now: Date,
 ): Promise<{ mark: ReadMark; moved: boolean }> {
-  for (;;) {
-    const current = await newestReadMark(c, mark.conversationId, mark.userId);
-    if (current && current.readUpToSeq >= seq) return { mark: current, moved: false };
-    const next: ReadMarkRevisionDoc = {
-      _id: readMarkRevisionId(mark.conversationId, mark.userId, (current?.rev ?? 0) + 1),
-      ...mark,
-      rev: (current?.rev ?? 0) + 1,
-      readUpToSeq: seq,
-      readAt: now,
-    };
+  const { before, after } = await decideAndClaim(markRevisions(c, mark.conversationId, mark.userId), {
+    newest: () => newestReadMark(c, mark.conversationId, mark.userId),
     // Another tab claimed this revision first: read again; its seq may already cover ours.
-    if (!(await insertNew(c.revisions, next))) continue;
-    await copyNewest(c, mark, next);
-    return { mark: { rev: next.rev, readUpToSeq: next.readUpToSeq, readAt: next.readAt }, moved: true };
-  }
-}
-
-/** Copies the newest revision into the mark document, again while a newer one appears (as claimUserRevision). */
-async function copyNewest(c: ReadMarkCollections, mark: { accountId: string; conversationId: string; userId: string }, from: ReadMark): Promise<void> {
-  let copy = from;
-  for (;;) {
-    const doc = { ...mark, rev: copy.rev, readUpToSeq: copy.readUpToSeq, readAt: copy.readAt };
-    const _id = readMarkId(mark.conversationId, mark.userId);
-    await c.marks.replaceOne({ _id }, doc, { upsert: true }).catch(async (error: unknown) => {
-      // Two first copies racing: FerretDB answers the later upsert's insert with 11000; then it replaces.
-      if (!isDuplicateKeyError(error)) throw error;
-      await c.marks.replaceOne({ _id }, doc);
-    });
-    const newer = await newestReadMark(c, mark.conversationId, mark.userId);
-    if (!newer || newer.rev === copy.rev) return;
-    copy = newer;
-  }
+    decide: (current) => (current && current.readUpToSeq >= seq ? null : { rev: (current?.rev ?? 0) + 1, readUpToSeq: seq, readAt: now }),
+    claim: (next) => insertNew(c.revisions, { _id: readMarkRevisionId(mark.conversationId, mark.userId, next!.rev), ...mark, ...next! }),
+    writeCopy: (copy) => replaceWhole(c.marks, { _id: readMarkId(mark.conversationId, mark.userId), ...mark, ...copy! }),
+  });
+  return after ? { mark: after, moved: true } : { mark: before!, moved: false };
 }
