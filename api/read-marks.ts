@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { mapLimit } from '../infra/map-limit';
 import type { ConversationDoc } from '../store/collections';
-import { advanceReadMark, newestReadMark, readMarkCollections } from '../store/read-marks';
+import { findView, inboundAfter, latestSeq, seqOfMessage } from '../store/conversation-views';
+import { advanceReadMark, newestReadMark } from '../store/read-marks';
 import type { Principal } from './auth';
 import { isSupervisorPrincipal } from './auth';
 import type { ApiDeps } from './deps';
@@ -36,12 +37,12 @@ const countConcurrency = 8;
  */
 export async function withReadMarks<V extends { id: string | null }>(deps: ApiDeps, principal: Principal, views: V[]): Promise<(V | (V & ReadFields))[]> {
   if (principal.kind !== 'user') return views;
-  const c = readMarkCollections(deps.db);
+  const c = deps.collections.readMarks;
   return mapLimit(views, countConcurrency, async (view) => {
     if (view.id === null) return view; // seed 002's "not contacted" rows have no timeline
     const mark = await newestReadMark(c, view.id, principal.userId);
     const readUpToSeq = mark?.readUpToSeq ?? null;
-    const unreadForMe = await deps.collections.messages.countDocuments({ conversationId: view.id, seq: { $gt: readUpToSeq ?? 0 }, direction: 'inbound' });
+    const unreadForMe = await inboundAfter(deps.collections, view.id, readUpToSeq ?? 0);
     return { ...view, readUpToSeq, unreadForMe };
   });
 }
@@ -69,14 +70,14 @@ export const onAssigneeRead: AssigneeRead = async () => undefined;
  */
 export async function markRead(deps: ApiDeps, principal: Principal, conversationId: string, upTo: string | undefined): Promise<z.output<typeof readAnswer>> {
   if (principal.kind !== 'user') throw new ApiError({ code: 'forbidden', message: 'read marks are kept for users' });
-  const conversation = await deps.collections.conversations.findOne({ _id: conversationId });
+  const conversation = await findView(deps.collections, conversationId);
   if (!conversation) throw notFound('conversation');
   const isAssignee = conversation.assigneeId === principal.userId;
   if (!isAssignee && !isSupervisorPrincipal(principal)) {
     throw new ApiError({ code: 'not_assignee', message: 'only the assignee (or a supervisor, for themself) marks this conversation read' });
   }
-  const seq = upTo === undefined ? await latestSeq(deps, conversationId) : await seqOf(deps, conversationId, upTo);
-  const { mark, moved } = await advanceReadMark(readMarkCollections(deps.db), { accountId: conversation.accountId, conversationId, userId: principal.userId }, seq, new Date());
+  const seq = upTo === undefined ? await latestSeq(deps.collections, conversationId) : await seqOf(deps, conversationId, upTo);
+  const { mark, moved } = await advanceReadMark(deps.collections.readMarks, { accountId: conversation.accountId, conversationId, userId: principal.userId }, seq, new Date());
   if (moved) {
     await deps.streams.publish(conversation.accountId, { type: 'read', conversationId, userId: principal.userId, readUpToSeq: mark.readUpToSeq });
     if (isAssignee) await onAssigneeRead(deps, conversation, mark.readUpToSeq);
@@ -84,15 +85,8 @@ export async function markRead(deps: ApiDeps, principal: Principal, conversation
   return { conversationId, userId: principal.userId, readUpToSeq: mark.readUpToSeq, readAt: mark.readAt.toISOString() };
 }
 
-/** The timeline's last `seq` (0 when it has no message yet), from the `conversation_seq` index. */
-async function latestSeq(deps: ApiDeps, conversationId: string): Promise<number> {
-  const [last] = await deps.collections.messages.find({ conversationId }, { projection: { seq: 1 } }).sort({ seq: -1 }).limit(1).toArray();
-  return last?.seq ?? 0;
-}
-
 async function seqOf(deps: ApiDeps, conversationId: string, messageId: string): Promise<number> {
-  // The message's `_id` is `{conversationId}/{messageId}` (store/collections.ts, MessageDoc).
-  const message = await deps.collections.messages.findOne({ _id: `${conversationId}/${messageId}` }, { projection: { seq: 1 } });
-  if (!message) throw new ApiError({ code: 'validation_failed', message: `upTo: no message ${messageId} in this conversation` });
-  return message.seq;
+  const seq = await seqOfMessage(deps.collections, conversationId, messageId);
+  if (seq === undefined) throw new ApiError({ code: 'validation_failed', message: `upTo: no message ${messageId} in this conversation` });
+  return seq;
 }

@@ -34,23 +34,7 @@ import { userRevisions } from './user-revisions';
  * built in store/ids.ts, the write helpers in store/writes.ts; this file re-exports them so callers
  * import one module.
  */
-export type {
-  AccountDoc,
-  ApiKeyDoc,
-  BroadcastDoc,
-  BroadcastOutcomesDoc,
-  ChannelDoc,
-  ContactDoc,
-  ConversationDoc,
-  EventDoc,
-  IdempotencyDoc,
-  MessageDoc,
-  OutboundDoc,
-  PersistFailureDoc,
-  ProviderMessageDoc,
-  SendDoc,
-  UserDoc,
-};
+export type * from './documents';
 export { insertNew, insertOnce, isDuplicateKeyError, replaceWhole } from './writes';
 export { broadcastDocId, broadcastOutcomesDocId, channelDocId, userDocId } from './ids';
 
