@@ -1,12 +1,13 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
-import { toApiError } from '../api/errors';
 import { mapLimit } from '../infra/map-limit';
 import { broadcastDocId, broadcastOutcomesDocId, collections, insertOnce } from '../store/collections';
 import type { BroadcastChunk, BroadcastCounts, BroadcastInput, RecipientOutcome } from '../workflows/broadcast/messages';
 import { broadcastUpdateId, broadcastUpdatesPerChunk } from '../workflows/broadcast/messages';
 import { broadcastUpdate, parseConversationId } from '../workflows/conversation/messages';
+import type { TemporalFailure } from './temporal-failures';
+import { classifyTemporalFailure } from './temporal-failures';
 
 export interface BroadcastActivities {
   /** Inserts the broadcast's summary as running (once: a retry finds it there). */
@@ -36,6 +37,26 @@ const countsOf = (outcomes: RecipientOutcome[]): BroadcastCounts => ({
   skipped: outcomes.filter((o) => o.outcome === 'skipped').length,
 });
 
+/**
+ * A conversation's refusal as its outcome (the reason is the code the API would answer), or undefined
+ * when the failure is Temporal's and the chunk must be retried.
+ */
+function skippedBecause(failure: TemporalFailure | undefined): { reason: string; message: string } | undefined {
+  if (failure === undefined) return { reason: 'internal', message: 'internal error' };
+  switch (failure.kind) {
+    case 'rejected':
+      return { reason: failure.type, message: failure.message };
+    case 'not_found':
+      return { reason: 'not_found', message: 'conversation not found' };
+    case 'misconfigured':
+    case 'unavailable':
+    case 'update_in_doubt':
+      return undefined;
+    default:
+      return failure satisfies never;
+  }
+}
+
 export function createBroadcastActivities({ db, client, updateTimeoutMs = 30_000 }: BroadcastActivityDeps): BroadcastActivities {
   const c = collections(db);
 
@@ -54,10 +75,10 @@ export function createBroadcastActivities({ db, client, updateTimeoutMs = 30_000
       );
       return { conversationId, outcome: 'sent', messageId: result.messageId };
     } catch (error) {
-      const apiError = toApiError(error);
+      const skipped = skippedBecause(classifyTemporalFailure(error));
       // Temporal away, or the conversation did not answer in time: retry the chunk, sending nothing twice.
-      if (apiError.code === 'unavailable') throw error;
-      return { conversationId, outcome: 'skipped', reason: apiError.code, message: apiError.message };
+      if (!skipped) throw error;
+      return { conversationId, outcome: 'skipped', ...skipped };
     }
   };
 

@@ -11,7 +11,7 @@ import { StreamAppender, streamCollections } from '../store/stream-log';
 import { newestAccountPolicy, policyVersions } from '../store/policy-versions';
 import { defaultPolicy } from '../workflows/conversation/core/policy';
 import type { ConversationView } from '../workflows/conversation/core/view';
-import type { RouterClient, RoutingNotice } from './routing-activities';
+import type { RouterClient, RoutingNotice } from './router-client';
 
 /** One flush of a conversation's decided effects: the view after them, and what they recorded or sent. */
 export interface PersistBatch {

@@ -6,11 +6,12 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { ChannelProvider } from '../activities/channel-provider';
 import { createRecordingChannelProvider } from '../activities/channel-provider';
-import { createRouterClient } from '../activities/routing-activities';
+import { createRouterClient } from '../activities/router-client';
 import { collections } from '../store/collections';
 import { LastKnownPrincipals } from './auth';
 import type { ApiDeps } from './deps';
-import { ApiError, errorHandler, toApiError } from './errors';
+import { createConversationGateway, createTemporalCall } from './conversation-gateway';
+import { ApiError, errorHandler } from './errors';
 import { createMetrics } from './metrics';
 import { mountRoutes, openApiDocument } from './route';
 import type { RouteDef } from './route';
@@ -32,7 +33,8 @@ import { StreamHub } from './stream-hub';
 import { favicon, inboxPage } from './inbox-page';
 import { startPresenceSweep } from './presence';
 import type { StreamHubOptions } from './stream-hub';
-import { streamCollections } from '../store/stream-log';
+import { newestAccountPolicy } from '../store/policy-versions';
+import { PolicyVersionCache } from './policy-version-cache';
 
 export interface AppOptions {
   db: Db;
@@ -70,31 +72,32 @@ function wrongMethod(known: Pick<RouteDef, 'method' | 'path'>[]): express.Reques
 export function createApp(options: AppOptions): { app: express.Express; deps: ApiDeps } {
   const metrics = createMetrics();
   const timeoutMs = options.temporalTimeoutMs ?? 15_000;
+  const store = collections(options.db);
+  const temporalCall = createTemporalCall(options.temporal, metrics, timeoutMs);
+  const policyVersions = new PolicyVersionCache(async (accountId) => (await newestAccountPolicy(store.accounts, store.policyVersions, accountId))?.version, options.log);
   const deps: ApiDeps = {
     db: options.db,
-    collections: collections(options.db),
+    collections: store,
     temporal: options.temporal,
     taskQueue: options.taskQueue,
     platformApiKey: options.platformApiKey,
-    provider: options.provider ?? createRecordingChannelProvider(collections(options.db)),
-    router: createRouterClient(options.temporal, options.taskQueue),
+    provider: options.provider ?? createRecordingChannelProvider(store),
+    router: createRouterClient(options.temporal, options.taskQueue, temporalCall),
     log: options.log,
     metrics,
     lastKnown: new LastKnownPrincipals(),
-    streams: new StreamHub(streamCollections(options.db), options.log, options.stream),
+    streams: new StreamHub(store.stream, options.log, options.stream),
     sessions: options.sessions ?? defaultSessionLifetimes,
     oidc: options.oidc ? { client: createOidcClient(options.oidc), account: options.oidc.account } : undefined,
-    async temporalCall(operation, fn) {
-      const stop = metrics.temporalDuration.startTimer({ operation });
-      try {
-        const result = await options.temporal.connection.withDeadline(Date.now() + timeoutMs, fn);
-        stop({ outcome: 'ok' });
-        return result;
-      } catch (error) {
-        stop({ outcome: toApiError(error).code });
-        throw error;
-      }
-    },
+    temporalCall,
+    conversations: createConversationGateway({
+      temporal: options.temporal,
+      taskQueue: options.taskQueue,
+      call: temporalCall,
+      timeoutMs,
+      policyVersionOf: (accountId) => policyVersions.versionOf(accountId),
+    }),
+    policyVersions,
   };
 
   // Presence follows tabs even when the API process that held them died: every process sweeps (issue 22).

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { inboundKinds } from '../workflows/conversation/core/model';
-import { statuses } from './schemas';
+import { conversationView } from './conversation-views';
+
+export { conversationView };
 
 /**
  * What the conversation, inbound, channel and webhook routes answer, for /openapi.json (issue 11, item
@@ -8,47 +10,6 @@ import { statuses } from './schemas';
  */
 const time = z.iso.datetime();
 const nullableTime = time.nullable();
-
-export const conversationView = z.object({
-  id: z.string(),
-  accountId: z.string(),
-  channel: z.string(),
-  customer: z.string(),
-  customerName: z.string().nullable(),
-  status: z.enum(statuses),
-  assigneeId: z.string().nullable(),
-  episode: z.number().int(),
-  unreadCount: z.number().int(),
-  lastCustomerMessageAt: nullableTime,
-  windowExpiresAt: nullableTime,
-  autoCloseAt: nullableTime,
-  closedReason: z.string().nullable(),
-  closedAt: nullableTime,
-  campaignId: z.string().nullable(),
-  tags: z.array(z.string()),
-  archived: z.boolean(),
-  csatScore: z.number().nullable(),
-  heldBy: z.string().nullable(),
-  lastActivityAt: nullableTime,
-  /** The newest timeline message in one line: its words (at most 120 characters) or a word for its kind. */
-  lastMessage: z
-    .object({ direction: z.enum(['inbound', 'outbound']), kind: z.enum([...inboundKinds, 'template']), text: z.string(), at: time })
-    .nullable(),
-  /** When the oldest customer message no user has answered (reply or template) was sent; null when nobody waits. */
-  waitingSince: nullableTime,
-  /** The team holding the conversation: a transfer's or a flow's, else the routing rules'; null under manual routing. */
-  team: z.string().nullable(),
-  /** Customer messages recorded so far; it only grows. Absent on views written before it was kept (until their next change). */
-  inboundCount: z.number().int().optional(),
-  /** Whether `inboundCount` counts the whole timeline (false when counting began at an upgrade, mid-way). */
-  inboundCountFromStart: z.boolean().optional(),
-  updatedAt: nullableTime,
-  version: z.number().int(),
-  /** For a user caller only (docs/presence.md, "Read marks"): the timeline `seq` they have read up to, null if never. */
-  readUpToSeq: z.number().int().nullable().optional(),
-  /** For a user caller only: customer messages after what they have read (the list's badge for its holder). */
-  unreadForMe: z.number().int().optional(),
-});
 
 /** Seed 002's "not contacted" contacts share the list's shape with `id: null`. */
 const notContacted = z.object({ id: z.null(), accountId: z.string(), channel: z.string(), customer: z.string(), status: z.literal('not_contacted'), createdAt: time });

@@ -2,11 +2,13 @@ import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import type { ChannelProvider } from '../activities/channel-provider';
-import type { RouterClient } from '../activities/routing-activities';
+import type { RouterClient } from '../activities/router-client';
 import type { Collections } from '../store/collections';
 import type { LastKnownPrincipals } from './auth';
+import type { ConversationGateway } from './conversation-gateway';
 import type { Metrics } from './metrics';
 import type { OidcClient } from './oidc';
+import type { PolicyVersionCache } from './policy-version-cache';
 import type { StreamHub } from './stream-hub';
 
 /** Everything the API's handlers use, built once by `createApp`. */
@@ -30,4 +32,8 @@ export interface ApiDeps {
   oidc: { client: OidcClient; account: string | undefined } | undefined;
   /** Runs a Temporal call with a deadline, timing it: a stuck cluster answers 503, not a hung request. */
   temporalCall<T>(operation: string, fn: () => Promise<T>): Promise<T>;
+  /** Everything the API sends a conversation, and every workflow it starts (api/conversation-gateway.ts). */
+  conversations: ConversationGateway;
+  /** The accounts' stored policy versions, stamped on every input to a conversation. */
+  policyVersions: PolicyVersionCache;
 }

@@ -1,8 +1,8 @@
 import type { ErrorRequestHandler } from 'express';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
-import { ApplicationFailure, NamespaceNotFoundError } from '@temporalio/common';
 import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
 import { ZodError } from 'zod';
+import type { TemporalFailure } from '../activities/temporal-failures';
+import { classifyTemporalFailure } from '../activities/temporal-failures';
 import type { RejectionCode } from '../workflows/conversation/core/lifecycle';
 
 /** Codes the API answers with that no lifecycle rule produces. */
@@ -54,8 +54,9 @@ function isErrorCode(value: unknown): value is ErrorCode {
 }
 
 /**
- * Maps what a handler threw to an ApiError: our own, zod validation, the lifecycle's rejection codes
- * carried as ApplicationFailure types through a failed Workflow Update, and infrastructure outages.
+ * Maps what a handler threw to an ApiError: our own, zod validation, Temporal's failures as
+ * activities/temporal-failures.ts classifies them (the lifecycle's rejection codes carried through a
+ * failed Workflow Update among them), and infrastructure outages.
  */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
@@ -66,59 +67,34 @@ export function toApiError(error: unknown): ApiError {
       details: error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
     });
   }
-  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && isErrorCode(error.cause.type)) {
-    return new ApiError({ code: error.cause.type, message: error.cause.message });
-  }
-  if (error instanceof WorkflowNotFoundError) return notFound('conversation');
   if (isMongoUnreachable(error)) {
     return new ApiError({ code: 'unavailable', message: 'the database is unavailable; try again' });
   }
-  const misconfigured = temporalMisconfiguration(error);
-  if (misconfigured) {
-    return new ApiError({ code: 'unavailable', message: `Temporal is not set up for convoflow: ${misconfigured}; an operator must fix it (npm run setup:temporal, see README "Production")` });
-  }
-  if (isGrpcUnavailable(error)) return new ApiError({ code: 'unavailable', message: 'Temporal is unavailable; try again' });
-  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-    // The update may still be applied: a retry with the same Idempotency-Key gets its one result.
-    return new ApiError({ code: 'unavailable', message: 'the conversation did not answer in time; retry with the same Idempotency-Key' });
-  }
+  const failure = classifyTemporalFailure(error);
+  if (failure) return fromTemporal[failure.kind](failure as never);
   if (typeof error === 'object' && error !== null && (error as { type?: string }).type === 'entity.parse.failed') {
     return new ApiError({ code: 'validation_failed', message: 'the body is not valid JSON' });
   }
-  return new ApiError({ code: 'internal', message: 'internal error' });
+  return internalError();
 }
+
+const internalError = () => new ApiError({ code: 'internal', message: 'internal error' });
+
+/** Each kind of Temporal failure as the API answers it; a new kind fails to compile until it is mapped here. */
+const fromTemporal: { [K in TemporalFailure['kind']]: (failure: Extract<TemporalFailure, { kind: K }>) => ApiError } = {
+  // Only the codes the API knows travel; any other failure type is a bug, answered as one.
+  rejected: (f) => (isErrorCode(f.type) ? new ApiError({ code: f.type, message: f.message }) : internalError()),
+  not_found: () => notFound('conversation'),
+  misconfigured: (f) =>
+    new ApiError({ code: 'unavailable', message: `Temporal is not set up for convoflow: ${f.detail}; an operator must fix it (npm run setup:temporal, see README "Production")` }),
+  unavailable: () => new ApiError({ code: 'unavailable', message: 'Temporal is unavailable; try again' }),
+  // The update may still be applied: a retry with the same Idempotency-Key gets its one result.
+  update_in_doubt: () => new ApiError({ code: 'unavailable', message: 'the conversation did not answer in time; retry with the same Idempotency-Key' }),
+};
 
 /** MongoDB could not be reached (no server selected, or the connection broke): retryable. */
 export function isMongoUnreachable(error: unknown): boolean {
   return error instanceof MongoServerSelectionError || error instanceof MongoNetworkError;
-}
-
-/**
- * What Temporal said when the failure is its configuration, not the request: the namespace does not exist,
- * a search attribute is not registered, or the cluster refuses our credentials. The worker and API check
- * these at start (infra/temporal-setup.ts), but a cluster can change under a running process. Such a
- * request cannot succeed until an operator acts, which is what 503 `unavailable` says; never `internal`.
- */
-export function temporalMisconfiguration(error: unknown): string | undefined {
-  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
-    if (e instanceof NamespaceNotFoundError) return `namespace ${e.namespace} does not exist`;
-    const code = (e as { code?: unknown }).code;
-    const said = String((e as { details?: unknown }).details || (e as { message?: unknown }).message || '');
-    // 3 INVALID_ARGUMENT, 5 NOT_FOUND, 7 PERMISSION_DENIED, 9 FAILED_PRECONDITION, 16 UNAUTHENTICATED
-    if ((code === 3 || code === 9) && /search attribute/i.test(said)) return said;
-    if (code === 5 && /namespace/i.test(said)) return said;
-    if (code === 7 || code === 16) return `Temporal refused this application's credentials (${said})`;
-  }
-  return undefined;
-}
-
-function isGrpcUnavailable(error: unknown): boolean {
-  // gRPC status 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED; the client wraps them as ServiceError with a cause.
-  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (code === 14 || code === 4) return true;
-  }
-  return false;
 }
 
 /** The JSON body of an error answer; also what an Idempotency-Key replays. */

@@ -4,7 +4,7 @@ import { mapLimit } from '../infra/map-limit';
 import type { UserDoc } from '../store/collections';
 import { userDocId } from '../store/collections';
 import type { PresenceState, TabActivityDoc, TabDoc } from '../store/presence';
-import { activityOf, claimPresence, newestPresence, presenceCollections, tabActivityId, tabDocId, tabsOf, writeActivity, writeTab } from '../store/presence';
+import { activityOf, claimPresence, newestPresence, tabActivityId, tabDocId, tabsOf, writeActivity, writeTab } from '../store/presence';
 import type { Presence } from '../workflows/routing/routing';
 import type { ApiDeps } from './deps';
 import type { TabConnection } from './presence-rule';
@@ -30,7 +30,7 @@ type Decide = (current: PresenceState) => Omit<PresenceState, 'rev'> | null;
  * with `notify: 'always'` (a choice by hand, which may release work again as it always did).
  */
 export async function changePresence(deps: ApiDeps, user: UserDoc, decide: Decide, notify: 'on_change' | 'always' = 'on_change'): Promise<{ state: PresenceState; released: number }> {
-  const pc = presenceCollections(deps.db);
+  const pc = deps.collections.presence;
   const claimed = await claimPresence(pc, user, decide);
   const state = claimed?.after ?? (await newestPresence(pc, user));
   if (claimed) {
@@ -56,7 +56,7 @@ export async function followTabs(deps: ApiDeps, user: UserDoc, now = Date.now(),
 }
 
 async function connectionsOf(deps: ApiDeps, user: UserDoc): Promise<TabConnection[]> {
-  const pc = presenceCollections(deps.db);
+  const pc = deps.collections.presence;
   const [tabs, activity] = await Promise.all([tabsOf(pc, user._id), activityOf(pc, user._id)]);
   return joinTabs(tabs, activity);
 }
@@ -76,7 +76,7 @@ function joinTabs(tabs: TabDoc[], activity: TabActivityDoc[]): TabConnection[] {
 
 /** `POST .../presence-heartbeats`: the tab's activity, then the rule (so activity after idling is online at once). */
 export async function heartbeat(deps: ApiDeps, user: UserDoc, tabId: string, active: boolean): Promise<PresenceState> {
-  await writeActivity(presenceCollections(deps.db), { _id: tabActivityId(user._id, tabId), accountId: user.accountId, userId: user.userId, tabId, active, at: new Date() });
+  await writeActivity(deps.collections.presence, { _id: tabActivityId(user._id, tabId), accountId: user.accountId, userId: user.userId, tabId, active, at: new Date() });
   return (await followTabs(deps, user)).state;
 }
 
@@ -86,7 +86,7 @@ export async function heartbeat(deps: ApiDeps, user: UserDoc, tabId: string, act
  * call when the stream closes; the offline that may follow is the sweep's, after the grace time.
  */
 export async function openTab(deps: ApiDeps, user: UserDoc, tabId: string): Promise<() => Promise<void>> {
-  const pc = presenceCollections(deps.db);
+  const pc = deps.collections.presence;
   const openedAt = new Date();
   const doc: TabDoc = { _id: tabDocId(user._id, randomUUID()), accountId: user.accountId, userId: user.userId, tabId, openedAt, lastSeen: openedAt, closedAt: null };
   await writeTab(pc, doc);
@@ -110,7 +110,7 @@ export async function openTab(deps: ApiDeps, user: UserDoc, tabId: string): Prom
  * Reads whole collections: one small document per open tab, per tab heartbeat and per user.
  */
 export async function sweepPresence(deps: ApiDeps, now = Date.now()): Promise<void> {
-  const pc = presenceCollections(deps.db);
+  const pc = deps.collections.presence;
   const settings = deps.streams.presence;
   const [tabs, activity, automatic] = await Promise.all([
     pc.tabs.find({}).toArray(),

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { mapLimit } from '../infra/map-limit';
 import type { ConversationDoc } from '../store/collections';
 import type { ReadMark, ReadPoint } from '../store/read-marks';
-import { advanceReadMark, newestReadMark, readMarkCollections } from '../store/read-marks';
+import { advanceReadMark, newestReadMark } from '../store/read-marks';
+import { findView } from '../store/conversation-views';
 import type { Principal } from './auth';
 import { isSupervisorPrincipal } from './auth';
 import type { ApiDeps } from './deps';
@@ -50,7 +51,7 @@ export interface CountedView {
  */
 export async function withReadMarks<V extends CountedView>(deps: ApiDeps, principal: Principal, views: V[]): Promise<(V | (V & ReadFields))[]> {
   if (principal.kind !== 'user') return views;
-  const c = readMarkCollections(deps.db);
+  const c = deps.collections.readMarks;
   return mapLimit(views, markConcurrency, async (view) => {
     if (view.id === null) return view; // seed 002's "not contacted" rows have no timeline
     const mark = await newestReadMark(c, view.id, principal.userId);
@@ -107,14 +108,14 @@ export const onAssigneeRead: AssigneeRead = async () => undefined;
  */
 export async function markRead(deps: ApiDeps, principal: Principal, conversationId: string, upTo: string | undefined): Promise<z.output<typeof readAnswer>> {
   if (principal.kind !== 'user') throw new ApiError({ code: 'forbidden', message: 'read marks are kept for users' });
-  const conversation = await deps.collections.conversations.findOne({ _id: conversationId });
+  const conversation = await findView(deps.collections, conversationId);
   if (!conversation) throw notFound('conversation');
   const isAssignee = conversation.assigneeId === principal.userId;
   if (!isAssignee && !isSupervisorPrincipal(principal)) {
     throw new ApiError({ code: 'not_assignee', message: 'only the assignee (or a supervisor, for themself) marks this conversation read' });
   }
   const point = upTo === undefined ? await latestPoint(deps, conversationId) : await pointOf(deps, conversationId, upTo);
-  const { mark, moved } = await advanceReadMark(readMarkCollections(deps.db), { accountId: conversation.accountId, conversationId, userId: principal.userId }, point, new Date());
+  const { mark, moved } = await advanceReadMark(deps.collections.readMarks, { accountId: conversation.accountId, conversationId, userId: principal.userId }, point, new Date());
   if (moved) {
     await deps.streams.publish(conversation.accountId, { type: 'read', conversationId, userId: principal.userId, readUpToSeq: mark.readUpToSeq });
     if (isAssignee) await onAssigneeRead(deps, conversation, mark.readUpToSeq);

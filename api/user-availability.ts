@@ -1,9 +1,9 @@
-import { agentPatchOf } from '../activities/routing-activities';
+import { agentPatchOf } from '../activities/router-client';
 import type { UserDoc } from '../store/collections';
-import { agentPresenceSignal, releaseSignal } from '../workflows/conversation/messages';
+import { conversationsHeldBy } from '../store/conversation-views';
 import { effective } from '../workflows/conversation/core/policy';
+import { loadAccount } from './accounts';
 import type { ApiDeps } from './deps';
-import { loadAccount } from './routes/accounts';
 
 /**
  * After a user changes: the router learns it (they may now be eligible, or no longer), and if they
@@ -15,24 +15,16 @@ export async function userChanged(deps: ApiDeps, user: UserDoc): Promise<{ relea
   const account = await loadAccount(deps, user.accountId);
   const policy = effective(account.policy);
   const offline = user.presence === 'offline' && policy.routing.releaseOnOffline;
-  const held = await deps.collections.conversations.find({ accountId: user.accountId, status: 'assigned', assigneeId: user.userId }, { projection: { _id: 1 } }).toArray();
+  const held = await conversationsHeldBy(deps.collections, user.accountId, user.userId);
   if (user.active && !offline) {
     // Seed 004: a disconnect starts each conversation's reconnect timeout; coming back stops it.
     if (policy.agentReconnectTimeoutMs !== null) {
       const online = user.presence !== 'offline';
-      await Promise.all(
-        held.map((conv) =>
-          deps.temporalCall('agentPresence', () => deps.temporal.workflow.getHandle(conv._id).signal(agentPresenceSignal, { userId: user.userId, online })),
-        ),
-      );
+      await Promise.all(held.map((conversationId) => deps.conversations.agentPresence(conversationId, { userId: user.userId, online })));
     }
     return { released: 0 };
   }
   const reason = user.active ? 'agent_offline' : 'agent_deactivated';
-  await Promise.all(
-    held.map((conv) =>
-      deps.temporalCall('release', () => deps.temporal.workflow.getHandle(conv._id).signal(releaseSignal, { userId: user.userId, reason })),
-    ),
-  );
+  await Promise.all(held.map((conversationId) => deps.conversations.release(conversationId, { userId: user.userId, reason })));
   return { released: held.length };
 }

@@ -1,7 +1,12 @@
 import type { Collection, Db } from 'mongodb';
 import type { Policy } from '../workflows/conversation/core/policy';
-import type { AccountDoc } from './collections';
-import { insertNew } from './collections';
+import type { AccountDoc } from './documents';
+import { policyVersionId } from './ids';
+import type { Revisions } from './revisions';
+import { claimRevision, readForwards } from './revisions';
+import { insertNew } from './writes';
+
+export { policyVersionId };
 
 /**
  * An account's policy versions (store/DESIGN.md). A policy change claims its version by inserting
@@ -23,20 +28,19 @@ export interface PolicyVersionDoc {
   createdAt: Date;
 }
 
-export const policyVersionId = (accountId: string, version: number): string => `${accountId}/${version}`;
-
 export function policyVersions(db: Db): Collection<PolicyVersionDoc> {
   return db.collection<PolicyVersionDoc>('policy_versions');
 }
 
+/** An account's policies as claimed revisions (store/revisions.ts): a policy's revision is its version. */
+const policyRevisions = (versions: Collection<PolicyVersionDoc>, accountId: string): Revisions<Policy> => ({
+  rev: (policy) => policy.version,
+  next: async (after) => (await versions.findOne({ _id: policyVersionId(accountId, after.version + 1) }))?.policy ?? null,
+});
+
 /** The newest claimed policy, from `policy` (the account document's copy) forwards. */
-export async function newestPolicy(versions: Collection<PolicyVersionDoc>, accountId: string, policy: Policy): Promise<Policy> {
-  let newest = policy;
-  for (;;) {
-    const next = await versions.findOne({ _id: policyVersionId(accountId, newest.version + 1) });
-    if (!next) return newest;
-    newest = next.policy;
-  }
+export function newestPolicy(versions: Collection<PolicyVersionDoc>, accountId: string, policy: Policy): Promise<Policy> {
+  return readForwards(policyRevisions(versions, accountId), policy);
 }
 
 /** An account's newest policy, reading only its policy; null when there is no such account. */
@@ -57,14 +61,13 @@ export async function accountWithNewestPolicy(accounts: Collection<AccountDoc>, 
  * change claimed that version first. After the claim, copies the newest version into the account
  * document, and again while a newer one appears: of all copies, the last to land is then the newest.
  */
-export async function claimPolicyVersion(accounts: Collection<AccountDoc>, versions: Collection<PolicyVersionDoc>, accountId: string, policy: Policy): Promise<boolean> {
-  const claimed = await insertNew(versions, { _id: policyVersionId(accountId, policy.version), accountId, version: policy.version, policy, createdAt: new Date() });
-  if (!claimed) return false;
-  let copy = policy;
-  for (;;) {
-    await accounts.updateOne({ _id: accountId }, { $set: { policy: copy } });
-    const newer = await newestPolicy(versions, accountId, copy);
-    if (newer.version === copy.version) return true;
-    copy = newer;
-  }
+export function claimPolicyVersion(accounts: Collection<AccountDoc>, versions: Collection<PolicyVersionDoc>, accountId: string, policy: Policy): Promise<boolean> {
+  return claimRevision(
+    policyRevisions(versions, accountId),
+    policy,
+    (claimed) => insertNew(versions, { _id: policyVersionId(accountId, claimed.version), accountId, version: claimed.version, policy: claimed, createdAt: new Date() }),
+    async (copy) => {
+      await accounts.updateOne({ _id: accountId }, { $set: { policy: copy } });
+    },
+  );
 }

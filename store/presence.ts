@@ -1,8 +1,12 @@
 import type { Collection, Db } from 'mongodb';
 import { mapLimit } from '../infra/map-limit';
 import type { Presence } from '../workflows/routing/routing';
-import type { UserDoc } from './collections';
-import { insertNew, isDuplicateKeyError } from './collections';
+import { presenceChangeId, tabActivityId, tabDocId } from './ids';
+import type { Revisions } from './revisions';
+import { decideAndClaim, readForwards } from './revisions';
+import { insertNew, replaceWhole } from './writes';
+
+export { presenceChangeId, tabActivityId, tabDocId };
 
 /**
  * A user's presence, in its own documents (store/DESIGN.md, docs/presence.md).
@@ -69,10 +73,7 @@ export interface TabActivityDoc {
   at: Date;
 }
 
-/** The `_id`s of presence's documents: built here and nowhere else. All start with the user's document `_id` and a slash. */
-export const presenceChangeId = (userDocId: string, rev: number): string => `${userDocId}/${rev}`;
-export const tabDocId = (userDocId: string, connectionId: string): string => `${userDocId}/${connectionId}`;
-export const tabActivityId = (userDocId: string, tabId: string): string => `${userDocId}/${tabId}`;
+/** The `_id`s of presence's documents are built in store/ids.ts; all start with the user's document `_id` and a slash. */
 /** Every `_id` under a user's document `_id`: `{userDocId}/` up to (not including) `{userDocId}0` ('0' follows '/'). */
 const underUser = (userDocId: string) => ({ $gt: `${userDocId}/`, $lt: `${userDocId}0` });
 
@@ -102,19 +103,25 @@ export interface PresenceState {
   manual: boolean;
 }
 
-type UserRef = Pick<UserDoc, '_id' | 'accountId' | 'userId'> & { presence?: Presence };
+/** A user document, or as much of it as presence needs. */
+type UserRef = { _id: string; accountId: string; userId: string; presence?: Presence };
+
+/** A user's presence as claimed revisions (store/revisions.ts). */
+const presenceRevisions = (c: Pick<PresenceCollections, 'changes'>, user: UserRef): Revisions<PresenceState> => ({
+  rev: (state) => state.rev,
+  next: async (after) => {
+    const next = await c.changes.findOne({ _id: presenceChangeId(user._id, after.rev + 1) });
+    return next ? { rev: next.rev, presence: next.presence, manual: next.manual } : null;
+  },
+});
 
 /** The newest claimed presence: from the copy forwards; a user with neither has their user document's old field, else offline, automatic. */
 export async function newestPresence(c: Pick<PresenceCollections, 'presence' | 'changes'>, user: UserRef): Promise<PresenceState> {
   const copy = await c.presence.findOne({ _id: user._id });
-  let newest: PresenceState = copy
+  const from: PresenceState = copy
     ? { rev: copy.rev ?? 0, presence: copy.presence, manual: copy.manual ?? true }
     : { rev: 0, presence: user.presence ?? 'offline', manual: false };
-  for (;;) {
-    const next = await c.changes.findOne({ _id: presenceChangeId(user._id, newest.rev + 1) });
-    if (!next) return newest;
-    newest = { rev: next.rev, presence: next.presence, manual: next.manual };
-  }
+  return readForwards(presenceRevisions(c, user), from);
 }
 
 /**
@@ -127,32 +134,19 @@ export async function claimPresence(
   user: UserRef,
   decide: (current: PresenceState) => Omit<PresenceState, 'rev'> | null,
 ): Promise<{ before: PresenceState; after: PresenceState; at: Date } | null> {
-  for (;;) {
-    const before = await newestPresence(c, user);
-    const decision = decide(before);
-    if (decision === null || (decision.presence === before.presence && decision.manual === before.manual)) return null;
-    const after = { ...decision, rev: before.rev + 1 };
-    const at = new Date();
-    const claimed = await insertNew(c.changes, { _id: presenceChangeId(user._id, after.rev), accountId: user.accountId, userId: user.userId, ...after, at });
-    if (!claimed) continue;
-    await copyNewest(c, user, after, at);
-    return { before, after, at };
-  }
-}
-
-async function copyNewest(c: Pick<PresenceCollections, 'presence' | 'changes'>, user: UserRef, from: PresenceState, at: Date): Promise<void> {
-  let copy = from;
-  for (;;) {
-    const doc = { accountId: user.accountId, userId: user.userId, presence: copy.presence, manual: copy.manual, rev: copy.rev, at };
-    await c.presence.replaceOne({ _id: user._id }, doc, { upsert: true }).catch(async (error: unknown) => {
-      // Two first copies racing: FerretDB answers the later upsert's insert with 11000; then it replaces.
-      if (!isDuplicateKeyError(error)) throw error;
-      await c.presence.replaceOne({ _id: user._id }, doc);
-    });
-    const newer = await newestPresence(c, user);
-    if (newer.rev === copy.rev) return;
-    copy = newer;
-  }
+  let at = new Date();
+  const { before, after } = await decideAndClaim(presenceRevisions(c, user), {
+    newest: () => newestPresence(c, user),
+    decide: (current) => {
+      const decision = decide(current);
+      if (decision === null || (decision.presence === current.presence && decision.manual === current.manual)) return null;
+      at = new Date();
+      return { ...decision, rev: current.rev + 1 };
+    },
+    claim: (next) => insertNew(c.changes, { _id: presenceChangeId(user._id, next.rev), accountId: user.accountId, userId: user.userId, ...next, at }),
+    writeCopy: (copy) => replaceWhole(c.presence, { _id: user._id, accountId: user.accountId, userId: user.userId, presence: copy.presence, manual: copy.manual, rev: copy.rev, at }),
+  });
+  return after ? { before, after, at } : null;
 }
 
 /**
@@ -161,7 +155,7 @@ async function copyNewest(c: Pick<PresenceCollections, 'presence' | 'changes'>, 
  * until the user's next change); a user without one has the field of their user document (written
  * before presence had its own), else offline.
  */
-export async function withPresence(presence: Collection<PresenceDoc>, users: UserDoc[]): Promise<UserDoc[]> {
+export async function withPresence<U extends UserRef>(presence: Collection<PresenceDoc>, users: U[]): Promise<(U & { presence: Presence })[]> {
   const docs = await mapLimit(users, 16, (user) => presence.findOne({ _id: user._id }, { projection: { presence: 1 } }));
   return users.map((user, i) => ({ ...user, presence: docs[i]?.presence ?? user.presence ?? 'offline' }));
 }
@@ -178,16 +172,10 @@ export function activityOf(c: PresenceCollections, userDocId: string): Promise<T
 
 /** Writes a tab stream's document: at its opening, at each refresh, at its close. Only its own API process writes it. */
 export async function writeTab(c: PresenceCollections, doc: TabDoc): Promise<void> {
-  await c.tabs.replaceOne({ _id: doc._id }, doc, { upsert: true }).catch(async (error: unknown) => {
-    if (!isDuplicateKeyError(error)) throw error;
-    await c.tabs.replaceOne({ _id: doc._id }, doc);
-  });
+  await replaceWhole(c.tabs, doc);
 }
 
 /** Records a tab's heartbeat: the newest wins. */
 export async function writeActivity(c: PresenceCollections, doc: TabActivityDoc): Promise<void> {
-  await c.activity.replaceOne({ _id: doc._id }, doc, { upsert: true }).catch(async (error: unknown) => {
-    if (!isDuplicateKeyError(error)) throw error;
-    await c.activity.replaceOne({ _id: doc._id }, doc);
-  });
+  await replaceWhole(c.activity, doc);
 }

@@ -1,5 +1,10 @@
 import type { Collection, Db } from 'mongodb';
-import { insertNew, isDuplicateKeyError } from './collections';
+import { readMarkId, readMarkRevisionId } from './ids';
+import type { Revisions } from './revisions';
+import { decideAndClaim, readForwards } from './revisions';
+import { insertNew, replaceWhole } from './writes';
+
+export { readMarkId, readMarkRevisionId };
 
 /**
  * "Read up to" per conversation per user (issue 22, item 5): how far into a conversation's timeline a
@@ -45,10 +50,6 @@ export function readMarkCollections(db: Db): ReadMarkCollections {
   return { marks: db.collection<ReadMarkDoc>('read_marks'), revisions: db.collection<ReadMarkRevisionDoc>('read_mark_revisions') };
 }
 
-/** The `_id`s of read marks and their revisions: built here and nowhere else. */
-export const readMarkId = (conversationId: string, userId: string): string => `${conversationId}/${userId}`;
-export const readMarkRevisionId = (conversationId: string, userId: string, rev: number): string => `${readMarkId(conversationId, userId)}/${rev}`;
-
 export type ReadMark = Pick<ReadMarkDoc, 'rev' | 'readUpToSeq' | 'inboundCountAtRead' | 'readAt'>;
 
 /** Where a mark moves to: a message's `seq` and, when that message has one, its `inboundCount`. */
@@ -64,27 +65,26 @@ const markOf = (doc: ReadMarkDoc | ReadMarkRevisionDoc): ReadMark => ({
   readAt: doc.readAt,
 });
 
+/** A user's marks of a conversation as claimed revisions (store/revisions.ts); null: never marked. */
+const markRevisions = (c: ReadMarkCollections, conversationId: string, userId: string): Revisions<ReadMark | null> => ({
+  rev: (mark) => mark?.rev ?? 0,
+  next: async (after) => {
+    const next = await c.revisions.findOne({ _id: readMarkRevisionId(conversationId, userId, (after?.rev ?? 0) + 1) });
+    return next ? markOf(next) : null;
+  },
+});
+
 /** The user's newest mark of the conversation, or null if they never marked it. */
 export async function newestReadMark(c: ReadMarkCollections, conversationId: string, userId: string): Promise<ReadMark | null> {
   const copy = await c.marks.findOne({ _id: readMarkId(conversationId, userId) });
-  return readForwards(c, conversationId, userId, copy ? markOf(copy) : null);
-}
-
-/** From a copy (or nothing), forwards through claimed revisions by `_id`. */
-async function readForwards(c: ReadMarkCollections, conversationId: string, userId: string, from: ReadMark | null): Promise<ReadMark | null> {
-  let newest = from;
-  for (;;) {
-    const next = await c.revisions.findOne({ _id: readMarkRevisionId(conversationId, userId, (newest?.rev ?? 0) + 1) });
-    if (!next) return newest;
-    newest = markOf(next);
-  }
+  return readForwards(markRevisions(c, conversationId, userId), copy ? markOf(copy) : null);
 }
 
 /**
- * Moves the user's mark to `to.seq` unless it is already there or further; answers the mark after it
+ * Moves the user's mark to `to` unless it is already there or further; answers the mark after it
  * (which is the newer one when another tab got further meanwhile) and whether this call moved it. A mark
- * at the same seq that lacks the inbound count (written before the counter) is claimed again with it,
- * which does not count as a move: reading again is how an old mark stops costing a count.
+ * at the same seq that lacks the inbound count (written before the counter) gets it, without counting as
+ * a move (no `read` event).
  */
 export async function advanceReadMark(
   c: ReadMarkCollections,
@@ -92,39 +92,17 @@ export async function advanceReadMark(
   to: ReadPoint,
   now: Date,
 ): Promise<{ mark: ReadMark; moved: boolean }> {
-  for (;;) {
-    const current = await newestReadMark(c, mark.conversationId, mark.userId);
-    const fills = current !== null && current.readUpToSeq === to.seq && current.inboundCountAtRead === undefined && to.inboundCount !== undefined;
-    if (current && current.readUpToSeq >= to.seq && !fills) return { mark: current, moved: false };
-    const rev = (current?.rev ?? 0) + 1;
-    const next: ReadMarkRevisionDoc = {
-      _id: readMarkRevisionId(mark.conversationId, mark.userId, rev),
-      ...mark,
-      rev,
-      readUpToSeq: to.seq,
-      ...(to.inboundCount === undefined ? {} : { inboundCountAtRead: to.inboundCount }),
-      readAt: now,
-    };
+  let fills = false;
+  const { before, after } = await decideAndClaim(markRevisions(c, mark.conversationId, mark.userId), {
+    newest: () => newestReadMark(c, mark.conversationId, mark.userId),
     // Another tab claimed this revision first: read again; its seq may already cover ours.
-    if (!(await insertNew(c.revisions, next))) continue;
-    await copyNewest(c, mark, markOf(next));
-    return { mark: markOf(next), moved: !fills };
-  }
-}
-
-/** Copies the newest revision into the mark document, again while a newer one appears (as claimUserRevision). */
-async function copyNewest(c: ReadMarkCollections, mark: { accountId: string; conversationId: string; userId: string }, from: ReadMark): Promise<void> {
-  let copy = from;
-  for (;;) {
-    const doc = { ...mark, ...copy };
-    const _id = readMarkId(mark.conversationId, mark.userId);
-    await c.marks.replaceOne({ _id }, doc, { upsert: true }).catch(async (error: unknown) => {
-      // Two first copies racing: FerretDB answers the later upsert's insert with 11000; then it replaces.
-      if (!isDuplicateKeyError(error)) throw error;
-      await c.marks.replaceOne({ _id }, doc);
-    });
-    const newer = await newestReadMark(c, mark.conversationId, mark.userId);
-    if (!newer || newer.rev === copy.rev) return;
-    copy = newer;
-  }
+    decide: (current) => {
+      fills = current !== null && current.readUpToSeq === to.seq && current.inboundCountAtRead === undefined && to.inboundCount !== undefined;
+      if (current && current.readUpToSeq >= to.seq && !fills) return null;
+      return { rev: (current?.rev ?? 0) + 1, readUpToSeq: to.seq, ...(to.inboundCount === undefined ? {} : { inboundCountAtRead: to.inboundCount }), readAt: now };
+    },
+    claim: (next) => insertNew(c.revisions, { _id: readMarkRevisionId(mark.conversationId, mark.userId, next!.rev), ...mark, ...next! }),
+    writeCopy: (copy) => replaceWhole(c.marks, { _id: readMarkId(mark.conversationId, mark.userId), ...mark, ...copy! }),
+  });
+  return after ? { mark: after, moved: !fills } : { mark: before!, moved: false };
 }

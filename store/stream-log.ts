@@ -2,7 +2,10 @@ import type { Collection, Db } from 'mongodb';
 import type { Delivery, MessageRecord, TransitionEvent } from '../workflows/conversation/core/lifecycle';
 import type { ConversationView } from '../workflows/conversation/core/view';
 import type { Presence } from '../workflows/routing/routing';
-import { isDuplicateKeyError } from './collections';
+import { streamEntryId } from './ids';
+import { isDuplicateKeyError } from './writes';
+
+export { streamEntryId };
 
 /**
  * The account's change log that `GET /v1/accounts/{accountId}/stream` serves (SPEC section 8).
@@ -75,8 +78,6 @@ export interface StreamTicketDoc {
 /** A conversation batch's entry before it has a number. */
 export type StreamEntry = Omit<ConversationEntryDoc, '_id' | 'seq' | 'accountId'>;
 export type NoticeEntry = Omit<NoticeEntryDoc, '_id' | 'seq' | 'accountId'>;
-
-export const streamEntryId = (accountId: string, seq: number): string => `${accountId}/${seq}`;
 
 export interface StreamCollections {
   entries: Collection<StreamEntryDoc>;

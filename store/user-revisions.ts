@@ -1,6 +1,11 @@
 import type { Collection, Db } from 'mongodb';
-import type { UserDoc } from './collections';
-import { insertNew } from './collections';
+import type { UserDoc } from './documents';
+import { userRevisionId } from './ids';
+import type { Revisions } from './revisions';
+import { claimRevision, readForwards } from './revisions';
+import { insertNew } from './writes';
+
+export { userRevisionId };
 
 /**
  * Profile changes of a user (`PATCH .../users/{userId}`), claimed insert-once like policy versions
@@ -21,22 +26,24 @@ export interface UserRevisionDoc {
   at: Date;
 }
 
-export const userRevisionId = (userDocId: string, rev: number): string => `${userDocId}/${rev}`;
-
 export function userRevisions(db: Db): Collection<UserRevisionDoc> {
   return db.collection<UserRevisionDoc>('user_revisions');
 }
 
 const profileOf = (user: UserDoc): Profile => ({ name: user.name, active: user.active, teams: user.teams, languages: user.languages, maxConcurrent: user.maxConcurrent, email: user.email ?? null, rev: user.rev ?? 0 });
 
+/** A user's profiles as claimed revisions (store/revisions.ts). */
+const profileRevisions = (revisions: Collection<UserRevisionDoc>, userDocId: string): Revisions<UserDoc> => ({
+  rev: (user) => user.rev ?? 0,
+  next: async (after) => {
+    const next = await revisions.findOne({ _id: userRevisionId(userDocId, (after.rev ?? 0) + 1) });
+    return next ? { ...after, ...next.profile } : null;
+  },
+});
+
 /** The user with their newest claimed profile, from the user document's copy forwards. */
-export async function newestProfile(revisions: Collection<UserRevisionDoc>, user: UserDoc): Promise<UserDoc> {
-  let newest = user;
-  for (;;) {
-    const next = await revisions.findOne({ _id: userRevisionId(user._id, (newest.rev ?? 0) + 1) });
-    if (!next) return newest;
-    newest = { ...newest, ...next.profile };
-  }
+export function newestProfile(revisions: Collection<UserRevisionDoc>, user: UserDoc): Promise<UserDoc> {
+  return readForwards(profileRevisions(revisions, user._id), user);
 }
 
 /**
@@ -44,14 +51,16 @@ export async function newestProfile(revisions: Collection<UserRevisionDoc>, user
  * another change claimed it first. Then copies the newest profile into the user document, again while
  * a newer one appears, so the last copy to land is the newest.
  */
-export async function claimUserRevision(users: Collection<UserDoc>, revisions: Collection<UserRevisionDoc>, user: UserDoc): Promise<boolean> {
-  const rev = user.rev ?? 0;
-  if (!(await insertNew(revisions, { _id: userRevisionId(user._id, rev), userDocId: user._id, rev, profile: profileOf(user), at: new Date() }))) return false;
-  let copy = user;
-  for (;;) {
-    await users.updateOne({ _id: user._id }, { $set: profileOf(copy) });
-    const newer = await newestProfile(revisions, copy);
-    if ((newer.rev ?? 0) === (copy.rev ?? 0)) return true;
-    copy = newer;
-  }
+export function claimUserRevision(users: Collection<UserDoc>, revisions: Collection<UserRevisionDoc>, user: UserDoc): Promise<boolean> {
+  return claimRevision(
+    profileRevisions(revisions, user._id),
+    user,
+    (claimed) => {
+      const rev = claimed.rev ?? 0;
+      return insertNew(revisions, { _id: userRevisionId(claimed._id, rev), userDocId: claimed._id, rev, profile: profileOf(claimed), at: new Date() });
+    },
+    async (copy) => {
+      await users.updateOne({ _id: copy._id }, { $set: profileOf(copy) });
+    },
+  );
 }

@@ -1,12 +1,6 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { OutboundMessage } from '../../channels/types';
-import type { campaignSendWorkflow } from '../../workflows/campaign/workflow';
-import { campaignSendWorkflowId, campaignSendWorkflowType } from '../../workflows/campaign/ids';
-import { conversationWorkflowId, customerEventSignal } from '../../workflows/conversation/messages';
-import { isDuplicateKeyError } from '../../store/collections';
 import { supervisors } from '../auth';
 import { ApiError } from '../errors';
-import { deliverCustomerMessage, deliverReceipt } from './webhooks';
+import { deliverCustomerEvent, deliverCustomerMessage, deliverReceipt, sendCampaignMessage } from '../inbound';
 import { defineRoute } from '../route';
 import * as r from '../conversation-responses';
 import * as s from '../schemas';
@@ -34,44 +28,7 @@ export const inboundRoutes = [
     body: s.campaignMessage,
     status: 202,
     response: r.campaignAccepted,
-    handler: async ({ deps, params, body }) => {
-      const accountId = params.accountId!;
-      const sendId = campaignSendWorkflowId({ accountId, ...body });
-      // A campaign makes the customer known to the account: "not contacted" until they write (seed 002).
-      // Insert-only: an existing contact is left as it is. Two first upserts racing: FerretDB answers the
-      // later one's insert with 11000, which means the contact is there, as this write wants.
-      await deps.collections.contacts
-        .updateOne(
-          { _id: `${accountId}/${body.channel}/${body.customer}` },
-          { $setOnInsert: { accountId, channel: body.channel, customer: body.customer, contacted: false, createdAt: new Date() } },
-          { upsert: true },
-        )
-        .catch((error: unknown) => {
-          if (!isDuplicateKeyError(error)) throw error;
-        });
-      const message: OutboundMessage = {
-        deliveryId: sendId,
-        accountId,
-        channel: body.channel,
-        customer: body.customer,
-        conversationId: null,
-        messageId: sendId,
-        campaignId: body.campaignId,
-        kind: 'template',
-        text: null,
-        template: body.template,
-        replyTo: null,
-      };
-      // Sent durably by its own workflow; the same campaign, channel and customer again sends nothing more.
-      await deps.temporalCall('campaignSend', async () => {
-        try {
-          await deps.temporal.workflow.start<typeof campaignSendWorkflow>(campaignSendWorkflowType, { workflowId: sendId, taskQueue: deps.taskQueue, args: [message], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
-        } catch (error) {
-          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-        }
-      });
-      return { campaignId: body.campaignId, sendId };
-    },
+    handler: async ({ deps, params, body }) => sendCampaignMessage(deps, params.accountId!, body),
   }),
   defineRoute({
     method: 'post',
@@ -95,10 +52,8 @@ export const inboundRoutes = [
     status: 202,
     response: r.accepted,
     handler: async ({ deps, params, body }) => {
-      const conversationId = conversationWorkflowId({ accountId: params.accountId!, channel: body.channel, customer: body.customer });
       const event = body.type === 'csat' ? { type: 'csat' as const, score: body.score } : { type: 'left' as const };
-      await deps.temporalCall('customerEvent', () => deps.temporal.workflow.getHandle(conversationId).signal(customerEventSignal, event));
-      return { conversationId };
+      return { conversationId: await deliverCustomerEvent(deps, { accountId: params.accountId!, channel: body.channel, customer: body.customer }, event) };
     },
   }),
 ];

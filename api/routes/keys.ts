@@ -7,8 +7,8 @@ import { ApiError, notFound } from '../errors';
 import { hashApiKey, newApiKey } from '../keys';
 import { defineRoute } from '../route';
 import * as s from '../schemas';
-import { loadAccount } from './accounts';
-import { loadUser } from './users';
+import { loadAccount } from '../accounts';
+import { loadUser } from '../users';
 
 /**
  * Listing, revoking and rotating API keys (issue 11). Only a key's SHA-256 is stored; its public id is

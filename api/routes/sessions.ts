@@ -10,7 +10,7 @@ import { hashApiKey, newSessionToken, sameSecret } from '../keys';
 import { OidcRefusal } from '../oidc';
 import { defineRoute } from '../route';
 import * as s from '../schemas';
-import { meOf } from './inbox';
+import { meOf } from '../me';
 
 /**
  * Signing in once per browser (issue 22 item 14, README "Signing in"). A user exchanges their API key

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import type { StreamEntryDoc } from '../../store/stream-log';
 import { isNoticeEntry } from '../../store/stream-log';
 import { userDocId } from '../../store/collections';
-import { iso } from '../../workflows/conversation/core/view';
 import type { Principal } from '../auth';
 import { everyUser } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -11,7 +10,7 @@ import { ApiError } from '../errors';
 import { hashApiKey } from '../keys';
 import { defineRoute } from '../route';
 import { openTab, tabIdSchema } from '../presence';
-import { eventView, messageView } from './conversations';
+import { deliveryView, eventView, messageView, toConversationView } from '../conversation-views';
 
 /** How long a stream ticket may wait before it opens a stream. */
 export const streamTicketTtlMs = 60_000;
@@ -31,11 +30,11 @@ export function sseEvents(doc: StreamEntryDoc): { type: string; data: unknown }[
       data: {
         conversationId,
         messageId: d.messageId,
-        delivery: { status: d.delivery.status, providerMessageId: d.delivery.providerMessageId ?? null, error: d.delivery.error ?? null, updatedAt: iso(d.delivery.updatedAt) },
+        delivery: deliveryView(d.delivery),
       },
     })),
     ...doc.events.map((e) => ({ type: 'transition', data: eventView({ ...e, conversationId }) })),
-    { type: 'conversation', data: doc.conversation },
+    { type: 'conversation', data: toConversationView(doc.conversation) },
   ];
 }
 
@@ -66,7 +65,7 @@ async function redeemTicket(deps: ApiDeps, token: string): Promise<Principal> {
   if (!ticket || removed !== 1 || ticket.expiresAt.getTime() <= Date.now()) {
     throw new ApiError({ code: 'unauthenticated', message: 'this stream ticket is unknown, used or expired: ask for a new one' });
   }
-  const user = await deps.collections.users.findOne({ _id: `${ticket.accountId}/${ticket.userId}` });
+  const user = await deps.collections.users.findOne({ _id: userDocId(ticket.accountId, ticket.userId) });
   if (!user || !user.active) throw new ApiError({ code: 'unauthenticated', message: 'this user is not active' });
   return { kind: 'user', accountId: user.accountId, userId: user.userId, role: user.role };
 }

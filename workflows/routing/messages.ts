@@ -12,6 +12,18 @@ export function routerWorkflowId(accountId: string): string {
   return `router:${accountId}`;
 }
 
+/**
+ * What a caller that starts the router passes it (signal-with-start): its account. The workflow's own
+ * input adds what a run carries to the next; callers never send that. A client typed by this (and the
+ * signals below) needs nothing from the workflow's file, so the workflow can import the activities'
+ * types without a cycle.
+ */
+export interface RouterStartInput {
+  accountId: string;
+}
+/** The router workflow as its callers see it: `signalWithStart<AccountRouterWorkflow, [A]>`. */
+export type AccountRouterWorkflow = (input: RouterStartInput) => Promise<void>;
+
 export type RouteRequestPayload = RouteRequest;
 export interface AssignmentReportPayload {
   conversationId: string;

@@ -1,0 +1,85 @@
+import type { AccountDoc } from '../store/collections';
+import { insertNew } from '../store/collections';
+import { accountWithNewestPolicy, claimPolicyVersion } from '../store/policy-versions';
+import type { Policy, PolicyPatch } from '../workflows/conversation/core/policy';
+import { PolicyError, applyPolicyPatch, defaultPolicy, routingOf } from '../workflows/conversation/core/policy';
+import type { ApiDeps } from './deps';
+import { ApiError, notFound } from './errors';
+import { hashApiKey, newApiKey } from './keys';
+
+/** Use cases of accounts and their policy (api/DESIGN.md): the account routes parse, call one of these, and map. */
+
+function patchPolicy(base: Policy, patch: PolicyPatch): Policy {
+  try {
+    return applyPolicyPatch(base, patch);
+  } catch (error) {
+    if (error instanceof PolicyError) throw new ApiError({ code: 'validation_failed', message: `policy.${error.message}` });
+    throw error;
+  }
+}
+
+/** The account, with its newest policy (store/policy-versions.ts). */
+export async function loadAccount(deps: ApiDeps, accountId: string): Promise<AccountDoc> {
+  const account = await accountWithNewestPolicy(deps.collections.accounts, deps.collections.policyVersions, accountId);
+  if (!account) throw notFound('account');
+  return account;
+}
+
+export async function createAccount(deps: ApiDeps, input: { id: string; name: string; policy?: PolicyPatch }): Promise<AccountDoc> {
+  const account: AccountDoc = {
+    _id: input.id,
+    name: input.name,
+    policy: patchPolicy({ ...defaultPolicy, version: 0 }, input.policy ?? {}),
+    createdAt: new Date(),
+  };
+  if (!(await insertNew(deps.collections.accounts, account))) throw new ApiError({ code: 'conflict', message: `account ${input.id} exists` });
+  return account;
+}
+
+/**
+ * Changes the account's policy: claims the next version, then tells the router (when routing changed)
+ * and every running conversation. Answers the policy and how many conversations were told.
+ */
+export async function changePolicy(deps: ApiDeps, accountId: string, patch: PolicyPatch): Promise<{ policy: Policy; runningConversations: number }> {
+  const account = await loadAccount(deps, accountId);
+  const policy = patchPolicy(account.policy, patch);
+  // Claiming the version is an insert-once: of two concurrent patches made from one version, one
+  // wins and the other is told, on MongoDB and on FerretDB (whose filtered updates are not atomic).
+  if (!(await claimPolicyVersion(deps.collections.accounts, deps.collections.policyVersions, accountId, policy))) {
+    throw new ApiError({ code: 'conflict', message: 'the policy changed meanwhile; read it and try again' });
+  }
+  deps.policyVersions.forget(accountId);
+  if (patch.routing) await deps.router.configChanged(accountId, { config: routingOf(policy), version: policy.version });
+  const runningConversations = await propagatePolicy(deps, accountId, policy);
+  return { policy, runningConversations };
+}
+
+/**
+ * Pushes a new policy to every running conversation of the account, 50 signals at a time, each under the
+ * gateway's deadline and metrics. A conversation started after the list was taken loads the policy from
+ * MongoDB itself, where it is already stored; one whose signal failed catches up at its next input,
+ * which carries the stored version (api/policy-version-cache.ts).
+ */
+export async function propagatePolicy(deps: ApiDeps, accountId: string, policy: Policy): Promise<number> {
+  const pending: Promise<void>[] = [];
+  let count = 0;
+  for await (const conversationId of deps.conversations.runningConversations(accountId)) {
+    count++;
+    pending.push(
+      deps.conversations.policyChanged(conversationId, policy).catch((error: unknown) => {
+        deps.log.warn({ err: error, workflowId: conversationId }, 'policy signal failed');
+      }),
+    );
+    if (pending.length >= 50) await Promise.all(pending.splice(0));
+  }
+  await Promise.all(pending);
+  return count;
+}
+
+/** A service key for a backend system of an existing account; the key is shown only in this answer. */
+export async function createServiceKey(deps: ApiDeps, accountId: string, name: string): Promise<{ name: string; apiKey: string }> {
+  await loadAccount(deps, accountId);
+  const apiKey = newApiKey('service');
+  await deps.collections.apiKeys.insertOne({ _id: hashApiKey(apiKey), accountId, kind: 'service', userId: null, name, createdAt: new Date() });
+  return { name, apiKey };
+}

@@ -1,0 +1,67 @@
+import type { Filter } from 'mongodb';
+import type { Collections, ConversationDoc, EventDoc, MessageDoc } from './collections';
+import { messageDocId } from './ids';
+
+/**
+ * The conversation views and their timelines as the API reads them (store/DESIGN.md). Written only by
+ * each conversation's workflow (`persist`); every read here is by `_id` or by one of the indexes of
+ * `ensureIndexes`, and answers plain documents.
+ */
+type Views = Pick<Collections, 'conversations' | 'messages' | 'events'>;
+
+export function findView(c: Views, conversationId: string): Promise<ConversationDoc | null> {
+  return c.conversations.findOne({ _id: conversationId });
+}
+
+/** One page of views: `filter` (the account and what the list asks), in `order`, at most `limit`. */
+export function listViews(c: Views, filter: Filter<ConversationDoc>, order: Record<string, 1 | -1>, limit: number): Promise<ConversationDoc[]> {
+  return c.conversations.find(filter).sort(order).limit(limit).toArray();
+}
+
+/** The ids of the conversations the user is assigned (the views say; each conversation checks again). */
+export async function conversationsHeldBy(c: Views, accountId: string, userId: string): Promise<string[]> {
+  const held = await c.conversations.find({ accountId, status: 'assigned', assigneeId: userId }, { projection: { _id: 1 } }).toArray();
+  return held.map((conv) => conv._id);
+}
+
+/** The ids of the account's conversations with this status, at most `limit`. */
+export async function conversationIdsWithStatus(c: Views, accountId: string, status: ConversationDoc['status'], limit: number): Promise<string[]> {
+  const docs = await c.conversations.find({ accountId, status }, { projection: { _id: 1 } }).limit(limit).toArray();
+  return docs.map((d) => d._id);
+}
+
+/** How many conversations (not archived) are in each status, split by assignee: one pass over the account's views. */
+export function countsByStatusAndAssignee(c: Views, accountId: string): Promise<{ _id: { status: string; assigneeId: string | null }; count: number }[]> {
+  return c.conversations
+    .aggregate<{ _id: { status: string; assigneeId: string | null }; count: number }>([
+      { $match: { accountId, archived: { $ne: true } } },
+      { $group: { _id: { status: '$status', assigneeId: '$assigneeId' }, count: { $sum: 1 } } },
+    ])
+    .toArray();
+}
+
+/** A conversation's messages after `after` (a seq), in seq order: the `conversation_seq` index. */
+export function messagesAfter(c: Views, conversationId: string, after: number, limit: number): Promise<MessageDoc[]> {
+  return c.messages.find({ conversationId, seq: { $gt: after } }).sort({ seq: 1 }).limit(limit).toArray();
+}
+
+/** A conversation's transitions after `after` (a seq), in seq order. */
+export function eventsAfter(c: Views, conversationId: string, after: number, limit: number): Promise<EventDoc[]> {
+  return c.events.find({ conversationId, seq: { $gt: after } }).sort({ seq: 1 }).limit(limit).toArray();
+}
+
+/** The timeline's last `seq` (0 when it has no message yet), from the `conversation_seq` index. */
+export async function latestSeq(c: Views, conversationId: string): Promise<number> {
+  const [last] = await c.messages.find({ conversationId }, { projection: { seq: 1 } }).sort({ seq: -1 }).limit(1).toArray();
+  return last?.seq ?? 0;
+}
+
+/** The `seq` of one message of the timeline, by its `_id`; undefined when the conversation has no such message. */
+export async function seqOfMessage(c: Views, conversationId: string, messageId: string): Promise<number | undefined> {
+  return (await c.messages.findOne({ _id: messageDocId(conversationId, messageId) }, { projection: { seq: 1 } }))?.seq;
+}
+
+/** Customer messages after `seq` (a read mark): a user's unread badge. */
+export function inboundAfter(c: Views, conversationId: string, seq: number): Promise<number> {
+  return c.messages.countDocuments({ conversationId, seq: { $gt: seq }, direction: 'inbound' });
+}

@@ -1,0 +1,61 @@
+/**
+ * Every document `_id` convoflow writes, built here and nowhere else (store/DESIGN.md). An `_id` is a
+ * design decision, not a string: insert-once claims, "one writer per `_id`" and the reads FerretDB
+ * answers from its index (a filter that is exactly `{ _id }`) all rest on these shapes. The workflow
+ * sandbox cannot import this file; the one `_id` it builds (a delivery id) is noted at `deliveryId`.
+ */
+
+/** `users`: `{accountId}/{userId}`; presence documents start with it. */
+export const userDocId = (accountId: string, userId: string): string => `${accountId}/${userId}`;
+
+/** `channels`: `{accountId}/{channel}`. */
+export const channelDocId = (accountId: string, channel: string): string => `${accountId}/${channel}`;
+
+/** `contacts`: `{accountId}/{channel}/{customer}`, one per customer of a channel. */
+export const contactDocId = (accountId: string, channel: string, customer: string): string => `${accountId}/${channel}/${customer}`;
+
+/** `messages`: `{conversationId}/{messageId}`, one per message of the timeline. */
+export const messageDocId = (conversationId: string, messageId: string): string => `${conversationId}/${messageId}`;
+
+/** `events`: `{conversationId}/{seq}`. */
+export const eventDocId = (conversationId: string, seq: number): string => `${conversationId}/${seq}`;
+
+/**
+ * `sends` and `outbound`: a conversation message's delivery id, `{conversationId}/{messageId}` (a campaign
+ * send's is its workflow id, workflows/campaign/ids.ts). workflows/conversation/workflow.ts builds the same
+ * string inside the sandbox, which cannot import this file.
+ */
+export const deliveryId = (conversationId: string, messageId: string): string => `${conversationId}/${messageId}`;
+
+/** `provider_messages`: `{accountId}/{providerMessageId}`, how a receipt finds its message. */
+export const providerMessageDocId = (accountId: string, providerMessageId: string): string => `${accountId}/${providerMessageId}`;
+
+/** `persist_failures`: `{conversationId}/{version}`. */
+export const persistFailureDocId = (conversationId: string, version: number): string => `${conversationId}/${version}`;
+
+/** `broadcasts`: `{accountId}/{broadcastId}`. */
+export const broadcastDocId = (accountId: string, broadcastId: string): string => `${accountId}/${broadcastId}`;
+
+/** `broadcast_outcomes`: `{accountId}/{broadcastId}/{index}`, one per chunk. */
+export const broadcastOutcomesDocId = (accountId: string, broadcastId: string, index: number): string => `${accountId}/${broadcastId}/${index}`;
+
+/** `policy_versions`: `{accountId}/{version}`, claimed insert-once. */
+export const policyVersionId = (accountId: string, version: number): string => `${accountId}/${version}`;
+
+/** `user_revisions`: `{userDocId}/{rev}`, claimed insert-once. */
+export const userRevisionId = (userDocId: string, rev: number): string => `${userDocId}/${rev}`;
+
+/** `presence_changes`: `{userDocId}/{rev}`, claimed insert-once (`presence` itself is keyed by the userDocId). */
+export const presenceChangeId = (userDocId: string, rev: number): string => `${userDocId}/${rev}`;
+/** `presence_tabs`: `{userDocId}/{connectionId}`, one per stream a tab opened. */
+export const tabDocId = (userDocId: string, connectionId: string): string => `${userDocId}/${connectionId}`;
+/** `presence_activity`: `{userDocId}/{tabId}`, the tab's newest heartbeat. */
+export const tabActivityId = (userDocId: string, tabId: string): string => `${userDocId}/${tabId}`;
+
+/** `read_marks`: `{conversationId}/{userId}`. */
+export const readMarkId = (conversationId: string, userId: string): string => `${conversationId}/${userId}`;
+/** `read_mark_revisions`: `{conversationId}/{userId}/{rev}`, claimed insert-once. */
+export const readMarkRevisionId = (conversationId: string, userId: string, rev: number): string => `${readMarkId(conversationId, userId)}/${rev}`;
+
+/** `stream_entries`: `{accountId}/{seq}`, claimed insert-once (store/STREAM.md); `stream_heads` is keyed by the accountId. */
+export const streamEntryId = (accountId: string, seq: number): string => `${accountId}/${seq}`;
