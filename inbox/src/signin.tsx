@@ -40,6 +40,9 @@ export async function restoreSession(): Promise<SignedIn | null> {
   }
 }
 
+/** The tabs of this browser tell each other about signing out on this channel. */
+const sessionChannel = 'convoflow-session';
+
 /** Ends this browser's session, in every tab (their next request answers 401). */
 export async function signOut(api: Api): Promise<void> {
   try {
@@ -151,6 +154,18 @@ export function SessionGate({ children }: { children: (session: SignedIn & { sig
       .catch(() => setNotice('The server could not be reached.'))
       .finally(() => setChecking(false));
   }, []);
+  // A sign-out in another tab of this browser ends this one at once, not at its next request.
+  useEffect(() => {
+    if (typeof BroadcastChannel === 'undefined') return undefined;
+    const channel = new BroadcastChannel(sessionChannel);
+    channel.onmessage = (e: MessageEvent) => {
+      if (e.data === 'signed-out') {
+        setNotice('You signed out in another tab.');
+        setSession(null);
+      }
+    };
+    return () => channel.close();
+  }, []);
   if (checking) return null;
   if (!session) return <SignIn onSignedIn={watch} notice={notice} />;
   return (
@@ -160,8 +175,17 @@ export function SessionGate({ children }: { children: (session: SignedIn & { sig
         signOut: () => {
           const { api } = session;
           api.onSessionEnded(() => undefined);
-          setSession(null);
-          void signOut(api);
+          // The session is over on the server before the page says so; then every tab learns it.
+          void signOut(api)
+            .catch(() => undefined)
+            .then(() => {
+              setSession(null);
+              if (typeof BroadcastChannel !== 'undefined') {
+                const channel = new BroadcastChannel(sessionChannel);
+                channel.postMessage('signed-out');
+                channel.close();
+              }
+            });
         },
       })}
     </>

@@ -239,6 +239,9 @@ describe("an agent's day in the inbox", () => {
     await expect(page.locator('.window').textContent()).resolves.toMatch(/You can reply freely for 2[34]h \d+m more \(the 24-hour window/);
     const favicon = await env.stack.http.request('GET', '/favicon.ico', {});
     expect(favicon.status).toBe(200);
+    // A refusal by role reads as a sentence.
+    const refused = await env.stack.http.post(`/v1/accounts/${account.id}/service-keys`, { name: 'nope' }, account.keys.agent);
+    expect(refused.body.error).toEqual({ code: 'forbidden', message: 'an agent key cannot do this' });
     await page.context().close();
   });
 
@@ -382,5 +385,38 @@ describe("an agent's day in the inbox", () => {
     await expect(page.evaluate(() => (window as unknown as { chimes: number }).chimes)).resolves.toBe(chimesBefore + 2);
     await shot(page, 'notifications');
     await context.close();
+  });
+
+  test('screenshots of a working inbox at 1280×800 and 390 px (copied to docs/ by hand)', async () => {
+    const customers = [
+      { name: 'Priya Sharma', text: 'Hi, my parcel 4711 has not arrived' },
+      { name: 'Jonas Weber', text: 'Can I change the delivery address?' },
+      { name: 'Ana Souza', text: 'Thanks, that worked!' },
+    ];
+    const ids: string[] = [];
+    for (const c of customers) {
+      const res = await env.stack.http.post(
+        `/v1/accounts/${account.id}/messages`,
+        { channel: 'wa-main', customer: newCustomer(), messageId: `wamid.${randomUUID()}`, text: c.text, customerName: c.name },
+        account.keys.service,
+      );
+      ids.push(res.body.conversationId);
+    }
+    await eventually(async () => ((await env.stack.http.get(`${base()}/${encodeURIComponent(ids[0]!)}`, account.keys.agent)).status === 200 ? true : undefined));
+    await env.stack.http.post(`${base()}/${encodeURIComponent(ids[0]!)}/assign`, { assigneeId: account.users.agent }, account.keys.manager);
+    await env.stack.http.post(`${base()}/${encodeURIComponent(ids[0]!)}/tags`, { add: ['delivery'] }, account.keys.manager);
+    const desk = await signIn(account.keys.agent);
+    await desk.page.goto(`${env.stack.baseUrl}/app/?tab=mine&c=${encodeURIComponent(ids[0]!)}`);
+    await desk.page.locator('li.msg', { hasText: 'parcel 4711' }).waitFor();
+    await desk.page.getByLabel('Reply', { exact: true }).fill('So sorry! Let me check with the courier.');
+    await desk.page.getByRole('button', { name: 'Send', exact: true }).click();
+    await desk.page.locator('li.msg.outbound', { hasText: 'courier' }).waitFor();
+    await desk.page.getByRole('tab', { name: /Open/ }).click();
+    await item(desk.page, ids[1]!).waitFor();
+    await shot(desk.page, 'docs-desktop');
+    const phone = await signIn(account.keys.agent, { viewport: { width: 390, height: 844 } });
+    await phone.page.getByRole('tab', { name: /Open/ }).click();
+    await item(phone.page, ids[1]!).waitFor();
+    await shot(phone.page, 'docs-phone');
   });
 });
