@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../infra/config';
-import { freePort } from '../../infra/free-port';
+import { freePort } from '../../dev/free-port';
 import type { Account } from '../support/scenario';
 import { createAccount } from '../support/scenario';
 import type { JarReply, SignInApi, TestProvider } from '../support/sign-in';

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { freePort } from '../../infra/free-port';
+import { freePort } from '../../dev/free-port';
 import { testServers } from '../support/test-servers';
 
 /**

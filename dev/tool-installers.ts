@@ -133,7 +133,7 @@ const ferretModule = 'github.com/FerretDB/FerretDB';
 export type SourcePatch = { file: string; from: string; to: string };
 
 /**
- * The changes convoflow makes to FerretDB's source before building it (infra/ferretdb-pushdown/README.md
+ * The changes convoflow makes to FerretDB's source before building it (dev/ferretdb-pushdown/README.md
  * says what, why, and why the answers stay FerretDB's own).
  *
  * 1. FerretDB 1.24's SQLite backend creates the `_id` index on `_ferretdb_sjson->"_id"` but looks documents
@@ -224,7 +224,7 @@ export const ferretdbTopNPatches: SourcePatch[] = [
   },
 ];
 
-/** Files added to FerretDB's source, from infra/ferretdb-pushdown/. */
+/** Files added to FerretDB's source, from dev/ferretdb-pushdown/. */
 export const ferretdbAddedFiles: { from: string; to: string }[] = [
   { from: 'odd.go', to: 'internal/backends/sqlite/metadata/convoflow_odd.go' },
   { from: 'topn.go', to: 'internal/backends/sqlite/convoflow_topn.go' },

@@ -1,4 +1,4 @@
-// Added to FerretDB 1.24.2 by convoflow (infra/ferretdb-pushdown/README.md): the "odd rows" partial index
+// Added to FerretDB 1.24.2 by convoflow (dev/ferretdb-pushdown/README.md): the "odd rows" partial index
 // of a table whose indexes the ordered top-N pushdown (../topn.go) can use.
 
 package metadata

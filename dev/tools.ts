@@ -29,7 +29,7 @@ const layout: Record<ToolName, { folder: string; binary: string }> = {
     folder: `temporal-test-server-${toolVersions.temporalTestServer}`,
     binary: 'temporal-test-server',
   },
-  // `-topn2`: built with ferretdbIdLookupPatch and the top-N pushdown with one odd index per table (tool-installers.ts, infra/ferretdb-pushdown/);
+  // `-topn2`: built with ferretdbIdLookupPatch and the top-N pushdown with one odd index per table (tool-installers.ts, dev/ferretdb-pushdown/);
   // a cache from before them is not reused.
   ferretdb: { folder: `ferretdb-${toolVersions.ferretdb}-topn2`, binary: 'ferretdb' },
   // Beside it: temporal-sql-tool and schema/ (the SQL schemas of the same version).

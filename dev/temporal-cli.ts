@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { ConfigError, loadConfig } from './config';
-import type { Config } from './config';
+import { ConfigError, loadConfig } from '../infra/config';
+import type { Config } from '../infra/config';
 import { ensureTool } from './tools';
 
 /**

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { ConfigError, loadConfig } from './config';
-import type { Config } from './config';
+import { ConfigError, loadConfig } from '../infra/config';
+import type { Config } from '../infra/config';
 import { startFerretDB, startTemporalDevServer } from './local-servers';
 import type { LocalServer } from './local-servers';
 import { spawnNodeChild } from './node-child';
-import { workerEnv, workerNodeArgs } from './worker-launch';
+import { workerEnv, workerNodeArgs } from '../infra/worker-launch';
 import type { NodeChild } from './node-child';
 import { claimRunDir, killRecorded, liveOwner, recordPid } from './pid-records';
 import { loadOrCreatePlatformKey } from './platform-key';

@@ -1,4 +1,4 @@
-// Added to FerretDB 1.24.2 by convoflow (infra/ferretdb-pushdown/README.md): ordered top-N pushdown.
+// Added to FerretDB 1.24.2 by convoflow (dev/ferretdb-pushdown/README.md): ordered top-N pushdown.
 
 package sqlite
 

@@ -1,11 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import type { SearchAttributeType } from '@temporalio/common';
 import { MongoClient } from 'mongodb';
-import { conversationSearchAttributes } from '../workflows/conversation/search-attributes';
 import { freePort } from './free-port';
-import { ensureSearchAttributes } from './search-attribute-registration';
+import { applyTemporalSetup } from '../infra/temporal-setup';
 import { spawnServer, waitUntilReady } from './server-process';
 import type { ServerProcess } from './server-process';
 
@@ -38,16 +36,6 @@ export type TemporalDevServerOptions = LogOptions & {
 
 export type TemporalDevServer = LocalServer & { address: string; uiUrl: string | undefined; namespace: string };
 
-const cliTypeNames: Record<SearchAttributeType, string> = {
-  TEXT: 'Text',
-  KEYWORD: 'Keyword',
-  INT: 'Int',
-  DOUBLE: 'Double',
-  BOOL: 'Bool',
-  DATETIME: 'Datetime',
-  KEYWORD_LIST: 'KeywordList',
-};
-
 export async function startTemporalDevServer(opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
   const host = '127.0.0.1';
   const port = opts.port || (await freePort());
@@ -69,7 +57,9 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
   // of through a matching round trip (the SDK asks for it; the server grants it only when enabled).
   args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   if (namespace !== 'default') args.push('--namespace', namespace);
-  for (const key of conversationSearchAttributes) args.push('--search-attribute', `${key.name}=${cliTypeNames[key.type]}`);
+  // No --search-attribute flags: the CLI applies them only when it creates the SQLite file, so a file
+  // made before a key existed would never get it. The search attributes are registered below, once the
+  // server answers, by the same code that sets up a production cluster (infra/temporal-setup.ts).
 
   const server = spawnServer({ binary: opts.binary, args, ...logOptions(opts) });
   opts.onSpawn?.(server.pid);
@@ -85,7 +75,8 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
         await connection.ensureConnected();
         // The frontend answers before the namespace exists; a worker would fail on that gap.
         await connection.workflowService.describeNamespace({ namespace });
-        await ensureSearchAttributes(connection, namespace, conversationSearchAttributes);
+        // Registers what is missing and waits until the server lists it; a no-op on a file that has them.
+        await applyTemporalSetup(connection, { address, namespace }, { timeoutMs: 10_000 });
       } finally {
         await connection.close();
       }
