@@ -115,8 +115,10 @@ export function markdown(r: BenchResults): string {
     }
   }
   lines.push('');
-  lines.push(`![reply latency over load](${r.files.svg})`);
-  lines.push('');
+  if (r.replies) {
+    lines.push(`![reply latency over load](${r.files.svg})`);
+    lines.push('');
+  }
   return lines.join('\n');
 }
 
