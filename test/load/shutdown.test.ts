@@ -72,7 +72,7 @@ function targetPid(run: Started, target: Target): number {
   return parent;
 }
 
-describe('npm start shuts down', () => {
+describe('npm start shuts down [load]', () => {
   test.each<[NodeJS.Signals, Target]>([
     ['SIGTERM', 'npm process'],
     ['SIGINT', 'npm process'],
