@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   save(true);
   console.log('\n' + markdown(results));
   const written = phases.filter((name) => phaseResults(results, name)).map((name) => phaseStem(name, quick));
-  log(`wrote bench/results/{${written.join(',')}}.{json,md} in ${results.durationSeconds} s`);
+  log(`wrote ${written.map((stem) => `bench/results/${stem}.{json,md}`).join(', ')} in ${results.durationSeconds} s`);
   process.exitCode = failed ? 1 : 0;
 }
 
