@@ -3,8 +3,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // test/cluster needs the multi-service cluster of jest.cluster.config.js (npm run test:cluster).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/'],
+  // test/cluster needs the multi-service cluster of jest.cluster.config.js (npm run test:cluster); test/load
+  // and the tests marked loadTest belong to the load tier (jest.load.config.js, npm run test:load).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/', '<rootDir>/test/load/'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }],
     // openid-client and its two dependencies ship only ES modules, which Jest's module system (on Node

@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
-import { startFerretDB } from '../infra/local-servers';
-import { ensureTool } from '../infra/tools';
+import { startFerretDB } from '../dev/local-servers';
+import { ensureTool } from '../dev/tools';
 import { ensureIndexes } from '../store/collections';
 import { summarize } from './load';
 import { seededConversation } from './phases/inbox';
 
 /**
- * What the top-N pushdown costs writes (infra/ferretdb-pushdown/README.md: each write evaluates the odd-rows
+ * What the top-N pushdown costs writes (dev/ferretdb-pushdown/README.md: each write evaluates the odd-rows
  * condition of its table's one partial index). Two FerretDBs side by side on fresh data with the project's
  * indexes: ours and an earlier build (`--old=<binary>`, e.g. the `ferretdb-1.24.2-idx` cache folder's).
  * In alternating rounds, each writes conversation views the way the persist activity does on FerretDB

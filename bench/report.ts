@@ -94,13 +94,16 @@ export function markdown(r: BenchResults): string {
     const c = r.correctness;
     lines.push(`| — | ingest + reply account: accepted / lost / duplicated / replies mismatched | ${c.accepted} / ${c.lost} / ${c.duplicated} / ${c.repliesMismatched} | | | all 0 | ${verdict(c.lost + c.duplicated + c.repliesMismatched === 0)} |`);
   }
-  lines.push('');
-  lines.push('## Where the CPU went (percent of one core, per process, during each load)');
-  lines.push('');
-  lines.push('| phase | CPU by process |');
-  lines.push('| --- | --- |');
-  for (const [phase, share] of Object.entries(r.cpu)) {
-    lines.push(`| ${phase} | ${Object.entries(share.byProcess).sort((a, b) => b[1] - a[1]).map(([n, p]) => `${n} ${p}%`).join(', ')} |`);
+  // A phase without a load of its own (efficiency, staleness, ...) has no CPU table in its result file.
+  if (Object.keys(r.cpu).length > 0) {
+    lines.push('');
+    lines.push('## Where the CPU went (percent of one core, per process, during each load)');
+    lines.push('');
+    lines.push('| phase | CPU by process |');
+    lines.push('| --- | --- |');
+    for (const [phase, share] of Object.entries(r.cpu)) {
+      lines.push(`| ${phase} | ${Object.entries(share.byProcess).sort((a, b) => b[1] - a[1]).map(([n, p]) => `${n} ${p}%`).join(', ')} |`);
+    }
   }
   const staged = (r.replies?.levels ?? []).filter((l) => l.stages?.length);
   if (staged.length > 0) {
@@ -115,8 +118,10 @@ export function markdown(r: BenchResults): string {
     }
   }
   lines.push('');
-  lines.push(`![reply latency over load](${r.files.svg})`);
-  lines.push('');
+  if (r.replies) {
+    lines.push(`![reply latency over load](${r.files.svg})`);
+    lines.push('');
+  }
   return lines.join('\n');
 }
 

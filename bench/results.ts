@@ -11,7 +11,11 @@ import type { ProfileSummary } from './profile';
 import type { CpuShare } from './proc-stats';
 import type { TimelineCheck } from './verify';
 
-/** Everything one run measured, as written to bench/results/<date>.json. */
+/** The phases of a run, in the order they run (`--only=` takes these names). */
+export const phases = ['ingest', 'replies', 'staleness', 'timers', 'efficiency', 'scale', 'inbox', 'memory', 'outbound', 'stream'] as const;
+export type Phase = (typeof phases)[number];
+
+/** Everything one run measured; bench/results/ keeps it sliced by phase (phaseResults). */
 export interface BenchResults {
   startedAt: string;
   quick: boolean;
@@ -45,5 +49,58 @@ export interface BenchResults {
   /** With `--profile`: where each worker and API process spent its CPU. */
   profiles?: ProfileSummary[];
   errors: string[];
-  files: { json: string; markdown: string; svg: string };
+  /** The chart of this result, beside it in bench/results/ (the replies phase only draws one). */
+  files: { svg: string };
 }
+
+type Section = Exclude<keyof BenchResults, 'startedAt' | 'quick' | 'complete' | 'durationSeconds' | 'machine' | 'commit' | 'environment' | 'versions' | 'sizes' | 'cpu' | 'goals' | 'profiles' | 'errors' | 'files'>;
+
+/**
+ * What each phase owns of a run's results: its sections, its goals and the CPU tables it measured
+ * (labels starting with one of `cpu`). Typed over every phase, so a new phase must say what it owns.
+ */
+const owned: { [P in Phase]: { sections: Section[]; goals: (keyof BenchResults['goals'])[]; cpu: string[] } } = {
+  // The timeline check covers the one account both ingest and replies write to.
+  ingest: { sections: ['ingest', 'correctness'], goals: ['ingest'], cpu: ['ingest'] },
+  replies: { sections: ['replies', 'correctness'], goals: ['replyP99'], cpu: ['replies'] },
+  staleness: { sections: ['staleness'], goals: ['staleness'], cpu: [] },
+  timers: { sections: ['timers'], goals: ['timers'], cpu: ['auto-close'] },
+  efficiency: { sections: ['efficiency'], goals: ['events'], cpu: [] },
+  scale: { sections: ['scaleOut'], goals: ['scaleOut'], cpu: ['scale-out'] },
+  inbox: { sections: ['inbox'], goals: ['inbox'], cpu: [] },
+  memory: { sections: ['memory', 'cacheMiss'], goals: [], cpu: [] },
+  outbound: { sections: ['outbound'], goals: [], cpu: ['outbound'] },
+  stream: { sections: ['stream'], goals: ['stream'], cpu: [] },
+};
+
+/** The file stem of a phase's latest result in bench/results/: quick runs are kept apart from full ones. */
+export function phaseStem(phase: Phase, quick: boolean): string {
+  return quick ? `${phase}-quick` : phase;
+}
+
+/**
+ * The part of a run that belongs to one phase, with the run's header (machine, commit, load, duration),
+ * or undefined while the phase has neither measured anything nor failed. bench/results/ holds only the
+ * latest of these per phase; earlier ones are in git (`git log -p bench/results/<phase>.md`).
+ */
+export function phaseResults(r: BenchResults, phase: Phase): BenchResults | undefined {
+  const own = owned[phase];
+  const errors = r.errors.filter((e) => e.startsWith(`${phase}:`));
+  if (!own.sections.some((k) => r[k] !== undefined && k !== 'correctness') && errors.length === 0) return undefined;
+  const slice: BenchResults = {
+    ...r,
+    cpu: Object.fromEntries(Object.entries(r.cpu).filter(([label]) => own.cpu.some((prefix) => label.startsWith(prefix)))),
+    goals: Object.fromEntries(own.goals.filter((g) => r.goals[g] !== undefined).map((g) => [g, r.goals[g]])),
+    // Its own failures and the run's (those not named after a phase).
+    errors: r.errors.filter((e) => e.startsWith(`${phase}:`) || !phases.some((p) => e.startsWith(`${p}:`))),
+    files: { svg: `${phaseStem(phase, r.quick)}.svg` },
+  };
+  // Profiles (`--profile`) are of the whole run's processes and stay in every slice.
+  for (const k of Object.keys(sections) as Section[]) if (!own.sections.includes(k)) delete slice[k];
+  return slice;
+}
+
+/** Every section, so the loop above can drop the ones a phase does not own (typed: none is forgotten). */
+const sections: Record<Section, true> = {
+  ingest: true, replies: true, staleness: true, inbox: true, timers: true, efficiency: true, memory: true, cacheMiss: true, scaleOut: true, outbound: true, stream: true, correctness: true,
+};

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { toolVersions } from '../infra/tools';
+import { toolVersions } from '../dev/tools';
 import { fullSizes, quickSizes } from './context';
 import type { BenchContext } from './context';
 import { runCacheMiss, runEfficiency, runOpenConversationMemory } from './phases/efficiency';
@@ -16,17 +16,17 @@ import { runStream } from './phases/stream';
 import { runTimers, timersGoalMet } from './phases/timers';
 import { summarizeProfiles } from './profile';
 import { markdown, svg } from './report';
-import type { BenchResults } from './results';
+import { phaseResults, phases, phaseStem } from './results';
+import type { BenchResults, Phase } from './results';
 import { BenchStack } from './stack';
 import { checkTimelines } from './verify';
 import { startGraphForStack } from './whatsapp';
 
 /**
  * `npm run bench [-- --quick] [--only=ingest,replies,...] [--profile]`: the real stack on this machine, measured
- * against baselines taken in the same run on the same servers; results go to bench/results/.
+ * against baselines taken in the same run on the same servers; each phase's result replaces that phase's
+ * previous one in bench/results/ (`<phase>.{json,md}`, `-quick` for quick runs; the history is in git).
  */
-const phases = ['ingest', 'replies', 'staleness', 'timers', 'efficiency', 'scale', 'inbox', 'memory', 'outbound', 'stream'] as const;
-type Phase = (typeof phases)[number];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     cpu: {},
     goals: {},
     errors: [],
-    files: { json: `${stem}.json`, markdown: `${stem}.md`, svg: `${stem}.svg` },
+    files: { svg: `${phaseStem('replies', quick)}.svg` },
   };
 
   /** Written as each phase starts too, so a run stopped part way keeps what it measured. */
@@ -68,9 +68,14 @@ async function main(): Promise<void> {
     results.durationSeconds = Math.round((Date.now() - t0) / 1000);
     results.complete = final;
     fs.mkdirSync(resultsDir, { recursive: true });
-    fs.writeFileSync(path.join(resultsDir, results.files.json), JSON.stringify(results, null, 2) + '\n');
-    fs.writeFileSync(path.join(resultsDir, results.files.markdown), markdown(results));
-    fs.writeFileSync(path.join(resultsDir, results.files.svg), svg(results));
+    for (const name of phases) {
+      const slice = phaseResults(results, name);
+      if (!slice) continue; // not run, or not measured yet: the previous result stays
+      const file = path.join(resultsDir, phaseStem(name, quick));
+      fs.writeFileSync(`${file}.json`, JSON.stringify(slice, null, 2) + '\n');
+      fs.writeFileSync(`${file}.md`, markdown(slice));
+      if (slice.replies) fs.writeFileSync(path.join(resultsDir, slice.files.svg), svg(slice));
+    }
   };
 
   log(`convoflow bench${quick ? ' (quick)' : ''}: starting a Temporal dev server and FerretDB in a temporary folder`);
@@ -195,7 +200,8 @@ async function main(): Promise<void> {
   }
   save(true);
   console.log('\n' + markdown(results));
-  log(`wrote bench/results/${stem}.{json,md,svg} in ${results.durationSeconds} s`);
+  const written = phases.filter((name) => phaseResults(results, name)).map((name) => phaseStem(name, quick));
+  log(`wrote ${written.map((stem) => `bench/results/${stem}.{json,md}`).join(', ')} in ${results.durationSeconds} s`);
   process.exitCode = failed ? 1 : 0;
 }
 

@@ -5,54 +5,36 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import type { Db } from 'mongodb';
-import { freePort } from '../infra/free-port';
+import { freePort } from '../dev/free-port';
 import { workerEnv, workerNodeArgs } from '../infra/worker-launch';
-import { startFerretDB, startTemporalDevServer } from '../infra/local-servers';
-import type { FerretDBServer, TemporalDevServer } from '../infra/local-servers';
-import { ensureTool } from '../infra/tools';
+import { startFerretDB, startTemporalDevServer } from '../dev/local-servers';
+import type { FerretDBServer, TemporalDevServer } from '../dev/local-servers';
+import { ensureTool } from '../dev/tools';
 import { Http } from './http-client';
-import { spawnNodeChild } from '../infra/node-child';
-import type { NodeChild } from '../infra/node-child';
+import { spawnNodeChild } from '../dev/node-child';
+import { claimRunDir, forgetPid, killRecorded, liveOwner, recordPid } from '../dev/pid-records';
+import type { NodeChild } from '../dev/node-child';
 
 /**
  * The real stack for a benchmark or chaos run: its own Temporal dev server (headless, SQLite) and FerretDB
  * in a temporary folder, and real worker and API processes pointed at them with a fresh task queue and
- * database. Every process it starts is tracked by pid and stopped by `stop()`; if the run dies another
- * way (an exception, Ctrl-C, process.exit) the exit hook SIGKILLs whatever is left, by pid.
+ * database. Every process it starts is recorded by pid in the run folder (dev/pid-records.ts) and stopped
+ * by `stop()`; if the run dies another way (an exception, Ctrl-C, process.exit) the exit hook SIGKILLs
+ * whatever is left, by pid.
  */
 
 const projectRoot = path.resolve(__dirname, '..');
 
-/** Every process of every stack in this Node process, so the exit hook can reach them. */
-const tracked = new Map<number, { alive: () => boolean }>();
-let hooksInstalled = false;
 const stacks = new Set<BenchStack>();
-
-function track(pid: number, alive: () => boolean): void {
-  tracked.set(pid, { alive });
-}
-
-/** True while the pid still runs this binary: a pid recycled after our server exited is never killed. */
-function runsBinary(pid: number, binary: string): boolean {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === binary;
-  } catch {
-    return false;
-  }
-}
+let hooksInstalled = false;
 
 function installHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
+  // Every process a stack starts is recorded in its run folder (dev/pid-records.ts, as npm start and the
+  // test servers do); whatever is still running its recorded binary when this process exits is SIGKILLed.
   process.once('exit', () => {
-    for (const [pid, p] of tracked) {
-      if (!p.alive()) continue;
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    for (const stack of stacks) killRecorded(stack.runDir);
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
@@ -61,6 +43,28 @@ function installHooks(): void {
       process.once(signal, () => process.exit(130));
       void Promise.allSettled([...stacks].map((s) => s.stop())).then(() => process.exit(130));
     });
+  }
+}
+
+/**
+ * A run killed outright (kill -9, a closed terminal) could not stop its servers; the next run stops
+ * whatever such a folder recorded. The folders stay: they hold the logs of a run that went wrong.
+ */
+function stopAbandonedRuns(): void {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    if (!name.startsWith('convoflow-bench-')) continue;
+    const runDir = path.join(os.tmpdir(), name);
+    const owner = readOwner(runDir);
+    // liveOwner leaves out this process itself, whose other stacks may be running.
+    if (owner !== undefined && owner !== process.pid && liveOwner(runDir) === undefined) killRecorded(runDir);
+  }
+}
+
+function readOwner(runDir: string): number | undefined {
+  try {
+    return Number.parseInt(fs.readFileSync(path.join(runDir, 'owner'), 'utf8'), 10);
+  } catch {
+    return undefined;
   }
 }
 
@@ -109,7 +113,9 @@ export class BenchStack {
 
   static async start(opts: BenchStackOptions): Promise<BenchStack> {
     installHooks();
+    stopAbandonedRuns();
     const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'convoflow-bench-'));
+    claimRunDir(runDir);
     const stack = new BenchStack(runDir, opts);
     stacks.add(stack);
     try {
@@ -155,8 +161,10 @@ export class BenchStack {
       port: this.temporalPort,
       dbFile: this.temporalDbFile,
       logFile: path.join(this.runDir, 'temporal.log'),
-      onSpawn: (pid) => track(pid, () => runsBinary(pid, this.temporalBinary)),
+      onSpawn: (pid) => this.record(pid, this.temporalBinary),
     });
+    const { pid } = this.temporal;
+    void this.temporal.process.exited.then(() => forgetPid(this.runDir, pid));
   }
 
   async stopTemporal(): Promise<void> {
@@ -170,14 +178,19 @@ export class BenchStack {
       dataDir: this.ferretDir,
       port: this.ferretPort,
       logFile: path.join(this.runDir, 'ferretdb.log'),
-      onSpawn: (pid) => track(pid, () => runsBinary(pid, this.ferretBinary)),
+      onSpawn: (pid) => this.record(pid, this.ferretBinary),
     });
+    void server.process.exited.then(() => forgetPid(this.runDir, server.pid));
     this.ferret = server;
   }
 
   async stopFerret(): Promise<void> {
     await this.ferret?.stop();
     this.ferret = undefined;
+  }
+
+  private record(pid: number, binary: string): void {
+    recordPid(this.runDir, pid, binary);
   }
 
   private env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -211,7 +224,9 @@ export class BenchStack {
       // One folder per process: each of its threads (workflow threads, the loader's) writes its own file.
       nodeArgs: [...launchArgs, ...(this.opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(this.opts.profileDir, `${this.counter}-${name}`)}`] : [])],
     });
-    track(proc.pid, () => !proc.hasExited());
+    this.record(proc.pid, process.execPath);
+    // Forgotten once it exits, so a pid recycled by another Node process is never killed.
+    void proc.exited.then(() => forgetPid(this.runDir, proc.pid));
     return proc;
   }
 
@@ -279,6 +294,8 @@ export class BenchStack {
     await Promise.allSettled([...this.workers, ...this.apis.map((a) => a.proc), ...this.others].map((p) => p.stop(10_000)));
     await Promise.allSettled([this.connection?.close(), this.mongo?.close()]);
     await Promise.allSettled([this.temporal?.stop(), this.ferret?.stop()]);
+    // Anything that did not stop (or that a phase started by hand) goes by its recorded pid.
+    killRecorded(this.runDir);
     stacks.delete(this);
     if (!this.opts.keepDir && !opts.keepDir) fs.rmSync(this.runDir, { recursive: true, force: true });
   }

@@ -184,10 +184,7 @@ export async function applyTemporalSetup(connection: Connection, target: Tempora
     if (missing.length > 0) {
       log(`registering search attributes ${missing.map((p) => p.name).join(', ')} on namespace ${target.namespace}`);
       try {
-        await connection.operatorService.addSearchAttributes({
-          namespace: target.namespace,
-          searchAttributes: Object.fromEntries(missing.map((p) => [p.name, encodeSearchAttributeIndexedValueType(p.type)!])),
-        });
+        await registerSearchAttributes(connection, target.namespace, missing);
         for (const p of missing) if (!done.includes(`registered ${p.name}`)) done.push(`registered ${p.name}`);
       } catch (error) {
         if (isNotAllowed(error)) refuse(error);
@@ -197,6 +194,24 @@ export async function applyTemporalSetup(connection: Connection, target: Tempora
     if (Date.now() > deadline) throw new TemporalSetupError(describeProblems(problems, target), problems);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/**
+ * The one call that registers search attributes, for every server convoflow runs on: applyTemporalSetup
+ * (production clusters, `npm run setup:temporal`, and the dev server of `npm start`, the tests and the
+ * bench, dev/local-servers.ts) and, directly, the time-skipping test server, which implements
+ * AddSearchAttributes but not ListSearchAttributes and so cannot be checked first
+ * (test/workflows/support.ts).
+ */
+export async function registerSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  keys: readonly { name: string; type: SearchAttributeType }[] = conversationSearchAttributes,
+): Promise<void> {
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(keys.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)!])),
+  });
 }
 
 /**

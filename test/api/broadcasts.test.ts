@@ -3,6 +3,7 @@ import { mapLimit } from '../../infra/map-limit';
 import { eventually, useStack } from '../support/stack';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
+import { loadTest } from '../support/tiers';
 
 /**
  * Broadcasts as durable work (issue 11, item 6): each conversation's outcome is reported, a retry with the
@@ -64,7 +65,7 @@ describe('broadcasts', () => {
     expect(await outboundTemplates('spring_sale')).toBe(real.length);
   }, 180_000);
 
-  test('a broadcast of more than 1,000 recipients answers 202 at once, and GET follows it to the end', async () => {
+  loadTest('a broadcast of more than 1,000 recipients answers 202 at once, and GET follows it to the end', async () => {
     const some = real.slice(0, 20);
     const started = await post({ broadcastId: 'large-1', template: { name: 'large_one' }, conversationIds: [...some, ...unknownIds(1_000)] });
     expect(started.status).toBe(202);

@@ -7,6 +7,7 @@ import { inboundButtonBody, inboundImageBody, inboundTextBody, metaWebhookBody, 
 import type { Account } from '../support/scenario';
 import { conversationApi, conversationPath, createAccount, newCustomer } from '../support/scenario';
 import { capturedLogs, eventually, useStack } from '../support/stack';
+import { loadTest } from '../support/tiers';
 
 /**
  * SPEC section 7 end to end: WhatsApp Cloud API in through the signed webhook, replies and templates
@@ -137,8 +138,11 @@ describe('WhatsApp webhook in', () => {
     expect(forged.body.error.code).toBe('invalid_signature');
     const unsigned = await env.stack.http.request('POST', webhookPath(), { body: JSON.stringify(body) });
     expect(unsigned.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 500));
     expect((await env.stack.http.get(conversationPath(account, `conv:${account.id}:${channel}:${customer}`), account.keys.agent)).status).toBe(404);
+    // Probe: a signed message from the same customer afterwards. Inputs to one conversation apply in
+    // order, so once it shows, anything the rejected posts had started would show before it.
+    const { conversationId } = await customerWritesOnWhatsApp(customer, 'probe');
+    expect((await timeline(conversationId)).map((m) => m.text)).toEqual(['probe']);
   });
 
   test('an image without caption is a customer message: it reopens a closed conversation and is kept with its media id', async () => {
@@ -164,9 +168,13 @@ describe('WhatsApp webhook in', () => {
     expect((await metaPosts(body)).status).toBe(200);
     const conversationId = `conv:${account.id}:${channel}:${customer}`;
     await eventually(async () => ((await timeline(conversationId)).length === 1 ? true : undefined));
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await timeline(conversationId)).toHaveLength(1);
-    expect((await api.view(account, conversationId)).unreadCount).toBe(1);
+    // Probe: a later message of the same conversation; once it shows, the second delivery has been handled.
+    await customerWritesOnWhatsApp(customer, 'probe');
+    expect((await timeline(conversationId)).map((m) => m.text)).toEqual(['once', 'probe']);
+    expect((await eventually(async () => {
+      const v = await api.view(account, conversationId);
+      return v.unreadCount === 2 ? v : undefined;
+    })).unreadCount).toBe(2);
   });
 
   test('items for a phone number id the account does not have are counted and answered 200', async () => {
@@ -175,7 +183,7 @@ describe('WhatsApp webhook in', () => {
     expect(res.body).toMatchObject({ messages: 0, unknownPhoneNumberIds: 1 });
   });
 
-  test('a body of 1,000 messages is answered 200 once every one is accepted, and all are recorded', async () => {
+  loadTest('a body of 1,000 messages is answered 200 once every one is accepted, and all are recorded', async () => {
     const customers = Array.from({ length: 50 }, () => newCustomer());
     const messages = Array.from({ length: 1_000 }, (_, i) => ({
       from: customers[i % customers.length],
@@ -242,7 +250,10 @@ describe('messages out through the WhatsApp Cloud API', () => {
     const message = await deliveryOf(conversationId, reply.body.messageId, 'read');
     const late = await fake.sendStatus({ wamid: message.delivery.providerMessageId, status: 'delivered', recipient: customer, phoneNumberId });
     expect(late).toBe(200);
-    await new Promise((r) => setTimeout(r, 500));
+    // Probe: a second reply, sent after the late receipt was accepted; its own receipts reach the same
+    // conversation after that one, so once it reads 'read' the late 'delivered' has been handled.
+    const probe = await api.act(account, conversationId, 'replies', account.keys.agent, { text: 'Anything else?' });
+    await deliveryOf(conversationId, probe.body.messageId, 'read');
     expect((await timeline(conversationId)).find((m) => m.messageId === reply.body.messageId).delivery.status).toBe('read');
   });
 

@@ -1,5 +1,5 @@
 import type { Stack } from '../support/stack';
-import { eventually, useStack } from '../support/stack';
+import { eventually, untilPast, useStack } from '../support/stack';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 
 /** Deadlines and messages survive the worker going away: they live in Temporal, not in the process. */
@@ -15,7 +15,7 @@ describe('durability across a worker restart', () => {
     const autoCloseAt = Date.parse(assigned.body.conversation.autoCloseAt);
 
     await stack.stopWorker();
-    await new Promise((r) => setTimeout(r, autoCloseAt - Date.now() + 1_000));
+    await untilPast(autoCloseAt); // due while no worker runs
     expect((await stack.http.get(conversationPath(account, conversationId), account.keys.agent)).body.status).toBe('assigned');
 
     const restartedAt = Date.now();
@@ -53,9 +53,10 @@ describe('durability across a worker restart', () => {
     const { conversationId } = await customerWrites(stack, account, { customer });
     await stack.http.post(conversationPath(account, conversationId, '/assign'), { assigneeId: account.users.agent }, account.keys.agent);
     expect((await stack.http.post(conversationPath(account, conversationId, '/leave'), {}, account.keys.agent)).body.conversation.status).toBe('waiting');
+    const waitingFrom = Date.now(); // the waiting began before this instant
 
     await stack.stopWorker();
-    await new Promise((r) => setTimeout(r, 3_000));
+    await untilPast(waitingFrom + 2_000); // the waiting timeout fell due while no worker runs
     await stack.http.post(`/v1/accounts/${account.id}/messages`, { channel: 'wa-main', customer, messageId: 'late-1', text: 'still there?' }, account.keys.service);
     await stack.startWorker();
 

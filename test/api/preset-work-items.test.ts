@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Stack } from '../support/stack';
-import { eventually, useStack } from '../support/stack';
+import { eventually, untilPast, useStack } from '../support/stack';
 import type { Account, Transition } from '../support/scenario';
-import { conversationApi, createAccount, customerWrites, newCustomer } from '../support/scenario';
+import { conversationApi, createAccount, customerWrites, newCustomer, routerQueues, routerUntil } from '../support/scenario';
 
 /**
  * Seed 004 (work items with wrap-up, waiting and capacity), one transition row per test, through HTTP on
@@ -170,11 +170,13 @@ describe('work items preset (seed 004) end to end', () => {
     test('an agent who reconnects within agentReconnectTimeout keeps the work item', async () => {
       const account = await workItems();
       const { conversationId } = await assignedToAgent(account);
+      const offAt = Date.now();
       expect((await presence(account, account.users.agent, 'offline', account.keys.agent)).status).toBe(200);
-      await new Promise((r) => setTimeout(r, 300));
       expect((await presence(account, account.users.agent, 'online', account.keys.agent)).status).toBe(200);
-      // Well past the 2s the disconnect would have taken.
-      await new Promise((r) => setTimeout(r, 3_000));
+      // Past the instant the 2s disconnect timer would have fired, a probe: the customer writes. Its
+      // effect shows only after the workflow has handled everything before it, that timer included.
+      await untilPast(offAt + 2_000);
+      await customerWrites(stack, account, { customer: (await view(account, conversationId)).customer, text: 'probe' }); // waits for its effect
       expect(await view(account, conversationId)).toMatchObject({ status: 'assigned', assigneeId: account.users.agent });
       expect(await transitions(account, conversationId)).toEqual([opened, claimed]);
     });
@@ -278,8 +280,8 @@ describe('work items preset (seed 004) end to end', () => {
       const first = await deliver(account);
       expect((await statusBecomes(account, first, 'assigned')).assigneeId).toBe('solo-1');
       const second = await deliver(account);
-      // The agent is full: the second work item waits in open for them.
-      await new Promise((r) => setTimeout(r, 1_000));
+      // The agent is full: the router has the second work item in its queue, and it waits in open.
+      await routerQueues(stack, account.id, [second]);
       expect(await view(account, second)).toMatchObject({ status: 'open', assigneeId: null });
       return { account, key, first, second };
     }
@@ -288,7 +290,8 @@ describe('work items preset (seed 004) end to end', () => {
       const { account, key, first, second } = await soloAgent();
       const ended = await act(account, first, 'end', key);
       expect(ended.body.conversation).toMatchObject({ status: 'wrap_up', heldBy: 'solo-1' });
-      await new Promise((r) => setTimeout(r, 1_500));
+      // The router still counts the wrap-up against solo-1 and keeps the second in its queue.
+      await routerUntil(stack, account.id, (s) => !!s.agents['solo-1']?.load.includes(first) && s.queue.some((w) => w.conversationId === second));
       expect(await view(account, second)).toMatchObject({ status: 'open', assigneeId: null });
 
       expect((await act(account, first, 'end', key)).body.conversation.status).toBe('closed');

@@ -3,7 +3,7 @@ import { routerWorkflowId } from '../../workflows/routing/messages';
 import type { Stack } from '../support/stack';
 import { eventually, useStack } from '../support/stack';
 import type { Account } from '../support/scenario';
-import { conversationApi, createAccount, newCustomer } from '../support/scenario';
+import { conversationApi, createAccount, newCustomer, routerQueues } from '../support/scenario';
 
 /**
  * Issue 11 item 1: the router rebuilds agents' load from the views whenever it starts or the routing
@@ -64,7 +64,8 @@ describe('capacity held in wrap-up survives a router rebuild', () => {
   /** New work arrives after the rebuild: nobody may be offered it while their wrap-up blocks them. */
   async function expectNewWorkWaits(account: Account): Promise<string[]> {
     const next = [await deliver(account), await deliver(account)];
-    await new Promise((r) => setTimeout(r, 2_000));
+    // The router has handled both requests and queued them: nobody was eligible.
+    await routerQueues(stack, account.id, next);
     expect(await held(account)).toEqual({ 'wrap-a': 1, 'wrap-b': 1 });
     for (const id of next) expect(await view(account, id)).toMatchObject({ status: 'open', assigneeId: null });
     return next;

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Stack } from '../support/stack';
 import { eventually, useStack } from '../support/stack';
 import type { Account } from '../support/scenario';
-import { conversationPath, createAccount, newCustomer } from '../support/scenario';
+import { conversationPath, createAccount, newCustomer, routerQueues, routerUntil } from '../support/scenario';
+import { loadTest } from '../support/tiers';
 
 /** SPEC section 4 on the real stack: the router workflow, conversations, and the API together. */
 describe('automatic assignment', () => {
@@ -79,7 +80,7 @@ describe('automatic assignment', () => {
     const deactivated = await stack.http.patch(`/v1/accounts/${account.id}/users/pt-seller-1`, { active: false }, stack.platformKey);
     expect(deactivated.body.released).toBe(1);
     const waiting = await deliver(account, { attributes: { department: 'sales' } });
-    await new Promise((r) => setTimeout(r, 1_000));
+    await routerQueues(stack, account.id, [waiting]); // handled, and nobody qualifies
     const view = (await stack.http.get(conversationPath(account, waiting), account.keys.owner)).body;
     expect(view.status).toBe('open');
     await stack.http.patch(`/v1/accounts/${account.id}/users/en-seller-1`, { languages: ['en', 'pt'] }, stack.platformKey);
@@ -113,14 +114,15 @@ describe('automatic assignment', () => {
     const first = await deliver(account);
     await settled(account, [first], 1);
     const second = await deliver(account);
-    await new Promise((r) => setTimeout(r, 800));
+    await routerQueues(stack, account.id, [second]); // solo-1 is full
     expect((await stack.http.get(conversationPath(account, second), account.keys.owner)).body.status).toBe('open');
     // The supervisor overloads solo-1 on purpose: allowed, counted.
     const manual = await stack.http.post(conversationPath(account, second, '/assign'), { assigneeId: 'solo-1' }, account.keys.admin);
     expect(manual.body.conversation).toMatchObject({ status: 'assigned', assigneeId: 'solo-1' });
     const third = await deliver(account);
     await stack.http.post(conversationPath(account, first, '/resolve'), {}, keys['solo-1']);
-    await new Promise((r) => setTimeout(r, 800));
+    // The router has counted the release of the first, and the third still waits.
+    await routerUntil(stack, account.id, (s) => !s.agents['solo-1']?.load.includes(first) && s.queue.some((w) => w.conversationId === third));
     // Still at capacity (1 held of 1): the third keeps waiting until the second is resolved too.
     expect((await stack.http.get(conversationPath(account, third), account.keys.owner)).body.status).toBe('open');
     await stack.http.post(conversationPath(account, second, '/resolve'), {}, keys['solo-1']);
@@ -161,7 +163,7 @@ describe('automatic assignment', () => {
     expect((await stack.http.get(`/v1/accounts/${account.id}/conversations`, account.keys.agent)).status).toBe(401);
   });
 
-  test('200 conversations arriving at once for 5 agents of capacity 3: never more than 3 each, the rest wait and drain in arrival order', async () => {
+  loadTest('200 conversations arriving at once for 5 agents of capacity 3: never more than 3 each, the rest wait and drain in arrival order', async () => {
     const account = await createAccount(stack, { autoCloseAfter: '1h' });
     await stack.http.patch(`/v1/accounts/${account.id}/policy`, { routing: { mode: 'round_robin' } }, stack.platformKey);
     const keys = await addAgents(account, 5, { maxConcurrent: 3 });

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../infra/config';
-import { freePort } from '../../infra/free-port';
+import { freePort } from '../../dev/free-port';
 import type { Account } from '../support/scenario';
 import { createAccount } from '../support/scenario';
 import type { JarReply, SignInApi, TestProvider } from '../support/sign-in';
 import { CookieJar, startOidcProvider, startSignInApi } from '../support/sign-in';
-import { capturedLogs, useStack } from '../support/stack';
+import { capturedLogs, untilPast, useStack } from '../support/stack';
 
 /**
  * Signing in once per browser (issue 22 item 14): a user's key exchanged for a session cookie, single
@@ -143,7 +143,7 @@ describe('a session from a key', () => {
     const second = await env.stack.http.post(`/v1/accounts/${account.id}/users/${user.id}/keys/rotate`, { gracePeriod: '2s' }, rotated.body.apiKey);
     expect(second.status).toBe(201);
     expect((await graceful.request('GET', '/v1/me')).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 2_300));
+    await untilPast(Date.parse(second.body.previous[0].expiresAt)); // the grace period's end, no margin
     expect((await graceful.request('GET', '/v1/me')).status).toBe(401);
   });
 
@@ -205,12 +205,13 @@ describe('session lifetimes', () => {
     short = await startSignInApi(env.stack, { sessions: { ttlMs: 1_500, idleTtlMs: 1_500 } });
     const jar = browser(short.baseUrl);
     const reply = await signInWithKey(jar, account.keys.agent);
+    const signedIn = Date.now(); // the session began before this instant
     expect(CookieJar.setCookies(reply.headers)[0]).toContain('Max-Age=1;');
     const token = jar.get(sessionCookie)!;
     // The same session at the stack's own API process (another process of the deployment).
     const elsewhere = () => env.stack.http.request('GET', '/v1/me', { headers: { cookie: `${sessionCookie}=${token}` } });
     expect((await elsewhere()).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1_700));
+    await untilPast(signedIn + 1_500);
     const expired = await jar.request('GET', '/v1/me');
     expect(expired.status).toBe(401);
     expect(expired.body.error.message).toContain('expired');
@@ -221,11 +222,13 @@ describe('session lifetimes', () => {
     short = await startSignInApi(env.stack, { sessions: { ttlMs: 3_600_000, idleTtlMs: 2_000 } });
     const jar = browser(short.baseUrl);
     await signInWithKey(jar, account.keys.agent);
+    let lastUse = 0;
     for (let i = 0; i < 5; i++) {
       await new Promise((r) => setTimeout(r, 700));
       expect((await jar.request('GET', '/v1/me')).status).toBe(200);
+      lastUse = Date.now(); // the session was last used before this instant
     }
-    await new Promise((r) => setTimeout(r, 2_400));
+    await untilPast(lastUse + 2_000);
     expect((await jar.request('GET', '/v1/me')).status).toBe(401);
   });
 });

@@ -1,5 +1,5 @@
 import type { Stack } from '../support/stack';
-import { eventually, useStack } from '../support/stack';
+import { eventually, untilPast, useStack } from '../support/stack';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 
 /**
@@ -12,10 +12,13 @@ describe('deadlines with short policy durations', () => {
   beforeAll(() => ({ stack } = env));
 
   test('after the service window passes a free-form reply is 409 window_expired, and a template is still sent', async () => {
-    const account = await createAccount(stack, { serviceWindow: '2s', autoCloseAfter: '1h' });
+    // 5s, not less: the first reply must land inside the window even on a loaded machine; the test then
+    // waits exactly until the window's end, not a margin past it.
+    const account = await createAccount(stack, { serviceWindow: '5s', autoCloseAfter: '1h' });
     const { conversationId } = await customerWrites(stack, account, { customer: newCustomer() });
-    expect((await stack.http.post(conversationPath(account, conversationId, '/replies'), { text: 'quick' }, account.keys.agent)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 2_300));
+    const quick = await stack.http.post(conversationPath(account, conversationId, '/replies'), { text: 'quick' }, account.keys.agent);
+    expect(quick.status).toBe(200);
+    await untilPast(Date.parse(quick.body.conversation.windowExpiresAt));
     const late = await stack.http.post(conversationPath(account, conversationId, '/replies'), { text: 'too late' }, account.keys.agent);
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('window_expired');
@@ -34,10 +37,9 @@ describe('deadlines with short policy durations', () => {
       return view.status === 'closed' ? view : undefined;
     });
     expect(closed.closedReason).toBe('inactivity');
-    // Precise: not before the deadline, and within a second after it.
-    const lateness = Date.parse(closed.closedAt) - autoCloseAt;
-    expect(lateness).toBeGreaterThanOrEqual(0);
-    expect(lateness).toBeLessThan(1_000);
+    // Not before the deadline. How soon after it is the time-skipping server's to show (test/workflows/timers.test.ts):
+    // on a loaded machine the wall clock says nothing about the timer.
+    expect(Date.parse(closed.closedAt)).toBeGreaterThanOrEqual(autoCloseAt);
     const last = (await stack.http.get(conversationPath(account, conversationId, '/events'), account.keys.agent)).body.events.at(-1);
     expect(last).toMatchObject({ from: 'assigned', to: 'closed', reason: 'inactivity', actor: { kind: 'system' } });
   });
@@ -47,7 +49,8 @@ describe('deadlines with short policy durations', () => {
     const open = await customerWrites(stack, account, { customer: newCustomer() });
     const { conversationId } = await customerWrites(stack, account, { customer: newCustomer() });
     const first = await stack.http.post(conversationPath(account, conversationId, '/replies'), { text: 'one' }, account.keys.agent);
-    await new Promise((r) => setTimeout(r, 1_500));
+    // The second reply comes at a later instant than the first (an extended deadline would differ).
+    await untilPast(Date.parse(first.body.conversation.updatedAt));
     const second = await stack.http.post(conversationPath(account, conversationId, '/replies'), { text: 'two' }, account.keys.agent);
     expect(second.body.conversation.autoCloseAt).toBe(first.body.conversation.autoCloseAt);
     await eventually(async () => ((await stack.http.get(conversationPath(account, conversationId), account.keys.agent)).body.status === 'closed' ? true : undefined));

@@ -5,7 +5,7 @@ import { mapLimit, sleep } from '../../bench/load';
 import { Ledger, checkTimelines, checkViews, missedAutoCloses, waitForInbound } from '../../bench/verify';
 import { deliver } from '../../chaos/deliver';
 import type { Delivery } from '../../chaos/deliver';
-import type { ClusterRole } from '../../infra/temporal-cluster';
+import type { ClusterRole } from '../../dev/temporal-cluster';
 import { testCluster } from '../support/cluster';
 import { useStack } from '../support/stack';
 

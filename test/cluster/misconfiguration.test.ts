@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { MongoClient } from 'mongodb';
 import { createApp } from '../../api/app';
-import { toolVersions } from '../../infra/tools';
+import { toolVersions } from '../../dev/tools';
 import { ensureIndexes } from '../../store/collections';
 import { Http, quietLog } from '../support/stack';
 import { testServers } from '../support/test-servers';
@@ -90,7 +90,7 @@ describe('an API on a cluster that is not set up for convoflow', () => {
 });
 
 describe('the cluster tier', () => {
-  it('runs the server version pinned in infra/tools.ts (and so in docker-compose.yml)', async () => {
+  it('runs the server version pinned in dev/tools.ts (and so in docker-compose.yml)', async () => {
     const connection = await Connection.connect({ address: testServers().temporalAddress });
     try {
       expect((await connection.workflowService.getSystemInfo({})).serverVersion).toBe(toolVersions.temporalServer);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { freePort } from '../../infra/free-port';
+import { freePort } from '../../dev/free-port';
 import { chromiumArgs, ensureChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { createAccount } from '../support/scenario';

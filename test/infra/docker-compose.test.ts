@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { configVariables, loadConfig, requireServers } from '../../infra/config';
-import { toolVersions } from '../../infra/tools';
+import { toolVersions } from '../../dev/tools';
 import { workerEnv, workerNodeArgs } from '../../infra/worker-launch';
 import { conversationSearchAttributes } from '../../workflows/conversation/search-attributes';
 

@@ -6,7 +6,7 @@ import { startOwnFerretDB, testServers } from '../support/test-servers';
 import type { OwnFerretDB } from '../support/test-servers';
 
 /**
- * The ordered top-N pushdown of our FerretDB build (infra/ferretdb-pushdown/) against FerretDB's own
+ * The ordered top-N pushdown of our FerretDB build (dev/ferretdb-pushdown/) against FerretDB's own
  * evaluation of the same query (the same build with `--test-disable-pushdown`: every document read and
  * decoded, filtered, sorted and limited in Go) on the same generated documents, for every find with a sort
  * and a limit that the API issues. The documents hold what the pushdown must get right: arrays (an

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { applyPatch, ferretdbIdLookupPatch } from '../../infra/tool-installers';
+import { applyPatch, ferretdbIdLookupPatch } from '../../dev/tool-installers';
 import { ensureIndexes } from '../../store/collections';
 import { startOwnFerretDB, testServers } from '../support/test-servers';
 import type { OwnFerretDB } from '../support/test-servers';

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { loadOrCreatePlatformKey } from '../../infra/platform-key';
+import { loadOrCreatePlatformKey } from '../../dev/platform-key';
 import { testServers } from '../support/test-servers';
 
 describe('generated platform key', () => {

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { referencePath, renderReference } from '../../infra/reference-doc';
+import { referencePath, renderReference } from '../../dev/reference-doc';
 
 /** Issue 11, item 11: the repository's own reference is generated from the code, and kept current. */
 test('docs/reference.md is what `npm run docs` generates from the code today', () => {

@@ -2,10 +2,10 @@ import net from 'node:net';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { freePort } from '../../infra/free-port';
-import { startTemporalDevServer } from '../../infra/local-servers';
-import type { TemporalDevServer } from '../../infra/local-servers';
-import { recordPid } from '../../infra/pid-records';
+import { freePort } from '../../dev/free-port';
+import { startTemporalDevServer } from '../../dev/local-servers';
+import type { TemporalDevServer } from '../../dev/local-servers';
+import { recordPid } from '../../dev/pid-records';
 import { conversationSearchAttributes, conversationStatusKey } from '../../workflows/conversation/search-attributes';
 import { testServers } from '../support/test-servers';
 

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { spawnNodeChild } from '../../infra/node-child';
+import { spawnNodeChild } from '../../dev/node-child';
 import { applyTemporalSetup, checkTemporalSetup, describeProblems, ensureTemporalSetup, TemporalSetupError } from '../../infra/temporal-setup';
-import { toolVersions } from '../../infra/tools';
+import { toolVersions } from '../../dev/tools';
 import { conversationSearchAttributes } from '../../workflows/conversation/search-attributes';
 import { testServers } from '../support/test-servers';
 

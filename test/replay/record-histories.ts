@@ -20,8 +20,8 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 // Not re-exported from the package root; this is the module the SDK's own replay samples import.
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { startFerretDB, startTemporalDevServer } from '../../infra/local-servers';
-import { ensureTools } from '../../infra/tools';
+import { startFerretDB, startTemporalDevServer } from '../../dev/local-servers';
+import { ensureTools } from '../../dev/tools';
 import { assignUpdate, policyChangedSignal, replyUpdate, resolveUpdate, takeOverUpdate, templateUpdate } from '../../workflows/conversation/messages';
 import type { Policy } from '../../workflows/conversation/core/policy';
 import { defaultPolicy } from '../../workflows/conversation/core/policy';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import type { FerretDBServer } from '../../infra/local-servers';
-import { killRecorded } from '../../infra/pid-records';
-import { ClusterControl } from '../../infra/temporal-cluster';
+import type { FerretDBServer } from '../../dev/local-servers';
+import { killRecorded } from '../../dev/pid-records';
+import { ClusterControl } from '../../dev/temporal-cluster';
 import { globalKey } from './global-setup';
 
 /**

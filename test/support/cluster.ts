@@ -1,4 +1,4 @@
-import { ClusterControl } from '../../infra/temporal-cluster';
+import { ClusterControl } from '../../dev/temporal-cluster';
 
 /** Set by the cluster tier's global setup: the run folder of its Temporal cluster. */
 export const clusterRunDirVariable = 'CONVOFLOW_TEST_CLUSTER_RUN_DIR';

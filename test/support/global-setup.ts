@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startFerretDB, startTemporalDevServer } from '../../infra/local-servers';
-import type { FerretDBServer, TemporalDevServer } from '../../infra/local-servers';
-import { claimRunDir, killRecorded, reapAbandonedRuns, recordPid } from '../../infra/pid-records';
-import { ensureTools } from '../../infra/tools';
+import { startFerretDB, startTemporalDevServer } from '../../dev/local-servers';
+import type { FerretDBServer, TemporalDevServer } from '../../dev/local-servers';
+import { claimRunDir, killRecorded, reapAbandonedRuns, recordPid } from '../../dev/pid-records';
+import { ensureTools } from '../../dev/tools';
 import { testServerVariables } from './test-servers';
 
 /**

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { killRecorded } from '../../infra/pid-records';
+import { killRecorded } from '../../dev/pid-records';
 import { globalKey } from './global-setup';
 import type { GlobalServers } from './global-setup';
 

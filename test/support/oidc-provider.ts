@@ -9,7 +9,7 @@ import type { ClaimsParameterMember } from 'oidc-provider';
  *
  * Env: OIDC_TEST_ISSUER (http://host:port), OIDC_TEST_CLIENT (JSON: client_id, client_secret,
  * redirect_uris), OIDC_TEST_PEOPLE (JSON: { login: { email, email_verified } }).
- * Sends `{ type: 'ready' }` over IPC once it listens (infra/node-child.ts).
+ * Sends `{ type: 'ready' }` over IPC once it listens (dev/node-child.ts).
  */
 const issuer = new URL(process.env.OIDC_TEST_ISSUER!);
 const registered = JSON.parse(process.env.OIDC_TEST_CLIENT!) as { client_id: string; client_secret: string; redirect_uris: string[] };

@@ -4,6 +4,8 @@ import type { CustomerMessagePayload } from '../../workflows/conversation/messag
 import { conversationWorkflowId, conversationWorkflowType, customerMessageSignal } from '../../workflows/conversation/messages';
 import { accountIdKey } from '../../workflows/conversation/search-attributes';
 import type { conversationWorkflow } from '../../workflows/conversation/workflow';
+import { routerStateQuery, routerWorkflowId } from '../../workflows/routing/messages';
+import type { RouterState } from '../../workflows/routing/routing';
 import type { Stack, StackOptions } from './stack';
 import { useStack } from './stack';
 import { eventually } from './stack';
@@ -163,4 +165,26 @@ export function useStackWithAccount(policy?: Record<string, string>, stackOption
     env.account = await createAccount(env.stack, policy);
   });
   return env;
+}
+
+/**
+ * Polls the account's router (routerStateQuery) until `check` holds, and returns that state. The router
+ * answers from the state its last workflow task left, so a state that shows an input's effect proves the
+ * router handled that input.
+ */
+export async function routerUntil(stack: Stack, accountId: string, check: (state: RouterState) => boolean): Promise<RouterState> {
+  const handle = stack.client.workflow.getHandle(routerWorkflowId(accountId));
+  return eventually(async () => {
+    const state = await handle.query(routerStateQuery);
+    return state && check(state) ? state : undefined;
+  });
+}
+
+/**
+ * Waits until the router lists every one of `conversationIds` in its queue: it has handled their route
+ * requests and found nobody eligible. The fact a test of "nobody was offered it" waits for; a view still
+ * `open` after a sleep proves only that routing was slow.
+ */
+export async function routerQueues(stack: Stack, accountId: string, conversationIds: string[]): Promise<RouterState> {
+  return routerUntil(stack, accountId, (state) => conversationIds.every((id) => state.queue.some((w) => w.conversationId === id)));
 }

@@ -5,9 +5,9 @@ import type { Logger } from 'pino';
 import type { AppOptions } from '../../api/app';
 import { createApp } from '../../api/app';
 import type { OidcConfig } from '../../infra/config';
-import { freePort } from '../../infra/free-port';
-import type { NodeChild } from '../../infra/node-child';
-import { spawnNodeChild } from '../../infra/node-child';
+import { freePort } from '../../dev/free-port';
+import type { NodeChild } from '../../dev/node-child';
+import { spawnNodeChild } from '../../dev/node-child';
 import type { Stack } from './stack';
 import { quietLog } from './stack';
 

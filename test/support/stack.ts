@@ -198,6 +198,15 @@ export async function eventually<T>(check: () => Promise<T | undefined>, { timeo
 }
 
 /**
+ * Waits until the wall clock has passed `instant` (epoch ms), and not longer: for a test whose fact is a
+ * deadline itself (a key's grace period, a timer due while no worker runs). Returns at once if it has.
+ */
+export async function untilPast(instant: number): Promise<void> {
+  const left = instant - Date.now() + 1;
+  if (left > 0) await new Promise((r) => setTimeout(r, left));
+}
+
+/**
  * A stack for the enclosing describe block: started before its tests, stopped after them even when
  * they fail. Read `env.stack` inside tests or hooks.
  */

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { startFerretDB } from '../../infra/local-servers';
-import type { FerretDBServer } from '../../infra/local-servers';
-import { forgetPid, recordPid } from '../../infra/pid-records';
+import { startFerretDB } from '../../dev/local-servers';
+import type { FerretDBServer } from '../../dev/local-servers';
+import { forgetPid, recordPid } from '../../dev/pid-records';
 
 /**
  * What jest's global setup started for this run, read from the environment it published. Test files

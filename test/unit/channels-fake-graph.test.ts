@@ -161,10 +161,9 @@ describe('the fake Graph API closing', () => {
     graph.behave('hang');
     const pending = sendWhatsApp(config, message, { graphUrl: graph.url, timeoutMs: 30_000 });
     await graph.waitFor(() => true, 2_000);
-    const started = Date.now();
     await graph.close();
+    // A network error, not the 30 s timeout's `timeout`: closing ended the request.
     expect(await pending).toMatchObject({ outcome: 'retry', error: { code: 'network' } });
-    expect(Date.now() - started).toBeLessThan(2_000);
   });
 });
 

@@ -230,7 +230,8 @@ describe('sendWhatsApp against a local server', () => {
     const started = Date.now();
     const result = await sendWhatsApp(config, outbound(), { graphUrl, timeoutMs: 150 });
     expect(result).toEqual({ outcome: 'retry', error: { code: 'timeout', message: 'no answer within 150 ms' } });
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // Not before its timeout (a Node timer may fire a millisecond early by Date.now()); how much after is load.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(149);
   });
 
   it('retries with code timeout when Graph sends headers and then stalls', async () => {

@@ -4,7 +4,6 @@ import type { WorkflowHandle } from '@temporalio/client';
 // Not re-exported from the package root; this is the module the SDK's own replay samples import.
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { UpdateDefinition } from '@temporalio/common';
-import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
@@ -20,7 +19,7 @@ import { defaultPolicy } from '../../workflows/conversation/core/policy';
 import type { ConversationView } from '../../workflows/conversation/core/view';
 import type { ConversationWorkflowInput } from '../../workflows/conversation/messages';
 import type { conversationWorkflow } from '../../workflows/conversation/workflow';
-import { conversationSearchAttributes } from '../../workflows/conversation/search-attributes';
+import { registerSearchAttributes } from '../../infra/temporal-setup';
 import { quietLog, sharedBundle, unreachableGraphUrl } from '../support/stack';
 import { testServers } from '../support/test-servers';
 import type { TestServers } from '../support/test-servers';
@@ -77,10 +76,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     });
     // Unlike the dev server, the test server starts with no custom search attributes and rejects an
     // upsert of an unknown one. It implements AddSearchAttributes but not ListSearchAttributes.
-    await env.connection.operatorService.addSearchAttributes({
-      namespace: 'default',
-      searchAttributes: Object.fromEntries(conversationSearchAttributes.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!])),
-    });
+    await registerSearchAttributes(env.connection, 'default');
     client = env.client;
     nativeConnection = env.nativeConnection;
   } else {

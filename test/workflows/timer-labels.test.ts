@@ -36,7 +36,8 @@ describe('timer labels in the Web UI (dev server)', () => {
     expect(summaryOf(armed[0]!)).toBe(`wake-up at ${first.windowExpiresAt} to check the deadlines`);
 
     // A second message moves the window and the auto-close later; the timer is kept (no new history events).
-    await new Promise((r) => setTimeout(r, 1_100)); // so the second message's time differs in the ISO text
+    // So the second message comes at a later instant than the first was decided at (its ISO text differs).
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(first.updatedAt!) + 2 - Date.now())));
     const second = await c.customerWritesAndWait();
     expect(second.windowExpiresAt).not.toBe(first.windowExpiresAt);
     const events = await history(c);
@@ -48,8 +49,15 @@ describe('timer labels in the Web UI (dev server)', () => {
     for (const timer of timers) {
       const label = summaryOf(timer);
       expect(label).toMatch(/^wake-up at \d{4}-\d{2}-\d{2}T[\d:.]+Z to check the deadlines$/);
-      const firesAt = ms(timer.eventTime) + ms(timer.timerStartedEventAttributes!.startToFireTimeout);
-      expect(Math.abs(Date.parse(label.split(' ')[2]!) - firesAt)).toBeLessThan(5_000);
+      // The label is the workflow's clock plus the timer's duration. That clock lies between the start of
+      // the task that armed the timer and the recording of its command, however long the task took under
+      // load: bounds read from the history, not from the wall clock (±1 ms: durations are whole ms).
+      const completed = events.find((e) => Number(e.eventId) === Number(timer.timerStartedEventAttributes!.workflowTaskCompletedEventId));
+      const taskStarted = events.find((e) => Number(e.eventId) === Number(completed!.workflowTaskCompletedEventAttributes!.startedEventId));
+      const duration = ms(timer.timerStartedEventAttributes!.startToFireTimeout);
+      const labelled = Date.parse(label.split(' ')[2]!);
+      expect(labelled).toBeGreaterThanOrEqual(ms(taskStarted!.eventTime) + duration - 1);
+      expect(labelled).toBeLessThanOrEqual(ms(timer.eventTime) + duration + 1);
     }
 
     // The current deadlines, in words, are in the run's details, with the pending wake-up.

