@@ -119,8 +119,9 @@ describe('signing in once per browser', () => {
 
     await first.getByRole('button', { name: 'Sign out' }).click();
     await first.getByLabel('Your API key').waitFor();
-    await second.getByRole('tab', { name: /Closed/ }).click();
+    // The other tab learns it at once (the tabs tell each other), not at its next request.
     await second.getByLabel('Your API key').waitFor();
+    await second.getByText('You signed out in another tab.').waitFor();
     const replayed = await fetch(`${env.stack.baseUrl}/v1/me`, { headers: { cookie: `convoflow_session=${token}` } });
     expect(replayed.status).toBe(401);
     await context.close();
