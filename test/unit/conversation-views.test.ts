@@ -38,8 +38,10 @@ const full: ConversationView = {
 describe('one conversation view for REST, SSE and OpenAPI', () => {
   test('a stored view that lacks the fields FerretDB drops answers them as the schema says: null, [] or false', () => {
     const stored = { _id: full.id, accountId: 'acme', channel: 'wa', customer: '+1', status: 'open', episode: 1, unreadCount: 0, version: 3 } as unknown as ConversationDoc;
-    expect(toConversationView(stored)).toEqual(full);
-    expect(conversationView.parse(toConversationView(stored))).toEqual(full);
+    // The counter's two fields are optional (views written before it lack them): nothing fills them in.
+    const { inboundCount: _count, inboundCountFromStart: _fromStart, ...filled } = full;
+    expect(toConversationView(stored)).toEqual(filled);
+    expect(conversationView.parse(toConversationView(stored))).toEqual(filled);
   });
 
   test("the workflow's view (SSE) and the stored view of the same conversation (REST) answer the same", () => {
