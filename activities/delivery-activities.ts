@@ -5,6 +5,7 @@ import type { ChannelConfig, LegacyOutboundMessage, OutboundMessage, SendResult 
 import { sendWebhook } from '../channels/webhook-provider';
 import { sendWhatsApp } from '../channels/whatsapp/graph';
 import { channelDocId, collections, insertOnce } from '../store/collections';
+import { providerMessageDocId } from '../store/ids';
 import type { SendOutcome } from '../workflows/conversation/core/lifecycle';
 import { flatContentOf, withContent } from '../workflows/conversation/core/outbound';
 import type { ChannelProvider } from './channel-provider';
@@ -83,7 +84,7 @@ export function createDeliveryActivities({ db, log, graphUrl, sendTimeoutMs = 10
           ]);
           await insertOnce(c.providerMessages, [
             {
-              _id: `${message.accountId}/${providerMessageId}`,
+              _id: providerMessageDocId(message.accountId, providerMessageId),
               accountId: message.accountId,
               providerMessageId,
               deliveryId: message.deliveryId,
