@@ -7,8 +7,9 @@ import { collections, conditionalWritesOf, insertOnce, isDuplicateKeyError } fro
 import type { Collections, ConditionalWrites, PersistFailureDoc } from '../store/collections';
 import type { Delivery, MessageRecord, TransitionEvent } from '../workflows/conversation/core/lifecycle';
 import type { Policy } from '../workflows/conversation/core/policy';
-import { StreamAppender, streamCollections } from '../store/stream-log';
-import { newestAccountPolicy, policyVersions } from '../store/policy-versions';
+import { StreamAppender } from '../store/stream-log';
+import { newestAccountPolicy } from '../store/policy-versions';
+import { contactDocId, eventDocId, messageDocId, persistFailureDocId } from '../store/ids';
 import { defaultPolicy } from '../workflows/conversation/core/policy';
 import type { ConversationView } from '../workflows/conversation/core/view';
 import type { RouterClient, RoutingNotice } from './router-client';
@@ -120,7 +121,7 @@ const readStoredVersion = (c: Collections, id: string): Promise<StoredVersion> =
 
 export function createConversationActivities({ db, log, router, conditionalWrites, onPersistRefused }: ConversationActivityDeps): ConversationActivities {
   const c = collections(db);
-  const stream = new StreamAppender(streamCollections(db), undefined, (error) => log.warn({ err: error }, 'stream head hint not written; the next append corrects it'));
+  const stream = new StreamAppender(c.stream, undefined, (error) => log.warn({ err: error }, 'stream head hint not written; the next append corrects it'));
   let writes: Promise<ConditionalWrites> | undefined = conditionalWrites && Promise.resolve(conditionalWrites);
   const writeMode = () => {
     writes ??= conditionalWritesOf(db).catch((error: unknown) => {
@@ -132,7 +133,7 @@ export function createConversationActivities({ db, log, router, conditionalWrite
 
   return {
     async loadPolicy(accountId) {
-      return (await newestAccountPolicy(c.accounts, policyVersions(db), accountId)) ?? defaultPolicy;
+      return (await newestAccountPolicy(c.accounts, c.policyVersions, accountId)) ?? defaultPolicy;
     },
 
     async persist({ view, messages, events, deliveries = [], routing = [] }) {
@@ -155,7 +156,7 @@ export function createConversationActivities({ db, log, router, conditionalWrite
       const firstContact = async (): Promise<void> => {
         if (!messages.some((m) => m.seq === 1)) return;
         await c.contacts.updateOne(
-          { _id: `${accountId}/${channel}/${customer}` },
+          { _id: contactDocId(accountId, channel, customer) },
           { $set: { contacted: true }, $setOnInsert: { accountId, channel, customer, createdAt: new Date(view.lastActivityAt ?? Date.now()) } },
           { upsert: true },
         );
@@ -174,18 +175,18 @@ export function createConversationActivities({ db, log, router, conditionalWrite
       const writeDeliveries = () =>
         write('deliveries', () =>
           c.messages.bulkWrite(
-            [...latest].map(([messageId, delivery]) => ({ updateOne: { filter: { _id: `${conversationId}/${messageId}` }, update: { $set: { delivery } } } })),
+            [...latest].map(([messageId, delivery]) => ({ updateOne: { filter: { _id: messageDocId(conversationId, messageId) }, update: { $set: { delivery } } } })),
             { ordered: false },
           ),
         );
-      const writeMessages = write('messages', () => insertOnce(c.messages, messages.map((m) => ({ _id: `${conversationId}/${m.messageId}`, ...m, conversationId, accountId }))));
+      const writeMessages = write('messages', () => insertOnce(c.messages, messages.map((m) => ({ _id: messageDocId(conversationId, m.messageId), ...m, conversationId, accountId }))));
       await allWritten([
         // This workflow is the one writer of its messages' delivery, and its batches are written in
         // order, so a plain set by `_id` never moves a delivery backwards (the rule decided it). A
         // delivery of a message recorded in this same batch waits for its insert (no such batch is
         // decided today: a send's outcome follows the flush of its message).
         latest.size === 0 ? writeMessages : [...latest.keys()].some((id) => sent.has(id)) ? writeMessages.then(writeDeliveries) : allWritten([writeMessages, writeDeliveries()]),
-        write('events', () => insertOnce(c.events, events.map((e) => ({ _id: `${conversationId}/${e.seq}`, ...e, conversationId, accountId })))),
+        write('events', () => insertOnce(c.events, events.map((e) => ({ _id: eventDocId(conversationId, e.seq), ...e, conversationId, accountId })))),
       ]);
       await write('view', () => writeViewForwards(c, view, mode, log, viewRead?.then(unsettle)));
       const hint = await headHint;
@@ -211,7 +212,7 @@ export function createConversationActivities({ db, log, router, conditionalWrite
     async recordPersistFailure(failure) {
       log.error({ ...failure }, 'conversation batch refused by the database for good; kept in persist_failures');
       onPersistRefused?.();
-      await insertOnce(c.persistFailures, [{ _id: `${failure.conversationId}/${failure.version}`, ...failure, at: new Date() }]);
+      await insertOnce(c.persistFailures, [{ _id: persistFailureDocId(failure.conversationId, failure.version), ...failure, at: new Date() }]);
     },
   };
 }

@@ -1,11 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
-import type { ChannelConfig, OutboundMessage, SendResult } from '../channels/types';
+import type { ChannelConfig, LegacyOutboundMessage, OutboundMessage, SendResult } from '../channels/types';
 import { sendWebhook } from '../channels/webhook-provider';
 import { sendWhatsApp } from '../channels/whatsapp/graph';
 import { channelDocId, collections, insertOnce } from '../store/collections';
+import { providerMessageDocId } from '../store/ids';
 import type { SendOutcome } from '../workflows/conversation/core/lifecycle';
+import { flatContentOf, withContent } from '../workflows/conversation/core/outbound';
 import type { ChannelProvider } from './channel-provider';
 import { createRecordingChannelProvider } from './channel-provider';
 
@@ -13,9 +15,10 @@ export interface DeliveryActivities {
   /**
    * Sends one message through its channel's provider. Answers `sent` (with the provider's id) or
    * `failed` (permanent, with the provider's code); a transient failure throws, and Temporal retries
-   * with backoff. Safe to retry: a message the provider already accepted is not sent again.
+   * with backoff. Safe to retry: a message the provider already accepted is not sent again. Takes the
+   * input older workers scheduled too (the content flat, `LegacyOutboundMessage`).
    */
-  deliver(message: OutboundMessage): Promise<SendOutcome>;
+  deliver(message: OutboundMessage | LegacyOutboundMessage): Promise<SendOutcome>;
 }
 
 export interface DeliveryActivityDeps {
@@ -41,6 +44,7 @@ export function createDeliveryActivities({ db, log, graphUrl, sendTimeoutMs = 10
   const sendThrough = async (config: ChannelConfig, message: OutboundMessage): Promise<SendResult> => {
     switch (config.provider) {
       case 'recording':
+        // The content whole (flat, as the document has always been): a new kind's fields are recorded too.
         await recorder.send({
           _id: message.deliveryId,
           accountId: message.accountId,
@@ -48,9 +52,7 @@ export function createDeliveryActivities({ db, log, graphUrl, sendTimeoutMs = 10
           customer: message.customer,
           conversationId: message.conversationId,
           campaignId: message.campaignId,
-          kind: message.kind,
-          text: message.text,
-          template: message.template,
+          ...flatContentOf(message.content),
         });
         return { outcome: 'sent', providerMessageId: `recorded.${message.deliveryId}` };
       case 'whatsapp_cloud':
@@ -61,7 +63,9 @@ export function createDeliveryActivities({ db, log, graphUrl, sendTimeoutMs = 10
   };
 
   return {
-    async deliver(message) {
+    async deliver(input) {
+      // An attempt scheduled by an older worker (or a campaign started by an older API) carries the flat shape.
+      const message: OutboundMessage = withContent(input);
       // An earlier attempt that the provider accepted, but that died before Temporal heard back.
       const earlier = await c.sends.findOne({ _id: message.deliveryId });
       if (earlier) return { outcome: 'sent', providerMessageId: earlier.providerMessageId };
@@ -80,7 +84,7 @@ export function createDeliveryActivities({ db, log, graphUrl, sendTimeoutMs = 10
           ]);
           await insertOnce(c.providerMessages, [
             {
-              _id: `${message.accountId}/${providerMessageId}`,
+              _id: providerMessageDocId(message.accountId, providerMessageId),
               accountId: message.accountId,
               providerMessageId,
               deliveryId: message.deliveryId,

@@ -65,9 +65,7 @@ export async function sendCampaignMessage(
     conversationId: null,
     messageId: sendId,
     campaignId: send.campaignId,
-    kind: 'template',
-    text: null,
-    template: send.template,
+    content: { kind: 'template', template: send.template },
     replyTo: null,
   };
   await deps.conversations.startCampaignSend(sendId, message);

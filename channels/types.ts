@@ -3,7 +3,8 @@
  * only: the workflow learns outcomes (sent, failed with a code), never provider details.
  */
 import type { CustomerMessagePayload } from '../workflows/conversation/messages';
-import type { DeliveryError, DeliveryStatus, TemplateRef } from '../workflows/conversation/core/model';
+import type { DeliveryError, DeliveryStatus } from '../workflows/conversation/core/model';
+import type { LegacyContentFields, OutboundContent } from '../workflows/conversation/core/outbound';
 
 /** One customer message found in a provider's webhook body, addressed by the provider's number id. */
 export interface InboundItem {
@@ -33,7 +34,7 @@ export interface ParsedWebhook {
   ignored: number;
 }
 
-/** A message to send, whatever the provider. */
+/** A message to send, whatever the provider: who and where (the envelope), and the content, whole. */
 export interface OutboundMessage {
   /** Stable across retries: `X-Convoflow-Delivery` for the webhook provider, the dedupe key for sends. */
   deliveryId: string;
@@ -45,12 +46,18 @@ export interface OutboundMessage {
   conversationId: string | null;
   messageId: string;
   campaignId: string | null;
-  kind: 'text' | 'template';
-  text: string | null;
-  template: TemplateRef | null;
+  /** The union the API built, unchanged (workflows/conversation/core/outbound.ts). */
+  content: OutboundContent;
   /** The provider message id this one replies to (WhatsApp `context.message_id`), if any. */
   replyTo: string | null;
 }
+
+/**
+ * The `deliver` activity's input as older workers scheduled it (and the campaign workflow's input as
+ * older API processes started it): the content's fields flat in the envelope. The activity reads both
+ * (`withContent`).
+ */
+export type LegacyOutboundMessage = Omit<OutboundMessage, 'content'> & LegacyContentFields;
 
 /**
  * What one send attempt came to. `retry` is transient (network, 5xx, rate limits): the caller backs off

@@ -6,17 +6,26 @@
  *   { "type": "message", deliveryId, accountId, channel, customer, conversationId, messageId,
  *     campaignId, kind: "text" | "template", text, template: { name, language?, params? } | null, replyTo }
  * `type` names the envelope so that other kinds of calls can come later without breaking receivers; the
- * rest are the OutboundMessage fields as channels/types.ts documents them. Headers:
+ * rest are the OutboundMessage fields as channels/types.ts documents them, with the content flat
+ * (`flatContentOf`: a kind added later brings its own field, and `text`/`template` stay null). Headers:
  *   X-Convoflow-Signature: sha256=<hex HMAC-SHA256 of the exact body bytes with the channel secret>
  *   X-Convoflow-Delivery:  <deliveryId>, the same on every retry, for the backend to deduplicate on.
  * A 2xx answer means sent (its JSON may carry `providerMessageId`, which later receipts name); a 4xx
  * means failed, except 408 and 429, which say "not now" and are retried like 5xx, 3xx and network errors.
  */
 import { createHmac } from 'node:crypto';
+import type { FlatContent } from '../workflows/conversation/core/outbound';
+import { flatContentOf } from '../workflows/conversation/core/outbound';
 import type { OutboundMessage, SendResult, WebhookChannelConfig } from './types';
 import { transportFailure } from './transport-failure';
 
-export type WebhookDeliveryBody = { type: 'message' } & OutboundMessage;
+export type WebhookDeliveryBody = { type: 'message' } & Omit<OutboundMessage, 'content'> & FlatContent;
+
+/** The body, its fields in the documented order (docs/channels.md): the envelope, the content flat, `replyTo`. */
+export function webhookDeliveryBody(message: OutboundMessage): WebhookDeliveryBody {
+  const { content, replyTo, ...envelope } = message;
+  return { type: 'message', ...envelope, ...flatContentOf(content), replyTo };
+}
 
 /** `sha256=<hex>` of the HMAC-SHA256 of the raw body with the secret: what X-Convoflow-Signature carries. */
 export function signWebhookBody(rawBody: Buffer | string, secret: string): string {
@@ -33,7 +42,7 @@ export async function sendWebhook(
   message: OutboundMessage,
   options: { timeoutMs?: number; fetch?: typeof fetch } = {},
 ): Promise<SendResult> {
-  const delivery: WebhookDeliveryBody = { type: 'message', ...message };
+  const delivery = webhookDeliveryBody(message);
   // Signed and sent as the same bytes: a re-serialization could differ from what was signed.
   const rawBody = Buffer.from(JSON.stringify(delivery), 'utf8');
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;

@@ -2,6 +2,7 @@ import type { ChannelConfig } from '../channels/types';
 import type { RecipientOutcome } from '../workflows/broadcast/messages';
 import type { Actor, MessageRecord, Role, TransitionEvent } from '../workflows/conversation/core/lifecycle';
 import type { TemplateRef } from '../workflows/conversation/core/model';
+import type { FlatContent } from '../workflows/conversation/core/outbound';
 import type { Policy } from '../workflows/conversation/core/policy';
 import type { Presence } from '../workflows/routing/routing';
 import type { ConversationView } from '../workflows/conversation/core/view';
@@ -64,19 +65,20 @@ export interface EventDoc extends TransitionEvent {
   accountId: string;
 }
 
-/** What the recording channel provider (a channel with no configuration) records instead of sending. */
-export interface OutboundDoc {
+/**
+ * What the recording channel provider (a channel with no configuration) records instead of sending: the
+ * envelope, and the content whole in its flat form (`flatContentOf`: `kind`, `text`, `template`, and any
+ * field a newer kind has).
+ */
+export type OutboundDoc = {
   _id: string; // `${conversationId}/${messageId}` or `campaign/${accountId}/${campaignId}/${channel}/${customer}`
   accountId: string;
   channel: string;
   customer: string;
   conversationId: string | null;
   campaignId: string | null;
-  kind: 'text' | 'template';
-  text: string | null;
-  template: { name: string; language?: string; params?: string[] } | null;
   createdAt: Date;
-}
+} & FlatContent;
 
 /** A customer known to the account on a channel: through a campaign send, or through a conversation. */
 export interface ContactDoc {

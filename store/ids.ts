@@ -22,7 +22,7 @@ export const eventDocId = (conversationId: string, seq: number): string => `${co
 
 /**
  * `sends` and `outbound`: a conversation message's delivery id, `{conversationId}/{messageId}` (a campaign
- * send's is its workflow id, workflows/campaign/ids.ts). workflows/conversation/workflow.ts builds the same
+ * send's is its workflow id, workflows/campaign/ids.ts). workflows/conversation/outbox.ts builds the same
  * string inside the sandbox, which cannot import this file.
  */
 export const deliveryId = (conversationId: string, messageId: string): string => `${conversationId}/${messageId}`;

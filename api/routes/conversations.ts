@@ -67,7 +67,7 @@ export const conversationRoutes = [
     allow: everyUser,
     body: s.reply,
     response: r.actionResult,
-    handler: async (ctx) => act(callerOf(ctx), 'reply', replyUpdate, { actor: actorOf(ctx.principal), text: ctx.body.text, replyTo: ctx.body.replyTo }),
+    handler: async (ctx) => act(callerOf(ctx), 'reply', replyUpdate, { actor: actorOf(ctx.principal), content: { kind: 'text', text: ctx.body.text }, replyTo: ctx.body.replyTo }),
   }),
   defineRoute({
     method: 'post',
@@ -76,7 +76,7 @@ export const conversationRoutes = [
     allow: everyUser,
     body: s.template,
     response: r.actionResult,
-    handler: async (ctx) => act(callerOf(ctx), 'template', templateUpdate, { actor: actorOf(ctx.principal), template: ctx.body }),
+    handler: async (ctx) => act(callerOf(ctx), 'template', templateUpdate, { actor: actorOf(ctx.principal), content: { kind: 'template', template: ctx.body } }),
   }),
   defineRoute({
     method: 'post',

@@ -24,17 +24,22 @@ export type GraphMessageBody = GraphEnvelope &
       }
   );
 
-/** The Cloud API send body for one message. Throws for a message that cannot be sent as it is (a text without text). */
+/**
+ * The Cloud API send body for one message: the envelope, and one case per kind of content (a new kind
+ * does not compile until it has one). Throws for a message that cannot be sent as it is (a text without
+ * text).
+ */
 export function graphMessageBody(message: OutboundMessage): GraphMessageBody {
   const envelope: GraphEnvelope = { messaging_product: 'whatsapp', recipient_type: 'individual', to: `+${message.customer}` };
   if (message.replyTo) envelope.context = { message_id: message.replyTo };
-  switch (message.kind) {
+  const { content } = message;
+  switch (content.kind) {
     case 'text':
-      if (!message.text) throw new Error(`message ${message.messageId} is a text without text`);
+      if (!content.text) throw new Error(`message ${message.messageId} is a text without text`);
       // Link previews would fetch customer-visible content we did not choose; replies go as typed.
-      return { ...envelope, type: 'text', text: { body: message.text, preview_url: false } };
+      return { ...envelope, type: 'text', text: { body: content.text, preview_url: false } };
     case 'template': {
-      const template = message.template;
+      const { template } = content;
       if (!template?.name) throw new Error(`message ${message.messageId} is a template without a template name`);
       const params = template.params ?? [];
       return {

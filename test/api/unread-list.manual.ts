@@ -35,7 +35,7 @@ function seeded(accountId: string, i: number) {
   customerSays(1);
   customerSays(2);
   step({ type: 'assign', assigneeId: 'agent-1' }, manager, 3);
-  step({ type: 'reply', text: 'on it' }, { kind: 'user', userId: 'agent-1', role: 'agent' }, 4);
+  step({ type: 'reply', content: { kind: 'text', text: 'on it' } }, { kind: 'user', userId: 'agent-1', role: 'agent' }, 4);
   customerSays(5);
   customerSays(6);
   const { id: _id, ...view } = toView(state, defaultPolicy);

@@ -73,7 +73,7 @@ describe('worker metrics', () => {
 
   const campaignSend = (accountId: string, channel: string): OutboundMessage => {
     const id = `campaign/${accountId}/c1/${channel}/4915100000001`;
-    return { deliveryId: id, accountId, channel, customer: '4915100000001', conversationId: null, messageId: id, campaignId: 'c1', kind: 'template', text: null, template: { name: 'hello' }, replyTo: null };
+    return { deliveryId: id, accountId, channel, customer: '4915100000001', conversationId: null, messageId: id, campaignId: 'c1', content: { kind: 'template', template: { name: 'hello' } }, replyTo: null };
   };
 
   test("the SDK's task latencies, slots and sticky cache, and sends by provider and outcome, in Prometheus format", async () => {

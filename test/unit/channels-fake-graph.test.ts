@@ -42,9 +42,7 @@ const message: OutboundMessage = {
   conversationId: null,
   messageId: 'm-1',
   campaignId: null,
-  kind: 'text',
-  text: 'hello',
-  template: null,
+  content: { kind: 'text', text: 'hello' },
   replyTo: null,
 };
 
@@ -148,8 +146,8 @@ describe('the fake Graph API answering sends', () => {
 
   it('waits for a request still to come, and gives up after the time given', async () => {
     const waiting = graph.waitFor((r) => r.body?.text?.body === 'later', 2_000);
-    await sendWhatsApp(config, { ...message, text: 'sooner' }, { graphUrl: graph.url });
-    await sendWhatsApp(config, { ...message, text: 'later' }, { graphUrl: graph.url });
+    await sendWhatsApp(config, { ...message, content: { kind: 'text', text: 'sooner' } }, { graphUrl: graph.url });
+    await sendWhatsApp(config, { ...message, content: { kind: 'text', text: 'later' } }, { graphUrl: graph.url });
     expect((await waiting).body.text.body).toBe('later');
     await expect(graph.waitFor((r) => r.token === 'never', 50)).rejects.toThrow(/no matching Graph request within 50 ms/);
   });

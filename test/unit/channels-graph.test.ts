@@ -27,9 +27,7 @@ function outbound(overrides: Partial<OutboundMessage> = {}): OutboundMessage {
     conversationId: 'conv:acc-1:15550100001:15550100123',
     messageId: 'msg-1',
     campaignId: null,
-    kind: 'text',
-    text: 'Your order ships today.',
-    template: null,
+    content: { kind: 'text', text: 'Your order ships today.' },
     replyTo: null,
     ...overrides,
   };
@@ -51,7 +49,7 @@ describe('graphMessageBody', () => {
   });
 
   it('sends a template with its language and its parameters as body text parameters', () => {
-    const body = graphMessageBody(outbound({ kind: 'template', text: null, template: { name: 'order_update', language: 'pt_BR', params: ['Priya', '4821'] } }));
+    const body = graphMessageBody(outbound({ content: { kind: 'template', template: { name: 'order_update', language: 'pt_BR', params: ['Priya', '4821'] } } }));
     expect(body).toEqual({
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
@@ -74,13 +72,13 @@ describe('graphMessageBody', () => {
   });
 
   it('sends a template without parameters in en_US with no components', () => {
-    const body = graphMessageBody(outbound({ kind: 'template', text: null, template: { name: 'hello_world' } }));
+    const body = graphMessageBody(outbound({ content: { kind: 'template', template: { name: 'hello_world' } } }));
     expect(body).toMatchObject({ type: 'template', template: { name: 'hello_world', language: { code: 'en_US' }, components: [] } });
   });
 
   it('refuses a text without text and a template without a name', () => {
-    expect(() => graphMessageBody(outbound({ text: null }))).toThrow(/without text/);
-    expect(() => graphMessageBody(outbound({ kind: 'template', text: null, template: null }))).toThrow(/template name/);
+    expect(() => graphMessageBody(outbound({ content: { kind: 'text', text: '' } }))).toThrow(/without text/);
+    expect(() => graphMessageBody(outbound({ content: { kind: 'template', template: { name: '' } } }))).toThrow(/template name/);
   });
 });
 
@@ -255,7 +253,7 @@ describe('sendWhatsApp against a local server', () => {
   });
 
   it('fails a message it cannot build without calling Graph', async () => {
-    expect(await sendWhatsApp(config, outbound({ text: '' }), { graphUrl })).toMatchObject({ outcome: 'failed', error: { code: 'invalid_message' } });
+    expect(await sendWhatsApp(config, outbound({ content: { kind: 'text', text: '' } }), { graphUrl })).toMatchObject({ outcome: 'failed', error: { code: 'invalid_message' } });
     expect(received).toHaveLength(0);
   });
 

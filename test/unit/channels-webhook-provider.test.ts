@@ -6,7 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { OutboundMessage, WebhookChannelConfig } from '../../channels/types';
-import { sendWebhook, signWebhookBody } from '../../channels/webhook-provider';
+import { sendWebhook, signWebhookBody, webhookDeliveryBody } from '../../channels/webhook-provider';
 
 const secret = 'backend-shared-secret';
 
@@ -18,9 +18,7 @@ const message: OutboundMessage = {
   conversationId: 'conv:acc-1:15550100001:15550100123',
   messageId: 'msg-42',
   campaignId: null,
-  kind: 'template',
-  text: null,
-  template: { name: 'order_update', language: 'en_US', params: ['Priya', 'caf\u00e9 \u{1F44D}'] },
+  content: { kind: 'template', template: { name: 'order_update', language: 'en_US', params: ['Priya', 'caf\u00e9 \u{1F44D}'] } },
   replyTo: 'wamid.IN1',
 };
 
@@ -92,7 +90,28 @@ describe('sendWebhook against a local backend', () => {
     expect(request!.headers['content-type']).toBe('application/json');
     expect(request!.signatureValid).toBe(true);
     expect(request!.headers['x-convoflow-signature']).toBe(signWebhookBody(request!.raw, secret));
-    expect(JSON.parse(request!.raw.toString('utf8'))).toEqual({ type: 'message', ...message });
+    // The documented body (docs/channels.md), field for field and in that order: the content flat.
+    const documented = {
+      type: 'message',
+      deliveryId: 'dlv-7f3a',
+      accountId: 'acc-1',
+      channel: '15550100001',
+      customer: '15550100123',
+      conversationId: 'conv:acc-1:15550100001:15550100123',
+      messageId: 'msg-42',
+      campaignId: null,
+      kind: 'template',
+      text: null,
+      template: { name: 'order_update', language: 'en_US', params: ['Priya', 'caf\u00e9 \u{1F44D}'] },
+      replyTo: 'wamid.IN1',
+    };
+    expect(request!.raw.toString('utf8')).toBe(JSON.stringify(documented));
+  });
+
+  it('posts a text with its words in `text` and a null `template`', () => {
+    const body = webhookDeliveryBody({ ...message, content: { kind: 'text', text: 'Hello' }, replyTo: null });
+    expect(Object.keys(body)).toEqual(['type', 'deliveryId', 'accountId', 'channel', 'customer', 'conversationId', 'messageId', 'campaignId', 'kind', 'text', 'template', 'replyTo']);
+    expect(body).toMatchObject({ kind: 'text', text: 'Hello', template: null, replyTo: null });
   });
 
   it('sends the same delivery id, body and signature on every retry', async () => {

@@ -38,11 +38,11 @@ function withQueuedReply(): ConversationState {
 
 describe('the outbox', () => {
   test('a reply is recorded as queued and put in the outbox with what the sender needs', () => {
-    const decision = accepted(decide(assignedConversation(), { type: 'reply', text: 'on it', replyTo: 'wamid-in' }, agentA, defaultPolicy, T0 + 2 * MINUTE));
+    const decision = accepted(decide(assignedConversation(), { type: 'reply', content: { kind: 'text', text: 'on it' }, replyTo: 'wamid-in' }, agentA, defaultPolicy, T0 + 2 * MINUTE));
     const record = decision.effects.find((e) => e.type === 'recordMessage');
     expect(record).toMatchObject({ message: { messageId: 'out-2', kind: 'text', delivery: { status: 'queued', providerMessageId: null }, replyTo: { messageId: 'wamid-in' } } });
     expect(decision.state.outbox).toEqual([
-      { messageId: 'out-2', version: decision.state.version, status: 'queued', providerMessageId: null, send: { kind: 'text', text: 'on it', template: null, replyTo: 'wamid-in' } },
+      { messageId: 'out-2', version: decision.state.version, status: 'queued', providerMessageId: null, send: { content: { kind: 'text', text: 'on it' }, replyTo: 'wamid-in' } },
     ]);
   });
 
@@ -87,7 +87,7 @@ describe('the outbox', () => {
     }
     state = step(state, reply('last'), agentA, T0 + 3 * MINUTE);
     expect(state.outbox.filter((e) => e.status !== 'queued')).toHaveLength(100);
-    expect(state.outbox.at(-1)).toMatchObject({ status: 'queued', send: { text: 'last' } });
+    expect(state.outbox.at(-1)).toMatchObject({ status: 'queued', send: { content: { text: 'last' } } });
   });
 });
 

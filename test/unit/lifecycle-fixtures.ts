@@ -59,8 +59,8 @@ export function customerMessage(extra: Partial<InboundMessage> = {}): Input {
   return { type: 'customerMessage', message: { messageId: `wamid-${messageCounter}`, text: `hello ${messageCounter}`, ...extra } };
 }
 
-export const reply = (text = 'on it'): Input => ({ type: 'reply', text });
-export const template = (name = 'follow_up'): Input => ({ type: 'template', template: { name, language: 'en' } });
+export const reply = (text = 'on it'): Input => ({ type: 'reply', content: { kind: 'text', text } });
+export const template = (name = 'follow_up'): Input => ({ type: 'template', content: { kind: 'template', template: { name, language: 'en' } } });
 export const assign = (assigneeId: string): Input => ({ type: 'assign', assigneeId });
 export const takeOver: Input = { type: 'takeOver' };
 export const resolve: Input = { type: 'resolve' };

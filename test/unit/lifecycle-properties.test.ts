@@ -34,8 +34,8 @@ const customerMessageArb: fc.Arbitrary<Input> = fc
 
 const inputArb: fc.Arbitrary<Input> = fc.oneof(
   { weight: 4, arbitrary: customerMessageArb },
-  { weight: 3, arbitrary: fc.constant<Input>({ type: 'reply', text: 'hi' }) },
-  { weight: 1, arbitrary: fc.constant<Input>({ type: 'template', template: { name: 'follow_up' } }) },
+  { weight: 3, arbitrary: fc.constant<Input>({ type: 'reply', content: { kind: 'text', text: 'hi' } }) },
+  { weight: 1, arbitrary: fc.constant<Input>({ type: 'template', content: { kind: 'template', template: { name: 'follow_up' } } }) },
   { weight: 2, arbitrary: fc.constantFrom(...assigneeIds).map((assigneeId): Input => ({ type: 'assign', assigneeId })) },
   { weight: 1, arbitrary: fc.constant<Input>({ type: 'takeOver' }) },
   { weight: 1, arbitrary: fc.constant<Input>({ type: 'resolve' }) },

@@ -192,8 +192,8 @@ describe('states from older code', () => {
 const actors: Actor[] = [agentA, agentB, manager, service, customer, system];
 const inputArb: fc.Arbitrary<Input> = fc.oneof(
   { weight: 5, arbitrary: fc.integer({ min: 0, max: 30 }).map((n): Input => ({ type: 'customerMessage', message: { messageId: `p${n}`, text: `t${n}` } })) },
-  { weight: 3, arbitrary: fc.constant<Input>({ type: 'reply', text: 'hi' }) },
-  { weight: 1, arbitrary: fc.constant<Input>({ type: 'template', template: { name: 'follow_up' } }) },
+  { weight: 3, arbitrary: fc.constant<Input>({ type: 'reply', content: { kind: 'text', text: 'hi' } }) },
+  { weight: 1, arbitrary: fc.constant<Input>({ type: 'template', content: { kind: 'template', template: { name: 'follow_up' } } }) },
   { weight: 2, arbitrary: fc.constantFrom('agent-a', 'agent-b').map((id): Input => ({ type: 'assign', assigneeId: id })) },
   { weight: 1, arbitrary: fc.constant<Input>({ type: 'resolve' }) },
   { weight: 1, arbitrary: fc.constant<Input>({ type: 'broadcast', template: { name: 'promo' }, priority: true }) },

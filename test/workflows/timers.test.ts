@@ -28,7 +28,7 @@ describe('conversation timers (time-skipping server, default policy)', () => {
     const c = h.conversation();
     await c.customerWrites();
     await c.until((v) => v.status === 'open');
-    const { conversation } = await c.act(replyUpdate, { actor: users.agent, text: 'Hi, how can I help?' });
+    const { conversation } = await c.act(replyUpdate, { actor: users.agent, content: { kind: 'text', text: 'Hi, how can I help?' } });
     expect(conversation).toMatchObject({ status: 'assigned', assigneeId: users.agent.userId });
     return c;
   }
@@ -66,20 +66,20 @@ describe('conversation timers (time-skipping server, default policy)', () => {
     const c = await assignedConversation();
 
     await sleep(hours(23) + minutes(59));
-    await expect(c.act(replyUpdate, { actor: users.agent, text: 'still inside the window' })).resolves.toMatchObject({
+    await expect(c.act(replyUpdate, { actor: users.agent, content: { kind: 'text', text: 'still inside the window' } })).resolves.toMatchObject({
       conversation: { status: 'assigned' },
     });
 
     await sleep(minutes(2));
     const before = await c.view();
-    const rejected = await c.act(replyUpdate, { actor: users.agent, text: 'too late' }).catch((error: unknown) => error);
+    const rejected = await c.act(replyUpdate, { actor: users.agent, content: { kind: 'text', text: 'too late' } }).catch((error: unknown) => error);
     expect(rejected).toBeInstanceOf(WorkflowUpdateFailedError);
     const cause = (rejected as WorkflowUpdateFailedError).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);
     expect((cause as ApplicationFailure).type).toBe('window_expired');
     expect(await c.view()).toEqual(before);
 
-    const template = await c.act(templateUpdate, { actor: users.agent, template: { name: 'follow_up', language: 'en' } });
+    const template = await c.act(templateUpdate, { actor: users.agent, content: { kind: 'template', template: { name: 'follow_up', language: 'en' } } });
     expect(template.conversation).toMatchObject({ status: 'assigned', assigneeId: users.agent.userId });
     expect(template.messageId).not.toBeNull();
 

@@ -6,6 +6,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Sinks } from '@temporalio/workflow';
 import type { Actor, ConversationState, DeliveryError, Effect, FlowTarget, InboundKind, Input, MessageContent, TemplateRef } from './core/lifecycle';
+import type { LegacyReplyContent, LegacyTemplateContent, SessionContent, TemplateContent } from './core/outbound';
 import type { Policy } from './core/policy';
 import type { ConversationView } from './core/view';
 
@@ -111,14 +112,22 @@ export interface ActionBase {
   /** The account's stored policy version when the API sent the action; a newer one makes the conversation reload. */
   policyVersion?: number;
 }
+/** A free-form message: any content but a template (`SessionContent`), bound by the 24-hour window. */
 export interface ReplyArgs extends ActionBase {
-  text: string;
+  content: SessionContent;
   /** The provider message id of the customer message this answers (quoted on WhatsApp). */
   replyTo?: string;
 }
 export interface TemplateArgs extends ActionBase {
-  template: TemplateRef;
+  content: TemplateContent;
 }
+/**
+ * The arguments as API processes sent them before outbound content was one union (`{ text }`,
+ * `{ template }`): recorded histories hold them, and an older API process may still send them during a
+ * deploy, so the updates accept both and `actionInput` reads either (`core/outbound.ts`).
+ */
+export type LegacyReplyArgs = ActionBase & LegacyReplyContent & { replyTo?: string };
+export type LegacyTemplateArgs = ActionBase & LegacyTemplateContent;
 export interface AssignArgs extends ActionBase {
   assigneeId: string;
 }
@@ -129,8 +138,8 @@ export interface ActionResult {
   messageId: string | null;
 }
 
-export const replyUpdate = defineUpdate<ActionResult, [ReplyArgs]>('reply');
-export const templateUpdate = defineUpdate<ActionResult, [TemplateArgs]>('template');
+export const replyUpdate = defineUpdate<ActionResult, [ReplyArgs | LegacyReplyArgs]>('reply');
+export const templateUpdate = defineUpdate<ActionResult, [TemplateArgs | LegacyTemplateArgs]>('template');
 export const assignUpdate = defineUpdate<ActionResult, [AssignArgs]>('assign');
 export const takeOverUpdate = defineUpdate<ActionResult, [ActionBase]>('takeOver');
 export const resolveUpdate = defineUpdate<ActionResult, [ActionBase]>('resolve');

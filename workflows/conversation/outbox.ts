@@ -51,6 +51,7 @@ export class Outbox {
         host.replaceState({ ...state, outbox: state.outbox.map((e) => (e.messageId === entry.messageId ? { ...e, status: 'sent' as const, send: null } : e)) });
         continue;
       }
+      const { content, replyTo } = entry.send!;
       let result: SendOutcome;
       try {
         result = await deliver({
@@ -61,7 +62,8 @@ export class Outbox {
           conversationId: host.conversationId,
           messageId: entry.messageId,
           campaignId: null,
-          ...entry.send!,
+          content,
+          replyTo,
         });
       } catch (error) {
         result = undeliverable(error);

@@ -20,6 +20,7 @@ import type {
   TransitionEvent,
 } from './model';
 import { actorRef, isEnded, isNew, outboxWindow } from './model';
+import type { OutboundContent } from './outbound';
 import { previewOf } from './preview';
 import { matchRule } from '../../routing/routing';
 
@@ -28,6 +29,20 @@ export interface Context {
   actor: Actor;
   policy: Effective;
   now: number;
+}
+
+/**
+ * How each kind of outbound content shows on the timeline: the record's flat `kind`, `text`, `template`
+ * and `content` fields, which the API's message view, the stream and the inbox preview read (public
+ * shapes, kept as they were). One case per kind; a new kind does not compile until it has one.
+ */
+export function recordOf(content: OutboundContent): Pick<MessageRecord, 'kind' | 'text' | 'template' | 'content'> {
+  switch (content.kind) {
+    case 'text':
+      return { kind: 'text', text: content.text, template: null, content: null };
+    case 'template':
+      return { kind: 'template', text: null, template: content.template, content: null };
+  }
 }
 
 export function reject(code: RejectionCode, message: string): Decision {
@@ -115,10 +130,7 @@ export class Draft {
     const message = this.record({
       messageId: `out-${this.state.messageSeq + 1}`,
       direction: 'outbound',
-      kind: request.kind,
-      text: request.text,
-      template: request.template,
-      content: null,
+      ...recordOf(request.content),
       delivery: { status: 'queued', providerMessageId: null, error: null, updatedAt: this.ctx.now },
       authorId,
       sentAt: null,

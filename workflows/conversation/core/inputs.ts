@@ -10,12 +10,15 @@ import type {
   CustomerMessagePayload,
   DeliveryStatusPayload,
   FlowArgs,
+  LegacyReplyArgs,
+  LegacyTemplateArgs,
   ReplyArgs,
   TagsArgs,
   TemplateArgs,
   TransferArgs,
 } from '../messages';
 import type { Actor, InboundMessage, Input } from './model';
+import { replyContentOf, templateContentOf } from './outbound';
 
 export const customer: Actor = { kind: 'customer' };
 export const system: Actor = { kind: 'system' };
@@ -55,8 +58,9 @@ export const signalInput = {
 
 /** Updates (agent and automation actions): the input each one's arguments are; the actor travels in the arguments. */
 export const actionInput = {
-  reply: (args: ReplyArgs): Input => ({ type: 'reply', text: args.text, replyTo: args.replyTo }),
-  template: (args: TemplateArgs): Input => ({ type: 'template', template: args.template }),
+  // Either shape: the content union, or the flat fields older API processes sent (and histories hold).
+  reply: (args: ReplyArgs | LegacyReplyArgs): Input => ({ type: 'reply', content: replyContentOf(args), replyTo: args.replyTo }),
+  template: (args: TemplateArgs | LegacyTemplateArgs): Input => ({ type: 'template', content: templateContentOf(args) }),
   assign: (args: AssignArgs): Input => ({ type: 'assign', assigneeId: args.assigneeId }),
   takeOver: (_args: ActionBase): Input => ({ type: 'takeOver' }),
   resolve: (_args: ActionBase): Input => ({ type: 'resolve' }),

@@ -3,6 +3,11 @@
  * few pure helpers; the rules that use them live in rules-*.ts and are dispatched by lifecycle.ts.
  */
 
+import type { LegacyContentFields, OutboundContent, SessionContent, TemplateContent, TemplateRef } from './outbound';
+import { outboundContentOf } from './outbound';
+
+export type { TemplateRef } from './outbound';
+
 export type Role = 'owner' | 'admin' | 'manager' | 'agent';
 
 /**
@@ -113,12 +118,6 @@ export interface InboundMessage {
   attributes?: Record<string, string>;
 }
 
-export interface TemplateRef {
-  name: string;
-  language?: string;
-  params?: string[];
-}
-
 export type FlowTarget = { userId: string } | { team: string };
 
 export type Input =
@@ -127,8 +126,8 @@ export type Input =
   | { type: 'customerLeft' }
   | { type: 'csatAnswer'; score: number }
   // Users
-  | { type: 'reply'; text: string; replyTo?: string }
-  | { type: 'template'; template: TemplateRef }
+  | { type: 'reply'; content: SessionContent; replyTo?: string }
+  | { type: 'template'; content: TemplateContent }
   | { type: 'assign'; assigneeId: string }
   | { type: 'takeOver' }
   | { type: 'resolve' }
@@ -163,11 +162,13 @@ export interface Receipt {
   error?: DeliveryError;
 }
 
-/** What a queued message needs to go out; dropped from state once it has. */
+/**
+ * What a queued message needs to go out; dropped from state once it has. The content is the union the
+ * API built (`outbound.ts`), carried whole; states carried from older code hold the flat
+ * `{ kind, text, template, replyTo }` instead, which `upgradeState` maps.
+ */
 export interface SendRequest {
-  kind: 'text' | 'template';
-  text: string | null;
-  template: TemplateRef | null;
+  content: OutboundContent;
   /** The provider message id this one answers (WhatsApp's `context.message_id`). */
   replyTo: string | null;
 }
@@ -407,7 +408,18 @@ export function upgradeState(state: ConversationState): ConversationState {
     upgraded.inboundCount = 0;
     upgraded.inboundCountFromStart = upgraded.messageSeq === 0;
   }
+  upgraded.outbox = upgraded.outbox.map(upgradeOutboxEntry);
   return upgraded;
+}
+
+/** A send request as older code kept it: the content's fields flat beside `replyTo`. */
+type LegacySendRequest = LegacyContentFields & { replyTo?: string | null };
+
+/** An outbox entry carried from older code holds its queued message in the flat shape: read it as the union. */
+function upgradeOutboxEntry(entry: OutboxEntry): OutboxEntry {
+  const send = entry.send as SendRequest | LegacySendRequest | null;
+  if (send === null || 'content' in send) return entry;
+  return { ...entry, send: { content: outboundContentOf(send), replyTo: send.replyTo ?? null } };
 }
 
 /** True before the first customer message: the conversation exists only as a workflow id. */

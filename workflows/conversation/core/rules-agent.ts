@@ -6,7 +6,8 @@
 import { windowExpiresAt } from './deadlines';
 import type { Context } from './draft';
 import { Draft, reject, unchanged } from './draft';
-import type { Actor, Decision, SendRequest, TemplateRef } from './model';
+import type { Actor, Decision, SendRequest } from './model';
+import type { SessionContent, TemplateContent } from './outbound';
 import { isEnded, isNew, isSupervisor } from './model';
 
 type User = Extract<Actor, { kind: 'user' }>;
@@ -25,7 +26,7 @@ function mayActAsHolder(ctx: Context, user: User): boolean {
 
 const notAssignee = (ctx: Context, what: string) => reject('not_assignee', `only the assignee (${ctx.state.assigneeId}) ${what}`);
 
-export function onReply(ctx: Context, input: { text: string; replyTo?: string }): Decision {
+export function onReply(ctx: Context, input: { content: SessionContent; replyTo?: string }): Decision {
   const user = userOf(ctx, 'reply');
   if (isDecision(user)) return user;
   const { state, now } = ctx;
@@ -38,10 +39,10 @@ export function onReply(ctx: Context, input: { text: string; replyTo?: string })
   if (expires === null || now >= expires) {
     return reject('window_expired', 'the 24-hour customer-service window has passed; send a template instead');
   }
-  return sendOutbound(ctx, user, { kind: 'text', text: input.text, template: null, replyTo: input.replyTo ?? null });
+  return sendOutbound(ctx, user, 'reply', { content: input.content, replyTo: input.replyTo ?? null });
 }
 
-export function onTemplate(ctx: Context, input: { template: TemplateRef }): Decision {
+export function onTemplate(ctx: Context, input: { content: TemplateContent }): Decision {
   const user = userOf(ctx, 'send templates here');
   if (isDecision(user)) return user;
   const { state } = ctx;
@@ -49,18 +50,19 @@ export function onTemplate(ctx: Context, input: { template: TemplateRef }): Deci
   if (state.status === 'in_flow') return reject('conflict', 'an automation is running this conversation');
   if (['assigned', 'waiting', 'wrap_up'].includes(state.status) && state.assigneeId !== user.userId) return notAssignee(ctx, 'can message the customer');
   // Templates are allowed outside the window and in closed, where they are recorded but do not reopen.
-  return sendOutbound(ctx, user, { kind: 'template', text: null, template: input.template, replyTo: null });
+  return sendOutbound(ctx, user, 'template', { content: input.content, replyTo: null });
 }
 
-function sendOutbound(ctx: Context, user: User, content: SendRequest): Decision {
+/** `reason`: the transition's reason when the message claims an open conversation — which rule sent it, not the content's kind. */
+function sendOutbound(ctx: Context, user: User, reason: 'reply' | 'template', request: SendRequest): Decision {
   const draft = new Draft(ctx);
   // "Replying from the Open bucket immediately sets the assigned agent" (seed 000).
   if (ctx.state.status === 'open') {
-    draft.transition('assigned', content.kind === 'text' ? 'reply' : 'template', { assigneeId: user.userId, assignedAt: ctx.now, routeTeam: null });
+    draft.transition('assigned', reason, { assigneeId: user.userId, assignedAt: ctx.now, routeTeam: null });
   }
   // A user's reply or template answers whoever waited; system messages (surveys, broadcasts) do not.
   draft.set({ unreadCount: 0, lastActivityAt: ctx.now, waitingSince: null });
-  draft.send(content, user.userId);
+  draft.send(request, user.userId);
   return draft.done();
 }
 
@@ -116,7 +118,7 @@ export function onResolve(ctx: Context): Decision {
   const draft = new Draft(ctx);
   if (policy.csat.enabled) {
     draft.transition('resolved', 'resolved', { assigneeId: null, routeTeam: null, disconnectedAt: null });
-    const survey = draft.send({ kind: 'template', text: null, template: { name: policy.csat.template }, replyTo: null }, null);
+    const survey = draft.send({ content: { kind: 'template', template: { name: policy.csat.template } }, replyTo: null }, null);
     draft.set({ csatMessageId: survey.messageId });
   } else {
     draft.close('resolved');

@@ -61,7 +61,7 @@ export function onBroadcast(ctx: Context, input: { template: TemplateRef; priori
     return reject('conflict', `the conversation is ${state.status}; broadcasts reach only closed conversations unless sent with priority`);
   }
   const draft = new Draft(ctx);
-  draft.send({ kind: 'template', text: null, template: input.template, replyTo: null }, null);
+  draft.send({ content: { kind: 'template', template: input.template }, replyTo: null }, null);
   return draft.done();
 }
 
