@@ -1,7 +1,38 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Conversation, Me, User } from './api';
 import type { ListFilters } from './filters';
 import { filterQuery, noFilters } from './filters';
 import { relativeTime } from './time';
+
+/**
+ * A filter typed by hand: applied a moment after typing stops (and at once on Enter or leaving the
+ * field), so the list follows what is typed without a request per key.
+ */
+function TypedFilter({ label, value, list, onValue }: { label: string; value: string; list?: string; onValue: (v: string) => void }) {
+  const [text, setText] = useState(value);
+  const timer = useRef<number | undefined>(undefined);
+  useEffect(() => setText(value), [value]);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  const apply = (v: string) => {
+    clearTimeout(timer.current);
+    if (v.trim() !== value) onValue(v.trim());
+  };
+  return (
+    <input
+      aria-label={label}
+      list={list}
+      value={text}
+      maxLength={64}
+      onInput={(e) => {
+        const v = e.currentTarget.value;
+        setText(v);
+        clearTimeout(timer.current);
+        timer.current = window.setTimeout(() => apply(v), 400);
+      }}
+      onChange={(e) => apply(e.currentTarget.value)}
+    />
+  );
+}
 
 function Filters({ filters, onFilters, users, items, tab }: { filters: ListFilters; onFilters: (f: ListFilters) => void; users: User[]; items: Conversation[]; tab: string }) {
   const teams = [...new Set(users.flatMap((u) => u.teams ?? []))].sort();
@@ -40,7 +71,7 @@ function Filters({ filters, onFilters, users, items, tab }: { filters: ListFilte
         </label>
         <label>
           Channel
-          <input aria-label="Channel" list="channels-seen" value={filters.channel} maxLength={64} onChange={(e) => set({ channel: e.currentTarget.value.trim() })} />
+          <TypedFilter label="Channel" list="channels-seen" value={filters.channel} onValue={(channel) => set({ channel })} />
           <datalist id="channels-seen">
             {channels.map((c) => (
               <option key={c} value={c} />
@@ -49,7 +80,7 @@ function Filters({ filters, onFilters, users, items, tab }: { filters: ListFilte
         </label>
         <label>
           Tag
-          <input aria-label="Tag" value={filters.tag} maxLength={64} onChange={(e) => set({ tag: e.currentTarget.value.trim() })} />
+          <TypedFilter label="Tag" value={filters.tag} onValue={(tag) => set({ tag })} />
         </label>
         <label>
           Sort

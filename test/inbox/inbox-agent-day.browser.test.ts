@@ -261,7 +261,6 @@ describe("an agent's day in the inbox", () => {
 
     await page.getByText('Filter and sort').click();
     await page.getByLabel('Tag', { exact: true }).fill(tag);
-    await page.getByLabel('Tag', { exact: true }).press('Enter');
     await page.waitForFunction((id) => Array.from(document.querySelectorAll('button.item')).map((b) => b.getAttribute('data-id')).join() === id, first.conversationId);
 
     // Waiting longest first (Assigned tab): the earlier customer first; once answered, they wait no more.
