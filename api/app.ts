@@ -11,7 +11,7 @@ import { collections } from '../store/collections';
 import { LastKnownPrincipals } from './auth';
 import type { ApiDeps } from './deps';
 import { createConversationGateway, createTemporalCall } from './conversation-gateway';
-import { ApiError, errorHandler } from './errors';
+import { ApiError, errorHandler, readingBody } from './errors';
 import { createMetrics } from './metrics';
 import { mountRoutes, openApiDocument } from './route';
 import type { RouteDef } from './route';
@@ -135,10 +135,12 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
     next();
   });
   // Provider webhooks are signed over their exact bytes: kept raw, and large (Meta batches up to 1,000 items).
-  app.use('/webhooks', express.raw({ type: () => true, limit: '4mb' }));
+  // Every parser is wrapped: whatever it fails with (too large, bad encoding or charset, a body that does
+  // not decompress) answers 413 or 400 through errors.ts, never 500. Limits count decompressed bytes.
+  app.use('/webhooks', readingBody(express.raw({ type: () => true, limit: '4mb' })));
   // A broadcast names up to 10,000 conversations (about 500 kB of ids); every other body stays small.
-  app.use('/v1/accounts/:accountId/broadcasts', express.json({ limit: '2mb' }));
-  app.use(express.json({ limit: '256kb' }));
+  app.use('/v1/accounts/:accountId/broadcasts', readingBody(express.json({ limit: '2mb' })));
+  app.use(readingBody(express.json({ limit: '256kb' })));
 
   const document = openApiDocument(routes, { title: 'convoflow', version: '1.0.0' });
   app.get('/openapi.json', (_req, res) => {

@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
 import { ZodError } from 'zod';
 import type { TemporalFailure } from '../activities/temporal-failures';
@@ -6,7 +6,7 @@ import { classifyTemporalFailure } from '../activities/temporal-failures';
 import type { RejectionCode } from '../workflows/conversation/core/lifecycle';
 
 /** Codes the API answers with that no lifecycle rule produces. */
-type ApiOnlyCode = 'unauthenticated' | 'invalid_signature' | 'not_found' | 'method_not_allowed' | 'unavailable' | 'internal';
+type ApiOnlyCode = 'unauthenticated' | 'invalid_signature' | 'not_found' | 'method_not_allowed' | 'payload_too_large' | 'unavailable' | 'internal';
 
 /**
  * Every error code the API answers with (SPEC section 5), and its HTTP status. Exhaustive over the
@@ -24,6 +24,7 @@ export const errorStatus = {
   conversation_closed: 409,
   window_expired: 409,
   conflict: 409,
+  payload_too_large: 413,
   unavailable: 503,
   internal: 500,
 } as const satisfies Record<RejectionCode | ApiOnlyCode, number>;
@@ -72,9 +73,7 @@ export function toApiError(error: unknown): ApiError {
   }
   const failure = classifyTemporalFailure(error);
   if (failure) return fromTemporal[failure.kind](failure as never);
-  if (typeof error === 'object' && error !== null && (error as { type?: string }).type === 'entity.parse.failed') {
-    return new ApiError({ code: 'validation_failed', message: 'the body is not valid JSON' });
-  }
+  if (error instanceof UnreadableBody) return fromBodyParser(error);
   return internalError();
 }
 
@@ -97,6 +96,75 @@ export function isMongoUnreachable(error: unknown): boolean {
   return error instanceof MongoServerSelectionError || error instanceof MongoNetworkError;
 }
 
+/**
+ * Whatever a body parser (body-parser, raw-body, the zlib stream decompressing the body) failed with,
+ * as `readingBody` catches it. Every such failure is the request's fault: the one mapping below answers
+ * 413 or 400, never 500, whatever new `type` a library version adds.
+ */
+export class UnreadableBody extends Error {
+  override name = 'UnreadableBody';
+  constructor(
+    readonly reason: unknown,
+    /** The request's content-encoding, to name it when decompressing failed. */
+    readonly contentEncoding: string | undefined,
+  ) {
+    super('the body could not be read');
+  }
+
+  /** What the log may say about it: the parser's error type and code, never the body (body-parser keeps it on the error). */
+  get summary(): { type?: unknown; code?: unknown; status?: unknown } {
+    const reason = (typeof this.reason === 'object' && this.reason !== null ? this.reason : {}) as Record<string, unknown>;
+    return { type: reason.type, code: reason.code, status: reason.status };
+  }
+}
+
+/** A body parser whose failures reach the error handler as UnreadableBody (the same parser otherwise). */
+export function readingBody(parser: RequestHandler): RequestHandler {
+  return (req, res, next) =>
+    parser(req, res, (error?: unknown) => {
+      if (error === undefined || error === 'route' || error === 'router') return next(error as undefined);
+      const encoding = req.headers['content-encoding'];
+      next(new UnreadableBody(error, typeof encoding === 'string' ? encoding : undefined));
+    });
+}
+
+/** A header value quoted in a message: short, printable; the body itself is never quoted. */
+const quoted = (value: unknown) => String(value).replace(/[^\x20-\x7e]/g, '?').slice(0, 64);
+
+const bytesIn = (limit: unknown) =>
+  typeof limit !== 'number' ? 'the limit' : limit % 1_048_576 === 0 ? `${limit / 1_048_576} MiB` : limit % 1024 === 0 ? `${limit / 1024} KiB` : `${limit} bytes`;
+
+/** Body-parser's and raw-body's error types (and zlib's, which carry none) as SPEC section 12 answers them. */
+function fromBodyParser(unreadable: UnreadableBody): ApiError {
+  const reason = (typeof unreadable.reason === 'object' && unreadable.reason !== null ? unreadable.reason : {}) as Record<string, unknown>;
+  const invalid = (message: string) => new ApiError({ code: 'validation_failed', message });
+  switch (reason.type) {
+    case 'entity.too.large':
+      return new ApiError({ code: 'payload_too_large', message: `the body is larger than ${bytesIn(reason.limit)} (counted after decompression), the most this route reads` });
+    case 'entity.parse.failed':
+      // The parser's own message quotes the body: not repeated.
+      return invalid('the body is not valid JSON');
+    case 'encoding.unsupported':
+      return invalid(`content-encoding: ${quoted(reason.encoding ?? unreadable.contentEncoding)} is not supported; send gzip, deflate, br or identity`);
+    case 'charset.unsupported':
+      return invalid(`charset=${quoted(reason.charset)} is not supported; send utf-8`);
+    case 'entity.verify.failed':
+      return invalid('the body failed verification');
+    case 'request.aborted':
+      return invalid('the request was aborted before its body was read');
+    case 'request.size.invalid':
+      return invalid('the body is not as long as its content-length says');
+    case 'stream.encoding.set':
+    case 'stream.not.readable':
+      return invalid('the body could not be read');
+  }
+  // zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR, Brotli's ERR__ERROR_FORMAT_*) have no type: the body did not decompress.
+  if (unreadable.contentEncoding && typeof reason.code === 'string') {
+    return invalid(`the body is not valid ${quoted(unreadable.contentEncoding)} data (content-encoding: ${quoted(unreadable.contentEncoding)})`);
+  }
+  return reason.status === 413 ? new ApiError({ code: 'payload_too_large', message: 'the body is too large' }) : invalid('the body could not be read');
+}
+
 /** The JSON body of an error answer; also what an Idempotency-Key replays. */
 export function errorBody(apiError: ApiError): { error: { code: ErrorCode; message: string; details?: unknown } } {
   return { error: { code: apiError.code, message: apiError.message, ...(apiError.details ? { details: apiError.details } : {}) } };
@@ -104,6 +172,8 @@ export function errorBody(apiError: ApiError): { error: { code: ErrorCode; messa
 
 export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   const apiError = toApiError(error);
-  if (apiError.code === 'internal' || apiError.code === 'unavailable') req.log?.error({ err: error }, apiError.message);
+  // Anyone can send a bad body, before authentication: a warning, with what failed and none of the body.
+  if (error instanceof UnreadableBody) req.log?.warn({ bodyError: error.summary }, apiError.message);
+  else if (apiError.code === 'internal' || apiError.code === 'unavailable') req.log?.error({ err: error }, apiError.message);
   res.status(apiError.status).json(errorBody(apiError));
 };

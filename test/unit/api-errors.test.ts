@@ -3,7 +3,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { NamespaceNotFoundError } from '@temporalio/common';
-import { toApiError } from '../../api/errors';
+import { toApiError, UnreadableBody } from '../../api/errors';
 
 describe('errors the API answers for Temporal trouble', () => {
   test('an update that timed out or was cancelled in flight is 503 unavailable, not 500: a retry is safe', () => {
@@ -36,6 +36,29 @@ describe('errors the API answers for Temporal trouble', () => {
 
   test('anything unknown is 500 internal', () => {
     expect(toApiError(new Error('boom')).code).toBe('internal');
+  });
+});
+
+describe('errors a body parser fails with (SPEC section 12 "Bodies")', () => {
+  const parserError = (fields: Record<string, unknown>) => Object.assign(new Error('parser said something'), { body: '{"secret":1', ...fields });
+
+  test.each([
+    [{ type: 'entity.too.large', status: 413, limit: 262_144 }, undefined, 413, 'payload_too_large', /256 KiB/],
+    [{ type: 'encoding.unsupported', status: 415, encoding: 'x-bogus' }, 'x-bogus', 400, 'validation_failed', /content-encoding: x-bogus/],
+    [{ type: 'charset.unsupported', status: 415, charset: 'latin-7' }, undefined, 400, 'validation_failed', /charset=latin-7/],
+    [{ type: 'entity.parse.failed', status: 400 }, undefined, 400, 'validation_failed', /not valid JSON/],
+    [{ type: 'entity.verify.failed', status: 403 }, undefined, 400, 'validation_failed', /verification/],
+    [{ type: 'request.aborted', status: 400 }, undefined, 400, 'validation_failed', /aborted/],
+    [{ type: 'request.size.invalid', status: 400 }, undefined, 400, 'validation_failed', /content-length/],
+    [{ type: 'stream.encoding.set', status: 500 }, undefined, 400, 'validation_failed', /could not be read/],
+    [{ code: 'Z_DATA_ERROR', errno: -3, status: 400 }, 'gzip', 400, 'validation_failed', /not valid gzip data/],
+    [{ code: 'ERR__ERROR_FORMAT_PADDING_1', errno: -14, status: 400 }, 'br', 400, 'validation_failed', /not valid br data/],
+    [{ type: 'some.future.type', status: 400 }, undefined, 400, 'validation_failed', /could not be read/],
+  ])('%o answers %s %s, never quoting the body', (fields, encoding, status, code, message) => {
+    const error = toApiError(new UnreadableBody(parserError(fields), encoding));
+    expect([error.status, error.code]).toEqual([status, code]);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toMatch(/secret|parser said/);
   });
 });
 
