@@ -181,6 +181,8 @@ describe('FerretDB ordered top-N pushdown (our build) against FerretDB with push
         const [patched, plain] = await Promise.all([load(patchedClient, name, data), load(referenceClient, name, data)]);
         try {
           for (const q of data.queries) {
+            // A query both builds refuse (a cursor key that is a regex: "Can't have RegEx as arg to
+            // predicate") must be refused alike; the answer compared is the documents or the refusal.
             const read = (db: Db) =>
               db
                 .collection(q.collection)
@@ -188,9 +190,13 @@ describe('FerretDB ordered top-N pushdown (our build) against FerretDB with push
                 .sort(q.sort)
                 .skip(q.skip ?? 0)
                 .limit(q.limit)
-                .toArray();
+                .toArray()
+                .then(
+                  (docs) => ({ docs: asText(docs) }),
+                  (error: unknown) => ({ refused: (error as { code?: unknown }).code ?? String(error) }),
+                );
             const [got, want] = await Promise.all([read(patched), read(plain)]);
-            expect({ query: q, docs: asText(got) }).toEqual({ query: q, docs: asText(want) });
+            expect({ query: q, ...got }).toEqual({ query: q, ...want });
           }
         } finally {
           await Promise.all([patched.dropDatabase(), plain.dropDatabase()]);
