@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { mapLimit } from '../infra/map-limit';
 import type { ConversationDoc } from '../store/collections';
-import type { ReadMark, ReadPoint } from '../store/read-marks';
+import type { ReadMark } from '../store/read-marks';
 import { advanceReadMark, newestReadMark } from '../store/read-marks';
-import { findView } from '../store/conversation-views';
+import type { ReadPoint } from '../store/conversation-views';
+import { findView, inboundAfter, latestReadPoint, readPointOf } from '../store/conversation-views';
 import type { Principal } from './auth';
 import { isSupervisorPrincipal } from './auth';
 import type { ApiDeps } from './deps';
@@ -56,7 +57,7 @@ export async function withReadMarks<V extends CountedView>(deps: ApiDeps, princi
     if (view.id === null) return view; // seed 002's "not contacted" rows have no timeline
     const mark = await newestReadMark(c, view.id, principal.userId);
     const readUpToSeq = mark?.readUpToSeq ?? null;
-    const unreadForMe = unreadFromCounts(view, mark) ?? (await countUnread(deps, view.id, readUpToSeq));
+    const unreadForMe = unreadFromCounts(view, mark) ?? (await inboundAfter(deps.collections, view.id, readUpToSeq ?? 0));
     return { ...view, readUpToSeq, unreadForMe };
   });
 }
@@ -74,15 +75,6 @@ export function unreadFromCounts(view: CountedView, mark: ReadMark | null): numb
   if (mark === null) return view.inboundCountFromStart === true ? view.inboundCount : null;
   if (mark.inboundCountAtRead === undefined) return null;
   return Math.max(0, view.inboundCount - mark.inboundCountAtRead);
-}
-
-/**
- * What `unreadForMe` was before the counters, for data from before them only: a count of inbound
- * messages after the mark. MongoDB answers it from the `conversation_seq` index; FerretDB reads the whole
- * messages collection, which is why the normal flow never gets here.
- */
-async function countUnread(deps: ApiDeps, conversationId: string, readUpToSeq: number | null): Promise<number> {
-  return deps.collections.messages.countDocuments({ conversationId, seq: { $gt: readUpToSeq ?? 0 }, direction: 'inbound' });
 }
 
 export interface ReadFields {
@@ -114,7 +106,7 @@ export async function markRead(deps: ApiDeps, principal: Principal, conversation
   if (!isAssignee && !isSupervisorPrincipal(principal)) {
     throw new ApiError({ code: 'not_assignee', message: 'only the assignee (or a supervisor, for themself) marks this conversation read' });
   }
-  const point = upTo === undefined ? await latestPoint(deps, conversationId) : await pointOf(deps, conversationId, upTo);
+  const point = upTo === undefined ? await latestReadPoint(deps.collections, conversationId) : await pointOf(deps, conversationId, upTo);
   const { mark, moved } = await advanceReadMark(deps.collections.readMarks, { accountId: conversation.accountId, conversationId, userId: principal.userId }, point, new Date());
   if (moved) {
     await deps.streams.publish(conversation.accountId, { type: 'read', conversationId, userId: principal.userId, readUpToSeq: mark.readUpToSeq });
@@ -123,22 +115,8 @@ export async function markRead(deps: ApiDeps, principal: Principal, conversation
   return { conversationId, userId: principal.userId, readUpToSeq: mark.readUpToSeq, readAt: mark.readAt.toISOString() };
 }
 
-/**
- * The timeline's last message as a read point (seq 0 when it has none yet), from the `conversation_seq`
- * index. Its `seq` and `inboundCount` come from one document, so the mark's count is the one at its seq
- * even when the view has not caught up with the timeline yet.
- */
-async function latestPoint(deps: ApiDeps, conversationId: string): Promise<ReadPoint> {
-  const [last] = await deps.collections.messages.find({ conversationId }, { projection: { seq: 1, inboundCount: 1 } }).sort({ seq: -1 }).limit(1).toArray();
-  return last ? pointFrom(last) : { seq: 0, inboundCount: 0 };
-}
-
 async function pointOf(deps: ApiDeps, conversationId: string, messageId: string): Promise<ReadPoint> {
-  // The message's `_id` is `{conversationId}/{messageId}` (store/collections.ts, MessageDoc).
-  const message = await deps.collections.messages.findOne({ _id: `${conversationId}/${messageId}` }, { projection: { seq: 1, inboundCount: 1 } });
-  if (!message) throw new ApiError({ code: 'validation_failed', message: `upTo: no message ${messageId} in this conversation` });
-  return pointFrom(message);
+  const point = await readPointOf(deps.collections, conversationId, messageId);
+  if (!point) throw new ApiError({ code: 'validation_failed', message: `upTo: no message ${messageId} in this conversation` });
+  return point;
 }
-
-/** A message recorded by older code has no count: the mark is then kept without one (readers count). */
-const pointFrom = (m: { seq: number; inboundCount?: number | null }): ReadPoint => (typeof m.inboundCount === 'number' ? { seq: m.seq, inboundCount: m.inboundCount } : { seq: m.seq });

@@ -50,18 +50,35 @@ export function eventsAfter(c: Views, conversationId: string, after: number, lim
   return c.events.find({ conversationId, seq: { $gt: after } }).sort({ seq: 1 }).limit(limit).toArray();
 }
 
-/** The timeline's last `seq` (0 when it has no message yet), from the `conversation_seq` index. */
-export async function latestSeq(c: Views, conversationId: string): Promise<number> {
-  const [last] = await c.messages.find({ conversationId }, { projection: { seq: 1 } }).sort({ seq: -1 }).limit(1).toArray();
-  return last?.seq ?? 0;
+/**
+ * Where a read mark may move to: a message's `seq` and, when that message has one, its `inboundCount`
+ * (both from one document, so the count is the one at that seq even while the view lags the timeline).
+ * A message recorded by older code has no count: the mark is then kept without one.
+ */
+export interface ReadPoint {
+  seq: number;
+  inboundCount?: number;
 }
 
-/** The `seq` of one message of the timeline, by its `_id`; undefined when the conversation has no such message. */
-export async function seqOfMessage(c: Views, conversationId: string, messageId: string): Promise<number | undefined> {
-  return (await c.messages.findOne({ _id: messageDocId(conversationId, messageId) }, { projection: { seq: 1 } }))?.seq;
+const pointFrom = (m: { seq: number; inboundCount?: number | null }): ReadPoint => (typeof m.inboundCount === 'number' ? { seq: m.seq, inboundCount: m.inboundCount } : { seq: m.seq });
+
+/** The timeline's last message as a read point (seq 0, count 0 when it has none yet), from the `conversation_seq` index. */
+export async function latestReadPoint(c: Views, conversationId: string): Promise<ReadPoint> {
+  const [last] = await c.messages.find({ conversationId }, { projection: { seq: 1, inboundCount: 1 } }).sort({ seq: -1 }).limit(1).toArray();
+  return last ? pointFrom(last) : { seq: 0, inboundCount: 0 };
 }
 
-/** Customer messages after `seq` (a read mark): a user's unread badge. */
+/** One message of the timeline as a read point, by its `_id`; undefined when the conversation has no such message. */
+export async function readPointOf(c: Views, conversationId: string, messageId: string): Promise<ReadPoint | undefined> {
+  const message = await c.messages.findOne({ _id: messageDocId(conversationId, messageId) }, { projection: { seq: 1, inboundCount: 1 } });
+  return message ? pointFrom(message) : undefined;
+}
+
+/**
+ * Customer messages after `seq` (a read mark), counted: only for data from before the counters (views or
+ * marks without `inboundCount`). MongoDB answers it from the `conversation_seq` index; FerretDB reads the
+ * whole messages collection, which is why the normal flow never gets here.
+ */
 export function inboundAfter(c: Views, conversationId: string, seq: number): Promise<number> {
   return c.messages.countDocuments({ conversationId, seq: { $gt: seq }, direction: 'inbound' });
 }

@@ -3,6 +3,7 @@ import { readMarkId, readMarkRevisionId } from './ids';
 import type { Revisions } from './revisions';
 import { decideAndClaim, readForwards } from './revisions';
 import { insertNew, replaceWhole } from './writes';
+import type { ReadPoint } from './conversation-views';
 
 export { readMarkId, readMarkRevisionId };
 
@@ -51,12 +52,6 @@ export function readMarkCollections(db: Db): ReadMarkCollections {
 }
 
 export type ReadMark = Pick<ReadMarkDoc, 'rev' | 'readUpToSeq' | 'inboundCountAtRead' | 'readAt'>;
-
-/** Where a mark moves to: a message's `seq` and, when that message has one, its `inboundCount`. */
-export interface ReadPoint {
-  seq: number;
-  inboundCount?: number;
-}
 
 const markOf = (doc: ReadMarkDoc | ReadMarkRevisionDoc): ReadMark => ({
   rev: doc.rev,
