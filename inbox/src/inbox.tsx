@@ -55,13 +55,16 @@ function NotificationSettings({ prefs, onChange }: { prefs: NotifyPrefs; onChang
   );
 }
 
+/** Every tab any preset has: a URL names one before the account's preset is known. */
+const everyTabId = [...new Set([...tabsFor('work_items'), ...tabsFor('status_inbox')].map((t) => t.id))];
+
 export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onSignOut: () => void }) {
   const [me, setMe] = useState(initialMe);
   const [policy, setPolicy] = useState<{ preset: string; serviceWindow: string }>({ preset: 'default', serviceWindow: '24h' });
   const preset = policy.preset;
   const tabs = useMemo(() => tabsFor(preset), [preset]);
   const [users, setUsers] = useState<User[]>([]);
-  const [place, setPlaceState] = useState<Place>(() => parsePlace(location.search, tabsFor('work_items').concat(tabsFor('status_inbox')).map((t) => t.id)));
+  const [place, setPlaceState] = useState<Place>(() => parsePlace(location.search, everyTabId));
   const tab = place.tab;
   const placeNow = useRef(place);
   placeNow.current = place;
@@ -216,7 +219,7 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
   useEffect(() => {
     history.replaceState(place, '', `${location.pathname}${placeSearch(place)}`);
     const onPop = () => {
-      const next = parsePlace(location.search, tabsFor('work_items').concat(tabsFor('status_inbox')).map((t) => t.id));
+      const next = parsePlace(location.search, everyTabId);
       placeNow.current = next;
       setPlaceState(next);
     };
