@@ -14,7 +14,7 @@ import type { DestinationStream, Logger } from 'pino';
  *   also inside an escaped JSON string (an error message that quotes a body);
  * - the value of such a parameter in any query string;
  * - whatever follows `Bearer ` or `Basic `;
- * - convoflow's own keys (`cf_u_...`, `cf_s_...`) wherever they appear.
+ * - convoflow's own keys and session tokens (`cf_u_...`, `cf_s_...`, `cf_c_...`) wherever they appear.
  */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -28,7 +28,7 @@ const escapedJsonMember = new RegExp(String.raw`(\\"${secretName}\\"\s*:\s*)\\"(
 /** `?name=value` or `&name=value` with a secret name, in any URL or query string. */
 const queryParameter = /([?&][^=&"\s\\]*?(?:token|secret|password|passwd|api[-_]?key)[^=&"\s\\]*=)[^&"#\s\\]*/gi;
 const authScheme = /\b(Bearer|Basic)\s+[^\s"\\]+/gi;
-const convoflowKey = /\b(cf_[us]_)[A-Za-z0-9_-]+/g;
+const convoflowKey = /\b(cf_[usc]_)[A-Za-z0-9_-]+/g;
 
 /** Removes credentials from one serialized log line (see above). Exported for tests. */
 export function redactSecrets(line: string): string {

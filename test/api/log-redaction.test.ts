@@ -50,6 +50,10 @@ describe('secrets in logs', () => {
     const unknownKey = `cf_u_${randomUUID().replaceAll('-', '')}`;
     secrets.push(unknownKey);
     expect((await stack.http.get(`/v1/accounts/${accountId}/conversations`, unknownKey)).status).toBe(401);
+    // A session token (the inbox's cookie value) pasted where a path segment goes is a secret too.
+    const sessionToken = `cf_c_${randomUUID().replaceAll('-', '')}`;
+    secrets.push(sessionToken);
+    expect((await stack.http.get(`/v1/accounts/${sessionToken}/conversations`, agentKey)).status).toBe(404);
     // Also as a lower-case scheme, and a key that is not ours at all.
     const foreign = `sk-${randomUUID()}`;
     secrets.push(foreign);
