@@ -6,7 +6,7 @@ import { classifyTemporalFailure } from '../activities/temporal-failures';
 import type { RejectionCode } from '../workflows/conversation/core/lifecycle';
 
 /** Codes the API answers with that no lifecycle rule produces. */
-type ApiOnlyCode = 'unauthenticated' | 'invalid_signature' | 'not_found' | 'method_not_allowed' | 'payload_too_large' | 'unavailable' | 'internal';
+type ApiOnlyCode = 'unauthenticated' | 'invalid_signature' | 'not_found' | 'method_not_allowed' | 'payload_too_large' | 'rate_limited' | 'unavailable' | 'internal';
 
 /**
  * Every error code the API answers with (SPEC section 5), and its HTTP status. Exhaustive over the
@@ -25,6 +25,7 @@ export const errorStatus = {
   window_expired: 409,
   conflict: 409,
   payload_too_large: 413,
+  rate_limited: 429,
   unavailable: 503,
   internal: 500,
 } as const satisfies Record<RejectionCode | ApiOnlyCode, number>;
