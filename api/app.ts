@@ -30,6 +30,8 @@ import { oidcCallbackPath, sessionRoutes } from './routes/sessions';
 import type { OidcConfig } from '../infra/config';
 import { createOidcClient } from './oidc';
 import { StreamHub } from './stream-hub';
+import { StreamGuard, defaultStreamGuardOptions } from './stream-guard';
+import { streamSubscriptions } from '../store/stream-subscriptions';
 import { favicon, inboxPage } from './inbox-page';
 import { startPresenceSweep } from './presence';
 import type { StreamHubOptions } from './stream-hub';
@@ -87,6 +89,7 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
     metrics,
     lastKnown: new LastKnownPrincipals(),
     streams: new StreamHub(store.stream, options.log, options.stream),
+    streamGuard: new StreamGuard(store, streamSubscriptions(options.db), options.log, { ...defaultStreamGuardOptions, ...options.stream?.guard }),
     sessions: options.sessions ?? defaultSessionLifetimes,
     oidc: options.oidc ? { client: createOidcClient(options.oidc), account: options.oidc.account } : undefined,
     temporalCall,
@@ -100,6 +103,7 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
     policyVersions,
   };
 
+  deps.streams.onClose(() => deps.streamGuard.close());
   // Presence follows tabs even when the API process that held them died: every process sweeps (issue 22).
   startPresenceSweep(deps);
 

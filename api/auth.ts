@@ -6,6 +6,7 @@ import type { Role } from '../workflows/conversation/core/lifecycle';
 import { clearSessionCookie, cookieOf, csrfHeaderName, sessionCookieName } from './cookies';
 import { ApiError, isMongoUnreachable, notFound } from './errors';
 import { hashApiKey, sameSecret } from './keys';
+import type { StreamCredential } from './stream-credentials';
 
 /** Who is calling, resolved from the bearer key or the session cookie. */
 export type Principal =
@@ -182,6 +183,19 @@ async function lookUpSession(c: Collections, hash: string, now: number): Promise
 }
 
 const principalOf = (user: UserDoc): Principal => ({ kind: 'user', accountId: user.accountId, userId: user.userId, role: user.role });
+
+/**
+ * The credential a request was authenticated with, after `authenticate` let it in: the platform key,
+ * an API key (by hash) or, with no Authorization header, the session cookie (by hash). Streams keep it
+ * and are ended when it ends (api/stream-guard.ts).
+ */
+export function credentialOf(req: Request, platformApiKey: string | undefined): StreamCredential {
+  const session = sessionHashOf(req);
+  if (session !== undefined) return { kind: 'session', sessionHash: session };
+  const key = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+  if (platformApiKey && sameSecret(key, platformApiKey)) return { kind: 'platform' };
+  return { kind: 'key', keyHash: hashApiKey(key) };
+}
 
 /** The session a request was authenticated with (its cookie, when it sent no Authorization header). */
 export function sessionHashOf(req: Request): string | undefined {

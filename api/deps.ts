@@ -9,6 +9,7 @@ import type { ConversationGateway } from './conversation-gateway';
 import type { Metrics } from './metrics';
 import type { OidcClient } from './oidc';
 import type { PolicyVersionCache } from './policy-version-cache';
+import type { StreamGuard } from './stream-guard';
 import type { StreamHub } from './stream-hub';
 
 /** Everything the API's handlers use, built once by `createApp`. */
@@ -26,6 +27,8 @@ export interface ApiDeps {
   lastKnown: LastKnownPrincipals;
   /** The account streams this process serves (GET .../stream). */
   streams: StreamHub;
+  /** The streams' principals and credentials, re-checked on a timer, and their per-user cap (api/stream-guard.ts). */
+  streamGuard: StreamGuard;
   /** Browser sessions: absolute lifetime and idle lifetime (SESSION_TTL, SESSION_IDLE_TTL). */
   sessions: { ttlMs: number; idleTtlMs: number };
   /** Single sign-on, when configured: the provider's client, and the one account it signs into, if any (OIDC_ACCOUNT). */

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     platformApiKey: config.platformApiKey,
     log,
-    stream: { presence: config.presence },
+    stream: { presence: config.presence, guard: { maxPerUser: config.streamMaxPerUser } },
     sessions: config.sessions,
     oidc: config.oidc,
   });

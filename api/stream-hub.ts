@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { PresenceOptions } from './presence-rule';
+import type { StreamGuardOptions } from './stream-guard';
 import { defaultPresenceOptions } from './presence-rule';
 import type { StreamCollections, StreamEntryDoc, StreamNotice } from '../store/stream-log';
 import { StreamAppender, readHead, streamEntryId } from '../store/stream-log';
@@ -15,6 +16,12 @@ export interface StreamHubOptions {
   heartbeatMs?: number;
   /** How presence follows the tabs whose streams this process holds, and its sweep (api/presence.ts). */
   presence?: Partial<PresenceOptions>;
+  /** A `Last-Event-ID` more entries back than this gets `reset` instead of a replay (SPEC section 12). */
+  maxCatchUp?: number;
+  /** A client this many bytes behind (buffered, unsent) is disconnected (SPEC section 12). */
+  maxBehindBytes?: number;
+  /** The caps and re-checks of api/stream-guard.ts: STREAM_MAX_PER_USER, and how often credentials are re-read. */
+  guard?: Partial<StreamGuardOptions>;
 }
 
 /** What a subscriber gets: entries in sequence order, or word that what it asked for is gone. */
@@ -47,6 +54,8 @@ export class StreamHub {
   readonly recent: number;
   readonly heartbeatMs: number;
   readonly presence: PresenceOptions;
+  readonly maxCatchUp: number;
+  readonly maxBehindBytes: number;
 
   constructor(
     readonly c: StreamCollections,
@@ -58,6 +67,8 @@ export class StreamHub {
     this.recent = options.recent ?? 512;
     this.heartbeatMs = options.heartbeatMs ?? 15_000;
     this.presence = { ...defaultPresenceOptions, ...options.presence };
+    this.maxCatchUp = options.maxCatchUp ?? 10_000;
+    this.maxBehindBytes = options.maxBehindBytes ?? 1024 * 1024;
     this.appender = new StreamAppender(c, undefined, (error) => log.warn({ err: error }, 'stream head hint not written; the next append corrects it'));
   }
 
@@ -93,6 +104,12 @@ export class StreamHub {
       throw error;
     }
     let cursor = after ?? feed.next - 1;
+    // Replaying more than `maxCatchUp` entries costs the database and this process more than a reload
+    // costs the client: it gets `reset` and goes on from now, as if what it missed had been pruned.
+    if (feed.next - 1 - cursor > this.maxCatchUp) {
+      cursor = feed.next - 1;
+      subscriber.reset(cursor);
+    }
     // Catch up from the database (or memory) until this client is where the poller is; then every
     // entry the poller reads reaches it. The check and the attach happen with no await between them.
     while (cursor + 1 < feed.next) {
@@ -138,6 +155,12 @@ export class StreamHub {
       for (const member of feed.members) member.end();
     }
     this.feeds.clear();
+  }
+
+  /** The last entry of an account this process handed to its clients (0: none, or no client here): for tests and metrics. */
+  handedOut(accountId: string): number {
+    const feed = this.feeds.get(accountId);
+    return feed ? feed.next - 1 : 0;
   }
 
   /** Accounts polled by this process, and their clients: for tests and metrics. */

@@ -87,6 +87,7 @@ const schema = z.object({
   ),
   PRESENCE_AWAY_AFTER: duration('10m'),
   PRESENCE_OFFLINE_AFTER: duration('30s'),
+  STREAM_MAX_PER_USER: z.coerce.number().int('must be a whole number').min(1).max(1000).default(5),
   // Signing in (README "Signing in"): browser sessions, and single sign-on through an OpenID Connect provider.
   PUBLIC_URL: webUrl,
   SESSION_TTL: duration('7d', 1_000),
@@ -131,6 +132,8 @@ export type Config = {
   workerMaxCachedWorkflows: number;
   /** Presence that follows the tabs (docs/presence.md): idle this long is away; the last tab gone this long is offline. */
   presence: { awayAfterMs: number; offlineGraceMs: number };
+  /** Account streams open at once per user (or service key), across API processes; one more answers 429. */
+  streamMaxPerUser: number;
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   embedded: { temporalPort: number; temporalUiPort: number; ferretdbPort: number };
@@ -166,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerMetricsPort: e.WORKER_METRICS_PORT,
     workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS ?? defaultWorkerMaxCachedWorkflows,
     presence: { awayAfterMs: e.PRESENCE_AWAY_AFTER, offlineGraceMs: e.PRESENCE_OFFLINE_AFTER },
+    streamMaxPerUser: e.STREAM_MAX_PER_USER,
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     embedded: {

@@ -73,6 +73,8 @@ export interface StreamTicketDoc {
   accountId: string;
   userId: string;
   expiresAt: Date;
+  /** The key or session that minted it: the stream it opens ends when that does (SPEC section 12). Absent: minted before. */
+  mintedWith?: { kind: 'key'; keyHash: string } | { kind: 'session'; sessionHash: string };
 }
 
 /** A conversation batch's entry before it has a number. */

@@ -3,14 +3,24 @@ import { z } from 'zod';
 import type { StreamEntryDoc } from '../../store/stream-log';
 import { isNoticeEntry } from '../../store/stream-log';
 import { userDocId } from '../../store/collections';
+import type { Request } from 'express';
 import type { Principal } from '../auth';
-import { everyUser } from '../auth';
+import { credentialOf, everyUser } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
 import { hashApiKey } from '../keys';
 import { defineRoute } from '../route';
 import { openTab, tabIdSchema } from '../presence';
 import { deliveryView, eventView, messageView, toConversationView } from '../conversation-views';
+import type { StreamCredential, StreamEndReason } from '../stream-credentials';
+import { endMessages } from '../stream-credentials';
+import { claimTicket } from '../../store/stream-subscriptions';
+
+/** At most this many unredeemed stream tickets per user (SPEC section 12); one more answers 429. */
+export const maxTicketsPerUser = 20;
+
+/** The credential behind a ticket-opened stream: the key or session that minted the ticket, kept per request. */
+const ticketCredentials = new WeakMap<Request, StreamCredential>();
 
 /** How long a stream ticket may wait before it opens a stream. */
 export const streamTicketTtlMs = 60_000;
@@ -57,7 +67,7 @@ const streamQuery = z.strictObject({
   tabId: tabIdSchema.optional(),
 });
 
-async function redeemTicket(deps: ApiDeps, token: string): Promise<Principal> {
+async function redeemTicket(deps: ApiDeps, req: Request, token: string): Promise<Principal> {
   const _id = hashApiKey(token);
   const ticket = await deps.streams.c.tickets.findOne({ _id });
   // Single use: of two requests racing with one ticket, only the one whose delete removed it opens.
@@ -67,6 +77,8 @@ async function redeemTicket(deps: ApiDeps, token: string): Promise<Principal> {
   }
   const user = await deps.collections.users.findOne({ _id: userDocId(ticket.accountId, ticket.userId) });
   if (!user || !user.active) throw new ApiError({ code: 'unauthenticated', message: 'this user is not active' });
+  // A ticket minted before tickets recorded their minter: only its user is checked (it lived 60 s at most).
+  if (ticket.mintedWith) ticketCredentials.set(req, ticket.mintedWith);
   return { kind: 'user', accountId: user.accountId, userId: user.userId, role: user.role };
 }
 
@@ -88,11 +100,17 @@ export const streamRoutes = [
     summary: 'A single-use ticket, good for 60 s, that opens the stream with ?token= (for EventSource, which cannot send Authorization)',
     allow: everyUser,
     status: 201,
-    handler: async ({ deps, principal }) => {
+    handler: async ({ deps, req, principal }) => {
       if (principal.kind !== 'user') throw new ApiError({ code: 'forbidden', message: 'stream tickets are for users' });
       const token = `cf_t_${randomBytes(24).toString('base64url')}`;
-      const expiresAt = new Date(Date.now() + streamTicketTtlMs);
-      await deps.streams.c.tickets.insertOne({ _id: hashApiKey(token), accountId: principal.accountId, userId: principal.userId, expiresAt });
+      const now = new Date();
+      const expiresAt = new Date(now.getTime() + streamTicketTtlMs);
+      const minter = credentialOf(req, deps.platformApiKey);
+      const mintedWith = minter.kind === 'platform' ? undefined : minter;
+      const doc = { _id: hashApiKey(token), accountId: principal.accountId, userId: principal.userId, expiresAt, ...(mintedWith ? { mintedWith } : {}) };
+      if (!(await claimTicket(deps.streams.c.tickets, doc, maxTicketsPerUser, now))) {
+        throw new ApiError({ code: 'rate_limited', message: `at most ${maxTicketsPerUser} unused stream tickets per user: open a stream with one first, or wait a minute` });
+      }
       return { token, expiresAt: expiresAt.toISOString() };
     },
   }),
@@ -103,19 +121,12 @@ export const streamRoutes = [
       'Server-Sent Events: every conversation change (`conversation`), timeline message (`message`), delivery status (`delivery`), transition (`transition`), read mark (`read`) and presence change (`presence`) of the account, each with an id; `Last-Event-ID` resumes (48 h kept); `tabId` makes the caller present while the stream is open (docs/presence.md)',
     allow: everyUser,
     query: streamQuery,
-    authenticate: async ({ deps, req, query }) => (!req.headers.authorization && query.token ? redeemTicket(deps, query.token) : undefined),
+    authenticate: async ({ deps, req, query }) => (!req.headers.authorization && query.token ? redeemTicket(deps, req, query.token) : undefined),
     handler: async ({ deps, req, res, params, query, principal }) => {
       const accountId = params.accountId!;
       const last = parseLastEventId(req.header('last-event-id') ?? query.lastEventId);
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        'x-accel-buffering': 'no',
-        connection: 'keep-alive',
-      });
-      res.flushHeaders();
-      req.socket.setNoDelay(true);
-      const send = (type: string, id: string, data: unknown) => res.write(`event: ${type}\nid: ${id}\ndata: ${JSON.stringify(data)}\n\n`);
+      // Before any byte is sent: a credential ended since (a ticket's minter) answers 401, one stream too many 429.
+      const admission = await deps.streamGuard.admit(principal, ticketCredentials.get(req) ?? credentialOf(req, deps.platformApiKey));
       let closed = false;
       const done = new Promise<void>((resolve) => {
         res.on('close', () => {
@@ -123,29 +134,69 @@ export const streamRoutes = [
           resolve();
         });
       });
-      const subscription = await deps.streams.subscribe(accountId, last ? last.seq - (last.index === Number.MAX_SAFE_INTEGER ? 0 : 1) : undefined, {
-        entry(doc) {
+      try {
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          'x-accel-buffering': 'no',
+          connection: 'keep-alive',
+        });
+        res.flushHeaders();
+        req.socket.setNoDelay(true);
+        // Backpressure: what the client has not taken stays buffered here (`writableLength`). Beyond
+        // `maxBehindBytes` the client is cut off (it resumes with Last-Event-ID, or gets `reset`); while a
+        // write waits for `drain`, heartbeats are skipped (the stream is not idle).
+        let draining = false;
+        res.on('drain', () => {
+          draining = false;
+        });
+        const write = (chunk: string) => {
           if (closed) return;
-          sseEvents(doc).forEach((event, index) => {
-            if (last && doc.seq === last.seq && index <= last.index) return;
-            send(event.type, `${doc.seq}.${index}`, event.data);
-          });
-        },
-        reset(seq) {
-          if (!closed) send('reset', `${seq}`, { reason: 'the events after your Last-Event-ID are no longer kept: reload' });
-        },
-        end() {
+          if (res.writableLength + Buffer.byteLength(chunk) > deps.streams.maxBehindBytes) {
+            closed = true;
+            deps.log.info({ accountId, reason: 'too_slow', buffered: res.writableLength }, 'stream ended by the server');
+            res.destroy();
+            return;
+          }
+          if (!res.write(chunk)) draining = true;
+        };
+        const send = (type: string, id: string | undefined, data: unknown) => write(`event: ${type}\n${id === undefined ? '' : `id: ${id}\n`}data: ${JSON.stringify(data)}\n\n`);
+        // The server ends a stream with a last `end` event saying why, then closes it (README "The account stream").
+        const end = (reason: StreamEndReason) => {
+          if (closed) return;
+          send('end', undefined, { reason, message: endMessages[reason] });
+          closed = true;
           res.end();
-        },
-      });
-      // Every client gets an id at once, so even one that saw no event resumes from here.
-      send('ready', `${subscription.at}`, { at: subscription.at });
-      const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), deps.streams.heartbeatMs);
-      const closeTab = query.tabId && principal.kind === 'user' ? await tabOpened(deps, principal.accountId, principal.userId, query.tabId) : undefined;
-      await done;
-      clearInterval(heartbeat);
-      subscription.unsubscribe();
-      await closeTab?.().catch((error: unknown) => deps.log.warn({ err: error }, 'tab close not written; the tab goes stale instead'));
+        };
+        admission.onEnd(end);
+        const subscription = await deps.streams.subscribe(accountId, last ? last.seq - (last.index === Number.MAX_SAFE_INTEGER ? 0 : 1) : undefined, {
+          entry(doc) {
+            if (closed) return;
+            sseEvents(doc).forEach((event, index) => {
+              if (last && doc.seq === last.seq && index <= last.index) return;
+              send(event.type, `${doc.seq}.${index}`, event.data);
+            });
+          },
+          reset(seq) {
+            send('reset', `${seq}`, { reason: 'the events after your Last-Event-ID are no longer kept, or too many to replay: reload' });
+          },
+          end() {
+            end('server_stopping');
+          },
+        });
+        // Every client gets an id at once, so even one that saw no event resumes from here.
+        send('ready', `${subscription.at}`, { at: subscription.at });
+        const heartbeat = setInterval(() => {
+          if (!draining) write(': heartbeat\n\n');
+        }, deps.streams.heartbeatMs);
+        const closeTab = query.tabId && principal.kind === 'user' ? await tabOpened(deps, principal.accountId, principal.userId, query.tabId) : undefined;
+        await done;
+        clearInterval(heartbeat);
+        subscription.unsubscribe();
+        await closeTab?.().catch((error: unknown) => deps.log.warn({ err: error }, 'tab close not written; the tab goes stale instead'));
+      } finally {
+        admission.release();
+      }
     },
   }),
 ];
