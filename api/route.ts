@@ -34,6 +34,8 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
    * undefined to fall back to the bearer key. The route's `allow` still applies.
    */
   authenticate?: (ctx: { deps: ApiDeps; req: Request; query: z.output<Q> }) => Promise<Principal | undefined>;
+  /** Refusals worth naming in /openapi.json beside `default` (status: when), e.g. `{ 429: 'too many streams' }`. */
+  refusals?: Record<number, string>;
   handler: (ctx: RouteContext<z.output<B>, z.output<Q>>) => Promise<unknown>;
 }
 
@@ -116,6 +118,7 @@ export function openApiDocument(routes: RouteDef[], info: { title: string; versi
       parameters,
       responses: {
         [String(def.status ?? 200)]: { description: 'success', content: { 'application/json': { schema: success } } },
+        ...Object.fromEntries(Object.entries(def.refusals ?? {}).map(([status, description]) => [status, { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }])),
         default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     };

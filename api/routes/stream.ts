@@ -100,6 +100,7 @@ export const streamRoutes = [
     summary: 'A single-use ticket, good for 60 s, that opens the stream with ?token= (for EventSource, which cannot send Authorization)',
     allow: everyUser,
     status: 201,
+    refusals: { 429: `rate_limited: the user already holds ${maxTicketsPerUser} unused tickets` },
     handler: async ({ deps, req, principal }) => {
       if (principal.kind !== 'user') throw new ApiError({ code: 'forbidden', message: 'stream tickets are for users' });
       const token = `cf_t_${randomBytes(24).toString('base64url')}`;
@@ -118,9 +119,13 @@ export const streamRoutes = [
     method: 'get',
     path: '/v1/accounts/{accountId}/stream',
     summary:
-      'Server-Sent Events: every conversation change (`conversation`), timeline message (`message`), delivery status (`delivery`), transition (`transition`), read mark (`read`) and presence change (`presence`) of the account, each with an id; `Last-Event-ID` resumes (48 h kept); `tabId` makes the caller present while the stream is open (docs/presence.md)',
+      'Server-Sent Events: every conversation change (`conversation`), timeline message (`message`), delivery status (`delivery`), transition (`transition`), read mark (`read`) and presence change (`presence`) of the account, each with an id; `Last-Event-ID` resumes (48 h kept; more than 10,000 entries back: `reset`); `tabId` makes the caller present while the stream is open (docs/presence.md). Ends with an `end` event `{ reason, message }` when its key, session or user ends; a client more than 1 MiB behind is disconnected',
     allow: everyUser,
     query: streamQuery,
+    refusals: {
+      401: 'unauthenticated: no valid key, session or ticket (also a ticket whose minting key or session ended since)',
+      429: 'rate_limited: the user (or service key) already holds STREAM_MAX_PER_USER streams (default 5) across API processes',
+    },
     authenticate: async ({ deps, req, query }) => (!req.headers.authorization && query.token ? redeemTicket(deps, req, query.token) : undefined),
     handler: async ({ deps, req, res, params, query, principal }) => {
       const accountId = params.accountId!;

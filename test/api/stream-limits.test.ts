@@ -141,6 +141,10 @@ describe('stream limits and revocation', () => {
       expect(refused.status).toBe(429);
       expect((await refused.json()).error.code).toBe('rate_limited');
     }
+    // /openapi.json names the refusal.
+    const spec = (await stack.http.get('/openapi.json')).body;
+    expect(spec.paths['/v1/accounts/{accountId}/stream'].get.responses['429']).toBeDefined();
+    expect(spec.paths['/v1/accounts/{accountId}/stream-tickets'].post.responses['429']).toBeDefined();
     // Another user is not affected.
     await open(b.base, bearer(account.keys.agent2));
     held[0]!.close();
