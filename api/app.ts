@@ -77,6 +77,7 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
   const store = collections(options.db);
   const temporalCall = createTemporalCall(options.temporal, metrics, timeoutMs);
   const policyVersions = new PolicyVersionCache(async (accountId) => (await newestAccountPolicy(store.accounts, store.policyVersions, accountId))?.version, options.log);
+  const lastKnown = new LastKnownPrincipals();
   const deps: ApiDeps = {
     db: options.db,
     collections: store,
@@ -87,9 +88,9 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
     router: createRouterClient(options.temporal, options.taskQueue, temporalCall),
     log: options.log,
     metrics,
-    lastKnown: new LastKnownPrincipals(),
+    lastKnown,
     streams: new StreamHub(store.stream, options.log, options.stream),
-    streamGuard: new StreamGuard(store, streamSubscriptions(options.db), options.log, { ...defaultStreamGuardOptions, ...options.stream?.guard }),
+    streamGuard: new StreamGuard(store, streamSubscriptions(options.db), options.log, { ...defaultStreamGuardOptions, ...options.stream?.guard }, lastKnown),
     sessions: options.sessions ?? defaultSessionLifetimes,
     oidc: options.oidc ? { client: createOidcClient(options.oidc), account: options.oidc.account } : undefined,
     temporalCall,

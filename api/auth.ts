@@ -46,7 +46,7 @@ export function assertMayActOnUser(principal: Principal, target: { userId: strin
  * working until MongoDB is back. Bounded to `maxEntries`, oldest first out.
  */
 export class LastKnownPrincipals {
-  private readonly entries = new Map<string, { principal: Principal; at: number; expiresAt: number | undefined; boundTo: string | undefined }>();
+  private readonly entries = new Map<string, { principal: Principal; at: number; expiresAt: number | undefined; boundTo: string | undefined; kind: 'key' | 'session' }>();
 
   constructor(
     readonly maxAgeMs = 10 * 60_000,
@@ -57,10 +57,11 @@ export class LastKnownPrincipals {
   /**
    * `expiresAt`: the key's own end (a rotation's grace period); it is not recalled after that.
    * `boundTo`: for a session opened with a key, that key's hash: forgetting the key forgets the session.
+   * `kind`: whether `hash` is an API key's or a session token's, for the re-check (`remembered`).
    */
-  remember(hash: string, principal: Principal, expiresAt?: number, boundTo?: string): void {
+  remember(hash: string, principal: Principal, expiresAt?: number, boundTo?: string, kind: 'key' | 'session' = 'key'): void {
     this.entries.delete(hash);
-    this.entries.set(hash, { principal, at: this.clock(), expiresAt, boundTo });
+    this.entries.set(hash, { principal, at: this.clock(), expiresAt, boundTo, kind });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 
@@ -68,6 +69,21 @@ export class LastKnownPrincipals {
     const entry = this.entries.get(hash);
     const now = this.clock();
     return entry && now - entry.at <= this.maxAgeMs && (entry.expiresAt === undefined || now < entry.expiresAt) ? entry.principal : undefined;
+  }
+
+  /**
+   * The credentials `recall` could still answer for, as the stream guard re-checks them (api/stream-guard.ts):
+   * every few seconds each process reads them from the database and forgets those that ended, so a key
+   * revoked through another process is not recalled here during a later outage.
+   */
+  remembered(): { hash: string; principal: Principal; credential: StreamCredential }[] {
+    const now = this.clock();
+    const out: { hash: string; principal: Principal; credential: StreamCredential }[] = [];
+    for (const [hash, entry] of this.entries) {
+      if (now - entry.at > this.maxAgeMs) continue;
+      out.push({ hash, principal: entry.principal, credential: entry.kind === 'key' ? { kind: 'key', keyHash: hash } : { kind: 'session', sessionHash: hash } });
+    }
+    return out;
   }
 
   /**
@@ -111,6 +127,8 @@ export async function authenticate(req: Request, c: Collections, platformApiKey:
   } catch (error) {
     const recalled = isMongoUnreachable(error) ? lastKnown.recall(hash) : undefined;
     if (recalled) return recalled;
+    // Refused by the database (revoked, expired, user inactive): never recalled in a later outage either.
+    if (error instanceof ApiError && error.code === 'unauthenticated') lastKnown.forget(hash);
     throw error;
   }
   lastKnown.remember(hash, found.principal, found.expiresAt);
@@ -149,10 +167,13 @@ async function authenticateSession(req: Request, c: Collections, token: string, 
   } catch (error) {
     const recalled = isMongoUnreachable(error) ? lastKnown.recall(hash) : undefined;
     if (recalled) return recalled;
-    if (error instanceof ApiError && error.code === 'unauthenticated' && req.res && !req.res.headersSent) clearSessionCookie(req.res);
+    if (error instanceof ApiError && error.code === 'unauthenticated') {
+      lastKnown.forget(hash);
+      if (req.res && !req.res.headersSent) clearSessionCookie(req.res);
+    }
     throw error;
   }
-  lastKnown.remember(hash, found.principal, found.end, found.boundTo);
+  lastKnown.remember(hash, found.principal, found.end, found.boundTo, 'session');
   return found.principal;
 }
 

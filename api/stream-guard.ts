@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Collections } from '../store/collections';
 import type { StreamOwner, StreamSubscriptionDoc } from '../store/stream-subscriptions';
 import { claimStreamLease, ownerKey, purgeExpiredStreamLeases, purgeExpiredTickets, releaseStreamLease, renewStreamLeases } from '../store/stream-subscriptions';
-import type { Principal } from './auth';
+import type { LastKnownPrincipals, Principal } from './auth';
 import { ApiError } from './errors';
 import type { StreamCredential, StreamEndReason, Watched } from './stream-credentials';
 import { endMessages, endReasonOf, readCredentialFacts } from './stream-credentials';
@@ -48,7 +48,9 @@ const ownerOf = (principal: Principal): StreamOwner =>
  *   revocation made through any API process reaches the streams of every one;
  * - a lease per stream in `stream_subscriptions` (store/stream-subscriptions.ts) caps the streams of one
  *   owner across processes, renewed here while the stream is open;
- * - every `sweepMs`, expired leases and expired stream tickets are deleted.
+ * - every `sweepMs`, expired leases and expired stream tickets are deleted;
+ * - the same re-check covers the principals this process remembers for a database outage
+ *   (`LastKnownPrincipals`): one that ended is forgotten, so an outage never lets it in here.
  */
 export class StreamGuard {
   /** This process, as its leases name it. */
@@ -64,6 +66,8 @@ export class StreamGuard {
     private readonly leases: Collection<StreamSubscriptionDoc>,
     private readonly log: Logger,
     readonly options: StreamGuardOptions = defaultStreamGuardOptions,
+    /** This process's memory of principals for outages (api/auth.ts): re-checked with the streams, so it never recalls an ended credential. */
+    private readonly lastKnown?: LastKnownPrincipals,
   ) {
     this.timer = setInterval(() => void this.tick(), options.recheckMs);
     this.timer.unref();
@@ -121,7 +125,7 @@ export class StreamGuard {
       await fn().catch((error: unknown) => this.log.warn({ err: error }, `stream ${what} failed; the next one retries`));
     };
     try {
-      if (this.open.size > 0) await step('re-check', () => this.recheck(now));
+      await step('re-check', () => this.recheck(now));
       if (now - this.lastRenew >= this.options.leaseMs / 3) {
         this.lastRenew = now;
         await step('lease renewal', () => renewStreamLeases(this.leases, [...this.open.keys()], new Date(now + this.options.leaseMs)));
@@ -138,13 +142,17 @@ export class StreamGuard {
     }
   }
 
+  /** One batch of reads for the open streams and the remembered principals together. */
   private async recheck(now: number): Promise<void> {
     const snapshot = [...this.open.entries()];
-    const facts = await readCredentialFacts(this.c, snapshot.map(([, w]) => w));
+    const remembered = this.lastKnown?.remembered() ?? [];
+    if (snapshot.length === 0 && remembered.length === 0) return;
+    const facts = await readCredentialFacts(this.c, [...snapshot.map(([, w]) => w), ...remembered]);
     for (const [id, watched] of snapshot) {
       const reason = endReasonOf(watched, facts, now);
       if (reason && this.open.get(id) === watched) this.end(id, watched, reason);
     }
+    for (const r of remembered) if (endReasonOf(r, facts, now)) this.lastKnown!.forget(r.hash);
   }
 
   private end(id: string, watched: Open, reason: StreamEndReason): void {

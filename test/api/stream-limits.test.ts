@@ -86,11 +86,25 @@ describe('stream limits and revocation', () => {
     const started = Date.now();
     expect((await stack.http.request('DELETE', keyPath(userId, key), { key: stack.platformKey })).status).toBe(200);
     expect((await b.http.get('/v1/me', key)).status).toBe(401);
+    // Refused once, it is not recalled in a later outage of the database either.
+    expect(b.deps.lastKnown.recall(hashApiKey(key))).toBeUndefined();
     await endsWith(direct, 'key_revoked');
     await endsWith(byTicket, 'key_revoked');
     expect(Date.now() - started).toBeGreaterThanOrEqual(0);
     // A ticket minted with the key before it was revoked opens nothing afterwards.
     await expect(SseClient.open(streamUrl(b.base, `?token=${unused.body.token}`), {})).rejects.toMatchObject({ status: 401 });
+  });
+
+  test('a key revoked through one API process is forgotten by the memory another keeps for outages, with no request there', async () => {
+    const { userId, key } = await newUser();
+    const other = await newUser();
+    expect((await b.http.get('/v1/me', key)).status).toBe(200);
+    expect((await b.http.get('/v1/me', other.key)).status).toBe(200);
+    expect(b.deps.lastKnown.recall(hashApiKey(key))).toBeDefined();
+    expect((await stack.http.request('DELETE', keyPath(userId, key), { key: stack.platformKey })).status).toBe(200);
+    expect((await stack.http.patch(`/v1/accounts/${account.id}/users/${other.userId}`, { active: false }, account.keys.owner)).status).toBe(200);
+    // Process B's re-check reads the keys and users it remembers: during an outage it would recall neither.
+    await eventually(async () => (b.deps.lastKnown.recall(hashApiKey(key)) === undefined && b.deps.lastKnown.recall(hashApiKey(other.key)) === undefined ? true : undefined));
   });
 
   test("deactivating a user ends their streams, key-opened and ticket-opened, in every API process", async () => {

@@ -47,4 +47,21 @@ describe('principals remembered for a MongoDB outage', () => {
     expect(known.ownerOf('h1')).toEqual(service('one'));
     expect(known.ownerOf('never')).toBeUndefined();
   });
+
+  test('lists what it could still recall, keys and sessions, for the re-check that forgets ended ones', () => {
+    let now = 0;
+    const known = new LastKnownPrincipals(60_000, 10, () => now);
+    known.remember('k1', service('one'));
+    known.remember('s1', service('two'), undefined, 'k1', 'session');
+    now = 30_000;
+    known.remember('k2', service('three'));
+    now = 61_000;
+    expect(known.remembered()).toEqual([{ hash: 'k2', principal: service('three'), credential: { kind: 'key', keyHash: 'k2' } }]);
+    now = 30_000;
+    expect(known.remembered().map((r) => r.credential)).toEqual([
+      { kind: 'key', keyHash: 'k1' },
+      { kind: 'session', sessionHash: 's1' },
+      { kind: 'key', keyHash: 'k2' },
+    ]);
+  });
 });
