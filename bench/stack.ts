@@ -253,7 +253,8 @@ export class BenchStack {
   /** A real API process (api/main.ts) on a free loopback port. */
   async startApi(): Promise<ApiProcess> {
     const port = await freePort();
-    const proc = this.spawn(`api${this.apis.length + 1}`, 'api/main.ts', this.env({ PORT: String(port) }));
+    // The stream phase holds 100 idle streams of one agent (the cost per account's clients): above the per-user cap of 5.
+    const proc = this.spawn(`api${this.apis.length + 1}`, 'api/main.ts', this.env({ PORT: String(port), STREAM_MAX_PER_USER: '1000' }));
     await proc.ready;
     const baseUrl = `http://127.0.0.1:${port}`;
     const api = { proc, baseUrl, http: new Http(baseUrl) };

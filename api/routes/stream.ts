@@ -157,7 +157,8 @@ export const streamRoutes = [
         });
         const write = (chunk: string) => {
           if (closed) return;
-          if (res.writableLength + Buffer.byteLength(chunk) > deps.streams.maxBehindBytes) {
+          // What is already waiting decides, not the new chunk: a reader that keeps up is never cut off by one large event.
+          if (res.writableLength > deps.streams.maxBehindBytes) {
             closed = true;
             deps.log.info({ accountId, reason: 'too_slow', buffered: res.writableLength }, 'stream ended by the server');
             res.destroy();
