@@ -173,6 +173,17 @@ describe('stream limits and revocation', () => {
     });
   });
 
+  test("a dead API process's streams stop counting once their leases expire, and sweeps delete them", async () => {
+    const { userId, key } = await newUser();
+    const leases = stack.db.collection('stream_subscriptions');
+    const owner = `user/${encodeURIComponent(account.id)}/${encodeURIComponent(userId)}`;
+    // Five streams of a process that died a minute ago: never renewed, never released.
+    const dead = Array.from({ length: 5 }, () => ({ _id: `${owner}/${randomUUID()}`, owner, accountId: account.id, process: 'dead', openedAt: new Date(Date.now() - 90_000), leaseUntil: new Date(Date.now() - 60_000) }));
+    await leases.insertMany(dead as never[]);
+    await open(b.base, bearer(key));
+    await eventually(async () => ((await leases.countDocuments({ process: 'dead' })) === 0 ? true : undefined));
+  });
+
   test('a client that stops reading is disconnected once it falls more than 1 MiB behind', async () => {
     const other = await stack.http.post('/v1/accounts', { id: `acct-${randomUUID().slice(0, 8)}`, name: 'Slow' }, stack.platformKey);
     const accountId = other.body.id as string;
