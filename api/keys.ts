@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ApiKeyDoc } from '../store/collections';
 
 /** API keys: 32 random bytes, shown once; only their SHA-256 is stored. */
 export function newApiKey(kind: 'user' | 'service'): string {
@@ -22,3 +23,13 @@ export function sameSecret(a: string, b: string): boolean {
   const hb = createHash('sha256').update(b).digest();
   return timingSafeEqual(ha, hb);
 }
+
+/** A key's public id: the first 16 hex digits of its hash, which name it without revealing anything usable. */
+export const keyIdOf = (doc: Pick<ApiKeyDoc, '_id'>): string => doc._id.slice(0, 16);
+
+/**
+ * A service key's stable id: the id of the first key of its rotations (`lineage`), or its own for a key
+ * nobody rotated into. Two service keys that share a name are two callers (their Idempotency-Keys never
+ * collide); a rotated key stays the same caller, so a retry sent with the new key replays the first answer.
+ */
+export const serviceKeyIdOf = (doc: Pick<ApiKeyDoc, '_id' | 'lineage'>): string => doc.lineage ?? keyIdOf(doc);

@@ -88,6 +88,8 @@ export const streamRoutes = [
     summary: 'A single-use ticket, good for 60 s, that opens the stream with ?token= (for EventSource, which cannot send Authorization)',
     allow: everyUser,
     status: 201,
+    // The token is a credential: an Idempotency-Key's stored answer is sealed (api/idempotency.ts).
+    answersSecret: true,
     handler: async ({ deps, principal }) => {
       if (principal.kind !== 'user') throw new ApiError({ code: 'forbidden', message: 'stream tickets are for users' });
       const token = `cf_t_${randomBytes(24).toString('base64url')}`;
