@@ -18,6 +18,11 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
+/**
+ * Compares two secrets in time that depends on neither: both are hashed to 32-byte digests first, so
+ * neither their content nor their lengths show (a plain timingSafeEqual must refuse unequal lengths
+ * before it compares, which tells an attacker the length).
+ */
 export function sameSecret(a: string, b: string): boolean {
   const ha = createHash('sha256').update(a).digest();
   const hb = createHash('sha256').update(b).digest();
@@ -33,3 +38,14 @@ export const keyIdOf = (doc: Pick<ApiKeyDoc, '_id'>): string => doc._id.slice(0,
  * collide); a rotated key stays the same caller, so a retry sent with the new key replays the first answer.
  */
 export const serviceKeyIdOf = (doc: Pick<ApiKeyDoc, '_id' | 'lineage'>): string => doc.lineage ?? keyIdOf(doc);
+
+/**
+ * True when `given` equals one of `secrets` (a WhatsApp verify token against every channel's): each is
+ * compared as sameSecret does, all of them with no early exit, so the time taken tells neither which
+ * one matched nor any length. An empty secret matches nothing.
+ */
+export function matchesAnySecret(given: string, secrets: readonly string[]): boolean {
+  let found = false;
+  for (const secret of secrets) found = (sameSecret(given, secret) && secret.length > 0) || found;
+  return found;
+}
