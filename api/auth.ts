@@ -5,14 +5,18 @@ import { endOf, touchSession } from '../store/sessions';
 import type { Role } from '../workflows/conversation/core/lifecycle';
 import { clearSessionCookie, cookieOf, csrfHeaderName, sessionCookieName } from './cookies';
 import { ApiError, isMongoUnreachable, notFound } from './errors';
-import { hashApiKey, sameSecret } from './keys';
+import { hashApiKey, sameSecret, serviceKeyIdOf } from './keys';
 import type { StreamCredential } from './stream-credentials';
 
 /** Who is calling, resolved from the bearer key or the session cookie. */
 export type Principal =
   | { kind: 'platform' }
   | { kind: 'user'; accountId: string; userId: string; role: Role }
-  | { kind: 'service'; accountId: string; name: string };
+  /**
+   * `keyId`: the service key's stable id, that of the first key of its rotations (api/routes/keys.ts),
+   * so two keys that share a name are two callers, and a rotated key is the same one.
+   */
+  | { kind: 'service'; accountId: string; name: string; keyId: string };
 
 /** What a route admits: the platform operator, a user role, or a service key. */
 export type Access = 'platform' | Role | 'service';
@@ -36,6 +40,23 @@ export function assertMayActOnUser(principal: Principal, target: { userId: strin
   if (principal.kind === 'user' && principal.userId === target.userId) return;
   if (principal.kind === 'user' && rank[principal.role] >= rank[target.role]) return;
   throw new ApiError({ code: 'forbidden', message: `a ${principal.kind === 'user' ? principal.role : principal.kind} cannot act on a user of role ${target.role}` });
+}
+
+/**
+ * Rotating or revoking another user's key asks more than acting on them: a rotation answers a working
+ * key of that user, so whoever may rotate it may act as them. Only the user themself, the platform, or
+ * an owner or admin who outranks them may (an admin manages managers' and agents' keys, an owner also
+ * admins'); a peer may not, so an admin cannot become another admin. A peer whose key leaked is stopped
+ * by deactivating them, which assertMayActOnUser allows.
+ */
+export function assertMayManageKeysOf(principal: Principal, target: { userId: string; role: Role }): void {
+  if (principal.kind === 'platform') return;
+  if (principal.kind === 'user' && principal.userId === target.userId) return;
+  if (principal.kind === 'user' && (principal.role === 'owner' || principal.role === 'admin') && rank[principal.role] > rank[target.role]) return;
+  throw new ApiError({
+    code: 'forbidden',
+    message: `a ${principal.kind === 'user' ? principal.role : principal.kind} cannot rotate or revoke the keys of a user of role ${target.role}: only the user themself, the platform, or an owner or admin of a higher rank`,
+  });
 }
 
 /**
@@ -238,7 +259,7 @@ async function lookUp(c: Collections, hash: string, knownOwner: Principal | unde
   if (!stored) throw new ApiError({ code: 'unauthenticated', message: 'unknown API key' });
   const expiresAt = stored.expiresAt ? stored.expiresAt.getTime() : undefined;
   if (expiresAt !== undefined && expiresAt <= Date.now()) throw new ApiError({ code: 'unauthenticated', message: 'this key was rotated and its grace period is over' });
-  if (stored.kind === 'service') return { principal: { kind: 'service', accountId: stored.accountId, name: stored.name }, expiresAt };
+  if (stored.kind === 'service') return { principal: { kind: 'service', accountId: stored.accountId, name: stored.name, keyId: serviceKeyIdOf(stored) }, expiresAt };
 
   const sameOwner = knownOwner?.kind === 'user' && knownOwner.accountId === stored.accountId && knownOwner.userId === stored.userId;
   const user = early && sameOwner ? unsettled(await early) : await userOf(stored.accountId, stored.userId!);

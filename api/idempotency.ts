@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import type { IdempotencyDoc } from '../store/collections';
 import { insertNew } from '../store/collections';
@@ -27,6 +27,13 @@ import { ApiError, errorBody, toApiError } from './errors';
  * the next request claims the next generation of the key (`<hash>.1`, `<hash>.2`, ...), again insert-once.
  * No TTL index either: answers older than 24 h are ignored, and `purgeExpiredIdempotency` (run hourly by
  * the API process) deletes them.
+ *
+ * An answer that holds a secret (a key shown once, a stream ticket: routes marked `answersSecret`) is
+ * never stored in plaintext: it is sealed (AES-256-GCM) under a key derived (HKDF) from the caller's own
+ * credential, the bearer key or session token, of which the database holds only a SHA-256. A retry with
+ * the same credential gets the same answer (the same new key, not a second one); anyone reading the
+ * database, or the same caller with another credential, cannot open it: the latter gets 409 `conflict`
+ * and nothing acts again.
  */
 
 export interface StoredAnswer {
@@ -54,10 +61,16 @@ export const defaultIdempotencyOptions: IdempotencyOptions = {
   clock: Date.now,
 };
 
-/** Who is calling, as the idempotency scope and the Workflow Update id name them: stable across key rotation. */
+/**
+ * Who is calling, as the idempotency scope and the Workflow Update id name them: the caller's identity,
+ * never a name two callers may share. A user is their account and id (every key and session of theirs;
+ * with the account, since routes without one in their path, `/v1/sessions/...`, are scoped by this alone);
+ * a service key is its stable id (api/keys.ts serviceKeyIdOf: two keys named alike are two callers, a
+ * rotated key the same one). Stable across key rotation.
+ */
 export function principalScope(principal: Principal): string {
-  if (principal.kind === 'user') return `user:${principal.userId}`;
-  if (principal.kind === 'service') return `service:${principal.name}`;
+  if (principal.kind === 'user') return `user:${principal.accountId}:${principal.userId}`;
+  if (principal.kind === 'service') return `service:${principal.accountId}:${principal.keyId}`;
   return 'platform';
 }
 
@@ -96,6 +109,49 @@ export interface IdempotentRequest {
   principal: string;
   key: string;
   fingerprint: string;
+  /** The caller's credential, for a route whose answer holds a secret: the answer is stored sealed under it. */
+  sealWith?: string;
+}
+
+const sealInfo = 'convoflow idempotency answer v1';
+
+function answerKey(credential: string, recordId: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', credential, recordId, sealInfo, 32));
+}
+
+/** `text` encrypted for record `recordId` under `credential`: base64 of iv (12), tag (16), ciphertext. */
+export function sealAnswer(credential: string, recordId: string, text: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', answerKey(credential, recordId), iv);
+  cipher.setAAD(Buffer.from(recordId));
+  const encrypted = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), encrypted]).toString('base64');
+}
+
+/** The text `sealAnswer` sealed, or undefined for another credential or record (or altered data). */
+export function openAnswer(credential: string, recordId: string, sealed: string): string | undefined {
+  try {
+    const bytes = Buffer.from(sealed, 'base64');
+    const decipher = createDecipheriv('aes-256-gcm', answerKey(credential, recordId), bytes.subarray(0, 12));
+    decipher.setAAD(Buffer.from(recordId));
+    decipher.setAuthTag(bytes.subarray(12, 28));
+    return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function replayOf(doc: IdempotencyDoc & { response: NonNullable<IdempotencyDoc['response']> }, request: IdempotentRequest): StoredAnswer {
+  const { status, body, sealed } = doc.response;
+  const text = !sealed ? body : request.sealWith === undefined ? undefined : openAnswer(request.sealWith, doc._id, body);
+  if (text === undefined) {
+    throw new ApiError({
+      code: 'conflict',
+      message:
+        'this Idempotency-Key was used with another credential of yours (another key or a session), and its answer held a secret shown only to the credential that asked; nothing was done again: retry with that credential, or use a new Idempotency-Key',
+    });
+  }
+  return { status, body: JSON.parse(text), replayed: true };
 }
 
 /**
@@ -123,7 +179,7 @@ export async function withIdempotency(
       response: null,
       createdAt: new Date(now()),
     });
-    if (claimed) return own(collection, id, act);
+    if (claimed) return own(collection, id, act, request.sealWith);
 
     let doc = await collection.findOne({ _id: id });
     // Released between our insert and our read (its owner got a 5xx): claim it on the next pass.
@@ -140,7 +196,7 @@ export async function withIdempotency(
       await new Promise((resolve) => setTimeout(resolve, options.pollMs));
       doc = await collection.findOne({ _id: id });
     }
-    if (doc?.state === 'done' && doc.response) return { status: doc.response.status, body: JSON.parse(doc.response.body), replayed: true };
+    if (doc?.state === 'done' && doc.response) return replayOf({ ...doc, response: doc.response }, request);
     if (!doc || isDead(doc, now(), options)) {
       // Released (5xx) while we waited: claim it; abandoned: the next generation.
       if (!doc) generation -= released++ < 20 ? 1 : 0;
@@ -156,8 +212,8 @@ function isDead(doc: IdempotencyDoc, now: number, options: IdempotencyOptions): 
   return age > options.retentionMs || (doc.state === 'pending' && age > options.leaseMs);
 }
 
-/** The one writer of record `id`: acts, then stores the answer (never a 5xx) by `_id`. */
-async function own(collection: Collection<IdempotencyDoc>, id: string, act: () => Promise<{ status: number; body: unknown }>): Promise<StoredAnswer> {
+/** The one writer of record `id`: acts, then stores the answer (never a 5xx) by `_id`, sealed when `sealWith` is given. */
+async function own(collection: Collection<IdempotencyDoc>, id: string, act: () => Promise<{ status: number; body: unknown }>, sealWith: string | undefined): Promise<StoredAnswer> {
   let answer: { status: number; body: unknown };
   try {
     answer = await act();
@@ -166,20 +222,22 @@ async function own(collection: Collection<IdempotencyDoc>, id: string, act: () =
     if (apiError.status >= 500) {
       await collection.deleteOne({ _id: id }).catch(() => undefined);
     } else {
-      await store(collection, id, apiError.status, errorBody(apiError));
+      await store(collection, id, apiError.status, errorBody(apiError), sealWith);
     }
     throw error;
   }
-  await store(collection, id, answer.status, answer.body);
+  await store(collection, id, answer.status, answer.body, sealWith);
   return { ...answer, replayed: false };
 }
 
-async function store(collection: Collection<IdempotencyDoc>, id: string, status: number, body: unknown): Promise<void> {
+async function store(collection: Collection<IdempotencyDoc>, id: string, status: number, body: unknown, sealWith: string | undefined): Promise<void> {
   // Stored as JSON text: the answer comes back byte for byte (FerretDB drops some nulls of nested documents).
   // If this write fails the action still happened; the record stays pending and a retry after the lease acts
   // again, landing once within the conversation's run through the Workflow Update id.
+  const text = JSON.stringify(body ?? null);
+  const response = sealWith === undefined ? { status, body: text } : { status, body: sealAnswer(sealWith, id, text), sealed: true };
   await collection
-    .updateOne({ _id: id }, { $set: { state: 'done', response: { status, body: JSON.stringify(body ?? null) }, answeredAt: new Date() } })
+    .updateOne({ _id: id }, { $set: { state: 'done', response, answeredAt: new Date() } })
     .catch(() => undefined);
 }
 

@@ -2,6 +2,7 @@ import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Access, Principal } from './auth';
 import { authenticate, authorize } from './auth';
+import { cookieOf, sessionCookieName } from './cookies';
 import type { ApiDeps } from './deps';
 import { ApiError, errorStatus } from './errors';
 import { fingerprintOf, idempotencyKeyOf, principalScope, withIdempotency } from './idempotency';
@@ -25,8 +26,9 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
   response?: z.ZodType;
   status?: number;
   /**
-   * The answer holds a key shown once: it is never stored, so this route ignores Idempotency-Key (a
-   * stored answer would be a plaintext credential in the database). Its own retry rules are in its summary.
+   * The answer holds a secret shown once (a key, a stream ticket): with an Idempotency-Key it is stored
+   * sealed under the caller's credential, never in plaintext (api/idempotency.ts), so a retry with the
+   * same credential answers the same secret and makes no second one.
    */
   answersSecret?: true;
   /**
@@ -81,8 +83,10 @@ export function mountRoutes(router: Router, routes: RouteDef[], deps: ApiDeps): 
         return result instanceof Answer ? result : new Answer(def.status ?? 200, result);
       };
       // Every authenticated mutating route honours Idempotency-Key across runs, processes and restarts.
-      const key = def.allow && def.method !== 'get' && !def.answersSecret ? idempotencyKeyOf(req.header('idempotency-key')) : undefined;
-      if (key === undefined) {
+      const key = def.allow && def.method !== 'get' ? idempotencyKeyOf(req.header('idempotency-key')) : undefined;
+      const sealWith = def.answersSecret ? credentialOf(req) : undefined;
+      // An answer with a secret is stored only sealed; with no credential to seal it under, not at all.
+      if (key === undefined || (def.answersSecret && sealWith === undefined)) {
         const answer = await run();
         if (!res.headersSent) res.status(answer.status).json(answer.body);
         return;
@@ -92,12 +96,20 @@ export function mountRoutes(router: Router, routes: RouteDef[], deps: ApiDeps): 
         principal: principalScope(principal),
         key,
         fingerprint: fingerprintOf(def.method, req.path, req.body ?? {}),
+        sealWith,
       };
       const answer = await withIdempotency(deps.collections.idempotency, request, run);
       if (answer.replayed) res.setHeader('idempotent-replayed', 'true');
       res.status(answer.status).json(answer.body);
     });
   }
+}
+
+/** The secret the caller authenticated with: its bearer key, or without an Authorization header its session token (as `authenticate` reads them). */
+function credentialOf(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined) return cookieOf(req, sessionCookieName);
+  return /^Bearer\s+(\S+)$/i.exec(header)?.[1];
 }
 
 /** OpenAPI 3.1 from the same declarations; zod 4 emits JSON Schema 2020-12, which 3.1 uses as is. */
@@ -122,6 +134,10 @@ export function openApiDocument(routes: RouteDef[], info: { title: string; versi
         default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     };
+    if (def.answersSecret && def.allow) {
+      operation.description =
+        'The answer holds a secret shown once. With an Idempotency-Key it is stored only encrypted under the credential that asked: a retry with that credential answers the same secret and makes no second one; the same caller with another credential gets 409 conflict, and nothing acts again.';
+    }
     if (def.allow) {
       operation.security = [{ bearer: [] }];
       operation['x-allowed'] = def.allow;

@@ -276,5 +276,5 @@ export const revokedKeyResponse = z.strictObject({ key: keyResponse });
 export const healthResponse = z.strictObject({ status: z.literal('ok') });
 export const readinessResponse = z.strictObject({
   ready: z.boolean(),
-  checks: z.array(z.strictObject({ name: z.string(), ok: z.boolean(), error: z.string().optional() })),
+  checks: z.array(z.strictObject({ name: z.string(), ok: z.boolean(), error: z.enum(['timeout', 'unavailable']).optional() })),
 });

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { InboundItem, ReceiptItem } from '../channels/types';
 import { WebhookPayloadError, parseWhatsAppWebhook, verifyMetaSignature } from '../channels/whatsapp/webhook';
 import { mapLimit } from '../infra/map-limit';
@@ -7,23 +6,19 @@ import { whatsappChannels } from '../store/channels';
 import type { ApiDeps } from './deps';
 import { ApiError } from './errors';
 import { deliverCustomerMessage, deliverReceipt } from './inbound';
+import { matchesAnySecret } from './keys';
 
 /** SPEC section 7, "WhatsApp Cloud API in": Meta's verification handshake and its signed deliveries (api/DESIGN.md). */
 
 /** Calls to Temporal one webhook body makes at once: a batch of 1,000 items must not open 1,000 calls. */
 const fanOut = 32;
 
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 /** Answers `hub.challenge` when `hub.verify_token` is one of the account's WhatsApp channels'; else 403. */
 export async function verifyWhatsAppHandshake(deps: ApiDeps, accountId: string, query: { 'hub.mode'?: string; 'hub.verify_token'?: string; 'hub.challenge'?: string }): Promise<string> {
   const token = query['hub.verify_token'];
   const channels = await whatsappChannels(deps.collections, accountId);
-  const matches = token !== undefined && channels.some((c) => sameSecret(token, c.config.verifyToken));
+  // Constant time, and no length leaked: fixed-length digests, every channel compared (api/keys.ts).
+  const matches = token !== undefined && matchesAnySecret(token, channels.map((c) => c.config.verifyToken));
   if (query['hub.mode'] !== 'subscribe' || !matches || query['hub.challenge'] === undefined) {
     throw new ApiError({ code: 'forbidden', message: 'verification failed: wrong hub.mode or hub.verify_token' });
   }

@@ -7,7 +7,8 @@ import { spawnNodeChild } from './node-child';
 import { workerEnv, workerNodeArgs } from '../infra/worker-launch';
 import type { NodeChild } from './node-child';
 import { claimRunDir, killRecorded, liveOwner, recordPid } from './pid-records';
-import { loadOrCreatePlatformKey } from './platform-key';
+import type { PlatformKeyOrigin } from './platform-key';
+import { loadOrCreatePlatformKey, platformKeyBannerLine } from './platform-key';
 import { ensureTool } from './tools';
 
 /**
@@ -38,11 +39,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
   watchParent();
 
-  const [temporal, mongo, platformKey] = await Promise.all([
+  const [temporal, mongo, platformKeyOrigin] = await Promise.all([
     temporalServer(config, runDir),
     mongoServer(config, runDir),
-    config.platformApiKey ?? loadOrCreatePlatformKey(config.dataDir).then((k) => k.key),
+    config.platformApiKey !== undefined
+      ? ({ from: 'environment' } as const)
+      : loadOrCreatePlatformKey(config.dataDir).then((k): PlatformKeyOrigin => ({ from: 'data-dir', ...k })),
   ]);
+  const platformKey = platformKeyOrigin.from === 'environment' ? config.platformApiKey! : platformKeyOrigin.key;
 
   const env = { ...process.env, TEMPORAL_ADDRESS: temporal.address, MONGODB_URI: mongo.uri, PLATFORM_API_KEY: platformKey };
   for (const [name, script] of [
@@ -70,7 +74,7 @@ async function main(): Promise<void> {
       `  Temporal       ${temporal.address}${temporal.embedded ? ' (dev server)' : ''}`,
       `  Temporal UI    ${temporal.uiUrl ?? '(not started here)'}`,
       `  MongoDB        ${mongo.uri}${mongo.embedded ? ' (FerretDB)' : ''}`,
-      `  Platform key   ${platformKey}`,
+      platformKeyBannerLine(platformKeyOrigin),
       `  Data           ${config.dataDir}`,
       'Ctrl-C stops everything.',
       '',

@@ -47,6 +47,11 @@ export interface ApiKeyDoc {
   createdAt: Date;
   /** Key rotation (issue 11): when the key stops working; absent or null: never on its own (only when revoked). */
   expiresAt?: Date | null;
+  /**
+   * A service key made by rotating another: the id of the first key of that chain (api/keys.ts
+   * serviceKeyIdOf), so the caller stays the same one for Idempotency-Keys across rotations.
+   */
+  lineage?: string;
 }
 
 export interface ConversationDoc extends Omit<ConversationView, 'id'> {
@@ -148,8 +153,11 @@ export interface IdempotencyDoc {
   /** sha256 of method, path and body: the same key for another request is 409 `conflict`. */
   fingerprint: string;
   state: 'pending' | 'done';
-  /** `body` as JSON text. */
-  response: { status: number; body: string } | null;
+  /**
+   * `body` as JSON text; with `sealed`, that text encrypted under the caller's credential (an answer that
+   * holds a secret: api/idempotency.ts), base64.
+   */
+  response: { status: number; body: string; sealed?: boolean } | null;
   createdAt: Date;
   answeredAt?: Date;
 }

@@ -1,10 +1,10 @@
 import type { ApiKeyDoc } from '../../store/collections';
 import { parseDuration } from '../../workflows/conversation/core/durations';
 import type { Access, Principal } from '../auth';
-import { assertMayActOnUser, everyUser } from '../auth';
+import { assertMayActOnUser, assertMayManageKeysOf, everyUser } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, notFound } from '../errors';
-import { hashApiKey, newApiKey } from '../keys';
+import { hashApiKey, keyIdOf, newApiKey, serviceKeyIdOf } from '../keys';
 import { defineRoute } from '../route';
 import * as s from '../schemas';
 import { loadAccount } from '../accounts';
@@ -18,10 +18,6 @@ import { loadUser } from '../users';
  * looked up on every request. Rotating issues a new key (shown once, in the answer) and ends the old
  * ones at once, or after `gracePeriod` so a deployment can switch over.
  */
-
-const keyIdLength = 16;
-
-export const keyIdOf = (doc: Pick<ApiKeyDoc, '_id'>) => doc._id.slice(0, keyIdLength);
 
 const keyView = (k: ApiKeyDoc) => ({
   id: keyIdOf(k),
@@ -82,14 +78,19 @@ async function rotate(deps: ApiDeps, fresh: Omit<ApiKeyDoc, '_id' | 'createdAt'>
   return { apiKey, key: keyView(doc), previous: ended.map(keyView) };
 }
 
-/** A user's keys: the user themself, or someone allowed to act on them (rank, see assertMayActOnUser). */
-async function userKeyOwner(deps: ApiDeps, principal: Principal, accountId: string, userId: string) {
+/**
+ * A user's keys. Listing them: the user themself, or an owner or admin allowed to act on them (rank, see
+ * assertMayActOnUser). Rotating or revoking them (`change`): only the user themself or someone who
+ * outranks them (assertMayManageKeysOf), since a rotation answers a key that acts as that user.
+ */
+async function userKeyOwner(deps: ApiDeps, principal: Principal, accountId: string, userId: string, change: 'list' | 'change' = 'list') {
   const user = await loadUser(deps, accountId, userId);
   const self = principal.kind === 'user' && principal.userId === userId;
   if (!self && principal.kind === 'user' && principal.role !== 'owner' && principal.role !== 'admin') {
     throw new ApiError({ code: 'forbidden', message: "only the user themself, an owner or an admin manages a user's keys" });
   }
   assertMayActOnUser(principal, user);
+  if (change === 'change') assertMayManageKeysOf(principal, user);
   return { user, owner: { accountId, kind: 'user', userId } as const };
 }
 
@@ -112,14 +113,15 @@ export const keyRoutes = [
   defineRoute({
     method: 'post',
     path: `${userKeys}/rotate`,
-    summary: "Issue a new key for the user (shown only this once); their other keys stop at once, or after gracePeriod",
+    summary:
+      "Issue a new key for the user (shown only this once); their other keys stop at once, or after gracePeriod. The user themself, the platform, or an owner or admin who outranks them (an admin: managers and agents; an owner: admins too), never a peer: the answer is a key that acts as that user",
     allow: ['platform', ...everyUser],
     body: s.rotateKey,
     response: s.rotatedKeyResponse,
     status: 201,
     answersSecret: true,
     handler: async ({ deps, params, principal, body }) => {
-      const { user, owner } = await userKeyOwner(deps, principal, params.accountId!, params.userId!);
+      const { user, owner } = await userKeyOwner(deps, principal, params.accountId!, params.userId!, 'change');
       const previous = await keysOf(deps, owner);
       return rotate(deps, { accountId: user.accountId, kind: 'user', userId: user.userId, name: user.name }, previous, body.gracePeriod);
     },
@@ -127,11 +129,11 @@ export const keyRoutes = [
   defineRoute({
     method: 'delete',
     path: `${userKeys}/{keyId}`,
-    summary: "Revoke one of a user's keys: it stops working at once",
+    summary: "Revoke one of a user's keys: it stops working at once. The user themself, the platform, or an owner or admin who outranks them (a peer is stopped by deactivating them instead)",
     allow: ['platform', ...everyUser],
     response: s.revokedKeyResponse,
     handler: async ({ deps, params, principal }) => {
-      const { owner } = await userKeyOwner(deps, principal, params.accountId!, params.userId!);
+      const { owner } = await userKeyOwner(deps, principal, params.accountId!, params.userId!, 'change');
       const key = await oneKey(deps, owner, params.keyId!);
       await revoke(deps, key);
       return { key: keyView({ ...key, expiresAt: new Date() }) };
@@ -163,7 +165,8 @@ export const keyRoutes = [
     handler: async ({ deps, params, body }) => {
       const owner = { accountId: params.accountId!, kind: 'service', keyId: params.keyId! } as const;
       const old = await oneKey(deps, owner, params.keyId!);
-      const rotated = await rotate(deps, { accountId: old.accountId, kind: 'service', userId: null, name: old.name }, [old], body.gracePeriod);
+      // The new key carries on the old one's lineage: the same caller for Idempotency-Keys (api/keys.ts).
+      const rotated = await rotate(deps, { accountId: old.accountId, kind: 'service', userId: null, name: old.name, lineage: serviceKeyIdOf(old) }, [old], body.gracePeriod);
       return { name: old.name, ...rotated };
     },
   }),

@@ -101,6 +101,8 @@ export const streamRoutes = [
     allow: everyUser,
     status: 201,
     refusals: { 429: `rate_limited: the user already holds ${maxTicketsPerUser} unused tickets` },
+    // The token is a credential: an Idempotency-Key's stored answer is sealed (api/idempotency.ts).
+    answersSecret: true,
     handler: async ({ deps, req, principal }) => {
       if (principal.kind !== 'user') throw new ApiError({ code: 'forbidden', message: 'stream tickets are for users' });
       const token = `cf_t_${randomBytes(24).toString('base64url')}`;

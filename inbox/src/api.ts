@@ -185,12 +185,24 @@ export interface StreamHandlers {
   /** Connected (again): the page reloads what it shows when `resumed` is false. */
   connected(resumed: boolean): void;
   disconnected(): void;
+  /** Refused for good (streamRefusedForGood): the stream will not try again. */
+  ended?(status: number): void;
+}
+
+/**
+ * Whether a stream refused with `status` must not be tried again: a 4xx says the request itself will not
+ * do (401: the session or key is over; 403, 404: not this caller's to read), except 408 and 429 (too
+ * many streams or requests: later, with backoff). A 5xx or a dropped connection is tried again.
+ */
+export function streamRefusedForGood(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
 /**
  * Reads the account's stream with fetch, so the credential travels in the session cookie (or the
  * Authorization header) and never in a URL. Reconnects by itself with `Last-Event-ID`, so nothing is
- * missed across a dropped connection; stops for good when the session is over (401).
+ * missed across a dropped connection; stops for good when refused for good (401: the session or key is
+ * over; see streamRefusedForGood).
  */
 export function openStream(api: Api, accountId: string, handlers: StreamHandlers, options: { tabId?: string } = {}): () => void {
   let lastEventId: string | undefined;
@@ -207,9 +219,11 @@ export function openStream(api: Api, accountId: string, handlers: StreamHandlers
           headers: { ...api.credentials(), accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
           signal: controller.signal,
         });
-        if (res.status === 401 && !api.key) {
+        // Never for ever against a refusal: a revoked key (scripts, tests) stops like an ended session.
+        if (streamRefusedForGood(res.status)) {
           stopped = true;
-          api.sessionEnded();
+          if (res.status === 401) api.sessionEnded();
+          handlers.ended?.(res.status);
           return;
         }
         if (!res.ok || !res.body) throw new Error(`stream answered ${res.status}`);

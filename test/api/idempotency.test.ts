@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp } from '../../api/app';
-import { fingerprintOf, recordIdOf } from '../../api/idempotency';
+import { fingerprintOf, principalScope, recordIdOf } from '../../api/idempotency';
 import { Http, quietLog, useStack } from '../support/stack';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, customerWrites, customerWritesToShortRuns, newCustomer, runStartedAfter } from '../support/scenario';
@@ -118,13 +118,14 @@ describe('Idempotency-Key', () => {
   });
 
   describe('a request that never finished', () => {
+    const agentScope = () => principalScope({ kind: 'user', accountId: account.id, userId: account.users.agent, role: 'agent' });
     /** A pending record as an API process leaves it when it dies mid-request, `ageMs` ago. */
     const leftPending = async (conversationId: string, key: string, ageMs: number) => {
       const path = conversationPath(account, conversationId, '/tags');
       await env.stack.db.collection('idempotency').insertOne({
-        _id: recordIdOf(account.id, `user:${account.users.agent}`, key) as never,
+        _id: recordIdOf(account.id, agentScope(), key) as never,
         accountId: account.id,
-        principal: `user:${account.users.agent}`,
+        principal: agentScope(),
         fingerprint: fingerprintOf('post', path, { add: ['left'] }),
         state: 'pending',
         response: null,
@@ -168,6 +169,44 @@ describe('Idempotency-Key', () => {
       expect(ended.body.conversation).toMatchObject({ status: 'assigned', assigneeId: flows.users.agent });
     });
 
+    test('two service keys with the same name using one key act independently; a key rotated from one keeps its replays', async () => {
+      const twins = await createAccount(env.stack);
+      const twin = await env.stack.http.post(`/v1/accounts/${twins.id}/service-keys`, { name: 'backend' }, env.stack.platformKey); // the name of twins.keys.service
+      expect(twin.status).toBe(201);
+      const send = (key: string, customer: string) =>
+        env.stack.http.post(`/v1/accounts/${twins.id}/messages`, { channel: 'wa-main', customer, messageId: `wamid.${customer}`, text: 'hi' }, key, { 'idempotency-key': 'msg-1' });
+      const [customerA, customerB] = [newCustomer(), newCustomer()];
+      const first = await send(twins.keys.service, customerA);
+      expect(first.status).toBe(202);
+      const second = await send(twin.body.apiKey, customerB);
+      expect([second.status, second.headers.get('idempotent-replayed')]).toEqual([202, null]);
+      expect(second.body.conversationId).not.toBe(first.body.conversationId);
+
+      // Rotated: the new key is the same caller, so the first key's request retried with it is replayed.
+      const listed = (await env.stack.http.get(`/v1/accounts/${twins.id}/service-keys`, env.stack.platformKey)).body.items;
+      const rotated = await env.stack.http.post(`/v1/accounts/${twins.id}/service-keys/${listed[0].id}/rotate`, { gracePeriod: '1h' }, env.stack.platformKey);
+      expect(rotated.status).toBe(201);
+      const retried = await send(rotated.body.apiKey, customerA);
+      expect([retried.status, retried.headers.get('idempotent-replayed'), retried.body]).toEqual([202, 'true', first.body]);
+    });
+
+    test('a user of one account and a user with the same id in another, with one key, act independently (sign-out)', async () => {
+      const other = await createAccount(env.stack);
+      expect(other.users.agent).toBe(account.users.agent);
+      const signIn = async (key: string) => {
+        const res = await env.stack.http.post('/v1/sessions', {}, key);
+        expect(res.status).toBe(201);
+        return /convoflow_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')![1]!;
+      };
+      const [mine, theirs] = [await signIn(account.keys.agent), await signIn(other.keys.agent)];
+      const signOut = (token: string) =>
+        env.stack.http.request('DELETE', '/v1/sessions/current', { headers: { cookie: `convoflow_session=${token}`, 'x-convoflow-csrf': '1', 'idempotency-key': 'sign-out' } });
+      expect((await signOut(mine)).status).toBe(200);
+      const second = await signOut(theirs);
+      expect([second.status, second.headers.get('idempotent-replayed')]).toEqual([200, null]);
+      expect((await env.stack.http.request('GET', '/v1/me', { headers: { cookie: `convoflow_session=${theirs}` } })).status).toBe(401);
+    });
+
     test('two users using one key act independently', async () => {
       const { conversationId } = await assignedConversation();
       const path = conversationPath(account, conversationId, '/tags');
@@ -176,6 +215,48 @@ describe('Idempotency-Key', () => {
       expect(byAgent.status).toBe(200);
       expect(byManager.status).toBe(200);
       expect(byManager.headers.get('idempotent-replayed')).toBeNull();
+    });
+  });
+
+  describe('answers that hold a secret', () => {
+    /** Every stored idempotency record of the account, as text: what anyone reading the database sees. */
+    const storedRecords = async (accountId: string) => JSON.stringify(await env.stack.db.collection('idempotency').find({ accountId }).toArray());
+
+    test('a stream ticket minted with an Idempotency-Key is stored sealed, and a retry answers the same ticket', async () => {
+      const owner = await createAccount(env.stack);
+      const mint = () => env.stack.http.post(`/v1/accounts/${owner.id}/stream-tickets`, {}, owner.keys.agent, { 'idempotency-key': 'ticket-1' });
+      const first = await mint();
+      expect(first.status).toBe(201);
+      const records = await storedRecords(owner.id);
+      expect(records).toContain('"sealed":true');
+      expect(records).not.toContain(first.body.token);
+      const retried = await mint();
+      expect([retried.status, retried.headers.get('idempotent-replayed'), retried.body]).toEqual([201, 'true', first.body]);
+    });
+
+    test('creating a service key retried with the same Idempotency-Key answers the same key and makes no second one; the record holds no key', async () => {
+      const owner = await createAccount(env.stack);
+      const create = () => env.stack.http.post(`/v1/accounts/${owner.id}/service-keys`, { name: 'retried' }, owner.keys.admin, { 'idempotency-key': 'svc-1' });
+      const first = await create();
+      expect(first.status).toBe(201);
+      const retried = await create();
+      expect([retried.status, retried.headers.get('idempotent-replayed'), retried.body]).toEqual([201, 'true', first.body]);
+      const listed = (await env.stack.http.get(`/v1/accounts/${owner.id}/service-keys`, owner.keys.admin)).body.items;
+      expect(listed.filter((k: { name: string }) => k.name === 'retried')).toHaveLength(1);
+      expect(await storedRecords(owner.id)).not.toContain(first.body.apiKey);
+    });
+
+    test('a rotation retried with the same key answers the same new key; retried with another credential of the user it is 409 and rotates nothing', async () => {
+      const owner = await createAccount(env.stack);
+      const rotate = (key: string) => env.stack.http.post(`/v1/accounts/${owner.id}/users/${owner.users.agent}/keys/rotate`, { gracePeriod: '1h' }, key, { 'idempotency-key': 'rotate-1' });
+      const first = await rotate(owner.keys.agent);
+      expect(first.status).toBe(201);
+      expect((await rotate(owner.keys.agent)).body).toEqual(first.body);
+      const otherCredential = await rotate(first.body.apiKey);
+      expect([otherCredential.status, otherCredential.body.error.code, otherCredential.body.apiKey]).toEqual([409, 'conflict', undefined]);
+      const keys = (await env.stack.http.get(`/v1/accounts/${owner.id}/users/${owner.users.agent}/keys`, first.body.apiKey)).body.items;
+      expect(keys.map((k: { id: string }) => k.id).sort()).toEqual([first.body.key.id, first.body.previous[0].id].sort());
+      expect(await storedRecords(owner.id)).not.toContain(first.body.apiKey);
     });
   });
 

@@ -113,6 +113,28 @@ describe('keys and roles', () => {
       expect((await stack.http.post(`${userKeys('graceful')}/rotate`, { gracePeriod: '30d' }, a.keys.admin)).body.error.code).toBe('validation_failed');
     });
 
+    test("an admin cannot rotate or revoke another admin's key (the rotation would answer a key acting as them); an owner can, as an admin can a manager's", async () => {
+      const peerKey = await addUser('admin-keys-peer', 'admin');
+      const rotate = (userId: string, key: string) => stack.http.post(`${userKeys(userId)}/rotate`, {}, key);
+      const byPeer = await rotate('admin-keys-peer', a.keys.admin);
+      expect([byPeer.status, byPeer.body.error?.code, byPeer.body.apiKey]).toEqual([403, 'forbidden', undefined]);
+      const [listed] = (await stack.http.get(userKeys('admin-keys-peer'), a.keys.admin)).body.items; // listing stays allowed
+      expect([(await del(`${userKeys('admin-keys-peer')}/${listed.id}`, a.keys.admin)).status]).toEqual([403]);
+      expect((await stack.http.get('/v1/me', peerKey)).body).toMatchObject({ userId: 'admin-keys-peer', role: 'admin' });
+
+      const byOwner = await rotate('admin-keys-peer', a.keys.owner);
+      expect(byOwner.status).toBe(201);
+      expect((await stack.http.get('/v1/me', byOwner.body.apiKey)).body.userId).toBe('admin-keys-peer');
+      expect((await conversations(peerKey)).status).toBe(401);
+
+      await addUser('manager-keys', 'manager');
+      const managerRotated = await rotate('manager-keys', a.keys.admin);
+      expect(managerRotated.status).toBe(201);
+      const [managerKey] = (await stack.http.get(userKeys('manager-keys'), a.keys.admin)).body.items;
+      expect((await del(`${userKeys('manager-keys')}/${managerKey.id}`, a.keys.admin)).status).toBe(200);
+      expect((await conversations(managerRotated.body.apiKey)).status).toBe(401);
+    });
+
     test("an admin cannot rotate or revoke an owner's key", async () => {
       expect((await stack.http.post(`${userKeys(a.users.owner)}/rotate`, {}, a.keys.admin)).status).toBe(403);
       const [ownerKey] = (await stack.http.get(userKeys(a.users.owner), a.keys.owner)).body.items;

@@ -11,6 +11,8 @@ import { conversationSearchAttributes } from '../../workflows/conversation/searc
 const root = path.resolve(__dirname, '../..');
 type Service = {
   image?: string;
+  ports?: (string | number | { host_ip?: string; published?: string | number; target: number })[];
+  expose?: unknown[];
   build?: string;
   command?: string[] | string;
   environment?: Record<string, string | number>;
@@ -51,6 +53,36 @@ describe('docker-compose.yml', () => {
     const config = loadConfig(env);
     expect(() => requireServers(config)).not.toThrow();
     expect(config.mongo.uri).toContain('replicaSet=');
+  });
+
+  /** Each published port of a service: the host address it binds (empty: every interface) and the host port. */
+  function published(name: string): { hostIp: string; port: string }[] {
+    return (services[name]?.ports ?? []).map((entry) => {
+      if (typeof entry === 'object') return { hostIp: entry.host_ip ?? '', port: String(entry.published ?? '') };
+      // Short syntax: [HOST_IP:][HOST_PORT:]CONTAINER_PORT, HOST_IP possibly [bracketed] IPv6.
+      const text = String(entry);
+      const ip = /^(\[[^\]]+\]|\d+\.\d+\.\d+\.\d+):/.exec(text);
+      const rest = (ip ? text.slice(ip[0].length) : text).split(':');
+      return { hostIp: ip ? ip[1]!.replace(/^\[|\]$/g, '') : '', port: rest.length > 1 ? rest[0]! : '' };
+    });
+  }
+  const loopback = (ip: string) => /^127\./.test(ip) || ip === '::1';
+
+  it('publishes only the API beyond loopback; Temporal and its UI on 127.0.0.1 only; the databases not at all (SPEC section 12)', () => {
+    const beyondLoopback = Object.keys(services).filter((name) => published(name).some((p) => !loopback(p.hostIp)));
+    expect(beyondLoopback).toEqual(['api']);
+    expect(published('temporal')).toEqual([{ hostIp: '127.0.0.1', port: '7233' }]);
+    expect(published('temporal-ui')).toEqual([{ hostIp: '127.0.0.1', port: '8233' }]);
+    for (const database of ['postgresql', 'mongodb']) expect({ database, ports: services[database]?.ports ?? [] }).toEqual({ database, ports: [] });
+    // The worker's metrics port stays on the compose network.
+    expect(services.worker?.ports ?? []).toEqual([]);
+  });
+
+  it('is explained in README: the Temporal namespace is a trust boundary', () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Trust boundaries'));
+    expect(readme).toContain('### Trust boundaries');
+    expect(section.slice(0, section.indexOf('\n### ', 5))).toMatch(/Temporal namespace is a trust boundary[\s\S]*args\.actor[\s\S]*mTLS[\s\S]*authorizer/);
   });
 
   it('gives the API a platform key it must be handed from outside', () => {

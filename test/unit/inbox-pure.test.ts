@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import fc from 'fast-check';
 import type { Conversation, Transition } from '../../inbox/src/api';
-import { ApiFailure } from '../../inbox/src/api';
+import { Api, ApiFailure, openStream, streamRefusedForGood } from '../../inbox/src/api';
 import { composeMode } from '../../inbox/src/compose-mode';
 import { Drafts } from '../../inbox/src/drafts';
 import { compareFor, filterQuery, inFilters, noFilters } from '../../inbox/src/filters';
@@ -192,5 +192,34 @@ describe('list filters', () => {
     const a = conversation({ id: 'a', waitingSince: '2026-12-06T10:00:00Z' });
     const b = conversation({ id: 'b', waitingSince: '2026-12-06T09:00:00Z' });
     expect([a, b].sort(compareFor({ ...noFilters, sort: 'oldest_waiting' })).map((c) => c.id)).toEqual(['b', 'a']);
+  });
+});
+
+describe('the stream (issue 24 item 15)', () => {
+  test.each([401, 403, 404])('refused with %i, it stops and says so, and never tries again, with a key as with a session', async (status) => {
+    const realFetch = globalThis.fetch;
+    let calls = 0;
+    let retried!: (value: 'retried') => void;
+    const tryAgain = new Promise<'retried'>((resolve) => (retried = resolve));
+    globalThis.fetch = (async () => {
+      if (++calls > 1) retried('retried');
+      return new Response('{"error":{"code":"unauthenticated","message":"unknown API key"}}', { status });
+    }) as typeof fetch;
+    let stop: (() => void) | undefined;
+    try {
+      const ended = new Promise<number>((resolve) => {
+        stop = openStream(new Api('cf_u_revoked'), 'acme', { event() {}, connected() {}, disconnected() {}, ended: resolve });
+      });
+      expect(await Promise.race([ended, tryAgain])).toBe(status);
+      expect(calls).toBe(1);
+    } finally {
+      stop?.();
+      globalThis.fetch = realFetch;
+    }
+  });
+
+  test('too many streams (429), a timeout (408) and server errors are tried again, with backoff', () => {
+    expect([408, 429, 500, 502, 503].filter(streamRefusedForGood)).toEqual([]);
+    expect([400, 401, 403, 404, 413].every(streamRefusedForGood)).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import { LastKnownPrincipals } from '../../api/auth';
 import type { Principal } from '../../api/auth';
 
 describe('principals remembered for a MongoDB outage', () => {
-  const service = (name: string): Principal => ({ kind: 'service', accountId: 'a', name });
+  const service = (name: string): Principal => ({ kind: 'service', accountId: 'a', name, keyId: `key-${name}` });
 
   test('recalls a key seen within maxAgeMs, and not one seen longer ago', () => {
     let now = 0;

@@ -6,7 +6,7 @@ import { ownerKey } from '../../store/stream-subscriptions';
 
 const now = 1_000_000;
 const agent: Principal = { kind: 'user', accountId: 'a', userId: 'u', role: 'agent' };
-const service: Principal = { kind: 'service', accountId: 'a', name: 'backend' };
+const service: Principal = { kind: 'service', accountId: 'a', name: 'backend', keyId: 'key-backend' };
 const key: StreamCredential = { kind: 'key', keyHash: 'k' };
 const session: StreamCredential = { kind: 'session', sessionHash: 's' };
 
