@@ -8,6 +8,7 @@ import { workerEnv, workerNodeArgs } from '../infra/worker-launch';
 import type { NodeChild } from './node-child';
 import { claimRunDir, killRecorded, liveOwner, recordPid } from './pid-records';
 import { loadOrCreatePlatformKey } from './platform-key';
+import { loadOrCreateSecretsKey } from './secrets-key';
 import { ensureTool } from './tools';
 
 /**
@@ -45,6 +46,8 @@ async function main(): Promise<void> {
   ]);
 
   const env = { ...process.env, TEMPORAL_ADDRESS: temporal.address, MONGODB_URI: mongo.uri, PLATFORM_API_KEY: platformKey };
+  // Channel secrets are stored sealed with it (SPEC section 12); kept under DATA_DIR like the platform key.
+  if (!config.secrets.key) Object.assign(env, { SECRETS_KEY: (await loadOrCreateSecretsKey(config.dataDir)).key });
   for (const [name, script] of [
     ['worker', 'worker/main.ts'],
     ['api', 'api/main.ts'],
