@@ -7,6 +7,7 @@ import { sendWhatsApp } from '../channels/whatsapp/graph';
 import { channelForSending } from '../store/channels';
 import { collections, insertOnce } from '../store/collections';
 import type { SecretBox } from '../store/secret-box';
+import { SecretsKeyError } from '../store/secret-box';
 import { providerMessageDocId } from '../store/ids';
 import type { SendOutcome } from '../workflows/conversation/core/lifecycle';
 import { flatContentOf, withContent } from '../workflows/conversation/core/outbound';
@@ -78,7 +79,13 @@ export function createDeliveryActivities({ db, log, graphUrl, sendTimeoutMs = 10
 
       // Secrets opened here, for this send only; a wrong SECRETS_KEY throws (naming the channel, not the
       // secret) and the activity is retried until the operator fixes the key.
-      const config: ChannelConfig = (await channelForSending(c, message.accountId, message.channel)) ?? { provider: 'recording' };
+      let config: ChannelConfig;
+      try {
+        config = (await channelForSending(c, message.accountId, message.channel)) ?? { provider: 'recording' };
+      } catch (error) {
+        if (error instanceof SecretsKeyError) log.error({ accountId: message.accountId, channel: message.channel, err: error }, 'channel secrets do not open: check SECRETS_KEY');
+        throw error;
+      }
       const result = await sendThrough(config, message);
       onSend?.(config.provider, result.outcome);
       const where = { conversationId: message.conversationId, messageId: message.messageId, provider: config.provider };

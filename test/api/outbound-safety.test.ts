@@ -9,7 +9,7 @@ import type { Account } from '../support/scenario';
 import { conversationApi, conversationPath, createAccount, newCustomer } from '../support/scenario';
 import { SseClient } from '../support/sse-client';
 import type { Stack } from '../support/stack';
-import { eventually, useStack } from '../support/stack';
+import { capturedLogs, eventually, useStack } from '../support/stack';
 
 /**
  * SPEC section 12, "Outbound destinations" and "Secrets at rest", through the public API: webhook
@@ -111,8 +111,9 @@ describe('with OUTBOUND_ALLOW_PRIVATE off (production)', () => {
 });
 
 describe('with OUTBOUND_ALLOW_PRIVATE on (tests, private deployments)', () => {
-  const env = useStack();
-  const { putChannel, replyThrough } = helpers(env);
+  const logs = capturedLogs('info');
+  const env = useStack(() => ({ log: logs.logger }));
+  const { putChannel, replyThrough, timeline } = helpers(env);
   let account: Account;
   beforeAll(async () => {
     account = await createAccount(env.stack);
@@ -199,5 +200,30 @@ describe('with OUTBOUND_ALLOW_PRIVATE on (tests, private deployments)', () => {
     } finally {
       await backend.close();
     }
+  });
+
+  test('a channel sealed with another key fails its send loudly, naming the channel and not the secret, and the message waits', async () => {
+    const secret = `hook-${randomUUID()}`;
+    const now = new Date();
+    const _id = `${account.id}/other-key`;
+    await env.stack.db.collection('channels').insertOne({
+      _id: _id as never,
+      accountId: account.id,
+      channel: 'other-key',
+      config: { provider: 'webhook', url: 'http://127.0.0.1:9/never', secret: createSecretBox(randomBytes(32)).seal(secret, `${_id}#secret`) },
+      createdAt: now,
+      updatedAt: now,
+    });
+    const res = await env.stack.http.post(`/v1/accounts/${account.id}/messages`, { channel: 'other-key', customer: newCustomer(), messageId: `m-${randomUUID()}`, text: 'hi' }, account.keys.service);
+    const conversationId: string = res.body.conversationId;
+    await eventually(async () => ((await timeline(account, conversationId)).length === 1 ? true : undefined));
+    const reply = await conversationApi(env).act(account, conversationId, 'replies', account.keys.agent, { text: 'Hello' });
+    expect(reply.status).toBe(200);
+    const logged = await eventually(async () => logs.records().find((r) => r.msg === 'channel secrets do not open: check SECRETS_KEY' && r.channel === 'other-key'));
+    expect(logged.level).toBeGreaterThanOrEqual(50);
+    expect(logged.err.message).toMatch(/neither SECRETS_KEY/);
+    expect(logs.lines.join('')).not.toContain(secret);
+    const message = (await timeline(account, conversationId)).find((m) => m.messageId === reply.body.messageId);
+    expect(message.delivery.status).toBe('queued');
   });
 });
