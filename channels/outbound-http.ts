@@ -62,13 +62,17 @@ export class OutboundError extends Error {
 const forbiddenError = (reason: ForbiddenReason) =>
   new OutboundError({ code: 'destination_forbidden', message: `the destination resolves to ${describeReason(reason)}, which convoflow does not send to` });
 
+/** The resolver's shape as guardedLookup calls it (all addresses at once). */
+export type Resolve = (hostname: string, options: dns.LookupAllOptions, callback: (error: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]) => void) => void;
+
 /**
- * `dns.lookup`, then every address checked. The SDKs call it with `all: true` (happy eyeballs) or
- * without; both are answered.
+ * `dns.lookup`, then every address checked: one forbidden address refuses the connection, whichever the
+ * socket would have tried first. Node calls it with `all: true` (happy eyeballs) or without; both are
+ * answered. `resolve` is substituted by tests.
  */
-function guardedLookup(): LookupFunction {
+export function guardedLookup(resolve: Resolve = dns.lookup): LookupFunction {
   return (hostname, options, callback) => {
-    dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+    resolve(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 0);
       for (const entry of addresses) {
         const verdict = classifyAddress(entry.address);

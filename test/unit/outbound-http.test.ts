@@ -5,7 +5,9 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { OutboundError, maxAnswerBytes, postOutbound } from '../../channels/outbound-http';
+import type { LookupAddress } from 'node:dns';
+import type { Resolve } from '../../channels/outbound-http';
+import { OutboundError, guardedLookup, maxAnswerBytes, postOutbound } from '../../channels/outbound-http';
 
 describe('postOutbound', () => {
   let server: http.Server;
@@ -119,5 +121,44 @@ describe('postOutbound', () => {
     const started = Date.now();
     expect(await failureOf(post(`http://127.0.0.1:${port}/`, true, 150))).toEqual({ code: 'timeout', message: 'no answer within 150 ms' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(149);
+  });
+});
+
+describe('guardedLookup (the check at connect time)', () => {
+  const resolvingTo =
+    (addresses: LookupAddress[]): Resolve =>
+    (_host, _options, callback) =>
+      callback(null, addresses);
+  const lookUp = (addresses: LookupAddress[], all: boolean) =>
+    new Promise<{ error: unknown; address?: unknown; family?: unknown }>((resolve) =>
+      guardedLookup(resolvingTo(addresses))('hooks.example.com', { all } as never, (error: unknown, address?: unknown, family?: unknown) => resolve({ error, address, family })),
+    );
+
+  it('hands public addresses over, one or all, as the socket asked', async () => {
+    const publicOnes = [
+      { address: '93.184.215.14', family: 4 },
+      { address: '2606:2800:21f:cb07:6820:80da:af6b:8b2c', family: 6 },
+    ];
+    expect(await lookUp(publicOnes, true)).toEqual({ error: null, address: publicOnes, family: undefined });
+    expect(await lookUp(publicOnes, false)).toEqual({ error: null, address: '93.184.215.14', family: 4 });
+  });
+
+  it.each([
+    [[{ address: '93.184.215.14', family: 4 }, { address: '10.0.0.7', family: 4 }]],
+    [[{ address: '::ffff:127.0.0.1', family: 6 }]],
+    [[{ address: '2606:4700::1111', family: 6 }, { address: 'fe80::1', family: 6 }]],
+    [[{ address: '169.254.169.254', family: 4 }]],
+  ])('refuses when any address is forbidden: %j', async (addresses) => {
+    for (const all of [true, false]) {
+      const { error } = await lookUp(addresses, all);
+      expect(error).toBeInstanceOf(OutboundError);
+      expect((error as OutboundError).code).toBe('destination_forbidden');
+    }
+  });
+
+  it('passes a resolver error on', async () => {
+    const failing: Resolve = (_h, _o, callback) => callback(Object.assign(new Error('nope'), { code: 'ENOTFOUND' }), []);
+    const error = await new Promise((resolve) => guardedLookup(failing)('x.invalid', {} as never, (e: unknown) => resolve(e)));
+    expect((error as NodeJS.ErrnoException).code).toBe('ENOTFOUND');
   });
 });
