@@ -4,7 +4,10 @@ import type { Logger } from 'pino';
 import type { ChannelConfig, LegacyOutboundMessage, OutboundMessage, SendResult } from '../channels/types';
 import { sendWebhook } from '../channels/webhook-provider';
 import { sendWhatsApp } from '../channels/whatsapp/graph';
-import { channelDocId, collections, insertOnce } from '../store/collections';
+import { channelForSending } from '../store/channels';
+import { collections, insertOnce } from '../store/collections';
+import type { SecretBox } from '../store/secret-box';
+import { SecretsKeyError } from '../store/secret-box';
 import { providerMessageDocId } from '../store/ids';
 import type { SendOutcome } from '../workflows/conversation/core/lifecycle';
 import { flatContentOf, withContent } from '../workflows/conversation/core/outbound';
@@ -30,6 +33,10 @@ export interface DeliveryActivityDeps {
   sendTimeoutMs?: number;
   /** Where a channel without configuration (or `recording`) puts its messages. */
   recording?: ChannelProvider;
+  /** Opens channel secrets (SECRETS_KEY); none: they are read as stored. */
+  secrets?: SecretBox;
+  /** OUTBOUND_ALLOW_PRIVATE: webhook sends may go to plain http and to private or loopback addresses. */
+  allowPrivate?: boolean;
   /** Counts sends by provider and outcome (the worker's metrics). */
   onSend?: (provider: ChannelConfig['provider'], outcome: SendResult['outcome']) => void;
 }
@@ -37,8 +44,8 @@ export interface DeliveryActivityDeps {
 /** A transient send failure: Temporal retries the activity, after the provider's Retry-After if it gave one. */
 export const retryableSendFailureType = 'send_retry';
 
-export function createDeliveryActivities({ db, log, graphUrl, sendTimeoutMs = 10_000, recording, onSend }: DeliveryActivityDeps): DeliveryActivities {
-  const c = collections(db);
+export function createDeliveryActivities({ db, log, graphUrl, sendTimeoutMs = 10_000, recording, secrets, allowPrivate = false, onSend }: DeliveryActivityDeps): DeliveryActivities {
+  const c = collections(db, { secrets });
   const recorder = recording ?? createRecordingChannelProvider(c);
 
   const sendThrough = async (config: ChannelConfig, message: OutboundMessage): Promise<SendResult> => {
@@ -58,7 +65,7 @@ export function createDeliveryActivities({ db, log, graphUrl, sendTimeoutMs = 10
       case 'whatsapp_cloud':
         return sendWhatsApp(config, message, { graphUrl, timeoutMs: sendTimeoutMs });
       case 'webhook':
-        return sendWebhook(config, message, { timeoutMs: sendTimeoutMs });
+        return sendWebhook(config, message, { timeoutMs: sendTimeoutMs, allowPrivate });
     }
   };
 
@@ -70,8 +77,15 @@ export function createDeliveryActivities({ db, log, graphUrl, sendTimeoutMs = 10
       const earlier = await c.sends.findOne({ _id: message.deliveryId });
       if (earlier) return { outcome: 'sent', providerMessageId: earlier.providerMessageId };
 
-      const channel = await c.channels.findOne({ _id: channelDocId(message.accountId, message.channel) });
-      const config: ChannelConfig = channel?.config ?? { provider: 'recording' };
+      // Secrets opened here, for this send only; a wrong SECRETS_KEY throws (naming the channel, not the
+      // secret) and the activity is retried until the operator fixes the key.
+      let config: ChannelConfig;
+      try {
+        config = (await channelForSending(c, message.accountId, message.channel)) ?? { provider: 'recording' };
+      } catch (error) {
+        if (error instanceof SecretsKeyError) log.error({ accountId: message.accountId, channel: message.channel, err: error }, 'channel secrets do not open: check SECRETS_KEY');
+        throw error;
+      }
       const result = await sendThrough(config, message);
       onSend?.(config.provider, result.outcome);
       const where = { conversationId: message.conversationId, messageId: message.messageId, provider: config.provider };

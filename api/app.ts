@@ -4,6 +4,7 @@ import express from 'express';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import type { SecretBox } from '../store/secret-box';
 import type { ChannelProvider } from '../activities/channel-provider';
 import { createRecordingChannelProvider } from '../activities/channel-provider';
 import { createRouterClient } from '../activities/router-client';
@@ -45,6 +46,10 @@ export interface AppOptions {
   platformApiKey: string | undefined;
   log: Logger;
   provider?: ChannelProvider;
+  /** Seals and opens channel secrets (SECRETS_KEY); none: stored as given. */
+  secrets?: SecretBox;
+  /** OUTBOUND_ALLOW_PRIVATE: webhook channels may name plain http and private or loopback addresses. */
+  outboundAllowPrivate?: boolean;
   /** How long an HTTP request waits for Temporal before answering 503. */
   temporalTimeoutMs?: number;
   stream?: StreamHubOptions;
@@ -74,7 +79,7 @@ function wrongMethod(known: Pick<RouteDef, 'method' | 'path'>[]): express.Reques
 export function createApp(options: AppOptions): { app: express.Express; deps: ApiDeps } {
   const metrics = createMetrics();
   const timeoutMs = options.temporalTimeoutMs ?? 15_000;
-  const store = collections(options.db);
+  const store = collections(options.db, { secrets: options.secrets });
   const temporalCall = createTemporalCall(options.temporal, metrics, timeoutMs);
   const policyVersions = new PolicyVersionCache(async (accountId) => (await newestAccountPolicy(store.accounts, store.policyVersions, accountId))?.version, options.log);
   const lastKnown = new LastKnownPrincipals();
@@ -85,6 +90,7 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
     taskQueue: options.taskQueue,
     platformApiKey: options.platformApiKey,
     provider: options.provider ?? createRecordingChannelProvider(store),
+    outbound: { allowPrivate: options.outboundAllowPrivate ?? false },
     router: createRouterClient(options.temporal, options.taskQueue, temporalCall),
     log: options.log,
     metrics,

@@ -1,7 +1,8 @@
 import type { ChannelConfig } from '../channels/types';
 import type { ChannelDoc } from '../store/collections';
 import { channelDocId } from '../store/collections';
-import { deleteChannel, findChannel, saveChannel, whatsappChannels } from '../store/channels';
+import { classifyHost, describeReason } from '../channels/destination-rules';
+import { channelSecretFields, deleteChannel, findChannel, listChannels, saveChannel } from '../store/channels';
 import type { ApiDeps } from './deps';
 import { ApiError } from './errors';
 import type { channelConfig } from './schemas';
@@ -10,8 +11,6 @@ import type { channelConfig } from './schemas';
 
 /** Graph API version used when a WhatsApp channel names none. */
 export const defaultGraphApiVersion = 'v21.0';
-
-const secretFields = { whatsapp_cloud: ['accessToken', 'appSecret', 'verifyToken'], webhook: ['secret'], recording: [] } as const;
 
 /** A channel as routes show it: every setting but the secrets, and which secrets are set. */
 export function channelView(doc: ChannelDoc) {
@@ -24,7 +23,7 @@ export function channelView(doc: ChannelDoc) {
     accountId: doc.accountId,
     provider: config.provider,
     ...settings,
-    secretsSet: secretFields[config.provider].filter((field) => Boolean((config as unknown as Record<string, unknown>)[field])),
+    secretsSet: channelSecretFields[config.provider].filter((field) => Boolean((config as unknown as Record<string, unknown>)[field])),
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };
@@ -60,15 +59,36 @@ function nextConfig(input: ConfigInput, stored: ChannelConfig | undefined): Chan
   }
 }
 
-/** Webhooks are routed by phone number id: another channel of the account with this one, if any. */
+/** Webhooks are routed by phone number id: another channel of the account with this one, if any (secrets stay sealed). */
 async function numberClash(deps: ApiDeps, accountId: string, channel: string, phoneNumberId: string): Promise<ChannelDoc | undefined> {
-  return (await whatsappChannels(deps.collections, accountId)).find((c) => c.channel !== channel && c.config.phoneNumberId === phoneNumberId);
+  return (await listChannels(deps.collections, accountId)).find(
+    (c) => c.channel !== channel && c.config.provider === 'whatsapp_cloud' && c.config.phoneNumberId === phoneNumberId,
+  );
+}
+
+/**
+ * A webhook URL convoflow may send to (SPEC section 12): https, and a host that is not written as a
+ * forbidden address (`127.1`, `2130706433`, `[::ffff:127.0.0.1]`: WHATWG URL has already normalized
+ * them). A name is judged when the worker resolves it, at every connection. OUTBOUND_ALLOW_PRIVATE
+ * lifts both rules.
+ */
+export function webhookUrlProblem(url: string, allowPrivate: boolean): string | undefined {
+  if (allowPrivate) return undefined;
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'https:') return 'url: must be https';
+  const host = classifyHost(parsed.hostname);
+  if (host.kind === 'address' && !host.allowed) return `url: ${host.address} is ${describeReason(host.reason)}; convoflow sends only to public addresses`;
+  return undefined;
 }
 
 const clashError = (phoneNumberId: string, clash: ChannelDoc) => new ApiError({ code: 'conflict', message: `phone number id ${phoneNumberId} is already channel ${clash.channel}` });
 
 /** `PUT .../channels/{channel}`: the configuration after the body (secrets left out keep theirs), saved whole. */
 export async function configureChannel(deps: ApiDeps, accountId: string, channel: string, input: ConfigInput): Promise<ChannelDoc> {
+  if (input.provider === 'webhook') {
+    const problem = webhookUrlProblem(input.url, deps.outbound.allowPrivate);
+    if (problem) throw new ApiError({ code: 'validation_failed', message: problem, details: [{ path: 'url', message: problem.slice('url: '.length) }] });
+  }
   const stored = await findChannel(deps.collections, accountId, channel);
   const config = nextConfig(input, stored?.config);
   if (config.provider === 'whatsapp_cloud') {

@@ -39,4 +39,6 @@ export interface ApiDeps {
   conversations: ConversationGateway;
   /** The accounts' stored policy versions, stamped on every input to a conversation. */
   policyVersions: PolicyVersionCache;
+  /** Where channels may send (OUTBOUND_ALLOW_PRIVATE: any address, plain http too). */
+  outbound: { allowPrivate: boolean };
 }

@@ -1,9 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
-import { loadConfig, requireServers } from '../infra/config';
+import { loadConfig, requireSecretsKey, requireServers } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { ensureTemporalSetup } from '../infra/temporal-setup';
 import { ensureIndexes } from '../store/collections';
+import { createSecretBox } from '../store/secret-box';
 import { purgeExpiredSessions } from '../store/sessions';
 import { createApp } from './app';
 import { purgeExpiredIdempotency } from './idempotency';
@@ -12,6 +13,7 @@ import { purgeExpiredIdempotency } from './idempotency';
 async function main(): Promise<void> {
   const config = loadConfig();
   const { temporalAddress, mongoUri } = requireServers(config);
+  requireSecretsKey(config);
   const log = createLogger({ level: config.logLevel, base: { process: 'api' } });
   if (!config.platformApiKey) log.warn('PLATFORM_API_KEY is not set: platform routes will refuse every key');
 
@@ -28,6 +30,8 @@ async function main(): Promise<void> {
   await ensureIndexes(db);
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   const { app, deps } = createApp({
+    secrets: config.secrets.key ? createSecretBox(config.secrets.key, config.secrets.previous) : undefined,
+    outboundAllowPrivate: config.outbound.allowPrivate,
     db,
     temporal,
     taskQueue: config.temporal.taskQueue,

@@ -1,17 +1,20 @@
 import type { SendResult } from './types';
+import { OutboundError } from './outbound-http';
 
 /**
- * A provider request whose fetch threw: the timeout fired, or the connection failed. Both are worth
- * another try. Only the error's name and code are kept, never its text (which may quote a URL or header).
+ * A provider request that got no answer (channels/outbound-http.ts): a forbidden destination is final
+ * (`destination_forbidden`: sending again reaches the same place); no answer in time (`timeout`) and a
+ * failed connection (`network`) are worth another try. The message is the client's own, never remote
+ * text; anything else thrown (a substituted client) is a network error whose text is not kept either.
  */
-export function transportFailure(err: unknown, timeoutMs: number): SendResult {
-  // Duck-typed: fetch's errors may come from another realm (jest's sandbox) where instanceof Error is false.
-  const facts = typeof err === 'object' && err !== null ? (err as { name?: unknown; cause?: { code?: unknown } | null }) : {};
-  const name = typeof facts.name === 'string' ? facts.name : '';
-  if (name === 'TimeoutError' || name === 'AbortError') {
-    return { outcome: 'retry', error: { code: 'timeout', message: `no answer within ${timeoutMs} ms` } };
+export function transportFailure(err: unknown): SendResult {
+  if (!(err instanceof OutboundError)) return { outcome: 'retry', error: { code: 'network', message: 'network error: unknown' } };
+  const error = { code: err.code, message: err.message };
+  switch (err.code) {
+    case 'destination_forbidden':
+      return { outcome: 'failed', error };
+    case 'timeout':
+    case 'network':
+      return { outcome: 'retry', error };
   }
-  const cause = facts.cause?.code;
-  const reason = typeof cause === 'string' ? cause : name || 'unknown error';
-  return { outcome: 'retry', error: { code: 'network', message: `network error: ${reason}` } };
 }

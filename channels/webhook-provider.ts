@@ -12,11 +12,16 @@
  *   X-Convoflow-Delivery:  <deliveryId>, the same on every retry, for the backend to deduplicate on.
  * A 2xx answer means sent (its JSON may carry `providerMessageId`, which later receipts name); a 4xx
  * means failed, except 408 and 429, which say "not now" and are retried like 5xx, 3xx and network errors.
+ * The contract defines no error body: a refusal is known by its status alone (`http_<status>`), and
+ * nothing the backend writes reaches agents. Requests go through channels/outbound-http.ts: https to a
+ * public address unless OUTBOUND_ALLOW_PRIVATE, at most 64 KiB of an answer read.
  */
 import { createHmac } from 'node:crypto';
 import type { FlatContent } from '../workflows/conversation/core/outbound';
 import { flatContentOf } from '../workflows/conversation/core/outbound';
 import type { OutboundMessage, SendResult, WebhookChannelConfig } from './types';
+import type { OutboundAnswer } from './outbound-http';
+import { postOutbound } from './outbound-http';
 import { transportFailure } from './transport-failure';
 
 export type WebhookDeliveryBody = { type: 'message' } & Omit<OutboundMessage, 'content'> & FlatContent;
@@ -33,43 +38,48 @@ export function signWebhookBody(rawBody: Buffer | string, secret: string): strin
 }
 
 const defaultTimeoutMs = 10_000;
-/** How much of a refusing backend's answer becomes the error message. */
-const maxMessageLength = 200;
 
-/** One delivery attempt to the backend. Never throws. */
-export async function sendWebhook(
-  config: WebhookChannelConfig,
-  message: OutboundMessage,
-  options: { timeoutMs?: number; fetch?: typeof fetch } = {},
-): Promise<SendResult> {
+export interface WebhookSendOptions {
+  timeoutMs?: number;
+  /** OUTBOUND_ALLOW_PRIVATE: the backend may be on a loopback or private address (tests, private deployments). */
+  allowPrivate?: boolean;
+  /** The HTTP client (tests substitute one); channels/outbound-http.ts by default. */
+  post?: typeof postOutbound;
+}
+
+/**
+ * One delivery attempt to the backend. Never throws. What a refusing backend said stays out of the
+ * result (it reaches agents): the error is `http_<status>`, `HTTP <status>`, whatever the body holds.
+ */
+export async function sendWebhook(config: WebhookChannelConfig, message: OutboundMessage, options: WebhookSendOptions = {}): Promise<SendResult> {
   const delivery = webhookDeliveryBody(message);
   // Signed and sent as the same bytes: a re-serialization could differ from what was signed.
   const rawBody = Buffer.from(JSON.stringify(delivery), 'utf8');
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-  const doFetch = options.fetch ?? fetch;
+  let answer: OutboundAnswer;
   try {
-    const response = await doFetch(config.url, {
-      method: 'POST',
+    answer = await (options.post ?? postOutbound)({
+      url: config.url,
       headers: {
         'content-type': 'application/json',
         'x-convoflow-signature': signWebhookBody(rawBody, config.secret),
         'x-convoflow-delivery': message.deliveryId,
       },
       body: rawBody,
-      // A redirect is the backend's configuration changing under us: retried (and visible) rather than followed.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
+      allowPrivate: options.allowPrivate ?? false,
     });
-    const text = await response.text();
-    const status = response.status;
-    if (status >= 200 && status < 300) return { outcome: 'sent', providerMessageId: providerMessageIdOf(text) ?? message.deliveryId };
-    const error = { code: `http_${status}`, message: text.slice(0, maxMessageLength) || response.statusText || `HTTP ${status}` };
-    if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { outcome: 'failed', error };
-    const retryAfterMs = retryAfterMsOf(response.headers.get('retry-after'));
-    return retryAfterMs === undefined ? { outcome: 'retry', error } : { outcome: 'retry', error, retryAfterMs };
   } catch (err) {
-    return transportFailure(err, timeoutMs);
+    return transportFailure(err);
   }
+  // A redirect is the backend's configuration changing under us: retried (and visible) rather than followed.
+  const { status } = answer;
+  if (status >= 200 && status < 300) return { outcome: 'sent', providerMessageId: providerMessageIdOf(answer.body.toString('utf8')) ?? message.deliveryId };
+  const error = { code: `http_${status}`, message: `HTTP ${status}` };
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { outcome: 'failed', error };
+  const retryAfter = answer.headers['retry-after'];
+  const retryAfterMs = retryAfterMsOf(typeof retryAfter === 'string' ? retryAfter : null);
+  return retryAfterMs === undefined ? { outcome: 'retry', error } : { outcome: 'retry', error, retryAfterMs };
 }
 
 function providerMessageIdOf(text: string): string | undefined {

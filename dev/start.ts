@@ -9,6 +9,7 @@ import type { NodeChild } from './node-child';
 import { claimRunDir, killRecorded, liveOwner, recordPid } from './pid-records';
 import type { PlatformKeyOrigin } from './platform-key';
 import { loadOrCreatePlatformKey, platformKeyBannerLine } from './platform-key';
+import { loadOrCreateSecretsKey } from './secrets-key';
 import { ensureTool } from './tools';
 
 /**
@@ -49,6 +50,8 @@ async function main(): Promise<void> {
   const platformKey = platformKeyOrigin.from === 'environment' ? config.platformApiKey! : platformKeyOrigin.key;
 
   const env = { ...process.env, TEMPORAL_ADDRESS: temporal.address, MONGODB_URI: mongo.uri, PLATFORM_API_KEY: platformKey };
+  // Channel secrets are stored sealed with it (SPEC section 12); kept under DATA_DIR like the platform key.
+  if (!config.secrets.key) Object.assign(env, { SECRETS_KEY: (await loadOrCreateSecretsKey(config.dataDir)).key });
   for (const [name, script] of [
     ['worker', 'worker/main.ts'],
     ['api', 'api/main.ts'],

@@ -48,6 +48,13 @@ const webUrl = optionalString.pipe(
     .optional(),
 );
 
+/** 32 bytes, base64 (or base64url), as `openssl rand -base64 32` writes them. */
+const secretsKey = z
+  .string()
+  .regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 bytes in base64 (openssl rand -base64 32)')
+  .transform((v) => Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64'))
+  .refine((key) => key.length === 32, 'must be 32 bytes in base64 (openssl rand -base64 32)');
+
 const schema = z.object({
   PORT: port.default(3000),
   PLATFORM_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
@@ -74,7 +81,21 @@ const schema = z.object({
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   FERRETDB_PORT: port.default(27017),
-  WHATSAPP_GRAPH_URL: z.url({ protocol: /^https?$/ }).default('https://graph.facebook.com'),
+  WHATSAPP_GRAPH_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine((v) => new URL(v).protocol === 'https:' || loopbackHosts.has(new URL(v).hostname), 'must be https (http only on localhost, 127.0.0.1 or [::1])')
+    .default('https://graph.facebook.com'),
+  // Where channels may send (SPEC section 12): true lifts the https and public-address rules of webhook channels.
+  OUTBOUND_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  // Channel secrets at rest (store/secret-box.ts): the key that seals them, and older keys that still open them.
+  SECRETS_KEY: optionalString.pipe(secretsKey.optional()),
+  SECRETS_KEY_PREVIOUS: optionalString.pipe(
+    z
+      .string()
+      .transform((v) => v.split(',').map((part) => part.trim()))
+      .pipe(z.array(secretsKey))
+      .optional(),
+  ),
   WORKER_METRICS_PORT: optionalString.pipe(z.string().regex(/^\d{1,5}$/, 'must be a port number').transform(Number).pipe(z.number().min(1).max(65535)).optional()),
   WORKER_MAX_CACHED_WORKFLOWS: optionalString.pipe(
     z
@@ -126,6 +147,10 @@ export type Config = {
   mongo: { uri: string | undefined; database: string };
   /** Where WhatsApp Cloud API sends go (tests point it at a fake Graph API). */
   whatsappGraphUrl: string;
+  /** OUTBOUND_ALLOW_PRIVATE: webhook channels may name plain http and loopback or private addresses. */
+  outbound: { allowPrivate: boolean };
+  /** SECRETS_KEY seals channel secrets; SECRETS_KEY_PREVIOUS still opens what older keys sealed. Never logged. */
+  secrets: { key: Buffer | undefined; previous: Buffer[] };
   /** The port on which the worker serves Prometheus metrics (`/metrics`, every interface); undefined: none. */
   workerMetricsPort: number | undefined;
   /** How many workflows the worker keeps cached; the rest are replayed from history at their next input. */
@@ -166,6 +191,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     mongo: { uri: e.MONGODB_URI, database: e.MONGODB_DATABASE },
     whatsappGraphUrl: e.WHATSAPP_GRAPH_URL.replace(/\/+$/, ''),
+    outbound: { allowPrivate: e.OUTBOUND_ALLOW_PRIVATE },
+    secrets: { key: e.SECRETS_KEY, previous: e.SECRETS_KEY_PREVIOUS ?? [] },
     workerMetricsPort: e.WORKER_METRICS_PORT,
     workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS ?? defaultWorkerMaxCachedWorkflows,
     presence: { awayAfterMs: e.PRESENCE_AWAY_AFTER, offlineGraceMs: e.PRESENCE_OFFLINE_AFTER },
@@ -200,4 +227,24 @@ export function requireServers(config: Config): { temporalAddress: string; mongo
   if (!config.temporal.address) throw new ConfigError('TEMPORAL_ADDRESS: required for this process');
   if (!config.mongo.uri) throw new ConfigError('MONGODB_URI: required for this process');
   return { temporalAddress: config.temporal.address, mongoUri: config.mongo.uri };
+}
+
+/**
+ * SECRETS_KEY is required when MONGODB_URI names a database beyond this machine: channel secrets must
+ * not sit there in plaintext. `npm start` always provides one (generated into DATA_DIR); a database on
+ * loopback (the embedded FerretDB, a process run by hand) may do without, and then stores them as given.
+ */
+export function requireSecretsKey(config: Config): void {
+  if (config.secrets.key !== undefined || config.mongo.uri === undefined || !namesExternalDatabase(config.mongo.uri)) return;
+  throw new ConfigError(
+    'SECRETS_KEY: required when MONGODB_URI names an external database (channel secrets are stored encrypted with it); ' +
+      'generate one with `openssl rand -base64 32` and keep it: secrets stored with it cannot be read without it',
+  );
+}
+
+/** A mongodb+srv URI, or any host that is not loopback. */
+export function namesExternalDatabase(uri: string): boolean {
+  if (uri.startsWith('mongodb+srv://')) return true;
+  const hosts = uri.replace(/^mongodb:\/\//, '').replace(/^[^@/]*@/, '').split(/[/?]/)[0] ?? '';
+  return hosts.split(',').some((host) => !/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host));
 }

@@ -17,6 +17,8 @@ import type {
   UserDoc,
 } from './documents';
 import type { PolicyVersionDoc } from './policy-versions';
+import type { SecretBox } from './secret-box';
+import { plaintextSecretBox } from './secret-box';
 import { policyVersions } from './policy-versions';
 import type { PresenceCollections } from './presence';
 import { presenceCollections } from './presence';
@@ -64,10 +66,16 @@ export interface Collections {
   readMarks: ReadMarkCollections;
   /** The accounts' change log (store/stream-log.ts, store/STREAM.md). */
   stream: StreamCollections;
+  /**
+   * Seals and opens channel secrets (SECRETS_KEY, store/secret-box.ts). It travels with the collections
+   * so that every reader of `channels` has it; without a key, secrets are stored as given.
+   */
+  channelSecrets: SecretBox;
 }
 
-export function collections(db: Db): Collections {
+export function collections(db: Db, options: { secrets?: SecretBox } = {}): Collections {
   return {
+    channelSecrets: options.secrets ?? plaintextSecretBox,
     accounts: db.collection<AccountDoc>('accounts'),
     users: db.collection<UserDoc>('users'),
     apiKeys: db.collection<ApiKeyDoc>('api_keys'),

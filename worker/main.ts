@@ -1,10 +1,11 @@
 import { Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
-import { loadConfig, requireServers } from '../infra/config';
+import { loadConfig, requireSecretsKey, requireServers } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { ensureTemporalSetup } from '../infra/temporal-setup';
 import { ensureIndexes } from '../store/collections';
+import { createSecretBox } from '../store/secret-box';
 import { sdkLoggerOf } from './sdk-logger';
 import { startWorker } from './worker';
 
@@ -12,6 +13,7 @@ import { startWorker } from './worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   const { temporalAddress, mongoUri } = requireServers(config);
+  requireSecretsKey(config);
   const log = createLogger({ level: config.logLevel, base: { process: 'worker' } });
   // Before anything uses the runtime: the SDK's own lines then go through the same redacting logger,
   // with the Rust core's forwarded too (at WARN, its default filter).
@@ -55,6 +57,8 @@ async function main(): Promise<void> {
     db,
     log,
     whatsappGraphUrl: config.whatsappGraphUrl,
+    secrets: config.secrets.key ? createSecretBox(config.secrets.key, config.secrets.previous) : undefined,
+    outboundAllowPrivate: config.outbound.allowPrivate,
     maxCachedWorkflows: config.workerMaxCachedWorkflows,
   });
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metricsPort: config.workerMetricsPort ?? null, maxCachedWorkflows: config.workerMaxCachedWorkflows }, 'worker running');

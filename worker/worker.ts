@@ -15,6 +15,7 @@ import { createRoutingActivities } from '../activities/routing-activities';
 import { defaultWorkerMaxCachedWorkflows } from '../infra/config';
 import { createWorkerMetrics } from './metrics';
 import type { WorkerMetrics } from './metrics';
+import type { SecretBox } from '../store/secret-box';
 import { startStreamPruner, streamCollections } from '../store/stream-log';
 
 export interface WorkerDeps {
@@ -27,6 +28,10 @@ export interface WorkerDeps {
   provider?: ChannelProvider;
   /** Base URL of the WhatsApp Graph API. */
   whatsappGraphUrl: string;
+  /** Opens channel secrets (SECRETS_KEY); none: they are read as stored. */
+  secrets?: SecretBox;
+  /** OUTBOUND_ALLOW_PRIVATE: webhook sends may go to plain http and to private or loopback addresses. */
+  outboundAllowPrivate?: boolean;
   /** How many workflows stay cached (WORKER_MAX_CACHED_WORKFLOWS); the default is the configuration's. */
   maxCachedWorkflows?: number;
   /** A prebuilt bundle (tests share one per process); otherwise the workflows are bundled at start. */
@@ -93,7 +98,15 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     activities: {
       ...createConversationActivities({ db: deps.db, log: deps.log, router }),
       ...createRoutingActivities({ db: deps.db }),
-      ...createDeliveryActivities({ db: deps.db, log: deps.log, graphUrl: deps.whatsappGraphUrl, recording: deps.provider, onSend: metrics.onSend }),
+      ...createDeliveryActivities({
+        db: deps.db,
+        log: deps.log,
+        graphUrl: deps.whatsappGraphUrl,
+        recording: deps.provider,
+        secrets: deps.secrets,
+        allowPrivate: deps.outboundAllowPrivate,
+        onSend: metrics.onSend,
+      }),
       ...createBroadcastActivities({ db: deps.db, client }),
     },
     sinks: conversationSinks(deps.log, metrics),

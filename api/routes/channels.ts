@@ -11,7 +11,8 @@ export const channelRoutes = [
   defineRoute({
     method: 'put',
     path: '/v1/accounts/{accountId}/channels/{channel}',
-    summary: 'Configure how a channel (business number) sends: whatsapp_cloud, webhook or recording. Secrets are write-only',
+    summary:
+      'Configure how a channel (business number) sends: whatsapp_cloud, webhook or recording. Secrets are write-only, stored encrypted. A webhook url must be https to a public address (400 naming url unless OUTBOUND_ALLOW_PRIVATE)',
     allow: admins,
     body: s.channelConfig,
     response: r.channelView,

@@ -5,6 +5,8 @@
  */
 import type { DeliveryError } from '../../workflows/conversation/core/model';
 import type { OutboundMessage, SendResult, WhatsAppChannelConfig } from '../types';
+import type { OutboundAnswer } from '../outbound-http';
+import { postOutbound } from '../outbound-http';
 import { transportFailure } from '../transport-failure';
 
 interface GraphEnvelope {
@@ -62,19 +64,17 @@ export function graphMessageBody(message: OutboundMessage): GraphMessageBody {
  */
 const transientCodes: ReadonlySet<number> = new Set([1, 2, 4, 80007, 130429, 131000, 131016, 131048, 131056, 131057, 133004]);
 
-/** Longest error message kept: Graph's are a sentence; anything longer is a proxy's HTML page. */
-const maxMessageLength = 500;
-
 /**
  * Reads a non-2xx Graph answer: 5xx, 429 and the transient codes are `retry` (with the Retry-After
  * header's seconds, if given), any other 4xx is `failed`. The code is Graph's integer code when the
- * body has one, else the HTTP status.
+ * body has one, else the HTTP status. The message is ours (status and code): Graph's own text, like
+ * anything a remote server writes, never reaches agents (SPEC section 12).
  */
 export function classifyGraphError(httpStatus: number, body: unknown, retryAfter?: string | number | null): SendResult {
   const graph = graphErrorOf(typeof body === 'string' ? parseJson(body) : body);
   const error: DeliveryError = {
     code: graph.code ?? httpStatus,
-    message: (graph.details ?? graph.message ?? `HTTP ${httpStatus}`).slice(0, maxMessageLength),
+    message: graph.code === undefined ? `HTTP ${httpStatus}` : `HTTP ${httpStatus}, Graph error ${graph.code}`,
   };
   const permanent = httpStatus >= 400 && httpStatus < 500 && httpStatus !== 429 && !(graph.code !== undefined && transientCodes.has(graph.code));
   if (permanent) return { outcome: 'failed', error };
@@ -88,12 +88,13 @@ const defaultTimeoutMs = 10_000;
 /**
  * One send attempt: `sent` with Graph's message id (wamid), or what classifyGraphError makes of the
  * answer, or `retry` for network errors (`network`), no answer in time (`timeout`) and a 2xx without a
- * message id (`malformed_response`). Never throws.
+ * message id (`malformed_response`). Never throws. WHATSAPP_GRAPH_URL is the operator's own setting, so
+ * its address is not judged (tests run a fake on loopback); its answers are capped at 64 KiB like any.
  */
 export async function sendWhatsApp(
   config: WhatsAppChannelConfig,
   message: OutboundMessage,
-  options: { graphUrl: string; timeoutMs?: number; fetch?: typeof fetch },
+  options: { graphUrl: string; timeoutMs?: number; post?: typeof postOutbound },
 ): Promise<SendResult> {
   let body: GraphMessageBody;
   try {
@@ -104,33 +105,35 @@ export async function sendWhatsApp(
   }
   const url = `${options.graphUrl.replace(/\/+$/, '')}/${encodeURIComponent(config.apiVersion)}/${encodeURIComponent(config.phoneNumberId)}/messages`;
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-  const result = await attempt(options.fetch ?? fetch, url, config.accessToken, body, timeoutMs);
+  const result = await attempt(options.post ?? postOutbound, url, config.accessToken, body, timeoutMs);
   return withoutSecret(result, config.accessToken);
 }
 
-async function attempt(doFetch: typeof fetch, url: string, accessToken: string, body: GraphMessageBody, timeoutMs: number): Promise<SendResult> {
+async function attempt(post: typeof postOutbound, url: string, accessToken: string, body: GraphMessageBody, timeoutMs: number): Promise<SendResult> {
+  let response: OutboundAnswer;
   try {
-    const response = await doFetch(url, {
-      method: 'POST',
+    response = await post({
+      url,
       headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      redirect: 'manual',
+      body: Buffer.from(JSON.stringify(body), 'utf8'),
       // Covers reading the answer too: a server that sends headers and then stalls is a timeout as well.
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
+      allowPrivate: true,
     });
-    const text = await response.text();
-    const answer = parseJson(text);
-    if (response.status >= 200 && response.status < 300) {
-      const id = messageIdOf(answer);
-      if (id !== undefined) return { outcome: 'sent', providerMessageId: id };
-      // Graph took it but did not say under which id; without one no receipt can be matched. Trying again
-      // may send twice, which beats a message whose delivery can never be known.
-      return { outcome: 'retry', error: { code: 'malformed_response', message: `HTTP ${response.status} without a message id` } };
-    }
-    return classifyGraphError(response.status, answer ?? text, response.headers.get('retry-after'));
   } catch (err) {
-    return transportFailure(err, timeoutMs);
+    return transportFailure(err);
   }
+  const text = response.body.toString('utf8');
+  const answer = parseJson(text);
+  if (response.status >= 200 && response.status < 300) {
+    const id = messageIdOf(answer);
+    if (id !== undefined) return { outcome: 'sent', providerMessageId: id };
+    // Graph took it but did not say under which id; without one no receipt can be matched. Trying again
+    // may send twice, which beats a message whose delivery can never be known.
+    return { outcome: 'retry', error: { code: 'malformed_response', message: `HTTP ${response.status} without a message id` } };
+  }
+  const retryAfter = response.headers['retry-after'];
+  return classifyGraphError(response.status, answer ?? text, typeof retryAfter === 'string' ? retryAfter : null);
 }
 
 /** Belt and braces: whatever a server or a custom fetch put in a message, the token does not leave here. */
@@ -139,15 +142,10 @@ function withoutSecret(result: SendResult, secret: string): SendResult {
   return { ...result, error: { ...result.error, message: result.error.message.split(secret).join('[redacted]') } };
 }
 
-function graphErrorOf(body: unknown): { code?: number; message?: string; details?: string } {
+/** Graph's integer error code, the one part of its error body that is shown (its texts are not). */
+function graphErrorOf(body: unknown): { code?: number } {
   const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
-  if (!error) return {};
-  const details = isRecord(error.error_data) ? nonEmptyString(error.error_data.details) : undefined;
-  return {
-    code: Number.isInteger(error.code) ? (error.code as number) : undefined,
-    message: nonEmptyString(error.message),
-    details,
-  };
+  return error && Number.isInteger(error.code) ? { code: error.code as number } : {};
 }
 
 function messageIdOf(answer: unknown): string | undefined {

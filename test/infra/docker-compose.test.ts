@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { configVariables, loadConfig, requireServers } from '../../infra/config';
+import { configVariables, loadConfig, requireSecretsKey, requireServers } from '../../infra/config';
 import { toolVersions } from '../../dev/tools';
 import { workerEnv, workerNodeArgs } from '../../infra/worker-launch';
 import { conversationSearchAttributes } from '../../workflows/conversation/search-attributes';
@@ -26,7 +26,7 @@ const services = compose.services;
 /** Compose interpolation: `${NAME:-default}` takes the default, `${NAME:?message}` needs a value from outside. */
 function interpolate(value: string | number): string {
   return String(value).replace(/\$\{(\w+)(?::?([-?])([^}]*))?\}/g, (_, name: string, kind?: string, rest?: string) =>
-    kind === '-' ? (rest ?? '') : `value-given-for-${name}-outside-the-file`,
+    kind === '-' ? (rest ?? '') : name === 'SECRETS_KEY' ? Buffer.alloc(32, 1).toString('base64') : `value-given-for-${name}-outside-the-file`,
   );
 }
 
@@ -52,6 +52,8 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(env).filter((key) => !configVariables.includes(key) && !launchSettings.includes(key))).toEqual([]);
     const config = loadConfig(env);
     expect(() => requireServers(config)).not.toThrow();
+    // MongoDB is another host: without SECRETS_KEY the process would refuse to start.
+    expect(() => requireSecretsKey(config)).not.toThrow();
     expect(config.mongo.uri).toContain('replicaSet=');
   });
 

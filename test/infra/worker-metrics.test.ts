@@ -42,6 +42,8 @@ describe('worker metrics', () => {
         TEMPORAL_TASK_QUEUE: taskQueue,
         WORKER_METRICS_PORT: String(port),
         WHATSAPP_GRAPH_URL: 'http://127.0.0.1:9',
+        // The webhook channel below points at a closed port on loopback over http: a retry, not a forbidden destination.
+        OUTBOUND_ALLOW_PRIVATE: 'true',
         LOG_LEVEL: 'warn',
       },
       logFile,

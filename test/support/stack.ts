@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -13,6 +13,7 @@ import type { ApiDeps } from '../../api/deps';
 import { createLogger } from '../../infra/logger';
 import type { LogLevel } from '../../infra/logger';
 import { ensureIndexes } from '../../store/collections';
+import { createSecretBox } from '../../store/secret-box';
 import { bundleWorkflows, startWorker } from '../../worker/worker';
 import type { RunningWorker } from '../../worker/worker';
 import { testServers } from './test-servers';
@@ -56,6 +57,13 @@ export interface StackOptions {
   whatsappGraphUrl?: string;
   /** The logger of the worker and the API (silent by default); tests that read logs pass their own. */
   log?: Logger;
+  /**
+   * OUTBOUND_ALLOW_PRIVATE of the worker and the API: true by default, since tests point webhook
+   * channels at fakes on loopback over http; tests of the outbound rules pass false.
+   */
+  outboundAllowPrivate?: boolean;
+  /** SECRETS_KEY of the worker and the API: a fresh random key per stack unless given. */
+  secretsKey?: Buffer;
 }
 
 /** Where sends to WhatsApp go unless a test starts a fake Graph API: a closed port, so nothing leaves the machine. */
@@ -75,6 +83,10 @@ export async function startStack(
   const db = mongo.db(`${prefix}_${suffix}`);
   await ensureIndexes(db);
 
+  // Like production: channel secrets sealed at rest, with a key of this stack's own.
+  const secrets = createSecretBox(options.secretsKey ?? randomBytes(32));
+  const outboundAllowPrivate = options.outboundAllowPrivate ?? true;
+
   const nativeConnection = await NativeConnection.connect({ address: servers.temporalAddress });
   const launchWorker = async () =>
     startWorker({
@@ -85,12 +97,14 @@ export async function startStack(
       log,
       workflowBundle: await sharedBundle(),
       whatsappGraphUrl: options.whatsappGraphUrl ?? unreachableGraphUrl,
+      secrets,
+      outboundAllowPrivate,
     });
   let worker: RunningWorker | undefined = await launchWorker();
 
   const connection = await Connection.connect({ address: servers.temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
-  const { app, deps: apiDeps } = createApp({ db, temporal: client, taskQueue, platformApiKey: platformKey, log });
+  const { app, deps: apiDeps } = createApp({ db, temporal: client, taskQueue, platformApiKey: platformKey, log, secrets, outboundAllowPrivate });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -79,11 +79,14 @@ describe('sendWebhook against a local backend', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
+  // The backend here is a fake on loopback over http: allowed, as OUTBOUND_ALLOW_PRIVATE allows it.
+  const send = (c: WebhookChannelConfig, options: { timeoutMs?: number } = {}) => sendWebhook(c, message, { allowPrivate: true, ...options });
+
   const reply = (status: number, body = '', headers: Record<string, string> = {}) => (res: http.ServerResponse) => res.writeHead(status, headers).end(body);
 
   it('posts the message as JSON with a signature the backend verifies over the raw bytes', async () => {
     answer = reply(204);
-    expect(await sendWebhook(config, message)).toEqual({ outcome: 'sent', providerMessageId: 'dlv-7f3a' });
+    expect(await send(config)).toEqual({ outcome: 'sent', providerMessageId: 'dlv-7f3a' });
     expect(received).toHaveLength(1);
     const [request] = received;
     expect(request!.method).toBe('POST');
@@ -116,10 +119,10 @@ describe('sendWebhook against a local backend', () => {
 
   it('sends the same delivery id, body and signature on every retry', async () => {
     answer = reply(503, 'busy');
-    const first = await sendWebhook(config, message);
-    const second = await sendWebhook(config, message);
+    const first = await send(config);
+    const second = await send(config);
     answer = reply(200);
-    const third = await sendWebhook(config, message);
+    const third = await send(config);
     expect([first.outcome, second.outcome, third.outcome]).toEqual(['retry', 'retry', 'sent']);
     expect(received.map((r) => r.headers['x-convoflow-delivery'])).toEqual(['dlv-7f3a', 'dlv-7f3a', 'dlv-7f3a']);
     expect(new Set(received.map((r) => r.headers['x-convoflow-signature'])).size).toBe(1);
@@ -128,49 +131,44 @@ describe('sendWebhook against a local backend', () => {
 
   it('takes the providerMessageId the backend answers with', async () => {
     answer = reply(200, JSON.stringify({ providerMessageId: 'backend-991' }), { 'content-type': 'application/json' });
-    expect(await sendWebhook(config, message)).toEqual({ outcome: 'sent', providerMessageId: 'backend-991' });
+    expect(await send(config)).toEqual({ outcome: 'sent', providerMessageId: 'backend-991' });
   });
 
   it('falls back to the delivery id when a 2xx answer is not JSON or names no id', async () => {
     for (const body of ['ok', '{}', '{"providerMessageId":""}', '{"providerMessageId":42}', 'null']) {
       answer = reply(200, body);
-      expect(await sendWebhook(config, message)).toEqual({ outcome: 'sent', providerMessageId: 'dlv-7f3a' });
+      expect(await send(config)).toEqual({ outcome: 'sent', providerMessageId: 'dlv-7f3a' });
     }
   });
 
-  it('fails for good on a 4xx, with http_<status> and the start of the answer', async () => {
-    answer = reply(422, `unknown customer ${'x'.repeat(500)}`);
-    const result = await sendWebhook(config, message);
-    expect(result).toEqual({ outcome: 'failed', error: { code: 'http_422', message: expect.stringMatching(/^unknown customer x+$/) } });
-    expect(result.outcome === 'failed' && result.error.message.length).toBe(200);
-  });
-
-  it('uses the status text when a refusing answer has no body', async () => {
+  it('fails for good on a 4xx, with http_<status> and nothing of what the backend wrote', async () => {
+    answer = reply(422, `INTERNAL-SECRET: db_password=hunter2 ${'x'.repeat(500)}`);
+    expect(await send(config)).toEqual({ outcome: 'failed', error: { code: 'http_422', message: 'HTTP 422' } });
     answer = reply(404);
-    expect(await sendWebhook(config, message)).toEqual({ outcome: 'failed', error: { code: 'http_404', message: 'Not Found' } });
+    expect(await send(config)).toEqual({ outcome: 'failed', error: { code: 'http_404', message: 'HTTP 404' } });
   });
 
   it('retries 408 and 429, which ask for later rather than refuse, with the Retry-After given', async () => {
     answer = reply(429, 'slow down', { 'retry-after': '5' });
-    expect(await sendWebhook(config, message)).toEqual({ outcome: 'retry', error: { code: 'http_429', message: 'slow down' }, retryAfterMs: 5_000 });
+    expect(await send(config)).toEqual({ outcome: 'retry', error: { code: 'http_429', message: 'HTTP 429' }, retryAfterMs: 5_000 });
     answer = reply(408);
-    expect(await sendWebhook(config, message)).toMatchObject({ outcome: 'retry', error: { code: 'http_408' } });
+    expect(await send(config)).toMatchObject({ outcome: 'retry', error: { code: 'http_408' } });
   });
 
   it('retries a 5xx', async () => {
     answer = reply(500, 'database down');
-    expect(await sendWebhook(config, message)).toEqual({ outcome: 'retry', error: { code: 'http_500', message: 'database down' } });
+    expect(await send(config)).toEqual({ outcome: 'retry', error: { code: 'http_500', message: 'HTTP 500' } });
   });
 
   it('retries a redirect without following it', async () => {
     answer = reply(302, '', { location: 'http://127.0.0.1:1/elsewhere' });
-    expect(await sendWebhook(config, message)).toMatchObject({ outcome: 'retry', error: { code: 'http_302' } });
+    expect(await send(config)).toMatchObject({ outcome: 'retry', error: { code: 'http_302' } });
     expect(received).toHaveLength(1);
   });
 
   it('retries with code timeout when the backend does not answer in time', async () => {
     answer = (res) => hanging.add(res);
-    expect(await sendWebhook(config, message, { timeoutMs: 150 })).toEqual({ outcome: 'retry', error: { code: 'timeout', message: 'no answer within 150 ms' } });
+    expect(await send(config, { timeoutMs: 150 })).toEqual({ outcome: 'retry', error: { code: 'timeout', message: 'no answer within 150 ms' } });
   });
 
   it('retries with code network when nothing listens', async () => {
@@ -178,12 +176,12 @@ describe('sendWebhook against a local backend', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/`;
     await new Promise((resolve) => closed.close(resolve));
-    expect(await sendWebhook({ ...config, url }, message)).toEqual({ outcome: 'retry', error: { code: 'network', message: 'network error: ECONNREFUSED' } });
+    expect(await send({ ...config, url })).toEqual({ outcome: 'retry', error: { code: 'network', message: 'network error: ECONNREFUSED' } });
   });
 
   it('never puts the secret in the request', async () => {
     answer = reply(200);
-    await sendWebhook(config, message);
+    await send(config);
     const request = received[0]!;
     expect(request.raw.toString('utf8')).not.toContain(secret);
     expect(JSON.stringify(request.headers)).not.toContain(secret);
