@@ -63,7 +63,8 @@ function configFile(account: FuzzAccount): string {
     userId: account.users.target,
     channel: account.channel,
   };
-  const lines: string[] = [];
+  // No failure cache: each run is its seed's alone, not a replay of what earlier runs found.
+  const lines: string[] = ['[cache]', 'enabled = false'];
   for (const [name, value] of Object.entries(dictionaries)) lines.push(`[dictionaries.${name}]`, `values = [${JSON.stringify(value)}]`);
   lines.push('[parameters]');
   for (const name of Object.keys(dictionaries)) lines.push(`"path.${name}" = { dictionary = "${name}", probability = 0.9 }`);
@@ -109,7 +110,8 @@ export async function runSchemathesis(opts: RunOptions): Promise<FuzzSummary> {
   ];
   const started = Date.now();
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(opts.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // In the report folder, so nothing it writes (a .schemathesis/ folder) lands in the working tree.
+    const child = spawn(opts.binary, args, { cwd: opts.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
