@@ -28,15 +28,7 @@ const excludedPaths = ['/v1/accounts/{accountId}/stream'];
  * Findings of a failing check that are known and accepted, with why: `check` on `operation` (as
  * schemathesis labels it, `METHOD /path`). Keep this short; every entry is a defect to fix.
  */
-const accepted: { check: string; operation: string; why: string }[] = [
-  {
-    check: 'content_type_conformance',
-    operation: 'GET /webhooks/whatsapp/{accountId}',
-    why:
-      "a refused handshake answers its JSON error as text/plain: the route sets the challenge's type before the check that throws " +
-      '(api/routes/webhooks.ts); and the document says the challenge itself is JSON',
-  },
-];
+const accepted: { check: string; operation: string; why: string }[] = [];
 
 /**
  * Node's HTTP parser answers 431 itself, with no body, to a request line and headers over 16 KiB, before

@@ -52,22 +52,21 @@ export type RunOptions = {
 };
 
 /**
- * Path parameters are drawn from the fuzz account most of the time (so requests get past 404 to the code
- * behind it) and generated otherwise. `userId` names the one user the fuzzer may change at will: a
- * generated rotation or deactivation never hits the keys the run uses.
+ * Path parameters are the fuzz account's, so requests get past 404 to the code behind it (schemathesis'
+ * coverage phase ignores dictionaries drawn with a probability, so fixed values it is; the parameters
+ * left free, key, broadcast and session ids, are generated). `userId` names the one user the fuzzer may
+ * change at will: a generated rotation or deactivation never hits the keys the run uses.
  */
 function configFile(account: FuzzAccount): string {
-  const dictionaries: Record<string, string> = {
+  const fixed: Record<string, string> = {
     accountId: account.id,
     conversationId: account.conversationId,
     userId: account.users.target,
     channel: account.channel,
   };
   // No failure cache: each run is its seed's alone, not a replay of what earlier runs found.
-  const lines: string[] = ['[cache]', 'enabled = false'];
-  for (const [name, value] of Object.entries(dictionaries)) lines.push(`[dictionaries.${name}]`, `values = [${JSON.stringify(value)}]`);
-  lines.push('[parameters]');
-  for (const name of Object.keys(dictionaries)) lines.push(`"path.${name}" = { dictionary = "${name}", probability = 0.9 }`);
+  const lines: string[] = ['[cache]', 'enabled = false', '[parameters]'];
+  for (const [name, value] of Object.entries(fixed)) lines.push(`"path.${name}" = ${JSON.stringify(value)}`);
   return lines.join('\n') + '\n';
 }
 
