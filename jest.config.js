@@ -4,8 +4,9 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // test/cluster needs the multi-service cluster of jest.cluster.config.js (npm run test:cluster); test/load
-  // and the tests marked loadTest belong to the load tier (jest.load.config.js, npm run test:load).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/', '<rootDir>/test/load/'],
+  // and the tests marked loadTest belong to the load tier (jest.load.config.js, npm run test:load); test/fuzz
+  // is the fuzz tier (jest.fuzz.config.js, npm run test:fuzz).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/', '<rootDir>/test/load/', '<rootDir>/test/fuzz/'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }],
     // openid-client and its two dependencies ship only ES modules, which Jest's module system (on Node

@@ -7,7 +7,7 @@ const base = require('./jest.config');
 
 module.exports = {
   ...base,
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/', '<rootDir>/test/fuzz/'],
   globals: { convoflowTestTier: 'load' },
   testNamePattern: '\\[load\\]',
   testTimeout: 240_000,

@@ -176,5 +176,7 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   // Anyone can send a bad body, before authentication: a warning, with what failed and none of the body.
   if (error instanceof UnreadableBody) req.log?.warn({ bodyError: error.summary }, apiError.message);
   else if (apiError.code === 'internal' || apiError.code === 'unavailable') req.log?.error({ err: error }, apiError.message);
-  res.status(apiError.status).json(errorBody(apiError));
+  // Set, not left to res.json(): a handler that chose another type before it threw (the WhatsApp
+  // handshake's text/plain) would otherwise label the JSON error with it.
+  res.status(apiError.status).type('application/json').json(errorBody(apiError));
 };

