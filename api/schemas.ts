@@ -4,7 +4,7 @@ import { inboundKinds } from '../workflows/conversation/core/model';
 import type { PolicyPatch } from '../workflows/conversation/core/policy';
 import { policyFieldNames, policyFields } from '../workflows/conversation/core/policy';
 import type { AnyField, PolicySchemaKit } from '../workflows/conversation/core/policy-codecs';
-import { attributeKeyPattern, maxAttributeValueLength, maxAttributes, maxTextLength, unsafeKeyPaths } from '../workflows/conversation/core/limits';
+import { attributeKeyPattern, maxAttributeValueLength, maxAttributes, maxTextLength, describeUnstorable, isUnsafeKey, unstorableParts } from '../workflows/conversation/core/limits';
 
 /**
  * Input schemas of the HTTP API. Identifiers are restricted so they can be embedded in a workflow id
@@ -90,15 +90,16 @@ const replyTo = z.strictObject({ messageId: z.string().min(1).max(256).optional(
 
 const providerId = z.string().min(1).max(256);
 /**
- * A part kept as the provider sent it (contacts, referral, details): any shape, but no key with "." or
- * a leading "$" at any depth, which the store would refuse (its nesting is bounded by the body's 32 levels).
+ * A part kept as the provider sent it (contacts, referral, details): any shape but what the store
+ * refuses, at any depth: a key with ".", NUL or a leading "$", an array directly inside an array
+ * (its nesting is bounded by the body's 32 levels).
  */
 const loose = z
-  .record(z.string().regex(/^(?!\$)[^.]*$/, 'no "." and no leading "$" in keys'), z.unknown())
+  .record(z.string().refine((key) => !isUnsafeKey(key), 'no ".", NUL or leading "$" in keys'), z.unknown())
   .superRefine((value, ctx) => {
     // Top-level keys are the record's own (above); deeper ones are named by their path.
     for (const [key, child] of Object.entries(value)) {
-      for (const path of unsafeKeyPaths(child, key, 5)) ctx.addIssue({ code: 'custom', path: [key], message: `the key at ${path.slice(0, 120)} has "." or a leading "$", which cannot be stored` });
+      for (const part of unstorableParts(child, key, 5)) ctx.addIssue({ code: 'custom', path: [key], message: describeUnstorable(part) });
     }
   });
 

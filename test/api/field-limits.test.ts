@@ -70,6 +70,10 @@ describe('field limits', () => {
       expect400(await sendMessage({ type: 'contacts', content: { contacts: [{ $set: 1 }] } }), /content\.contacts\.0/);
     });
 
+    test('an array directly inside an array in content (FerretDB: "nested arrays are not supported")', async () => {
+      expect400(await sendMessage({ type: 'contacts', content: { contacts: [{ phones: [['+1', '+2']] }] } }), /content\.contacts\.0\.phones: phones\.0 is an array directly inside an array/);
+    });
+
     test('arrays nested 50,000 deep (100 KB), with and without a key', async () => {
       for (const key of [a.keys.service, undefined]) {
         expect400(await stack.http.request('POST', messagesPath(), { key, body: nestedText(50_000) }), /nested more than 32 levels/);
@@ -120,6 +124,17 @@ describe('field limits', () => {
       expect(reply.status).toBe(200);
       const message = await recorded(conversationWorkflowId({ accountId: a.id, channel, customer }), wamid);
       expect(message.content.contacts).toEqual([{ name: { formatted_name: 'Ana', 'x\uff0ey': 'kept' }, '\uff04extra': 1 }]);
+      expect(message.truncated).toBeUndefined();
+    });
+
+    test('a contact card with an array inside an array is recorded, the inner array wrapped', async () => {
+      const customer = newCustomer();
+      const wamid = `wamid.${randomUUID()}`;
+      const contacts = [{ name: { formatted_name: 'Ana' }, phones: [['+1', '+2']] }];
+      const reply = await metaPosts(metaWebhookBody({ phoneNumberId, messages: [{ from: customer, id: wamid, timestamp: '1733500000', type: 'contacts', contacts }] }));
+      expect(reply.status).toBe(200);
+      const message = await recorded(conversationWorkflowId({ accountId: a.id, channel, customer }), wamid);
+      expect(message.content.contacts).toEqual([{ name: { formatted_name: 'Ana' }, phones: [{ items: ['+1', '+2'] }] }]);
       expect(message.truncated).toBeUndefined();
     });
 

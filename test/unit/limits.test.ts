@@ -16,6 +16,7 @@ import {
   nestsDeeperThan,
   storableJson,
   unsafeKeyPaths,
+  unstorableParts,
 } from '../../workflows/conversation/core/limits';
 
 const numRuns = 500;
@@ -66,6 +67,7 @@ describe('keys the store refuses', () => {
   it.each([
     ['utm.source', true],
     ['$where', true],
+    ['a\u0000b', true],
     ['a$b', false],
     ['utm_source', false],
     ['', false],
@@ -81,6 +83,14 @@ describe('keys the store refuses', () => {
     expect(escapeKey('utm.source')).toBe('utm\uff0esource');
     expect(escapeKey('$where')).toBe('\uff04where');
     expect(escapeKey('plain_key')).toBe('plain_key');
+    expect(escapeKey('a\u0000b')).toBe('a\u2400b');
+  });
+
+  it('finds arrays directly inside arrays (FerretDB: "nested arrays are not supported") and wraps them, keeping their items', () => {
+    expect(unstorableParts({ a: [[1], { b: [2] }] }, 'details')).toEqual([{ path: 'details.a.0', problem: 'nested_array' }]);
+    const { value, cut, escapedKeys } = storableJson({ a: [[1, [2]]] }, 10);
+    expect(value).toEqual({ a: [{ items: [1, { items: [2] }] }] });
+    expect({ cut, escapedKeys }).toEqual({ cut: false, escapedKeys: 2 });
   });
 
   it('a storable copy has no unsafe key, keeps every key (none lost, even colliding ones) and nests at most the depth asked', () => {
@@ -88,8 +98,11 @@ describe('keys the store refuses', () => {
       fc.property(fc.jsonValue({ maxDepth: 8 }), fc.integer({ min: 1, max: 10 }), (value, depth) => {
         const { value: stored, cut } = storableJson(value, depth);
         expect(keysOf(stored).some(isUnsafeKey)).toBe(false);
+        expect(unstorableParts(stored, '')).toEqual([]);
         expect(nestsDeeperThan(stored, depth)).toBe(false);
-        if (!cut) expect(keysOf(stored)).toHaveLength(keysOf(value).length);
+        // Every key is kept (an inner array's wrapper adds an "items" key of its own).
+        const own = (v: unknown) => keysOf(v).filter((k) => k !== 'items');
+        if (!cut) expect(own(stored)).toHaveLength(own(value).length);
       }),
       { numRuns },
     );
@@ -147,7 +160,7 @@ describe('clamping a customer message (webhook items and signals, which cannot b
       messageId: fc.string({ minLength: 1 }),
       text: fc.option(fc.string({ maxLength: 6000 }), { nil: undefined }),
       attributes: fc.option(fc.dictionary(fc.string({ maxLength: 80 }), fc.string({ maxLength: 300 }), { maxKeys: 70 }), { nil: undefined }),
-      content: fc.option(fc.record({ contacts: fc.array(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 6 }))) }), { nil: undefined }),
+      content: fc.option(fc.record({ contacts: fc.array(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 6 }))), details: fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 40 })) }), { nil: undefined }),
     });
     fc.assert(
       fc.property(message, (m) => {
@@ -155,7 +168,7 @@ describe('clamping a customer message (webhook items and signals, which cannot b
         expect((once.text ?? '').length).toBeLessThanOrEqual(maxTextLength);
         expect(Object.keys(once.attributes ?? {}).length).toBeLessThanOrEqual(50);
         expect(Object.keys(once.attributes ?? {}).every((k) => attributeKeyPattern.test(k))).toBe(true);
-        expect(keysOf(once.content ?? {}).some(isUnsafeKey)).toBe(false);
+        expect(unstorableParts(once.content ?? {}, '')).toEqual([]);
         expect(clampCustomerMessage(once).value).toBe(once);
       }),
       { numRuns },

@@ -4,10 +4,12 @@
  * only retry a refusal) and the workflow's signals (which cannot be refused) clamp it with
  * `clampCustomerMessage`, and the workflow's update validators refuse it with `actionOverLimit`.
  *
- * Keys: MongoDB and FerretDB refuse a document with a key that contains `.` or starts with `$`, and
- * refuse the whole batch it is written in. A key from outside never reaches the store as such: HTTP
- * answers 400 naming it (`unsafeKeyPaths`); a signed webhook or a signal keeps the item and escapes the
- * key (`escapeKey`), so nothing is lost and the stored key still reads as what was sent.
+ * What the store refuses: FerretDB refuses a document with a key that contains `.` or a NUL byte or
+ * starts with `$`, and an array directly inside an array ("nested arrays are not supported"), and
+ * refuses the whole batch it is written in. Such a part from outside never reaches the store as such:
+ * HTTP answers 400 naming it (`unstorableParts`); a signed webhook or a signal keeps the item and
+ * rewrites the part (`storableJson`: keys escaped, an inner array wrapped as `{"items": [...]}`), so
+ * nothing is lost and the stored value still reads as what was sent.
  *
  * Pure: no IO, no clock; nothing here recurses deeper than `maxJsonDepth`, so no input can exhaust the
  * stack, whatever its nesting.
@@ -68,38 +70,66 @@ export function nestsDeeperThan(value: unknown, max: number = maxJsonDepth): boo
   return false;
 }
 
-/** A key MongoDB would refuse, or read as an operator: it contains `.` or starts with `$`. */
-export const isUnsafeKey = (key: string): boolean => key.includes('.') || key.startsWith('$');
+/** A key the store refuses, or would read as an operator: it contains `.` or a NUL byte, or starts with `$`. */
+export const isUnsafeKey = (key: string): boolean => key.includes('.') || key.includes('\u0000') || key.startsWith('$');
+
+/** A part of a JSON value the store cannot take, by its path (`contacts.0.name.x.y`). */
+export interface Unstorable {
+  path: string;
+  problem: 'key' | 'nested_array';
+}
 
 /**
- * The paths (`contacts.0.name.x.y`) of every unsafe key in `value`, at most `limit` of them, below
- * `base`. Iterative; meant for values already known to nest at most `maxJsonDepth` levels.
+ * The parts of `value` the store cannot take (at most `limit`), with paths below `base`: keys with
+ * `.`, NUL or a leading `$`, and arrays directly inside arrays. Iterative; meant for values already
+ * known to nest at most `maxJsonDepth` levels.
  */
-export function unsafeKeyPaths(value: unknown, base: string, limit = 10): string[] {
-  const found: string[] = [];
+export function unstorableParts(value: unknown, base: string, limit = 10): Unstorable[] {
+  const found: Unstorable[] = [];
   const stack: [unknown, string][] = [[value, base]];
   while (stack.length > 0 && found.length < limit) {
     const [next, path] = stack.pop()!;
     if (typeof next !== 'object' || next === null) continue;
-    const entries: [string, unknown][] = Array.isArray(next) ? next.map((v, i) => [String(i), v]) : Object.entries(next);
+    const isArray = Array.isArray(next);
+    const entries: [string, unknown][] = isArray ? next.map((v, i) => [String(i), v]) : Object.entries(next);
     for (const [key, child] of entries) {
       const at = path === '' ? key : `${path}.${key}`;
-      if (!Array.isArray(next) && isUnsafeKey(key)) found.push(at);
+      if (!isArray && isUnsafeKey(key)) found.push({ path: at, problem: 'key' });
+      if (isArray && Array.isArray(child)) found.push({ path: at, problem: 'nested_array' });
       stack.push([child, at]);
     }
   }
-  return found;
+  return found.slice(0, limit);
+}
+
+/** The paths of the keys the store refuses (see `unstorableParts`). */
+export function unsafeKeyPaths(value: unknown, base: string, limit = 10): string[] {
+  return unstorableParts(value, base, Number.MAX_SAFE_INTEGER)
+    .filter((part) => part.problem === 'key')
+    .slice(0, limit)
+    .map((part) => part.path);
+}
+
+/** What `unstorableParts` found, in words for an error message. */
+export function describeUnstorable(part: Unstorable): string {
+  return part.problem === 'key'
+    ? `the key at ${part.path.slice(0, 120)} has ".", a NUL byte or a leading "$", which cannot be stored`
+    : `${part.path.slice(0, 120)} is an array directly inside an array, which cannot be stored`;
 }
 
 /**
- * The key as it can be stored: each `.` becomes U+FF0E (`．`) and a leading `$` U+FF04 (`＄`), the
- * replacements MongoDB's documentation suggests. A reader still sees what was sent; a safe key is unchanged.
+ * The key as it can be stored: each `.` becomes U+FF0E (`．`), a leading `$` U+FF04 (`＄`), the
+ * replacements MongoDB's documentation suggests, and NUL U+2400 (`␀`). A reader still sees what was
+ * sent; a safe key is unchanged.
  */
 export function escapeKey(key: string): string {
-  return key.replace(/\./g, '\uff0e').replace(/^\$/, '\uff04');
+  return key.replace(/\./g, '\uff0e').replaceAll('\u0000', '\u2400').replace(/^\$/, '\uff04');
 }
 
-/** What clamping changed: `cut` means something was shortened or left out (the item is marked `truncated`). */
+/**
+ * What clamping changed: `cut` means something was shortened or left out (the item is marked
+ * `truncated`); `escapedKeys` counts parts rewritten without loss (keys escaped, inner arrays wrapped).
+ */
 export interface Clamped<T> {
   value: T;
   cut: boolean;
@@ -107,8 +137,9 @@ export interface Clamped<T> {
 }
 
 /**
- * A copy of a JSON value that can be stored: unsafe keys escaped, and anything nested below `depth`
- * levels replaced by null (cut). Recursion is bounded by `depth`, so it is safe on any input.
+ * A copy of a JSON value that can be stored: unsafe keys escaped, an array directly inside an array
+ * wrapped as `{"items": [...]}`, and anything nested below `depth` levels replaced by null (cut).
+ * Recursion is bounded by `depth`, so it is safe on any input.
  */
 export function storableJson(value: unknown, depth: number): Clamped<unknown> {
   const tally = { cut: false, escapedKeys: 0 };
@@ -118,7 +149,13 @@ export function storableJson(value: unknown, depth: number): Clamped<unknown> {
       tally.cut = true;
       return null;
     }
-    if (Array.isArray(v)) return v.map((item) => copy(item, left - 1));
+    if (Array.isArray(v)) {
+      return v.map((item) => {
+        if (!Array.isArray(item)) return copy(item, left - 1);
+        tally.escapedKeys += 1;
+        return left - 1 <= 0 ? copy(item, 0) : { items: copy(item, left - 2) };
+      });
+    }
     const out: Json = {};
     for (const [key, child] of Object.entries(v)) {
       let safe = key;
@@ -206,6 +243,8 @@ function clampAttributes(attributes: Record<string, string>): Clamped<Record<str
 /** The loose parts of a message's content: kept whole as the provider sent them, so they may hold any key. */
 const looseParts = ['contacts', 'referral', 'details'] as const;
 
+const storable = (value: unknown): boolean => !nestsDeeperThan(value, contentDepth) && unstorableParts(value, '', 1).length === 0;
+
 function clampContent(content: MessageContent): Clamped<MessageContent> {
   let cut = false;
   let escapedKeys = 0;
@@ -216,7 +255,7 @@ function clampContent(content: MessageContent): Clamped<MessageContent> {
     cut = true;
   }
   for (const part of looseParts) {
-    if (content[part] === undefined || (!nestsDeeperThan(content[part], contentDepth) && unsafeKeyPaths(content[part], '', 1).length === 0)) continue;
+    if (content[part] === undefined || storable(content[part])) continue;
     const stored = storableJson(content[part], contentDepth);
     (next as Json)[part] = stored.value;
     cut ||= stored.cut;
@@ -226,7 +265,7 @@ function clampContent(content: MessageContent): Clamped<MessageContent> {
   // elsewhere may still hold anything, so every remaining part is checked the same way.
   for (const [part, value] of Object.entries(content)) {
     if ((looseParts as readonly string[]).includes(part) || typeof value !== 'object' || value === null) continue;
-    if (!nestsDeeperThan(value, contentDepth) && unsafeKeyPaths(value, '', 1).length === 0) continue;
+    if (storable(value)) continue;
     const stored = storableJson(value, contentDepth);
     (next as Json)[part] = stored.value;
     cut ||= stored.cut;
