@@ -4,7 +4,7 @@ import { inboundKinds } from '../workflows/conversation/core/model';
 import type { PolicyPatch } from '../workflows/conversation/core/policy';
 import { policyFieldNames, policyFields } from '../workflows/conversation/core/policy';
 import type { AnyField, PolicySchemaKit } from '../workflows/conversation/core/policy-codecs';
-import { attributeKeyPattern, maxAttributeValueLength, maxAttributes, maxTextLength, describeUnstorable, isUnsafeKey, unstorableParts } from '../workflows/conversation/core/limits';
+import { attributeKeyPattern, maxAttributeValueLength, maxAttributes, maxTags, maxTextLength, describeUnstorable, isUnsafeKey, unstorableParts } from '../workflows/conversation/core/limits';
 
 /**
  * Input schemas of the HTTP API. Identifiers are restricted so they can be embedded in a workflow id
@@ -169,7 +169,10 @@ export const reply = z.strictObject({
 });
 export const transfer = z.strictObject({ team: id });
 export const tags = z
-  .strictObject({ add: z.array(tag).max(50).default([]), remove: z.array(tag).max(50).default([]) })
+  .strictObject({
+    add: z.array(tag).max(maxTags).default([]).meta({ description: `a conversation holds at most ${maxTags} tags: an add that would make more answers 400` }),
+    remove: z.array(tag).max(maxTags).default([]),
+  })
   .refine((t) => t.add.length + t.remove.length > 0, 'add or remove at least one tag');
 export const flow = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('start'), priority: z.boolean().default(false) }),

@@ -31,17 +31,6 @@ export const maxWebhookItems = 1000;
 /** Levels of nesting of a JSON body: `{}` and `[]` are 1, `{"a":[]}` is 2. */
 export const maxJsonDepth = 32;
 
-/** The limits as one table, for documentation and tests. */
-export const fieldLimits = {
-  textLength: maxTextLength,
-  attributeKeyPattern: attributeKeyPattern.source,
-  attributes: maxAttributes,
-  attributeValueLength: maxAttributeValueLength,
-  tags: maxTags,
-  webhookItems: maxWebhookItems,
-  jsonDepth: maxJsonDepth,
-} as const;
-
 /** A limit's refusal: always `validation_failed`, naming the field in its message. */
 export interface LimitRejection {
   code: 'validation_failed';
