@@ -72,8 +72,10 @@ export async function receiveWhatsAppWebhook(deps: ApiDeps, accountId: string, r
   await mapLimit([...byConversation.values()], fanOut, async (conversation) => {
     for (const item of conversation) await deliverCustomerMessage(deps, { accountId, channel: channelOf(item)!.channel, customer: item.customer }, item.message);
   });
-  const truncated = messages.filter((item) => item.message.truncated === true).length;
-  if (truncated > 0) deps.log.warn({ accountId, items: truncated }, 'webhook messages over a field limit were recorded cut (truncated: true)');
+  // Said where an operator looks; the messages themselves say `truncated: true`, and escaped keys read as sent (`.` as `．`).
+  if (parsed.adjusted) {
+    deps.log.warn({ accountId, ...parsed.adjusted }, 'webhook messages over a field limit were recorded within it (cut: truncated: true; keys the store refuses escaped)');
+  }
   const receipts = parsed.receipts.filter((item) => channelOf(item));
   const applied = await mapLimit(receipts, fanOut, (item) =>
     deliverReceipt(
