@@ -41,6 +41,8 @@ export const timelineMessage = z.object({
   sentAt: nullableTime,
   replyTo: z.object({ messageId: z.string().optional(), campaignId: z.string().optional() }).nullable(),
   attributes: z.record(z.string(), z.string()).nullable(),
+  /** Present (true) only on a customer message that was over a field limit and was recorded cut, e.g. its text to 4,096 characters. */
+  truncated: z.literal(true).optional(),
 });
 
 export const transitionEvent = z.object({

@@ -116,6 +116,8 @@ export const messageView = (m: Omit<MessageDoc, '_id' | 'accountId'>) => ({
   sentAt: iso(m.sentAt),
   replyTo: m.replyTo ?? null,
   attributes: m.attributes ?? null,
+  // Only on a customer message that was over a field limit (SPEC section 12) and was recorded cut.
+  ...(m.truncated ? { truncated: true as const } : {}),
 });
 
 export const eventView = (e: Omit<EventDoc, '_id' | 'accountId'>) => ({

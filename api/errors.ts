@@ -4,6 +4,7 @@ import { ZodError } from 'zod';
 import type { TemporalFailure } from '../activities/temporal-failures';
 import { classifyTemporalFailure } from '../activities/temporal-failures';
 import type { RejectionCode } from '../workflows/conversation/core/lifecycle';
+import { maxJsonDepth, nestsDeeperThan } from '../workflows/conversation/core/limits';
 
 /** Codes the API answers with that no lifecycle rule produces. */
 type ApiOnlyCode = 'unauthenticated' | 'invalid_signature' | 'not_found' | 'method_not_allowed' | 'payload_too_large' | 'rate_limited' | 'unavailable' | 'internal';
@@ -123,6 +124,12 @@ export class UnreadableBody extends Error {
 export function readingBody(parser: RequestHandler): RequestHandler {
   return (req, res, next) =>
     parser(req, res, (error?: unknown) => {
+      // JSON.parse reads any nesting without recursion, but what handles the value next (validation,
+      // BSON, JSON.stringify) recurses: a body nested deeper than SPEC section 12's 32 levels is refused
+      // here, by an iterative check that stops at the 33rd level.
+      if (error === undefined && !Buffer.isBuffer(req.body) && nestsDeeperThan(req.body as unknown, maxJsonDepth)) {
+        return next(new ApiError({ code: 'validation_failed', message: `body: nested more than ${maxJsonDepth} levels deep` }));
+      }
       if (error === undefined || error === 'route' || error === 'router') return next(error as undefined);
       const encoding = req.headers['content-encoding'];
       next(new UnreadableBody(error, typeof encoding === 'string' ? encoding : undefined));

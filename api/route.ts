@@ -147,7 +147,16 @@ export function openApiDocument(routes: RouteDef[], info: { title: string; versi
     if (def.rawBody) {
       operation.requestBody = {
         required: true,
-        content: { 'application/json': { schema: { type: 'object', description: "the provider's webhook body, checked against its signature byte for byte" } } },
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              description:
+                "the provider's webhook body, checked against its signature byte for byte; at most 1,000 items (messages and statuses) and 32 levels of nesting, else 400; " +
+                'a text or caption over 4,096 characters is recorded cut, with `truncated: true` on the message',
+            },
+          },
+        },
       };
     }
     if (def.body) {

@@ -4,6 +4,7 @@ import { inboundKinds } from '../workflows/conversation/core/model';
 import type { PolicyPatch } from '../workflows/conversation/core/policy';
 import { policyFieldNames, policyFields } from '../workflows/conversation/core/policy';
 import type { AnyField, PolicySchemaKit } from '../workflows/conversation/core/policy-codecs';
+import { attributeKeyPattern, maxAttributeValueLength, maxAttributes, maxTags, maxTextLength, describeUnstorable, isUnsafeKey, unstorableParts } from '../workflows/conversation/core/limits';
 
 /**
  * Input schemas of the HTTP API. Identifiers are restricted so they can be embedded in a workflow id
@@ -15,11 +16,22 @@ export const role = z.enum(['owner', 'admin', 'manager', 'agent']);
 export const duration = z.string().refine((s) => parseDuration(s) !== undefined, 'a duration like "48h", "30m" or "5s"');
 export const statuses = ['open', 'assigned', 'closed', 'in_flow', 'resolved', 'waiting', 'wrap_up'] as const;
 const tag = z.string().regex(/^[\p{L}\p{N}_ .:-]{1,64}$/u, 'a tag: letters, digits, spaces, "_", ".", ":" or "-", up to 64');
-const text = z.string().min(1).max(4096);
+const text = z.string().min(1).max(maxTextLength);
+
+/**
+ * Field limits (SPEC section 12, workflows/conversation/core/limits.ts). Attribute keys, and the keys of
+ * routing rules that match them: no "." and no "$", which the store refuses as keys.
+ */
+const attributeKey = z.string().regex(attributeKeyPattern);
+const attributeKeyError = { error: (issue: { code?: string }) => (issue.code === 'invalid_key' ? 'a key: letters, digits, "_" or "-", 1 to 64 (no "." nor "$")' : undefined) };
+export const attributes = z
+  .record(attributeKey, z.string().max(maxAttributeValueLength), attributeKeyError)
+  .refine((a) => Object.keys(a).length <= maxAttributes, `at most ${maxAttributes} attributes`)
+  .meta({ maxProperties: maxAttributes });
 const templateName = z.string().regex(/^[a-z0-9_]{1,512}$/, 'a template name: lowercase letters, digits and "_"');
 
 export const routingRule = z.strictObject({
-  match: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.string().max(256)),
+  match: z.record(attributeKey, z.string().max(256), attributeKeyError),
   team: id,
   skills: z.array(z.string().min(1).max(64)).max(20).optional(),
 });
@@ -77,7 +89,19 @@ export const createServiceKey = z.strictObject({ name: z.string().min(1).max(200
 const replyTo = z.strictObject({ messageId: z.string().min(1).max(256).optional(), campaignId: z.string().min(1).max(256).optional() });
 
 const providerId = z.string().min(1).max(256);
-const loose = z.record(z.string(), z.unknown());
+/**
+ * A part kept as the provider sent it (contacts, referral, details): any shape but what the store
+ * refuses, at any depth: a key with ".", NUL or a leading "$", an array directly inside an array
+ * (its nesting is bounded by the body's 32 levels).
+ */
+const loose = z
+  .record(z.string().refine((key) => !isUnsafeKey(key), 'no ".", NUL or leading "$" in keys'), z.unknown())
+  .superRefine((value, ctx) => {
+    // Top-level keys are the record's own (above); deeper ones are named by their path.
+    for (const [key, child] of Object.entries(value)) {
+      for (const part of unstorableParts(child, key, 5)) ctx.addIssue({ code: 'custom', path: [key], message: describeUnstorable(part) });
+    }
+  });
 
 /** The type-specific part of a customer message (SPEC section 7), as the WhatsApp webhook maps it. */
 export const messageContent = z.strictObject({
@@ -87,7 +111,7 @@ export const messageContent = z.strictObject({
       mimeType: z.string().max(256).optional(),
       sha256: z.string().max(256).optional(),
       filename: z.string().max(1024).optional(),
-      caption: z.string().max(4096).optional(),
+      caption: z.string().max(maxTextLength).optional(),
       voice: z.boolean().optional(),
       animated: z.boolean().optional(),
     })
@@ -121,7 +145,7 @@ export const customerMessage = z
     sentAt: z.iso.datetime({ offset: true }).optional(),
     customerName: z.string().min(1).max(200).optional(),
     replyTo: replyTo.optional(),
-    attributes: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.string().max(256)).optional(),
+    attributes: attributes.optional(),
   })
   .refine((m) => (m.type ?? 'text') !== 'text' || m.text !== undefined, { message: 'required for a text message', path: ['text'] });
 
@@ -145,7 +169,10 @@ export const reply = z.strictObject({
 });
 export const transfer = z.strictObject({ team: id });
 export const tags = z
-  .strictObject({ add: z.array(tag).max(50).default([]), remove: z.array(tag).max(50).default([]) })
+  .strictObject({
+    add: z.array(tag).max(maxTags).default([]).meta({ description: `a conversation holds at most ${maxTags} tags: an add that would make more answers 400` }),
+    remove: z.array(tag).max(maxTags).default([]),
+  })
   .refine((t) => t.add.length + t.remove.length > 0, 'add or remove at least one tag');
 export const flow = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('start'), priority: z.boolean().default(false) }),

@@ -55,7 +55,22 @@ export async function receiveWhatsAppWebhook(deps: ApiDeps, accountId: string, r
     deps.log.warn({ accountId, items: unknown.length, phoneNumberIds: [...new Set(unknown.map((i) => i.phoneNumberId))] }, 'webhook items for a phone number id the account does not have');
   }
   const messages = parsed.messages.filter((item) => channelOf(item));
-  await mapLimit(messages, fanOut, (item) => deliverCustomerMessage(deps, { accountId, channel: channelOf(item)!.channel, customer: item.customer }, item.message));
+  // One customer's messages are signalled one after the other, in the body's order (a conversation
+  // records signals in the order Temporal accepted them); different customers' go in parallel.
+  const byConversation = new Map<string, InboundItem[]>();
+  for (const item of messages) {
+    const key = `${channelOf(item)!.channel}:${item.customer}`;
+    const queue = byConversation.get(key);
+    if (queue) queue.push(item);
+    else byConversation.set(key, [item]);
+  }
+  await mapLimit([...byConversation.values()], fanOut, async (conversation) => {
+    for (const item of conversation) await deliverCustomerMessage(deps, { accountId, channel: channelOf(item)!.channel, customer: item.customer }, item.message);
+  });
+  // Said where an operator looks; the messages themselves say `truncated: true`, and escaped keys read as sent (`.` as `．`).
+  if (parsed.adjusted) {
+    deps.log.warn({ accountId, ...parsed.adjusted }, 'webhook messages over a field limit were recorded within it (cut: truncated: true; keys the store refuses escaped)');
+  }
   const receipts = parsed.receipts.filter((item) => channelOf(item));
   const applied = await mapLimit(receipts, fanOut, (item) =>
     deliverReceipt(

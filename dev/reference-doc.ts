@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { routes } from '../api/app';
 import { errorStatus } from '../api/errors';
+import * as limits from '../workflows/conversation/core/limits';
 import { campaignSendWorkflowId, campaignSendWorkflowType } from '../workflows/campaign/ids';
 import * as conversation from '../workflows/conversation/messages';
 import { conversationSearchAttributes } from '../workflows/conversation/search-attributes';
@@ -45,6 +46,28 @@ function configTable(): string[] {
   return ['| variable | example | meaning |', '| --- | --- | --- |', ...rows];
 }
 
+/** SPEC section 12's field limits, from their one definition (workflows/conversation/core/limits.ts). */
+function fieldLimitsSection(): string[] {
+  return [
+    '## Field limits',
+    '',
+    'The same on every path in. Over a limit, HTTP answers 400 `validation_failed` naming the field; a signed',
+    'WhatsApp webhook item and a `customerMessage` signal, which cannot be refused, are recorded within the',
+    'limits (text cut, `truncated: true` on the message; keys the store refuses escaped, e.g. `.` as `．`).',
+    '',
+    '| what | limit |',
+    '| --- | --- |',
+    `| a message's \`text\`, a caption, a reply's text | ${limits.maxTextLength} characters |`,
+    `| \`attributes\` | at most ${limits.maxAttributes}; keys \`${limits.attributeKeyPattern.source}\`, values ${limits.maxAttributeValueLength} characters |`,
+    `| routing rules' \`match\` keys | \`${limits.attributeKeyPattern.source}\` |`,
+    `| tags of one conversation | ${limits.maxTags} |`,
+    `| items (messages and statuses) in one webhook body | ${limits.maxWebhookItems} |`,
+    `| JSON nesting of a body | ${limits.maxJsonDepth} levels |`,
+    '| keys anywhere in `content` (contacts, referral, details) | no `.`, NUL or leading `$`; no array directly inside an array |',
+    '',
+  ];
+}
+
 export function renderReference(): string {
   const out: string[] = [
     '# convoflow reference',
@@ -77,6 +100,7 @@ export function renderReference(): string {
     '| --- | --- |',
     ...Object.entries(errorStatus).map(([code, status]) => `| \`${code}\` | ${status} |`),
     '',
+    ...fieldLimitsSection(),
     '## Temporal names',
     '',
     'For backend services that talk to Temporal directly (any SDK). Namespace `TEMPORAL_NAMESPACE`, task queue',

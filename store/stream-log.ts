@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import { MongoServerError } from 'mongodb';
 import type { Delivery, MessageRecord, TransitionEvent } from '../workflows/conversation/core/lifecycle';
 import type { ConversationView } from '../workflows/conversation/core/view';
 import type { Presence } from '../workflows/routing/routing';
@@ -154,50 +155,79 @@ export class StreamAppender {
   private async drain(accountId: string, queue: Pending[]): Promise<void> {
     while (queue.length > 0) {
       const group = queue.splice(0, this.maxGroup);
-      let seqs: number[];
+      let outcomes: Claimed[];
       try {
-        seqs = await this.claim(accountId, group);
+        outcomes = await this.claim(accountId, group);
       } catch (error) {
+        // The database could not be reached: nothing of the group is known written, and every caller retries.
         for (const g of group) g.reject(error);
         continue;
       }
-      group.forEach((g, i) => g.resolve(seqs[i]!));
+      group.forEach((g, i) => {
+        const outcome = outcomes[i]!;
+        if ('seq' in outcome) g.resolve(outcome.seq);
+        else g.reject(outcome.refused);
+      });
+      const seqs = outcomes.flatMap((o) => ('seq' in o ? [o.seq] : []));
       // After the entries are answered: the head is a hint, and its write is nobody's wait but the
       // next group's of this account (which reads it).
-      await this.advanceHead(accountId, seqs.at(-1)!).catch(this.onHeadError);
+      if (seqs.length > 0) await this.advanceHead(accountId, seqs.at(-1)!).catch(this.onHeadError);
     }
     this.queues.delete(accountId);
   }
 
-  private async claim(accountId: string, group: Pending[]): Promise<number[]> {
+  /**
+   * Claims numbers for the group's entries, in order, and answers each entry's outcome. An entry the
+   * database refuses (a key it cannot store, a document too deep or too large) fails alone: the entries
+   * of other conversations claimed with it are written, and its number goes to the next entry, so the
+   * numbers stay dense. Throws only when the database could not be reached (nothing is known written).
+   */
+  private async claim(accountId: string, group: Pending[]): Promise<Claimed[]> {
     // The head is read every time (or by the caller just before), not only the number this process
     // claimed last: another process may have written for a long while since, and numbers that old may
     // have been pruned (free again).
     const hints = group.map((g) => g.hint).filter((h): h is number => h !== undefined);
     const head = hints.length === group.length ? Math.max(...hints) : await readHead(this.c, accountId);
     let next = Math.max(this.known.get(accountId) ?? 0, head) + 1;
-    const seqs: number[] = [];
+    const outcomes: Claimed[] = [];
     let rest = group.map((g) => g.entry);
+    // After a refusal that did not say which document it was, entries go one at a time.
+    let oneByOne = false;
     while (rest.length > 0) {
-      const docs = rest.map((entry, i) => ({ _id: streamEntryId(accountId, next + i), accountId, seq: next + i, ...entry }));
+      const docs = (oneByOne ? rest.slice(0, 1) : rest).map((entry, i) => ({ _id: streamEntryId(accountId, next + i), accountId, seq: next + i, ...entry }));
       try {
-        // Ordered: the server stops at the first number already taken, so what it wrote is a prefix.
+        // Ordered: the server stops at the first document it does not write, so what it wrote is a prefix.
         await this.c.entries.insertMany(docs, { ordered: true });
-        seqs.push(...docs.map((d) => d.seq));
+        outcomes.push(...docs.map((d) => ({ seq: d.seq })));
         next += docs.length;
-        rest = [];
+        rest = rest.slice(docs.length);
       } catch (error) {
-        const written = writtenBeforeDuplicate(error);
-        if (written === undefined) throw error;
-        seqs.push(...docs.slice(0, written).map((d) => d.seq));
-        rest = rest.slice(written);
-        // Past the number another process holds, or above the head if that is further: every number up
-        // to the head is claimed, and a hint read before a wait may be well behind the other writers.
-        next = Math.max(next + written + 1, (await readHead(this.c, accountId)) + 1);
+        const stop = stoppedAt(error);
+        if (stop === undefined) {
+          if (!(error instanceof MongoServerError)) throw error;
+          if (docs.length > 1) {
+            oneByOne = true;
+            continue;
+          }
+        }
+        const written = stop?.index ?? 0;
+        outcomes.push(...docs.slice(0, written).map((d) => ({ seq: d.seq })));
+        if (stop?.duplicate) {
+          rest = rest.slice(written);
+          // Past the number another process holds, or above the head if that is further: every number up
+          // to the head is claimed, and a hint read before a wait may be well behind the other writers.
+          next = Math.max(next + written + 1, (await readHead(this.c, accountId)) + 1);
+        } else {
+          // Refused: this entry fails, and the number it would have had is the next entry's.
+          outcomes.push({ refused: error });
+          rest = rest.slice(written + 1);
+          next += written;
+        }
       }
     }
-    this.known.set(accountId, seqs.at(-1)!);
-    return seqs;
+    const last = outcomes.flatMap((o) => ('seq' in o ? [o.seq] : [])).at(-1);
+    if (last !== undefined) this.known.set(accountId, last);
+    return outcomes;
   }
 
   private async advanceHead(accountId: string, last: number): Promise<void> {
@@ -221,14 +251,21 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-/** For an ordered insert stopped by a duplicate `_id`: how many documents it wrote before it; else undefined. */
-function writtenBeforeDuplicate(error: unknown): number | undefined {
+/** An entry's outcome in a claim: its number, or the database's refusal of it. */
+type Claimed = { seq: number } | { refused: unknown };
+
+/**
+ * Where an ordered insert stopped: the index of the document it did not write (all before it were),
+ * and whether that was a duplicate `_id` (a number another writer holds) or a refusal of the document
+ * itself. Undefined when the error does not say.
+ */
+function stoppedAt(error: unknown): { index: number; duplicate: boolean } | undefined {
   const raw = (error as { writeErrors?: { code?: number; index?: number } | { code?: number; index?: number }[] }).writeErrors;
   const first = Array.isArray(raw) ? raw[0] : raw;
-  if (first?.code === 11000 && typeof first.index === 'number') return first.index;
+  if (typeof first?.index === 'number') return { index: first.index, duplicate: first.code === 11000 };
   if (isDuplicateKeyError(error) && (error as { index?: number }).index === undefined) {
     // A single-document insert's duplicate: nothing was written.
-    return 0;
+    return { index: 0, duplicate: true };
   }
   return undefined;
 }

@@ -12,6 +12,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { CustomerMessagePayload } from '../../workflows/conversation/messages';
 import type { DeliveryError, InboundKind, MessageContent } from '../../workflows/conversation/core/model';
+import { clampCustomerMessage, maxJsonDepth, maxWebhookItems, nestsDeeperThan } from '../../workflows/conversation/core/limits';
 import type { InboundItem, ParsedWebhook, ReceiptItem } from '../types';
 
 /** Thrown by parseWhatsAppWebhook when the body is not a WhatsApp Business Account webhook, or an item in it lacks what it must have. */
@@ -43,22 +44,39 @@ export function verifyMetaSignature(rawBody: Buffer, header: string | undefined,
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** Reads a webhook body (already JSON-parsed) into customer messages and delivery receipts. */
-export function parseWhatsAppWebhook(body: unknown): ParsedWebhook {
+/**
+ * Reads a webhook body (already JSON-parsed) into customer messages and delivery receipts.
+ *
+ * Field limits (SPEC section 12, core/limits.ts): a body nested deeper than 32 levels or holding more
+ * than 1,000 items (messages and statuses) is refused, since its size is the sender's doing. An item
+ * over a limit is kept, brought within it: its text cut to 4,096 characters with `truncated: true`,
+ * keys the store would refuse escaped; Meta would only retry a refusal, and the customer did write.
+ */
+export function parseWhatsAppWebhook(body: unknown): ParsedWebhook & { adjusted?: Adjusted } {
   if (!isRecord(body)) throw fail('body', `must be a JSON object, got ${kindOf(body)}`);
+  if (nestsDeeperThan(body, maxJsonDepth)) throw fail('body', `must not nest more than ${maxJsonDepth} levels deep`);
   if (body.object !== 'whatsapp_business_account') throw fail('object', `must be "whatsapp_business_account", got ${kindOf(body.object)}`);
   const parsed: ParsedWebhook = { messages: [], receipts: [], ignored: 0 };
+  const adjusted: Adjusted = { truncated: 0, escaped: 0 };
+  const items = { count: 0 };
   requireArray(body.entry, 'entry').forEach((entry, e) => {
     const at = `entry[${e}]`;
     if (!isRecord(entry)) throw fail(at, `must be an object, got ${kindOf(entry)}`);
-    requireArray(entry.changes, `${at}.changes`).forEach((change, c) => readChange(change, `${at}.changes[${c}]`, parsed));
+    requireArray(entry.changes, `${at}.changes`).forEach((change, c) => readChange(change, `${at}.changes[${c}]`, parsed, adjusted, items));
   });
-  return parsed;
+  // Present only when something was adjusted, so that a body within the limits reads as it always did.
+  return adjusted.truncated + adjusted.escaped > 0 ? { ...parsed, adjusted } : parsed;
 }
 
 type Json = Record<string, unknown>;
 
-function readChange(change: unknown, at: string, parsed: ParsedWebhook): void {
+/** Messages brought within the field limits: how many were cut (`truncated`), how many had parts escaped without loss. */
+export interface Adjusted {
+  truncated: number;
+  escaped: number;
+}
+
+function readChange(change: unknown, at: string, parsed: ParsedWebhook, adjusted: Adjusted, items: { count: number }): void {
   if (!isRecord(change)) throw fail(at, `must be an object, got ${kindOf(change)}`);
   // Account, template and quality updates come on the same subscription; none is ours to apply.
   if (change.field !== 'messages') {
@@ -77,8 +95,16 @@ function readChange(change: unknown, at: string, parsed: ParsedWebhook): void {
     parsed.ignored += 1;
     return;
   }
+  items.count += (messages?.length ?? 0) + (statuses?.length ?? 0);
+  if (items.count > maxWebhookItems) throw fail(`${at}.value.${messages ? 'messages' : 'statuses'}`, `makes more than ${maxWebhookItems} items (messages and statuses) in one body`);
   const contacts = Array.isArray(value.contacts) ? value.contacts.filter(isRecord) : [];
-  messages?.forEach((message, i) => parsed.messages.push(readMessage(message, `${at}.value.messages[${i}]`, phoneNumberId, contacts)));
+  messages?.forEach((message, i) => {
+    const item = readMessage(message, `${at}.value.messages[${i}]`, phoneNumberId, contacts);
+    const clamped = clampCustomerMessage(item.message);
+    if (clamped.cut) adjusted.truncated += 1;
+    else if (clamped.escapedKeys > 0) adjusted.escaped += 1;
+    parsed.messages.push({ ...item, message: clamped.value });
+  });
   statuses?.forEach((status, i) => {
     const receipt = readStatus(status, `${at}.value.statuses[${i}]`, phoneNumberId);
     if (receipt) parsed.receipts.push(receipt);

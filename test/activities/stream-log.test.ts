@@ -80,4 +80,21 @@ describe('the stream log', () => {
     expect(await new StreamAppender(c).append('pruned', entry('later'))).toBe(9);
     expect(await pruneStream(c, 'pruned', new Date(Date.now() - 48 * 3600_000))).toBe(0);
   });
+
+  test("an entry the database refuses fails alone: the other conversations' entries claimed with it are written, with no hole", async () => {
+    const c = streamCollections(db);
+    const appender = new StreamAppender(c);
+    // A key the store refuses (issue 24 item 5), as a batch carried it before the field limits.
+    const refused: StreamEntry = { ...entry('refused'), messages: [{ attributes: { 'utm.source': 'ad' } } as unknown as StreamEntry['messages'][number]] };
+    const first = appender.append('isolated', entry('first'));
+    // Appended while the first is written: these three are one group, one insert.
+    const group = [appender.append('isolated', entry('before')), appender.append('isolated', refused), appender.append('isolated', entry('after'))];
+    const outcomes = await Promise.allSettled([first, ...group]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))).toEqual([1, 2, 3]);
+    // The refused entry's number went to the next one: the log stays dense.
+    expect(await appender.append('isolated', entry('later'))).toBe(4);
+    const docs = await c.entries.find({ accountId: 'isolated' }).sort({ seq: 1 }).toArray();
+    expect(docs.map((d) => ('conversationId' in d ? d.conversationId : ''))).toEqual(['first', 'before', 'after', 'later']);
+  });
 });

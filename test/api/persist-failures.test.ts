@@ -1,11 +1,14 @@
+import { conversationWorkflowId, conversationWorkflowType, customerMessageSignal } from '../../workflows/conversation/messages';
 import { conversationApi, newCustomer, useStackWithAccount } from '../support/scenario';
 import { capturedLogs, eventually } from '../support/stack';
 
 /**
  * Issue 11, item 2: a write the database will never take must not stall the conversation. The embedded
- * store (FerretDB) refuses keys with a dot, so a customer message whose attributes carry one
- * (`utm.source`, which the API accepts and MongoDB would store) cannot be recorded there. The
- * conversation records the failure where an operator sees it and goes on answering.
+ * store (FerretDB) refuses keys with a dot. Since the field limits (issue 24, core/limits.ts) no key
+ * from the API, the webhook or a signal's free-form parts reaches the store, so the refusal is provoked
+ * by a backend service signalling outside the contract's types (a `replyTo` key SPEC section 5 does not
+ * have): the backstop for whatever else the store may refuse. The conversation records the failure
+ * where an operator sees it and goes on answering.
  */
 const logs = capturedLogs();
 const env = useStackWithAccount(undefined, () => ({ log: logs.logger }));
@@ -13,13 +16,14 @@ const api = conversationApi(env);
 
 test('a batch the store refuses for good is recorded in persist_failures and the log, and the conversation goes on', async () => {
   const customer = newCustomer();
-  const sent = await env.stack.http.post(
-    `/v1/accounts/${env.account.id}/messages`,
-    { channel: 'wa-main', customer, messageId: 'wamid.dotted', text: 'from an ad', attributes: { 'utm.source': 'summer-ad' } },
-    env.account.keys.service,
-  );
-  expect(sent.status).toBe(202);
-  const conversationId: string = sent.body.conversationId;
+  const conversationId = conversationWorkflowId({ accountId: env.account.id, channel: 'wa-main', customer });
+  await env.stack.client.workflow.signalWithStart(conversationWorkflowType, {
+    workflowId: conversationId,
+    taskQueue: env.stack.taskQueue,
+    args: [{ accountId: env.account.id, channel: 'wa-main', customer }],
+    signal: customerMessageSignal,
+    signalArgs: [{ messageId: 'wamid.dotted', text: 'from an ad', replyTo: { messageId: 'wamid.ad', 'utm.source': 'summer-ad' } as { messageId: string } }],
+  });
 
   const failure = await eventually(async () => (await env.stack.db.collection('persist_failures').findOne({ conversationId })) ?? undefined);
   expect(failure).toMatchObject({ accountId: env.account.id, version: 1, messageIds: ['wamid.dotted'], eventSeqs: [1] });

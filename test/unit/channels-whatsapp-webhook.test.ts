@@ -497,3 +497,28 @@ describe('parseWhatsAppWebhook on other changes and malformed bodies', () => {
     );
   });
 });
+
+describe('field limits (SPEC section 12): a signed item is kept within them, the body is bounded', () => {
+  const text = (id: string, words: string) => ({ from: customer, id, timestamp: '1733500000', type: 'text', text: { body: words } });
+
+  it('cuts a 5,000-character text to 4,096 with truncated: true, escapes keys the store refuses, and counts both', () => {
+    const parsed = parseWhatsAppWebhook(
+      body({
+        messages: [text('wamid.long', 'x'.repeat(5000)), { from: customer, id: 'wamid.card', timestamp: '1733500000', type: 'contacts', contacts: [{ 'a.b': [[1]] }] }, text('wamid.ok', 'hi')],
+      }),
+    );
+    expect(parsed.messages.map((m) => m.message.truncated)).toEqual([true, undefined, undefined]);
+    expect(parsed.messages[0]!.message.text).toHaveLength(4096);
+    expect(parsed.messages[1]!.message.content).toEqual({ contacts: [{ 'a\uff0eb': [{ items: [1] }] }] });
+    expect(parsed.adjusted).toEqual({ truncated: 1, escaped: 1 });
+  });
+
+  it('refuses more than 1,000 items and more than 32 levels, naming where', () => {
+    const many = Array.from({ length: 1001 }, (_, i) => text(`wamid.${i}`, 'hi'));
+    expect(() => parseWhatsAppWebhook(body({ messages: many }))).toThrow(/value\.messages makes more than 1000 items/);
+    expect(() => parseWhatsAppWebhook(body({ messages: Array.from({ length: 1000 }, (_, i) => text(`wamid.${i}`, 'hi')) }))).not.toThrow();
+    let deep: unknown = [];
+    for (let i = 0; i < 50_000; i++) deep = [deep];
+    expect(() => parseWhatsAppWebhook(body({ messages: [{ ...text('wamid.deep', 'hi'), extra: deep }] }))).toThrow(/body must not nest more than 32 levels/);
+  });
+});

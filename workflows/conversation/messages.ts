@@ -3,9 +3,11 @@
  * the API, the worker and the tests import. Naming rule: the constant is the wire name plus its kind
  * (`customerMessageSignal` <-> 'customerMessage', `assignUpdate` <-> 'assign').
  */
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, defineSignal, defineUpdate, patched } from '@temporalio/workflow';
 import type { Sinks } from '@temporalio/workflow';
 import type { Actor, ConversationState, DeliveryError, Effect, FlowTarget, InboundKind, Input, MessageContent, TemplateRef } from './core/lifecycle';
+import { actionOverLimit, clampCustomerMessage } from './core/limits';
+import { inputLimitsPatch } from './patches';
 import type { LegacyReplyContent, LegacyTemplateContent, SessionContent, TemplateContent } from './core/outbound';
 import type { Policy } from './core/policy';
 import type { ConversationView } from './core/view';
@@ -77,11 +79,35 @@ export interface CustomerMessagePayload {
   customerName?: string;
   replyTo?: { messageId?: string; campaignId?: string };
   attributes?: Record<string, string>;
+  /**
+   * Set by the receiving side, never by a sender: something was over a field limit (SPEC section 12,
+   * core/limits.ts) and was cut, the text to 4,096 characters for instance. Recorded on the message.
+   */
+  truncated?: boolean;
   /** The account's policy version the sender knows (the API sets it); a newer one than the conversation's makes it reload. */
   policyVersion?: number;
 }
 
 export const customerMessageSignal = defineSignal<[CustomerMessagePayload]>('customerMessage');
+
+/**
+ * Workflow code only. A customer message signal within the field limits (SPEC section 12,
+ * core/limits.ts): a signal cannot be refused, so what is over a limit is cut (the message then says
+ * `truncated`) and keys the store would refuse are escaped. Runs from before the limits
+ * (`inputLimitsPatch`) recorded their messages as they came, and replay them so.
+ */
+export function withinLimits(message: CustomerMessagePayload): CustomerMessagePayload {
+  return patched(inputLimitsPatch) ? clampCustomerMessage(message).value : message;
+}
+
+/**
+ * Workflow code only, for update validators: refuses an action over a field limit (tags beyond 50, a
+ * reply's text beyond 4,096 characters) with `validation_failed`, before anything is written to history.
+ */
+export function rejectOverLimit(input: Input, state: Pick<ConversationState, 'tags'>): void {
+  const over = actionOverLimit(input, state);
+  if (over) throw ApplicationFailure.create({ type: over.code, message: over.message, nonRetryable: true });
+}
 /** Sent by the API to running conversations when their account's policy changes. */
 export const policyChangedSignal = defineSignal<[Policy]>('policyChanged');
 

@@ -30,3 +30,10 @@ export const viewFollowsPolicyPatch = 'view-follows-policy';
  * which stays true while it is pending; the deadlines themselves are in the run's current details.
  */
 export const timerLabelPatch = 'timer-label-wake-up';
+
+/**
+ * Runs from before 2026-12-06 recorded a customer message signal as it came, whatever its size and keys
+ * (a 5,000-character text, an attribute `utm.source` the store refused). Since then a signal is brought
+ * within the field limits first (`withinLimits` in messages.ts, core/limits.ts).
+ */
+export const inputLimitsPatch = 'input-limits';

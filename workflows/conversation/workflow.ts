@@ -106,7 +106,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const queue = (next: Input, actor: Actor, policyVersion?: number): void => {
     inbox.push({ input: next, actor, policyVersion });
   };
-  setHandler(m.customerMessageSignal, (message) => queue(signalInput.customerMessage(message), customer, message.policyVersion));
+  setHandler(m.customerMessageSignal, (message) => queue(signalInput.customerMessage(m.withinLimits(message)), customer, message.policyVersion));
   setHandler(m.routedSignal, (offer) => queue(signalInput.routed(offer), system));
   setHandler(m.customerEventSignal, (event) => queue(signalInput.customerEvent(event), customer));
   setHandler(m.agentPresenceSignal, (presence) => queue(signalInput.agentPresence(presence), system));
@@ -136,6 +136,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         // and inside the run's first workflow task, where the dev server (1.31) drops the whole task
         // when its only update is rejected, stalling the next task for the 10 s sticky timeout.
         validator: (args: A): void => {
+          m.rejectOverLimit(toInput(args), state); // Field limits need no policy: checked always, first task included.
           const current = policy.current;
           // A caller who knows a newer policy than ours is decided by the handler, after it reloads.
           const stale = current !== undefined && (args.policyVersion ?? 0) > current.version;

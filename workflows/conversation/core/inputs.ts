@@ -39,6 +39,8 @@ export function toInbound(message: CustomerMessagePayload): InboundMessage {
     customerName: message.customerName,
     replyTo: message.replyTo,
     attributes: message.attributes,
+    // Present only when set, so that a message within the limits maps exactly as before.
+    ...(message.truncated === true ? { truncated: true as const } : {}),
   };
 }
 

@@ -116,6 +116,8 @@ export interface InboundMessage {
   customerName?: string;
   replyTo?: { messageId?: string; campaignId?: string };
   attributes?: Record<string, string>;
+  /** Something was over a field limit (core/limits.ts) and was cut: the text, a caption, attributes. */
+  truncated?: true;
 }
 
 export type FlowTarget = { userId: string } | { team: string };
@@ -290,6 +292,8 @@ export interface MessageRecord {
   episode: number;
   replyTo: { messageId?: string; campaignId?: string } | null;
   attributes: Record<string, string> | null;
+  /** Inbound only, present only when true: the customer's message was over a field limit and was cut (core/limits.ts). */
+  truncated?: true;
   /**
    * The conversation's `inboundCount` once this message was recorded (this message included when it is
    * inbound): a read mark up to this message takes it, so unread = the view's count minus it. Absent on

@@ -73,6 +73,7 @@ export function onCustomerMessage(ctx: Context, input: { message: InboundMessage
     sentAt: message.sentAt ?? null,
     replyTo: message.replyTo ?? null,
     attributes: message.attributes ?? null,
+    ...(message.truncated ? { truncated: true as const } : {}),
   });
   return draft.done();
 }
