@@ -23,7 +23,7 @@ import { broadcastRoutes } from './routes/broadcasts';
 import { inboundRoutes } from './routes/inbound';
 import { systemRoutes } from './routes/system';
 import { channelRoutes } from './routes/channels';
-import { webhookRoutes } from './routes/webhooks';
+import { refuseUnsignedWebhooks, webhookRoutes } from './routes/webhooks';
 import { streamRoutes } from './routes/stream';
 import { inboxRoutes } from './routes/inbox';
 import { oidcCallbackPath, sessionRoutes } from './routes/sessions';
@@ -35,6 +35,9 @@ import { startPresenceSweep } from './presence';
 import type { StreamHubOptions } from './stream-hub';
 import { newestAccountPolicy } from '../store/policy-versions';
 import { PolicyVersionCache } from './policy-version-cache';
+import type { RateLimitSettings } from './rate-limit';
+import { RateLimits, defaultRateLimits } from './rate-limit';
+import { rateSlotChunks } from '../store/rate-slots';
 
 export interface AppOptions {
   db: Db;
@@ -50,6 +53,10 @@ export interface AppOptions {
   sessions?: { ttlMs: number; idleTtlMs: number };
   /** Single sign-on through an OpenID Connect provider; undefined: only API keys sign in. */
   oidc?: OidcConfig;
+  /** Token buckets (RATE_LIMIT_USER, RATE_LIMIT_SERVICE, RATE_LIMIT_ANONYMOUS); SPEC section 12's defaults where not given. */
+  rateLimits?: Partial<RateLimitSettings>;
+  /** Express's `trust proxy` (TRUST_PROXY): which proxies' X-Forwarded-For names the client address; default none. */
+  trustProxy?: boolean | number | string;
 }
 
 export const defaultSessionLifetimes = { ttlMs: 7 * 86_400_000, idleTtlMs: 12 * 3_600_000 };
@@ -98,7 +105,9 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
       policyVersionOf: (accountId) => policyVersions.versionOf(accountId),
     }),
     policyVersions,
+    rateLimits: new RateLimits(rateSlotChunks(options.db), { ...defaultRateLimits, ...options.rateLimits }, options.log),
   };
+  deps.streams.onClose(() => deps.rateLimits.close());
 
   // Presence follows tabs even when the API process that held them died: every process sweeps (issue 22).
   startPresenceSweep(deps);
@@ -106,6 +115,9 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // The client address anonymous requests are limited by (api/rate-limit.ts): the socket's peer unless
+  // the operator names the proxies in front (TRUST_PROXY), whose X-Forwarded-For is then believed.
+  app.set('trust proxy', options.trustProxy ?? false);
   app.use(
     pinoHttp({
       logger: options.log,
@@ -137,6 +149,9 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
   // Provider webhooks are signed over their exact bytes: kept raw, and large (Meta batches up to 1,000 items).
   // Every parser is wrapped: whatever it fails with (too large, bad encoding or charset, a body that does
   // not decompress) answers 413 or 400 through errors.ts, never 500. Limits count decompressed bytes.
+  // Rate limits before any body is read: requests without a credential are charged to their address here.
+  app.use(deps.rateLimits.beforeBodies);
+  app.use('/webhooks', refuseUnsignedWebhooks(deps));
   app.use('/webhooks', readingBody(express.raw({ type: () => true, limit: '4mb' })));
   // A broadcast names up to 10,000 conversations (about 500 kB of ids); every other body stays small.
   app.use('/v1/accounts/:accountId/broadcasts', readingBody(express.json({ limit: '2mb' })));
@@ -156,6 +171,7 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
   const router = express.Router();
   mountRoutes(router, routes, deps);
   app.use(router);
+  app.use(deps.rateLimits.uncharged);
   app.use(wrongMethod([...routes, { method: 'get', path: '/openapi.json' }, { method: 'get', path: '/metrics' }]));
   app.use((_req, _res, next) => next(new ApiError({ code: 'not_found', message: 'no such route' })));
   app.use(errorHandler);

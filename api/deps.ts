@@ -9,6 +9,7 @@ import type { ConversationGateway } from './conversation-gateway';
 import type { Metrics } from './metrics';
 import type { OidcClient } from './oidc';
 import type { PolicyVersionCache } from './policy-version-cache';
+import type { RateLimits } from './rate-limit';
 import type { StreamHub } from './stream-hub';
 
 /** Everything the API's handlers use, built once by `createApp`. */
@@ -36,4 +37,6 @@ export interface ApiDeps {
   conversations: ConversationGateway;
   /** The accounts' stored policy versions, stamped on every input to a conversation. */
   policyVersions: PolicyVersionCache;
+  /** Token buckets per credential and per client address (SPEC section 12, api/rate-limit.ts). */
+  rateLimits: RateLimits;
 }
