@@ -105,7 +105,7 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
       policyVersionOf: (accountId) => policyVersions.versionOf(accountId),
     }),
     policyVersions,
-    rateLimits: new RateLimits(rateSlotChunks(options.db), { ...defaultRateLimits, ...options.rateLimits }, options.log),
+    rateLimits: new RateLimits(rateSlotChunks(options.db), { ...defaultRateLimits, ...options.rateLimits }, options.log, (tier) => metrics.rateLimited.inc({ tier })),
   };
   deps.streams.onClose(() => deps.rateLimits.close());
 
@@ -156,6 +156,7 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
   // A broadcast names up to 10,000 conversations (about 500 kB of ids); every other body stays small.
   app.use('/v1/accounts/:accountId/broadcasts', readingBody(express.json({ limit: '2mb' })));
   app.use(readingBody(express.json({ limit: '256kb' })));
+  app.use(deps.rateLimits.unreadableBodies);
 
   const document = openApiDocument(routes, { title: 'convoflow', version: '1.0.0' });
   app.get('/openapi.json', (_req, res) => {

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Collection } from 'mongodb';
 import type { Logger } from 'pino';
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
@@ -8,7 +8,7 @@ import { claimRateSlotChunk, purgeRateSlotChunks } from '../store/rate-slots';
 import type { Principal } from './auth';
 import { sessionHashOf } from './auth';
 import { cookieOf, sessionCookieName } from './cookies';
-import { ApiError } from './errors';
+import { ApiError, UnreadableBody } from './errors';
 import { hashApiKey } from './keys';
 import type { RateTier } from './slot-bucket';
 import { SlotBucket, chunkSizeFor } from './slot-bucket';
@@ -46,6 +46,8 @@ const claimTimeoutMs = 1_000;
 const storeRestMs = 5_000;
 /** Buckets this process keeps in memory; the least recently used go first (their unused slots are lost, never doubled). */
 const maxBuckets = 50_000;
+/** Chunks are purged this long after their window passed, so processes whose clocks differ by less never claim one again. */
+const purgeMarginMs = 60_000;
 /** Claims one request may make when racing processes keep winning the chunk it tries. */
 const maxClaimsPerRequest = 20;
 
@@ -64,12 +66,13 @@ export class RateLimits {
     private readonly collection: Collection<RateSlotChunkDoc>,
     readonly settings: RateLimitSettings,
     private readonly log: Logger,
+    private readonly refused: (tier: TierName) => void = () => undefined,
     private readonly clock: () => number = Date.now,
   ) {
     this.insurance = { user: insuranceFor(settings.user), service: insuranceFor(settings.service), anonymous: insuranceFor(settings.anonymous) };
     // FerretDB has no TTL indexes: every process deletes chunks whose slots all left their window.
     this.purge = setInterval(() => {
-      purgeRateSlotChunks(this.collection, new Date(this.clock())).catch((error: unknown) => this.log.warn({ err: error }, 'rate-limit purge failed'));
+      purgeRateSlotChunks(this.collection, new Date(this.clock() - purgeMarginMs)).catch((error: unknown) => this.log.warn({ err: error }, 'rate-limit purge failed'));
     }, 60_000);
     this.purge.unref();
   }
@@ -80,6 +83,12 @@ export class RateLimits {
 
   /** Takes one token from the bucket `{tier}:{key}`. */
   async consume(tier: TierName, key: string): Promise<Verdict> {
+    const verdict = await this.take(tier, key);
+    if (!verdict.ok) this.refused(tier);
+    return verdict;
+  }
+
+  private async take(tier: TierName, key: string): Promise<Verdict> {
     const id = `${tier}:${key}`;
     const local = this.bucketOf(id, tier);
     for (let claims = 0; claims < maxClaimsPerRequest; ) {
@@ -169,6 +178,15 @@ export class RateLimits {
     const webhookPost = req.method === 'POST' && req.path.startsWith('/webhooks/');
     if (credentialed || webhookPost) return next();
     this.chargeAddress(req, res).then(() => next(), next);
+  };
+
+  /**
+   * A body that could not be read (item 6: 400 or 413) never reaches authentication: charged to the client
+   * address, so a flood of bad bodies behind a made-up key is limited like anonymous requests.
+   */
+  readonly unreadableBodies: ErrorRequestHandler = (error, req, res, next) => {
+    if (!(error instanceof UnreadableBody)) return next(error);
+    this.chargeAddress(req, res).then(() => next(error), next);
   };
 
   /** Anything not charged yet by the time it reaches the 404/405 handlers (a /v1 path that is no route). */

@@ -132,7 +132,7 @@ const schema = z.object({
   OIDC_CLIENT_SECRET: optionalString,
   OIDC_REDIRECT_URL: webUrl,
   OIDC_ACCOUNT: optionalString.pipe(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be an account id').optional()),
-  // Rate limits (README "Limits"): user keys and sessions, service keys and the platform key, requests without a credential per client address.
+  // Rate limits (README "Rate limits"): user keys and sessions, service keys and the platform key, requests without a credential per client address.
   RATE_LIMIT_USER: rateTier('50/100'),
   RATE_LIMIT_SERVICE: rateTier('500/1000'),
   RATE_LIMIT_ANONYMOUS: rateTier('20/40'),
