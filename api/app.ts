@@ -146,16 +146,18 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
     res.on('finish', () => stop({ route: (req.route?.path as string | undefined) ?? 'unmatched', status: String(res.statusCode) }));
     next();
   });
+  // Rate limits before any body is read (api/DESIGN.md "Rate limits"): requests without a credential are
+  // charged to their client address here, and unsigned webhook POSTs refused without reading them.
+  app.use(deps.rateLimits.beforeBodies);
+  app.use('/webhooks', refuseUnsignedWebhooks(deps));
   // Provider webhooks are signed over their exact bytes: kept raw, and large (Meta batches up to 1,000 items).
   // Every parser is wrapped: whatever it fails with (too large, bad encoding or charset, a body that does
   // not decompress) answers 413 or 400 through errors.ts, never 500. Limits count decompressed bytes.
-  // Rate limits before any body is read: requests without a credential are charged to their address here.
-  app.use(deps.rateLimits.beforeBodies);
-  app.use('/webhooks', refuseUnsignedWebhooks(deps));
   app.use('/webhooks', readingBody(express.raw({ type: () => true, limit: '4mb' })));
   // A broadcast names up to 10,000 conversations (about 500 kB of ids); every other body stays small.
   app.use('/v1/accounts/:accountId/broadcasts', readingBody(express.json({ limit: '2mb' })));
   app.use(readingBody(express.json({ limit: '256kb' })));
+  // A body none of them could read never reaches authentication: its client address pays for it.
   app.use(deps.rateLimits.unreadableBodies);
 
   const document = openApiDocument(routes, { title: 'convoflow', version: '1.0.0' });
