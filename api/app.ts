@@ -24,7 +24,7 @@ import { broadcastRoutes } from './routes/broadcasts';
 import { inboundRoutes } from './routes/inbound';
 import { systemRoutes } from './routes/system';
 import { channelRoutes } from './routes/channels';
-import { webhookRoutes } from './routes/webhooks';
+import { refuseUnsignedWebhooks, webhookRoutes } from './routes/webhooks';
 import { streamRoutes } from './routes/stream';
 import { inboxRoutes } from './routes/inbox';
 import { oidcCallbackPath, sessionRoutes } from './routes/sessions';
@@ -38,6 +38,9 @@ import { startPresenceSweep } from './presence';
 import type { StreamHubOptions } from './stream-hub';
 import { newestAccountPolicy } from '../store/policy-versions';
 import { PolicyVersionCache } from './policy-version-cache';
+import type { RateLimitSettings } from './rate-limit';
+import { RateLimits, defaultRateLimits } from './rate-limit';
+import { rateSlotChunks } from '../store/rate-slots';
 
 export interface AppOptions {
   db: Db;
@@ -57,6 +60,10 @@ export interface AppOptions {
   sessions?: { ttlMs: number; idleTtlMs: number };
   /** Single sign-on through an OpenID Connect provider; undefined: only API keys sign in. */
   oidc?: OidcConfig;
+  /** Token buckets (RATE_LIMIT_USER, RATE_LIMIT_SERVICE, RATE_LIMIT_ANONYMOUS); SPEC section 12's defaults where not given. */
+  rateLimits?: Partial<RateLimitSettings>;
+  /** Express's `trust proxy` (TRUST_PROXY): which proxies' X-Forwarded-For names the client address; default none. */
+  trustProxy?: boolean | number | string;
 }
 
 export const defaultSessionLifetimes = { ttlMs: 7 * 86_400_000, idleTtlMs: 12 * 3_600_000 };
@@ -108,7 +115,9 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
       policyVersionOf: (accountId) => policyVersions.versionOf(accountId),
     }),
     policyVersions,
+    rateLimits: new RateLimits(rateSlotChunks(options.db), { ...defaultRateLimits, ...options.rateLimits }, options.log, (tier) => metrics.rateLimited.inc({ tier })),
   };
+  deps.streams.onClose(() => deps.rateLimits.close());
 
   deps.streams.onClose(() => deps.streamGuard.close());
   // Presence follows tabs even when the API process that held them died: every process sweeps (issue 22).
@@ -117,6 +126,9 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // The client address anonymous requests are limited by (api/rate-limit.ts): the socket's peer unless
+  // the operator names the proxies in front (TRUST_PROXY), whose X-Forwarded-For is then believed.
+  app.set('trust proxy', options.trustProxy ?? false);
   app.use(
     pinoHttp({
       logger: options.log,
@@ -145,6 +157,10 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
     res.on('finish', () => stop({ route: (req.route?.path as string | undefined) ?? 'unmatched', status: String(res.statusCode) }));
     next();
   });
+  // Rate limits before any body is read (api/DESIGN.md "Rate limits"): requests without a credential are
+  // charged to their client address here, and unsigned webhook POSTs refused without reading them.
+  app.use(deps.rateLimits.beforeBodies);
+  app.use('/webhooks', refuseUnsignedWebhooks(deps));
   // Provider webhooks are signed over their exact bytes: kept raw, and large (Meta batches up to 1,000 items).
   // Every parser is wrapped: whatever it fails with (too large, bad encoding or charset, a body that does
   // not decompress) answers 413 or 400 through errors.ts, never 500. Limits count decompressed bytes.
@@ -152,6 +168,8 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
   // A broadcast names up to 10,000 conversations (about 500 kB of ids); every other body stays small.
   app.use('/v1/accounts/:accountId/broadcasts', readingBody(express.json({ limit: '2mb' })));
   app.use(readingBody(express.json({ limit: '256kb' })));
+  // A body none of them could read never reaches authentication: its client address pays for it.
+  app.use(deps.rateLimits.unreadableBodies);
 
   const document = openApiDocument(routes, { title: 'convoflow', version: '1.0.0' });
   app.get('/openapi.json', (_req, res) => {
@@ -167,6 +185,7 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
   const router = express.Router();
   mountRoutes(router, routes, deps);
   app.use(router);
+  app.use(deps.rateLimits.uncharged);
   app.use(wrongMethod([...routes, { method: 'get', path: '/openapi.json' }, { method: 'get', path: '/metrics' }]));
   app.use((_req, _res, next) => next(new ApiError({ code: 'not_found', message: 'no such route' })));
   app.use(errorHandler);

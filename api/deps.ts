@@ -10,6 +10,7 @@ import type { Metrics } from './metrics';
 import type { OidcClient } from './oidc';
 import type { PolicyVersionCache } from './policy-version-cache';
 import type { StreamGuard } from './stream-guard';
+import type { RateLimits } from './rate-limit';
 import type { StreamHub } from './stream-hub';
 
 /** Everything the API's handlers use, built once by `createApp`. */
@@ -41,4 +42,6 @@ export interface ApiDeps {
   policyVersions: PolicyVersionCache;
   /** Where channels may send (OUTBOUND_ALLOW_PRIVATE: any address, plain http too). */
   outbound: { allowPrivate: boolean };
+  /** Token buckets per credential and per client address (SPEC section 12, api/rate-limit.ts). */
+  rateLimits: RateLimits;
 }

@@ -38,11 +38,14 @@ export class ApiError extends Error {
   override name = 'ApiError';
   readonly code: ErrorCode;
   readonly details: unknown;
+  /** Headers the answer carries (`Retry-After` on 429). */
+  readonly headers: Record<string, string> | undefined;
 
-  constructor(options: { code: ErrorCode; message: string; details?: unknown }) {
+  constructor(options: { code: ErrorCode; message: string; details?: unknown; headers?: Record<string, string> }) {
     super(options.message);
     this.code = options.code;
     this.details = options.details;
+    this.headers = options.headers;
   }
 
   get status(): number {
@@ -183,6 +186,7 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   // Anyone can send a bad body, before authentication: a warning, with what failed and none of the body.
   if (error instanceof UnreadableBody) req.log?.warn({ bodyError: error.summary }, apiError.message);
   else if (apiError.code === 'internal' || apiError.code === 'unavailable') req.log?.error({ err: error }, apiError.message);
+  if (apiError.headers) res.set(apiError.headers);
   // Set, not left to res.json(): a handler that chose another type before it threw (the WhatsApp
   // handshake's text/plain) would otherwise label the JSON error with it.
   res.status(apiError.status).type('application/json').json(errorBody(apiError));

@@ -40,6 +40,8 @@ async function main(): Promise<void> {
     stream: { presence: config.presence, guard: { maxPerUser: config.streamMaxPerUser } },
     sessions: config.sessions,
     oidc: config.oidc,
+    rateLimits: config.rateLimits,
+    trustProxy: config.trustProxy,
   });
   if (config.oidc) log.info({ issuer: config.oidc.issuer, redirectUrl: config.oidc.redirectUrl }, 'single sign-on through OpenID Connect is on');
   // Idempotency-Key answers are kept 24 h, and sessions end; FerretDB has no TTL indexes, so each API

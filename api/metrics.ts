@@ -6,6 +6,7 @@ export interface Metrics {
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   temporalDuration: Histogram<'operation' | 'outcome'>;
   webhookItems: Counter<'provider' | 'outcome'>;
+  rateLimited: Counter<'tier'>;
 }
 
 const buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -33,6 +34,12 @@ export function createMetrics(): Metrics {
       name: 'convoflow_webhook_items_total',
       help: 'Items of provider webhooks by outcome: message, receipt, unknown_number (no such channel), invalid_signature (whole bodies)',
       labelNames: ['provider', 'outcome'],
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'convoflow_rate_limited_total',
+      help: 'Requests answered 429 rate_limited, by bucket tier: user, service, anonymous (per client address)',
+      labelNames: ['tier'],
       registers: [registry],
     }),
   };

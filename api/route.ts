@@ -71,9 +71,9 @@ export function mountRoutes(router: Router, routes: RouteDef[], deps: ApiDeps): 
     router[def.method](expressPath, async (req, res) => {
       const params = req.params as Record<string, string>;
       const query = def.query ? def.query.parse(req.query) : undefined;
-      const principal: Principal = def.allow
-        ? ((await def.authenticate?.({ deps, req, query })) ?? (await authenticate(req, deps.collections, deps.platformApiKey, deps.lastKnown)))
-        : { kind: 'platform' };
+      const principal: Principal = def.allow ? await authenticatedCaller(def, deps, req, res, query) : { kind: 'platform' };
+      // Webhook POSTs are charged in their route, and only when their signature fails (SPEC section 12).
+      if (!def.allow && !def.rawBody) await deps.rateLimits.chargeAddress(req, res);
       if (def.allow) authorize(principal, def.allow, params.accountId);
       // express.json() leaves other media types unread: say so rather than report every field missing.
       if (def.body && req.is('application/json') === false) {
@@ -114,6 +114,23 @@ function credentialOf(req: Request): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(header)?.[1];
 }
 
+/**
+ * The caller, charged to its credential's token bucket (api/rate-limit.ts). A credential that does not
+ * authenticate is charged to the client address instead, so guessing keys is limited like anonymous
+ * requests: past that bucket the answer is 429, not 401.
+ */
+async function authenticatedCaller(def: RouteDef, deps: ApiDeps, req: Request, res: Response, query: unknown): Promise<Principal> {
+  let principal: Principal;
+  try {
+    principal = (await def.authenticate?.({ deps, req, query })) ?? (await authenticate(req, deps.collections, deps.platformApiKey, deps.lastKnown));
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'unauthenticated') await deps.rateLimits.chargeAddress(req, res);
+    throw error;
+  }
+  await deps.rateLimits.chargePrincipal(req, res, principal);
+  return principal;
+}
+
 /** OpenAPI 3.1 from the same declarations; zod 4 emits JSON Schema 2020-12, which 3.1 uses as is. */
 export function openApiDocument(routes: RouteDef[], info: { title: string; version: string }): object {
   const paths: Record<string, Record<string, object>> = {};
@@ -132,6 +149,7 @@ export function openApiDocument(routes: RouteDef[], info: { title: string; versi
       parameters,
       responses: {
         [String(def.status ?? 200)]: { description: 'success', content: def.plainText ? { 'text/plain': { schema: { type: 'string' } } } : { 'application/json': { schema: success } } },
+        '429': rateLimitedResponse,
         ...Object.fromEntries(Object.entries(def.refusals ?? {}).map(([status, description]) => [status, { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }])),
         default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
@@ -197,6 +215,15 @@ export function openApiDocument(routes: RouteDef[], info: { title: string; versi
     },
   };
 }
+
+/** SPEC section 12: every route answers 429 past its caller's token bucket (README "Limits"). */
+const rateLimitedResponse = {
+  description: "rate_limited: past the token bucket of the caller's key or session (or of its client address, without one)",
+  headers: {
+    'Retry-After': { description: 'whole seconds (at least 1) until the bucket has a token again', schema: { type: 'integer', minimum: 1 } },
+  },
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+};
 
 /**
  * A stable operationId from the method and the path: its fixed segments in camelCase, and `By<Param>`

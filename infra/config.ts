@@ -2,6 +2,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../workflows/conversation/core/durations';
 import { defaultTaskQueue } from '../workflows/conversation/messages';
+import type { RateTier } from '../api/slot-bucket';
+import { parseRateTier } from '../api/slot-bucket';
 
 /**
  * Process configuration, read once from the environment at start (STYLE habit 8). A wrong value throws a
@@ -54,6 +56,39 @@ const secretsKey = z
   .regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 bytes in base64 (openssl rand -base64 32)')
   .transform((v) => Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64'))
   .refine((key) => key.length === 32, 'must be 32 bytes in base64 (openssl rand -base64 32)');
+/** `rate/burst` per second (`"50/100"`), SPEC section 12's rate limits. */
+const rateTier = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const tier = parseRateTier(v === '' ? fallback : v);
+      if (!tier) {
+        ctx.addIssue({ code: 'custom', message: 'must be "rate/burst", requests per second and the bucket size, like "50/100" (rate 1 to 100000, burst at least 1)' });
+        return z.NEVER;
+      }
+      return tier;
+    });
+
+/**
+ * Express's `trust proxy`: `false` (the socket's peer is the client), a number of proxy hops, or a list of
+ * proxy addresses, CIDRs and the names `loopback`, `linklocal`, `uniquelocal`. `true` would believe any
+ * X-Forwarded-For, which lets every client pick its own rate-limit bucket: refused.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .default('false')
+  .transform((v, ctx) => {
+    if (v === '' || v === 'false') return false;
+    if (/^\d{1,2}$/.test(v)) return Number(v);
+    if (v === 'true' || !/^[\w.:/,\s-]+$/.test(v)) {
+      ctx.addIssue({ code: 'custom', message: 'must be false, a number of proxy hops, or a comma-separated list of proxy addresses or CIDRs (loopback, linklocal, uniquelocal allowed); not true' });
+      return z.NEVER;
+    }
+    return v;
+  });
 
 const schema = z.object({
   PORT: port.default(3000),
@@ -118,6 +153,11 @@ const schema = z.object({
   OIDC_CLIENT_SECRET: optionalString,
   OIDC_REDIRECT_URL: webUrl,
   OIDC_ACCOUNT: optionalString.pipe(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be an account id').optional()),
+  // Rate limits (README "Rate limits"): user keys and sessions, service keys and the platform key, requests without a credential per client address.
+  RATE_LIMIT_USER: rateTier('50/100'),
+  RATE_LIMIT_SERVICE: rateTier('500/1000'),
+  RATE_LIMIT_ANONYMOUS: rateTier('20/40'),
+  TRUST_PROXY: trustProxy,
 });
 
 /** Single sign-on through an OpenID Connect provider (api/oidc.ts); absent when OIDC_ISSUER is not set. */
@@ -165,6 +205,10 @@ export type Config = {
   /** A browser session's absolute lifetime, and how long it lives unused. */
   sessions: { ttlMs: number; idleTtlMs: number };
   oidc: OidcConfig | undefined;
+  /** Token buckets per credential and per client address (api/rate-limit.ts). */
+  rateLimits: { user: RateTier; service: RateTier; anonymous: RateTier };
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client address. */
+  trustProxy: boolean | number | string;
 };
 
 /** The variables this file accepts: docker-compose and .env.example are checked against this list. */
@@ -206,6 +250,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     sessions: { ttlMs: e.SESSION_TTL, idleTtlMs: Math.min(e.SESSION_IDLE_TTL, e.SESSION_TTL) },
     oidc,
+    rateLimits: { user: e.RATE_LIMIT_USER, service: e.RATE_LIMIT_SERVICE, anonymous: e.RATE_LIMIT_ANONYMOUS },
+    trustProxy: e.TRUST_PROXY,
   };
 }
 

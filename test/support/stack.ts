@@ -9,6 +9,7 @@ import { MongoClient } from 'mongodb';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import { createApp } from '../../api/app';
+import type { AppOptions } from '../../api/app';
 import type { ApiDeps } from '../../api/deps';
 import { createLogger } from '../../infra/logger';
 import type { LogLevel } from '../../infra/logger';
@@ -64,6 +65,8 @@ export interface StackOptions {
   outboundAllowPrivate?: boolean;
   /** SECRETS_KEY of the worker and the API: a fresh random key per stack unless given. */
   secretsKey?: Buffer;
+  /** The API's token buckets, where a test needs other than SPEC section 12's defaults. */
+  rateLimits?: AppOptions['rateLimits'];
 }
 
 /** Where sends to WhatsApp go unless a test starts a fake Graph API: a closed port, so nothing leaves the machine. */
@@ -104,7 +107,7 @@ export async function startStack(
 
   const connection = await Connection.connect({ address: servers.temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
-  const { app, deps: apiDeps } = createApp({ db, temporal: client, taskQueue, platformApiKey: platformKey, log, secrets, outboundAllowPrivate });
+  const { app, deps: apiDeps } = createApp({ db, temporal: client, taskQueue, platformApiKey: platformKey, log, secrets, outboundAllowPrivate, rateLimits: options.rateLimits });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
