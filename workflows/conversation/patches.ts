@@ -30,3 +30,11 @@ export const viewFollowsPolicyPatch = 'view-follows-policy';
  * which stays true while it is pending; the deadlines themselves are in the run's current details.
  */
 export const timerLabelPatch = 'timer-label-wake-up';
+
+/**
+ * Runs from before 2026-12-06 that started from nothing (signal-with-start, not continue-as-new) began
+ * from the initial state even when the conversation existed (its previous run was terminated or failed):
+ * seqs and `out-{n}` ids restarted and the view stood still. Since then such a run reads the policy and
+ * the stored conversation in one local activity (`loadRunStart`) and continues from the views.
+ */
+export const recoverFromStorePatch = 'recover-from-store';

@@ -28,20 +28,21 @@ import { decide, initialState, nextDeadline, upgradeState } from './core/lifecyc
 import { legacyTimerLabel } from './core/operator-view';
 import type { Policy } from './core/policy';
 import { defaultPolicy } from './core/policy';
+import { recoveredState } from './core/recover';
 import { settled } from './core/settle';
 import { wakeUpLabel } from './core/timer-labels';
 import { restampedForPolicy, toView } from './core/view';
 import type { ActionBase, ActionResult, ConversationRef, ConversationSinks, ConversationWorkflowInput } from './messages';
 import * as m from './messages';
 import { Outbox } from './outbox';
-import { closeInRunPatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
+import { closeInRunPatch, recoverFromStorePatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
 import { PolicySync } from './policy-sync';
 import { WebUi, searchAttributePairs } from './web-ui';
 
 /** The server suggests continue-as-new at ~4k events; a conversation rolls over well before that. */
 const defaultHistoryEventBudget = 2_000;
 
-const { loadPolicy, persist, recordPersistFailure } = proxyLocalActivities<ConversationActivities>({
+const { loadPolicy, loadRunStart, persist, recordPersistFailure } = proxyLocalActivities<ConversationActivities>({
   // Generous: under load FerretDB can take seconds, and a retry racing a slow first attempt wastes both.
   startToCloseTimeout: '30s',
   // A MongoDB outage must delay the views, never lose them: retry without limit, backing off to 10 s.
@@ -71,6 +72,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const wakeUpLabels = patched(timerLabelPatch);
 
   const carried = input.carriedFromPreviousRun ?? input.carried;
+  // A run that starts from nothing reads the store first: its conversation may have lived in a run that
+  // was terminated or failed (SPEC section 12). Asked here, in the first activation, for the reason above.
+  const recoverFromStore = !carried && patched(recoverFromStorePatch);
   let state: ConversationState = carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref });
   const pending: Effect[] = [...(carried?.pending ?? [])];
   // Inputs from signals (the customer, the router, the API), decided in arrival order by the main loop.
@@ -170,7 +174,18 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   });
   void outbox.run();
 
-  let current: Policy = await policy.start();
+  let current: Policy;
+  if (recoverFromStore) {
+    const start = await loadRunStart({ accountId: ref.accountId, conversationId });
+    if (start.stored) {
+      // Inputs queued meanwhile are decided by the loop, from this state; updates wait for the policy below.
+      state = recoveredState({ conversationId, ...ref }, start.stored);
+      flushedVersion = state.version;
+    }
+    current = policy.startWith(start.policy);
+  } else {
+    current = await policy.start();
+  }
   const ui = new WebUi(carried ? state : undefined);
   // Every run describes itself from its first task (the UI shows it on the run's page); a continued run
   // has no static summary of its own, since continue-as-new cannot set one.
