@@ -45,6 +45,11 @@ export interface ConversationActivities {
    */
   loadRunStart(input: { accountId: string; conversationId: string }): Promise<RunStart>;
   /**
+   * Which of these provider message ids the conversation recorded as customer messages, ever: one read
+   * by `_id` each (the `messages` collection's unique `_id`, core/dedupe.ts).
+   */
+  recordedMessageIds(input: { conversationId: string; messageIds: string[] }): Promise<string[]>;
+  /**
    * Writes a batch idempotently: retried or reordered batches never move a view backwards. Throws a
    * non-retryable `persist_refused` failure when the database refused part of it for good (what it
    * could write is written).
@@ -155,6 +160,12 @@ export function createConversationActivities({ db, log, router, conditionalWrite
     async loadRunStart({ accountId, conversationId }) {
       const [policy, stored] = await Promise.all([loadPolicy(accountId), readStoredConversation(c, conversationId)]);
       return { policy, stored };
+    },
+
+    async recordedMessageIds({ conversationId, messageIds }) {
+      // By `_id` alone, one id at a time: the only filter FerretDB serves from its index (store/DESIGN.md).
+      const found = await Promise.all(messageIds.map((id) => c.messages.findOne({ _id: messageDocId(conversationId, id) }, { projection: { direction: 1 } })));
+      return messageIds.filter((_, i) => found[i]?.direction === 'inbound');
     },
 
     async persist({ view, messages, events, deliveries = [], routing = [] }) {

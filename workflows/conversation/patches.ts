@@ -38,3 +38,11 @@ export const timerLabelPatch = 'timer-label-wake-up';
  * the stored conversation in one local activity (`loadRunStart`) and continues from the views.
  */
 export const recoverFromStorePatch = 'recover-from-store';
+
+/**
+ * Runs from before 2026-12-06 deduplicated customer messages by the window of the newest 500 ids only:
+ * a message replayed after 500 later ones was recorded again (and reopened a closed conversation).
+ * Since then an id the window cannot answer for is looked up in the `messages` collection first
+ * (core/dedupe.ts); a conversation that recorded fewer customer messages than the window never asks.
+ */
+export const durableDedupePatch = 'durable-dedupe';
