@@ -15,7 +15,9 @@ const { propagatePolicy } = proxyActivities<PolicyActivities>({
   startToCloseTimeout: '10m',
   // A dead worker is noticed within 30 s; the pass's heartbeats also deliver the cancellation of a superseded pass.
   heartbeatTimeout: '30s',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  // A superseded pass is left at once: it may tell a few more conversations the older policy before its
+  // next heartbeat brings the cancellation, which they ignore once they hold the newer one.
+  cancellationType: ActivityCancellationType.TRY_CANCEL,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
