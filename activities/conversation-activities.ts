@@ -12,6 +12,9 @@ import { newestAccountPolicy } from '../store/policy-versions';
 import { contactDocId, eventDocId, messageDocId, persistFailureDocId } from '../store/ids';
 import { defaultPolicy } from '../workflows/conversation/core/policy';
 import type { ConversationView } from '../workflows/conversation/core/view';
+import type { StoredConversation } from '../workflows/conversation/core/recover';
+import { outboundNumber } from '../workflows/conversation/core/recover';
+import { dedupeWindow } from '../workflows/conversation/core/model';
 import type { RouterClient, RoutingNotice } from './router-client';
 
 /** One flush of a conversation's decided effects: the view after them, and what they recorded or sent. */
@@ -25,9 +28,27 @@ export interface PersistBatch {
   routing?: RoutingNotice[];
 }
 
+/** What a run that starts from nothing (not continued as new) reads first: the policy, and the conversation if the store knows it. */
+export interface RunStart {
+  policy: Policy;
+  /** Null for a conversation the store has no view of (a new one): the run starts from the initial state. */
+  stored: StoredConversation | null;
+}
+
 export interface ConversationActivities {
   /** The account's current policy; an account the API never created runs the default one. */
   loadPolicy(accountId: string): Promise<Policy>;
+  /**
+   * The policy and, when its view exists, what the store knows of the conversation (SPEC section 12: a
+   * run that was terminated or failed is followed by one that continues from the views). One read by
+   * `_id` for a new conversation, beside the policy's.
+   */
+  loadRunStart(input: { accountId: string; conversationId: string }): Promise<RunStart>;
+  /**
+   * Which of these provider message ids the conversation recorded as customer messages, ever: one read
+   * by `_id` each (the `messages` collection's unique `_id`, core/dedupe.ts).
+   */
+  recordedMessageIds(input: { conversationId: string; messageIds: string[] }): Promise<string[]>;
   /**
    * Writes a batch idempotently: retried or reordered batches never move a view backwards. Throws a
    * non-retryable `persist_refused` failure when the database refused part of it for good (what it
@@ -131,9 +152,20 @@ export function createConversationActivities({ db, log, router, conditionalWrite
     return writes;
   };
 
+  const loadPolicy = async (accountId: string): Promise<Policy> => (await newestAccountPolicy(c.accounts, c.policyVersions, accountId)) ?? defaultPolicy;
+
   return {
-    async loadPolicy(accountId) {
-      return (await newestAccountPolicy(c.accounts, c.policyVersions, accountId)) ?? defaultPolicy;
+    loadPolicy,
+
+    async loadRunStart({ accountId, conversationId }) {
+      const [policy, stored] = await Promise.all([loadPolicy(accountId), readStoredConversation(c, conversationId)]);
+      return { policy, stored };
+    },
+
+    async recordedMessageIds({ conversationId, messageIds }) {
+      // By `_id` alone, one id at a time: the only filter FerretDB serves from its index (store/DESIGN.md).
+      const found = await Promise.all(messageIds.map((id) => c.messages.findOne({ _id: messageDocId(conversationId, id) }, { projection: { direction: 1 } })));
+      return messageIds.filter((_, i) => found[i]?.direction === 'inbound');
     },
 
     async persist({ view, messages, events, deliveries = [], routing = [] }) {
@@ -214,6 +246,44 @@ export function createConversationActivities({ db, log, router, conditionalWrite
       onPersistRefused?.();
       await insertOnce(c.persistFailures, [{ _id: persistFailureDocId(failure.conversationId, failure.version), ...failure, at: new Date() }]);
     },
+  };
+}
+
+/** How many of the newest events a recovering run reads (when its status and assignment began). */
+const recoveryEvents = 30;
+
+/**
+ * What the store knows of a conversation, for a run that starts from nothing; null when it has no view.
+ * Only a conversation whose run ended without continuing (terminated, failed) gets past the first read.
+ */
+async function readStoredConversation(c: Collections, conversationId: string): Promise<StoredConversation | null> {
+  const found = await c.conversations.findOne({ _id: conversationId });
+  if (!found) return null;
+  const { _id, ...view } = found;
+  const [lastMessage, lastOutbound, inbound, events] = await Promise.all([
+    c.messages.find({ conversationId }, { projection: { seq: 1 } }).sort({ seq: -1 }).limit(1).toArray(),
+    c.messages.find({ conversationId, direction: 'outbound' }, { projection: { messageId: 1 } }).sort({ seq: -1 }).limit(1).toArray(),
+    c.messages.find({ conversationId, direction: 'inbound' }, { projection: { messageId: 1 } }).sort({ seq: -1 }).limit(dedupeWindow).toArray(),
+    c.events
+      .find({ conversationId }, { projection: { seq: 1, at: 1, from: 1, to: 1, reason: 1, assigneeBefore: 1, assigneeAfter: 1 } })
+      .sort({ seq: -1 })
+      .limit(recoveryEvents)
+      .toArray(),
+  ]);
+  return {
+    view,
+    lastMessageSeq: lastMessage[0]?.seq ?? 0,
+    lastOutboundNumber: lastOutbound[0] ? outboundNumber(lastOutbound[0].messageId) : 0,
+    recentMessageIds: inbound.map((m) => m.messageId).reverse(),
+    recentEvents: events.map(({ seq, at, from, to, reason, assigneeBefore, assigneeAfter }) => ({
+      seq,
+      at,
+      from: from ?? null,
+      to,
+      reason,
+      assigneeBefore: assigneeBefore ?? null,
+      assigneeAfter: assigneeAfter ?? null,
+    })),
   };
 }
 

@@ -37,10 +37,13 @@ export async function createAccount(deps: ApiDeps, input: { id: string; name: st
 }
 
 /**
- * Changes the account's policy: claims the next version, then tells the router (when routing changed)
- * and every running conversation. Answers the policy and how many conversations were told.
+ * Changes the account's policy: claims the next version, tells the router (when routing changed), and
+ * hands the conversations over to the account's policy-propagation workflow (SPEC section 12): the
+ * request answers within a second whatever the number of conversations, those that are not closed
+ * follow within a minute, and the others at their next input, which carries the stored version
+ * (api/policy-version-cache.ts). Answers the policy and the propagation's workflow id.
  */
-export async function changePolicy(deps: ApiDeps, accountId: string, patch: PolicyPatch): Promise<{ policy: Policy; runningConversations: number }> {
+export async function changePolicy(deps: ApiDeps, accountId: string, patch: PolicyPatch): Promise<{ policy: Policy; propagation: { workflowId: string } }> {
   const account = await loadAccount(deps, accountId);
   const policy = patchPolicy(account.policy, patch);
   // Claiming the version is an insert-once: of two concurrent patches made from one version, one
@@ -50,30 +53,10 @@ export async function changePolicy(deps: ApiDeps, accountId: string, patch: Poli
   }
   deps.policyVersions.forget(accountId);
   if (patch.routing) await deps.router.configChanged(accountId, { config: routingOf(policy), version: policy.version });
-  const runningConversations = await propagatePolicy(deps, accountId, policy);
-  return { policy, runningConversations };
-}
-
-/**
- * Pushes a new policy to every running conversation of the account, 50 signals at a time, each under the
- * gateway's deadline and metrics. A conversation started after the list was taken loads the policy from
- * MongoDB itself, where it is already stored; one whose signal failed catches up at its next input,
- * which carries the stored version (api/policy-version-cache.ts).
- */
-export async function propagatePolicy(deps: ApiDeps, accountId: string, policy: Policy): Promise<number> {
-  const pending: Promise<void>[] = [];
-  let count = 0;
-  for await (const conversationId of deps.conversations.runningConversations(accountId)) {
-    count++;
-    pending.push(
-      deps.conversations.policyChanged(conversationId, policy).catch((error: unknown) => {
-        deps.log.warn({ err: error, workflowId: conversationId }, 'policy signal failed');
-      }),
-    );
-    if (pending.length >= 50) await Promise.all(pending.splice(0));
-  }
-  await Promise.all(pending);
-  return count;
+  // If this fails (503), the policy is stored all the same: conversations apply it at their next input,
+  // and the next change (or a retry of this one, which answers 409 and is read again) propagates it.
+  const workflowId = await deps.conversations.policyStored(accountId, policy.version);
+  return { policy, propagation: { workflowId } };
 }
 
 /** A service key for a backend system of an existing account; the key is shown only in this answer. */

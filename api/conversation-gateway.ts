@@ -22,6 +22,8 @@ import {
 } from '../workflows/conversation/messages';
 import type { Policy } from '../workflows/conversation/core/policy';
 import { accountIdKey } from '../workflows/conversation/search-attributes';
+import { policyPropagationWorkflowId, policyPropagationWorkflowType, policyStoredSignal } from '../workflows/policy/messages';
+import type { policyPropagationWorkflow } from '../workflows/policy/workflow';
 import type { conversationWorkflow } from '../workflows/conversation/workflow';
 import { isWorkflowNotFound } from '../activities/temporal-failures';
 import { toApiError } from './errors';
@@ -65,6 +67,11 @@ export interface ConversationGateway {
   release(conversationId: string, release: { userId: string; reason: string }): Promise<void>;
   /** A new policy for a running conversation (the policy carries its own version: no stamp). */
   policyChanged(conversationId: string, policy: Policy): Promise<void>;
+  /**
+   * A new policy version was stored: starts the account's propagation workflow, or tells the running
+   * one (signal-with-start), and answers its workflow id without waiting for it.
+   */
+  policyStored(accountId: string, version: number): Promise<string>;
   /** The ids of the account's running conversations, each page read under the deadline. */
   runningConversations(accountId: string): AsyncIterable<string>;
   /** An agent action as a Workflow Update; `updateId` makes a retry land once. */
@@ -138,6 +145,20 @@ export function createConversationGateway({ temporal, taskQueue, call, timeoutMs
     agentPresence: (conversationId, presence) => signal('agentPresence', conversationId, agentPresenceSignal, presence),
     release: (conversationId, release) => signal('release', conversationId, releaseSignal, release),
     policyChanged: (conversationId, policy) => call('policyChanged', () => temporal.workflow.getHandle(conversationId).signal(policyChangedSignal, policy)),
+    async policyStored(accountId, version) {
+      const workflowId = policyPropagationWorkflowId(accountId);
+      await call('policyStored', () =>
+        temporal.workflow.signalWithStart<typeof policyPropagationWorkflow, [{ version: number }]>(policyPropagationWorkflowType, {
+          workflowId,
+          taskQueue,
+          args: [{ accountId, version }],
+          signal: policyStoredSignal,
+          signalArgs: [{ version }],
+          staticSummary: `Policy propagation for account ${accountId}: tells its conversations that are not closed`,
+        }),
+      );
+      return workflowId;
+    },
     async *runningConversations(accountId) {
       const pages = temporal.workflow.list({ query: `${accountIdKey.name} = '${accountId}' AND ExecutionStatus = 'Running'` })[Symbol.asyncIterator]();
       for (;;) {

@@ -272,7 +272,11 @@ export const policyDocument = z.looseObject({
   version: z.number().int(),
 });
 export const accountResponse = z.strictObject({ id, name: z.string(), policy: policyDocument, createdAt: isoTime });
-export const policyChangedResponse = z.strictObject({ policy: policyDocument, runningConversations: z.number().int() });
+export const policyChangedResponse = z.strictObject({
+  policy: policyDocument,
+  /** The account's policy-propagation workflow (Temporal), which tells the conversations that are not closed. */
+  propagation: z.strictObject({ workflowId: z.string() }),
+});
 export const userResponse = z.strictObject({
   id,
   name: z.string(),

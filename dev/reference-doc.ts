@@ -15,6 +15,7 @@ import { campaignSendWorkflowId, campaignSendWorkflowType } from '../workflows/c
 import * as conversation from '../workflows/conversation/messages';
 import { conversationSearchAttributes } from '../workflows/conversation/search-attributes';
 import * as routing from '../workflows/routing/messages';
+import * as policyPropagation from '../workflows/policy/messages';
 
 export const referencePath = path.join(__dirname, '..', 'docs', 'reference.md');
 
@@ -111,6 +112,7 @@ export function renderReference(): string {
     `| \`${conversation.conversationWorkflowType}\` | \`${conversation.conversationWorkflowId({ accountId: '{accountId}', channel: '{channel}', customer: '{customer}' })}\` (also the HTTP conversation id) | signal-with-start of \`customerMessage\`, argument \`{ accountId, channel, customer }\` |`,
     `| \`${routing.accountRouterWorkflowType}\` | \`${routing.routerWorkflowId('{accountId}')}\` | the worker, one per account with routing on |`,
     `| \`${campaignSendWorkflowType}\` | \`${campaignSendWorkflowId({ accountId: '{accountId}', campaignId: '{campaignId}', channel: '{channel}', customer: '{customer}' })}\` | \`POST .../campaign-messages\` |`,
+    `| \`${policyPropagation.policyPropagationWorkflowType}\` | \`${policyPropagation.policyPropagationWorkflowId('{accountId}')}\` | signal-with-start of \`policyStored\` \`{ version }\` by \`PATCH .../policy\`; tells the conversations that are not closed, a newer version superseding the pass under way |`,
     '',
     `Conversation signals: ${definitions(conversation, 'signal').join(', ')}.`,
     '`customerMessage` takes `{ messageId, type?, text?, content?, sentAt?, customerName?, replyTo?: { messageId?, campaignId? }, attributes?, policyVersion? }`',

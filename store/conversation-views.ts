@@ -30,6 +30,17 @@ export async function conversationIdsWithStatus(c: Views, accountId: string, sta
   return docs.map((d) => d._id);
 }
 
+/**
+ * One page of the ids of the account's conversations that are not closed, in `_id` order after `after`
+ * (policy propagation: closed ones follow at their next input). Served by `account_status_newest` on
+ * MongoDB; FerretDB reads the collection for each page, as for every filtered read.
+ */
+export async function notClosedConversationIds(c: Views, accountId: string, after: string | null, limit: number): Promise<string[]> {
+  const filter: Filter<ConversationDoc> = { accountId, status: { $ne: 'closed' }, ...(after === null ? {} : { _id: { $gt: after } }) };
+  const docs = await c.conversations.find(filter, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(limit).toArray();
+  return docs.map((d) => d._id);
+}
+
 /** How many conversations (not archived) are in each status, split by assignee: one pass over the account's views. */
 export function countsByStatusAndAssignee(c: Views, accountId: string): Promise<{ _id: { status: string; assigneeId: string | null }; count: number }[]> {
   return c.conversations

@@ -11,6 +11,7 @@ import type { ChannelProvider } from '../activities/channel-provider';
 import { createConversationActivities } from '../activities/conversation-activities';
 import { createDeliveryActivities } from '../activities/delivery-activities';
 import { createRouterClient } from '../activities/router-client';
+import { createPolicyActivities } from '../activities/policy-activities';
 import { createRoutingActivities } from '../activities/routing-activities';
 import { defaultWorkerMaxCachedWorkflows } from '../infra/config';
 import { createWorkerMetrics } from './metrics';
@@ -108,6 +109,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         onSend: metrics.onSend,
       }),
       ...createBroadcastActivities({ db: deps.db, client }),
+      ...createPolicyActivities({ db: deps.db, client, log: deps.log }),
     },
     sinks: conversationSinks(deps.log, metrics),
     // A cached conversation costs memory while it idles; an evicted one costs a replay at its next input.

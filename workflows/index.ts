@@ -3,3 +3,4 @@ export { conversationWorkflow } from './conversation/workflow';
 export { accountRouterWorkflow } from './routing/router-workflow';
 export { campaignSendWorkflow } from './campaign/workflow';
 export { broadcastWorkflow } from './broadcast/workflow';
+export { policyPropagationWorkflow } from './policy/workflow';

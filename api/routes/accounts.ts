@@ -29,13 +29,13 @@ export const accountRoutes = [
   defineRoute({
     method: 'patch',
     path: '/v1/accounts/{accountId}/policy',
-    summary: "Change the account's lifecycle policy; running conversations follow without a restart",
+    summary: "Change the account's lifecycle policy; conversations that are not closed follow in the background within 60 s, closed ones at their next input",
     allow: ['platform', 'owner', 'admin'],
     body: s.policyPatch,
     response: s.policyChangedResponse,
     handler: async ({ deps, params, body }) => {
-      const { policy, runningConversations } = await changePolicy(deps, params.accountId!, body);
-      return { policy: policyToDocument(policy), runningConversations };
+      const { policy, propagation } = await changePolicy(deps, params.accountId!, body);
+      return { policy: policyToDocument(policy), propagation };
     },
   }),
   defineRoute({

@@ -42,8 +42,8 @@ test('a conversation that missed the signal applies the stored policy at its nex
   const policy = await changePolicySilently();
   // Until something happens to it, a conversation knows only what it was told.
   expect(windowOf(await api.view(account, byMessage.conversationId))).toBe(24 * hour);
-  // The API reads the stored version at most once a second per account.
-  await new Promise((r) => setTimeout(r, 1_100));
+  // The API reads the stored version at most once a second per account: wait until it stamps the new one.
+  await eventually(async () => ((await env.stack.apiDeps.policyVersions.versionOf(account.id)) === policy.version ? true : undefined));
 
   // 1. The customer writes again.
   const customer = (await api.view(account, byMessage.conversationId)).customer;

@@ -70,7 +70,7 @@ describe('deadlines with short policy durations', () => {
     const patched = await stack.http.patch(`/v1/accounts/${account.id}/policy`, { autoCloseAfter: '2s' }, account.keys.admin);
     expect(patched.status).toBe(200);
     expect(patched.body.policy.autoCloseAfter).toBe('2s');
-    expect(patched.body.runningConversations).toBe(1);
+    expect(patched.body.propagation.workflowId).toBe(`policy-propagation/${account.id}`);
     const closed = await eventually(async () => {
       const view = (await stack.http.get(conversationPath(account, conversationId), account.keys.agent)).body;
       return view.status === 'closed' ? view : undefined;

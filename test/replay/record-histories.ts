@@ -292,6 +292,42 @@ const apiScenarios: ApiScenario[] = [
       return { conversation: id, campaign: campaign.body.sendId };
     },
   },
+  {
+    // Issue 24, item 4 (SPEC section 12): a conversation whose run was terminated continues from its
+    // stored views. Recorded: the run started after the termination (loadRunStart finds the view), which
+    // decides the next customer message and reply from the recovered seqs and version.
+    name: 'recovered-run',
+    async drive(stack) {
+      const api = new Api(stack, await createAccount(stack));
+      const { agent, admin } = api.account.keys;
+      const customer = newCustomer();
+      const { conversationId: id } = await customerWrites(stack, api.account, { customer });
+      api.expectStatus(await api.act(id, 'replies', agent, { text: 'Hello!' }), 'assigned');
+      api.expectStatus(await api.act(id, 'resolve', admin), 'closed');
+      await stack.client.workflow.getHandle(id).terminate('recording: a run that ends without continuing');
+      await customerWrites(stack, api.account, { customer, text: 'back again' });
+      await api.until([id], (vs) => vs[0]!.status === 'open');
+      api.expectStatus(await api.act(id, 'replies', agent, { text: 'Welcome back.' }), 'assigned');
+      return { conversation: id };
+    },
+  },
+  {
+    // Issue 24, item 9: a policy change told by the account's policy-propagation workflow to its
+    // conversations that are not closed (two open, one closed), then a second change.
+    name: 'policy-propagation',
+    async drive(stack) {
+      const api = new Api(stack, await createAccount(stack));
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await customerWrites(stack, api.account, { customer: newCustomer() })).conversationId);
+      api.expectStatus(await api.act(ids[0]!, 'resolve', api.account.keys.admin), 'closed');
+      await api.patchPolicy({ serviceWindow: '2h' });
+      const workflowId = `policy-propagation/${api.account.id}`;
+      await stack.client.workflow.getHandle(workflowId).result();
+      await api.patchPolicy({ serviceWindow: '3h' });
+      await stack.client.workflow.getHandle(workflowId).result();
+      return { propagation: workflowId, conversation: ids[1]! };
+    },
+  },
 ];
 
 type View = { status: string; assigneeId: string | null; closedReason: string | null; csatScore?: number | null };

@@ -37,3 +37,19 @@ export const timerLabelPatch = 'timer-label-wake-up';
  * within the field limits first (`withinLimits` in messages.ts, core/limits.ts).
  */
 export const inputLimitsPatch = 'input-limits';
+
+/**
+ * Runs from before 2026-12-06 that started from nothing (signal-with-start, not continue-as-new) began
+ * from the initial state even when the conversation existed (its previous run was terminated or failed):
+ * seqs and `out-{n}` ids restarted and the view stood still. Since then such a run reads the policy and
+ * the stored conversation in one local activity (`loadRunStart`) and continues from the views.
+ */
+export const recoverFromStorePatch = 'recover-from-store';
+
+/**
+ * Runs from before 2026-12-06 deduplicated customer messages by the window of the newest 500 ids only:
+ * a message replayed after 500 later ones was recorded again (and reopened a closed conversation).
+ * Since then an id the window cannot answer for is looked up in the `messages` collection first
+ * (core/dedupe.ts); a conversation that recorded fewer customer messages than the window never asks.
+ */
+export const durableDedupePatch = 'durable-dedupe';

@@ -52,6 +52,12 @@ export class PolicySync {
     return this.current;
   }
 
+  /** A new run whose policy came with its other start reads (`loadRunStart`). */
+  startWith(loaded: Policy): Policy {
+    if (this.current === undefined || loaded.version > this.current.version) this.current = loaded;
+    return this.current;
+  }
+
   private async reload(): Promise<void> {
     const stored = await this.load(this.accountId);
     if (this.current === undefined || stored.version > this.current.version) {

@@ -21,6 +21,7 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import type { ConversationActivities } from '../../activities/conversation-activities';
 import { toBatch } from './core/batch';
+import { needsStoreCheck } from './core/dedupe';
 import { persistRefusal } from './core/errors';
 import { actionInput, customer, signalInput, system } from './core/inputs';
 import type { Actor, ConversationState, Decision, Effect, Input } from './core/lifecycle';
@@ -28,20 +29,21 @@ import { decide, initialState, nextDeadline, upgradeState } from './core/lifecyc
 import { legacyTimerLabel } from './core/operator-view';
 import type { Policy } from './core/policy';
 import { defaultPolicy } from './core/policy';
+import { recoveredState } from './core/recover';
 import { settled } from './core/settle';
 import { wakeUpLabel } from './core/timer-labels';
 import { restampedForPolicy, toView } from './core/view';
 import type { ActionBase, ActionResult, ConversationRef, ConversationSinks, ConversationWorkflowInput } from './messages';
 import * as m from './messages';
 import { Outbox } from './outbox';
-import { closeInRunPatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
+import { closeInRunPatch, durableDedupePatch, recoverFromStorePatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
 import { PolicySync } from './policy-sync';
 import { WebUi, searchAttributePairs } from './web-ui';
 
 /** The server suggests continue-as-new at ~4k events; a conversation rolls over well before that. */
 const defaultHistoryEventBudget = 2_000;
 
-const { loadPolicy, persist, recordPersistFailure } = proxyLocalActivities<ConversationActivities>({
+const { loadPolicy, loadRunStart, persist, recordPersistFailure, recordedMessageIds } = proxyLocalActivities<ConversationActivities>({
   // Generous: under load FerretDB can take seconds, and a retry racing a slow first attempt wastes both.
   startToCloseTimeout: '30s',
   // A MongoDB outage must delay the views, never lose them: retry without limit, backing off to 10 s.
@@ -71,6 +73,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const wakeUpLabels = patched(timerLabelPatch);
 
   const carried = input.carriedFromPreviousRun ?? input.carried;
+  // A run that starts from nothing reads the store first: its conversation may have lived in a run that
+  // was terminated or failed (SPEC section 12). Asked here, in the first activation, for the reason above.
+  const recoverFromStore = !carried && patched(recoverFromStorePatch);
+  const durableDedupe = patched(durableDedupePatch);
   let state: ConversationState = carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref });
   const pending: Effect[] = [...(carried?.pending ?? [])];
   // Inputs from signals (the customer, the router, the API), decided in arrival order by the main loop.
@@ -83,6 +89,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   // The policy the views were last written with (a carried run's were written by the run before it).
   let viewedPolicy: Policy | undefined = carried?.policy;
   const armedTimers: number[] = [];
+  // Customer message ids outside the window whose store lookup answered (true: recorded before), for the
+  // next drain of the inbox; emptied after it. See core/dedupe.ts.
+  const storeAnswers = new Map<string, boolean>();
 
   const apply = (decision: Accepted): void => {
     if (!decision.changed) return;
@@ -171,7 +180,18 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   });
   void outbox.run();
 
-  let current: Policy = await policy.start();
+  let current: Policy;
+  if (recoverFromStore) {
+    const start = await loadRunStart({ accountId: ref.accountId, conversationId });
+    if (start.stored) {
+      // Inputs queued meanwhile are decided by the loop, from this state; updates wait for the policy below.
+      state = recoveredState({ conversationId, ...ref }, start.stored);
+      flushedVersion = state.version;
+    }
+    current = policy.startWith(start.policy);
+  } else {
+    current = await policy.start();
+  }
   const ui = new WebUi(carried ? state : undefined);
   // Every run describes itself from its first task (the UI shows it on the run's page); a continued run
   // has no static summary of its own, since continue-as-new cannot set one.
@@ -212,13 +232,26 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       await policy.catchUp(newest);
       continue;
     }
+    if (durableDedupe) {
+      const unasked = [...new Set(inbox.flatMap(({ input: i }) => (i.type === 'customerMessage' && !storeAnswers.has(i.message.messageId) && needsStoreCheck(state, i.message.messageId) ? [i.message.messageId] : [])))];
+      if (unasked.length > 0) {
+        const recorded = new Set(await recordedMessageIds({ conversationId, messageIds: unasked }));
+        for (const id of unasked) storeAnswers.set(id, recorded.has(id));
+        // Inputs that came meanwhile are looked at before the drain too.
+        continue;
+      }
+    }
+    // The ids the window holds now: one that later messages of this drain push out is still known.
+    const windowed = durableDedupe && storeAnswers.size > 0 ? new Set(state.recentMessageIds) : undefined;
     settle(current, now);
     while (inbox.length > 0) {
       const { input: next, actor } = inbox.shift()!;
+      if (next.type === 'customerMessage' && (storeAnswers.get(next.message.messageId) === true || (windowed?.has(next.message.messageId) && !state.recentMessageIds.includes(next.message.messageId)))) continue;
       const decision = decide(state, next, actor, current, now);
       if (decision.ok) apply(decision);
       else conversationSink.rejectedInput({ conversationId, input: next.type, actor: actor.kind, code: decision.code, reason: decision.message });
     }
+    storeAnswers.clear();
 
     // Again after the inputs: one of them can make a deadline already due (a message with an old sentAt).
     settle(current, now);
