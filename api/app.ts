@@ -111,7 +111,6 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
       temporal: options.temporal,
       taskQueue: options.taskQueue,
       call: temporalCall,
-      timeoutMs,
       policyVersionOf: (accountId) => policyVersions.versionOf(accountId),
     }),
     policyVersions,

@@ -17,10 +17,8 @@ import {
   customerMessageSignal,
   deliveryStatusSignal,
   parseConversationId,
-  policyChangedSignal,
   releaseSignal,
 } from '../workflows/conversation/messages';
-import type { Policy } from '../workflows/conversation/core/policy';
 import { accountIdKey } from '../workflows/conversation/search-attributes';
 import { policyPropagationWorkflowId, policyPropagationWorkflowType, policyStoredSignal } from '../workflows/policy/messages';
 import type { policyPropagationWorkflow } from '../workflows/policy/workflow';
@@ -65,15 +63,11 @@ export interface ConversationGateway {
   agentPresence(conversationId: string, presence: { userId: string; online: boolean }): Promise<void>;
   /** The agent became unavailable: the conversation goes back if it is still theirs. */
   release(conversationId: string, release: { userId: string; reason: string }): Promise<void>;
-  /** A new policy for a running conversation (the policy carries its own version: no stamp). */
-  policyChanged(conversationId: string, policy: Policy): Promise<void>;
   /**
    * A new policy version was stored: starts the account's propagation workflow, or tells the running
    * one (signal-with-start), and answers its workflow id without waiting for it.
    */
   policyStored(accountId: string, version: number): Promise<string>;
-  /** The ids of the account's running conversations, each page read under the deadline. */
-  runningConversations(accountId: string): AsyncIterable<string>;
   /** An agent action as a Workflow Update; `updateId` makes a retry land once. */
   act<A extends ActionBase>(conversationId: string, operation: string, update: UpdateDefinition<ActionResult, [A]>, args: A, updateId: string): Promise<ActionResult>;
   /** Starts a campaign send once (`sendId`: campaignSendWorkflowId): the same id again starts nothing. */
@@ -88,7 +82,6 @@ export interface GatewayOptions {
   temporal: Client;
   taskQueue: string;
   call: TemporalCall;
-  timeoutMs: number;
   /** The account's stored policy version (api/policy-version-cache.ts), stamped on every input. */
   policyVersionOf: (accountId: string) => Promise<number | undefined>;
 }
@@ -96,7 +89,7 @@ export interface GatewayOptions {
 /** An input with the policy version the sender knows: a newer one than the conversation's makes it reload. */
 type Stamped<T> = T & { policyVersion?: number };
 
-export function createConversationGateway({ temporal, taskQueue, call, timeoutMs, policyVersionOf }: GatewayOptions): ConversationGateway {
+export function createConversationGateway({ temporal, taskQueue, call, policyVersionOf }: GatewayOptions): ConversationGateway {
   // Conversation ids name their account (`conv:{accountId}:...`), so every input can be stamped from its id alone.
   const stamp = async <T extends object>(conversationId: string, input: T): Promise<Stamped<T>> => {
     const accountId = parseConversationId(conversationId)?.accountId;
@@ -144,7 +137,6 @@ export function createConversationGateway({ temporal, taskQueue, call, timeoutMs
     customerEvent: (conversationId, event) => signal('customerEvent', conversationId, customerEventSignal, event),
     agentPresence: (conversationId, presence) => signal('agentPresence', conversationId, agentPresenceSignal, presence),
     release: (conversationId, release) => signal('release', conversationId, releaseSignal, release),
-    policyChanged: (conversationId, policy) => call('policyChanged', () => temporal.workflow.getHandle(conversationId).signal(policyChangedSignal, policy)),
     async policyStored(accountId, version) {
       const workflowId = policyPropagationWorkflowId(accountId);
       await call('policyStored', () =>
@@ -158,15 +150,6 @@ export function createConversationGateway({ temporal, taskQueue, call, timeoutMs
         }),
       );
       return workflowId;
-    },
-    async *runningConversations(accountId) {
-      const pages = temporal.workflow.list({ query: `${accountIdKey.name} = '${accountId}' AND ExecutionStatus = 'Running'` })[Symbol.asyncIterator]();
-      for (;;) {
-        // A deadline per step: a step that needs the next page reads it within the step's deadline.
-        const next = await temporal.connection.withDeadline(Date.now() + timeoutMs, () => pages.next());
-        if (next.done) return;
-        yield next.value.workflowId;
-      }
     },
     async act(conversationId, operation, update, unstamped, updateId) {
       const args = await stamp(conversationId, unstamped);
