@@ -5,7 +5,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { sharedBundle } from '../support/stack';
-import { closeInRunPatch, timerLabelPatch, viewFollowsPolicyPatch } from '../../workflows/conversation/patches';
+import { closeInRunPatch, durableDedupePatch, inputLimitsPatch, recoverFromStorePatch, timerLabelPatch, viewFollowsPolicyPatch } from '../../workflows/conversation/patches';
 
 /**
  * Replays the committed histories of real conversations (recorded by `npm run record:histories`)
@@ -17,7 +17,7 @@ const historiesDir = path.join(__dirname, 'histories');
  * Histories recorded by earlier versions of the code stay, each set in a folder named for the change
  * that followed it: conversations started then are still running in production and must keep replaying.
  */
-const earlierSets = ['before-delivery', 'before-close-in-run', 'before-view-policy'];
+const earlierSets = ['before-delivery', 'before-close-in-run', 'before-view-policy', 'before-security'];
 /** The recorder refuses to write a bigger one (record-histories.ts's maxHistoryBytes). */
 const maxHistoryBytes = 200 * 1024;
 const jsonIn = (dir: string) => fs.readdirSync(path.join(historiesDir, dir)).filter((file) => file.endsWith('.json')).sort();
@@ -33,10 +33,11 @@ describe('replaying recorded conversation histories', () => {
     // `{scenario}.run{n}.json`, or `{scenario}.{workflow}.run{n}.json` for the scenarios driven through the API.
     const recorded = ['full-lifecycle', 'history-budget', 'open-window-expiry', 'routing', 'status-inbox', 'work-items'];
     const scenariosOf = (dir: string) => [...new Set(jsonIn(dir).map((file) => file.split('.')[0]))].sort();
-    expect(scenariosOf('.')).toEqual([...recorded, 'whatsapp'].sort());
+    expect(scenariosOf('.')).toEqual([...recorded, 'whatsapp', 'recovered-run', 'policy-propagation'].sort());
     expect(scenariosOf('before-delivery')).toEqual(recorded);
     expect(scenariosOf('before-close-in-run')).toEqual([...recorded, 'whatsapp'].sort());
     expect(scenariosOf('before-view-policy')).toEqual([...recorded, 'whatsapp'].sort());
+    expect(scenariosOf('before-security')).toEqual([...recorded, 'whatsapp'].sort());
   });
 
   test('both workflow types are covered, the account router included, and every history stays small', () => {
@@ -46,7 +47,7 @@ describe('replaying recorded conversation histories', () => {
       types.add(json.events[0].workflowExecutionStartedEventAttributes.workflowType.name);
       expect([file, fs.statSync(path.join(historiesDir, file)).size <= maxHistoryBytes]).toEqual([file, true]);
     }
-    expect([...types].sort()).toEqual(['accountRouterWorkflow', 'campaignSendWorkflow', 'conversationWorkflow']);
+    expect([...types].sort()).toEqual(['accountRouterWorkflow', 'campaignSendWorkflow', 'conversationWorkflow', 'policyPropagationWorkflow']);
     expect(files).toContain('routing.router.run1.json');
   });
 
@@ -80,7 +81,9 @@ describe('replaying recorded conversation histories', () => {
     const labels = (events: Event[]) =>
       events.filter((e) => e.eventType === 'EVENT_TYPE_TIMER_STARTED').map((e) => JSON.parse(Buffer.from(e.userMetadata!.summary!.data, 'base64').toString('utf8')) as string);
     const now = eventsOf('full-lifecycle.run1.json');
-    expect(patches(now)).toEqual(expect.arrayContaining([timerLabelPatch, viewFollowsPolicyPatch]));
+    expect(patches(now)).toEqual(expect.arrayContaining([timerLabelPatch, viewFollowsPolicyPatch, recoverFromStorePatch, durableDedupePatch, inputLimitsPatch]));
+    // The set before issue 24 (SPEC section 12) asked none of its patches: they replay by taking the old branches.
+    expect(patches(eventsOf('before-security/full-lifecycle.run1.json'))).not.toEqual(expect.arrayContaining([recoverFromStorePatch]));
     // The recorded policy change moves the open conversation's window end: a persist follows it before any other input.
     type Signaled = Event & { workflowExecutionSignaledEventAttributes?: { signalName: string }; markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads: { data: string }[] }> } };
     const signaled = now as Signaled[];
