@@ -53,8 +53,10 @@ describe('continue-as-new (dev server)', () => {
     expect(currentRunId).not.toBe(firstRunId);
     for (const run of runs.slice(0, -1)) {
       expect(run.eventTypes.at(-1)).toBe('WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
-      // The check runs when the workflow is idle, so a run ends within one message's events of the budget.
-      expect(run.eventTypes.length).toBeLessThanOrEqual(budget + 10);
+      // The check runs when the workflow is idle, so a run ends within one message's events of the budget
+      // (signal, workflow task, persist marker: 5-6 events; 66-67 in a quiet run). A loaded machine may add
+      // a workflow task or two on the way (3 events each: a run of 71 was seen at load 5 on 2 cores).
+      expect(run.eventTypes.length).toBeLessThanOrEqual(budget + 15);
     }
 
     // A redelivery of the first message, after the rollover, is recognised: only the fresh one counts.
