@@ -26,7 +26,6 @@ import { testServers } from '../support/test-servers';
 export const fuzzRateLimits: Record<string, string> = {
   RATE_LIMIT_USER: '100000/100000',
   RATE_LIMIT_SERVICE: '100000/100000',
-  RATE_LIMIT_PLATFORM: '100000/100000',
   RATE_LIMIT_ANONYMOUS: '100000/100000',
 };
 
