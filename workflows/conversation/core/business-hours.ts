@@ -131,14 +131,16 @@ function parseDay(path: string, input: unknown, errors: string[]): [string, stri
     periods.push([startText as string, endText as string]);
     spans.push({ index, start, end });
   });
-  // Sorted by start, a period overlaps another exactly when it starts before the previous one ends.
+  // Sorted by start, a period overlaps an earlier one exactly when it starts before the furthest end so
+  // far; it is reported once, against the period that reaches furthest.
   spans.sort((a, b) => a.start - b.start);
-  for (let i = 1; i < spans.length; i++) {
-    const [before, after] = [spans[i - 1], spans[i]];
-    if (after.start < before.end) {
-      const [first, second] = before.index < after.index ? [before, after] : [after, before];
+  let furthest: (typeof spans)[number] | undefined;
+  for (const span of spans) {
+    if (furthest !== undefined && span.start < furthest.end) {
+      const [first, second] = furthest.index < span.index ? [furthest, span] : [span, furthest];
       errors.push(`${path}[${second.index}]: overlaps ${path}[${first.index}]`);
     }
+    if (furthest === undefined || span.end > furthest.end) furthest = span;
   }
   return periods;
 }
@@ -214,6 +216,7 @@ export function parseBusinessHours(input: unknown): { ok: true; value: BusinessH
 const blockMs = 4 * dayMs;
 const probeMs = 6 * hourMs;
 const maxBlocksPerZone = 20_000;
+const maxInstant = 8.64e15;
 
 interface OffsetBlock {
   startOffset: number;
@@ -242,12 +245,14 @@ class ZoneOffsets {
   }
 
   /** The offset at a whole second, straight from Intl: the local reading as if UTC, minus the instant. */
-  private read(second: number): number {
-    const fields: Record<string, number> = {};
+  private read(instant: number): number {
+    // Intl throws outside the Date range (±8.64e15 ms); the blocks at its ends read the offset at the end.
+    const second = Math.min(Math.max(instant, -maxInstant), maxInstant);
+    const fields = { year: 0, month: 1, day: 1, hour: 0, minute: 0, second: 0 };
     let beforeChrist = false;
     for (const part of this.format.formatToParts(second)) {
       if (part.type === 'era') beforeChrist = part.value.startsWith('B');
-      else if (part.type !== 'literal') fields[part.type] = Number(part.value);
+      else if (part.type in fields) fields[part.type as keyof typeof fields] = Number(part.value);
     }
     const year = beforeChrist ? 1 - fields.year : fields.year;
     const local = daysFromCivil(year, fields.month, fields.day) * dayMs + fields.hour * hourMs + fields.minute * minuteMs + fields.second * 1000;
@@ -365,7 +370,7 @@ export function businessCalendar(hours: BusinessHours | null): BusinessCalendar 
   const neverOpens = week.every((day) => day.length === 0);
   const holidays = new Set((hours.holidays ?? []).map((text) => holidayDay(text)!));
 
-  const periodsOn = (day: number): DayPeriods => (holidays.has(day) ? [] : week[(((day + 3) % 7) + 7) % 7]);
+  const periodsOn = (day: number): DayPeriods => (holidays.has(day) ? [] : (week[(((day + 3) % 7) + 7) % 7] ?? []));
 
   /** Whether a local wall-clock reading (ms, as if UTC) is inside a period. */
   const wallOpen = (wall: number): boolean => {
