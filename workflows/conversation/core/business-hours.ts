@@ -15,12 +15,16 @@
  * - Periods that meet (09:00-12:00 + 12:00-13:00, or 23:00-24:00 Monday + 00:00-01:00 Tuesday) are one
  *   stretch of business time: `nextClose` does not stop at the seam.
  * - Holidays are local dates: the whole local day is closed, whatever its periods.
+ * - `nextClose` of an instant outside business hours is that instant (it is closed already); a due time
+ *   that falls exactly at the end of a period is that closing instant (the last business millisecond is
+ *   the one before it).
  *
  * Bounds: every search stops `businessHorizonMs` (5 years) after the instant it starts from. The policy
  * accepts durations up to 365d, which a 40-hour week spends in about 4.2 years, so any accepted duration
  * on an ordinary week fits; `nextOpen`/`addBusinessTime` answer null beyond it (as for a calendar that
  * never opens) and `nextClose` answers null when it stays open that long. `businessTimeBetween` has no
  * horizon: it walks the periods between its two instants (a few per day), never minute by minute.
+ * Instants are milliseconds anywhere in the Date range (±8.64e15); no clock is read.
  *
  * Offsets are read from Intl at probes 6 hours apart and cached per zone in 4-day blocks; a zone would
  * need two transitions within 6 hours that cancel out for a probe to miss them (tzdata has none since
