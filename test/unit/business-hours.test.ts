@@ -66,6 +66,7 @@ describe('parseBusinessHours', () => {
     };
     expect(parseBusinessHours(input)).toEqual({ ok: true, value: input });
     expect(parseBusinessHours({ timezone: 'UTC', weekly: {} })).toEqual({ ok: true, value: { timezone: 'UTC', weekly: {} } });
+    for (const timezone of ['Etc/GMT+5', 'America/Argentina/Buenos_Aires', 'Asia/Calcutta']) expect(parseBusinessHours({ timezone, weekly: {} }).ok).toBe(true);
   });
 
   it('accepts the most periods and holidays it allows', () => {
@@ -82,6 +83,7 @@ describe('parseBusinessHours', () => {
     ['an unknown field', { ...valid, tz: 'UTC' }, ['businessHours.tz: unknown field']],
     ['no timezone', { weekly: {} }, ['businessHours.timezone: must be an IANA time zone name like "Europe/Berlin"']],
     ['an unknown timezone', { ...valid, timezone: 'Mars/Olympus' }, ['businessHours.timezone: "Mars/Olympus" is not a time zone this server knows']],
+    ['an offset instead of a zone', { ...valid, timezone: '+05:30' }, ['businessHours.timezone: "+05:30" is not a time zone this server knows']],
     ['no weekly', { timezone: 'UTC' }, ['businessHours.weekly: must be an object with days mon..sun']],
     ['an unknown day', { timezone: 'UTC', weekly: { monday: [] } }, ['businessHours.weekly.monday: not a day (mon, tue, wed, thu, fri, sat, sun)']],
     ['a day that is not a list', { timezone: 'UTC', weekly: { tue: '09:00-17:00' } }, ['businessHours.weekly.tue: must be a list of ["HH:MM", "HH:MM"] periods']],

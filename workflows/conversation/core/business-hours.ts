@@ -92,7 +92,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// A name, not an offset: newer Intl versions also take "+05:30", which is no IANA zone and would make the
+// answer depend on the Node version.
+const zoneName = /^[A-Za-z][\w+-]*(?:\/[\w+-]+)*$/
+
 function validTimeZone(name: string): boolean {
+  if (!zoneName.test(name)) return false;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: name });
     return true;
