@@ -94,7 +94,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 // A name, not an offset: newer Intl versions also take "+05:30", which is no IANA zone and would make the
 // answer depend on the Node version.
-const zoneName = /^[A-Za-z][\w+-]*(?:\/[\w+-]+)*$/
+const zoneName = /^[A-Za-z][\w+-]*(?:\/[\w+-]+)*$/;
 
 function validTimeZone(name: string): boolean {
   if (!zoneName.test(name)) return false;
