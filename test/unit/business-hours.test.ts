@@ -156,6 +156,16 @@ describe('zone offsets', () => {
     expect(zoneOffsetAt(zone, at(iso))).toBe(offset);
   });
 
+  it.each(['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Pacific/Chatham'])('agrees with Intl every 15 minutes of 2026 in %s', (zone) => {
+    const wrong: string[] = [];
+    for (let t = at('2026-01-01T00:00:00Z'); t < at('2027-01-01T00:00:00Z'); t += 15 * MINUTE) {
+      const offset = zoneOffsetAt(zone, t);
+      const wall = new Date(t + offset);
+      if (wall.getUTCHours() * HOUR + wall.getUTCMinutes() * MINUTE !== localReading(zone, t).msOfDay) wrong.push(new Date(t).toISOString());
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('finds each transition to the second (Berlin, spring 2026, 01:00Z)', () => {
     expect(zoneOffsetAt('Europe/Berlin', at('2026-03-29T00:59:59.999Z'))).toBe(HOUR);
     expect(zoneOffsetAt('Europe/Berlin', at('2026-03-29T01:00:00.000Z'))).toBe(2 * HOUR);
