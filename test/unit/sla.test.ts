@@ -3,6 +3,8 @@
  * pauses, warnings and breaches, as tables and as properties, in wall time and in business time.
  */
 import fc from 'fast-check';
+import { businessCalendar } from '../../workflows/conversation/core/business-hours';
+import type { BusinessHours } from '../../workflows/conversation/core/business-hours';
 import { alwaysOpen, applySla, initialSla, nextSlaDeadline, slaView } from '../../workflows/conversation/core/sla';
 import type {
   BusinessClock,
@@ -318,6 +320,15 @@ describe('business hours', () => {
   const friday = Date.UTC(2026, 11, 11, 0, 0);
   const fri = (h: number, m = 0) => friday + h * hour + m * minute;
   const monday = (h: number, m = 0) => fri(h, m) + 3 * day;
+
+  it("business-hours.ts's calendar counts as the office-hours stand-in does (Friday 16:55 due Monday 09:05)", () => {
+    const weekdays = { mon: [['09:00', '17:00']], tue: [['09:00', '17:00']], wed: [['09:00', '17:00']], thu: [['09:00', '17:00']], fri: [['09:00', '17:00']] } as BusinessHours['weekly'];
+    const calendar = businessCalendar({ timezone: 'UTC', weekly: weekdays });
+    const real: SlaContext = { ...business, businessHours: calendar };
+    const inputs: SlaInput[] = [{ type: 'status', status: 'open', at: fri(16, 55) }, { type: 'customerMessage', at: fri(16, 55) }];
+    expect(slaView(run(inputs, real).state, real)).toEqual(slaView(run(inputs, business).state, business));
+    expect(slaView(run(inputs, real).state, real)).toMatchObject({ firstResponseDueAt: monday(9, 5), resolutionDueAt: monday(9, 55) });
+  });
 
   it('counts only business time: a message at Friday 16:55 is due Monday 09:05', () => {
     const { state } = run([{ type: 'status', status: 'open', at: fri(16, 55) }, { type: 'customerMessage', at: fri(16, 55) }], business);

@@ -24,6 +24,7 @@
  * - A new episode (a status leaving `closed`/`resolved`) starts every clock afresh.
  */
 import type { Status } from './model';
+import type { BusinessCalendar } from './business-hours';
 
 export type SlaMetric = 'firstResponse' | 'nextResponse' | 'resolution';
 export const slaMetrics: readonly SlaMetric[] = ['firstResponse', 'nextResponse', 'resolution'];
@@ -46,16 +47,8 @@ export interface SlaPolicy {
   businessHoursOnly: boolean;
 }
 
-/**
- * What the SLA clock needs of business hours. `BusinessCalendar` from './business-hours' satisfies it;
- * once that module lands this becomes `import type { BusinessCalendar } from './business-hours'`.
- */
-export interface BusinessClock {
-  /** The moment `durationMs` of business time after `fromMs`, or null if that never comes (no open hours). */
-  addBusinessTime(fromMs: number, durationMs: number): number | null;
-  /** Business time between two moments, in ms (0 when `toMs <= fromMs`). */
-  businessTimeBetween(fromMs: number, toMs: number): number;
-}
+/** What the SLA clock needs of business hours: the two arithmetic queries of a `BusinessCalendar`. */
+export type BusinessClock = Pick<BusinessCalendar, 'addBusinessTime' | 'businessTimeBetween'>;
 
 /** Plain wall time: used when `businessHoursOnly` is false or the account has no business hours. */
 export const alwaysOpen: BusinessClock = {
