@@ -7,7 +7,11 @@
  */
 import type { z } from 'zod';
 import type { RoutingConfig } from '../../routing/routing';
+import type { BusinessHours } from './business-hours';
+import { parseBusinessHours, weekdays } from './business-hours';
 import { formatDuration, parseDuration } from './durations';
+import type { SlaMetric, SlaPriority, SlaTargets } from './sla';
+import { slaMetrics, slaPriorities } from './sla';
 import { PolicyError } from './errors';
 
 export { PolicyError, isPolicyError } from './errors';
@@ -106,4 +110,85 @@ const routing: Codec<RoutingConfig, RoutingConfig, Partial<RoutingConfig>> = {
   fromPatch: (_field, patch, current) => ({ ...current, ...patch }),
 };
 
-export const codecs = { flag, duration, optionalDuration, wrapUpCapacity, csat, routing };
+/**
+ * SPEC 9's business hours: the API schema checks the shape (and documents it in OpenAPI);
+ * `parseBusinessHours` checks the meaning (zone, "HH:MM", order, overlaps) and names the path it rejects,
+ * e.g. `businessHours.weekly.mon[1]`. Null: always open.
+ */
+type Period = [string, string];
+type BusinessHoursWire = { timezone: string; weekly: Partial<Record<(typeof weekdays)[number], Period[]>>; holidays?: string[] };
+const businessHours: Codec<BusinessHours | null, BusinessHoursWire | null, BusinessHoursWire | null> = {
+  schema: ({ z }) => {
+    const period = z.tuple([z.string(), z.string()]);
+    const weekly = z.strictObject(Object.fromEntries(weekdays.map((d) => [d, z.array(period).optional()])) as Record<(typeof weekdays)[number], z.ZodOptional<z.ZodArray<typeof period>>>);
+    return z.strictObject({ timezone: z.string(), weekly, holidays: z.array(z.string()).optional() }).nullable() as unknown as z.ZodType<BusinessHoursWire | null>;
+  },
+  toWire: (value) => value,
+  fromPatch: (field, value) => {
+    if (value === null) return null;
+    const parsed = parseBusinessHours(value);
+    if (parsed.ok) return parsed.value;
+    // parseBusinessHours names the path from "businessHours"; keep the deepest path as the field.
+    const [first] = parsed.errors;
+    const match = /^([^:]+): (.*)$/.exec(first ?? '');
+    const path = match?.[1] ?? field;
+    throw new PolicyError({ field: path.startsWith(field) ? path : field, message: match?.[2] ?? first ?? 'is not valid business hours' });
+  },
+};
+
+/**
+ * SPEC 9's SLA targets per priority, durations as strings, null = that metric off. A patch replaces each
+ * priority it names whole (as `sla.ts` reads an entry: metrics left out are off); a priority set to null
+ * is removed (it then uses `normal`'s); `sla: null` removes every target.
+ */
+export type SlaTargetsMs = { [P in SlaPriority]?: SlaTargets };
+type SlaTargetsWire = { [P in SlaPriority]?: { [M in SlaMetric]?: string | null } };
+type SlaPatch = { [P in SlaPriority]?: { [M in SlaMetric]?: string | null } | null } | null;
+const sla: Codec<SlaTargetsMs, SlaTargetsWire, SlaPatch> = {
+  schema: ({ z, duration }) => {
+    const targets = z.strictObject({ firstResponse: duration.nullable().optional(), nextResponse: duration.nullable().optional(), resolution: duration.nullable().optional() });
+    return z.strictObject({ urgent: targets.nullable().optional(), high: targets.nullable().optional(), normal: targets.nullable().optional(), low: targets.nullable().optional() }).nullable();
+  },
+  toWire: (value) => {
+    const wire: SlaTargetsWire = {};
+    for (const priority of slaPriorities) {
+      const targets = value[priority];
+      if (targets === undefined) continue;
+      const out: { [M in SlaMetric]?: string | null } = {};
+      for (const metric of slaMetrics) {
+        const ms = targets[metric];
+        if (ms !== undefined) out[metric] = ms === null ? null : formatDuration(ms);
+      }
+      wire[priority] = out;
+    }
+    return wire;
+  },
+  fromPatch: (field, patch, current) => {
+    if (patch === null) return {};
+    const next: SlaTargetsMs = { ...current };
+    for (const priority of slaPriorities) {
+      const targets = patch[priority];
+      if (targets === undefined) continue;
+      if (targets === null) {
+        delete next[priority];
+        continue;
+      }
+      const out: SlaTargets = {};
+      for (const metric of slaMetrics) {
+        const text = targets[metric];
+        if (text !== undefined) out[metric] = text === null ? null : durationField(`${field}.${priority}.${metric}`, text);
+      }
+      next[priority] = out;
+    }
+    return next;
+  },
+};
+
+/** A flag whose default follows another field (`slaBusinessHoursOnly`): null = that default. */
+const optionalFlag: Codec<boolean | null, boolean | null, boolean | null> = {
+  schema: ({ z }) => z.boolean().nullable(),
+  toWire: (value) => value,
+  fromPatch: (_field, value) => value,
+};
+
+export const codecs = { flag, optionalFlag, duration, optionalDuration, wrapUpCapacity, csat, routing, businessHours, sla };

@@ -2,6 +2,7 @@ import type { RoutingConfig } from '../../routing/routing';
 import { manualRouting } from '../../routing/routing';
 import type { AnyField, PolicyField } from './policy-codecs';
 import { codecs, field, hour } from './policy-codecs';
+import type { SlaPolicy } from './sla';
 
 export { PolicyError, isPolicyError } from './policy-codecs';
 export type { WrapUpCapacity } from './policy-codecs';
@@ -47,6 +48,17 @@ export const policyFields = {
   customerLeaveEnds: field(codecs.flag, 'customerLeaveEnds', false),
   /** How conversations reach agents (workflows/routing). */
   routing: field(codecs.routing, 'routing', manualRouting),
+  /** The account's business hours (SPEC 9); null: always open. */
+  businessHours: field(codecs.businessHours, 'businessHours', null),
+  /** SLA targets per priority in ms (SPEC 9; core/sla.ts); {}: no SLA. */
+  sla: field(codecs.sla, 'sla', {}),
+  /**
+   * SLA clocks count business time only. Null: the default, true exactly when business hours are set;
+   * the document reads back the boolean in force (`slaBusinessHoursOnlyInForce`).
+   */
+  slaBusinessHoursOnly: field(codecs.optionalFlag, 'slaBusinessHoursOnly', null),
+  /** An `sla_warning` fires this much counted time before a breach; null: no warnings. */
+  slaWarnBeforeMs: field(codecs.optionalDuration, 'slaWarnBefore', null),
 };
 
 type Fields = typeof policyFields;
@@ -107,6 +119,17 @@ export function effective(policy: Policy): PolicyFields & { preset: PresetName; 
 
 export const defaultPolicy: Policy = { preset: 'default', ...defaultFields, version: 0 };
 
+/** SPEC 9: `slaBusinessHoursOnly` defaults to true when business hours are set. */
+export function slaBusinessHoursOnlyInForce(fields: Pick<PolicyFields, 'businessHours' | 'slaBusinessHoursOnly'>): boolean {
+  return fields.slaBusinessHoursOnly ?? fields.businessHours !== null;
+}
+
+/** The SLA module's view of a policy (core/sla.ts): targets, warning lead, whether business time only counts. */
+export function slaPolicyOf(policy: Policy): SlaPolicy {
+  const e = effective(policy);
+  return { targets: e.sla, warnBeforeMs: e.slaWarnBeforeMs, businessHoursOnly: slaBusinessHoursOnlyInForce(e) };
+}
+
 export function routingOf(policy: Policy): RoutingConfig {
   return policy.routing ?? presets[policy.preset ?? 'default'].routing;
 }
@@ -121,6 +144,8 @@ export function policyToDocument(policy: Policy): PolicyDocument {
     const f = policyFields[name] as AnyField;
     document[f.wire] = f.codec.toWire(e[name]);
   }
+  // SPEC 9: read back as the boolean in force, not the "follow the default" null.
+  document.slaBusinessHoursOnly = slaBusinessHoursOnlyInForce(e);
   document.version = e.version;
   return document as PolicyDocument;
 }
