@@ -58,6 +58,12 @@ export const transitionEvent = z.object({
   assigneeAfter: z.string().nullable(),
   rule: z.string().nullable(),
   details: z.record(z.string(), z.unknown()).nullable(),
+  /** SPEC 9: `transition`, or an SLA warning or breach (no change of status; `from` = `to`). */
+  type: z.enum(['transition', 'sla_warning', 'sla_breached']),
+  /** SLA events only: `firstResponse`, `nextResponse` or `resolution`. */
+  metric: z.enum(['firstResponse', 'nextResponse', 'resolution']).optional(),
+  /** SLA events only: when the metric's target is (or was) breached. */
+  dueAt: z.string().optional(),
 });
 
 export const messagesPage = z.object({ messages: z.array(timelineMessage) });

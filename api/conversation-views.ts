@@ -133,5 +133,9 @@ export const eventView = (e: Omit<EventDoc, '_id' | 'accountId'>) => ({
   assigneeAfter: e.assigneeAfter ?? null,
   rule: e.rule ?? null,
   details: e.details ?? null,
+  // SPEC 9: every entry says what it is; entries recorded before SLA events existed are transitions.
+  type: e.type ?? 'transition',
+  ...(e.metric !== undefined ? { metric: e.metric } : {}),
+  ...(e.dueAt !== undefined ? { dueAt: iso(e.dueAt) } : {}),
 });
 

@@ -53,3 +53,12 @@ export const recoverFromStorePatch = 'recover-from-store';
  * (core/dedupe.ts); a conversation that recorded fewer customer messages than the window never asks.
  */
 export const durableDedupePatch = 'durable-dedupe';
+
+/**
+ * Runs from before 2026-12-06 had no SLA clocks (SPEC 9, issue 25). Since then a run seeds `state.sla`
+ * at its start (`withSlaState`; a carried or recovered state without it starts from `initialSla` at its
+ * status), every decision feeds the SLA clock (core/conversation-sla.ts), and the next SLA warning or
+ * breach joins the deadlines the one wake-up timer waits for. A run that did not take the patch keeps no
+ * `sla`, which switches all of it off.
+ */
+export const slaClocksPatch = 'sla-clocks';

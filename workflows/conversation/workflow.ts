@@ -36,7 +36,8 @@ import { restampedForPolicy, toView } from './core/view';
 import type { ActionBase, ActionResult, ConversationRef, ConversationSinks, ConversationWorkflowInput } from './messages';
 import * as m from './messages';
 import { Outbox } from './outbox';
-import { closeInRunPatch, durableDedupePatch, recoverFromStorePatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
+import { closeInRunPatch, durableDedupePatch, recoverFromStorePatch, slaClocksPatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
+import { withSlaState } from './core/conversation-sla';
 import { PolicySync } from './policy-sync';
 import { WebUi, searchAttributePairs } from './web-ui';
 
@@ -77,7 +78,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   // was terminated or failed (SPEC section 12). Asked here, in the first activation, for the reason above.
   const recoverFromStore = !carried && patched(recoverFromStorePatch);
   const durableDedupe = patched(durableDedupePatch);
-  let state: ConversationState = carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref });
+  // Asked in the first activation too; a run that takes it keeps `state.sla`, which switches the SLA on.
+  const slaClocks = patched(slaClocksPatch);
+  const withSlaIfPatched = (s: ConversationState): ConversationState => (slaClocks ? withSlaState(s) : s);
+  let state: ConversationState = withSlaIfPatched(carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref }));
   const pending: Effect[] = [...(carried?.pending ?? [])];
   // Inputs from signals (the customer, the router, the API), decided in arrival order by the main loop.
   const inbox: { input: Input; actor: Actor; policyVersion?: number }[] = [];
@@ -185,7 +189,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     const start = await loadRunStart({ accountId: ref.accountId, conversationId });
     if (start.stored) {
       // Inputs queued meanwhile are decided by the loop, from this state; updates wait for the policy below.
-      state = recoveredState({ conversationId, ...ref }, start.stored);
+      // The stored views hold no SLA spans: a recovered conversation's SLA starts afresh at its status.
+      state = withSlaIfPatched(recoveredState({ conversationId, ...ref }, start.stored));
       flushedVersion = state.version;
     }
     current = policy.startWith(start.policy);

@@ -7,6 +7,7 @@
 import type { ConversationState } from './model';
 import type { Policy, PolicyFields } from './policy';
 import { effective } from './policy';
+import { slaDeadline } from './conversation-sla';
 
 export type Effective = ReturnType<typeof effective>;
 
@@ -27,7 +28,7 @@ export function autoCloseAt(state: ConversationState, policy: Policy): number | 
   return Math.max(state.lastCustomerMessageAt, state.assignedAt) + ms;
 }
 
-export type DeadlineKind = 'autoClose' | 'idleClose' | 'waitingClose' | 'csatTimeout' | 'wrapUpCapacity' | 'agentReconnect' | 'windowExpiry';
+export type DeadlineKind = 'autoClose' | 'idleClose' | 'waitingClose' | 'csatTimeout' | 'wrapUpCapacity' | 'agentReconnect' | 'windowExpiry' | 'sla';
 
 /** Every pending deadline, in the order a timer applies them when several are due at once. */
 export function deadlines(state: ConversationState, policy: Policy): { kind: DeadlineKind; at: number }[] {
@@ -54,6 +55,9 @@ export function deadlines(state: ConversationState, policy: Policy): { kind: Dea
   if (window !== null && !['closed', 'resolved', 'in_flow'].includes(state.status) && state.windowExpiryRecordedFor !== state.lastCustomerMessageAt) {
     push('windowExpiry', window);
   }
+  // SPEC 9: the next SLA warning or breach joins the one timer; the rule is a no-op whose `timer` input the
+  // SLA clock then applies (conversation-sla.ts). Last, so lifecycle deadlines due at the same instant go first.
+  push('sla', slaDeadline(state, policy));
   return out;
 }
 

@@ -9,6 +9,7 @@ import type { Context } from './draft';
 import type { Actor, ConversationState, Decision, Input, InputType } from './model';
 import type { Policy } from './policy';
 import { effective } from './policy';
+import { withSla } from './conversation-sla';
 import { onAssign, onEnd, onLeave, onReleaseToQueue, onReply, onResolve, onRevive, onTags, onTakeOver, onTemplate, onTransfer } from './rules-agent';
 import { onCsatAnswer, onCustomerLeft, onCustomerMessage } from './rules-customer';
 import { onReceipt, onSendOutcome } from './rules-delivery';
@@ -49,5 +50,7 @@ const handlers: { [T in InputType]: Handler<T> } = {
 /** Decides what an input does. Never throws for a rule: a rejection is a value with a stable code. */
 export function decide(state: ConversationState, input: Input, actor: Actor, policy: Policy, now: number): Decision {
   const handler = handlers[input.type] as Handler<InputType>;
-  return handler({ state, actor, policy: effective(policy), now }, input);
+  const decision = handler({ state, actor, policy: effective(policy), now }, input);
+  // The SLA clock follows what the rule decided (a no-op for a state without `sla`).
+  return decision.ok ? withSla(decision, input, actor, policy, now) : decision;
 }

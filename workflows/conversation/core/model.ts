@@ -5,6 +5,7 @@
 
 import type { LegacyContentFields, OutboundContent, SessionContent, TemplateContent, TemplateRef } from './outbound';
 import { outboundContentOf } from './outbound';
+import type { SlaMetric, SlaState } from './sla';
 
 export type { TemplateRef } from './outbound';
 
@@ -265,6 +266,11 @@ export interface ConversationState {
   inboundCount: number;
   /** True when `inboundCount` counts every inbound message of the timeline (false: it started mid-way). */
   inboundCountFromStart: boolean;
+  /**
+   * The SLA clocks (core/sla.ts, SPEC 9). Absent: no SLA (a run from before the `sla-clocks` patch);
+   * the shell seeds it (`withSlaState`) when the patch is taken.
+   */
+  sla?: SlaState;
 }
 
 /** The list's preview of a conversation's newest message. `text` is at most `previewLength` characters. */
@@ -318,7 +324,17 @@ export interface TransitionEvent {
   rule: string | null;
   /** What else the transition carried: the customer's CSAT score, or the message whose delivery failed. */
   details: { csatScore?: number; messageId?: string; error?: DeliveryError } | null;
+  /**
+   * What the entry is (SPEC 9): a transition (absent on entries recorded before SLA events existed), or
+   * an SLA warning or breach, which changes no status (`from` = `to`) and carries `metric` and `dueAt`.
+   */
+  type?: EventType;
+  metric?: SlaMetric;
+  /** Epoch ms: the moment the metric's target is (or was) breached. */
+  dueAt?: number;
 }
+
+export type EventType = 'transition' | 'sla_warning' | 'sla_breached';
 
 export interface RoutingRequestEffect {
   channel: string;

@@ -3,7 +3,9 @@
  * summary of a timer as runs from before the `timer-label-wake-up` patch wrote it. Pure text; the shell
  * hands it to `setCurrentDetails` or a timer.
  */
+import { slaContextOf } from './conversation-sla';
 import { deadlines } from './deadlines';
+import { slaMetrics, slaView } from './sla';
 import type { ConversationState } from './model';
 import type { Policy } from './policy';
 import { defaultPolicy } from './policy';
@@ -26,7 +28,19 @@ export function describe(state: ConversationState, policy: Policy | undefined, w
     `customer \`${view.customer}\` on channel \`${view.channel}\`, ${view.unreadCount} unread${queued > 0 ? `, ${queued} message(s) being sent` : ''}`,
     `window closes ${view.windowExpiresAt ?? '—'}; auto-close ${view.autoCloseAt ?? '—'}`,
     `deadlines: ${pending.length > 0 ? pending.join('; ') : 'none'}${wakeUp ? ` · ${wakeUpLabel(wakeUp)}` : ''}`,
+    // SPEC 9: the SLA as the view shows it (only for runs with SLA clocks, so older runs read as before).
+    ...(state.sla !== undefined ? [slaLine(state, current)] : []),
   ].join('\n\n');
+}
+
+function slaLine(state: ConversationState, policy: Policy): string {
+  const sla = slaView(state.sla!, slaContextOf(policy));
+  const due = slaMetrics.flatMap((m) => {
+    const at = sla[`${m}DueAt`];
+    return at === null ? [] : [`${m} due ${iso(at)}`];
+  });
+  const parts = [`priority ${state.sla!.priority ?? 'normal'}`, ...due, ...(sla.breached.length > 0 ? [`breached: ${sla.breached.join(', ')}`] : []), ...(sla.paused ? ['paused'] : [])];
+  return `SLA: ${parts.join('; ')}`;
 }
 
 /** A timer's summary before the patch: the deadlines due at its instant when it was armed (it went false; see DESIGN.md). */

@@ -85,6 +85,9 @@ const onDeadline: { [K in DeadlineKind]: (draft: Draft, ctx: Context) => Decisio
     draft.transition(state.status, 'window_expired', { windowExpiryRecordedFor: state.lastCustomerMessageAt });
     return draft.done();
   },
+  // The SLA clock fires its warnings and breaches from the timer input (conversation-sla.ts `withSla`);
+  // the rule only marks the decision as a change so that happens.
+  sla: (draft) => draft.done(),
 };
 
 function closed(draft: Draft, reason: ClosedReason): Decision {

@@ -13,6 +13,7 @@ const deadlineWords: { [K in DeadlineKind]: string } = {
   wrapUpCapacity: 'wrap-up frees capacity',
   agentReconnect: 'agent reconnect times out',
   windowExpiry: 'window closes',
+  sla: 'SLA warning or breach due',
 };
 
 /** One pending deadline: "window closes at 2026-12-07T10:00:00.000Z". */
