@@ -3,7 +3,7 @@ import type { ConversationDoc, EventDoc, MessageDoc } from '../store/collections
 import type { Delivery } from '../workflows/conversation/core/lifecycle';
 import { inboundKinds } from '../workflows/conversation/core/model';
 import type { ConversationView } from '../workflows/conversation/core/view';
-import { iso } from '../workflows/conversation/core/view';
+import { iso, noSla } from '../workflows/conversation/core/view';
 import { statuses } from './schemas';
 
 /**
@@ -50,6 +50,16 @@ export const conversationView = z.object({
   inboundCount: z.number().int().optional(),
   /** Whether `inboundCount` counts the whole timeline (false when counting began at an upgrade, mid-way). */
   inboundCountFromStart: z.boolean().optional(),
+  /** SPEC 9: chooses the SLA targets; `normal` unless a user set another (`POST .../priority`). */
+  priority: z.enum(['urgent', 'high', 'normal', 'low']),
+  /** SPEC 9: each due time is null once its target is met, while its clock is paused (`paused` true), and when no target applies. */
+  sla: z.object({
+    firstResponseDueAt: nullableTime,
+    nextResponseDueAt: nullableTime,
+    resolutionDueAt: nullableTime,
+    breached: z.array(z.enum(['firstResponse', 'nextResponse', 'resolution'])),
+    paused: z.boolean(),
+  }),
   updatedAt: nullableTime,
   version: z.number().int(),
   /** For a user caller only (docs/presence.md, "Read marks"): the timeline `seq` they have read up to, null if never. */
@@ -80,6 +90,8 @@ const fills: [key: string, value: unknown][] = Object.entries(conversationView.s
   if (schema instanceof z.ZodBoolean) return [[key, false]];
   return [];
 });
+// Views written before SPEC 9 lack these, and their conversations have no SLA yet.
+fills.push(['priority', 'normal'], ['sla', noSla]);
 
 /** A conversation as every answer and event shows it: a stored view (`_id`) or the workflow's (`id`), every field there. */
 export function toConversationView(doc: ConversationDoc | ConversationView): ConversationViewAnswer {

@@ -168,6 +168,7 @@ export const reply = z.strictObject({
   replyTo: providerId.optional(),
 });
 export const transfer = z.strictObject({ team: id });
+export const priority = z.strictObject({ priority: z.enum(['urgent', 'high', 'normal', 'low']) });
 export const tags = z
   .strictObject({
     add: z.array(tag).max(maxTags).default([]).meta({ description: `a conversation holds at most ${maxTags} tags: an add that would make more answers 400` }),

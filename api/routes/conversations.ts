@@ -12,6 +12,7 @@ import {
   takeOverUpdate,
   templateUpdate,
   transferUpdate,
+  priorityUpdate,
 } from '../../workflows/conversation/messages';
 import { everyUser, supervisors } from '../auth';
 import type { ActionCaller } from '../conversation-actions';
@@ -134,6 +135,15 @@ export const conversationRoutes = [
     body: s.transfer,
     response: r.actionResult,
     handler: async (ctx) => act(callerOf(ctx), 'transfer', transferUpdate, { actor: actorOf(ctx.principal), team: ctx.body.team }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: `${base}/{conversationId}/priority`,
+    summary: 'Set the priority (urgent, high, normal, low), which chooses the SLA targets; the due times follow (any user)',
+    allow: everyUser,
+    body: s.priority,
+    response: r.actionResult,
+    handler: async (ctx) => act(callerOf(ctx), 'priority', priorityUpdate, { actor: actorOf(ctx.principal), priority: ctx.body.priority }),
   }),
   defineRoute({
     method: 'post',

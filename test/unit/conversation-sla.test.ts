@@ -10,6 +10,7 @@ import { decide, deadlines, nextDeadline } from '../../workflows/conversation/co
 import type { Policy } from '../../workflows/conversation/core/policy';
 import { applyPolicyPatch, defaultPolicy } from '../../workflows/conversation/core/policy';
 import { settled } from '../../workflows/conversation/core/settle';
+import { toView } from '../../workflows/conversation/core/view';
 import { HOUR, MINUTE, SECOND, T0, accepted, agentA, assign, customer, customerMessage, fresh, owner, reply, system, timer } from './lifecycle-fixtures';
 
 const policy: Policy = applyPolicyPatch(defaultPolicy, { sla: { normal: { firstResponse: '10m', nextResponse: '5m' } }, slaWarnBefore: '2m' });
@@ -111,5 +112,41 @@ describe('SLA clocks in the lifecycle', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('priority (SPEC 9: POST .../priority)', () => {
+  const tiered: Policy = applyPolicyPatch(defaultPolicy, { sla: { urgent: { firstResponse: '2m' }, normal: { firstResponse: '10m' } } });
+
+  it('any user sets it, the due time follows, and the view shows it', () => {
+    const opened = run(withSlaState(fresh()), [[customerMessage(), customer, T0]], tiered);
+    expect(deadlines(opened.state, tiered)).toContainEqual({ kind: 'sla', at: T0 + 10 * MINUTE });
+    const urgent = accepted(decide(opened.state, { type: 'priority', priority: 'urgent' }, agentA, tiered, T0 + MINUTE));
+    expect(urgent.state.sla?.priority).toBe('urgent');
+    expect(deadlines(urgent.state, tiered)).toContainEqual({ kind: 'sla', at: T0 + 2 * MINUTE });
+    expect(toView(urgent.state, tiered)).toMatchObject({ priority: 'urgent', sla: { firstResponseDueAt: new Date(T0 + 2 * MINUTE).toISOString(), breached: [], paused: false } });
+  });
+
+  it('a priority with no entry of its own uses normal', () => {
+    const opened = run(withSlaState(fresh()), [[customerMessage(), customer, T0]], tiered);
+    const low = accepted(decide(opened.state, { type: 'priority', priority: 'low' }, owner, tiered, T0));
+    expect(toView(low.state, tiered).sla.firstResponseDueAt).toBe(new Date(T0 + 10 * MINUTE).toISOString());
+  });
+
+  it.each([
+    ['service', { kind: 'service', serviceId: 'svc-1' }],
+    ['customer', customer],
+    ['system', system],
+  ] as const)('a %s may not set it (forbidden)', (_name, actor) => {
+    expect(decide(withSlaState(fresh()), { type: 'priority', priority: 'high' }, actor, tiered, T0)).toMatchObject({ ok: false, code: 'forbidden' });
+  });
+
+  it('a run without SLA clocks refuses it (conflict); the same priority again changes nothing', () => {
+    expect(decide(fresh(), { type: 'priority', priority: 'high' }, owner, tiered, T0)).toMatchObject({ ok: false, code: 'conflict' });
+    expect(decide(withSlaState(fresh()), { type: 'priority', priority: 'normal' }, owner, tiered, T0)).toMatchObject({ ok: true, changed: false });
+  });
+
+  it('a view without SLA clocks shows normal and no due times', () => {
+    expect(toView(fresh(), tiered)).toMatchObject({ priority: 'normal', sla: { firstResponseDueAt: null, nextResponseDueAt: null, resolutionDueAt: null, breached: [], paused: false } });
   });
 });

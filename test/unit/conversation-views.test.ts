@@ -31,6 +31,8 @@ const full: ConversationView = {
   inboundCount: 0,
   inboundCountFromStart: true,
   team: null,
+  priority: 'normal',
+  sla: { firstResponseDueAt: null, nextResponseDueAt: null, resolutionDueAt: null, breached: [], paused: false },
   updatedAt: null,
   version: 3,
 };

@@ -11,6 +11,7 @@ import { inputLimitsPatch } from './patches';
 import type { LegacyReplyContent, LegacyTemplateContent, SessionContent, TemplateContent } from './core/outbound';
 import type { Policy } from './core/policy';
 import type { ConversationView } from './core/view';
+import type { SlaPriority } from './core/sla';
 
 export const conversationWorkflowType = 'conversationWorkflow';
 export const defaultTaskQueue = 'conversations';
@@ -173,6 +174,10 @@ export const resolveUpdate = defineUpdate<ActionResult, [ActionBase]>('resolve')
 export interface TransferArgs extends ActionBase {
   team: string;
 }
+/** SPEC 9: `POST .../priority`. */
+export interface PriorityArgs extends ActionBase {
+  priority: SlaPriority;
+}
 export interface TagsArgs extends ActionBase {
   add: string[];
   remove: string[];
@@ -192,5 +197,7 @@ export const transferUpdate = defineUpdate<ActionResult, [TransferArgs]>('transf
 export const tagsUpdate = defineUpdate<ActionResult, [TagsArgs]>('tags');
 export const flowUpdate = defineUpdate<ActionResult, [FlowArgs]>('flow');
 export const broadcastUpdate = defineUpdate<ActionResult, [BroadcastArgs]>('broadcast');
+// SPEC 9's SLA.
+export const priorityUpdate = defineUpdate<ActionResult, [PriorityArgs]>('priority');
 
 export const conversationQuery = defineQuery<ConversationView>('conversation');

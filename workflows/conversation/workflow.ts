@@ -38,6 +38,7 @@ import * as m from './messages';
 import { Outbox } from './outbox';
 import { closeInRunPatch, durableDedupePatch, recoverFromStorePatch, slaClocksPatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
 import { withSlaState } from './core/conversation-sla';
+import type { SlaPriority } from './core/sla';
 import { PolicySync } from './policy-sync';
 import { WebUi, searchAttributePairs } from './web-ui';
 
@@ -80,7 +81,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const durableDedupe = patched(durableDedupePatch);
   // Asked in the first activation too; a run that takes it keeps `state.sla`, which switches the SLA on.
   const slaClocks = patched(slaClocksPatch);
-  const withSlaIfPatched = (s: ConversationState): ConversationState => (slaClocks ? withSlaState(s) : s);
+  const withSlaIfPatched = (s: ConversationState, priority: SlaPriority | null = null): ConversationState => (slaClocks ? withSlaState(s, priority) : s);
   let state: ConversationState = withSlaIfPatched(carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref }));
   const pending: Effect[] = [...(carried?.pending ?? [])];
   // Inputs from signals (the customer, the router, the API), decided in arrival order by the main loop.
@@ -173,6 +174,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   registerAction(m.tagsUpdate, actionInput.tags);
   registerAction(m.flowUpdate, actionInput.flow);
   registerAction(m.broadcastUpdate, actionInput.broadcast);
+  registerAction(m.priorityUpdate, actionInput.priority);
 
   const outbox = new Outbox({
     ref,
@@ -190,7 +192,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     if (start.stored) {
       // Inputs queued meanwhile are decided by the loop, from this state; updates wait for the policy below.
       // The stored views hold no SLA spans: a recovered conversation's SLA starts afresh at its status.
-      state = withSlaIfPatched(recoveredState({ conversationId, ...ref }, start.stored));
+      state = withSlaIfPatched(recoveredState({ conversationId, ...ref }, start.stored), start.stored.view.priority ?? null);
       flushedVersion = state.version;
     }
     current = policy.startWith(start.policy);

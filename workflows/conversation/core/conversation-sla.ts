@@ -15,7 +15,7 @@ import { businessCalendar } from './business-hours';
 import type { Actor, ConversationState, Decision, Effect, Input, TransitionEvent } from './model';
 import type { Policy } from './policy';
 import { effective, slaPolicyOf } from './policy';
-import type { SlaContext, SlaEvent, SlaInput, SlaState } from './sla';
+import type { SlaContext, SlaEvent, SlaInput, SlaPriority, SlaState } from './sla';
 import { applySla, initialSla, nextSlaDeadline } from './sla';
 
 type Accepted = Extract<Decision, { ok: true }>;
@@ -37,11 +37,12 @@ export function slaContextOf(policy: Policy): SlaContext {
 
 /**
  * A state as the `sla-clocks` patch starts it: one without `sla` gets `initialSla` at the status it is
- * in (no clock runs until its next customer message or status change: its past is not in state).
+ * in (no clock runs until its next customer message or status change: its past is not in state), with
+ * the priority a recovered run read from the stored view.
  */
-export function withSlaState(state: ConversationState): ConversationState {
+export function withSlaState(state: ConversationState, priority: SlaPriority | null = null): ConversationState {
   if (state.sla !== undefined) return state;
-  return { ...state, sla: { ...initialSla(), status: state.status } };
+  return { ...state, sla: { ...initialSla(), status: state.status, priority } };
 }
 
 /** The next warning or breach moment, or null (no SLA state, no target, paused). */
@@ -53,10 +54,11 @@ export function slaDeadline(state: ConversationState, policy: Policy): number | 
  * The SLA inputs a decision amounts to, in the order of its effects: each transition is a status; an
  * inbound timeline message a customer message; an outbound one a user's message when a user acted, else
  * a system message (out of office, surveys, a service's template: they never satisfy a target). A timer
- * input is a timer at `now`.
+ * input is a timer at `now`, a priority input a priority at `now`.
  */
 export function slaInputsOf(input: Input, actor: Actor, effects: readonly Effect[], now: number): SlaInput[] {
   const out: SlaInput[] = [];
+  if (input.type === 'priority') out.push({ type: 'priority', priority: input.priority, at: now });
   for (const effect of effects) {
     if (effect.type === 'recordEvent') {
       const event = effect.event;

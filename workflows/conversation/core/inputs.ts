@@ -12,6 +12,7 @@ import type {
   FlowArgs,
   LegacyReplyArgs,
   LegacyTemplateArgs,
+  PriorityArgs,
   ReplyArgs,
   TagsArgs,
   TemplateArgs,
@@ -73,5 +74,6 @@ export const actionInput = {
   transfer: (args: TransferArgs): Input => ({ type: 'transfer', team: args.team }),
   tags: (args: TagsArgs): Input => ({ type: 'tags', add: args.add, remove: args.remove }),
   flow: (args: FlowArgs): Input => (args.action === 'start' ? { type: 'flowStart', priority: args.priority } : { type: 'flowEnd', assignTo: args.assignTo }),
+  priority: (args: PriorityArgs): Input => ({ type: 'priority', priority: args.priority }),
   broadcast: (args: BroadcastArgs): Input => ({ type: 'broadcast', template: args.template, priority: args.priority }),
 };

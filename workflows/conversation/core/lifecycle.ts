@@ -10,7 +10,7 @@ import type { Actor, ConversationState, Decision, Input, InputType } from './mod
 import type { Policy } from './policy';
 import { effective } from './policy';
 import { withSla } from './conversation-sla';
-import { onAssign, onEnd, onLeave, onReleaseToQueue, onReply, onResolve, onRevive, onTags, onTakeOver, onTemplate, onTransfer } from './rules-agent';
+import { onAssign, onEnd, onLeave, onPriority, onReleaseToQueue, onReply, onResolve, onRevive, onTags, onTakeOver, onTemplate, onTransfer } from './rules-agent';
 import { onCsatAnswer, onCustomerLeft, onCustomerMessage } from './rules-customer';
 import { onReceipt, onSendOutcome } from './rules-delivery';
 import { onAgentPresence, onBroadcast, onFlowEnd, onFlowStart, onRelease, onRouted, onTimer } from './rules-system';
@@ -45,6 +45,7 @@ const handlers: { [T in InputType]: Handler<T> } = {
   agentPresence: onAgentPresence,
   sendOutcome: onSendOutcome,
   receipt: onReceipt,
+  priority: onPriority,
 };
 
 /** Decides what an input does. Never throws for a rule: a rejection is a value with a stable code. */

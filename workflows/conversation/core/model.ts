@@ -5,7 +5,7 @@
 
 import type { LegacyContentFields, OutboundContent, SessionContent, TemplateContent, TemplateRef } from './outbound';
 import { outboundContentOf } from './outbound';
-import type { SlaMetric, SlaState } from './sla';
+import type { SlaMetric, SlaPriority, SlaState } from './sla';
 
 export type { TemplateRef } from './outbound';
 
@@ -151,7 +151,9 @@ export type Input =
   | { type: 'agentPresence'; userId: string; online: boolean }
   // Delivery (SPEC section 7): what became of a send, from the sender; receipts from the provider
   | { type: 'sendOutcome'; messageId: string; result: SendOutcome }
-  | { type: 'receipt'; receipt: Receipt };
+  | { type: 'receipt'; receipt: Receipt }
+  /** SPEC 9: the conversation's priority, which chooses its SLA targets. */
+  | { type: 'priority'; priority: SlaPriority };
 
 /** What one send came to, as the channel reported it: the core never sees provider details. */
 export type SendOutcome = { outcome: 'sent'; providerMessageId: string } | { outcome: 'failed'; error: DeliveryError };

@@ -10,6 +10,7 @@
  */
 import type { ClosedReason, ConversationState, MessageKind, Status, TransitionEvent } from './model';
 import { dedupeWindow, initialState } from './model';
+import type { SlaPriority } from './sla';
 
 /** The stored view as the activity reads it (FerretDB drops null fields on upsert: any may be absent). */
 export interface StoredView {
@@ -32,6 +33,8 @@ export interface StoredView {
   team?: string | null;
   inboundCount?: number | null;
   inboundCountFromStart?: boolean | null;
+  /** SPEC 9: the stored priority, which a recovered run's SLA state starts from (`withSlaState`). */
+  priority?: SlaPriority | null;
   updatedAt?: string | null;
   version: number;
 }

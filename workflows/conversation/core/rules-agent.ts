@@ -8,6 +8,7 @@ import type { Context } from './draft';
 import { Draft, reject, unchanged } from './draft';
 import type { Actor, Decision, SendRequest } from './model';
 import type { SessionContent, TemplateContent } from './outbound';
+import type { SlaPriority } from './sla';
 import { isEnded, isNew, isSupervisor } from './model';
 
 type User = Extract<Actor, { kind: 'user' }>;
@@ -172,6 +173,20 @@ export function onRevive(ctx: Context): Decision {
 /** Seed 004: release to the queue, or transfer to another team's queue: back to open, routed again. */
 export function onReleaseToQueue(ctx: Context): Decision {
   return backToQueue(ctx, 'released', null);
+}
+
+/**
+ * SPEC 9: any user of the account sets the priority, in any status (it carries into the next episode);
+ * the SLA clock takes it from the input (conversation-sla.ts) and the due times follow. A run from before
+ * the `sla-clocks` patch keeps no SLA state: it refuses, and its next run takes priorities.
+ */
+export function onPriority(ctx: Context, input: { priority: SlaPriority }): Decision {
+  const user = userOf(ctx, 'set the priority');
+  if (isDecision(user)) return user;
+  const { state } = ctx;
+  if (state.sla === undefined) return reject('conflict', 'this conversation runs on code from before SLA clocks; priorities apply from its next run');
+  if ((state.sla.priority ?? 'normal') === input.priority) return unchanged(state);
+  return new Draft(ctx).done();
 }
 
 export function onTransfer(ctx: Context, input: { team: string }): Decision {

@@ -1,6 +1,9 @@
 import type { ConversationState, MessageKind, Status } from './lifecycle';
 import { autoCloseAt, windowExpiresAt } from './lifecycle';
 import type { Policy } from './policy';
+import { slaContextOf } from './conversation-sla';
+import type { SlaMetric, SlaPriority } from './sla';
+import { slaView } from './sla';
 
 /**
  * The conversation as readers see it (SPEC section 5): what the workflow query returns and what the
@@ -38,8 +41,29 @@ export interface ConversationView {
   inboundCount: number;
   /** Whether `inboundCount` covers the whole timeline (false for a conversation counted from an upgrade on). */
   inboundCountFromStart: boolean;
+  /** SPEC 9: chooses the SLA targets; `normal` unless a user set another. */
+  priority: SlaPriority;
+  /** SPEC 9: due times (null once met, while paused, or with no target), breached metrics, paused. */
+  sla: ConversationSlaView;
   updatedAt: string | null;
   version: number;
+}
+
+export interface ConversationSlaView {
+  firstResponseDueAt: string | null;
+  nextResponseDueAt: string | null;
+  resolutionDueAt: string | null;
+  breached: SlaMetric[];
+  paused: boolean;
+}
+
+/** What a conversation without SLA clocks (a run before the `sla-clocks` patch) shows. */
+export const noSla: ConversationSlaView = { firstResponseDueAt: null, nextResponseDueAt: null, resolutionDueAt: null, breached: [], paused: false };
+
+function slaViewOf(state: ConversationState, policy: Policy): ConversationSlaView {
+  if (state.sla === undefined) return noSla;
+  const v = slaView(state.sla, slaContextOf(policy));
+  return { firstResponseDueAt: iso(v.firstResponseDueAt), nextResponseDueAt: iso(v.nextResponseDueAt), resolutionDueAt: iso(v.resolutionDueAt), breached: v.breached, paused: v.paused };
 }
 
 /** Epoch ms as ISO-8601; null (or absent: FerretDB drops null fields on upsert) as null. */
@@ -74,6 +98,8 @@ export function toView(state: ConversationState, policy: Policy): ConversationVi
     team: state.team ?? null,
     inboundCount: state.inboundCount ?? 0,
     inboundCountFromStart: state.inboundCountFromStart ?? state.messageSeq === 0,
+    priority: state.sla?.priority ?? 'normal',
+    sla: slaViewOf(state, policy),
     updatedAt: iso(state.updatedAt),
     version: state.version,
   };
