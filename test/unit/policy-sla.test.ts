@@ -37,6 +37,13 @@ describe('SLA policy fields', () => {
     expect(slaPolicyOf(policy)).toEqual({ targets: { urgent: { firstResponse: 300_000, resolution: null }, normal: { nextResponse: 3_600_000 } }, warnBeforeMs: 60_000, businessHoursOnly: true });
   });
 
+  it('keeps business hours without nested arrays (FerretDB refuses them), periods as "HH:MM-HH:MM"', () => {
+    const policy = applyPolicyPatch(defaultPolicy, { businessHours: berlin });
+    expect(effective(policy).businessHours).toEqual({ timezone: 'Europe/Berlin', weekly: { mon: ['09:00-13:00', '14:00-18:00'] }, holidays: ['2026-12-25'] });
+    const nested = (v: unknown): boolean => (Array.isArray(v) ? v.some((x) => Array.isArray(x) || nested(x)) : typeof v === 'object' && v !== null && Object.values(v).some(nested));
+    expect(nested(policy)).toBe(false);
+  });
+
   it.each([
     [null, false, false],
     [null, true, true],

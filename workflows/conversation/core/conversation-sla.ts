@@ -10,11 +10,13 @@
  * the patch was not taken) has no SLA at all; the shell seeds `sla` (`withSlaState`) when the patch is
  * taken, which is how old states start from `initialSla` at their next input.
  */
-import type { BusinessCalendar, BusinessHours } from './business-hours';
+import type { BusinessCalendar } from './business-hours';
 import { businessCalendar } from './business-hours';
 import type { Actor, ConversationState, Decision, Effect, Input, TransitionEvent } from './model';
 import type { Policy } from './policy';
 import { effective, slaPolicyOf } from './policy';
+import type { StoredBusinessHours } from './policy-codecs';
+import { businessHoursOf } from './policy-codecs';
 import type { SlaContext, SlaEvent, SlaInput, SlaPriority, SlaState } from './sla';
 import { applySla, initialSla, nextSlaDeadline } from './sla';
 
@@ -23,10 +25,10 @@ type Accepted = Extract<Decision, { ok: true }>;
 // One compiled calendar per business-hours object: a policy keeps its object for its life (it crosses
 // continue-as-new as JSON and is parsed into a new one), so identity is a safe key. The value is a pure
 // function of the hours, so sharing it across workflows in one isolate changes no answer.
-let cached: { hours: BusinessHours; calendar: BusinessCalendar } | undefined;
-function calendarOf(hours: BusinessHours | null | undefined): BusinessCalendar | null {
+let cached: { hours: StoredBusinessHours; calendar: BusinessCalendar } | undefined;
+function calendarOf(hours: StoredBusinessHours | null | undefined): BusinessCalendar | null {
   if (hours === null || hours === undefined) return null;
-  if (cached?.hours !== hours) cached = { hours, calendar: businessCalendar(hours) };
+  if (cached?.hours !== hours) cached = { hours, calendar: businessCalendar(businessHoursOf(hours)) };
   return cached.calendar;
 }
 

@@ -114,20 +114,40 @@ const routing: Codec<RoutingConfig, RoutingConfig, Partial<RoutingConfig>> = {
  * SPEC 9's business hours: the API schema checks the shape (and documents it in OpenAPI);
  * `parseBusinessHours` checks the meaning (zone, "HH:MM", order, overlaps) and names the path it rejects,
  * e.g. `businessHours.weekly.mon[1]`. Null: always open.
+ *
+ * The runtime (stored) form writes each period as one string "09:00-13:00": FerretDB refuses nested
+ * arrays ("nested arrays are not supported"), and the policy is stored in the account document.
+ * `businessHoursOf` gives back the calendar's form.
  */
 type Period = [string, string];
 type BusinessHoursWire = { timezone: string; weekly: Partial<Record<(typeof weekdays)[number], Period[]>>; holidays?: string[] };
-const businessHours: Codec<BusinessHours | null, BusinessHoursWire | null, BusinessHoursWire | null> = {
+export interface StoredBusinessHours {
+  timezone: string;
+  weekly: Partial<Record<(typeof weekdays)[number], string[]>>;
+  holidays?: string[];
+}
+function toStored(hours: BusinessHours): StoredBusinessHours {
+  const weekly = Object.fromEntries(Object.entries(hours.weekly).map(([day, periods]) => [day, (periods ?? []).map(([from, to]) => `${from}-${to}`)]));
+  return { timezone: hours.timezone, weekly, ...(hours.holidays !== undefined ? { holidays: [...hours.holidays] } : {}) };
+}
+/** The calendar's form of stored business hours (periods as pairs again). */
+export function businessHoursOf(stored: StoredBusinessHours): BusinessHours {
+  const weekly = Object.fromEntries(
+    Object.entries(stored.weekly).map(([day, periods]) => [day, (periods ?? []).map((p) => p.split('-') as Period)]),
+  ) as BusinessHours['weekly'];
+  return { timezone: stored.timezone, weekly, ...(stored.holidays !== undefined ? { holidays: [...stored.holidays] } : {}) };
+}
+const businessHours: Codec<StoredBusinessHours | null, BusinessHoursWire | null, BusinessHoursWire | null> = {
   schema: ({ z }) => {
     const period = z.tuple([z.string(), z.string()]);
     const weekly = z.strictObject(Object.fromEntries(weekdays.map((d) => [d, z.array(period).optional()])) as Record<(typeof weekdays)[number], z.ZodOptional<z.ZodArray<typeof period>>>);
     return z.strictObject({ timezone: z.string(), weekly, holidays: z.array(z.string()).optional() }).nullable() as unknown as z.ZodType<BusinessHoursWire | null>;
   },
-  toWire: (value) => value,
+  toWire: (value) => (value === null ? null : businessHoursOf(value)),
   fromPatch: (field, value) => {
     if (value === null) return null;
     const parsed = parseBusinessHours(value);
-    if (parsed.ok) return parsed.value;
+    if (parsed.ok) return toStored(parsed.value);
     // parseBusinessHours names the path from "businessHours"; keep the deepest path as the field.
     const [first] = parsed.errors;
     const match = /^([^:]+): (.*)$/.exec(first ?? '');
