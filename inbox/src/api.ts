@@ -81,6 +81,11 @@ export interface Transition {
   assigneeAfter: string | null;
   rule?: string | null;
   details?: Record<string, unknown> | null;
+  /** SPEC 9: `transition`, `sla_warning` or `sla_breached` (absent from older API processes: a transition). */
+  type?: string;
+  /** SLA entries: `firstResponse`, `nextResponse` or `resolution`, and when the target is (or was) due. */
+  metric?: string;
+  dueAt?: string;
 }
 
 export interface User {

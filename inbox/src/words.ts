@@ -49,7 +49,13 @@ const reasonWords: Record<string, (t: Transition, who: string, to: string) => st
   flow_assigned_team: () => 'The automation handed it to a team',
   csat_timeout: () => 'Closed: the customer did not rate the conversation',
   delivery_failed: (t) => `A message could not be delivered${deliveryError(t)}`,
+  // SPEC 9: SLA entries carry their reason as their type; no change of status.
+  sla_warning: (t) => `SLA: the ${metricWords(t.metric)} is due soon`,
+  sla_breached: (t) => `SLA breached: the ${metricWords(t.metric)} is overdue`,
 };
+
+const metricNames: Record<string, string> = { firstResponse: 'first response', nextResponse: 'next response', resolution: 'resolution' };
+const metricWords = (metric: string | undefined) => metricNames[metric ?? ''] ?? 'target';
 
 const cap = (s: string) => (s.length > 0 ? s[0]!.toUpperCase() + s.slice(1) : s);
 

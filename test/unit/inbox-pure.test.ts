@@ -97,13 +97,15 @@ describe('words', () => {
     [{ reason: 'assigned', actor: { kind: 'user', id: 'carla', role: 'manager' }, assigneeAfter: 'ana' }, 'Carla assigned it to you'],
     [{ reason: 'window_expired', from: 'assigned', to: 'assigned', actor: { kind: 'system', id: null, role: null }, assigneeAfter: 'ana' }, 'The customer-service window closed: templates only until the customer writes'],
     [{ reason: 'inactivity', to: 'closed', actor: { kind: 'system', id: null, role: null } }, 'Closed: the customer stayed silent'],
+    [{ reason: 'sla_warning', type: 'sla_warning', metric: 'firstResponse', from: 'open', to: 'open', actor: { kind: 'system', id: null, role: null } }, 'SLA: the first response is due soon'],
+    [{ reason: 'sla_breached', type: 'sla_breached', metric: 'nextResponse', from: 'assigned', to: 'assigned', actor: { kind: 'system', id: null, role: null } }, 'SLA breached: the next response is overdue'],
     [{ reason: 'something_new', from: 'open', to: 'wrap_up', actor: { kind: 'system', id: null, role: null } }, 'Open → wrap up (something new) by convoflow'],
   ] as [Partial<Transition>, string][])('%j reads "%s"', (patch, words) => {
     expect(describeTransition(transition(patch), (id) => (id === 'carla' ? 'carla' : nameOf(id)))).toBe(words);
   });
 
   test('a transition never shows a raw reason code with underscores', () => {
-    const reasons = ['claimed', 'assigned', 'routing', 'reply', 'template', 'take_over', 'resolved', 'inactivity', 'window_expired', 'customer_message', 'first_customer_message', 'customer_returned', 'flow_started', 'flow_ended', 'csat_timeout', 'customer_left', 'ended', 'revived', 'transferred', 'agent_disconnected', 'delivery_failed', 'flow_assigned_team', 'left_by_agent'];
+    const reasons = ['claimed', 'assigned', 'routing', 'reply', 'template', 'take_over', 'resolved', 'inactivity', 'window_expired', 'customer_message', 'first_customer_message', 'customer_returned', 'flow_started', 'flow_ended', 'csat_timeout', 'customer_left', 'ended', 'revived', 'transferred', 'agent_disconnected', 'delivery_failed', 'flow_assigned_team', 'left_by_agent', 'sla_warning', 'sla_breached'];
     for (const reason of reasons) expect(describeTransition(transition({ reason }), nameOf)).not.toMatch(/_/);
   });
 
