@@ -86,3 +86,35 @@ describe('SLA clocks (time-skipping server, business hours)', () => {
     expect(conversation).toMatchObject({ priority: 'urgent', sla: { firstResponseDueAt: new Date(calendar.addBusinessTime(start, hours(1))!).toISOString() } });
   });
 });
+
+/**
+ * Continue-as-new on the dev server (as test/workflows/continue-as-new.test.ts: the time-skipping server
+ * is not where rollovers are tested), with a target of seconds on the wall clock.
+ */
+describe('SLA clocks across continue-as-new (dev server)', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ server: 'dev', policy: applyPolicyPatch(defaultPolicy, { sla: { normal: { firstResponse: '8s' } } }) });
+  });
+  afterEach(async () => {
+    await h?.stop();
+  });
+
+  test("the SLA state crosses continue-as-new: the due time stays the first message's and the breach fires in the new run", async () => {
+    const c = h.conversation({ limits: { historyEventBudget: 30 } });
+    await c.customerWritesAndWait('m-1');
+    const opened = await c.until((v) => v.sla.firstResponseDueAt !== null);
+    const firstRunId = await c.runId();
+    for (let i = 2; i <= 8; i++) await c.customerWritesAndWait(`m-${i}`);
+    await c.until((v) => v.unreadCount === 8);
+    const runs = await c.runs();
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(await c.runId()).not.toBe(firstRunId);
+    expect((await c.view()).sla.firstResponseDueAt).toBe(opened.sla.firstResponseDueAt);
+    const due = Date.parse(opened.sla.firstResponseDueAt!);
+    await c.until((v) => v.sla.breached.includes('firstResponse'), 30_000);
+    const breach = await collections(h.db).events.findOne({ conversationId: c.id, type: 'sla_breached' });
+    expect(breach).toMatchObject({ metric: 'firstResponse', dueAt: due });
+    expect(breach!.at).toBeGreaterThanOrEqual(due);
+  });
+});
