@@ -39,6 +39,9 @@ export interface Conversation {
   /** For the signed-in user: customer messages after what they have read. */
   unreadForMe?: number;
   readUpToSeq?: number | null;
+  /** SPEC 9: absent from older API processes (then `normal`, no SLA). */
+  priority?: 'urgent' | 'high' | 'normal' | 'low';
+  sla?: { firstResponseDueAt: string | null; nextResponseDueAt: string | null; resolutionDueAt: string | null; breached: string[]; paused: boolean };
 }
 
 export interface Delivery {

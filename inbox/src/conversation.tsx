@@ -6,7 +6,7 @@ import { ApiFailure } from './api';
 import { Composer } from './composer';
 import type { Drafts } from './drafts';
 import { Timeline } from './timeline';
-import { describeRefusal } from './words';
+import { clockTime, describeRefusal, slaBadge } from './words';
 
 /** What the API takes as a tag (api/schemas.ts), checked before sending so the refusal is in words. */
 const tagPattern = /^[\p{L}\p{N}_ .:-]{1,64}$/u;
@@ -24,6 +24,7 @@ export function ConversationPane(props: {
 }) {
   const { api, me, preset, users, selected, onBack } = props;
   const c = selected.conversation;
+  const headBadge = slaBadge(c, clockTime);
   const path = `/v1/accounts/${encodeURIComponent(me.accountId)}/conversations/${encodeURIComponent(c.id)}`;
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -88,6 +89,13 @@ export function ConversationPane(props: {
           +{c.customer} · {c.channel} · <span class={`status status-${c.status}`}>{c.status.replace('_', ' ')}</span>
           {c.assigneeId ? ` · held by ${nameOf(c.assigneeId)}` : ''}
           {c.tags.length > 0 ? ` · tags: ${c.tags.join(', ')}` : ''}
+          {` · priority ${c.priority ?? 'normal'}`}
+          {headBadge && (
+            <>
+              {' · '}
+              <span class={`sla sla-${headBadge.kind}`}>{headBadge.text}</span>
+            </>
+          )}
         </span>
       </div>
       <div class="actions" role="group" aria-label="Actions">

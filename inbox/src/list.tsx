@@ -3,6 +3,7 @@ import type { Conversation, Me, User } from './api';
 import type { ListFilters } from './filters';
 import { filterQuery, noFilters } from './filters';
 import { relativeTime } from './time';
+import { clockTime, slaBadge } from './words';
 
 /**
  * A filter typed by hand: applied a moment after typing stops (and at once on Enter or leaving the
@@ -138,6 +139,7 @@ export function ConversationList(props: {
           const unread = c.assigneeId === props.me.userId ? (c.unreadForMe ?? c.unreadCount) : c.unreadCount;
           const last = c.lastMessage;
           const when = last?.at ?? c.lastActivityAt;
+          const badge = slaBadge(c, clockTime);
           return (
             <li key={c.id}>
               <button
@@ -175,6 +177,8 @@ export function ConversationList(props: {
                   <span class={`status status-${c.status}`}>{c.status.replace('_', ' ')}</span>
                   {assignee && <span class="assignee">{assignee === 'you' ? 'yours' : `held by ${assignee}`}</span>}
                   {c.team && <span class="team">team {c.team}</span>}
+                  {c.priority && c.priority !== 'normal' && <span class={`priority priority-${c.priority}`}>{c.priority}</span>}
+                  {badge && <span class={`sla sla-${badge.kind}`}>{badge.text}</span>}
                   {c.tags.map((t) => (
                     <span key={t} class="tag">
                       {t}

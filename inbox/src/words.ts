@@ -54,6 +54,24 @@ const reasonWords: Record<string, (t: Transition, who: string, to: string) => st
   sla_breached: (t) => `SLA breached: the ${metricWords(t.metric)} is overdue`,
 };
 
+/**
+ * SPEC 9 in the list and the header: a breach first (it stays for the episode), else the earliest
+ * response due time ("reply due 14:05"), else the resolution's; null when no SLA applies.
+ */
+export function slaBadge(c: { sla?: { firstResponseDueAt: string | null; nextResponseDueAt: string | null; resolutionDueAt: string | null; breached: string[]; paused: boolean } }, timeOf: (iso: string) => string): { kind: 'breached' | 'due' | 'paused'; text: string } | null {
+  const sla = c.sla;
+  if (!sla) return null;
+  if (sla.breached.length > 0) return { kind: 'breached', text: `SLA breached: ${sla.breached.map(metricWords).join(', ')}` };
+  const reply = [sla.firstResponseDueAt, sla.nextResponseDueAt].filter((d): d is string => d !== null).sort()[0];
+  if (reply) return { kind: 'due', text: `reply due ${timeOf(reply)}` };
+  if (sla.resolutionDueAt) return { kind: 'due', text: `resolve by ${timeOf(sla.resolutionDueAt)}` };
+  if (sla.paused) return { kind: 'paused', text: 'SLA paused' };
+  return null;
+}
+
+/** A due time as the page shows it: the local hour and minute ("14:05"). */
+export const clockTime = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
 const metricNames: Record<string, string> = { firstResponse: 'first response', nextResponse: 'next response', resolution: 'resolution' };
 const metricWords = (metric: string | undefined) => metricNames[metric ?? ''] ?? 'target';
 

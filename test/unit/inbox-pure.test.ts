@@ -8,7 +8,7 @@ import { compareFor, filterQuery, inFilters, noFilters } from '../../inbox/src/f
 import { defaultPrefs, loadPrefs, noticeForMessage, noticeForTransition, pageTitle } from '../../inbox/src/notify';
 import { dayKey, dayLabel, timeLeft } from '../../inbox/src/time';
 import { parsePlace, placeSearch } from '../../inbox/src/url-state';
-import { describeRefusal, describeTransition, serviceWindowWords } from '../../inbox/src/words';
+import { describeRefusal, describeTransition, serviceWindowWords, slaBadge } from '../../inbox/src/words';
 
 /** The inbox's pure parts (issue 22): the words, times, places and choices the page shows. */
 
@@ -102,6 +102,18 @@ describe('words', () => {
     [{ reason: 'something_new', from: 'open', to: 'wrap_up', actor: { kind: 'system', id: null, role: null } }, 'Open → wrap up (something new) by convoflow'],
   ] as [Partial<Transition>, string][])('%j reads "%s"', (patch, words) => {
     expect(describeTransition(transition(patch), (id) => (id === 'carla' ? 'carla' : nameOf(id)))).toBe(words);
+  });
+
+  const none = { firstResponseDueAt: null, nextResponseDueAt: null, resolutionDueAt: null, breached: [] as string[], paused: false };
+  test.each([
+    [undefined, null],
+    [none, null],
+    [{ ...none, paused: true }, { kind: 'paused', text: 'SLA paused' }],
+    [{ ...none, resolutionDueAt: '2026-12-06T18:00:00Z', nextResponseDueAt: '2026-12-06T15:00:00Z' }, { kind: 'due', text: 'reply due 2026-12-06T15:00:00Z' }],
+    [{ ...none, resolutionDueAt: '2026-12-06T18:00:00Z' }, { kind: 'due', text: 'resolve by 2026-12-06T18:00:00Z' }],
+    [{ ...none, firstResponseDueAt: '2026-12-06T15:00:00Z', breached: ['resolution', 'firstResponse'] }, { kind: 'breached', text: 'SLA breached: resolution, first response' }],
+  ])('the SLA badge of %j is %j', (sla, badge) => {
+    expect(slaBadge({ sla }, (iso) => iso)).toEqual(badge);
   });
 
   test('a transition never shows a raw reason code with underscores', () => {
