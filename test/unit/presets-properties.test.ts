@@ -96,6 +96,7 @@ function naturalActor(input: Input): Actor | undefined {
     case 'releaseToQueue':
     case 'transfer':
     case 'tags':
+    case 'priority':
     case 'sendOutcome':
     case 'receipt':
       return undefined;
