@@ -135,10 +135,8 @@ export async function authenticate(req: Request, c: Collections, platformApiKey:
     const token = cookieOf(req, sessionCookieName);
     if (token !== undefined) return authenticateSession(req, c, token, lastKnown);
   }
-  const header = req.headers.authorization ?? '';
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) throw new ApiError({ code: 'unauthenticated', message: 'send Authorization: Bearer <key>, or sign in (POST /v1/sessions)' });
-  const key = match[1]!;
+  const key = bearerKeyOf(req);
+  if (key === undefined) throw new ApiError({ code: 'unauthenticated', message: 'send Authorization: Bearer <key>, or sign in (POST /v1/sessions)' });
   if (platformApiKey && sameSecret(key, platformApiKey)) return { kind: 'platform' };
 
   const hash = hashApiKey(key);
@@ -234,9 +232,17 @@ const principalOf = (user: UserDoc): Principal => ({ kind: 'user', accountId: us
 export function credentialOf(req: Request, platformApiKey: string | undefined): StreamCredential {
   const session = sessionHashOf(req);
   if (session !== undefined) return { kind: 'session', sessionHash: session };
-  const key = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+  const key = bearerKeyOf(req) ?? '';
   if (platformApiKey && sameSecret(key, platformApiKey)) return { kind: 'platform' };
   return { kind: 'key', keyHash: hashApiKey(key) };
+}
+
+/** The key of `Authorization: Bearer <key>`, if the request sent one in that form. */
+export const bearerKeyOf = (req: Request): string | undefined => /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+
+/** The secret the caller presented, as `authenticate` reads it: its bearer key, or without an Authorization header its session token. */
+export function presentedSecretOf(req: Request): string | undefined {
+  return req.headers.authorization === undefined ? cookieOf(req, sessionCookieName) : bearerKeyOf(req);
 }
 
 /** The session a request was authenticated with (its cookie, when it sent no Authorization header). */

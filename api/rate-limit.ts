@@ -6,7 +6,7 @@ import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from 'rate-limit
 import type { RateSlotChunkDoc } from '../store/rate-slots';
 import { claimRateSlotChunk, purgeRateSlotChunks } from '../store/rate-slots';
 import type { Principal } from './auth';
-import { sessionHashOf } from './auth';
+import { bearerKeyOf, sessionHashOf } from './auth';
 import { cookieOf, sessionCookieName } from './cookies';
 import { ApiError, UnreadableBody } from './errors';
 import { hashApiKey } from './keys';
@@ -227,8 +227,8 @@ function insuranceFor({ rate, burst }: RateTier): BurstyRateLimiter {
  */
 function credentialOf(req: Request, principal: Principal): string {
   if (principal.kind === 'platform') return 'platform';
-  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  if (bearer) return hashApiKey(bearer[1]!);
+  const bearer = bearerKeyOf(req);
+  if (bearer !== undefined) return hashApiKey(bearer);
   const session = sessionHashOf(req);
   if (session) return session;
   return principal.kind === 'user' ? `user/${principal.accountId}/${principal.userId}` : `service/${principal.accountId}/${principal.name}`;

@@ -1,8 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Access, Principal } from './auth';
-import { authenticate, authorize } from './auth';
-import { cookieOf, sessionCookieName } from './cookies';
+import { authenticate, authorize, presentedSecretOf } from './auth';
 import type { ApiDeps } from './deps';
 import { ApiError, errorStatus } from './errors';
 import { fingerprintOf, idempotencyKeyOf, principalScope, withIdempotency } from './idempotency';
@@ -86,7 +85,7 @@ export function mountRoutes(router: Router, routes: RouteDef[], deps: ApiDeps): 
       };
       // Every authenticated mutating route honours Idempotency-Key across runs, processes and restarts.
       const key = def.allow && def.method !== 'get' ? idempotencyKeyOf(req.header('idempotency-key')) : undefined;
-      const sealWith = def.answersSecret ? credentialOf(req) : undefined;
+      const sealWith = def.answersSecret ? presentedSecretOf(req) : undefined;
       // An answer with a secret is stored only sealed; with no credential to seal it under, not at all.
       if (key === undefined || (def.answersSecret && sealWith === undefined)) {
         const answer = await run();
@@ -105,13 +104,6 @@ export function mountRoutes(router: Router, routes: RouteDef[], deps: ApiDeps): 
       res.status(answer.status).json(answer.body);
     });
   }
-}
-
-/** The secret the caller authenticated with: its bearer key, or without an Authorization header its session token (as `authenticate` reads them). */
-function credentialOf(req: Request): string | undefined {
-  const header = req.headers.authorization;
-  if (header === undefined) return cookieOf(req, sessionCookieName);
-  return /^Bearer\s+(\S+)$/i.exec(header)?.[1];
 }
 
 /**

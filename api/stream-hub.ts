@@ -80,6 +80,11 @@ export class StreamHub {
     return this.appender.append(accountId, { at: new Date(), notice });
   }
 
+  /** Resolves once every notice published so far is written, head hints included (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.appender.settled();
+  }
+
   /** Runs `fn` when the hub closes (the process stops): for the process's periodic jobs tied to it. */
   onClose(fn: () => void): void {
     if (this.closed) fn();

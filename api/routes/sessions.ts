@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { SessionDoc, SessionOrigin } from '../../store/sessions';
 import { endOf } from '../../store/sessions';
-import { everyUser, sessionHashOf, userOfKey } from '../auth';
+import { bearerKeyOf, everyUser, sessionHashOf, userOfKey } from '../auth';
 import { clearSessionCookie, cookieOf, oidcCookieName, oidcCookiePath, serializeCookie, sessionCookieName, setSessionCookie } from '../cookies';
 import type { ApiDeps } from '../deps';
 import { ApiError, notFound } from '../errors';
@@ -95,8 +95,6 @@ async function sessionsOf(deps: ApiDeps, accountId: string, userId: string): Pro
   const all = await deps.collections.sessions.find({ accountId, userId }).sort({ createdAt: 1, _id: 1 }).toArray();
   return all.filter((doc) => endOf(doc) > now);
 }
-
-const bearerKeyOf = (req: Request) => /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
 
 /** Where a failed single sign-on sends the browser: the inbox's sign-in, which says why (inbox/src/signin.tsx). */
 export type SsoError = 'denied' | 'email_unverified' | 'failed' | 'expired' | 'no_user' | 'ambiguous' | 'choose_account' | 'unavailable';

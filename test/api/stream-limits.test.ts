@@ -221,6 +221,8 @@ describe('stream limits and revocation', () => {
     const accountId = other.body.id as string;
     const reader = await stack.http.post(`/v1/accounts/${accountId}/users`, { id: 'late', name: 'late', role: 'agent' }, stack.platformKey);
     for (let i = 0; i < 3; i++) await b.deps.streams.publish(accountId, { type: 'read', n: i } as never);
+    // The head hint is written after the append answers: let it land, or it would overwrite the move below.
+    await b.deps.streams.settled();
     // The log moved on 20,000 entries since (as if written; numbers 4..19,999 pruned).
     const entries = stack.db.collection('stream_entries');
     await entries.insertOne({ _id: `${accountId}/20000`, accountId, seq: 20_000, at: new Date(), notice: { type: 'read', n: 20_000 } } as never);
