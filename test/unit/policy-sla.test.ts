@@ -97,3 +97,28 @@ describe('SLA policy fields', () => {
     );
   });
 });
+
+describe('out of office, answerWithin and snoozeWakeBeforeWindow (SPEC 9)', () => {
+  it('are off by default, with the window wake 1h before the window closes', () => {
+    expect(policyToDocument(defaultPolicy)).toMatchObject({ outOfOffice: null, answerWithin: null, snoozeWakeBeforeWindow: '1h' });
+  });
+
+  it('read back what a patch set; the cooldown defaults to 12h and a later patch keeps the text', () => {
+    const on = applyPolicyPatch(defaultPolicy, { outOfOffice: { text: 'We are closed; back at 9:00.' }, answerWithin: '10m', snoozeWakeBeforeWindow: '30m' });
+    expect(policyToDocument(on)).toMatchObject({ outOfOffice: { text: 'We are closed; back at 9:00.', cooldown: '12h' }, answerWithin: '10m', snoozeWakeBeforeWindow: '30m' });
+    const shorter = applyPolicyPatch(on, { outOfOffice: { cooldown: '1h' } });
+    expect(effective(shorter).outOfOffice).toEqual({ text: 'We are closed; back at 9:00.', cooldownMs: 3_600_000 });
+    expect(effective(applyPolicyPatch(shorter, { outOfOffice: null, answerWithin: null })).outOfOffice).toBeNull();
+  });
+
+  it.each([
+    [{ outOfOffice: { cooldown: '1h' } }, 'outOfOffice.text'],
+    [{ outOfOffice: { text: '   ' } }, 'outOfOffice.text'],
+    [{ outOfOffice: { text: 'x'.repeat(4_097) } }, 'outOfOffice.text'],
+    [{ outOfOffice: { text: 'closed', cooldown: 'soon' } }, 'outOfOffice.cooldown'],
+    [{ answerWithin: '0s' }, 'answerWithin'],
+    [{ snoozeWakeBeforeWindow: '400d' }, 'snoozeWakeBeforeWindow'],
+  ] as const)('%j is refused naming %s', (patch, field) => {
+    expect(policyError(() => applyPolicyPatch(defaultPolicy, patch as never)).field).toBe(field);
+  });
+});

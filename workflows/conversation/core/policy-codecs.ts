@@ -204,6 +204,27 @@ const sla: Codec<SlaTargetsMs, SlaTargetsWire, SlaPatch> = {
   },
 };
 
+/**
+ * SPEC 9's out-of-office reply: the text the system sends to a customer who writes outside business
+ * hours, at most once per `cooldown` (default 12h) per conversation. Null: off. A patch merges into the
+ * current value, so `{ cooldown: "1h" }` keeps the text; turning it on needs a text.
+ */
+export type OutOfOffice = { text: string; cooldownMs: number };
+/** The longest out-of-office text (a WhatsApp text body holds 4,096 characters). */
+export const maxOutOfOfficeText = 4_096;
+const outOfOffice: Codec<OutOfOffice | null, { text: string; cooldown: string } | null, { text?: string; cooldown?: string } | null> = {
+  schema: ({ z, duration }) => z.strictObject({ text: z.string().max(maxOutOfOfficeText).optional(), cooldown: duration.optional() }).nullable(),
+  toWire: (value) => (value === null ? null : { text: value.text, cooldown: formatDuration(value.cooldownMs) }),
+  fromPatch: (field, patch, current) => {
+    if (patch === null) return null;
+    const text = patch.text ?? current?.text;
+    if (text === undefined || text.trim() === '') throw new PolicyError({ field: `${field}.text`, message: 'is required: the reply a customer gets outside business hours' });
+    if (text.length > maxOutOfOfficeText) throw new PolicyError({ field: `${field}.text`, message: `must be at most ${maxOutOfOfficeText} characters` });
+    const cooldownMs = patch.cooldown !== undefined ? durationField(`${field}.cooldown`, patch.cooldown) : (current?.cooldownMs ?? 12 * hour);
+    return { text, cooldownMs };
+  },
+};
+
 /** A flag whose default follows another field (`slaBusinessHoursOnly`): null = that default. */
 const optionalFlag: Codec<boolean | null, boolean | null, boolean | null> = {
   schema: ({ z }) => z.boolean().nullable(),
@@ -211,4 +232,4 @@ const optionalFlag: Codec<boolean | null, boolean | null, boolean | null> = {
   fromPatch: (_field, value) => value,
 };
 
-export const codecs = { flag, optionalFlag, duration, optionalDuration, wrapUpCapacity, csat, routing, businessHours, sla };
+export const codecs = { flag, optionalFlag, duration, optionalDuration, wrapUpCapacity, csat, routing, businessHours, sla, outOfOffice };

@@ -5,7 +5,7 @@ import { codecs, field, hour } from './policy-codecs';
 import type { SlaPolicy } from './sla';
 
 export { PolicyError, isPolicyError } from './policy-codecs';
-export type { WrapUpCapacity } from './policy-codecs';
+export type { OutOfOffice, WrapUpCapacity } from './policy-codecs';
 
 /**
  * An account's lifecycle policy as the engine uses it: plain JSON with durations in milliseconds, so it
@@ -59,6 +59,12 @@ export const policyFields = {
   slaBusinessHoursOnly: field(codecs.optionalFlag, 'slaBusinessHoursOnly', null),
   /** An `sla_warning` fires this much counted time before a breach; null: no warnings. */
   slaWarnBeforeMs: field(codecs.optionalDuration, 'slaWarnBefore', null),
+  /** The system's reply to a customer message outside business hours, once per cooldown (SPEC 9); null: none. */
+  outOfOffice: field(codecs.outOfOffice, 'outOfOffice', null),
+  /** An assigned conversation whose assignee leaves a customer message unanswered this long returns to open, reason `unanswered` (SPEC 9); null: never. */
+  answerWithinMs: field(codecs.optionalDuration, 'answerWithin', null),
+  /** `snooze { until: "window" }` wakes this long before the 24-hour window closes (SPEC 9). */
+  snoozeWakeBeforeWindowMs: field(codecs.duration, 'snoozeWakeBeforeWindow', hour),
 };
 
 type Fields = typeof policyFields;
