@@ -24,7 +24,7 @@ import { startFerretDB, startTemporalDevServer } from '../../dev/local-servers';
 import { ensureTools } from '../../dev/tools';
 import { assignUpdate, policyChangedSignal, replyUpdate, resolveUpdate, takeOverUpdate, templateUpdate } from '../../workflows/conversation/messages';
 import type { Policy } from '../../workflows/conversation/core/policy';
-import { defaultPolicy } from '../../workflows/conversation/core/policy';
+import { applyPolicyPatch, defaultPolicy } from '../../workflows/conversation/core/policy';
 import { routerWorkflowId } from '../../workflows/routing/messages';
 import type { FakeGraph } from '../support/fake-graph';
 import { inboundImageBody, inboundTextBody, signedMetaRequest, startFakeGraph } from '../support/fake-graph';
@@ -44,8 +44,8 @@ export const maxHistoryBytes = 200 * 1024;
 /** Short durations so window expiry and auto-close happen within seconds of real time. */
 const shortPolicy: Policy = { ...defaultPolicy, serviceWindowMs: 3_000, autoCloseAfterMs: 6_000, version: 1 };
 
-/** Driven through the Temporal client against one conversation; every run of it is recorded. */
-type HarnessScenario = { name: string; drive(h: Harness): Promise<Conversation> };
+/** Driven through the Temporal client against one conversation; every run of it is recorded. `policy`: the account's, else `shortPolicy`. */
+type HarnessScenario = { name: string; policy?: Policy; drive(h: Harness): Promise<Conversation> };
 
 /**
  * Driven through the HTTP API on the whole stack; answers the workflows to record, by label. With
@@ -97,6 +97,22 @@ const harnessScenarios: HarnessScenario[] = [
       await c.customerWrites('m-1');
       await c.customerWritesAndWait('m-17');
       await c.act(replyUpdate, { actor: users.agent, text: 'Done?' });
+      return c;
+    },
+  },
+  {
+    // SPEC 9: the SLA state crosses continue-as-new (a history budget of 30 events): the breach of the
+    // first response falls due in a later run and is recorded there; a reply then meets the next response.
+    name: 'sla-carried',
+    policy: applyPolicyPatch(shortPolicy, { sla: { normal: { firstResponse: '4s', nextResponse: '20s' } }, slaWarnBefore: '1s', autoCloseAfter: null }),
+    async drive(h) {
+      const c = h.conversation({ limits: { historyEventBudget: 30 } });
+      await c.customerWritesAndWait('m-1');
+      for (let i = 2; i <= 6; i++) await c.customerWritesAndWait(`m-${i}`);
+      await c.until((v) => v.sla.breached.includes('firstResponse'));
+      await c.act(replyUpdate, { actor: users.agent, text: 'Sorry for the wait.' });
+      await c.customerWritesAndWait('m-7');
+      await c.act(replyUpdate, { actor: users.agent, text: 'Done.' });
       return c;
     },
   },
@@ -328,9 +344,48 @@ const apiScenarios: ApiScenario[] = [
       return { propagation: workflowId, conversation: ids[1]! };
     },
   },
+  {
+    // SPEC 9: SLA clocks over the API with business hours open all week. `breach`: the first response
+    // warns and breaches on the timer, a reply after it, the next response met, priority raised, resolved.
+    // `shortened`: a policy change shortens the first-response target into the past, so it breaches at once.
+    name: 'sla',
+    async drive(stack) {
+      const api = new Api(stack, await createAccount(stack));
+      const allWeek = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, [['00:00', '24:00']]]));
+      await api.patchPolicy({
+        businessHours: { timezone: 'Europe/Berlin', weekly: allWeek },
+        sla: { normal: { firstResponse: '3s', nextResponse: '1h', resolution: '1h' }, urgent: { firstResponse: '1h', nextResponse: '30m' } },
+        slaWarnBefore: '1s',
+      });
+      const { agent, admin } = api.account.keys;
+      const customer = newCustomer();
+      const { conversationId: breach } = await customerWrites(stack, api.account, { customer });
+      await api.until([breach], (vs) => vs[0]!.sla?.breached.includes('firstResponse') === true);
+      api.expectStatus(await api.act(breach, 'replies', agent, { text: 'Sorry for the wait.' }), 'assigned');
+      await customerWrites(stack, api.account, { customer, text: 'and my refund?' });
+      await api.until([breach], (vs) => vs[0]!.sla?.nextResponseDueAt !== null);
+      api.expectOk(await api.act(breach, 'priority', agent, { priority: 'urgent' }), 'priority');
+      api.expectStatus(await api.act(breach, 'replies', agent, { text: 'Refunded.' }), 'assigned');
+      api.expectStatus(await api.act(breach, 'resolve', admin), 'closed');
+
+      await api.patchPolicy({ sla: { normal: { firstResponse: '1h' } } });
+      const { conversationId: shortened } = await customerWrites(stack, api.account, { customer: newCustomer() });
+      await api.until([shortened], (vs) => Date.parse(vs[0]!.sla?.firstResponseDueAt ?? '') - Date.now() > 60_000);
+      await sleep(1_500);
+      await api.patchPolicy({ sla: { normal: { firstResponse: '1s' } } });
+      await api.until([shortened], (vs) => vs[0]!.sla?.breached.includes('firstResponse') === true);
+      return { breach, shortened };
+    },
+  },
 ];
 
-type View = { status: string; assigneeId: string | null; closedReason: string | null; csatScore?: number | null };
+type View = {
+  status: string;
+  assigneeId: string | null;
+  closedReason: string | null;
+  csatScore?: number | null;
+  sla?: { firstResponseDueAt: string | null; nextResponseDueAt: string | null; breached: string[] };
+};
 const count = (views: View[], status: string) => views.filter((v) => v.status === status).length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -480,7 +535,7 @@ async function main(): Promise<void> {
     const ours = (file: string) => file.endsWith('.json') && selected(file.split('.')[0]!);
     for (const file of fs.readdirSync(historiesDir)) if (ours(file)) fs.rmSync(path.join(historiesDir, file));
     for (const scenario of harnessScenarios.filter((s) => selected(s.name))) {
-      const h = await startHarness({ server: 'dev', policy: shortPolicy, servers });
+      const h = await startHarness({ server: 'dev', policy: scenario.policy ?? shortPolicy, servers });
       try {
         const c = await scenario.drive(h);
         await recordRuns(c.client, c.id, scenario.name);

@@ -5,7 +5,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { sharedBundle } from '../support/stack';
-import { closeInRunPatch, durableDedupePatch, inputLimitsPatch, recoverFromStorePatch, timerLabelPatch, viewFollowsPolicyPatch } from '../../workflows/conversation/patches';
+import { closeInRunPatch, durableDedupePatch, inputLimitsPatch, recoverFromStorePatch, slaClocksPatch, timerLabelPatch, viewFollowsPolicyPatch } from '../../workflows/conversation/patches';
 
 /**
  * Replays the committed histories of real conversations (recorded by `npm run record:histories`)
@@ -33,7 +33,7 @@ describe('replaying recorded conversation histories', () => {
     // `{scenario}.run{n}.json`, or `{scenario}.{workflow}.run{n}.json` for the scenarios driven through the API.
     const recorded = ['full-lifecycle', 'history-budget', 'open-window-expiry', 'routing', 'status-inbox', 'work-items'];
     const scenariosOf = (dir: string) => [...new Set(jsonIn(dir).map((file) => file.split('.')[0]))].sort();
-    expect(scenariosOf('.')).toEqual([...recorded, 'whatsapp', 'recovered-run', 'policy-propagation'].sort());
+    expect(scenariosOf('.')).toEqual([...recorded, 'whatsapp', 'recovered-run', 'policy-propagation', 'sla', 'sla-carried'].sort());
     expect(scenariosOf('before-delivery')).toEqual(recorded);
     expect(scenariosOf('before-close-in-run')).toEqual([...recorded, 'whatsapp'].sort());
     expect(scenariosOf('before-view-policy')).toEqual([...recorded, 'whatsapp'].sort());
@@ -99,6 +99,20 @@ describe('replaying recorded conversation histories', () => {
     expect(patches(before)).not.toEqual(expect.arrayContaining([timerLabelPatch]));
     expect(patches(before)).not.toEqual(expect.arrayContaining([viewFollowsPolicyPatch]));
     for (const label of labels(before)) expect(label).toMatch(/^(windowExpiry|autoClose)/);
+  });
+
+  test('the SLA recordings (SPEC 9) ran with the sla-clocks patch, across continue-as-new; the recordings before it did not ask it', () => {
+    type Event = { eventType: string; markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads: { data: string }[] }> } };
+    const eventsOf = (file: string): Event[] => JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8')).events;
+    const patches = (events: Event[]) =>
+      events.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_patch' ? Object.values(e.markerRecordedEventAttributes.details ?? {}) : []))
+        .flatMap((d) => d.payloads.map((p) => JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')).id as string));
+    const slaRuns = current.filter((file) => file.startsWith('sla'));
+    expect(slaRuns.filter((file) => file.startsWith('sla-carried.')).length).toBeGreaterThan(1);
+    for (const file of slaRuns) expect([file, patches(eventsOf(file))]).toEqual([file, expect.arrayContaining([slaClocksPatch])]);
+    expect(patches(eventsOf('full-lifecycle.run1.json'))).not.toContain(slaClocksPatch);
+    // The shortened target breaches on the policy signal's own decision: a timer is not needed for it.
+    expect(eventsOf('sla.shortened.run1.json').some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED')).toBe(true);
   });
 
   test('every recorded history replays on the current workflow code without a determinism violation', async () => {
