@@ -45,9 +45,11 @@ describe('SLA clocks (time-skipping server, business hours)', () => {
     expect(opened).toMatchObject({ priority: 'normal', sla: { firstResponseDueAt: new Date(due).toISOString(), breached: [], paused: false } });
 
     // Just before the warning: nothing. The server clock stands still between sleeps.
-    await h.env!.sleep(warnAt - start - 1_000);
+    // The server's clock runs on in real time between sleeps (seconds on a loaded machine), so each
+    // sleep is measured from the server's own now, not from the message.
+    await h.env!.sleep(warnAt - (await h.env!.currentTimeMs()) - 1_000);
     expect(await slaEvents(c.id)).toEqual([]);
-    await h.env!.sleep(2_000);
+    await h.env!.sleep(warnAt - (await h.env!.currentTimeMs()) + 1_000);
     await c.until((v) => v.version > opened.version);
     const [warning] = await slaEvents(c.id);
     expect(warning).toMatchObject({ type: 'sla_warning', metric: 'firstResponse', dueAt: due, from: 'open', to: 'open', actor: { kind: 'system' } });
