@@ -102,8 +102,9 @@ export function ConversationPane(props: {
           )}
         </span>
         <label class="priority-control">
-          Priority{' '}
+          <span aria-hidden="true">Priority </span>
           <select
+            aria-label="Priority"
             value={pendingPriority ?? c.priority ?? 'normal'}
             onChange={(e) => {
               const priority = e.currentTarget.value;

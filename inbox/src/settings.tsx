@@ -130,8 +130,10 @@ export function SettingsPage({ api, accountId, onClose }: { api: Api; accountId:
               </datalist>
               {fieldError('businessHours.timezone')}
             </div>
-            <table class="week">
-              <caption class="visually-hidden">Opening periods by weekday, "HH:MM" to "HH:MM" in the time zone above</caption>
+            <p class="hint" id="week-hint">
+              Opening periods, "HH:MM" to "HH:MM" (up to 24:00) in this time zone; a period crossing midnight is split over two days.
+            </p>
+            <table class="week" aria-label="Opening periods by weekday" aria-describedby="week-hint">
               <tbody>
                 {weekdays.map((day) => (
                   <tr key={day}>
@@ -220,8 +222,10 @@ export function SettingsPage({ api, accountId, onClose }: { api: Api; accountId:
 
       <fieldset>
         <legend>SLA targets</legend>
-        <table class="sla-targets">
-          <caption class="hint">Durations like "15m", "4h" or "1h30m"; empty: no target. A priority with no target at all uses normal's.</caption>
+        <p class="hint" id="sla-hint">
+          Durations like "15m", "4h" or "1h30m"; empty: no target. A priority with no target at all uses normal's.
+        </p>
+        <table class="sla-targets" aria-label="SLA targets by priority" aria-describedby="sla-hint">
           <thead>
             <tr>
               <th scope="col">Priority</th>
