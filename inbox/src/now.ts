@@ -34,5 +34,3 @@ export function useNow(ticking = true): number {
   return now;
 }
 
-/** How many components the clock ticks for (for tests: one interval, however many rows). */
-export const clockListeners = () => listeners.size;
