@@ -41,8 +41,12 @@ export function SettingsPage({ api, accountId, onClose }: { api: Api; accountId:
       .get<{ policy: ClockPolicy }>(path)
       .then((a) => show(a.policy))
       .catch((e: unknown) => setLoadError(e instanceof ApiFailure ? e.message : 'The settings could not be loaded.'));
-    heading.current?.focus();
   }, [api, path]);
+  // Keyboard focus moves to the page's heading once it is there (as a conversation's does when opened).
+  const arrived = loaded !== null;
+  useEffect(() => {
+    if (arrived) heading.current?.focus();
+  }, [arrived]);
 
   if (loadError) return <p class="error settings-page">{loadError}</p>;
   if (!form || !loaded) return <p class="empty settings-page">Loading settings…</p>;

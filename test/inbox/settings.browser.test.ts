@@ -26,8 +26,8 @@ afterAll(async () => {
 
 const env = useStack();
 
-async function signIn(key: string, query = '', height = 900): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height }, timezoneId: 'Europe/Berlin' });
+async function signIn(key: string, query = '', viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const context = await browser.newContext({ viewport, timezoneId: 'Europe/Berlin' });
   const page = await context.newPage();
   await page.goto(`${env.stack.baseUrl}/app/${query}`);
   await page.getByLabel('Your API key').fill(key);
@@ -40,13 +40,14 @@ const policyOf = async (account: Account) => (await env.stack.http.get(`/v1/acco
 
 async function openSettings(page: Page) {
   await page.getByRole('button', { name: 'Settings', exact: true }).click();
-  await page.getByRole('heading', { name: 'Settings' }).waitFor();
+  // Keyboard focus moves to the page's heading once the policy is loaded.
+  await page.waitForFunction(() => document.activeElement?.tagName === 'H2' && document.activeElement.textContent === 'Settings');
 }
 
 test('an admin edits business hours, an SLA target and out of office, saves, and sees them after a reload', async () => {
   const account = await createAccount(env.stack);
   // Tall enough for the whole page in one screenshot.
-  const page = await signIn(account.keys.admin, '', 1840);
+  const page = await signIn(account.keys.admin, '', { width: 1280, height: 1840 });
   await openSettings(page);
 
   await page.getByLabel('Keep business hours').check();
@@ -96,10 +97,10 @@ test('an admin edits business hours, an SLA target and out of office, saves, and
   await page.context().close();
 });
 
-test("a period that ends before it starts is refused at that period before sending, an overlap at that period in the API's words; nothing is saved", async () => {
+test("on a phone, a period that ends before it starts is refused at that period before sending, an overlap at that period in the API's words; nothing is saved", async () => {
   const account = await createAccount(env.stack);
   const before = await policyOf(account);
-  const page = await signIn(account.keys.owner, '?view=settings');
+  const page = await signIn(account.keys.owner, '?view=settings', { width: 390, height: 844 });
   await page.getByRole('heading', { name: 'Settings' }).waitFor();
   await page.getByLabel('Keep business hours').check();
   await page.getByRole('button', { name: 'Add a period on Tuesday' }).click();
@@ -123,6 +124,9 @@ test("a period that ends before it starts is refused at that period before sendi
 
   // The one PATCH was refused whole: nothing of it (not even the SLA target) was saved.
   expect(await policyOf(account)).toEqual(before);
+  // The page fits the phone's width (wide tables scroll inside their box).
+  await page.screenshot({ path: path.join(shots, 'settings-phone.png') });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   await page.context().close();
 });
 
