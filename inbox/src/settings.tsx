@@ -103,10 +103,15 @@ export function SettingsPage({ api, accountId, onClose }: { api: Api; accountId:
   );
 
   return (
-    <form class="settings-page" ref={root} onSubmit={(e) => {
+    <form
+      class="settings-page"
+      ref={root}
+      noValidate
+      onSubmit={(e) => {
         e.preventDefault();
         void save();
-      }} noValidate>
+      }}
+    >
       <div class="settings-head">
         <h2 tabIndex={-1} ref={heading}>
           Settings
