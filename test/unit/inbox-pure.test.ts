@@ -4,6 +4,7 @@ import type { Conversation, Transition } from '../../inbox/src/api';
 import { Api, ApiFailure, openStream, streamRefusedForGood } from '../../inbox/src/api';
 import { composeMode } from '../../inbox/src/compose-mode';
 import { Drafts } from '../../inbox/src/drafts';
+import { onEachSecond } from '../../inbox/src/ticker';
 import { compareFor, filterQuery, inFilters, noFilters } from '../../inbox/src/filters';
 import { defaultPrefs, loadPrefs, noticeForMessage, noticeForTransition, pageTitle } from '../../inbox/src/notify';
 import { dayKey, dayLabel, timeLeft } from '../../inbox/src/time';
@@ -158,6 +159,26 @@ describe('who may write', () => {
     [{ status: 'waiting', assigneeId: 'ana' }, 'parked'],
     [{ status: 'wrap_up', assigneeId: 'bruno' }, 'held'],
   ] as [Partial<Conversation>, string][])('%j: %s', (patch, kind) => expect(composeMode(me, conversation(patch)).kind).toBe(kind));
+});
+
+describe("the page's clock", () => {
+  test('any number of countdowns tick on one interval, which stops when the last one leaves', () => {
+    jest.useFakeTimers({ now });
+    try {
+      const seen: number[][] = [[], [], []];
+      const stops = seen.map((list) => onEachSecond((t) => list.push(t)));
+      expect(jest.getTimerCount()).toBe(1);
+      jest.advanceTimersByTime(2000);
+      expect(seen).toEqual([0, 1, 2].map(() => [now + 1000, now + 2000]));
+      stops[0]!();
+      stops[1]!();
+      expect(jest.getTimerCount()).toBe(1);
+      stops[2]!();
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
 
 describe('places in the URL', () => {
