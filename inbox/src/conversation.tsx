@@ -5,8 +5,12 @@ import type { Api, Me, Selected, User } from './api';
 import { ApiFailure } from './api';
 import { Composer } from './composer';
 import type { Drafts } from './drafts';
+import { useNow } from './now';
 import { Timeline } from './timeline';
 import { clockTime, describeRefusal, slaBadge } from './words';
+
+/** SPEC 9's priorities, most pressing first (the SLA targets of each are in the account's policy). */
+const priorities = ['urgent', 'high', 'normal', 'low'] as const;
 
 /** What the API takes as a tag (api/schemas.ts), checked before sending so the refusal is in words. */
 const tagPattern = /^[\p{L}\p{N}_ .:-]{1,64}$/u;
@@ -24,22 +28,21 @@ export function ConversationPane(props: {
 }) {
   const { api, me, preset, users, selected, onBack } = props;
   const c = selected.conversation;
-  const headBadge = slaBadge(c, clockTime);
+  // Seconds matter in a window's last minutes and in an SLA countdown: the page's one clock (now.ts).
+  const now = useNow();
+  const headBadge = slaBadge(c, now, clockTime);
   const path = `/v1/accounts/${encodeURIComponent(me.accountId)}/conversations/${encodeURIComponent(c.id)}`;
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [assignee, setAssignee] = useState('');
   const [team, setTeam] = useState('');
   const [tag, setTag] = useState('');
-  const [now, setNow] = useState(Date.now());
+  /** The priority chosen and on its way: shown until the view says it (or the API refuses it). */
+  const [pendingPriority, setPendingPriority] = useState<string | null>(null);
+  useEffect(() => setPendingPriority((p) => (p === c.priority ? null : p)), [c.priority]);
   const heading = useRef<HTMLHeadingElement>(null);
   // Mounted once per conversation opened (the pane is keyed by its id): where keyboard focus goes.
   useEffect(() => heading.current?.focus(), []);
-  // Seconds matter in a window's last minutes; the countdown reads the clock each second.
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, []);
 
   const nameOf = (id: string | null) => (id === me.userId ? 'you' : (users.find((u) => u.id === id)?.name ?? id ?? 'nobody'));
   const run = async (what: string, fn: () => Promise<unknown>) => {
@@ -89,14 +92,33 @@ export function ConversationPane(props: {
           +{c.customer} · {c.channel} · <span class={`status status-${c.status}`}>{c.status.replace('_', ' ')}</span>
           {c.assigneeId ? ` · held by ${nameOf(c.assigneeId)}` : ''}
           {c.tags.length > 0 ? ` · tags: ${c.tags.join(', ')}` : ''}
-          {` · priority ${c.priority ?? 'normal'}`}
           {headBadge && (
             <>
               {' · '}
-              <span class={`sla sla-${headBadge.kind}`}>{headBadge.text}</span>
+              <span class={`sla sla-${headBadge.kind}`} title={headBadge.title}>
+                {headBadge.text}
+              </span>
             </>
           )}
         </span>
+        <label class="priority-control">
+          <span aria-hidden="true">Priority </span>
+          <select
+            aria-label="Priority"
+            value={pendingPriority ?? c.priority ?? 'normal'}
+            onChange={(e) => {
+              const priority = e.currentTarget.value;
+              setPendingPriority(priority);
+              void run('Priority', () => api.post(`${path}/priority`, { priority })).then((ok) => ok || setPendingPriority(null));
+            }}
+          >
+            {priorities.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </label>
       </div>
       <div class="actions" role="group" aria-label="Actions">
         {actions.map((a) =>

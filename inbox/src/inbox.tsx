@@ -9,6 +9,7 @@ import { compareFor, filterQuery, inFilters, noFilters } from './filters';
 import { ConversationList } from './list';
 import type { NotifyPrefs } from './notify';
 import { deliver, loadPrefs, noticeForMessage, noticeForTransition, notifyEvents, pageTitle, savePrefs, unlockSound } from './notify';
+import { SettingsPage } from './settings';
 import { reportActivity, tabId } from './tab-presence';
 import type { Place } from './url-state';
 import { parsePlace, placeSearch, samePlace } from './url-state';
@@ -364,6 +365,9 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
     go({ tab, conversationId: null });
     window.setTimeout(() => listRef.current?.querySelector<HTMLElement>(`[data-id="${CSS.escape(id ?? '')}"]`)?.focus(), 0);
   };
+  // The settings page (SPEC 9's clocks) is for those who may change the policy: owners and admins.
+  const mayEditPolicy = me.role === 'owner' || me.role === 'admin';
+  const settingsOpen = mayEditPolicy && place.view === 'settings';
   const onTabKeyDown = (event: KeyboardEvent) => {
     const at = tabs.findIndex((t) => t.id === tab);
     const to = event.key === 'ArrowRight' ? at + 1 : event.key === 'ArrowLeft' ? at - 1 : event.key === 'Home' ? 0 : event.key === 'End' ? tabs.length - 1 : null;
@@ -406,6 +410,11 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
           </select>
         </label>
         <NotificationSettings prefs={prefs} onChange={setPrefs} />
+        {mayEditPolicy && (
+          <button type="button" class="link" aria-current={settingsOpen ? 'page' : undefined} onClick={() => go({ tab, conversationId: null, view: 'settings' })}>
+            Settings
+          </button>
+        )}
         <button type="button" class="link" onClick={onSignOut}>
           Sign out
         </button>
@@ -418,7 +427,12 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
           </button>
         </p>
       )}
-      <nav class="tabs" aria-label="Conversations by status" role="tablist" onKeyDown={onTabKeyDown}>
+      {settingsOpen && (
+        <main class="settings-pane">
+          <SettingsPage api={api} accountId={me.accountId} onClose={() => go({ tab, conversationId: null })} />
+        </main>
+      )}
+      <nav class="tabs" aria-label="Conversations by status" role="tablist" onKeyDown={onTabKeyDown} hidden={settingsOpen}>
         {tabs.map((t) => (
           <button
             key={t.id}
@@ -434,7 +448,7 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
           </button>
         ))}
       </nav>
-      <div class="panes">
+      <div class="panes" hidden={settingsOpen}>
         <div class="list-pane" ref={listRef}>
           <ConversationList
             items={list}

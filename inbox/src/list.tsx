@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Conversation, Me, User } from './api';
 import type { ListFilters } from './filters';
 import { filterQuery, noFilters } from './filters';
+import { useNow } from './now';
 import { relativeTime } from './time';
 import { clockTime, slaBadge } from './words';
 
@@ -116,6 +117,10 @@ export function ConversationList(props: {
   onMore: () => void;
   tab?: string;
 }) {
+  // One clock for every row's SLA countdown, ticking only while some row counts down; each render reads
+  // the time itself, so a row that arrives between ticks starts from the right second.
+  useNow(props.items.some((c) => slaBadge(c, Date.now(), clockTime)?.kind === 'due'));
+  const now = Date.now();
   const nameOf = (id: string | null) => (id ? (id === props.me.userId ? 'you' : (props.users.find((u) => u.id === id)?.name ?? id)) : null);
   const onKeyDown = (event: KeyboardEvent) => {
     const buttons = [...(event.currentTarget as HTMLElement).querySelectorAll<HTMLButtonElement>('button.item')];
@@ -139,7 +144,7 @@ export function ConversationList(props: {
           const unread = c.assigneeId === props.me.userId ? (c.unreadForMe ?? c.unreadCount) : c.unreadCount;
           const last = c.lastMessage;
           const when = last?.at ?? c.lastActivityAt;
-          const badge = slaBadge(c, clockTime);
+          const badge = slaBadge(c, now, clockTime);
           return (
             <li key={c.id}>
               <button
@@ -178,7 +183,11 @@ export function ConversationList(props: {
                   {assignee && <span class="assignee">{assignee === 'you' ? 'yours' : `held by ${assignee}`}</span>}
                   {c.team && <span class="team">team {c.team}</span>}
                   {c.priority && c.priority !== 'normal' && <span class={`priority priority-${c.priority}`}>{c.priority}</span>}
-                  {badge && <span class={`sla sla-${badge.kind}`}>{badge.text}</span>}
+                  {badge && (
+                    <span class={`sla sla-${badge.kind}`} title={badge.title}>
+                      {badge.text}
+                    </span>
+                  )}
                   {c.tags.map((t) => (
                     <span key={t} class="tag">
                       {t}

@@ -1,4 +1,5 @@
 import type { ApiFailure, Transition } from './api';
+import { timeLeft } from './time';
 
 /**
  * The page's words for what the API says in codes: transitions as sentences, refusals as advice, the
@@ -56,15 +57,25 @@ const reasonWords: Record<string, (t: Transition, who: string, to: string) => st
 
 /**
  * SPEC 9 in the list and the header: a breach first (it stays for the episode), else the earliest
- * response due time ("reply due 14:05"), else the resolution's; null when no SLA applies.
+ * response due time as a countdown ("reply due in 4m 12s", `now` from the page's one shared clock),
+ * else the resolution's; past its due time and before the breach arrives on the stream, "overdue".
+ * `title` says the due time by the clock, for hover text. Null when no SLA applies.
  */
-export function slaBadge(c: { sla?: { firstResponseDueAt: string | null; nextResponseDueAt: string | null; resolutionDueAt: string | null; breached: string[]; paused: boolean } }, timeOf: (iso: string) => string): { kind: 'breached' | 'due' | 'paused'; text: string } | null {
+export function slaBadge(
+  c: { sla?: { firstResponseDueAt: string | null; nextResponseDueAt: string | null; resolutionDueAt: string | null; breached: string[]; paused: boolean } },
+  now: number,
+  timeOf: (iso: string) => string,
+): { kind: 'breached' | 'due' | 'overdue' | 'paused'; text: string; title?: string } | null {
   const sla = c.sla;
   if (!sla) return null;
   if (sla.breached.length > 0) return { kind: 'breached', text: `SLA breached: ${sla.breached.map(metricWords).join(', ')}` };
   const reply = [sla.firstResponseDueAt, sla.nextResponseDueAt].filter((d): d is string => d !== null).sort()[0];
-  if (reply) return { kind: 'due', text: `reply due ${timeOf(reply)}` };
-  if (sla.resolutionDueAt) return { kind: 'due', text: `resolve by ${timeOf(sla.resolutionDueAt)}` };
+  const countdown = (dueAt: string, due: string, overdue: string) => {
+    const left = timeLeft(dueAt, now);
+    return left === null ? { kind: 'overdue' as const, text: overdue, title: `due ${timeOf(dueAt)}` } : { kind: 'due' as const, text: `${due} ${left}`, title: `due ${timeOf(dueAt)}` };
+  };
+  if (reply) return countdown(reply, 'reply due in', 'reply overdue');
+  if (sla.resolutionDueAt) return countdown(sla.resolutionDueAt, 'resolve in', 'resolution overdue');
   if (sla.paused) return { kind: 'paused', text: 'SLA paused' };
   return null;
 }

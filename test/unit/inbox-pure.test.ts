@@ -4,6 +4,7 @@ import type { Conversation, Transition } from '../../inbox/src/api';
 import { Api, ApiFailure, openStream, streamRefusedForGood } from '../../inbox/src/api';
 import { composeMode } from '../../inbox/src/compose-mode';
 import { Drafts } from '../../inbox/src/drafts';
+import { onEachSecond } from '../../inbox/src/ticker';
 import { compareFor, filterQuery, inFilters, noFilters } from '../../inbox/src/filters';
 import { defaultPrefs, loadPrefs, noticeForMessage, noticeForTransition, pageTitle } from '../../inbox/src/notify';
 import { dayKey, dayLabel, timeLeft } from '../../inbox/src/time';
@@ -105,15 +106,36 @@ describe('words', () => {
   });
 
   const none = { firstResponseDueAt: null, nextResponseDueAt: null, resolutionDueAt: null, breached: [] as string[], paused: false };
+  const inSeconds = (s: number) => new Date(now + s * 1000).toISOString();
   test.each([
     [undefined, null],
     [none, null],
     [{ ...none, paused: true }, { kind: 'paused', text: 'SLA paused' }],
-    [{ ...none, resolutionDueAt: '2026-12-06T18:00:00Z', nextResponseDueAt: '2026-12-06T15:00:00Z' }, { kind: 'due', text: 'reply due 2026-12-06T15:00:00Z' }],
-    [{ ...none, resolutionDueAt: '2026-12-06T18:00:00Z' }, { kind: 'due', text: 'resolve by 2026-12-06T18:00:00Z' }],
-    [{ ...none, firstResponseDueAt: '2026-12-06T15:00:00Z', breached: ['resolution', 'firstResponse'] }, { kind: 'breached', text: 'SLA breached: resolution, first response' }],
+    [{ ...none, resolutionDueAt: inSeconds(4 * 3600), nextResponseDueAt: inSeconds(252) }, { kind: 'due', text: 'reply due in 4m 12s', title: `due ${inSeconds(252)}` }],
+    [{ ...none, firstResponseDueAt: inSeconds(3600), nextResponseDueAt: inSeconds(30) }, { kind: 'due', text: 'reply due in 30s', title: `due ${inSeconds(30)}` }],
+    [{ ...none, resolutionDueAt: inSeconds(3 * 3600 + 300) }, { kind: 'due', text: 'resolve in 3h 5m', title: `due ${inSeconds(3 * 3600 + 300)}` }],
+    [{ ...none, firstResponseDueAt: inSeconds(0) }, { kind: 'overdue', text: 'reply overdue', title: `due ${inSeconds(0)}` }],
+    [{ ...none, firstResponseDueAt: inSeconds(-5), resolutionDueAt: inSeconds(60) }, { kind: 'overdue', text: 'reply overdue', title: `due ${inSeconds(-5)}` }],
+    [{ ...none, resolutionDueAt: inSeconds(-1) }, { kind: 'overdue', text: 'resolution overdue', title: `due ${inSeconds(-1)}` }],
+    [{ ...none, firstResponseDueAt: inSeconds(60), breached: ['resolution', 'firstResponse'] }, { kind: 'breached', text: 'SLA breached: resolution, first response' }],
   ])('the SLA badge of %j is %j', (sla, badge) => {
-    expect(slaBadge({ sla }, (iso) => iso)).toEqual(badge);
+    expect(slaBadge({ sla }, now, (iso) => iso)).toEqual(badge);
+  });
+
+  test('an SLA countdown never grows as time passes, and turns overdue exactly at the due time', () => {
+    const seconds = (text: string) => [...text.matchAll(/(\d+)([dhms])/g)].reduce((t, [, n, u]) => t + Number(n) * { d: 86400, h: 3600, m: 60, s: 1 }[u as 'd' | 'h' | 'm' | 's'], 0);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 * 86400 }), fc.integer({ min: 0, max: 3 * 86400 }), (due, later) => {
+        const sla = { ...none, firstResponseDueAt: inSeconds(due) };
+        const before = slaBadge({ sla }, now, (iso) => iso)!;
+        const after = slaBadge({ sla }, now + later * 1000, (iso) => iso)!;
+        expect(before.kind).toBe('due');
+        expect(after.kind).toBe(later >= due ? 'overdue' : 'due');
+        if (after.kind === 'due') expect(seconds(after.text)).toBeLessThanOrEqual(seconds(before.text));
+        // Never more than is left: the countdown rounds down.
+        expect(seconds(before.text)).toBeLessThanOrEqual(due);
+      }),
+    );
   });
 
   test('a transition never shows a raw reason code with underscores', () => {
@@ -139,6 +161,26 @@ describe('who may write', () => {
   ] as [Partial<Conversation>, string][])('%j: %s', (patch, kind) => expect(composeMode(me, conversation(patch)).kind).toBe(kind));
 });
 
+describe("the page's clock", () => {
+  test('any number of countdowns tick on one interval, which stops when the last one leaves', () => {
+    jest.useFakeTimers({ now });
+    try {
+      const seen: number[][] = [[], [], []];
+      const stops = seen.map((list) => onEachSecond((t) => list.push(t)));
+      expect(jest.getTimerCount()).toBe(1);
+      jest.advanceTimersByTime(2000);
+      expect(seen).toEqual([0, 1, 2].map(() => [now + 1000, now + 2000]));
+      stops[0]!();
+      stops[1]!();
+      expect(jest.getTimerCount()).toBe(1);
+      stops[2]!();
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
 describe('places in the URL', () => {
   const tabs = ['open', 'mine', 'assigned', 'closed'];
   test('a place survives the URL both ways', () => {
@@ -149,6 +191,10 @@ describe('places in the URL', () => {
     );
   });
   test('an unknown tab falls back to Open', () => expect(parsePlace('?tab=nope', tabs)).toEqual({ tab: 'open', conversationId: null }));
+  test('the settings page has its own address', () => {
+    expect(parsePlace(placeSearch({ tab: 'mine', conversationId: null, view: 'settings' }), tabs)).toEqual({ tab: 'mine', conversationId: null, view: 'settings' });
+    expect(parsePlace('?tab=mine&view=other', tabs)).toEqual({ tab: 'mine', conversationId: null });
+  });
 });
 
 describe('drafts', () => {
