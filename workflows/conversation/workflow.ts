@@ -36,8 +36,9 @@ import { restampedForPolicy, toView } from './core/view';
 import type { ActionBase, ActionResult, ConversationRef, ConversationSinks, ConversationWorkflowInput } from './messages';
 import * as m from './messages';
 import { Outbox } from './outbox';
-import { closeInRunPatch, durableDedupePatch, recoverFromStorePatch, slaClocksPatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
+import { answerWithinPatch, closeInRunPatch, durableDedupePatch, recoverFromStorePatch, slaClocksPatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
 import { withSlaState } from './core/conversation-sla';
+import { withAnswerState } from './core/answer-within';
 import type { SlaPriority } from './core/sla';
 import { PolicySync } from './policy-sync';
 import { WebUi, searchAttributePairs } from './web-ui';
@@ -81,7 +82,12 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const durableDedupe = patched(durableDedupePatch);
   // Asked in the first activation too; a run that takes it keeps `state.sla`, which switches the SLA on.
   const slaClocks = patched(slaClocksPatch);
-  const withSlaIfPatched = (s: ConversationState, priority: SlaPriority | null = null): ConversationState => (slaClocks ? withSlaState(s, priority) : s);
+  // The same for answer-or-reroute: a run that takes it keeps `state.answer`, which switches it on.
+  const answerWithin = patched(answerWithinPatch);
+  const withSlaIfPatched = (s: ConversationState, priority: SlaPriority | null = null): ConversationState => {
+    const withSla = slaClocks ? withSlaState(s, priority) : s;
+    return answerWithin ? withAnswerState(withSla) : withSla;
+  };
   let state: ConversationState = withSlaIfPatched(carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref }));
   const pending: Effect[] = [...(carried?.pending ?? [])];
   // Inputs from signals (the customer, the router, the API), decided in arrival order by the main loop.
