@@ -70,3 +70,11 @@ export const slaClocksPatch = 'sla-clocks';
  * someone else. A run that did not take the patch keeps no `answer`, which switches it off.
  */
 export const answerWithinPatch = 'answer-within';
+
+/**
+ * Runs from before 2026-12-06 sent no out-of-office reply (SPEC 9). Since then a run seeds
+ * `state.outOfOffice` at its start (`withOutOfOfficeState`), and a customer message outside business
+ * hours gets the policy's text from the system (core/out-of-office.ts). A run that did not take the
+ * patch keeps no `outOfOffice`, which switches it off.
+ */
+export const outOfOfficePatch = 'out-of-office';

@@ -36,9 +36,10 @@ import { restampedForPolicy, toView } from './core/view';
 import type { ActionBase, ActionResult, ConversationRef, ConversationSinks, ConversationWorkflowInput } from './messages';
 import * as m from './messages';
 import { Outbox } from './outbox';
-import { answerWithinPatch, closeInRunPatch, durableDedupePatch, recoverFromStorePatch, slaClocksPatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
+import { answerWithinPatch, closeInRunPatch, durableDedupePatch, outOfOfficePatch, recoverFromStorePatch, slaClocksPatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
 import { withSlaState } from './core/conversation-sla';
 import { withAnswerState } from './core/answer-within';
+import { withOutOfOfficeState } from './core/out-of-office';
 import type { SlaPriority } from './core/sla';
 import { PolicySync } from './policy-sync';
 import { WebUi, searchAttributePairs } from './web-ui';
@@ -84,9 +85,12 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const slaClocks = patched(slaClocksPatch);
   // The same for answer-or-reroute: a run that takes it keeps `state.answer`, which switches it on.
   const answerWithin = patched(answerWithinPatch);
+  // And for out of office: `state.outOfOffice` switches the reply on.
+  const outOfOffice = patched(outOfOfficePatch);
   const withSlaIfPatched = (s: ConversationState, priority: SlaPriority | null = null): ConversationState => {
     const withSla = slaClocks ? withSlaState(s, priority) : s;
-    return answerWithin ? withAnswerState(withSla) : withSla;
+    const withAnswer = answerWithin ? withAnswerState(withSla) : withSla;
+    return outOfOffice ? withOutOfOfficeState(withAnswer) : withAnswer;
   };
   let state: ConversationState = withSlaIfPatched(carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref }));
   const pending: Effect[] = [...(carried?.pending ?? [])];

@@ -140,6 +140,8 @@ export class Draft {
     });
     const entry: OutboxEntry = { messageId: message.messageId, version: this.base.version + 1, status: 'queued', providerMessageId: null, send: request };
     this.set({ outbox: trimOutbox([...this.state.outbox, entry]) });
+    // Out of office keeps quiet right after a user wrote (SPEC 9); every user's message goes out here.
+    if (authorId !== null && this.state.outOfOffice !== undefined) this.set({ outOfOffice: { ...this.state.outOfOffice, lastUserMessageAt: this.ctx.now } });
     this.effects.push({ type: 'send', message });
     return message;
   }

@@ -278,6 +278,18 @@ export interface ConversationState {
    * patch, which has no `answerWithin` deadline; the shell seeds it (`withAnswerState`).
    */
   answer?: AnswerState;
+  /**
+   * Out of office (core/out-of-office.ts, SPEC 9). Absent: a run from before the `out-of-office` patch,
+   * which never sends the reply; the shell seeds it (`withOutOfOfficeState`).
+   */
+  outOfOffice?: OutOfOfficeState;
+}
+
+export interface OutOfOfficeState {
+  /** When the system last sent the out-of-office reply in this conversation: the cooldown runs from it. */
+  lastSentAt: number | null;
+  /** When a user last sent a message (a reply or a template): none goes out within 10 minutes of it. */
+  lastUserMessageAt: number | null;
 }
 
 export interface AnswerState {
