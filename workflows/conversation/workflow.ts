@@ -31,7 +31,7 @@ import type { Policy } from './core/policy';
 import { defaultPolicy } from './core/policy';
 import { recoveredState } from './core/recover';
 import { settled } from './core/settle';
-import { wakeUpLabel } from './core/timer-labels';
+import { timerLabel } from './core/timer-labels';
 import { restampedForPolicy, toView } from './core/view';
 import type { ActionBase, ActionResult, ConversationRef, ConversationSinks, ConversationWorkflowInput } from './messages';
 import * as m from './messages';
@@ -221,11 +221,11 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     armedTimers.push(due);
     let summary: string;
     if (wakeUpLabels) {
-      // What the timer waits for, and only that: the instant it wakes the loop to check the deadlines.
-      // Naming the deadline due then would go false at the next customer message (it moves the deadline
-      // later and keeps this timer), and a new timer per message to keep a name true would cost two
-      // history events per message. The deadlines, in words and current, are in the run's details.
-      summary = wakeUpLabel(due);
+      // The instant it wakes the loop, and what it was armed for: the deadlines due then, in words. A
+      // customer message may move them later and keep this timer (a new timer per message would cost two
+      // history events per message), so the label says what the timer was armed for, which stays true;
+      // the deadlines as they are now are in the run's details. Not a command: no patch needed.
+      summary = timerLabel(state, current, due);
       ui.describe(state, current, nextWakeUp(now));
     } else {
       summary = legacyTimerLabel(state, current, due);
