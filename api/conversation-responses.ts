@@ -37,6 +37,8 @@ export const timelineMessage = z.object({
   content: z.record(z.string(), z.unknown()).nullable(),
   delivery: delivery.nullable(),
   authorId: z.string().nullable(),
+  /** Who wrote it (SPEC 9): the customer, a user (`id`), or the system (out of office, surveys, broadcasts). */
+  author: z.object({ kind: z.enum(['customer', 'user', 'system']), id: z.string().nullable() }),
   at: nullableTime,
   sentAt: nullableTime,
   replyTo: z.object({ messageId: z.string().optional(), campaignId: z.string().optional() }).nullable(),

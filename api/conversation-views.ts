@@ -124,6 +124,8 @@ export const messageView = (m: Omit<MessageDoc, '_id' | 'accountId'>) => ({
   content: m.content ?? null,
   delivery: m.delivery ? deliveryView(m.delivery) : null,
   authorId: m.authorId ?? null,
+  // SPEC 9: a business message with no author is the system's (out of office, a survey, a broadcast).
+  author: m.direction === 'inbound' ? { kind: 'customer' as const, id: null } : m.authorId ? { kind: 'user' as const, id: m.authorId } : { kind: 'system' as const, id: null },
   at: iso(m.at),
   sentAt: iso(m.sentAt),
   replyTo: m.replyTo ?? null,

@@ -55,7 +55,8 @@ function TimelineMessage({ m, nameOf, timeZone }: { m: Message; nameOf: NameOf; 
     <li class={`msg ${m.direction}`} data-message-id={m.messageId}>
       <Body m={m} />
       <span class="msg-meta">
-        {m.direction === 'outbound' && m.authorId ? `${nameOf(m.authorId)} · ` : ''}
+        {/* A business message with no author is the system's: out of office (SPEC 9), a survey, a broadcast. */}
+        {m.direction === 'outbound' ? (m.authorId ? `${nameOf(m.authorId)} · ` : 'System · ') : ''}
         <time dateTime={shown} title={hover}>
           {clock(shown, timeZone)}
         </time>

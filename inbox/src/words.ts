@@ -41,6 +41,8 @@ const reasonWords: Record<string, (t: Transition, who: string, to: string) => st
   transfer: (t) => `Transferred to team ${String(t.details?.team ?? '')}`.trim(),
   transferred: (t) => `Transferred to team ${String(t.details?.team ?? '')}`.trim(),
   agent_disconnected: () => 'The assignee went offline: back to the queue',
+  // SPEC 9, answerWithin: the assignee left the customer waiting too long.
+  unanswered: () => 'Not answered in time: back to the queue',
   ended: (_t, who) => `${cap(who)} ended it`,
   left_by_agent: (_t, who) => `${cap(who)} set it waiting`,
   revived: (_t, who) => `${cap(who)} revived it`,

@@ -57,5 +57,5 @@ test('a continued run is described from its first task, names its input as carri
     return started.length > 0 ? started : undefined;
   });
   const summary = timers[0]!.userMetadata?.summary?.data;
-  expect(summary && Buffer.from(summary).toString()).toMatch(/wake-up at \d{4}-\d{2}-\d{2}T[\d:.]+Z to check the deadlines/);
+  expect(summary && Buffer.from(summary).toString()).toMatch(/wake-up at \d{4}-\d{2}-\d{2}T[\d:.]+Z, armed for: window closes/);
 });

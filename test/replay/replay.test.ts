@@ -94,7 +94,9 @@ describe('replaying recorded conversation histories', () => {
       .flatMap((e) => Object.values(e.markerRecordedEventAttributes!.details ?? {}).flatMap((d) => d.payloads.map((p) => Buffer.from(p.data ?? '', 'base64').toString('utf8'))));
     expect(written.some((text) => text.includes('"activity_type":"persist"'))).toBe(true);
     expect(labels(now).length).toBeGreaterThan(0);
-    for (const label of labels(now)) expect(label).toMatch(/^wake-up at \S+ to check the deadlines$/);
+    // Recorded before issue 25: "wake-up at … to check the deadlines"; since then it adds what it was armed for
+    // ("wake-up at …, armed for: window closes"). Labels are not commands: both replay; both are accepted here.
+    for (const label of labels(now)) expect(label).toMatch(/^wake-up at \S+( to check the deadlines|, armed for: .+)$/);
     const before = eventsOf('before-view-policy/full-lifecycle.run1.json');
     expect(patches(before)).not.toEqual(expect.arrayContaining([timerLabelPatch]));
     expect(patches(before)).not.toEqual(expect.arrayContaining([viewFollowsPolicyPatch]));

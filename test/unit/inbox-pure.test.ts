@@ -100,6 +100,7 @@ describe('words', () => {
     [{ reason: 'inactivity', to: 'closed', actor: { kind: 'system', id: null, role: null } }, 'Closed: the customer stayed silent'],
     [{ reason: 'sla_warning', type: 'sla_warning', metric: 'firstResponse', from: 'open', to: 'open', actor: { kind: 'system', id: null, role: null } }, 'SLA: the first response is due soon'],
     [{ reason: 'sla_breached', type: 'sla_breached', metric: 'nextResponse', from: 'assigned', to: 'assigned', actor: { kind: 'system', id: null, role: null } }, 'SLA breached: the next response is overdue'],
+    [{ reason: 'unanswered', from: 'assigned', to: 'open', actor: { kind: 'system', id: null, role: null }, assigneeAfter: null }, 'Not answered in time: back to the queue'],
     [{ reason: 'something_new', from: 'open', to: 'wrap_up', actor: { kind: 'system', id: null, role: null } }, 'Open → wrap up (something new) by convoflow'],
   ] as [Partial<Transition>, string][])('%j reads "%s"', (patch, words) => {
     expect(describeTransition(transition(patch), (id) => (id === 'carla' ? 'carla' : nameOf(id)))).toBe(words);

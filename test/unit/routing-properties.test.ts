@@ -61,7 +61,7 @@ const patchArb: fc.Arbitrary<AgentPatch> = fc.record(
  * the current holders), because which conversations are held depends on the history so far.
  */
 type Step =
-  | { kind: 'request'; conversation: string; channel: string; lang: string | null; department: string | null; previous: string | null; jitter: number }
+  | { kind: 'request'; conversation: string; channel: string; lang: string | null; department: string | null; previous: string | null; jitter: number; avoid: string[] }
   | { kind: 'confirm' | 'close' | 'steal'; pick: number; thief: string }
   | { kind: 'report'; conversation: string; assigneeId: string | null }
   | { kind: 'agent'; patch: AgentPatch }
@@ -79,6 +79,8 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
       previous: fc.constantFrom(null, ...userIds),
       // Requests mostly arrive in the order they were made, sometimes a little late.
       jitter: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 50 }) }),
+      // Users who left the conversation unanswered this episode (SPEC 9): usually nobody.
+      avoid: fc.oneof({ weight: 3, arbitrary: fc.constant([] as string[]) }, { weight: 1, arbitrary: fc.subarray(userIds) }),
     }),
   },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('confirm' as const), pick: fc.nat(), thief: fc.constantFrom(...userIds) }) },
@@ -105,7 +107,7 @@ function toInput(state: RouterState, step: Step, index: number): RouterInput {
       const attributes: Record<string, string> = {};
       if (step.lang) attributes['lang'] = step.lang;
       if (step.department) attributes['department'] = step.department;
-      return { type: 'request', request: request(step.conversation, index * 10 + step.jitter, { channel: step.channel, attributes, previousAssigneeId: step.previous }) };
+      return { type: 'request', request: request(step.conversation, index * 10 + step.jitter, { channel: step.channel, attributes, previousAssigneeId: step.previous, avoid: step.avoid }) };
     }
     case 'confirm':
     case 'close':
@@ -219,6 +221,40 @@ describe('routing invariants over random histories', () => {
   });
 });
 
+describe('avoiding users who left a conversation unanswered (SPEC 9)', () => {
+  test('an avoided user gets the conversation only when nobody else is eligible; someone eligible always gets it', () => {
+    fc.assert(
+      fc.property(agentsArb, configArb, fc.subarray(userIds), fc.constantFrom(null, ...userIds), fc.boolean(), (agents, routing, avoid, previous, withQueue) => {
+        const base = router(agents, { ...routing, mode: routing.mode === 'manual' ? 'round_robin' : routing.mode });
+        // Optionally someone else waits first (and may take the last free slot).
+        const state = withQueue ? requestRouting(base, request('earlier', 0)).state : base;
+        const asked = request('c-unanswered', 10, { previousAssigneeId: previous, avoid });
+        const { offers } = requestRouting(state, asked);
+        const waiting = matchRule(state.config, asked);
+        const eligible = Object.values(state.agents).filter((a) => isEligible(a, waiting));
+        const others = eligible.filter((a) => !avoid.includes(a.userId));
+        const offer = offers.find((o) => o.conversationId === 'c-unanswered');
+        if (eligible.length === 0) expect(offer).toBeUndefined();
+        else if (others.length > 0) expect(others.map((a) => a.userId)).toContain(offer?.userId);
+        else expect(avoid).toContain(offer?.userId);
+      }),
+      { numRuns },
+    );
+  });
+
+  test('a request that avoids nobody is routed exactly as one without the field', () => {
+    fc.assert(
+      fc.property(agentsArb, configArb, fc.constantFrom(null, ...userIds), (agents, routing, previous) => {
+        const state = router(agents, routing);
+        const without = requestRouting(state, request('c1', 0, { previousAssigneeId: previous }));
+        const empty = requestRouting(state, request('c1', 0, { previousAssigneeId: previous, avoid: [] }));
+        expect(empty).toEqual(without);
+      }),
+      { numRuns },
+    );
+  });
+});
+
 describe('fairness properties', () => {
   test('round robin: N conversations over k eligible agents give each floor(N/k) or ceil(N/k), whatever reports come in between', () => {
     fc.assert(
@@ -269,7 +305,10 @@ describe('fairness properties', () => {
             const waiting = matchRule(state.config, input.request);
             // Loads as they were just before the offer: the request itself may have freed a slot it held.
             const without = Object.values(state.agents).map((a) => ({ ...a, load: a.load.filter((c) => c !== input.request.conversationId) }));
-            const eligible = without.filter((a) => isEligible(a, waiting));
+            const all = without.filter((a) => isEligible(a, waiting));
+            // Users to avoid (SPEC 9) count only when nobody else is eligible.
+            const others = all.filter((a) => !(input.request.avoid ?? []).includes(a.userId));
+            const eligible = others.length > 0 ? others : all;
             const fewest = Math.min(...eligible.map((a) => a.load.length));
             const chosen = without.find((a) => a.userId === outcome.offers[0]!.userId)!;
             expect(chosen.load.length).toBe(fewest);

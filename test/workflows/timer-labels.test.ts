@@ -1,13 +1,21 @@
 import type { temporal } from '@temporalio/proto';
-import { replyUpdate } from '../../workflows/conversation/messages';
+import { collections } from '../../store/collections';
+import { applyPolicyPatch, defaultPolicy } from '../../workflows/conversation/core/policy';
+import { assignUpdate, replyUpdate } from '../../workflows/conversation/messages';
 import { timerLabelPatch } from '../../workflows/conversation/patches';
 import type { Conversation, Harness } from './support';
-import { startHarness, users } from './support';
+import { hours, minutes, startHarness, users } from './support';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+const summaryOf = (e: HistoryEvent): string => JSON.parse(Buffer.from(e.userMetadata!.summary!.data!).toString()) as string;
+/** The instant a label names: "wake-up at <ISO>, armed for: ..." (or "... to check the deadlines"). */
+const instantOf = (label: string): number => Date.parse(/^wake-up at (\S+?),? /.exec(label)![1]!);
 
 /**
  * Issue 22, item 11: what the Web UI shows for a conversation's timers stays true. A timer is kept when a
- * customer message moves the deadline later (no churn), so its label names what it does (the instant it
- * wakes the conversation to check the deadlines), and the deadlines in words are in the run's details.
+ * customer message moves the deadline later (no churn), so its label names the instant it wakes the
+ * conversation and what it was armed for (issue 25: the deadlines due then, in words), and the deadlines
+ * as they are now are in the run's details.
  */
 describe('timer labels in the Web UI (dev server)', () => {
   let h: Harness;
@@ -19,21 +27,19 @@ describe('timer labels in the Web UI (dev server)', () => {
     await h?.stop();
   });
 
-  type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
   const history = async (c: Conversation): Promise<HistoryEvent[]> => (await c.handle.fetchHistory()).events ?? [];
-  const summaryOf = (e: HistoryEvent): string => JSON.parse(Buffer.from(e.userMetadata!.summary!.data!).toString()) as string;
   const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
   const details = async (c: Conversation): Promise<string> =>
     ((await c.handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
 
-  test('after the customer writes again, the pending timer still says only what it waits for, and the details name the moved deadlines', async () => {
+  test('after the customer writes again, the pending timer still says what it was armed for, and the details name the moved deadlines', async () => {
     const c = h.conversation();
     const first = await c.customerWritesAndWait();
     await c.act(replyUpdate, { actor: users.agent, text: 'Hi!' });
     const armed = (await history(c)).filter((e) => e.timerStartedEventAttributes);
     expect(armed).toHaveLength(1);
     // The first timer wakes the conversation at the window's end, and says so in words.
-    expect(summaryOf(armed[0]!)).toBe(`wake-up at ${first.windowExpiresAt} to check the deadlines`);
+    expect(summaryOf(armed[0]!)).toBe(`wake-up at ${first.windowExpiresAt}, armed for: window closes`);
 
     // A second message moves the window and the auto-close later; the timer is kept (no new history events).
     // So the second message comes at a later instant than the first was decided at (its ISO text differs).
@@ -45,17 +51,17 @@ describe('timer labels in the Web UI (dev server)', () => {
     expect(timers).toHaveLength(1);
     expect(events.some((e) => e.timerFiredEventAttributes || e.timerCanceledEventAttributes)).toBe(false);
 
-    // Every label is true of its timer: it names the instant the timer fires, and no deadline by kind.
+    // Every label is true of its timer: it names the instant the timer fires and what it was armed for.
     for (const timer of timers) {
       const label = summaryOf(timer);
-      expect(label).toMatch(/^wake-up at \d{4}-\d{2}-\d{2}T[\d:.]+Z to check the deadlines$/);
+      expect(label).toMatch(/^wake-up at \d{4}-\d{2}-\d{2}T[\d:.]+Z, armed for: .+$/);
       // The label is the workflow's clock plus the timer's duration. That clock lies between the start of
       // the task that armed the timer and the recording of its command, however long the task took under
       // load: bounds read from the history, not from the wall clock (±1 ms: durations are whole ms).
       const completed = events.find((e) => Number(e.eventId) === Number(timer.timerStartedEventAttributes!.workflowTaskCompletedEventId));
       const taskStarted = events.find((e) => Number(e.eventId) === Number(completed!.workflowTaskCompletedEventAttributes!.startedEventId));
       const duration = ms(timer.timerStartedEventAttributes!.startToFireTimeout);
-      const labelled = Date.parse(label.split(' ')[2]!);
+      const labelled = instantOf(label);
       expect(labelled).toBeGreaterThanOrEqual(ms(taskStarted!.eventTime) + duration - 1);
       expect(labelled).toBeLessThanOrEqual(ms(timer.eventTime) + duration + 1);
     }
@@ -63,7 +69,7 @@ describe('timer labels in the Web UI (dev server)', () => {
     // The current deadlines, in words, are in the run's details, with the pending wake-up.
     const text = await details(c);
     expect(text).toContain(`window closes at ${second.windowExpiresAt}`);
-    expect(text).toContain(`auto-close at ${second.autoCloseAt}`);
+    expect(text).toContain(`auto-close (inactivity) at ${second.autoCloseAt}`);
     expect(text).toContain(`wake-up at ${first.windowExpiresAt}`);
     expect(text).not.toContain(`window closes at ${first.windowExpiresAt}`);
 
@@ -73,5 +79,51 @@ describe('timer labels in the Web UI (dev server)', () => {
       Object.values(e.markerRecordedEventAttributes!.details ?? {}).flatMap((d) => (d.payloads ?? []).map((p) => JSON.parse(Buffer.from(p.data!).toString()).id as string)),
     );
     expect(patchIds).toContain(timerLabelPatch);
+  });
+});
+
+/**
+ * Issue 25: each timer names, in words, the deadlines due at its instant: an SLA warning (with its due
+ * time), then the SLA breach, then the answer-within reroute, which the last timer carries out.
+ */
+describe('timer labels name the deadline they wait for (time-skipping server)', () => {
+  let h: Harness;
+  const policy = applyPolicyPatch(defaultPolicy, { sla: { normal: { firstResponse: '1h' } }, slaWarnBefore: '10m', answerWithin: '2h', autoCloseAfter: null });
+
+  beforeEach(async () => {
+    h = await startHarness({ server: 'time-skipping', policy });
+  });
+  afterEach(async () => {
+    await h?.stop();
+  });
+
+  test('SLA first response warning, SLA first response due, answer-within: reroute if unanswered; the last one reroutes', async () => {
+    const c = h.conversation();
+    await c.customerWrites();
+    const opened = await c.until((v) => v.sla.firstResponseDueAt !== null);
+    const start = Date.parse(opened.lastCustomerMessageAt!);
+    const due = start + hours(1);
+    const { conversation: claimed } = await c.act(assignUpdate, { actor: users.agent, assigneeId: users.agent.userId });
+    const answerBy = Date.parse(claimed.updatedAt!) + hours(2);
+
+    await h.env!.sleep(minutes(55));
+    await c.until((v) => v.version > claimed.version);
+    await h.env!.sleep(minutes(10));
+    const breached = await c.until((v) => v.sla.breached.includes('firstResponse'));
+    await h.env!.sleep(answerBy - Date.parse(breached.updatedAt!) + 1_000);
+    const rerouted = await c.until((v) => v.status === 'open');
+    expect(rerouted.assigneeId).toBeNull();
+    const [unanswered] = await collections(h.db).events.find({ conversationId: c.id, reason: 'unanswered' }).toArray();
+    expect(unanswered).toMatchObject({ from: 'assigned', to: 'open', assigneeBefore: users.agent.userId, assigneeAfter: null, actor: { kind: 'system' } });
+    expect(unanswered!.at).toBeGreaterThanOrEqual(answerBy);
+    expect(unanswered!.at).toBeLessThan(answerBy + 1_000);
+
+    const labels = ((await c.handle.fetchHistory()).events ?? []).filter((e) => e.timerStartedEventAttributes).map(summaryOf);
+    const iso = (at: number) => new Date(at).toISOString();
+    expect(labels.slice(0, 3)).toEqual([
+      `wake-up at ${iso(due - minutes(10))}, armed for: SLA first response warning (due ${iso(due)})`,
+      `wake-up at ${iso(due)}, armed for: SLA first response due`,
+      `wake-up at ${iso(answerBy)}, armed for: answer-within: reroute if unanswered`,
+    ]);
   });
 });

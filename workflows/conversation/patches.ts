@@ -62,3 +62,19 @@ export const durableDedupePatch = 'durable-dedupe';
  * `sla`, which switches all of it off.
  */
 export const slaClocksPatch = 'sla-clocks';
+
+/**
+ * Runs from before 2026-12-06 had no answer-or-reroute (SPEC 9, `answerWithin`). Since then a run seeds
+ * `state.answer` at its start (`withAnswerState`), and an assigned conversation whose customer waits
+ * longer than `answerWithin` for a user's message returns to open (`unanswered`) and is routed to
+ * someone else. A run that did not take the patch keeps no `answer`, which switches it off.
+ */
+export const answerWithinPatch = 'answer-within';
+
+/**
+ * Runs from before 2026-12-06 sent no out-of-office reply (SPEC 9). Since then a run seeds
+ * `state.outOfOffice` at its start (`withOutOfOfficeState`), and a customer message outside business
+ * hours gets the policy's text from the system (core/out-of-office.ts). A run that did not take the
+ * patch keeps no `outOfOffice`, which switches it off.
+ */
+export const outOfOfficePatch = 'out-of-office';

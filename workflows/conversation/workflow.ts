@@ -31,13 +31,15 @@ import type { Policy } from './core/policy';
 import { defaultPolicy } from './core/policy';
 import { recoveredState } from './core/recover';
 import { settled } from './core/settle';
-import { wakeUpLabel } from './core/timer-labels';
+import { timerLabel } from './core/timer-labels';
 import { restampedForPolicy, toView } from './core/view';
 import type { ActionBase, ActionResult, ConversationRef, ConversationSinks, ConversationWorkflowInput } from './messages';
 import * as m from './messages';
 import { Outbox } from './outbox';
-import { closeInRunPatch, durableDedupePatch, recoverFromStorePatch, slaClocksPatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
+import { answerWithinPatch, closeInRunPatch, durableDedupePatch, outOfOfficePatch, recoverFromStorePatch, slaClocksPatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
 import { withSlaState } from './core/conversation-sla';
+import { withAnswerState } from './core/answer-within';
+import { withOutOfOfficeState } from './core/out-of-office';
 import type { SlaPriority } from './core/sla';
 import { PolicySync } from './policy-sync';
 import { WebUi, searchAttributePairs } from './web-ui';
@@ -81,7 +83,15 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const durableDedupe = patched(durableDedupePatch);
   // Asked in the first activation too; a run that takes it keeps `state.sla`, which switches the SLA on.
   const slaClocks = patched(slaClocksPatch);
-  const withSlaIfPatched = (s: ConversationState, priority: SlaPriority | null = null): ConversationState => (slaClocks ? withSlaState(s, priority) : s);
+  // The same for answer-or-reroute: a run that takes it keeps `state.answer`, which switches it on.
+  const answerWithin = patched(answerWithinPatch);
+  // And for out of office: `state.outOfOffice` switches the reply on.
+  const outOfOffice = patched(outOfOfficePatch);
+  const withSlaIfPatched = (s: ConversationState, priority: SlaPriority | null = null): ConversationState => {
+    const withSla = slaClocks ? withSlaState(s, priority) : s;
+    const withAnswer = answerWithin ? withAnswerState(withSla) : withSla;
+    return outOfOffice ? withOutOfOfficeState(withAnswer) : withAnswer;
+  };
   let state: ConversationState = withSlaIfPatched(carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref }));
   const pending: Effect[] = [...(carried?.pending ?? [])];
   // Inputs from signals (the customer, the router, the API), decided in arrival order by the main loop.
@@ -211,11 +221,11 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     armedTimers.push(due);
     let summary: string;
     if (wakeUpLabels) {
-      // What the timer waits for, and only that: the instant it wakes the loop to check the deadlines.
-      // Naming the deadline due then would go false at the next customer message (it moves the deadline
-      // later and keeps this timer), and a new timer per message to keep a name true would cost two
-      // history events per message. The deadlines, in words and current, are in the run's details.
-      summary = wakeUpLabel(due);
+      // The instant it wakes the loop, and what it was armed for: the deadlines due then, in words. A
+      // customer message may move them later and keep this timer (a new timer per message would cost two
+      // history events per message), so the label says what the timer was armed for, which stays true;
+      // the deadlines as they are now are in the run's details. Not a command: no patch needed.
+      summary = timerLabel(state, current, due);
       ui.describe(state, current, nextWakeUp(now));
     } else {
       summary = legacyTimerLabel(state, current, due);

@@ -54,6 +54,11 @@ export interface RouteRequest {
   since: number;
   /** A team chosen by a transfer or a flow instead of the rules. */
   team?: string | null;
+  /**
+   * Users not to offer it to while anyone else is eligible (SPEC 9: those who left it unanswered this
+   * episode). Absent or empty: nobody is avoided.
+   */
+  avoid?: string[];
 }
 
 export interface Waiting {
@@ -63,6 +68,8 @@ export interface Waiting {
   rule: string;
   previousAssigneeId: string | null;
   since: number;
+  /** See `RouteRequest.avoid`; absent on entries queued by older code. */
+  avoid?: string[];
 }
 
 export interface Offer {
@@ -112,7 +119,11 @@ export function matchRule(config: RoutingConfig, request: Pick<RouteRequest, 'ch
 
 /** Picks among eligible agents by the mode; ties go to the least recently routed, then the user id. */
 function pick(state: RouterState, waiting: Waiting): AgentRecord | undefined {
-  const eligible = Object.values(state.agents).filter((agent) => isEligible(agent, waiting));
+  const all = Object.values(state.agents).filter((agent) => isEligible(agent, waiting));
+  // Those to avoid get it only when nobody else is eligible (SPEC 9, answer or reroute); sticky routing
+  // included: the previous assignee is usually the very user who left it unanswered.
+  const preferred = waiting.avoid && waiting.avoid.length > 0 ? all.filter((agent) => !waiting.avoid!.includes(agent.userId)) : all;
+  const eligible = preferred.length > 0 ? preferred : all;
   if (eligible.length === 0) return undefined;
   if (state.config.sticky && waiting.previousAssigneeId !== null) {
     const previous = eligible.find((agent) => agent.userId === waiting.previousAssigneeId);
@@ -168,7 +179,8 @@ export function requestRouting(base: RouterState, request: RouteRequest): Router
   if (state.config.mode === 'manual') return { state: base, offers };
   removeEverywhere(state, request.conversationId);
   const choice = request.team ? { team: request.team, skills: [], rule: 'team' } : matchRule(state.config, request);
-  state.queue.push({ conversationId: request.conversationId, previousAssigneeId: request.previousAssigneeId, since: request.since, ...choice });
+  const avoid = request.avoid && request.avoid.length > 0 ? { avoid: [...request.avoid] } : {};
+  state.queue.push({ conversationId: request.conversationId, previousAssigneeId: request.previousAssigneeId, since: request.since, ...choice, ...avoid });
   state.queue.sort((a, b) => a.since - b.since);
   drain(state, offers);
   return { state, offers };

@@ -26,7 +26,8 @@ type Accepted = Extract<Decision, { ok: true }>;
 // continue-as-new as JSON and is parsed into a new one), so identity is a safe key. The value is a pure
 // function of the hours, so sharing it across workflows in one isolate changes no answer.
 let cached: { hours: StoredBusinessHours; calendar: BusinessCalendar } | undefined;
-function calendarOf(hours: StoredBusinessHours | null | undefined): BusinessCalendar | null {
+/** The account's compiled business hours (null: always open), shared with the out-of-office rule (out-of-office.ts). */
+export function calendarOf(hours: StoredBusinessHours | null | undefined): BusinessCalendar | null {
   if (hours === null || hours === undefined) return null;
   if (cached?.hours !== hours) cached = { hours, calendar: businessCalendar(businessHoursOf(hours)) };
   return cached.calendar;

@@ -8,6 +8,7 @@ import type { ConversationState } from './model';
 import type { Policy, PolicyFields } from './policy';
 import { effective } from './policy';
 import { slaDeadline } from './conversation-sla';
+import { answerWithinAt } from './answer-within';
 
 export type Effective = ReturnType<typeof effective>;
 
@@ -28,7 +29,7 @@ export function autoCloseAt(state: ConversationState, policy: Policy): number | 
   return Math.max(state.lastCustomerMessageAt, state.assignedAt) + ms;
 }
 
-export type DeadlineKind = 'autoClose' | 'idleClose' | 'waitingClose' | 'csatTimeout' | 'wrapUpCapacity' | 'agentReconnect' | 'windowExpiry' | 'sla';
+export type DeadlineKind = 'autoClose' | 'idleClose' | 'waitingClose' | 'csatTimeout' | 'wrapUpCapacity' | 'agentReconnect' | 'answerWithin' | 'windowExpiry' | 'sla';
 
 /** Every pending deadline, in the order a timer applies them when several are due at once. */
 export function deadlines(state: ConversationState, policy: Policy): { kind: DeadlineKind; at: number }[] {
@@ -51,6 +52,8 @@ export function deadlines(state: ConversationState, policy: Policy): { kind: Dea
   if (state.status === 'assigned' && state.disconnectedAt !== null && p.agentReconnectTimeoutMs !== null) {
     push('agentReconnect', state.disconnectedAt + p.agentReconnectTimeoutMs);
   }
+  // SPEC 9: the assignee's time to answer a waiting customer (only in runs that took `answer-within`).
+  push('answerWithin', answerWithinAt(state, p.answerWithinMs));
   const window = windowExpiresAt(state, p);
   if (window !== null && !['closed', 'resolved', 'in_flow'].includes(state.status) && state.windowExpiryRecordedFor !== state.lastCustomerMessageAt) {
     push('windowExpiry', window);

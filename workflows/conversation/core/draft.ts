@@ -23,6 +23,7 @@ import { actorRef, isEnded, isNew, outboxWindow } from './model';
 import type { OutboundContent } from './outbound';
 import { previewOf } from './preview';
 import { matchRule } from '../../routing/routing';
+import { answerBookkeeping, avoidOf } from './answer-within';
 
 export interface Context {
   state: ConversationState;
@@ -139,6 +140,8 @@ export class Draft {
     });
     const entry: OutboxEntry = { messageId: message.messageId, version: this.base.version + 1, status: 'queued', providerMessageId: null, send: request };
     this.set({ outbox: trimOutbox([...this.state.outbox, entry]) });
+    // Out of office keeps quiet right after a user wrote (SPEC 9); every user's message goes out here.
+    if (authorId !== null && this.state.outOfOffice !== undefined) this.set({ outOfOffice: { ...this.state.outOfOffice, lastUserMessageAt: this.ctx.now } });
     this.effects.push({ type: 'send', message });
     return message;
   }
@@ -151,6 +154,8 @@ export class Draft {
   }
 
   done(): Decision {
+    // Before routing: a new episode empties the list of users the router avoids (SPEC 9).
+    if (this.state.answer !== undefined) this.set({ answer: answerBookkeeping(this.base, this.state, this.ctx.now) });
     this.routingEffects();
     // Nobody waits in an ended episode, and no team holds it; a customer message starts the next one.
     if (isEnded(this.state.status)) this.set({ waitingSince: null, team: null });
@@ -182,6 +187,7 @@ export class Draft {
     if (this.state.routeTeam !== null) this.set({ team: this.state.routeTeam });
     else if (becameOpen) this.set({ team: routed ? matchRule(ctx.policy.routing, { channel: this.state.channel, attributes: this.state.routingAttributes ?? {} }).team : null });
     if (routed && becameOpen) {
+      const avoid = avoidOf(this.state);
       this.effects.push({
         type: 'requestRouting',
         request: {
@@ -190,6 +196,8 @@ export class Draft {
           previousAssigneeId: this.state.lastAssigneeId,
           since: ctx.now,
           team: this.state.routeTeam,
+          // Only when someone is avoided, so a request is what it was before SPEC 9 otherwise.
+          ...(avoid.length > 0 ? { avoid } : {}),
         },
       });
     }

@@ -273,6 +273,30 @@ export interface ConversationState {
    * the shell seeds it (`withSlaState`) when the patch is taken.
    */
   sla?: SlaState;
+  /**
+   * Answer or reroute (core/answer-within.ts, SPEC 9). Absent: a run from before the `answer-within`
+   * patch, which has no `answerWithin` deadline; the shell seeds it (`withAnswerState`).
+   */
+  answer?: AnswerState;
+  /**
+   * Out of office (core/out-of-office.ts, SPEC 9). Absent: a run from before the `out-of-office` patch,
+   * which never sends the reply; the shell seeds it (`withOutOfOfficeState`).
+   */
+  outOfOffice?: OutOfOfficeState;
+}
+
+export interface OutOfOfficeState {
+  /** When the system last sent the out-of-office reply in this conversation: the cooldown runs from it. */
+  lastSentAt: number | null;
+  /** When a user last sent a message (a reply or a template): none goes out within 10 minutes of it. */
+  lastUserMessageAt: number | null;
+}
+
+export interface AnswerState {
+  /** When the current assignee got the conversation (null unless assigned): their time to answer runs from here at the earliest. */
+  assigneeSince: number | null;
+  /** Users who left a customer unanswered this episode; routing avoids them while anyone else is eligible. */
+  unansweredBy: string[];
 }
 
 /** The list's preview of a conversation's newest message. `text` is at most `previewLength` characters. */
@@ -345,6 +369,8 @@ export interface RoutingRequestEffect {
   since: number;
   /** A team chosen by a transfer or a flow; null lets the rules choose. */
   team: string | null;
+  /** Users the router should not choose while anyone else is eligible (SPEC 9); absent when nobody is avoided. */
+  avoid?: string[];
 }
 
 /** What the shell must do after a decision: record to the views, send through the channel, or tell the router. */

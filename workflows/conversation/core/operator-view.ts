@@ -22,7 +22,7 @@ export function describe(state: ConversationState, policy: Policy | undefined, w
   const queued = state.outbox.filter((e) => e.status === 'queued').length;
   const pending = deadlines(state, current)
     .sort((a, b) => a.at - b.at)
-    .map((d) => deadlineLabel(d.kind, d.at));
+    .map((d) => deadlineLabel(d.kind, d.at, state, current));
   return [
     `**${view.status}**${view.assigneeId ? ` — assigned to \`${view.assigneeId}\`` : ''} · episode ${view.episode}`,
     `customer \`${view.customer}\` on channel \`${view.channel}\`, ${view.unreadCount} unread${queued > 0 ? `, ${queued} message(s) being sent` : ''}`,

@@ -3,6 +3,7 @@ import type { Context } from './draft';
 import { Draft, reject, unchanged } from './draft';
 import type { ConversationState, Decision, InboundMessage } from './model';
 import { dedupeWindow, isNew } from './model';
+import { sendOutOfOffice } from './out-of-office';
 
 export function onCustomerMessage(ctx: Context, input: { message: InboundMessage }): Decision {
   const { state, actor, now } = ctx;
@@ -75,6 +76,8 @@ export function onCustomerMessage(ctx: Context, input: { message: InboundMessage
     attributes: message.attributes ?? null,
     ...(message.truncated ? { truncated: true as const } : {}),
   });
+  // SPEC 9: outside business hours the system answers (at most once per cooldown; out-of-office.ts).
+  sendOutOfOffice(draft, ctx);
   return draft.done();
 }
 

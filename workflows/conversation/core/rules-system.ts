@@ -78,6 +78,15 @@ const onDeadline: { [K in DeadlineKind]: (draft: Draft, ctx: Context) => Decisio
     draft.transition('open', 'agent_disconnected', { assigneeId: null, assignedAt: null, disconnectedAt: null });
     return draft.done();
   },
+  // SPEC 9: the assignee left a customer unanswered: back to open, routed again (not to them while anyone
+  // else is eligible: `Draft` sends the episode's list with the request); under manual routing it waits.
+  answerWithin: (draft, { state }) => {
+    const answer = state.answer ?? { assigneeSince: null, unansweredBy: [] };
+    const by = state.assigneeId;
+    const unansweredBy = by !== null && !answer.unansweredBy.includes(by) ? [...answer.unansweredBy, by] : answer.unansweredBy;
+    draft.transition('open', 'unanswered', { assigneeId: null, assignedAt: null, disconnectedAt: null, answer: { ...answer, unansweredBy } });
+    return draft.done();
+  },
   // No transition: the agent's capacity is released while wrap-up goes on (Draft reports it).
   wrapUpCapacity: (draft, { state, policy, now }) => (capacityHolder(state, policy, now) === state.heldBy ? unchanged(state) : draft.done()),
   // Not a state change, but the moment free-form replies stop is worth a line in the event log.

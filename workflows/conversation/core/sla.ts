@@ -261,6 +261,16 @@ function pendingOf(state: SlaState, metric: SlaMetric, ctx: SlaContext): { type:
   return { type: 'sla_breached', at: dueAt, dueAt };
 }
 
+/** The next warning or breach a timer would fire, with its metric (the Web UI's timer label names it), or null. */
+export function nextSlaEvent(state: SlaState, ctx: SlaContext): (SlaEvent & { at: number }) | null {
+  let next: (SlaEvent & { at: number }) | null = null;
+  for (const metric of slaMetrics) {
+    const pending = pendingOf(state, metric, ctx);
+    if (pending !== null && (next === null || pending.at < next.at)) next = { ...pending, metric };
+  }
+  return next;
+}
+
 /** The next moment a warning or breach falls due (possibly already past: fire now), or null. */
 export function nextSlaDeadline(state: SlaState, ctx: SlaContext): number | null {
   let next: number | null = null;
