@@ -117,6 +117,27 @@ const harnessScenarios: HarnessScenario[] = [
     },
   },
   {
+    // SPEC 9: out of office and answer-within across continue-as-new (a history budget of 30 events):
+    // closed now (holidays around today), so the first message gets the system's reply and the later ones,
+    // in the cooldown, none; a claim left unanswered returns to open in a later run.
+    name: 'clocks-carried',
+    policy: applyPolicyPatch(shortPolicy, {
+      businessHours: { timezone: 'UTC', weekly: { mon: [['00:00', '24:00']] }, holidays: [-1, 0, 1].map((d) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10)) },
+      outOfOffice: { text: 'We are closed; back at 9:00.' },
+      answerWithin: '3s',
+      autoCloseAfter: null,
+    }),
+    async drive(h) {
+      const c = h.conversation({ limits: { historyEventBudget: 30 } });
+      await c.customerWritesAndWait('m-1');
+      await c.act(assignUpdate, { actor: users.agent, assigneeId: users.agent.userId });
+      for (let i = 2; i <= 5; i++) await c.customerWritesAndWait(`m-${i}`);
+      await c.until((v) => v.status === 'open' && v.assigneeId === null);
+      await c.act(replyUpdate, { actor: users.agent, text: 'Here now.' });
+      return c;
+    },
+  },
+  {
     // An open conversation nobody answers: the window expires, it stays open, a supervisor resolves it.
     name: 'open-window-expiry',
     async drive(h) {
@@ -375,6 +396,52 @@ const apiScenarios: ApiScenario[] = [
       await api.patchPolicy({ sla: { normal: { firstResponse: '1s' } } });
       await api.until([shortened], (vs) => vs[0]!.sla?.breached.includes('firstResponse') === true);
       return { breach, shortened };
+    },
+  },
+  {
+    // SPEC 9's answer-or-reroute: `routed` goes to one of two online agents (round robin), is left
+    // unanswered, returns to open (`unanswered`) and goes to the other, who answers; `manual` is claimed,
+    // left unanswered and waits in open unassigned, then is claimed again and answered.
+    name: 'answer-within',
+    async drive(stack) {
+      const api = new Api(stack, await createAccount(stack));
+      await api.patchPolicy({ routing: { mode: 'round_robin' }, answerWithin: '2s' });
+      const keys: Record<string, string> = {};
+      for (const id of ['aw-1', 'aw-2']) keys[id] = await api.onlineAgent(id, { maxConcurrent: 5 });
+      const { conversationId: routed } = await customerWrites(stack, api.account, { customer: newCustomer() });
+      const [first] = await api.until([routed], (vs) => vs[0]!.status === 'assigned');
+      const other = first!.assigneeId === 'aw-1' ? 'aw-2' : 'aw-1';
+      await api.until([routed], (vs) => vs[0]!.status === 'assigned' && vs[0]!.assigneeId === other);
+      api.expectStatus(await api.act(routed, 'replies', keys[other]!, { text: 'Here now.' }), 'assigned');
+
+      const manual = new Api(stack, await createAccount(stack));
+      await manual.patchPolicy({ answerWithin: '2s' });
+      const { agent } = manual.account.keys;
+      const { conversationId: claimed } = await customerWrites(stack, manual.account, { customer: newCustomer() });
+      api.expectOk(await manual.act(claimed, 'assign', agent, { assigneeId: manual.account.users.agent }), 'claim');
+      await manual.until([claimed], (vs) => vs[0]!.status === 'open' && vs[0]!.assigneeId === null);
+      api.expectStatus(await manual.act(claimed, 'replies', agent, { text: 'Sorry, here I am.' }), 'assigned');
+      return { routed, manual: claimed };
+    },
+  },
+  {
+    // SPEC 9's out of office: business hours closed now (today and the days around it are holidays); the
+    // customer's first message gets the system's reply (delivered), the second within the cooldown none;
+    // an agent answers; the policy then opens all week and a third message gets none.
+    name: 'out-of-office',
+    async drive(stack) {
+      const api = new Api(stack, await createAccount(stack));
+      const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+      const allWeek = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, [['00:00', '24:00']]]));
+      await api.patchPolicy({ businessHours: { timezone: 'UTC', weekly: allWeek, holidays: [day(-1), day(0), day(1)] }, outOfOffice: { text: 'We are closed; we answer from 09:00.', cooldown: '1h' } });
+      const customer = newCustomer();
+      const { conversationId: id } = await customerWrites(stack, api.account, { customer });
+      await customerWrites(stack, api.account, { customer, text: 'anyone?' });
+      api.expectStatus(await api.act(id, 'replies', api.account.keys.agent, { text: 'Good morning!' }), 'assigned');
+      await api.patchPolicy({ businessHours: { timezone: 'UTC', weekly: allWeek } });
+      await sleep(1_000);
+      await customerWrites(stack, api.account, { customer, text: 'thanks' });
+      return { conversation: id };
     },
   },
 ];
