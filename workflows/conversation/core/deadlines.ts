@@ -28,7 +28,7 @@ export function autoCloseAt(state: ConversationState, policy: Policy): number | 
   return Math.max(state.lastCustomerMessageAt, state.assignedAt) + ms;
 }
 
-export type DeadlineKind = 'autoClose' | 'idleClose' | 'waitingClose' | 'csatTimeout' | 'wrapUpCapacity' | 'agentReconnect' | 'windowExpiry' | 'sla';
+export type DeadlineKind = 'autoClose' | 'idleClose' | 'waitingClose' | 'csatTimeout' | 'wrapUpCapacity' | 'agentReconnect' | 'snoozeEnd' | 'windowExpiry' | 'sla';
 
 /** Every pending deadline, in the order a timer applies them when several are due at once. */
 export function deadlines(state: ConversationState, policy: Policy): { kind: DeadlineKind; at: number }[] {
@@ -51,6 +51,8 @@ export function deadlines(state: ConversationState, policy: Policy): { kind: Dea
   if (state.status === 'assigned' && state.disconnectedAt !== null && p.agentReconnectTimeoutMs !== null) {
     push('agentReconnect', state.disconnectedAt + p.agentReconnectTimeoutMs);
   }
+  // SPEC 9: a snoozed conversation wakes at `snoozedUntil` (rules-snooze.ts); no inactivity or idle close runs meanwhile.
+  if (state.status === 'snoozed' && typeof state.snoozedUntil === 'number') push('snoozeEnd', state.snoozedUntil);
   const window = windowExpiresAt(state, p);
   if (window !== null && !['closed', 'resolved', 'in_flow'].includes(state.status) && state.windowExpiryRecordedFor !== state.lastCustomerMessageAt) {
     push('windowExpiry', window);
@@ -79,7 +81,7 @@ export function nextDeadline(state: ConversationState, policy: Policy): number |
 /**
  * Whose capacity the conversation consumes at `now` (SPEC section 3): the assignee while assigned;
  * during wrap-up as the policy says (always, never, or for a number of minutes); nobody otherwise —
- * `waiting` consumes none.
+ * `waiting` and `snoozed` consume none.
  */
 export function capacityHolder(state: ConversationState, policy: Pick<PolicyFields, 'wrapUpCapacity'>, now: number): string | null {
   if (state.status === 'assigned') return state.assigneeId;

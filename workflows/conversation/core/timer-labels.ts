@@ -12,6 +12,7 @@ const deadlineWords: { [K in DeadlineKind]: string } = {
   csatTimeout: 'survey times out',
   wrapUpCapacity: 'wrap-up frees capacity',
   agentReconnect: 'agent reconnect times out',
+  snoozeEnd: 'snooze ends',
   windowExpiry: 'window closes',
   sla: 'SLA warning or breach due',
 };
