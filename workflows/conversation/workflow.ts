@@ -36,8 +36,9 @@ import { restampedForPolicy, toView } from './core/view';
 import type { ActionBase, ActionResult, ConversationRef, ConversationSinks, ConversationWorkflowInput } from './messages';
 import * as m from './messages';
 import { Outbox } from './outbox';
-import { closeInRunPatch, durableDedupePatch, recoverFromStorePatch, slaClocksPatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
+import { closeInRunPatch, durableDedupePatch, recoverFromStorePatch, slaClocksPatch, snoozePatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
 import { withSlaState } from './core/conversation-sla';
+import { withSnoozeState } from './core/rules-snooze';
 import type { SlaPriority } from './core/sla';
 import { PolicySync } from './policy-sync';
 import { WebUi, searchAttributePairs } from './web-ui';
@@ -81,8 +82,13 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const durableDedupe = patched(durableDedupePatch);
   // Asked in the first activation too; a run that takes it keeps `state.sla`, which switches the SLA on.
   const slaClocks = patched(slaClocksPatch);
-  const withSlaIfPatched = (s: ConversationState, priority: SlaPriority | null = null): ConversationState => (slaClocks ? withSlaState(s, priority) : s);
-  let state: ConversationState = withSlaIfPatched(carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref }));
+  // The same for snooze (SPEC 9): a run that takes it keeps `state.snoozedUntil`, which lets `snooze` through.
+  const snoozing = patched(snoozePatch);
+  const withPatchedFields = (s: ConversationState, priority: SlaPriority | null = null): ConversationState => {
+    const seeded = slaClocks ? withSlaState(s, priority) : s;
+    return snoozing ? withSnoozeState(seeded) : seeded;
+  };
+  let state: ConversationState = withPatchedFields(carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref }));
   const pending: Effect[] = [...(carried?.pending ?? [])];
   // Inputs from signals (the customer, the router, the API), decided in arrival order by the main loop.
   const inbox: { input: Input; actor: Actor; policyVersion?: number }[] = [];
@@ -175,6 +181,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   registerAction(m.flowUpdate, actionInput.flow);
   registerAction(m.broadcastUpdate, actionInput.broadcast);
   registerAction(m.priorityUpdate, actionInput.priority);
+  registerAction(m.snoozeUpdate, actionInput.snooze);
+  registerAction(m.unsnoozeUpdate, actionInput.unsnooze);
 
   const outbox = new Outbox({
     ref,
@@ -192,7 +200,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     if (start.stored) {
       // Inputs queued meanwhile are decided by the loop, from this state; updates wait for the policy below.
       // The stored views hold no SLA spans: a recovered conversation's SLA starts afresh at its status.
-      state = withSlaIfPatched(recoveredState({ conversationId, ...ref }, start.stored), start.stored.view.priority ?? null);
+      state = withPatchedFields(recoveredState({ conversationId, ...ref }, start.stored), start.stored.view.priority ?? null);
       flushedVersion = state.version;
     }
     current = policy.startWith(start.policy);
