@@ -46,9 +46,12 @@ export function customUntil(value: string): string | null {
 /** The menu: what each choice says and the `until` it posts ("window" needs an open window). */
 export function snoozeChoices(now: number, hours: BusinessHours | null, browserTimeZone: string, windowOpen: boolean): { id: string; label: string; until: string }[] {
   const morning = tomorrowMorning(now, hours, browserTimeZone);
+  // Said as what it is when the account is closed tomorrow at 9:00 ("Mon 09:00"), not as "tomorrow".
+  const plain = tomorrowMorning(now, null, hours?.timezone ?? browserTimeZone);
+  const when = new Date(morning).toLocaleString('en-GB', { weekday: 'short', hour: '2-digit', minute: '2-digit', timeZone: hours?.timezone ?? browserTimeZone });
   const choices = [
     { id: 'hour', label: '1 hour', until: '1h' },
-    { id: 'tomorrow', label: 'Tomorrow 9:00', until: new Date(morning).toISOString() },
+    { id: 'tomorrow', label: morning === plain ? 'Tomorrow 9:00' : `Next opening: ${when}`, until: new Date(morning).toISOString() },
   ];
   if (windowOpen) choices.push({ id: 'window', label: 'Before the window closes', until: 'window' });
   return choices;

@@ -29,6 +29,8 @@ describe('the snooze menu', () => {
       { id: 'window', label: 'Before the window closes', until: 'window' },
     ]);
     expect(snoozeChoices(now, null, 'UTC', false).map((c) => c.id)).toEqual(['hour', 'tomorrow']);
+    // On a Friday evening the Berlin account is closed tomorrow: the choice says when it wakes instead.
+    expect(snoozeChoices(Date.UTC(2026, 11, 4, 19), berlinWeekdays, 'UTC', false)[1]).toEqual({ id: 'tomorrow', label: 'Next opening: Mon 09:00', until: '2026-12-07T08:00:00.000Z' });
     expect(customUntil('')).toBeNull();
     expect(customUntil('2026-12-03T10:30')).toBe(new Date('2026-12-03T10:30').toISOString());
   });
