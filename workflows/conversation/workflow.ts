@@ -82,10 +82,11 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const durableDedupe = patched(durableDedupePatch);
   // Asked in the first activation too; a run that takes it keeps `state.sla`, which switches the SLA on.
   const slaClocks = patched(slaClocksPatch);
+  const withSlaIfPatched = (s: ConversationState, priority: SlaPriority | null = null): ConversationState => (slaClocks ? withSlaState(s, priority) : s);
   // The same for snooze (SPEC 9): a run that takes it keeps `state.snoozedUntil`, which lets `snooze` through.
   const snoozing = patched(snoozePatch);
   const withPatchedFields = (s: ConversationState, priority: SlaPriority | null = null): ConversationState => {
-    const seeded = slaClocks ? withSlaState(s, priority) : s;
+    const seeded = withSlaIfPatched(s, priority);
     return snoozing ? withSnoozeState(seeded) : seeded;
   };
   let state: ConversationState = withPatchedFields(carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref }));
