@@ -60,6 +60,8 @@ export const conversationView = z.object({
     breached: z.array(z.enum(['firstResponse', 'nextResponse', 'resolution'])),
     paused: z.boolean(),
   }),
+  /** SPEC 9: when a snoozed conversation wakes (`POST .../snooze`); null when it is not snoozed. */
+  snoozedUntil: nullableTime,
   updatedAt: nullableTime,
   version: z.number().int(),
   /** For a user caller only (docs/presence.md, "Read marks"): the timeline `seq` they have read up to, null if never. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../workflows/conversation/core/durations';
 import { inboundKinds } from '../workflows/conversation/core/model';
+import { parseSnoozeUntil } from '../workflows/conversation/core/rules-snooze';
 import type { PolicyPatch } from '../workflows/conversation/core/policy';
 import { policyFieldNames, policyFields } from '../workflows/conversation/core/policy';
 import type { AnyField, PolicySchemaKit } from '../workflows/conversation/core/policy-codecs';
@@ -14,7 +15,7 @@ export const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters
 export const customerId = z.string().regex(/^\d{4,20}$/, "the customer's WhatsApp id: digits, no +");
 export const role = z.enum(['owner', 'admin', 'manager', 'agent']);
 export const duration = z.string().refine((s) => parseDuration(s) !== undefined, 'a duration like "48h", "30m" or "5s"');
-export const statuses = ['open', 'assigned', 'closed', 'in_flow', 'resolved', 'waiting', 'wrap_up'] as const;
+export const statuses = ['open', 'assigned', 'closed', 'in_flow', 'resolved', 'waiting', 'wrap_up', 'snoozed'] as const;
 const tag = z.string().regex(/^[\p{L}\p{N}_ .:-]{1,64}$/u, 'a tag: letters, digits, spaces, "_", ".", ":" or "-", up to 64');
 const text = z.string().min(1).max(maxTextLength);
 
@@ -169,6 +170,20 @@ export const reply = z.strictObject({
 });
 export const transfer = z.strictObject({ team: id });
 export const priority = z.strictObject({ priority: z.enum(['urgent', 'high', 'normal', 'low']) });
+/**
+ * SPEC 9: checked here with the rule's own reader (core/rules-snooze.ts) so a bad `until` is a 400 before
+ * the workflow is asked; the rule checks again against the workflow's clock.
+ */
+export const snooze = z.strictObject({
+  until: z
+    .string()
+    .max(64)
+    .superRefine((value, ctx) => {
+      const read = parseSnoozeUntil(value, Date.now());
+      if ('error' in read) ctx.addIssue({ code: 'custom', message: read.error });
+    })
+    .describe('An ISO-8601 time with a zone in the future, a duration from now ("2h", "1d"), or "window": `snoozeWakeBeforeWindow` before the 24-hour window closes'),
+});
 export const tags = z
   .strictObject({
     add: z.array(tag).max(maxTags).default([]).meta({ description: `a conversation holds at most ${maxTags} tags: an add that would make more answers 400` }),

@@ -1,6 +1,6 @@
 import { agentPatchOf } from '../activities/router-client';
 import type { UserDoc } from '../store/collections';
-import { conversationsHeldBy } from '../store/conversation-views';
+import { conversationsHeldBy, conversationsSnoozedFor } from '../store/conversation-views';
 import { effective } from '../workflows/conversation/core/policy';
 import { loadAccount } from './accounts';
 import type { ApiDeps } from './deps';
@@ -25,6 +25,9 @@ export async function userChanged(deps: ApiDeps, user: UserDoc): Promise<{ relea
     return { released: 0 };
   }
   const reason = user.active ? 'agent_offline' : 'agent_deactivated';
-  await Promise.all(held.map((conversationId) => deps.conversations.release(conversationId, { userId: user.userId, reason })));
-  return { released: held.length };
+  // SPEC 9: a deactivated user's snoozed conversations stay snoozed but leave them, so they wake to open.
+  // Going offline leaves them theirs: they wake to the assignee.
+  const snoozed = user.active ? [] : await conversationsSnoozedFor(deps.collections, user.accountId, user.userId);
+  await Promise.all([...held, ...snoozed].map((conversationId) => deps.conversations.release(conversationId, { userId: user.userId, reason })));
+  return { released: held.length + snoozed.length };
 }

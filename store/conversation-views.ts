@@ -24,6 +24,12 @@ export async function conversationsHeldBy(c: Views, accountId: string, userId: s
   return held.map((conv) => conv._id);
 }
 
+/** SPEC 9: the conversations snoozed with this user as their assignee (they hold no capacity, so `conversationsHeldBy` misses them). */
+export async function conversationsSnoozedFor(c: Views, accountId: string, userId: string): Promise<string[]> {
+  const snoozed = await c.conversations.find({ accountId, status: 'snoozed', assigneeId: userId }, { projection: { _id: 1 } }).toArray();
+  return snoozed.map((conv) => conv._id);
+}
+
 /** The ids of the account's conversations with this status, at most `limit`. */
 export async function conversationIdsWithStatus(c: Views, accountId: string, status: ConversationDoc['status'], limit: number): Promise<string[]> {
   const docs = await c.conversations.find({ accountId, status }, { projection: { _id: 1 } }).limit(limit).toArray();

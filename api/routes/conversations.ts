@@ -13,6 +13,8 @@ import {
   templateUpdate,
   transferUpdate,
   priorityUpdate,
+  snoozeUpdate,
+  unsnoozeUpdate,
 } from '../../workflows/conversation/messages';
 import { everyUser, supervisors } from '../auth';
 import type { ActionCaller } from '../conversation-actions';
@@ -144,6 +146,25 @@ export const conversationRoutes = [
     body: s.priority,
     response: r.actionResult,
     handler: async (ctx) => act(callerOf(ctx), 'priority', priorityUpdate, { actor: actorOf(ctx.principal), priority: ctx.body.priority }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: `${base}/{conversationId}/snooze`,
+    summary:
+      'Snooze until a time (ISO), for a duration ("2h") or until "window" (`snoozeWakeBeforeWindow` before the 24-hour window closes): the assignee or a supervisor, from assigned (or open, a supervisor). Snoozed keeps its assignee, holds no capacity, pauses the inactivity close and the SLA; it wakes at `until` (reason `snooze_ended`) or at the next customer message, to assigned (or open when nobody holds it)',
+    allow: everyUser,
+    body: s.snooze,
+    response: r.actionResult,
+    handler: async (ctx) => act(callerOf(ctx), 'snooze', snoozeUpdate, { actor: actorOf(ctx.principal), until: ctx.body.until }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: `${base}/{conversationId}/unsnooze`,
+    summary: 'Wake a snoozed conversation now (reason `unsnoozed`): the assignee or a supervisor',
+    allow: everyUser,
+    body: s.noBody,
+    response: r.actionResult,
+    handler: async (ctx) => act(callerOf(ctx), 'unsnooze', unsnoozeUpdate, { actor: actorOf(ctx.principal) }),
   }),
   defineRoute({
     method: 'post',

@@ -4,8 +4,10 @@ import type { Conversation, Me } from './api';
 export type Action =
   | { kind: 'claim'; label: string }
   | { kind: 'assign'; label: string }
-  | { kind: 'simple'; route: 'take-over' | 'resolve' | 'release' | 'end' | 'leave' | 'revive'; label: string }
-  | { kind: 'transfer'; label: string };
+  | { kind: 'simple'; route: 'take-over' | 'resolve' | 'release' | 'end' | 'leave' | 'revive' | 'unsnooze'; label: string }
+  | { kind: 'transfer'; label: string }
+  /** SPEC 9: opens the snooze menu (1 hour, tomorrow 9:00, before the window closes, a chosen time). */
+  | { kind: 'snooze'; label: string };
 
 const presetActions: Record<string, { release: boolean; transfer: boolean; workItems: boolean }> = {
   default: { release: false, transfer: false, workItems: false },
@@ -28,6 +30,7 @@ export function actionsFor(me: Me, preset: string, c: Conversation): Action[] {
       out.push({ kind: 'claim', label: 'Claim' });
       if (supervisor) out.push({ kind: 'assign', label: 'Assign to…' });
       if (p.transfer) out.push({ kind: 'transfer', label: 'Transfer to team…' });
+      if (supervisor) out.push({ kind: 'snooze', label: 'Snooze…' });
       break;
     case 'in_flow':
       if (supervisor) out.push({ kind: 'assign', label: 'Assign to…' });
@@ -37,6 +40,7 @@ export function actionsFor(me: Me, preset: string, c: Conversation): Action[] {
       if (mine || supervisor) {
         out.push({ kind: 'assign', label: mine && !supervisor ? 'Reassign to…' : 'Assign to…' });
         simple('resolve', 'Resolve');
+        out.push({ kind: 'snooze', label: 'Snooze…' });
         if (p.release) simple('release', 'Release to queue');
         if (p.transfer) out.push({ kind: 'transfer', label: 'Transfer to team…' });
         if (p.workItems) {
@@ -53,6 +57,13 @@ export function actionsFor(me: Me, preset: string, c: Conversation): Action[] {
       break;
     case 'wrap_up':
       if (mine || supervisor) simple('end', 'Finish wrap-up');
+      break;
+    case 'snoozed':
+      if (mine || supervisor) {
+        simple('unsnooze', 'Unsnooze');
+        out.push({ kind: 'snooze', label: 'Snooze again…' });
+        simple('resolve', 'Resolve');
+      }
       break;
     default:
       break;
@@ -77,7 +88,8 @@ export function tabsFor(preset: string): { id: string; label: string }[] {
       { id: 'wrap_up', label: 'Wrap-up' },
     ],
   };
-  return [...base, ...(extra[preset] ?? []), { id: 'closed', label: 'Closed' }];
+  // SPEC 9: every preset can snooze.
+  return [...base, ...(extra[preset] ?? []), { id: 'snoozed', label: 'Snoozed' }, { id: 'closed', label: 'Closed' }];
 }
 
 /** Whether a conversation belongs in a tab's list (the same filter the list route applies). */

@@ -41,6 +41,8 @@ export interface Conversation {
   readUpToSeq?: number | null;
   /** SPEC 9: absent from older API processes (then `normal`, no SLA). */
   priority?: 'urgent' | 'high' | 'normal' | 'low';
+  /** SPEC 9: when a snoozed conversation wakes; absent from older API processes. */
+  snoozedUntil?: string | null;
   sla?: { firstResponseDueAt: string | null; nextResponseDueAt: string | null; resolutionDueAt: string | null; breached: string[]; paused: boolean };
 }
 

@@ -14,6 +14,7 @@ export function composeMode(me: Me, c: Conversation): ComposeMode {
       return { kind: 'reply' };
     case 'waiting':
     case 'wrap_up':
+    case 'snoozed':
       return c.assigneeId === me.userId ? { kind: 'parked', status: c.status } : { kind: 'held', by: c.assigneeId };
     default:
       return c.assigneeId === me.userId ? { kind: 'reply' } : { kind: 'held', by: c.assigneeId };

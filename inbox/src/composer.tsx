@@ -205,7 +205,11 @@ export function Composer(props: {
       return (
         <div class="composer">
           <p class="window" role="status">
-            {mode.status === 'waiting' ? 'This conversation is waiting: revive it to reply.' : 'This conversation is in wrap-up: finish it when you are done.'}
+            {mode.status === 'waiting'
+              ? 'This conversation is waiting: revive it to reply.'
+              : mode.status === 'snoozed'
+                ? 'This conversation is snoozed: unsnooze it to reply.'
+                : 'This conversation is in wrap-up: finish it when you are done.'}
           </p>
         </div>
       );

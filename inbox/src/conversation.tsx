@@ -7,7 +7,9 @@ import { Composer } from './composer';
 import type { Drafts } from './drafts';
 import { useNow } from './now';
 import { Timeline } from './timeline';
-import { clockTime, describeRefusal, slaBadge } from './words';
+import type { BusinessHours } from './snooze';
+import { customUntil, snoozeChoices } from './snooze';
+import { clockTime, describeRefusal, slaBadge, snoozedWords } from './words';
 
 /** SPEC 9's priorities, most pressing first (the SLA targets of each are in the account's policy). */
 const priorities = ['urgent', 'high', 'normal', 'low'] as const;
@@ -24,6 +26,8 @@ export function ConversationPane(props: {
   selected: Selected;
   drafts: Drafts;
   timeZone?: string;
+  /** The account's business hours (SPEC 9), for the snooze menu's "Tomorrow 9:00"; null: always open. */
+  businessHours?: BusinessHours | null;
   onBack: () => void;
 }) {
   const { api, me, preset, users, selected, onBack } = props;
@@ -40,6 +44,8 @@ export function ConversationPane(props: {
   /** The priority chosen and on its way: shown until the view says it (or the API refuses it). */
   const [pendingPriority, setPendingPriority] = useState<string | null>(null);
   useEffect(() => setPendingPriority((p) => (p === c.priority ? null : p)), [c.priority]);
+  const [snoozeOpen, setSnoozeOpen] = useState(false);
+  const [snoozeAt, setSnoozeAt] = useState('');
   const heading = useRef<HTMLHeadingElement>(null);
   // Mounted once per conversation opened (the pane is keyed by its id): where keyboard focus goes.
   useEffect(() => heading.current?.focus(), []);
@@ -73,6 +79,13 @@ export function ConversationPane(props: {
   };
 
   const actions = actionsFor(me, preset, c);
+  const snooze = (until: string) =>
+    void run('Snooze', () => api.post(`${path}/snooze`, { until })).then((ok) => {
+      if (ok) setSnoozeOpen(false);
+    });
+  const windowOpen = c.windowExpiresAt !== null && Date.parse(c.windowExpiresAt) > now;
+  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const snoozed = snoozedWords(c, props.timeZone);
 
   return (
     <div
@@ -90,6 +103,7 @@ export function ConversationPane(props: {
         <h2 tabIndex={-1} ref={heading}>{c.customerName ?? `+${c.customer}`}</h2>
         <span class="meta">
           +{c.customer} · {c.channel} · <span class={`status status-${c.status}`}>{c.status.replace('_', ' ')}</span>
+          {snoozed && <span class="snoozed-until"> {snoozed}</span>}
           {c.assigneeId ? ` · held by ${nameOf(c.assigneeId)}` : ''}
           {c.tags.length > 0 ? ` · tags: ${c.tags.join(', ')}` : ''}
           {headBadge && (
@@ -162,6 +176,10 @@ export function ConversationPane(props: {
                 Transfer
               </button>
             </form>
+          ) : a.kind === 'snooze' ? (
+            <button key="snooze" type="button" aria-expanded={snoozeOpen} aria-controls="snooze-menu" onClick={() => setSnoozeOpen(!snoozeOpen)}>
+              {a.label}
+            </button>
           ) : (
             <button key={a.label} type="button" onClick={() => void act(a)}>
               {a.label}
@@ -181,6 +199,28 @@ export function ConversationPane(props: {
           </button>
         </form>
       </div>
+      {snoozeOpen && actions.some((a) => a.kind === 'snooze') && (
+        <div id="snooze-menu" class="snooze-menu" role="group" aria-label="Snooze until">
+          {snoozeChoices(now, props.businessHours ?? null, browserZone, windowOpen).map((choice) => (
+            <button key={choice.id} type="button" title={choice.until.includes('T') ? new Date(choice.until).toLocaleString() : choice.until} onClick={() => snooze(choice.until)}>
+              {choice.label}
+            </button>
+          ))}
+          <form
+            class="inline"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const until = customUntil(snoozeAt);
+              if (until) snooze(until);
+            }}
+          >
+            <input type="datetime-local" aria-label="Snooze until (date and time)" value={snoozeAt} onInput={(e) => setSnoozeAt(e.currentTarget.value)} />
+            <button type="submit" disabled={!customUntil(snoozeAt)}>
+              Snooze
+            </button>
+          </form>
+        </div>
+      )}
       {error && (
         <p role="alert" class="error">
           {error}

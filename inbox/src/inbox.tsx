@@ -3,6 +3,7 @@ import { inTab, tabQuery, tabsFor } from './actions';
 import type { Api, Conversation, Me, Message, Presence, Selected, Transition, User } from './api';
 import { ApiFailure, openStream } from './api';
 import { ConversationPane } from './conversation';
+import type { BusinessHours } from './snooze';
 import { Drafts } from './drafts';
 import type { ListFilters } from './filters';
 import { compareFor, filterQuery, inFilters, noFilters } from './filters';
@@ -61,7 +62,7 @@ const everyTabId = [...new Set([...tabsFor('work_items'), ...tabsFor('status_inb
 
 export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onSignOut: () => void }) {
   const [me, setMe] = useState(initialMe);
-  const [policy, setPolicy] = useState<{ preset: string; serviceWindow: string }>({ preset: 'default', serviceWindow: '24h' });
+  const [policy, setPolicy] = useState<{ preset: string; serviceWindow: string; businessHours?: BusinessHours | null }>({ preset: 'default', serviceWindow: '24h' });
   const preset = policy.preset;
   const tabs = useMemo(() => tabsFor(preset), [preset]);
   const [users, setUsers] = useState<User[]>([]);
@@ -243,7 +244,9 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
   }, [loadCounts, loadList, loadMine, open]);
 
   useEffect(() => {
-    void api.get<{ policy: { preset?: string; serviceWindow?: string } }>(account).then((a) => setPolicy({ preset: a.policy.preset ?? 'default', serviceWindow: a.policy.serviceWindow ?? '24h' }));
+    void api
+      .get<{ policy: { preset?: string; serviceWindow?: string; businessHours?: BusinessHours | null } }>(account)
+      .then((a) => setPolicy({ preset: a.policy.preset ?? 'default', serviceWindow: a.policy.serviceWindow ?? '24h', businessHours: a.policy.businessHours ?? null }));
     void api.get<{ users: User[] } | { items: User[] }>(`${account}/users`).then((r) => setUsers('users' in r ? r.users : r.items));
   }, [api, account]);
 
@@ -471,6 +474,7 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
               me={me}
               preset={preset}
               serviceWindow={policy.serviceWindow}
+              businessHours={policy.businessHours ?? null}
               users={users}
               selected={selected}
               drafts={drafts}

@@ -4,7 +4,7 @@ import type { ListFilters } from './filters';
 import { filterQuery, noFilters } from './filters';
 import { useNow } from './now';
 import { relativeTime } from './time';
-import { clockTime, slaBadge } from './words';
+import { clockTime, slaBadge, snoozedWords } from './words';
 
 /**
  * A filter typed by hand: applied a moment after typing stops (and at once on Enter or leaving the
@@ -180,6 +180,7 @@ export function ConversationList(props: {
                     {c.channel}
                   </span>
                   <span class={`status status-${c.status}`}>{c.status.replace('_', ' ')}</span>
+                  {snoozedWords(c) && <span class="snoozed-until">{snoozedWords(c)}</span>}
                   {assignee && <span class="assignee">{assignee === 'you' ? 'yours' : `held by ${assignee}`}</span>}
                   {c.team && <span class="team">team {c.team}</span>}
                   {c.priority && c.priority !== 'normal' && <span class={`priority priority-${c.priority}`}>{c.priority}</span>}

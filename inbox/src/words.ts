@@ -33,7 +33,8 @@ const reasonWords: Record<string, (t: Transition, who: string, to: string) => st
   idle: () => 'Closed: nobody wrote for too long',
   window_expired: () => "The customer-service window closed: templates only until the customer writes",
   first_customer_message: () => 'The customer started the conversation',
-  customer_message: (t) => (t.from === null ? 'The customer started the conversation' : `The customer wrote again: reopened`),
+  customer_message: (t, _who, to) =>
+    t.from === null ? 'The customer started the conversation' : t.from === 'snoozed' ? `The customer wrote: the snooze ended, back to ${to}` : `The customer wrote again: reopened`,
   customer_returned: () => 'The customer came back: back to the queue',
   customer_left: () => 'The customer left',
   release: (_t, who) => `${cap(who)} released it to the queue`,
@@ -52,6 +53,11 @@ const reasonWords: Record<string, (t: Transition, who: string, to: string) => st
   flow_assigned_team: () => 'The automation handed it to a team',
   csat_timeout: () => 'Closed: the customer did not rate the conversation',
   delivery_failed: (t) => `A message could not be delivered${deliveryError(t)}`,
+  // SPEC 9: snooze and its wakes; a deactivated assignee leaves a snoozed conversation to the queue.
+  snoozed: (_t, who) => `${cap(who)} snoozed it`,
+  snooze_ended: (_t, _who, to) => `The snooze ended: back to ${to}`,
+  unsnoozed: (_t, who, to) => `${cap(who)} unsnoozed it: back to ${to}`,
+  agent_deactivated: (t) => (t.to === 'snoozed' ? 'The assignee was deactivated: it wakes to the queue' : 'The assignee was deactivated: back to the queue'),
   // SPEC 9: SLA entries carry their reason as their type; no change of status.
   sla_warning: (t) => `SLA: the ${metricWords(t.metric)} is due soon`,
   sla_breached: (t) => `SLA breached: the ${metricWords(t.metric)} is overdue`,
@@ -80,6 +86,12 @@ export function slaBadge(
   if (sla.resolutionDueAt) return countdown(sla.resolutionDueAt, 'resolve in', 'resolution overdue');
   if (sla.paused) return { kind: 'paused', text: 'SLA paused' };
   return null;
+}
+
+/** SPEC 9: "until Mon 09:00" for a snoozed conversation (in the browser's time zone, or `timeZone`); null when not snoozed. */
+export function snoozedWords(c: { status: string; snoozedUntil?: string | null }, timeZone?: string): string | null {
+  if (c.status !== 'snoozed' || !c.snoozedUntil) return null;
+  return `until ${new Date(c.snoozedUntil).toLocaleString([], { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', ...(timeZone ? { timeZone } : {}) })}`;
 }
 
 /** A due time as the page shows it: the local hour and minute ("14:05"). */

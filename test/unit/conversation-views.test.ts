@@ -33,6 +33,7 @@ const full: ConversationView = {
   team: null,
   priority: 'normal',
   sla: { firstResponseDueAt: null, nextResponseDueAt: null, resolutionDueAt: null, breached: [], paused: false },
+  snoozedUntil: null,
   updatedAt: null,
   version: 3,
 };

@@ -97,6 +97,8 @@ function naturalActor(input: Input): Actor | undefined {
     case 'transfer':
     case 'tags':
     case 'priority':
+    case 'snooze':
+    case 'unsnooze':
     case 'sendOutcome':
     case 'receipt':
       return undefined;

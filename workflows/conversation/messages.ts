@@ -178,6 +178,10 @@ export interface TransferArgs extends ActionBase {
 export interface PriorityArgs extends ActionBase {
   priority: SlaPriority;
 }
+/** SPEC 9: `POST .../snooze`; `until` is an ISO time with a zone, a duration ("2h") or "window" (core/rules-snooze.ts). */
+export interface SnoozeArgs extends ActionBase {
+  until: string;
+}
 export interface TagsArgs extends ActionBase {
   add: string[];
   remove: string[];
@@ -199,5 +203,7 @@ export const flowUpdate = defineUpdate<ActionResult, [FlowArgs]>('flow');
 export const broadcastUpdate = defineUpdate<ActionResult, [BroadcastArgs]>('broadcast');
 // SPEC 9's SLA.
 export const priorityUpdate = defineUpdate<ActionResult, [PriorityArgs]>('priority');
+export const snoozeUpdate = defineUpdate<ActionResult, [SnoozeArgs]>('snooze');
+export const unsnoozeUpdate = defineUpdate<ActionResult, [ActionBase]>('unsnooze');
 
 export const conversationQuery = defineQuery<ConversationView>('conversation');

@@ -78,3 +78,11 @@ export const answerWithinPatch = 'answer-within';
  * patch keeps no `outOfOffice`, which switches it off.
  */
 export const outOfOfficePatch = 'out-of-office';
+
+/**
+ * Runs from before 2026-12-06 could not be snoozed (SPEC 9). Since then a run seeds `state.snoozedUntil`
+ * at its start (`withSnoozeState`), which lets `snooze` through; a run that did not take the patch keeps
+ * no such field and refuses `snooze` with `conflict` until its next run (like `priority` without
+ * `sla-clocks`), so no running conversation gains the status, its timer or its wake-ups mid-run.
+ */
+export const snoozePatch = 'snooze';

@@ -36,10 +36,11 @@ import { restampedForPolicy, toView } from './core/view';
 import type { ActionBase, ActionResult, ConversationRef, ConversationSinks, ConversationWorkflowInput } from './messages';
 import * as m from './messages';
 import { Outbox } from './outbox';
-import { answerWithinPatch, closeInRunPatch, durableDedupePatch, outOfOfficePatch, recoverFromStorePatch, slaClocksPatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
+import { answerWithinPatch, closeInRunPatch, durableDedupePatch, outOfOfficePatch, recoverFromStorePatch, slaClocksPatch, snoozePatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
 import { withSlaState } from './core/conversation-sla';
 import { withAnswerState } from './core/answer-within';
 import { withOutOfOfficeState } from './core/out-of-office';
+import { withSnoozeState } from './core/rules-snooze';
 import type { SlaPriority } from './core/sla';
 import { PolicySync } from './policy-sync';
 import { WebUi, searchAttributePairs } from './web-ui';
@@ -87,12 +88,16 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const answerWithin = patched(answerWithinPatch);
   // And for out of office: `state.outOfOffice` switches the reply on.
   const outOfOffice = patched(outOfOfficePatch);
-  const withSlaIfPatched = (s: ConversationState, priority: SlaPriority | null = null): ConversationState => {
+  // And for snooze (SPEC 9): a run that takes it keeps `state.snoozedUntil`, which lets `snooze` through.
+  const snoozing = patched(snoozePatch);
+  /** Seeds the state each patch this run took keeps (SLA, answer-within, out of office, snooze). */
+  const withPatchedFields = (s: ConversationState, priority: SlaPriority | null = null): ConversationState => {
     const withSla = slaClocks ? withSlaState(s, priority) : s;
     const withAnswer = answerWithin ? withAnswerState(withSla) : withSla;
-    return outOfOffice ? withOutOfOfficeState(withAnswer) : withAnswer;
+    const withOoo = outOfOffice ? withOutOfOfficeState(withAnswer) : withAnswer;
+    return snoozing ? withSnoozeState(withOoo) : withOoo;
   };
-  let state: ConversationState = withSlaIfPatched(carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref }));
+  let state: ConversationState = withPatchedFields(carried ? upgradeState(carried.state) : initialState({ conversationId, ...ref }));
   const pending: Effect[] = [...(carried?.pending ?? [])];
   // Inputs from signals (the customer, the router, the API), decided in arrival order by the main loop.
   const inbox: { input: Input; actor: Actor; policyVersion?: number }[] = [];
@@ -185,6 +190,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   registerAction(m.flowUpdate, actionInput.flow);
   registerAction(m.broadcastUpdate, actionInput.broadcast);
   registerAction(m.priorityUpdate, actionInput.priority);
+  registerAction(m.snoozeUpdate, actionInput.snooze);
+  registerAction(m.unsnoozeUpdate, actionInput.unsnooze);
 
   const outbox = new Outbox({
     ref,
@@ -202,7 +209,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     if (start.stored) {
       // Inputs queued meanwhile are decided by the loop, from this state; updates wait for the policy below.
       // The stored views hold no SLA spans: a recovered conversation's SLA starts afresh at its status.
-      state = withSlaIfPatched(recoveredState({ conversationId, ...ref }, start.stored), start.stored.view.priority ?? null);
+      state = withPatchedFields(recoveredState({ conversationId, ...ref }, start.stored), start.stored.view.priority ?? null);
       flushedVersion = state.version;
     }
     current = policy.startWith(start.policy);

@@ -29,7 +29,7 @@ export function autoCloseAt(state: ConversationState, policy: Policy): number | 
   return Math.max(state.lastCustomerMessageAt, state.assignedAt) + ms;
 }
 
-export type DeadlineKind = 'autoClose' | 'idleClose' | 'waitingClose' | 'csatTimeout' | 'wrapUpCapacity' | 'agentReconnect' | 'answerWithin' | 'windowExpiry' | 'sla';
+export type DeadlineKind = 'autoClose' | 'idleClose' | 'waitingClose' | 'csatTimeout' | 'wrapUpCapacity' | 'agentReconnect' | 'answerWithin' | 'snoozeEnd' | 'windowExpiry' | 'sla';
 
 /** Every pending deadline, in the order a timer applies them when several are due at once. */
 export function deadlines(state: ConversationState, policy: Policy): { kind: DeadlineKind; at: number }[] {
@@ -54,6 +54,8 @@ export function deadlines(state: ConversationState, policy: Policy): { kind: Dea
   }
   // SPEC 9: the assignee's time to answer a waiting customer (only in runs that took `answer-within`).
   push('answerWithin', answerWithinAt(state, p.answerWithinMs));
+  // SPEC 9: a snoozed conversation wakes at `snoozedUntil` (rules-snooze.ts); no inactivity or idle close runs meanwhile.
+  if (state.status === 'snoozed' && typeof state.snoozedUntil === 'number') push('snoozeEnd', state.snoozedUntil);
   const window = windowExpiresAt(state, p);
   if (window !== null && !['closed', 'resolved', 'in_flow'].includes(state.status) && state.windowExpiryRecordedFor !== state.lastCustomerMessageAt) {
     push('windowExpiry', window);
@@ -82,7 +84,7 @@ export function nextDeadline(state: ConversationState, policy: Policy): number |
 /**
  * Whose capacity the conversation consumes at `now` (SPEC section 3): the assignee while assigned;
  * during wrap-up as the policy says (always, never, or for a number of minutes); nobody otherwise —
- * `waiting` consumes none.
+ * `waiting` and `snoozed` consume none.
  */
 export function capacityHolder(state: ConversationState, policy: Pick<PolicyFields, 'wrapUpCapacity'>, now: number): string | null {
   if (state.status === 'assigned') return state.assigneeId;

@@ -159,6 +159,8 @@ export class Draft {
     this.routingEffects();
     // Nobody waits in an ended episode, and no team holds it; a customer message starts the next one.
     if (isEnded(this.state.status)) this.set({ waitingSince: null, team: null });
+    // Whatever moved a snoozed conversation on (a wake, a resolve, an assignment), its wake-up is gone.
+    if (this.state.status !== 'snoozed' && typeof this.state.snoozedUntil === 'number') this.set({ snoozedUntil: null });
     return { ok: true, state: { ...this.state, version: this.state.version + 1, updatedAt: this.ctx.now }, effects: this.effects, changed: true };
   }
 

@@ -14,6 +14,7 @@ import type {
   LegacyTemplateArgs,
   PriorityArgs,
   ReplyArgs,
+  SnoozeArgs,
   TagsArgs,
   TemplateArgs,
   TransferArgs,
@@ -75,5 +76,7 @@ export const actionInput = {
   tags: (args: TagsArgs): Input => ({ type: 'tags', add: args.add, remove: args.remove }),
   flow: (args: FlowArgs): Input => (args.action === 'start' ? { type: 'flowStart', priority: args.priority } : { type: 'flowEnd', assignTo: args.assignTo }),
   priority: (args: PriorityArgs): Input => ({ type: 'priority', priority: args.priority }),
+  snooze: (args: SnoozeArgs): Input => ({ type: 'snooze', until: args.until }),
+  unsnooze: (_args: ActionBase): Input => ({ type: 'unsnooze' }),
   broadcast: (args: BroadcastArgs): Input => ({ type: 'broadcast', template: args.template, priority: args.priority }),
 };

@@ -13,6 +13,7 @@ import { withSla } from './conversation-sla';
 import { onAssign, onEnd, onLeave, onPriority, onReleaseToQueue, onReply, onResolve, onRevive, onTags, onTakeOver, onTemplate, onTransfer } from './rules-agent';
 import { onCsatAnswer, onCustomerLeft, onCustomerMessage } from './rules-customer';
 import { onReceipt, onSendOutcome } from './rules-delivery';
+import { onSnooze, onUnsnooze } from './rules-snooze';
 import { onAgentPresence, onBroadcast, onFlowEnd, onFlowStart, onRelease, onRouted, onTimer } from './rules-system';
 
 export * from './model';
@@ -46,6 +47,8 @@ const handlers: { [T in InputType]: Handler<T> } = {
   sendOutcome: onSendOutcome,
   receipt: onReceipt,
   priority: onPriority,
+  snooze: onSnooze,
+  unsnooze: onUnsnooze,
 };
 
 /** Decides what an input does. Never throws for a rule: a rejection is a value with a stable code. */

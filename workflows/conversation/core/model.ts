@@ -13,9 +13,10 @@ export type Role = 'owner' | 'admin' | 'manager' | 'agent';
 
 /**
  * Every status of every preset (SPEC sections 2 and 3). The default preset uses open, assigned and
- * closed; `in_flow` and `resolved` come with seed 002's policy, `waiting` and `wrap_up` with seed 004's.
+ * closed; `in_flow` and `resolved` come with seed 002's policy, `waiting` and `wrap_up` with seed 004's;
+ * `snoozed` (SPEC 9) with every preset: put aside until a time, keeping its assignee (rules-snooze.ts).
  */
-export type Status = 'open' | 'assigned' | 'closed' | 'in_flow' | 'resolved' | 'waiting' | 'wrap_up';
+export type Status = 'open' | 'assigned' | 'closed' | 'in_flow' | 'resolved' | 'waiting' | 'wrap_up' | 'snoozed';
 
 export type ClosedReason = 'resolved' | 'inactivity' | 'idle' | 'ended' | 'customer_left' | 'flow_ended' | 'csat_timeout';
 
@@ -153,7 +154,10 @@ export type Input =
   | { type: 'sendOutcome'; messageId: string; result: SendOutcome }
   | { type: 'receipt'; receipt: Receipt }
   /** SPEC 9: the conversation's priority, which chooses its SLA targets. */
-  | { type: 'priority'; priority: SlaPriority };
+  | { type: 'priority'; priority: SlaPriority }
+  /** SPEC 9: put aside until `until` (an ISO time, a duration like "2h", or "window"); `unsnooze` wakes it now. */
+  | { type: 'snooze'; until: string }
+  | { type: 'unsnooze' };
 
 /** What one send came to, as the channel reported it: the core never sees provider details. */
 export type SendOutcome = { outcome: 'sent'; providerMessageId: string } | { outcome: 'failed'; error: DeliveryError };
@@ -283,6 +287,12 @@ export interface ConversationState {
    * which never sends the reply; the shell seeds it (`withOutOfOfficeState`).
    */
   outOfOffice?: OutOfOfficeState;
+  /**
+   * SPEC 9: when a snoozed conversation wakes, epoch ms; null when it is not snoozed. Absent: a run from
+   * before the `snooze` patch, which refuses to snooze; the shell seeds it (`withSnoozeState`) when the
+   * patch is taken.
+   */
+  snoozedUntil?: number | null;
 }
 
 export interface OutOfOfficeState {

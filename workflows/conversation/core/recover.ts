@@ -35,6 +35,8 @@ export interface StoredView {
   inboundCountFromStart?: boolean | null;
   /** SPEC 9: the stored priority, which a recovered run's SLA state starts from (`withSlaState`). */
   priority?: SlaPriority | null;
+  /** SPEC 9: a snoozed conversation's wake-up (ISO); a recovered run keeps it (`withSnoozeState` keeps a set one). */
+  snoozedUntil?: string | null;
   updatedAt?: string | null;
   version: number;
 }
@@ -106,5 +108,7 @@ export function recoveredState(ids: { conversationId: string; accountId: string;
     team: view.team ?? null,
     inboundCount: view.inboundCount ?? 0,
     inboundCountFromStart: view.inboundCountFromStart ?? false,
+    // Present only for a snoozed view, so a run without the `snooze` patch recovers a state without the field.
+    ...(view.status === 'snoozed' ? { snoozedUntil: ms(view.snoozedUntil) } : {}),
   };
 }

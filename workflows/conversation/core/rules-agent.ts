@@ -36,6 +36,7 @@ export function onReply(ctx: Context, input: { content: SessionContent; replyTo?
   if (state.status === 'in_flow') return reject('conflict', 'an automation is running this conversation');
   if (state.status !== 'open' && state.assigneeId !== user.userId) return notAssignee(ctx, 'can reply');
   if (state.status === 'waiting' || state.status === 'wrap_up') return reject('conflict', `the conversation is in ${state.status}; revive it first`);
+  if (state.status === 'snoozed') return reject('conflict', 'the conversation is snoozed; unsnooze it first');
   const expires = windowExpiresAt(state, ctx.policy);
   if (expires === null || now >= expires) {
     return reject('window_expired', 'the 24-hour customer-service window has passed; send a template instead');

@@ -4,6 +4,7 @@ import { Draft, reject, unchanged } from './draft';
 import type { ConversationState, Decision, InboundMessage } from './model';
 import { dedupeWindow, isNew } from './model';
 import { sendOutOfOffice } from './out-of-office';
+import { wake } from './rules-snooze';
 
 export function onCustomerMessage(ctx: Context, input: { message: InboundMessage }): Decision {
   const { state, actor, now } = ctx;
@@ -44,6 +45,10 @@ export function onCustomerMessage(ctx: Context, input: { message: InboundMessage
     case 'waiting':
       // Seed 004: the customer revives a waiting conversation; it goes back to the queue.
       draft.transition('open', 'customer_returned', { assigneeId: null, assignedAt: null });
+      break;
+    case 'snoozed':
+      // SPEC 9: the customer wakes it, back to its assignee (or to open when nobody holds it).
+      wake(draft, 'customer_message', now);
       break;
     case 'open':
     case 'assigned':

@@ -8,6 +8,7 @@ import type { Context } from './draft';
 import { Draft, reject, unchanged } from './draft';
 import type { ClosedReason, Decision, FlowTarget, TemplateRef } from './model';
 import { isNew, isSupervisor } from './model';
+import { wake } from './rules-snooze';
 
 /** Automations and broadcasts are started by a backend service or a supervisor. */
 function mayAutomate(ctx: Context): boolean {
@@ -94,6 +95,11 @@ const onDeadline: { [K in DeadlineKind]: (draft: Draft, ctx: Context) => Decisio
     draft.transition(state.status, 'window_expired', { windowExpiryRecordedFor: state.lastCustomerMessageAt });
     return draft.done();
   },
+  // SPEC 9: the snooze ends; back to its assignee, or to open when nobody holds it (rules-snooze.ts).
+  snoozeEnd: (draft, { now }) => {
+    wake(draft, 'snooze_ended', now);
+    return draft.done();
+  },
   // The SLA clock fires its warnings and breaches from the timer input (conversation-sla.ts `withSla`);
   // the rule only marks the decision as a change so that happens.
   sla: (draft) => draft.done(),
@@ -125,10 +131,18 @@ export function onRouted(ctx: Context, input: { assigneeId: string; rule: string
   return draft.done();
 }
 
-/** The agent became unavailable (deactivated, or offline under a releasing policy): back to open. */
+/**
+ * The agent became unavailable (deactivated, or offline under a releasing policy): back to open. A
+ * snoozed conversation stays snoozed but leaves them (SPEC 9): nobody holds it, so it wakes to open.
+ */
 export function onRelease(ctx: Context, input: { userId: string; reason: string }): Decision {
   const { state } = ctx;
   if (ctx.actor.kind !== 'system') return reject('forbidden', 'only the system releases conversations');
+  if (state.status === 'snoozed' && state.assigneeId === input.userId) {
+    const draft = new Draft(ctx);
+    draft.transition('snoozed', input.reason, { assigneeId: null });
+    return draft.done();
+  }
   if (state.status !== 'assigned' || state.assigneeId !== input.userId) return unchanged(state);
   const draft = new Draft(ctx);
   draft.transition('open', input.reason, { assigneeId: null, assignedAt: null, disconnectedAt: null });

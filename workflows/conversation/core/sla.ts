@@ -63,8 +63,8 @@ export interface SlaContext {
   businessHours: BusinessClock | null;
 }
 
-/** The statuses the SLA clock knows: the lifecycle's and `snoozed` (SPEC section 9, not in model.ts yet). */
-export type SlaStatus = Status | 'snoozed';
+/** The statuses the SLA clock knows: the lifecycle's (`snoozed` among them, SPEC section 9). */
+export type SlaStatus = Status;
 
 /** An interval during which a metric's clock ran; `to` null while it runs. */
 export interface SlaSpan {

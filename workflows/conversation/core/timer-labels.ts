@@ -20,6 +20,7 @@ const deadlineWords: { [K in DeadlineKind]: string | ((state: ConversationState,
   wrapUpCapacity: 'wrap-up frees capacity',
   agentReconnect: 'agent reconnect times out',
   answerWithin: 'answer-within: reroute if unanswered',
+  snoozeEnd: 'snooze ends',
   windowExpiry: 'window closes',
   sla: slaWords,
 };

@@ -45,6 +45,8 @@ export interface ConversationView {
   priority: SlaPriority;
   /** SPEC 9: due times (null once met, while paused, or with no target), breached metrics, paused. */
   sla: ConversationSlaView;
+  /** SPEC 9: when a snoozed conversation wakes; null when it is not snoozed. */
+  snoozedUntil: string | null;
   updatedAt: string | null;
   version: number;
 }
@@ -100,6 +102,7 @@ export function toView(state: ConversationState, policy: Policy): ConversationVi
     inboundCountFromStart: state.inboundCountFromStart ?? state.messageSeq === 0,
     priority: state.sla?.priority ?? 'normal',
     sla: slaViewOf(state, policy),
+    snoozedUntil: iso(state.snoozedUntil),
     updatedAt: iso(state.updatedAt),
     version: state.version,
   };
