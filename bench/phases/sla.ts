@@ -517,7 +517,10 @@ export async function runSlaMemory(ctx: BenchContext): Promise<SlaMemoryResult> 
   // Settled: a last read once the worker has had a moment with nothing to do.
   await sleep(2_000);
   const reached = await openWithSla();
-  points.push({ openWithSla: reached, workerRssMiB: rssMiB(worker.pid), apiRssMiB: rssMiB(api.proc.pid), atSeconds: round((Date.now() - started) / 1000) });
+  const settled = { openWithSla: reached, workerRssMiB: rssMiB(worker.pid), apiRssMiB: rssMiB(api.proc.pid), atSeconds: round((Date.now() - started) / 1000) };
+  // The last step's read is replaced by this one when they count the same conversations.
+  if (points.at(-1)?.openWithSla === reached) points.pop();
+  points.push(settled);
   let extrapolatedRssMiBAtTarget: number | undefined;
   if (reached < target && points.length >= 4) {
     const tail = points.slice(Math.floor(points.length / 2));
