@@ -14,7 +14,7 @@ export interface BenchAccount {
   managerKey: string;
 }
 
-export async function createBenchAccount(http: Http, platformKey: string, prefix: string, policy?: Record<string, string>): Promise<BenchAccount> {
+export async function createBenchAccount(http: Http, platformKey: string, prefix: string, policy?: Record<string, unknown>): Promise<BenchAccount> {
   const id = `${prefix}-${randomUUID().slice(0, 6)}`;
   const created = await http.post('/v1/accounts', { id, name: `bench ${id}`, ...(policy ? { policy } : {}) }, platformKey);
   if (created.status !== 201) throw new Error(`account ${id} not created: ${created.status} ${JSON.stringify(created.body)}`);

@@ -90,6 +90,30 @@ export function markdown(r: BenchResults): string {
       lines.push(`| 8 | WhatsApp webhook answer p50 / p99 ms, ${w.messagesPerBody} message(s) per body (${w.posts} posts${w.non200 ? `, ${w.non200} not 200` : ''}) | ${fmt(w.answerMs.p50)} / ${fmt(w.answerMs.p99)} | | | Meta: median ≤ ${w.metaTargetMedianMs} ms | ${verdict(w.non200 === 0 && w.answerMs.p50 <= w.metaTargetMedianMs)} |`);
     }
   }
+  const loadOf = (l: { atStart: number[]; atEnd: number[]; max1m: number }) => `load average ${l.atStart.join(' / ')} → ${l.atEnd.join(' / ')}, 1-min max ${fmt(l.max1m, 2)}`;
+  if (r.slaBreaches) {
+    const s = r.slaBreaches;
+    const b = s.baseline;
+    lines.push(`| 10 | SLA breach lateness p50 / p99 / max ms (${s.conversations} first-response breaches due in one ms: ${s.firstResponse} of business time after the hours open at ${s.opensAt.slice(11, 19)} UTC; ${s.aligned} aligned; ${loadOf(s.loadAverage)}) | ${fmt(s.latenessMs.p50)} / ${fmt(s.latenessMs.p99)} / ${fmt(s.latenessMs.max)} | ${fmt(b.latenessMs.p50)} / ${fmt(b.latenessMs.p99)} / ${fmt(b.latenessMs.max)} (${b.fired} of ${b.workflows} bare timers + a local activity) | p99 ${fmt(s.ratioP99, 2)} | p99 ≤ 1.5× bare timers | ${verdict(g.slaBreaches)} |`);
+    lines.push(`| 10 | ${s.breached} of ${s.conversations} breached (${s.dueAtMismatched} with another dueAt); after the due moment: last event's at / all events in the store | ${fmt(s.lastBreachAfterMs, 0)} ms / ${fmt(s.allRecordedAfterMs, 0)} ms | last local activity done ${fmt(b.allDoneAfterMs, 0)} ms | | all breached | ${verdict(s.breached === s.conversations)} |`);
+    lines.push(`| 10 | views differing from their workflow / workflows not answering | ${s.views.mismatched} / ${s.views.unreachable} | | | all 0 | ${verdict(s.views.mismatched + s.views.unreachable === 0)} |`);
+  }
+  if (r.slaCost) {
+    const s = r.slaCost;
+    const q = s.ratios;
+    const head = `${s.conversationsPerRound} new conversations a round, rounds ${s.rounds.join(', ')}`;
+    lines.push(`| 10 | SLA + business hours on vs off: ingest messages/s with views persisted (${head}, ${s.concurrency} in flight, ${fmt(s.loadMs / 1000, 0)} s each; ${loadOf(s.loadAverage)}) | ${fmt(s.on.ingestPersistedRate)} | ${fmt(s.off.ingestPersistedRate)} (SLA off) | ${fmt(q.ingestRate, 3)} | ≥ 0.9 | ${verdict(q.ingestRate >= 0.9)} |`);
+    lines.push(`| 10 | on vs off: ingest 202 p50 / p99 ms | ${fmt(s.on.ingest202Ms.p50)} / ${fmt(s.on.ingest202Ms.p99)} | ${fmt(s.off.ingest202Ms.p50)} / ${fmt(s.off.ingest202Ms.p99)} | p50 ${fmt(q.ingest202P50, 2)}, p99 ${fmt(q.ingest202P99, 2)} | | |`);
+    lines.push(`| 10 | on vs off: replies/s at saturation (${s.concurrency} in flight; p50 / p99 ms) | ${fmt(s.on.replyRate)} (${fmt(s.on.replySaturationMs.p50)} / ${fmt(s.on.replySaturationMs.p99)}) | ${fmt(s.off.replyRate)} (${fmt(s.off.replySaturationMs.p50)} / ${fmt(s.off.replySaturationMs.p99)}) | ${fmt(q.replyRate, 3)} | ≥ 0.9 | ${verdict(q.replyRate >= 0.9)} |`);
+    lines.push(`| 10 | on vs off: reply p50 / p99 ms at ${fmt(s.openLoopRate)}/s (open loop; ${s.on.replyOpenLoopMs.count} / ${s.off.replyOpenLoopMs.count} replies; failures on ${s.on.failed}, off ${s.off.failed}) | ${fmt(s.on.replyOpenLoopMs.p50)} / ${fmt(s.on.replyOpenLoopMs.p99)} | ${fmt(s.off.replyOpenLoopMs.p50)} / ${fmt(s.off.replyOpenLoopMs.p99)} | p50 ${fmt(q.replyOpenLoopP50, 2)}, p99 ${fmt(q.replyOpenLoopP99, 2)} | ≤ 1.1 | ${verdict(q.replyOpenLoopP50 <= 1.1 && q.replyOpenLoopP99 <= 1.1)} |`);
+  }
+  if (r.slaMemory) {
+    const s = r.slaMemory;
+    const last = s.points.at(-1);
+    const extra = s.extrapolatedRssMiBAtTarget !== undefined ? ` (target ${s.target} not reached in ${s.budgetMinutes} min; a straight line through the last half of the points gives ${fmt(s.extrapolatedRssMiBAtTarget, 0)} MiB at ${s.target}: an extrapolation, not a measurement)` : '';
+    lines.push(`| 10 | worker RSS with ${s.reached} open conversations with SLA clocks running (+ ${s.otherOpen} of earlier phases; worker cache ${s.workerMaxCachedWorkflows} workflows; ${loadOf(s.loadAverage)})${extra} | ${fmt(last?.workerRssMiB, 0)} MiB (before: ${fmt(s.workerRssBeforeMiB, 0)}; API ${fmt(last?.apiRssMiB, 0)}) | | | ≤ 1 GiB at ${s.target} | ${verdict(g.slaMemory)} |`);
+    lines.push(`| 10 | worker RSS MiB as they opened (open with SLA: MiB) | ${s.points.map((p) => `${p.openWithSla}: ${fmt(p.workerRssMiB, 0)}`).join(', ')} | | | | |`);
+  }
   if (r.correctness) {
     const c = r.correctness;
     lines.push(`| — | ingest + reply account: accepted / lost / duplicated / replies mismatched | ${c.accepted} / ${c.lost} / ${c.duplicated} / ${c.repliesMismatched} | | | all 0 | ${verdict(c.lost + c.duplicated + c.repliesMismatched === 0)} |`);

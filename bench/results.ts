@@ -4,6 +4,7 @@ import type { IngestResult } from './phases/ingest';
 import type { RepliesResult } from './phases/replies';
 import type { OutboundResult } from './phases/outbound';
 import type { ScaleResult } from './phases/scale-out';
+import type { SlaBreachesResult, SlaCostResult, SlaMemoryResult } from './phases/sla';
 import type { StalenessResult } from './phases/staleness';
 import type { StreamResult } from './phases/stream';
 import type { TimersResult } from './phases/timers';
@@ -12,7 +13,7 @@ import type { CpuShare } from './proc-stats';
 import type { TimelineCheck } from './verify';
 
 /** The phases of a run, in the order they run (`--only=` takes these names). */
-export const phases = ['ingest', 'replies', 'staleness', 'timers', 'efficiency', 'scale', 'inbox', 'memory', 'outbound', 'stream'] as const;
+export const phases = ['ingest', 'replies', 'staleness', 'timers', 'efficiency', 'scale', 'inbox', 'memory', 'outbound', 'stream', 'sla-breaches', 'sla-cost', 'sla-memory'] as const;
 export type Phase = (typeof phases)[number];
 
 /** Everything one run measured; bench/results/ keeps it sliced by phase (phaseResults). */
@@ -40,12 +41,18 @@ export interface BenchResults {
   scaleOut?: ScaleResult;
   outbound?: OutboundResult;
   stream?: StreamResult;
+  /** SLA breaches due in the same millisecond against bare timers (issue 25). */
+  slaBreaches?: SlaBreachesResult;
+  /** Ingest and replies with SLA and business hours on against off (issue 25). */
+  slaCost?: SlaCostResult;
+  /** Worker RSS with open conversations whose SLA clocks run (issue 25). */
+  slaMemory?: SlaMemoryResult;
   /** The ingest and reply account's timelines checked against every 202 and 200 it got. */
   correctness?: TimelineCheck;
   /** CPU share per process during each load phase: which process limits it. */
   cpu: Record<string, CpuShare>;
   /** Each goal of issue 6: met (true), missed (false), or not measured. */
-  goals: { ingest?: boolean; replyP99?: boolean; staleness?: boolean; inbox?: boolean; timers?: boolean; events?: boolean; scaleOut?: boolean; stream?: boolean };
+  goals: { ingest?: boolean; replyP99?: boolean; staleness?: boolean; inbox?: boolean; timers?: boolean; events?: boolean; scaleOut?: boolean; stream?: boolean; slaBreaches?: boolean; slaCost?: boolean; slaMemory?: boolean };
   /** With `--profile`: where each worker and API process spent its CPU. */
   profiles?: ProfileSummary[];
   errors: string[];
@@ -71,6 +78,9 @@ const owned: { [P in Phase]: { sections: Section[]; goals: (keyof BenchResults['
   memory: { sections: ['memory', 'cacheMiss'], goals: [], cpu: [] },
   outbound: { sections: ['outbound'], goals: [], cpu: ['outbound'] },
   stream: { sections: ['stream'], goals: ['stream'], cpu: [] },
+  'sla-breaches': { sections: ['slaBreaches'], goals: ['slaBreaches'], cpu: ['SLA breaches', 'SLA breach baseline'] },
+  'sla-cost': { sections: ['slaCost'], goals: ['slaCost'], cpu: ['SLA off', 'SLA on'] },
+  'sla-memory': { sections: ['slaMemory'], goals: ['slaMemory'], cpu: [] },
 };
 
 /** The file stem of a phase's latest result in bench/results/: quick runs are kept apart from full ones. */
@@ -102,5 +112,5 @@ export function phaseResults(r: BenchResults, phase: Phase): BenchResults | unde
 
 /** Every section, so the loop above can drop the ones a phase does not own (typed: none is forgotten). */
 const sections: Record<Section, true> = {
-  ingest: true, replies: true, staleness: true, inbox: true, timers: true, efficiency: true, memory: true, cacheMiss: true, scaleOut: true, outbound: true, stream: true, correctness: true,
+  ingest: true, replies: true, staleness: true, inbox: true, timers: true, efficiency: true, memory: true, cacheMiss: true, scaleOut: true, outbound: true, stream: true, slaBreaches: true, slaCost: true, slaMemory: true, correctness: true,
 };

@@ -11,6 +11,7 @@ import { runIngest } from './phases/ingest';
 import { runOutbound } from './phases/outbound';
 import { runReplies } from './phases/replies';
 import { runScaleOut } from './phases/scale-out';
+import { runSlaBreaches, runSlaCost, runSlaMemory, slaBreachesGoalMet, slaCostGoalMet, slaEnvironmentKeys, slaMemoryGoalMet } from './phases/sla';
 import { runStaleness } from './phases/staleness';
 import { runStream } from './phases/stream';
 import { runTimers, timersGoalMet } from './phases/timers';
@@ -172,6 +173,29 @@ async function main(): Promise<void> {
       results.stream = stream;
       results.goals.stream = stream.customerMessageMs.p99 < 300 && stream.followUpMs.p99 < 300 && stream.replyMs.p99 < 300;
     }
+    // Issue 25's SLA clocks. The memory phase last: it leaves thousands of open conversations behind.
+    const slaBreaches = await phase('sla-breaches', () => runSlaBreaches(ctx));
+    if (slaBreaches) {
+      results.slaBreaches = slaBreaches;
+      results.cpu['SLA breaches falling due'] = slaBreaches.cpu;
+      results.cpu['SLA breach baseline (bare timers + local activity)'] = slaBreaches.baseline.cpu;
+      results.goals.slaBreaches = slaBreachesGoalMet(slaBreaches);
+    }
+    const slaCost = await phase('sla-cost', () => runSlaCost(ctx));
+    if (slaCost) {
+      results.slaCost = slaCost;
+      for (const side of ['off', 'on'] as const) {
+        slaCost[side].cpuIngest.forEach((cpu, i) => (results.cpu[`SLA ${side}: ingest, round ${i + 1}`] = cpu));
+        slaCost[side].cpuReplies.forEach((cpu, i) => (results.cpu[`SLA ${side}: replies at saturation, round ${i + 1}`] = cpu));
+      }
+      results.goals.slaCost = slaCostGoalMet(slaCost);
+    }
+    const slaMemory = await phase('sla-memory', () => runSlaMemory(ctx));
+    if (slaMemory) {
+      results.slaMemory = slaMemory;
+      const met = slaMemoryGoalMet(slaMemory);
+      if (met !== undefined) results.goals.slaMemory = met;
+    }
 
     if (ingest) {
       results.correctness = await checkTimelines(stack.db, ingest.state.account.id, ingest.state.ledger);
@@ -205,7 +229,7 @@ async function main(): Promise<void> {
   process.exitCode = failed ? 1 : 0;
 }
 
-const benchEnvironmentKeys = ['WORKER_MAX_CACHED_WORKFLOWS', 'NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'BENCH_OPEN_CONVERSATIONS'];
+const benchEnvironmentKeys = ['WORKER_MAX_CACHED_WORKFLOWS', 'NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'BENCH_OPEN_CONVERSATIONS', ...slaEnvironmentKeys];
 
 /** The commit measured, and whether the working tree differed from it. */
 function gitCommit(): string {
