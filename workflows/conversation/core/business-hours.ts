@@ -427,14 +427,17 @@ export function businessCalendar(hours: BusinessHours | null): BusinessCalendar 
     return null;
   };
 
+  // The walk stops at `horizon`: a calendar open around the clock has no close for years, and the
+  // callers only need to know there is none before the instant they care about.
   const nextCloseBefore = (atMs: number, horizon: number): number | null => {
     for (let at = atMs; at < horizon; ) {
       const { offset, end } = zone.segment(at);
       const wall = at + offset;
       if (!wallOpen(wall)) return at;
-      const close = wallNextClose(wall, end + offset);
-      if (close < end + offset) return close - offset;
-      at = end;
+      const stop = Math.min(end, horizon);
+      const close = wallNextClose(wall, stop + offset);
+      if (close < stop + offset) return close - offset;
+      at = stop;
     }
     return null;
   };
@@ -447,7 +450,6 @@ export function businessCalendar(hours: BusinessHours | null): BusinessCalendar 
       return nextOpenBefore(atMs, atMs + businessHorizonMs);
     },
     nextClose(atMs) {
-      // A close found past the horizon (inside the last stretch) is still exact, so it is kept.
       return nextCloseBefore(atMs, atMs + businessHorizonMs);
     },
     addBusinessTime(fromMs, durationMs) {
@@ -457,7 +459,9 @@ export function businessCalendar(hours: BusinessHours | null): BusinessCalendar 
       for (let at = fromMs; ; ) {
         const open = nextOpenBefore(at, horizon);
         if (open === null) return null;
-        const close = nextCloseBefore(open, horizon) ?? horizon;
+        // Only a close before the moment the rest would be done matters (the walk is bounded by it).
+        const enough = Math.min(horizon, open + rest);
+        const close = nextCloseBefore(open, enough) ?? enough;
         if (close - open >= rest) return open + rest <= horizon ? open + rest : null;
         rest -= close - open;
         at = close;
