@@ -22,7 +22,7 @@ import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { startFerretDB, startTemporalDevServer } from '../../dev/local-servers';
 import { ensureTools } from '../../dev/tools';
-import { assignUpdate, policyChangedSignal, replyUpdate, resolveUpdate, takeOverUpdate, templateUpdate } from '../../workflows/conversation/messages';
+import { assignUpdate, policyChangedSignal, replyUpdate, resolveUpdate, snoozeUpdate, tagsUpdate, takeOverUpdate, templateUpdate } from '../../workflows/conversation/messages';
 import type { Policy } from '../../workflows/conversation/core/policy';
 import { applyPolicyPatch, defaultPolicy } from '../../workflows/conversation/core/policy';
 import { routerWorkflowId } from '../../workflows/routing/messages';
@@ -134,6 +134,22 @@ const harnessScenarios: HarnessScenario[] = [
       for (let i = 2; i <= 5; i++) await c.customerWritesAndWait(`m-${i}`);
       await c.until((v) => v.status === 'open' && v.assigneeId === null);
       await c.act(replyUpdate, { actor: users.agent, text: 'Here now.' });
+      return c;
+    },
+  },
+  {
+    // SPEC 9: a snooze crosses continue-as-new (a history budget of 30 events) and wakes on its timer in a
+    // later run; the agent answers after the wake.
+    name: 'snooze-carried',
+    policy: applyPolicyPatch(shortPolicy, { autoCloseAfter: null, serviceWindow: '1h' }),
+    async drive(h) {
+      const c = h.conversation({ limits: { historyEventBudget: 30 } });
+      await c.customerWritesAndWait('m-1');
+      await c.act(replyUpdate, { actor: users.agent, text: 'Let me check.' });
+      await c.act(snoozeUpdate, { actor: users.agent, until: '5s' });
+      for (let i = 0; i < 8; i++) await c.act(tagsUpdate, { actor: users.agent, add: [`t${i}`], remove: [] });
+      await c.until((v) => v.status === 'assigned');
+      await c.act(replyUpdate, { actor: users.agent, text: 'Back with an answer.' });
       return c;
     },
   },
@@ -422,6 +438,40 @@ const apiScenarios: ApiScenario[] = [
       await manual.until([claimed], (vs) => vs[0]!.status === 'open' && vs[0]!.assigneeId === null);
       api.expectStatus(await manual.act(claimed, 'replies', agent, { text: 'Sorry, here I am.' }), 'assigned');
       return { routed, manual: claimed };
+    },
+  },
+  {
+    // SPEC 9's snooze: `timer` wakes at its time (snooze_ended), `customer` on the customer's message,
+    // `unsnoozed` on unsnooze; `open` is snoozed by a supervisor from open and woken; `deactivated` loses its
+    // assignee while snoozed and wakes to open.
+    name: 'snooze',
+    async drive(stack) {
+      const api = new Api(stack, await createAccount(stack, { autoCloseAfter: '1h' }));
+      const { agent, agent2, manager } = api.account.keys;
+      const assigned = async (key: string) => {
+        const customer = newCustomer();
+        const { conversationId } = await customerWrites(stack, api.account, { customer });
+        api.expectStatus(await api.act(conversationId, 'replies', key, { text: 'Looking into it.' }), 'assigned');
+        return { customer, id: conversationId };
+      };
+      const timer = await assigned(agent);
+      api.expectStatus(await api.act(timer.id, 'snooze', agent, { until: '2s' }), 'snoozed');
+      const customer = await assigned(agent);
+      api.expectStatus(await api.act(customer.id, 'snooze', agent, { until: '1h' }), 'snoozed');
+      await customerWrites(stack, api.account, { customer: customer.customer, text: 'any news?' });
+      const unsnoozed = await assigned(agent);
+      api.expectStatus(await api.act(unsnoozed.id, 'snooze', agent, { until: 'window' }), 'snoozed');
+      api.expectStatus(await api.act(unsnoozed.id, 'unsnooze', agent), 'assigned');
+      const { conversationId: open } = await customerWrites(stack, api.account, { customer: newCustomer() });
+      api.expectStatus(await api.act(open, 'snooze', manager, { until: '1h' }), 'snoozed');
+      api.expectStatus(await api.act(open, 'unsnooze', manager), 'open');
+      const deactivated = await assigned(agent2);
+      api.expectStatus(await api.act(deactivated.id, 'snooze', agent2, { until: '1h' }), 'snoozed');
+      api.expectOk(await stack.http.patch(`/v1/accounts/${api.account.id}/users/${api.account.users.agent2}`, { active: false }, stack.platformKey), 'deactivate');
+      await api.until([deactivated.id], (vs) => vs[0]!.status === 'snoozed' && vs[0]!.assigneeId === null);
+      api.expectStatus(await api.act(deactivated.id, 'unsnooze', manager), 'open');
+      await api.until([timer.id, customer.id], (vs) => vs.every((v) => v.status === 'assigned'));
+      return { timer: timer.id, customer: customer.id, unsnoozed: unsnoozed.id, open, deactivated: deactivated.id };
     },
   },
   {

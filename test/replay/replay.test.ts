@@ -5,7 +5,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { sharedBundle } from '../support/stack';
-import { closeInRunPatch, durableDedupePatch, inputLimitsPatch, recoverFromStorePatch, slaClocksPatch, timerLabelPatch, viewFollowsPolicyPatch } from '../../workflows/conversation/patches';
+import { answerWithinPatch, closeInRunPatch, durableDedupePatch, inputLimitsPatch, outOfOfficePatch, recoverFromStorePatch, slaClocksPatch, snoozePatch, timerLabelPatch, viewFollowsPolicyPatch } from '../../workflows/conversation/patches';
 
 /**
  * Replays the committed histories of real conversations (recorded by `npm run record:histories`)
@@ -33,7 +33,8 @@ describe('replaying recorded conversation histories', () => {
     // `{scenario}.run{n}.json`, or `{scenario}.{workflow}.run{n}.json` for the scenarios driven through the API.
     const recorded = ['full-lifecycle', 'history-budget', 'open-window-expiry', 'routing', 'status-inbox', 'work-items'];
     const scenariosOf = (dir: string) => [...new Set(jsonIn(dir).map((file) => file.split('.')[0]))].sort();
-    expect(scenariosOf('.')).toEqual([...recorded, 'whatsapp', 'recovered-run', 'policy-propagation', 'sla', 'sla-carried'].sort());
+    const clocks = ['sla', 'sla-carried', 'answer-within', 'out-of-office', 'clocks-carried', 'snooze', 'snooze-carried'];
+    expect(scenariosOf('.')).toEqual([...recorded, 'whatsapp', 'recovered-run', 'policy-propagation', ...clocks].sort());
     expect(scenariosOf('before-delivery')).toEqual(recorded);
     expect(scenariosOf('before-close-in-run')).toEqual([...recorded, 'whatsapp'].sort());
     expect(scenariosOf('before-view-policy')).toEqual([...recorded, 'whatsapp'].sort());
@@ -109,10 +110,17 @@ describe('replaying recorded conversation histories', () => {
     const patches = (events: Event[]) =>
       events.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_patch' ? Object.values(e.markerRecordedEventAttributes.details ?? {}) : []))
         .flatMap((d) => d.payloads.map((p) => JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')).id as string));
-    const slaRuns = current.filter((file) => file.startsWith('sla'));
+    const slaRuns = current.filter((file) => /^sla[.-]/.test(file));
     expect(slaRuns.filter((file) => file.startsWith('sla-carried.')).length).toBeGreaterThan(1);
     for (const file of slaRuns) expect([file, patches(eventsOf(file))]).toEqual([file, expect.arrayContaining([slaClocksPatch])]);
     expect(patches(eventsOf('full-lifecycle.run1.json'))).not.toContain(slaClocksPatch);
+    // The later SPEC 9 recordings took every clock's patch, each across continue-as-new too.
+    const laterRuns = current.filter((file) => /^(answer-within|out-of-office|clocks-carried|snooze)/.test(file));
+    expect(laterRuns.filter((file) => /^(clocks|snooze)-carried\./.test(file)).length).toBeGreaterThan(2);
+    for (const file of laterRuns) {
+      expect([file, patches(eventsOf(file))]).toEqual([file, expect.arrayContaining([slaClocksPatch, answerWithinPatch, outOfOfficePatch, snoozePatch])]);
+    }
+    for (const file of slaRuns) expect([file, patches(eventsOf(file))]).not.toEqual([file, expect.arrayContaining([snoozePatch])]);
     // The shortened target breaches on the policy signal's own decision: a timer is not needed for it.
     expect(eventsOf('sla.shortened.run1.json').some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED')).toBe(true);
   });
