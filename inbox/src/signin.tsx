@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Me } from './api';
 import { Api, ApiFailure, csrfHeader } from './api';
 
@@ -140,8 +140,13 @@ export function SessionGate({ children }: { children: (session: SignedIn & { sig
   const [session, setSession] = useState<SignedIn | null>(null);
   const [checking, setChecking] = useState(true);
   const [notice, setNotice] = useState<string | null>(null);
+  /** The session on screen: an ended one's requests (its stream reconnecting) must not speak over what ended it. */
+  const current = useRef<SignedIn | null>(null);
   const watch = (s: SignedIn) => {
+    current.current = s;
     s.api.onSessionEnded(() => {
+      if (current.current !== s) return;
+      current.current = null;
       setNotice('Your session has ended: sign in again.');
       setSession(null);
     });
@@ -160,6 +165,8 @@ export function SessionGate({ children }: { children: (session: SignedIn & { sig
     const channel = new BroadcastChannel(sessionChannel);
     channel.onmessage = (e: MessageEvent) => {
       if (e.data === 'signed-out') {
+        // Whichever comes first, this message or this tab's own request refused, the tab says why.
+        current.current = null;
         setNotice('You signed out in another tab.');
         setSession(null);
       }
@@ -175,6 +182,7 @@ export function SessionGate({ children }: { children: (session: SignedIn & { sig
         signOut: () => {
           const { api } = session;
           api.onSessionEnded(() => undefined);
+          current.current = null;
           // The session is over on the server before the page says so; then every tab learns it.
           void signOut(api)
             .catch(() => undefined)
