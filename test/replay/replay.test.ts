@@ -26,6 +26,19 @@ const current = jsonIn('.');
 /** Every history to replay, as paths under histories/. */
 const files = [...current, ...earlierSets.flatMap((set) => jsonIn(set).map((file) => `${set}/${file}`))];
 
+/** A recorded event, as much of it as these tests read. */
+type Event = {
+  eventType: string;
+  markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads: { data: string }[] }> };
+  userMetadata?: { summary?: { data: string } };
+};
+const eventsOf = (file: string): Event[] => JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8')).events;
+/** The patch ids a history's markers record, in order. */
+const patches = (events: Event[]): string[] =>
+  events
+    .flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_patch' ? Object.values(e.markerRecordedEventAttributes.details ?? {}) : []))
+    .flatMap((d) => d.payloads.map((p) => JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')).id as string));
+
 const readHistory = (file: string) => historyFromJSON(JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8')));
 
 describe('replaying recorded conversation histories', () => {
@@ -53,11 +66,6 @@ describe('replaying recorded conversation histories', () => {
   });
 
   test('the current recordings close and reopen episodes within one run, and the earlier ones continued as new at the close', () => {
-    type Event = { eventType: string; markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads: { data: string }[] }> } };
-    const eventsOf = (file: string): Event[] => JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8')).events;
-    const patches = (events: Event[]) =>
-      events.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_patch' ? Object.values(e.markerRecordedEventAttributes.details ?? {}) : []))
-        .flatMap((d) => d.payloads.map((p) => JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')).id as string));
     for (const file of ['full-lifecycle.run1.json', 'whatsapp.conversation.run1.json']) {
       expect(current).not.toContain(file.replace('run1', 'run2'));
       const events = eventsOf(file);
@@ -74,11 +82,6 @@ describe('replaying recorded conversation histories', () => {
   });
 
   test('the current recordings label timers with their wake-up and write the view when a policy moves it; the earlier ones did neither', () => {
-    type Event = { eventType: string; markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads: { data: string }[] }> }; userMetadata?: { summary?: { data: string } } };
-    const eventsOf = (file: string): Event[] => JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8')).events;
-    const patches = (events: Event[]) =>
-      events.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_patch' ? Object.values(e.markerRecordedEventAttributes.details ?? {}) : []))
-        .flatMap((d) => d.payloads.map((p) => JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')).id as string));
     const labels = (events: Event[]) =>
       events.filter((e) => e.eventType === 'EVENT_TYPE_TIMER_STARTED').map((e) => JSON.parse(Buffer.from(e.userMetadata!.summary!.data, 'base64').toString('utf8')) as string);
     const now = eventsOf('full-lifecycle.run1.json');
@@ -105,11 +108,6 @@ describe('replaying recorded conversation histories', () => {
   });
 
   test('the SLA recordings (SPEC 9) ran with the sla-clocks patch, across continue-as-new; the recordings before it did not ask it', () => {
-    type Event = { eventType: string; markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads: { data: string }[] }> } };
-    const eventsOf = (file: string): Event[] => JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8')).events;
-    const patches = (events: Event[]) =>
-      events.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_patch' ? Object.values(e.markerRecordedEventAttributes.details ?? {}) : []))
-        .flatMap((d) => d.payloads.map((p) => JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')).id as string));
     const slaRuns = current.filter((file) => /^sla[.-]/.test(file));
     expect(slaRuns.filter((file) => file.startsWith('sla-carried.')).length).toBeGreaterThan(1);
     for (const file of slaRuns) expect([file, patches(eventsOf(file))]).toEqual([file, expect.arrayContaining([slaClocksPatch])]);
