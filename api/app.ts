@@ -24,6 +24,7 @@ import { broadcastRoutes } from './routes/broadcasts';
 import { inboundRoutes } from './routes/inbound';
 import { systemRoutes } from './routes/system';
 import { channelRoutes } from './routes/channels';
+import { templateRoutes } from './routes/templates';
 import { refuseUnsignedWebhooks, webhookRoutes } from './routes/webhooks';
 import { streamRoutes } from './routes/stream';
 import { inboxRoutes } from './routes/inbox';
@@ -51,6 +52,8 @@ export interface AppOptions {
   provider?: ChannelProvider;
   /** Seals and opens channel secrets (SECRETS_KEY); none: stored as given. */
   secrets?: SecretBox;
+  /** WHATSAPP_GRAPH_URL: the Graph API the template registry's sync reads (the worker sends through its own); default Meta's. */
+  whatsappGraphUrl?: string;
   /** OUTBOUND_ALLOW_PRIVATE: webhook channels may name plain http and private or loopback addresses. */
   outboundAllowPrivate?: boolean;
   /** How long an HTTP request waits for Temporal before answering 503. */
@@ -68,7 +71,7 @@ export interface AppOptions {
 
 export const defaultSessionLifetimes = { ttlMs: 7 * 86_400_000, idleTtlMs: 12 * 3_600_000 };
 
-export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...inboundRoutes, ...broadcastRoutes, ...conversationRoutes, ...webhookRoutes, ...streamRoutes, ...inboxRoutes, ...sessionRoutes];
+export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...templateRoutes, ...inboundRoutes, ...broadcastRoutes, ...conversationRoutes, ...webhookRoutes, ...streamRoutes, ...inboxRoutes, ...sessionRoutes];
 
 /** A known path asked with a method it does not have: 405 with `Allow`, not 404 as if it did not exist. */
 function wrongMethod(known: Pick<RouteDef, 'method' | 'path'>[]): express.RequestHandler {
@@ -98,6 +101,7 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
     platformApiKey: options.platformApiKey,
     provider: options.provider ?? createRecordingChannelProvider(store),
     outbound: { allowPrivate: options.outboundAllowPrivate ?? false },
+    whatsappGraphUrl: options.whatsappGraphUrl ?? 'https://graph.facebook.com',
     router: createRouterClient(options.temporal, options.taskQueue, temporalCall),
     log: options.log,
     metrics,

@@ -16,7 +16,7 @@ export const defaultGraphApiVersion = 'v21.0';
 export function channelView(doc: ChannelDoc) {
   const { config } = doc;
   const settings: Record<string, unknown> = {};
-  if (config.provider === 'whatsapp_cloud') Object.assign(settings, { phoneNumberId: config.phoneNumberId, apiVersion: config.apiVersion });
+  if (config.provider === 'whatsapp_cloud') Object.assign(settings, { phoneNumberId: config.phoneNumberId, apiVersion: config.apiVersion, wabaId: config.wabaId ?? null });
   if (config.provider === 'webhook') settings.url = config.url;
   return {
     channel: doc.channel,
@@ -43,7 +43,9 @@ function nextConfig(input: ConfigInput, stored: ChannelConfig | undefined): Chan
     return value;
   };
   switch (input.provider) {
-    case 'whatsapp_cloud':
+    case 'whatsapp_cloud': {
+      // Like apiVersion, left out keeps the stored one; null takes it away.
+      const wabaId = input.wabaId === null ? undefined : (input.wabaId ?? (kept.wabaId as string | undefined));
       return {
         provider: 'whatsapp_cloud',
         phoneNumberId: input.phoneNumberId,
@@ -51,7 +53,9 @@ function nextConfig(input: ConfigInput, stored: ChannelConfig | undefined): Chan
         appSecret: secret('appSecret'),
         verifyToken: secret('verifyToken'),
         apiVersion: input.apiVersion ?? (kept.apiVersion as string | undefined) ?? defaultGraphApiVersion,
+        ...(wabaId !== undefined ? { wabaId } : {}),
       };
+    }
     case 'webhook':
       return { provider: 'webhook', url: input.url, secret: secret('secret') };
     case 'recording':

@@ -33,7 +33,9 @@ export const timelineMessage = z.object({
   direction: z.enum(['inbound', 'outbound']),
   kind: z.enum([...inboundKinds, 'template']),
   text: z.string().nullable(),
-  template: z.object({ name: z.string(), language: z.string().optional(), params: z.array(z.string()).optional() }).nullable(),
+  template: z
+    .object({ name: z.string(), language: z.string().optional(), params: z.array(z.string()).optional(), components: z.array(z.record(z.string(), z.unknown())).optional() })
+    .nullable(),
   content: z.record(z.string(), z.unknown()).nullable(),
   delivery: delivery.nullable(),
   authorId: z.string().nullable(),
@@ -81,6 +83,7 @@ export const channelView = z.object({
   provider: z.enum(['whatsapp_cloud', 'webhook', 'recording']),
   phoneNumberId: z.string().optional(),
   apiVersion: z.string().optional(),
+  wabaId: z.string().nullable().optional(),
   url: z.string().optional(),
   secretsSet: z.array(z.string()),
   createdAt: time,
@@ -94,4 +97,6 @@ export const webhookAck = z.object({
   unmatchedReceipts: z.number().int(),
   unknownPhoneNumberIds: z.number().int(),
   ignored: z.number().int(),
+  /** Template status updates applied to the registry (SPEC section 10); one for a template it does not know applies nothing. */
+  templateStatuses: z.number().int(),
 });

@@ -40,6 +40,8 @@ export interface ApiDeps {
   conversations: ConversationGateway;
   /** The accounts' stored policy versions, stamped on every input to a conversation. */
   policyVersions: PolicyVersionCache;
+  /** Base URL of the Graph API (WHATSAPP_GRAPH_URL): the template registry's sync reads it. */
+  whatsappGraphUrl: string;
   /** Where channels may send (OUTBOUND_ALLOW_PRIVATE: any address, plain http too). */
   outbound: { allowPrivate: boolean };
   /** Token buckets per credential and per client address (SPEC section 12, api/rate-limit.ts). */

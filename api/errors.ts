@@ -7,7 +7,17 @@ import type { RejectionCode } from '../workflows/conversation/core/lifecycle';
 import { maxJsonDepth, nestsDeeperThan } from '../workflows/conversation/core/limits';
 
 /** Codes the API answers with that no lifecycle rule produces. */
-type ApiOnlyCode = 'unauthenticated' | 'invalid_signature' | 'not_found' | 'method_not_allowed' | 'payload_too_large' | 'rate_limited' | 'unavailable' | 'internal';
+type ApiOnlyCode =
+  | 'unauthenticated'
+  | 'invalid_signature'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'payload_too_large'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal'
+  /** SPEC section 10: a template the registry knows and that is not APPROVED; nothing was sent. */
+  | 'template_unavailable';
 
 /**
  * Every error code the API answers with (SPEC section 5), and its HTTP status. Exhaustive over the
@@ -25,6 +35,7 @@ export const errorStatus = {
   conversation_closed: 409,
   window_expired: 409,
   conflict: 409,
+  template_unavailable: 409,
   payload_too_large: 413,
   rate_limited: 429,
   unavailable: 503,

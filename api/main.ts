@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   const { app, deps } = createApp({
     secrets: config.secrets.key ? createSecretBox(config.secrets.key, config.secrets.previous) : undefined,
     outboundAllowPrivate: config.outbound.allowPrivate,
+    whatsappGraphUrl: config.whatsappGraphUrl,
     db,
     temporal,
     taskQueue: config.temporal.taskQueue,

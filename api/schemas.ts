@@ -150,10 +150,43 @@ export const customerMessage = z
   })
   .refine((m) => (m.type ?? 'text') !== 'text' || m.text !== undefined, { message: 'required for a text message', path: ['text'] });
 
+/** A media header's file: Graph fetches it from this link, so it is https. */
+const templateMediaLink = z.url({ protocol: /^https$/ }).max(2048);
+/** A parameter of a template component, in the Cloud API's send format (SPEC section 10). */
+const templateParameter = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('text'), text: z.string().min(1).max(1024), parameter_name: z.string().regex(/^[a-z0-9_]{1,64}$/).optional() }),
+  z.strictObject({ type: z.literal('image'), image: z.strictObject({ link: templateMediaLink }) }),
+  z.strictObject({ type: z.literal('video'), video: z.strictObject({ link: templateMediaLink }) }),
+  z.strictObject({ type: z.literal('document'), document: z.strictObject({ link: templateMediaLink, filename: z.string().min(1).max(240).optional() }) }),
+  z.strictObject({
+    type: z.literal('location'),
+    location: z.strictObject({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180), name: z.string().max(1000).optional(), address: z.string().max(1000).optional() }),
+  }),
+  z.strictObject({ type: z.literal('payload'), payload: z.string().min(1).max(256) }),
+  z.strictObject({ type: z.literal('coupon_code'), coupon_code: z.string().min(1).max(15) }),
+]);
+/** `header`, `body`, or a button (`sub_type` and `index` required, and only there). */
+const templateComponent = z
+  .strictObject({
+    type: z.enum(['header', 'body', 'button']),
+    sub_type: z.enum(['quick_reply', 'url', 'copy_code', 'flow', 'voice_call']).optional(),
+    index: z.number().int().min(0).max(9).optional(),
+    parameters: z.array(templateParameter).max(20),
+  })
+  .superRefine((c, ctx) => {
+    const button = c.type === 'button';
+    if (button && c.sub_type === undefined) ctx.addIssue({ code: 'custom', path: ['sub_type'], message: 'required for a button' });
+    if (button && c.index === undefined) ctx.addIssue({ code: 'custom', path: ['index'], message: 'required for a button' });
+    if (!button && c.sub_type !== undefined) ctx.addIssue({ code: 'custom', path: ['sub_type'], message: `only a button has one, not a ${c.type}` });
+    if (!button && c.index !== undefined) ctx.addIssue({ code: 'custom', path: ['index'], message: `only a button has one, not a ${c.type}` });
+  });
+
 export const template = z.strictObject({
   name: templateName,
   language: z.string().min(2).max(16).optional(),
   params: z.array(z.string().max(1024)).max(20).optional(),
+  /** Header, body and button parameters; a template the registry knows is checked against its definition (api/templates.ts). */
+  components: z.array(templateComponent).max(12).optional(),
 });
 
 export const campaignMessage = z.strictObject({
@@ -245,6 +278,8 @@ export const channelConfig = z.discriminatedUnion('provider', [
     appSecret: secret.optional(),
     verifyToken: secret.optional(),
     apiVersion: z.string().regex(/^v\d{1,3}\.\d{1,2}$/, 'a Graph API version like "v21.0"').optional(),
+    /** Left out: the stored one stays; null: none (templates are not synced). */
+    wabaId: z.string().regex(/^\d{1,32}$/, 'the WhatsApp Business Account id: digits, up to 32').nullable().optional(),
   }),
   z.strictObject({
     provider: z.literal('webhook'),

@@ -6,6 +6,7 @@ import { whatsappChannels } from '../store/channels';
 import type { ApiDeps } from './deps';
 import { ApiError } from './errors';
 import { deliverCustomerMessage, deliverReceipt } from './inbound';
+import { applyTemplateStatuses } from './templates';
 import { matchesAnySecret } from './keys';
 
 /** SPEC section 7, "WhatsApp Cloud API in": Meta's verification handshake and its signed deliveries (api/DESIGN.md). */
@@ -80,6 +81,9 @@ export async function receiveWhatsAppWebhook(deps: ApiDeps, accountId: string, r
       { channel: channelOf(item)!.channel, customer: item.recipient },
     ),
   );
+  // A template's status, for a business account of a channel whose app secret signed the body (SPEC section 10).
+  const signedWabaIds = new Set(channels.filter((c) => signedBy.has(c.config.appSecret) && c.config.wabaId !== undefined).map((c) => c.config.wabaId!));
+  const templateStatuses = parsed.templateStatuses ? await applyTemplateStatuses(deps, accountId, parsed.templateStatuses, signedWabaIds) : 0;
   deps.metrics.webhookItems.inc({ provider: 'whatsapp_cloud', outcome: 'message' }, messages.length);
   deps.metrics.webhookItems.inc({ provider: 'whatsapp_cloud', outcome: 'receipt' }, receipts.length);
   return {
@@ -88,5 +92,6 @@ export async function receiveWhatsAppWebhook(deps: ApiDeps, accountId: string, r
     unmatchedReceipts: applied.filter((id) => id === null).length,
     unknownPhoneNumberIds: unknown.length,
     ignored: parsed.ignored,
+    templateStatuses,
   };
 }

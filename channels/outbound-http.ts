@@ -25,6 +25,8 @@ import { classifyAddress, classifyHost, describeReason } from './destination-rul
 export const maxAnswerBytes = 64 * 1024;
 
 export interface OutboundRequest {
+  /** POST unless said otherwise; a GET (the template registry's sync reading Graph) sends an empty body. */
+  method?: 'POST' | 'GET';
   url: string;
   headers: Record<string, string>;
   body: Buffer;
@@ -95,7 +97,7 @@ const agents = {
   lenient: { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) },
 };
 
-/** POSTs `body` and reads at most `maxBytes` of the answer. Rejects with OutboundError only. */
+/** POSTs `body` (or GETs, with `method`) and reads at most `maxBytes` of the answer. Rejects with OutboundError only. */
 export function postOutbound(request: OutboundRequest): Promise<OutboundAnswer> {
   const maxBytes = request.maxBytes ?? maxAnswerBytes;
   let url: URL;
@@ -124,7 +126,7 @@ export function postOutbound(request: OutboundRequest): Promise<OutboundAnswer> 
       else reject(outcome.error);
     };
     const req = (secure ? https : http).request(url, {
-      method: 'POST',
+      method: request.method ?? 'POST',
       headers: { ...request.headers, 'content-length': String(request.body.length) },
       agent: secure ? pool.https : pool.http,
       lookup: request.allowPrivate ? undefined : guardedLookup(),

@@ -27,9 +27,21 @@ export interface ReceiptItem {
   error?: DeliveryError;
 }
 
+/** One `message_template_status_update` change: Meta's event for a template of a business account. */
+export interface TemplateStatusItem {
+  /** The entry's id: the WhatsApp Business Account the template belongs to. */
+  wabaId: string;
+  name: string;
+  language: string;
+  /** Meta's event, upper case: `APPROVED`, `REJECTED`, `PAUSED`, `DISABLED`, `REINSTATED`, ... */
+  event: string;
+}
+
 export interface ParsedWebhook {
   messages: InboundItem[];
   receipts: ReceiptItem[];
+  /** Template status updates; present only when the body holds some (SPEC section 10). */
+  templateStatuses?: TemplateStatusItem[];
   /** Changes of a field other than `messages` (account updates, templates...): counted, not applied. */
   ignored: number;
 }
@@ -77,6 +89,8 @@ export interface WhatsAppChannelConfig {
   verifyToken: string;
   /** Graph API version such as `v21.0`. */
   apiVersion: string;
+  /** The WhatsApp Business Account id, digits: where the template registry's sync reads templates (SPEC section 10). */
+  wabaId?: string;
 }
 
 export interface WebhookChannelConfig {

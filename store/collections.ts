@@ -25,6 +25,8 @@ import { presenceCollections } from './presence';
 import type { ReadMarkCollections } from './read-marks';
 import { readMarkCollections } from './read-marks';
 import type { OidcLoginDoc, SessionDoc } from './sessions';
+import type { TemplateDoc } from './templates';
+import { templates } from './templates';
 import type { StreamCollections } from './stream-log';
 import { streamCollections } from './stream-log';
 import type { UserRevisionDoc } from './user-revisions';
@@ -60,6 +62,8 @@ export interface Collections {
   oidcLogins: Collection<OidcLoginDoc>;
   policyVersions: Collection<PolicyVersionDoc>;
   userRevisions: Collection<UserRevisionDoc>;
+  /** WhatsApp message templates (store/templates.ts). */
+  templates: Collection<TemplateDoc>;
   /** Presence, its claimed changes, tabs and heartbeats (store/presence.ts). */
   presence: PresenceCollections;
   /** Read marks and their claimed revisions (store/read-marks.ts). */
@@ -95,6 +99,7 @@ export function collections(db: Db, options: { secrets?: SecretBox } = {}): Coll
     oidcLogins: db.collection<OidcLoginDoc>('oidc_logins'),
     policyVersions: policyVersions(db),
     userRevisions: userRevisions(db),
+    templates: templates(db),
     presence: presenceCollections(db),
     readMarks: readMarkCollections(db),
     stream: streamCollections(db),
@@ -126,6 +131,7 @@ export async function ensureIndexes(db: Db): Promise<void> {
     ['sessions', { expiresAt: 1 }, 'expires'],
     ['contacts', { accountId: 1, contacted: 1, _id: 1 }, 'account_contacted'],
     ['channels', { accountId: 1, 'config.provider': 1 }, 'account_provider'],
+    ['templates', { accountId: 1, _id: 1 }, 'account_templates'],
     // The hourly purge of answers older than 24 h (no TTL indexes on FerretDB).
     ['idempotency', { createdAt: 1 }, 'created'],
   ];

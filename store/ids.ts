@@ -59,3 +59,6 @@ export const readMarkRevisionId = (conversationId: string, userId: string, rev: 
 
 /** `stream_entries`: `{accountId}/{seq}`, claimed insert-once (store/STREAM.md); `stream_heads` is keyed by the accountId. */
 export const streamEntryId = (accountId: string, seq: number): string => `${accountId}/${seq}`;
+
+/** `templates`: `{accountId}/{name}/{language}`, one per WhatsApp template of the account (store/templates.ts). */
+export const templateDocId = (accountId: string, name: string, language: string): string => `${accountId}/${name}/${language}`;

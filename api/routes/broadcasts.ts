@@ -2,6 +2,7 @@ import { sendBroadcast, broadcastProgress } from '../broadcasts';
 import { supervisors } from '../auth';
 import { actorOf } from '../conversation-actions';
 import { Answer, defineRoute } from '../route';
+import { checkTemplate } from '../templates';
 import * as s from '../schemas';
 
 const base = '/v1/accounts/{accountId}/broadcasts';
@@ -16,6 +17,7 @@ export const broadcastRoutes = [
     allow: ['service', ...supervisors],
     body: s.broadcast,
     handler: async (ctx) => {
+      await checkTemplate(ctx.deps, ctx.params.accountId!, ctx.body.template, 'template.');
       const view = await sendBroadcast(ctx.deps, ctx.params.accountId!, actorOf(ctx.principal), ctx.body);
       return new Answer(view.status === 'done' ? 200 : 202, view);
     },

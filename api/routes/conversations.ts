@@ -25,6 +25,7 @@ import { defineRoute } from '../route';
 import * as r from '../conversation-responses';
 import * as s from '../schemas';
 import { markRead, readAnswer, readBody } from '../read-marks';
+import { checkTemplate } from '../templates';
 
 const base = '/v1/accounts/{accountId}/conversations';
 
@@ -79,7 +80,11 @@ export const conversationRoutes = [
     allow: everyUser,
     body: s.template,
     response: r.actionResult,
-    handler: async (ctx) => act(callerOf(ctx), 'template', templateUpdate, { actor: actorOf(ctx.principal), content: { kind: 'template', template: ctx.body } }),
+    handler: async (ctx) => {
+      // SPEC 10: a template the registry knows is checked (409 template_unavailable, 400 naming params) before the conversation hears of it.
+      await checkTemplate(ctx.deps, ctx.params.accountId!, ctx.body);
+      return act(callerOf(ctx), 'template', templateUpdate, { actor: actorOf(ctx.principal), content: { kind: 'template', template: ctx.body } });
+    },
   }),
   defineRoute({
     method: 'post',

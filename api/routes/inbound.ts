@@ -2,6 +2,7 @@ import { supervisors } from '../auth';
 import { ApiError } from '../errors';
 import { deliverCustomerEvent, deliverCustomerMessage, deliverReceipt, sendCampaignMessage } from '../inbound';
 import { defineRoute } from '../route';
+import { checkTemplate } from '../templates';
 import * as r from '../conversation-responses';
 import * as s from '../schemas';
 
@@ -28,7 +29,10 @@ export const inboundRoutes = [
     body: s.campaignMessage,
     status: 202,
     response: r.campaignAccepted,
-    handler: async ({ deps, params, body }) => sendCampaignMessage(deps, params.accountId!, body),
+    handler: async ({ deps, params, body }) => {
+      await checkTemplate(deps, params.accountId!, body.template, 'template.');
+      return sendCampaignMessage(deps, params.accountId!, body);
+    },
   }),
   defineRoute({
     method: 'post',

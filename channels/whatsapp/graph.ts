@@ -4,6 +4,7 @@
  * result carries it, even when a server echoes it back in an error.
  */
 import type { DeliveryError } from '../../workflows/conversation/core/model';
+import type { TemplateRef, TemplateSendComponent } from '../../workflows/conversation/core/outbound';
 import type { OutboundMessage, SendResult, WhatsAppChannelConfig } from '../types';
 import type { OutboundAnswer } from '../outbound-http';
 import { postOutbound } from '../outbound-http';
@@ -22,9 +23,24 @@ export type GraphMessageBody = GraphEnvelope &
     | { type: 'text'; text: { body: string; preview_url: false } }
     | {
         type: 'template';
-        template: { name: string; language: { code: string }; components: { type: 'body'; parameters: { type: 'text'; text: string }[] }[] };
+        template: { name: string; language: { code: string }; components: GraphTemplateComponent[] };
       }
   );
+
+/** A template component as the Cloud API takes it: Graph documents `index` as a string. */
+export type GraphTemplateComponent = Omit<TemplateSendComponent, 'index'> & { index?: string };
+
+/**
+ * A template's components for Graph: the body's `params` shorthand as a body component, then the
+ * components the send gave (the API refuses both for one body when it knows the template; for one it
+ * does not know, both go and Graph judges).
+ */
+export function graphTemplateComponents(template: TemplateRef): GraphTemplateComponent[] {
+  const params = template.params ?? [];
+  const components: GraphTemplateComponent[] = params.length > 0 ? [{ type: 'body', parameters: params.map((text) => ({ type: 'text', text })) }] : [];
+  for (const { index, ...component } of template.components ?? []) components.push(index === undefined ? component : { ...component, index: String(index) });
+  return components;
+}
 
 /**
  * The Cloud API send body for one message: the envelope, and one case per kind of content (a new kind
@@ -43,15 +59,10 @@ export function graphMessageBody(message: OutboundMessage): GraphMessageBody {
     case 'template': {
       const { template } = content;
       if (!template?.name) throw new Error(`message ${message.messageId} is a template without a template name`);
-      const params = template.params ?? [];
       return {
         ...envelope,
         type: 'template',
-        template: {
-          name: template.name,
-          language: { code: template.language ?? 'en_US' },
-          components: params.length > 0 ? [{ type: 'body', parameters: params.map((text) => ({ type: 'text', text })) }] : [],
-        },
+        template: { name: template.name, language: { code: template.language ?? 'en_US' }, components: graphTemplateComponents(template) },
       };
     }
   }

@@ -13,7 +13,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { CustomerMessagePayload } from '../../workflows/conversation/messages';
 import type { DeliveryError, InboundKind, MessageContent } from '../../workflows/conversation/core/model';
 import { clampCustomerMessage, maxJsonDepth, maxWebhookItems, nestsDeeperThan } from '../../workflows/conversation/core/limits';
-import type { InboundItem, ParsedWebhook, ReceiptItem } from '../types';
+import type { InboundItem, ParsedWebhook, ReceiptItem, TemplateStatusItem } from '../types';
 
 /** Thrown by parseWhatsAppWebhook when the body is not a WhatsApp Business Account webhook, or an item in it lacks what it must have. */
 export class WebhookPayloadError extends Error {
@@ -62,7 +62,8 @@ export function parseWhatsAppWebhook(body: unknown): ParsedWebhook & { adjusted?
   requireArray(body.entry, 'entry').forEach((entry, e) => {
     const at = `entry[${e}]`;
     if (!isRecord(entry)) throw fail(at, `must be an object, got ${kindOf(entry)}`);
-    requireArray(entry.changes, `${at}.changes`).forEach((change, c) => readChange(change, `${at}.changes[${c}]`, parsed, adjusted, items));
+    const wabaId = typeof entry.id === 'string' ? entry.id : undefined;
+    requireArray(entry.changes, `${at}.changes`).forEach((change, c) => readChange(change, `${at}.changes[${c}]`, parsed, adjusted, items, wabaId));
   });
   // Present only when something was adjusted, so that a body within the limits reads as it always did.
   return adjusted.truncated + adjusted.escaped > 0 ? { ...parsed, adjusted } : parsed;
@@ -76,9 +77,18 @@ export interface Adjusted {
   escaped: number;
 }
 
-function readChange(change: unknown, at: string, parsed: ParsedWebhook, adjusted: Adjusted, items: { count: number }): void {
+function readChange(change: unknown, at: string, parsed: ParsedWebhook, adjusted: Adjusted, items: { count: number }, wabaId: string | undefined): void {
   if (!isRecord(change)) throw fail(at, `must be an object, got ${kindOf(change)}`);
-  // Account, template and quality updates come on the same subscription; none is ours to apply.
+  // A template's status keeps the registry current (SPEC section 10); one that cannot be read is ignored like any other change.
+  if (change.field === 'message_template_status_update') {
+    items.count += 1;
+    if (items.count > maxWebhookItems) throw fail(at, `makes more than ${maxWebhookItems} items (messages, statuses and template updates) in one body`);
+    const update = readTemplateStatus(change.value, wabaId);
+    if (update) (parsed.templateStatuses ??= []).push(update);
+    else parsed.ignored += 1;
+    return;
+  }
+  // Account and quality updates come on the same subscription; none is ours to apply.
   if (change.field !== 'messages') {
     parsed.ignored += 1;
     return;
@@ -286,6 +296,18 @@ function deliveryErrorOf(e: Json): DeliveryError {
   const code = isFiniteNumber(e.code) ? e.code : (optionalString(e.code) ?? 'unknown');
   const details = isRecord(e.error_data) ? optionalString(e.error_data.details) : undefined;
   return { code, message: details ?? optionalString(e.message) ?? optionalString(e.title) ?? '' };
+}
+
+// --- template status updates ------------------------------------------------------------------------
+
+/** `{ event, message_template_name, message_template_language, ... }` of the business account `wabaId`; undefined when any is missing. */
+function readTemplateStatus(value: unknown, wabaId: string | undefined): TemplateStatusItem | undefined {
+  if (!isRecord(value) || wabaId === undefined) return undefined;
+  const event = optionalString(value.event);
+  const name = optionalString(value.message_template_name);
+  const language = optionalString(value.message_template_language);
+  if (event === undefined || name === undefined || language === undefined || event.length > 64 || name.length > 512 || language.length > 16) return undefined;
+  return { wabaId, name, language, event: event.toUpperCase() };
 }
 
 // --- reading JSON ---------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ import type { Draft, Drafts } from './drafts';
 import { newIdempotencyKey } from './drafts';
 import { describeRefusal, serviceWindowWords } from './words';
 import { timeLeft } from './time';
+import { TemplatePicker, useApprovedTemplates } from './template-picker';
+import { missingField, templateSendOf } from './template-send';
 
 /** The longest text WhatsApp takes in one message, and the API's limit for a reply. */
 export const maxReplyLength = 4096;
@@ -57,8 +59,11 @@ export function Composer(props: {
   const [template, setTemplateState] = useState(() => {
     const saved = drafts.get(c.id, 'template');
     const [name = '', language = 'en'] = saved.text ? saved.text.split('\u0000') : [];
-    return { name, language, idempotencyKey: saved.idempotencyKey };
+    return { name, language, idempotencyKey: saved.idempotencyKey, fields: {} as Record<string, string> };
   });
+  // SPEC 10: the registry's approved templates, when the account has synced some (else the free-text form).
+  const approved = useApprovedTemplates(api, me.accountId);
+  const definitionOf = (t: { name: string; language: string }) => approved.find((d) => d.name === t.name && d.language === t.language);
   const reply = useSender();
   const templateSender = useSender();
   const textarea = useRef<HTMLTextAreaElement>(null);
@@ -132,13 +137,14 @@ export function Composer(props: {
     if (!sent.name) return;
     props.onError(null);
     props.onNotice(null);
-    const outcome = await templateSender.send(() =>
-      api.post(`${path}/templates`, { name: sent.name, language: sent.language || undefined }, { idempotencyKey: sent.idempotencyKey }),
-    );
+    const definition = definitionOf(sent);
+    if (definition && missingField(definition, sent.fields)) return;
+    const body = definition ? templateSendOf(definition, sent.fields) : { name: sent.name, language: sent.language || undefined };
+    const outcome = await templateSender.send(() => api.post(`${path}/templates`, body, { idempotencyKey: sent.idempotencyKey }));
     settle(outcome, 'Template', {
       sent: () => {
         drafts.clear(c.id, 'template');
-        setTemplateState({ name: '', language: sent.language, idempotencyKey: newIdempotencyKey() });
+        setTemplateState({ name: '', language: sent.language, idempotencyKey: newIdempotencyKey(), fields: {} });
         props.onNotice(`Template “${sent.name}” sent`);
       },
       refused: () => setTemplate({ ...sent, idempotencyKey: newIdempotencyKey() }),
@@ -157,15 +163,21 @@ export function Composer(props: {
           void sendTemplate();
         }}
       >
-        <label>
-          Template name
-          <input value={template.name} maxLength={512} onInput={(e) => setTemplate({ ...template, name: e.currentTarget.value })} />
-        </label>
-        <label>
-          Language
-          <input value={template.language} size={5} maxLength={15} onInput={(e) => setTemplate({ ...template, language: e.currentTarget.value })} />
-        </label>
-        <button type="submit" disabled={!template.name || templateSender.busy}>
+        {approved.length > 0 ? (
+          <TemplatePicker templates={approved} value={template} onChange={(next) => setTemplate({ ...template, ...next })} />
+        ) : (
+          <>
+            <label>
+              Template name
+              <input value={template.name} maxLength={512} onInput={(e) => setTemplate({ ...template, name: e.currentTarget.value })} />
+            </label>
+            <label>
+              Language
+              <input value={template.language} size={5} maxLength={15} onInput={(e) => setTemplate({ ...template, language: e.currentTarget.value })} />
+            </label>
+          </>
+        )}
+        <button type="submit" disabled={!template.name || templateSender.busy || Boolean(definitionOf(template) && missingField(definitionOf(template)!, template.fields))}>
           {templateSender.busy ? 'Sending…' : 'Send template'}
         </button>
       </form>

@@ -150,6 +150,8 @@ export function describeRefusal(error: ApiFailure, nameOf: NameOf): string {
       return 'you are signed out. Sign in again.';
     case 'conflict':
       return `${error.message}.`;
+    case 'template_unavailable':
+      return 'Meta does not let this template be sent now (it is not approved). Choose another one.';
     default:
       return error.message;
   }

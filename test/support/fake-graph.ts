@@ -3,6 +3,8 @@
  * `POST /{apiVersion}/{phoneNumberId}/messages` the way Graph does (or fails the way Graph fails, on
  * demand), records every request, and plays Meta's side of the status webhooks, signed with the app
  * secret. Also builds signed inbound webhook bodies shaped like /work/shared/fixtures/whatsapp.
+ * Lists message templates (`GET /{apiVersion}/{wabaId}/message_templates`, paged by `after` cursors) and
+ * plays Meta's `message_template_status_update` webhook (SPEC section 10).
  *
  * Requests keep the bearer token so a test can assert which channel's token was used; nothing here
  * prints it.
@@ -43,6 +45,22 @@ export interface FakeGraphRequest {
   answeredWith: number;
   /** The message id answered on success. */
   wamid: string | null;
+  /** The HTTP method; GET for template listings. */
+  method: string;
+  /** The query string's parameters (a listing's `limit` and `after`). */
+  query: Record<string, string>;
+}
+
+/** A template as Graph lists it (any fields; the fake answers them as given). */
+export type FakeTemplate = Record<string, unknown> & { name: string; language: string; status: string };
+
+export interface TemplateStatusOptions {
+  wabaId: string;
+  name: string;
+  language: string;
+  /** Meta's event: APPROVED, REJECTED, PAUSED, DISABLED, REINSTATED, FLAGGED... */
+  event: string;
+  reason?: string;
 }
 
 export interface StatusWebhook {
@@ -83,6 +101,14 @@ export interface FakeGraph {
   setStatusWebhook(webhook: StatusWebhook | undefined): void;
   /** Posts one signed status webhook to statusWebhook.url; resolves with the HTTP status. */
   sendStatus(options: StatusOptions): Promise<number>;
+  /**
+   * What `GET /{v}/{wabaId}/message_templates` lists for the business account, at most `pageSize` a page
+   * (Graph's own page size otherwise: the request's `limit`, 25 by default). Queued behaviours apply to
+   * listings as to sends.
+   */
+  setTemplates(wabaId: string, templates: FakeTemplate[], options?: { pageSize?: number }): void;
+  /** Posts one signed `message_template_status_update` webhook to statusWebhook.url, as Meta would; resolves with the HTTP status. */
+  sendTemplateStatus(options: TemplateStatusOptions): Promise<number>;
   /** Resolves once every automatic status post under way has finished. */
   idle(): Promise<void>;
   /** Ends hanging requests, stops automatic status posts and the server. */
@@ -90,6 +116,7 @@ export interface FakeGraph {
 }
 
 const messagesPath = /^\/([^/]+)\/([^/]+)\/messages$/;
+const templatesPath = /^\/([^/]+)\/([^/]+)\/message_templates$/;
 /** Meta retries a failed webhook for days; the fake tries a few times, quickly, so tests stay short. */
 const statusTries = 5;
 const statusRetryBaseMs = 50;
@@ -104,6 +131,7 @@ export async function startFakeGraph(options: { statusWebhook?: StatusWebhook; a
   const inFlight = new Set<Promise<void>>();
   const stop = new AbortController();
   let statusWebhook = options.statusWebhook;
+  const templateLists = new Map<string, { templates: FakeTemplate[]; pageSize?: number }>();
 
   function nextBehaviour(): FakeBehaviour {
     const head = queue[0];
@@ -119,8 +147,9 @@ export async function startFakeGraph(options: { statusWebhook?: StatusWebhook; a
   }
 
   function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: string): void {
-    const path = (req.url ?? '/').split('?')[0]!;
-    const match = messagesPath.exec(path);
+    const [path, search] = (req.url ?? '/').split('?') as [string, string | undefined];
+    const listing = templatesPath.exec(path);
+    const match = messagesPath.exec(path) ?? listing;
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     const request: FakeGraphRequest = {
       at: Date.now(),
@@ -132,9 +161,14 @@ export async function startFakeGraph(options: { statusWebhook?: StatusWebhook; a
       body: parseJson(raw) ?? raw,
       answeredWith: 0,
       wamid: null,
+      method: req.method ?? '',
+      query: Object.fromEntries(new URLSearchParams(search ?? '')),
     };
     requests.push(request);
-    respond(request, req, res, match !== null);
+    if (listing) {
+      request.phoneNumberId = '';
+      respondWithTemplates(request, req, res, decodeURIComponent(listing[2]!));
+    } else respond(request, req, res, match !== null);
     for (const waiter of waiters) waiter(request);
   }
 
@@ -177,6 +211,39 @@ export async function startFakeGraph(options: { statusWebhook?: StatusWebhook; a
         res.on('close', () => hanging.delete(res));
         return;
     }
+  }
+
+  /** A page of the business account's templates from the `after` cursor (an offset, as Graph's cursors are opaque). */
+  function respondWithTemplates(request: FakeGraphRequest, req: http.IncomingMessage, res: http.ServerResponse, wabaId: string): void {
+    if (req.method !== 'GET') return answer(request, res, 400, graphError(100, 'Unsupported post request.'));
+    if (!request.authorized) return answer(request, res, 401, graphError(190, 'An active access token must be used to query information about the current user.'));
+    const behaviour = nextBehaviour();
+    if (behaviour === 'hang') {
+      hanging.add(res);
+      res.on('close', () => hanging.delete(res));
+      return;
+    }
+    if (behaviour === 'server_error') return answer(request, res, 500, graphError(131000, '(#131000) Something went wrong', 'Something went wrong.'));
+    if (behaviour === 'rate_limited') return answer(request, res, 429, graphError(80008, '(#80008) There have been too many calls to this WhatsApp Business account.'));
+    if (behaviour === 'invalid_token') return answer(request, res, 401, graphError(190, 'Error validating access token: Session has expired.'));
+    const list = templateLists.get(wabaId);
+    if (!list) return answer(request, res, 400, graphError(100, `Unsupported get request. Object with ID '${wabaId}' does not exist.`));
+    const asked = Number(request.query.limit ?? 25);
+    const size = Math.max(1, Math.min(list.pageSize ?? Infinity, Number.isInteger(asked) && asked > 0 ? asked : 25));
+    const from = request.query.after ? Number(Buffer.from(request.query.after, 'base64url').toString('utf8')) : 0;
+    const data = list.templates.slice(from, from + size);
+    const cursor = (offset: number) => Buffer.from(String(offset), 'utf8').toString('base64url');
+    const paging: Record<string, unknown> = { cursors: { before: cursor(from), after: cursor(from + data.length) } };
+    if (from + data.length < list.templates.length) paging.next = `https://graph.facebook.com/${request.apiVersion}/${wabaId}/message_templates?limit=${size}&after=${cursor(from + data.length)}`;
+    answer(request, res, 200, { data, paging });
+  }
+
+  async function postTemplateStatus(status: TemplateStatusOptions): Promise<number> {
+    if (!statusWebhook) throw new Error('the fake Graph API has no statusWebhook: pass one to startFakeGraph or setStatusWebhook');
+    const { rawBody, headers } = signedMetaRequest(templateStatusWebhookBody(status), statusWebhook.appSecret);
+    const response = await fetch(statusWebhook.url, { method: 'POST', headers, body: rawBody, signal: AbortSignal.any([stop.signal, AbortSignal.timeout(10_000)]) });
+    await response.arrayBuffer();
+    return response.status;
   }
 
   function track(work: Promise<void>): void {
@@ -257,6 +324,10 @@ export async function startFakeGraph(options: { statusWebhook?: StatusWebhook; a
       statusWebhook = webhook;
     },
     sendStatus: postStatus,
+    setTemplates(wabaId, templates, listOptions = {}) {
+      templateLists.set(wabaId, { templates, pageSize: listOptions.pageSize });
+    },
+    sendTemplateStatus: postTemplateStatus,
     async idle() {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
@@ -288,6 +359,31 @@ export function metaWebhookBody(value: { phoneNumberId: string; contacts?: unkno
           {
             value: { messaging_product: 'whatsapp', metadata: { display_phone_number: displayPhoneNumber, phone_number_id: phoneNumberId }, ...items },
             field: 'messages',
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** Meta's `message_template_status_update` webhook: the entry is the business account, the change names the template. */
+export function templateStatusWebhookBody(options: TemplateStatusOptions): any {
+  return {
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: options.wabaId,
+        time: unixNow(),
+        changes: [
+          {
+            value: {
+              event: options.event,
+              message_template_id: 1_000_000 + (options.name.length % 1000),
+              message_template_name: options.name,
+              message_template_language: options.language,
+              reason: options.reason ?? 'NONE',
+            },
+            field: 'message_template_status_update',
           },
         ],
       },

@@ -107,7 +107,17 @@ export async function startStack(
 
   const connection = await Connection.connect({ address: servers.temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
-  const { app, deps: apiDeps } = createApp({ db, temporal: client, taskQueue, platformApiKey: platformKey, log, secrets, outboundAllowPrivate, rateLimits: options.rateLimits });
+  const { app, deps: apiDeps } = createApp({
+    db,
+    temporal: client,
+    taskQueue,
+    platformApiKey: platformKey,
+    log,
+    secrets,
+    outboundAllowPrivate,
+    rateLimits: options.rateLimits,
+    whatsappGraphUrl: options.whatsappGraphUrl ?? unreachableGraphUrl,
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -102,6 +102,8 @@ describe('the fake Graph API answering sends', () => {
         body: expect.objectContaining({ messaging_product: 'whatsapp', to: '+15550100123', type: 'text' }),
         answeredWith: 200,
         wamid: result.outcome === 'sent' ? result.providerMessageId : 'none',
+        method: 'POST',
+        query: {},
       },
     ]);
   });

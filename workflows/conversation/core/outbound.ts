@@ -18,6 +18,29 @@ export interface TemplateRef {
   name: string;
   language?: string;
   params?: string[];
+  /**
+   * Header, body and button parameters in the Cloud API's send format (SPEC section 10), sent as given
+   * (after `params`, which stay the body's shorthand). Absent in everything recorded before 2026-12-06.
+   */
+  components?: TemplateSendComponent[];
+}
+
+/** One parameter of a template component, as the Cloud API's send format words it. */
+export type TemplateParameter =
+  | { type: 'text'; text: string; parameter_name?: string }
+  | { type: 'image'; image: { link: string } }
+  | { type: 'video'; video: { link: string } }
+  | { type: 'document'; document: { link: string; filename?: string } }
+  | { type: 'location'; location: { latitude: number; longitude: number; name?: string; address?: string } }
+  | { type: 'payload'; payload: string }
+  | { type: 'coupon_code'; coupon_code: string };
+
+/** A component of a template send: `header`, `body`, or the button at `index` (with its `sub_type`). */
+export interface TemplateSendComponent {
+  type: 'header' | 'body' | 'button';
+  sub_type?: 'quick_reply' | 'url' | 'copy_code' | 'flow' | 'voice_call';
+  index?: number;
+  parameters: TemplateParameter[];
 }
 
 export interface TextContent {
