@@ -26,6 +26,7 @@ import { systemRoutes } from './routes/system';
 import { channelRoutes } from './routes/channels';
 import { refuseUnsignedWebhooks, webhookRoutes } from './routes/webhooks';
 import { streamRoutes } from './routes/stream';
+import { noteRoutes } from './routes/notes';
 import { inboxRoutes } from './routes/inbox';
 import { oidcCallbackPath, sessionRoutes } from './routes/sessions';
 import type { OidcConfig } from '../infra/config';
@@ -68,7 +69,7 @@ export interface AppOptions {
 
 export const defaultSessionLifetimes = { ttlMs: 7 * 86_400_000, idleTtlMs: 12 * 3_600_000 };
 
-export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...inboundRoutes, ...broadcastRoutes, ...conversationRoutes, ...webhookRoutes, ...streamRoutes, ...inboxRoutes, ...sessionRoutes];
+export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...inboundRoutes, ...broadcastRoutes, ...conversationRoutes, ...noteRoutes, ...webhookRoutes, ...streamRoutes, ...inboxRoutes, ...sessionRoutes];
 
 /** A known path asked with a method it does not have: 405 with `Allow`, not 404 as if it did not exist. */
 function wrongMethod(known: Pick<RouteDef, 'method' | 'path'>[]): express.RequestHandler {

@@ -28,6 +28,7 @@ import type { OidcLoginDoc, SessionDoc } from './sessions';
 import type { StreamCollections } from './stream-log';
 import { streamCollections } from './stream-log';
 import type { UserRevisionDoc } from './user-revisions';
+import type { MentionDoc } from './mentions';
 import { userRevisions } from './user-revisions';
 
 /**
@@ -60,6 +61,8 @@ export interface Collections {
   oidcLogins: Collection<OidcLoginDoc>;
   policyVersions: Collection<PolicyVersionDoc>;
   userRevisions: Collection<UserRevisionDoc>;
+  /** SPEC 10: who a note mentioned (store/mentions.ts). */
+  mentions: Collection<MentionDoc>;
   /** Presence, its claimed changes, tabs and heartbeats (store/presence.ts). */
   presence: PresenceCollections;
   /** Read marks and their claimed revisions (store/read-marks.ts). */
@@ -95,6 +98,7 @@ export function collections(db: Db, options: { secrets?: SecretBox } = {}): Coll
     oidcLogins: db.collection<OidcLoginDoc>('oidc_logins'),
     policyVersions: policyVersions(db),
     userRevisions: userRevisions(db),
+    mentions: db.collection<MentionDoc>('mentions'),
     presence: presenceCollections(db),
     readMarks: readMarkCollections(db),
     stream: streamCollections(db),
@@ -128,6 +132,8 @@ export async function ensureIndexes(db: Db): Promise<void> {
     ['channels', { accountId: 1, 'config.provider': 1 }, 'account_provider'],
     // The hourly purge of answers older than 24 h (no TTL indexes on FerretDB).
     ['idempotency', { createdAt: 1 }, 'created'],
+    // A user's mentions, newest first: `_id` holds the time (store/mentions.ts).
+    ['mentions', { accountId: 1, userId: 1, _id: -1 }, 'account_user_newest'],
   ];
   // One index per command, in sequence: FerretDB 1.24 panics on a createIndexes command that names
   // two or more indexes which already exist, which is every start after the first.

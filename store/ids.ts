@@ -59,3 +59,10 @@ export const readMarkRevisionId = (conversationId: string, userId: string, rev: 
 
 /** `stream_entries`: `{accountId}/{seq}`, claimed insert-once (store/STREAM.md); `stream_heads` is keyed by the accountId. */
 export const streamEntryId = (accountId: string, seq: number): string => `${accountId}/${seq}`;
+
+/**
+ * `mentions`: `{accountId}/{userId}/{ISO time}/{conversationId}/{messageId}`, insert-once per mentioned
+ * user of a note. The time inside makes `_id` order the list's order (store/mentions.ts).
+ */
+export const mentionDocId = (accountId: string, userId: string, at: number, conversationId: string, messageId: string): string =>
+  `${accountId}/${userId}/${new Date(at).toISOString()}/${conversationId}/${messageId}`;
