@@ -9,6 +9,7 @@ import type { Delivery, MessageRecord, TransitionEvent } from '../workflows/conv
 import type { Policy } from '../workflows/conversation/core/policy';
 import { StreamAppender } from '../store/stream-log';
 import { newestAccountPolicy } from '../store/policy-versions';
+import { mentionDocsOf } from '../store/mentions';
 import { contactDocId, eventDocId, messageDocId, persistFailureDocId } from '../store/ids';
 import { defaultPolicy } from '../workflows/conversation/core/policy';
 import type { ConversationView } from '../workflows/conversation/core/view';
@@ -219,6 +220,8 @@ export function createConversationActivities({ db, log, router, conditionalWrite
         // decided today: a send's outcome follows the flush of its message).
         latest.size === 0 ? writeMessages : [...latest.keys()].some((id) => sent.has(id)) ? writeMessages.then(writeDeliveries) : allWritten([writeMessages, writeDeliveries()]),
         write('events', () => insertOnce(c.events, events.map((e) => ({ _id: eventDocId(conversationId, e.seq), ...e, conversationId, accountId })))),
+        // SPEC 10: one record per user a note mentions, with the note (insert-once: a retry writes nothing twice).
+        write('mentions', () => insertOnce(c.mentions, mentionDocsOf(accountId, conversationId, messages))),
       ]);
       await write('view', () => writeViewForwards(c, view, mode, log, viewRead?.then(unsettle)));
       const hint = await headHint;

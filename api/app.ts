@@ -27,6 +27,7 @@ import { channelRoutes } from './routes/channels';
 import { templateRoutes } from './routes/templates';
 import { refuseUnsignedWebhooks, webhookRoutes } from './routes/webhooks';
 import { streamRoutes } from './routes/stream';
+import { noteRoutes } from './routes/notes';
 import { inboxRoutes } from './routes/inbox';
 import { oidcCallbackPath, sessionRoutes } from './routes/sessions';
 import type { OidcConfig } from '../infra/config';
@@ -71,7 +72,7 @@ export interface AppOptions {
 
 export const defaultSessionLifetimes = { ttlMs: 7 * 86_400_000, idleTtlMs: 12 * 3_600_000 };
 
-export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...templateRoutes, ...inboundRoutes, ...broadcastRoutes, ...conversationRoutes, ...webhookRoutes, ...streamRoutes, ...inboxRoutes, ...sessionRoutes];
+export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...templateRoutes, ...inboundRoutes, ...broadcastRoutes, ...conversationRoutes, ...noteRoutes, ...webhookRoutes, ...streamRoutes, ...inboxRoutes, ...sessionRoutes];
 
 /** A known path asked with a method it does not have: 405 with `Allow`, not 404 as if it did not exist. */
 function wrongMethod(known: Pick<RouteDef, 'method' | 'path'>[]): express.RequestHandler {

@@ -30,8 +30,9 @@ export const timelineMessage = z.object({
   messageId: z.string(),
   conversationId: z.string(),
   episode: z.number().int(),
-  direction: z.enum(['inbound', 'outbound']),
-  kind: z.enum([...inboundKinds, 'template']),
+  /** `internal`: a note (SPEC 10), never sent to the customer. */
+  direction: z.enum(['inbound', 'outbound', 'internal']),
+  kind: z.enum([...inboundKinds, 'template', 'note']),
   text: z.string().nullable(),
   template: z
     .object({ name: z.string(), language: z.string().optional(), params: z.array(z.string()).optional(), components: z.array(z.record(z.string(), z.unknown())).optional() })
@@ -47,6 +48,8 @@ export const timelineMessage = z.object({
   attributes: z.record(z.string(), z.string()).nullable(),
   /** Present (true) only on a customer message that was over a field limit and was recorded cut, e.g. its text to 4,096 characters. */
   truncated: z.literal(true).optional(),
+  /** Notes only (SPEC 10): the users the note mentions. */
+  mentions: z.array(z.string()).optional(),
 });
 
 export const transitionEvent = z.object({
@@ -100,3 +103,7 @@ export const webhookAck = z.object({
   /** Template status updates applied to the registry (SPEC section 10); one for a template it does not know applies nothing. */
   templateStatuses: z.number().int(),
 });
+
+/** SPEC 10: one mention of the caller, as `GET .../mentions` lists it (the `mention` stream event is the same without `at`). */
+export const mention = z.object({ conversationId: z.string(), messageId: z.string(), by: z.string(), at: time, text: z.string() });
+export const mentionList = z.object({ items: z.array(mention), nextCursor: z.string().nullable() });

@@ -134,6 +134,8 @@ export const messageView = (m: Omit<MessageDoc, '_id' | 'accountId'>) => ({
   attributes: m.attributes ?? null,
   // Only on a customer message that was over a field limit (SPEC section 12) and was recorded cut.
   ...(m.truncated ? { truncated: true as const } : {}),
+  // Only on a note (SPEC 10).
+  ...(m.mentions ? { mentions: m.mentions } : {}),
 });
 
 export const eventView = (e: Omit<EventDoc, '_id' | 'accountId'>) => ({

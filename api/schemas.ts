@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '../workflows/conversation/core/durations';
 import { inboundKinds } from '../workflows/conversation/core/model';
 import { parseSnoozeUntil } from '../workflows/conversation/core/rules-snooze';
+import { maxMentions } from '../workflows/conversation/core/rules-notes';
 import type { PolicyPatch } from '../workflows/conversation/core/policy';
 import { policyFieldNames, policyFields } from '../workflows/conversation/core/policy';
 import type { AnyField, PolicySchemaKit } from '../workflows/conversation/core/policy-codecs';
@@ -259,6 +260,17 @@ export const listConversations = z.strictObject({
   team: id.optional(),
   /** `newest`: newest activity first; `oldest_waiting`: only conversations where a customer waits, longest first. */
   sort: z.enum(['newest', 'oldest_waiting']).default('newest'),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().max(512).optional(),
+});
+
+/** SPEC 10: a note. `mentions`: user ids, each an active user of the account (the route checks; else 400 naming `mentions[i]`). */
+export const note = z.strictObject({
+  text: text.refine((t) => t.trim() !== '', 'a note needs some words'),
+  mentions: z.array(id).max(maxMentions).optional(),
+});
+/** SPEC 10: `GET .../mentions`, the caller's, newest first. */
+export const listMentions = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(25),
   cursor: z.string().max(512).optional(),
 });

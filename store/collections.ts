@@ -30,6 +30,7 @@ import { templates } from './templates';
 import type { StreamCollections } from './stream-log';
 import { streamCollections } from './stream-log';
 import type { UserRevisionDoc } from './user-revisions';
+import type { MentionDoc } from './mentions';
 import { userRevisions } from './user-revisions';
 
 /**
@@ -64,6 +65,8 @@ export interface Collections {
   userRevisions: Collection<UserRevisionDoc>;
   /** WhatsApp message templates (store/templates.ts). */
   templates: Collection<TemplateDoc>;
+  /** SPEC 10: who a note mentioned (store/mentions.ts). */
+  mentions: Collection<MentionDoc>;
   /** Presence, its claimed changes, tabs and heartbeats (store/presence.ts). */
   presence: PresenceCollections;
   /** Read marks and their claimed revisions (store/read-marks.ts). */
@@ -100,6 +103,7 @@ export function collections(db: Db, options: { secrets?: SecretBox } = {}): Coll
     policyVersions: policyVersions(db),
     userRevisions: userRevisions(db),
     templates: templates(db),
+    mentions: db.collection<MentionDoc>('mentions'),
     presence: presenceCollections(db),
     readMarks: readMarkCollections(db),
     stream: streamCollections(db),
@@ -134,6 +138,8 @@ export async function ensureIndexes(db: Db): Promise<void> {
     ['templates', { accountId: 1, _id: 1 }, 'account_templates'],
     // The hourly purge of answers older than 24 h (no TTL indexes on FerretDB).
     ['idempotency', { createdAt: 1 }, 'created'],
+    // A user's mentions, newest first: `_id` holds the time (store/mentions.ts).
+    ['mentions', { accountId: 1, userId: 1, _id: -1 }, 'account_user_newest'],
   ];
   // One index per command, in sequence: FerretDB 1.24 panics on a createIndexes command that names
   // two or more indexes which already exist, which is every start after the first.

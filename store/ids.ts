@@ -62,3 +62,10 @@ export const streamEntryId = (accountId: string, seq: number): string => `${acco
 
 /** `templates`: `{accountId}/{name}/{language}`, one per WhatsApp template of the account (store/templates.ts). */
 export const templateDocId = (accountId: string, name: string, language: string): string => `${accountId}/${name}/${language}`;
+
+/**
+ * `mentions`: `{accountId}/{userId}/{ISO time}/{conversationId}/{messageId}`, insert-once per mentioned
+ * user of a note. The time inside makes `_id` order the list's order (store/mentions.ts).
+ */
+export const mentionDocId = (accountId: string, userId: string, at: number, conversationId: string, messageId: string): string =>
+  `${accountId}/${userId}/${new Date(at).toISOString()}/${conversationId}/${messageId}`;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { StreamEntryDoc } from '../../store/stream-log';
+import type { MessageRecord } from '../../workflows/conversation/core/model';
 import { isNoticeEntry } from '../../store/stream-log';
 import { userDocId } from '../../store/collections';
 import type { Request } from 'express';
@@ -25,8 +26,12 @@ const ticketCredentials = new WeakMap<Request, StreamCredential>();
 /** How long a stream ticket may wait before it opens a stream. */
 export const streamTicketTtlMs = 60_000;
 
-/** One SSE event per item of an entry, numbered `{seq}.{index}`, so a client resumes mid-entry. */
-export function sseEvents(doc: StreamEntryDoc): { type: string; data: unknown }[] {
+/**
+ * One SSE event per item of an entry, numbered `{seq}.{index}`, so a client resumes mid-entry. `to`: the
+ * one user the event is for (a `mention`, SPEC 10); the route leaves it out of everyone else's stream,
+ * after numbering, so an event keeps its id whoever reads the entry.
+ */
+export function sseEvents(doc: StreamEntryDoc): { type: string; data: unknown; to?: string }[] {
   if (isNoticeEntry(doc)) {
     // A notice is one event whose type is the notice's: `read` or `presence` (docs/presence.md).
     const { type, ...data } = doc.notice;
@@ -45,7 +50,28 @@ export function sseEvents(doc: StreamEntryDoc): { type: string; data: unknown }[
     })),
     ...doc.events.map((e) => ({ type: 'transition', data: eventView({ ...e, conversationId }) })),
     { type: 'conversation', data: toConversationView(doc.conversation) },
+    // Last, so the entry's other events keep the numbers they had before mentions existed.
+    ...mentionEvents(doc.messages, conversationId),
   ];
+}
+
+/**
+ * SPEC 10: a `mention` event `{ conversationId, messageId, by, text }` for each user a note of the entry
+ * mentions, to that user only. Derived from the note the entry already carries, so a mention reaches the
+ * stream exactly when its note does, with no second write. (The note's own `message` event goes to
+ * every user: every user of the account reads its conversations.)
+ */
+function mentionEvents(messages: readonly MessageRecord[], conversationId: string): { type: string; data: unknown; to: string }[] {
+  return messages.flatMap((m) =>
+    m.kind === 'note' && m.mentions && m.authorId
+      ? m.mentions.map((userId) => ({ type: 'mention', data: { conversationId, messageId: m.messageId, by: m.authorId, text: m.text ?? '' }, to: userId }))
+      : [],
+  );
+}
+
+/** Whether an event of the account's stream is for this caller: everything is, but another user's mention. */
+export function isFor(event: { to?: string }, principal: Principal): boolean {
+  return event.to === undefined || (principal.kind === 'user' && principal.userId === event.to);
 }
 
 /** `Last-Event-ID`: `{seq}.{index}` as sent, or a bare `{seq}` (everything of that entry was seen). */
@@ -121,7 +147,7 @@ export const streamRoutes = [
     method: 'get',
     path: '/v1/accounts/{accountId}/stream',
     summary:
-      'Server-Sent Events: every conversation change (`conversation`), timeline message (`message`), delivery status (`delivery`), transition (`transition`), read mark (`read`) and presence change (`presence`) of the account, each with an id; `Last-Event-ID` resumes (48 h kept; more than 10,000 entries back: `reset`); `tabId` makes the caller present while the stream is open (docs/presence.md). Ends with an `end` event `{ reason, message }` when its key, session or user ends; a client more than 1 MiB behind is disconnected',
+      'Server-Sent Events: every conversation change (`conversation`), timeline message (`message`, notes included), delivery status (`delivery`), transition (`transition`), read mark (`read`) and presence change (`presence`) of the account, and the caller\'s own mentions (`mention` `{ conversationId, messageId, by, text }`, only to the mentioned user), each with an id; `Last-Event-ID` resumes (48 h kept; more than 10,000 entries back: `reset`); `tabId` makes the caller present while the stream is open (docs/presence.md). Ends with an `end` event `{ reason, message }` when its key, session or user ends; a client more than 1 MiB behind is disconnected',
     allow: everyUser,
     query: streamQuery,
     refusals: {
@@ -182,6 +208,7 @@ export const streamRoutes = [
             if (closed) return;
             sseEvents(doc).forEach((event, index) => {
               if (last && doc.seq === last.seq && index <= last.index) return;
+              if (!isFor(event, principal)) return;
               send(event.type, `${doc.seq}.${index}`, event.data);
             });
           },

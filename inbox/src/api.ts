@@ -56,7 +56,8 @@ export interface Message {
   seq: number;
   messageId: string;
   conversationId: string;
-  direction: 'inbound' | 'outbound';
+  /** `internal`: a note (SPEC 10), which the customer never sees. */
+  direction: 'inbound' | 'outbound' | 'internal';
   kind: string;
   text: string | null;
   template: { name: string; language?: string } | null;
@@ -73,6 +74,16 @@ export interface Message {
   at: string;
   /** When the customer's phone sent it, as the provider said (inbound only). */
   sentAt?: string | null;
+  /** Notes only (SPEC 10): the users it mentions. */
+  mentions?: string[];
+}
+
+/** SPEC 10: a `mention` stream event, to the mentioned user only. */
+export interface Mention {
+  conversationId: string;
+  messageId: string;
+  by: string;
+  text: string;
 }
 
 export interface Transition {

@@ -3,7 +3,7 @@ import type { Action } from './actions';
 import { actionsFor } from './actions';
 import type { Api, Me, Selected, User } from './api';
 import { ApiFailure } from './api';
-import { Composer } from './composer';
+import { ComposerWithNotes } from './note-composer';
 import type { Drafts } from './drafts';
 import { useNow } from './now';
 import { Timeline } from './timeline';
@@ -232,7 +232,7 @@ export function ConversationPane(props: {
         </p>
       )}
       <Timeline messages={selected.messages} transitions={selected.transitions} nameOf={nameOf} now={now} timeZone={props.timeZone} />
-      <Composer
+      <ComposerWithNotes
         api={api}
         me={me}
         users={users}

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { inTab, tabQuery, tabsFor } from './actions';
-import type { Api, Conversation, Me, Message, Presence, Selected, Transition, User } from './api';
+import type { Api, Conversation, Me, Message, Presence, Selected, Transition, User, Mention } from './api';
 import { ApiFailure, openStream } from './api';
 import { ConversationPane } from './conversation';
 import type { BusinessHours } from './snooze';
@@ -9,7 +9,7 @@ import type { ListFilters } from './filters';
 import { compareFor, filterQuery, inFilters, noFilters } from './filters';
 import { ConversationList } from './list';
 import type { NotifyPrefs } from './notify';
-import { deliver, loadPrefs, noticeForMessage, noticeForTransition, notifyEvents, pageTitle, savePrefs, unlockSound } from './notify';
+import { deliver, loadPrefs, noticeForMention, noticeForMessage, noticeForTransition, notifyEvents, pageTitle, savePrefs, unlockSound } from './notify';
 import { SettingsPage } from './settings';
 import { reportActivity, tabId } from './tab-presence';
 import type { Place } from './url-state';
@@ -66,6 +66,10 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
   const preset = policy.preset;
   const tabs = useMemo(() => tabsFor(preset), [preset]);
   const [users, setUsers] = useState<User[]>([]);
+  /** SPEC 10: mentions of me that arrived on the stream and I have not opened yet, newest first. */
+  const [mentions, setMentions] = useState<Mention[]>([]);
+  const usersNow = useRef(users);
+  usersNow.current = users;
   const [place, setPlaceState] = useState<Place>(() => parsePlace(location.search, everyTabId));
   const tab = place.tab;
   const placeNow = useRef(place);
@@ -229,6 +233,11 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
     return () => window.removeEventListener('popstate', onPop);
   }, []);
 
+  // Opening a conversation is seeing its mentions of me.
+  useEffect(() => {
+    if (place.conversationId !== null) setMentions((before) => (before.some((m) => m.conversationId === place.conversationId) ? before.filter((m) => m.conversationId !== place.conversationId) : before));
+  }, [place.conversationId]);
+
   // The open conversation follows the URL (a click, Back, Forward or a reload alike).
   useEffect(() => {
     if (place.conversationId === null) setSelected(null);
@@ -326,6 +335,13 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
               if (typeof p.manual === 'boolean') setManual(p.manual);
             }
           }
+          if (type === 'mention') {
+            // Only mine reach this stream (api/routes/stream.ts); a repeat of one (a resumed stream) counts once.
+            const m = data as Mention;
+            setMentions((before) => [m, ...before.filter((x) => x.messageId !== m.messageId || x.conversationId !== m.conversationId)].slice(0, 50));
+            const userName = (id: string) => usersNow.current.find((u) => u.id === id)?.name ?? id;
+            deliver(noticeForMention(m, userName), currentPrefs, openFromNotice);
+          }
           if (type === 'read') {
             // This user read it in another tab (or this one): the badge clears everywhere.
             const r = data as { conversationId: string; userId: string; readUpToSeq: number };
@@ -362,6 +378,7 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
     }
   };
 
+  const latestMention = mentions[0];
   const listRef = useRef<HTMLDivElement>(null);
   const backToList = () => {
     const id = selected?.conversation.id;
@@ -412,6 +429,20 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
             <option value="offline">Offline</option>
           </select>
         </label>
+        {mentions.length > 0 && (
+          <button
+            type="button"
+            class="mentions-badge"
+            aria-label={`${mentions.length} new ${mentions.length === 1 ? 'mention' : 'mentions'}: open the latest`}
+            onClick={() => {
+              const [latest, ...rest] = mentions;
+              setMentions(rest);
+              if (latest) go({ tab, conversationId: latest.conversationId });
+            }}
+          >
+            @ {mentions.length}
+          </button>
+        )}
         <NotificationSettings prefs={prefs} onChange={setPrefs} />
         {mayEditPolicy && (
           <button type="button" class="link" aria-current={settingsOpen ? 'page' : undefined} onClick={() => go({ tab, conversationId: null, view: 'settings' })}>
@@ -426,6 +457,25 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
         <p role="alert" class="error banner">
           {error}{' '}
           <button type="button" class="link" onClick={() => setError(null)}>
+            Dismiss
+          </button>
+        </p>
+      )}
+      {latestMention && (
+        <p class="toast mention-toast" role="status">
+          <strong>{users.find((u) => u.id === latestMention.by)?.name ?? latestMention.by}</strong> mentioned you: “
+          {latestMention.text.length > 140 ? `${latestMention.text.slice(0, 139)}…` : latestMention.text}”{' '}
+          <button
+            type="button"
+            class="link"
+            onClick={() => {
+              setMentions((before) => before.slice(1));
+              go({ tab, conversationId: latestMention.conversationId });
+            }}
+          >
+            Open
+          </button>{' '}
+          <button type="button" class="link" onClick={() => setMentions([])}>
             Dismiss
           </button>
         </p>

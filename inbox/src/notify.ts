@@ -1,15 +1,16 @@
-import type { Conversation, Me, Transition } from './api';
+import type { Conversation, Me, Mention, Transition } from './api';
 
 /**
  * What the inbox tells a person who is looking elsewhere: a sound and a desktop notification for the
  * three things an agent must not miss, and the unread count in the tab's title. Each is switched per
  * user of this browser (localStorage), so two people sharing a machine keep their own choices.
  */
-export type NotifyEvent = 'new_conversation' | 'customer_message' | 'assigned_to_me';
+export type NotifyEvent = 'new_conversation' | 'customer_message' | 'assigned_to_me' | 'mentioned';
 export const notifyEvents: readonly { id: NotifyEvent; label: string }[] = [
   { id: 'new_conversation', label: 'A new conversation in the queue' },
   { id: 'customer_message', label: 'A customer writes in a conversation I hold' },
   { id: 'assigned_to_me', label: 'A conversation is assigned to me' },
+  { id: 'mentioned', label: 'Someone mentions me in a note' },
 ];
 
 export interface NotifyPrefs {
@@ -18,7 +19,7 @@ export interface NotifyPrefs {
   titleCount: boolean;
 }
 
-const all = (on: boolean): Record<NotifyEvent, boolean> => ({ new_conversation: on, customer_message: on, assigned_to_me: on });
+const all = (on: boolean): Record<NotifyEvent, boolean> => ({ new_conversation: on, customer_message: on, assigned_to_me: on, mentioned: on });
 /** Sound and title on, desktop off until the person turns it on (the browser asks them then). */
 export const defaultPrefs: NotifyPrefs = { sound: all(true), desktop: all(false), titleCount: true };
 
@@ -65,6 +66,12 @@ export function noticeForTransition(t: Transition, me: Pick<Me, 'userId'>, c: Co
   if (t.to === 'assigned' && t.assigneeAfter === me.userId && t.actor.id !== me.userId)
     return { event: 'assigned_to_me', conversationId: t.conversationId, title: 'Assigned to you', body: `${customerOf(c)} is yours now` };
   return null;
+}
+
+/** SPEC 10: a teammate mentioned this user in a note (the stream sends `mention` only to them). */
+export function noticeForMention(m: Mention, nameOf: (id: string) => string): Notice {
+  const text = m.text.length > 140 ? `${m.text.slice(0, 139)}…` : m.text;
+  return { event: 'mentioned', conversationId: m.conversationId, title: `${nameOf(m.by)} mentioned you`, body: text };
 }
 
 /** A customer's message in a conversation the user holds. */

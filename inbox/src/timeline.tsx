@@ -13,6 +13,30 @@ const ticks: Record<string, { mark: string; label: string }> = {
 
 type NameOf = (id: string | null) => string;
 
+/** A note's words, with each `@userId` it mentions shown as the user's name (SPEC 10). */
+function NoteText({ m, nameOf }: { m: Message; nameOf: NameOf }) {
+  const mentioned = new Set(m.mentions ?? []);
+  const parts = (m.text ?? '').split(/(@[A-Za-z0-9][A-Za-z0-9_.-]*)/);
+  return (
+    <p class="text">
+      <span class="note-label">Note</span>{' '}
+      {parts.map((part, i) => {
+        if (!part.startsWith('@')) return part;
+        // "ask @ana." ends a sentence: the "." is not part of the id (as mentions.ts reads it).
+        let id = part.slice(1);
+        while (!mentioned.has(id) && /[.-]$/.test(id)) id = id.slice(0, -1);
+        if (!mentioned.has(id)) return part;
+        return [
+          <mark key={i} class="mention" title={`@${id}`}>
+            @{nameOf(id)}
+          </mark>,
+          part.slice(1 + id.length),
+        ];
+      })}
+    </p>
+  );
+}
+
 function Body({ m }: { m: Message }) {
   const media = m.content?.media;
   if (m.kind === 'template') return <p class="text template">Template “{m.template?.name}”{m.template?.language ? ` (${m.template.language})` : ''}</p>;
@@ -50,13 +74,14 @@ function TimelineMessage({ m, nameOf, timeZone }: { m: Message; nameOf: NameOf; 
   const hover =
     m.direction === 'inbound' && m.sentAt && m.sentAt !== m.at
       ? `Sent by the customer ${fullTime(m.sentAt, timeZone)} · received ${fullTime(m.at, timeZone)}`
-      : `${m.direction === 'inbound' ? 'Received' : 'Sent'} ${fullTime(m.at, timeZone)}`;
+      : `${m.direction === 'inbound' ? 'Received' : m.direction === 'internal' ? 'Noted' : 'Sent'} ${fullTime(m.at, timeZone)}`;
   return (
-    <li class={`msg ${m.direction}`} data-message-id={m.messageId}>
-      <Body m={m} />
+    <li class={`msg ${m.direction}${m.kind === 'note' ? ' note' : ''}`} data-message-id={m.messageId} aria-label={m.kind === 'note' ? `Internal note by ${nameOf(m.authorId)}` : undefined}>
+      {m.kind === 'note' ? <NoteText m={m} nameOf={nameOf} /> : <Body m={m} />}
       <span class="msg-meta">
         {/* A business message with no author is the system's: out of office (SPEC 9), a survey, a broadcast. */}
         {m.direction === 'outbound' ? (m.authorId ? `${nameOf(m.authorId)} · ` : 'System · ') : ''}
+        {m.direction === 'internal' ? `${nameOf(m.authorId)} · internal · ` : ''}
         <time dateTime={shown} title={hover}>
           {clock(shown, timeZone)}
         </time>

@@ -182,6 +182,11 @@ export interface PriorityArgs extends ActionBase {
 export interface SnoozeArgs extends ActionBase {
   until: string;
 }
+/** SPEC 10: `POST .../notes`; `mentions` are user ids of the account (the API checks they are active users). */
+export interface NoteArgs extends ActionBase {
+  text: string;
+  mentions?: string[];
+}
 export interface TagsArgs extends ActionBase {
   add: string[];
   remove: string[];
@@ -205,5 +210,7 @@ export const broadcastUpdate = defineUpdate<ActionResult, [BroadcastArgs]>('broa
 export const priorityUpdate = defineUpdate<ActionResult, [PriorityArgs]>('priority');
 export const snoozeUpdate = defineUpdate<ActionResult, [SnoozeArgs]>('snooze');
 export const unsnoozeUpdate = defineUpdate<ActionResult, [ActionBase]>('unsnooze');
+// SPEC 10's notes: `messageId` in the result is the note's.
+export const noteUpdate = defineUpdate<ActionResult, [NoteArgs]>('note');
 
 export const conversationQuery = defineQuery<ConversationView>('conversation');

@@ -41,6 +41,7 @@ import { withSlaState } from './core/conversation-sla';
 import { withAnswerState } from './core/answer-within';
 import { withOutOfOfficeState } from './core/out-of-office';
 import { withSnoozeState } from './core/rules-snooze';
+import { actionMessageId } from './core/rules-notes';
 import type { SlaPriority } from './core/sla';
 import { PolicySync } from './policy-sync';
 import { WebUi, searchAttributePairs } from './web-ui';
@@ -156,8 +157,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         const version = state.version;
         // Answer only once the change is in MongoDB, so a read right after the answer sees it.
         await condition(() => flushedVersion >= version);
-        const sent = decision.effects.find((e) => e.type === 'send');
-        return { conversation: toView(state, policy.current!), messageId: sent ? sent.message.messageId : null };
+        return { conversation: toView(state, policy.current!), messageId: actionMessageId(decision.effects) };
       },
       {
         // Synchronous on purpose: a rejected update is never written to history. Two exceptions let
@@ -192,6 +192,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   registerAction(m.priorityUpdate, actionInput.priority);
   registerAction(m.snoozeUpdate, actionInput.snooze);
   registerAction(m.unsnoozeUpdate, actionInput.unsnooze);
+  registerAction(m.noteUpdate, actionInput.note);
 
   const outbox = new Outbox({
     ref,

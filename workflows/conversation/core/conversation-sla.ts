@@ -56,7 +56,8 @@ export function slaDeadline(state: ConversationState, policy: Policy): number | 
 /**
  * The SLA inputs a decision amounts to, in the order of its effects: each transition is a status; an
  * inbound timeline message a customer message; an outbound one a user's message when a user acted, else
- * a system message (out of office, surveys, a service's template: they never satisfy a target). A timer
+ * a system message (out of office, surveys, a service's template: they never satisfy a target); an
+ * internal one (a note) nothing. A timer
  * input is a timer at `now`, a priority input a priority at `now`.
  */
 export function slaInputsOf(input: Input, actor: Actor, effects: readonly Effect[], now: number): SlaInput[] {
@@ -68,8 +69,9 @@ export function slaInputsOf(input: Input, actor: Actor, effects: readonly Effect
       if ((event.type ?? 'transition') === 'transition' && event.from !== event.to) out.push({ type: 'status', status: event.to, at: event.at });
     } else if (effect.type === 'recordMessage') {
       const { message } = effect;
+      // A note (SPEC 10) answers nobody and asks nothing: no SLA input at all.
       if (message.direction === 'inbound') out.push({ type: 'customerMessage', at: message.at });
-      else out.push({ type: actor.kind === 'user' ? 'userMessage' : 'systemMessage', at: message.at });
+      else if (message.direction === 'outbound') out.push({ type: actor.kind === 'user' ? 'userMessage' : 'systemMessage', at: message.at });
     }
   }
   if (input.type === 'timer') out.push({ type: 'timer', at: now });

@@ -113,11 +113,15 @@ export class Draft {
     );
   }
 
-  record(fields: Omit<MessageRecord, 'seq' | 'at' | 'episode' | 'inboundCount'>): MessageRecord {
+  /**
+   * Records a message exchanged with the customer: counted, and the list's preview. Notes are not
+   * recorded here (rules-notes.ts): they move no preview and no count, hence the narrower direction.
+   */
+  record(fields: Omit<MessageRecord, 'seq' | 'at' | 'episode' | 'inboundCount' | 'direction'> & { direction: 'inbound' | 'outbound' }): MessageRecord {
     // Counted here, where every timeline message is recorded, so no rule can record a customer message
     // without counting it. `?? 0`: a state from older code that `upgradeState` has not seen.
     const inboundCount = (this.state.inboundCount ?? 0) + (fields.direction === 'inbound' ? 1 : 0);
-    const message: MessageRecord = { ...fields, seq: this.state.messageSeq + 1, at: this.ctx.now, episode: this.state.episode, inboundCount };
+    const message = { ...fields, seq: this.state.messageSeq + 1, at: this.ctx.now, episode: this.state.episode, inboundCount };
     this.set({ messageSeq: message.seq, inboundCount, lastMessage: { direction: message.direction, kind: message.kind, text: previewOf(message), at: message.at } });
     this.effects.push({ type: 'recordMessage', message });
     return message;

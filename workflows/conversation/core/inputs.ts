@@ -12,6 +12,7 @@ import type {
   FlowArgs,
   LegacyReplyArgs,
   LegacyTemplateArgs,
+  NoteArgs,
   PriorityArgs,
   ReplyArgs,
   SnoozeArgs,
@@ -78,5 +79,7 @@ export const actionInput = {
   priority: (args: PriorityArgs): Input => ({ type: 'priority', priority: args.priority }),
   snooze: (args: SnoozeArgs): Input => ({ type: 'snooze', until: args.until }),
   unsnooze: (_args: ActionBase): Input => ({ type: 'unsnooze' }),
+  // Mentions absent (a caller straight to Temporal) is none.
+  note: (args: NoteArgs): Input => ({ type: 'note', text: args.text, mentions: args.mentions ?? [] }),
   broadcast: (args: BroadcastArgs): Input => ({ type: 'broadcast', template: args.template, priority: args.priority }),
 };

@@ -14,6 +14,7 @@ import { onAssign, onEnd, onLeave, onPriority, onReleaseToQueue, onReply, onReso
 import { onCsatAnswer, onCustomerLeft, onCustomerMessage } from './rules-customer';
 import { onReceipt, onSendOutcome } from './rules-delivery';
 import { onSnooze, onUnsnooze } from './rules-snooze';
+import { onNote } from './rules-notes';
 import { onAgentPresence, onBroadcast, onFlowEnd, onFlowStart, onRelease, onRouted, onTimer } from './rules-system';
 
 export * from './model';
@@ -49,6 +50,7 @@ const handlers: { [T in InputType]: Handler<T> } = {
   priority: onPriority,
   snooze: onSnooze,
   unsnooze: onUnsnooze,
+  note: onNote,
 };
 
 /** Decides what an input does. Never throws for a rule: a rejection is a value with a stable code. */

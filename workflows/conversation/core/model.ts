@@ -51,7 +51,8 @@ export type InboundKind =
   | 'system'
   | 'unsupported';
 
-export type MessageKind = InboundKind | 'template';
+/** `note` (SPEC 10): a user's internal note on the timeline, never sent (`direction: 'internal'`). */
+export type MessageKind = InboundKind | 'template' | 'note';
 
 export const inboundKinds: readonly InboundKind[] = [
   'text',
@@ -157,7 +158,9 @@ export type Input =
   | { type: 'priority'; priority: SlaPriority }
   /** SPEC 9: put aside until `until` (an ISO time, a duration like "2h", or "window"); `unsnooze` wakes it now. */
   | { type: 'snooze'; until: string }
-  | { type: 'unsnooze' };
+  | { type: 'unsnooze' }
+  /** SPEC 10: an internal note (rules-notes.ts); `mentions` are user ids the API checked are active users of the account. */
+  | { type: 'note'; text: string; mentions: string[] };
 
 /** What one send came to, as the channel reported it: the core never sees provider details. */
 export type SendOutcome = { outcome: 'sent'; providerMessageId: string } | { outcome: 'failed'; error: DeliveryError };
@@ -317,10 +320,13 @@ export interface LastMessage {
   at: number;
 }
 
+/** `internal`: a note (SPEC 10), which no customer sees and no clock counts. */
+export type MessageDirection = 'inbound' | 'outbound' | 'internal';
+
 export interface MessageRecord {
   seq: number;
   messageId: string;
-  direction: 'inbound' | 'outbound';
+  direction: MessageDirection;
   kind: MessageKind;
   text: string | null;
   template: TemplateRef | null;
@@ -342,6 +348,8 @@ export interface MessageRecord {
    * messages recorded by older code.
    */
   inboundCount?: number;
+  /** Notes only (SPEC 10): the users the note mentions, each once. Absent on every other message. */
+  mentions?: string[];
 }
 
 export type ActorRef = { kind: Actor['kind']; id: string | null; role: Role | null };

@@ -24,6 +24,7 @@ const kindWords: { [K in MessageKind]: string } = {
   system: 'system message',
   unsupported: 'unsupported message',
   template: '📋 template',
+  note: '📝 note',
 };
 
 type Previewed = Pick<MessageRecord, 'kind' | 'text' | 'content' | 'template'>;
@@ -58,6 +59,7 @@ function words({ kind, text, content, template }: Previewed): string {
     case 'order':
     case 'system':
     case 'unsupported':
+    case 'note':
       return kindWords[kind];
   }
 }
