@@ -95,3 +95,17 @@ export const webhookAck = z.object({
   unknownPhoneNumberIds: z.number().int(),
   ignored: z.number().int(),
 });
+
+/** SPEC 10: a canned response (api/canned-responses.ts `cannedResponseView`). */
+export const cannedResponseView = z.object({
+  shortCode: z.string(),
+  scope: z.enum(['account', 'personal']),
+  title: z.string(),
+  text: z.string(),
+  variables: z.array(z.string()).describe('The variables its text holds: customer.name, agent.name, attributes.<key>'),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  updatedBy: z.string(),
+});
+export const cannedResponseList = z.object({ items: z.array(cannedResponseView), nextCursor: z.null() });
+export const cannedResponseDeleted = z.object({ deleted: z.object({ shortCode: z.string(), scope: z.enum(['account', 'personal']) }) });

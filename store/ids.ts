@@ -59,3 +59,11 @@ export const readMarkRevisionId = (conversationId: string, userId: string, rev: 
 
 /** `stream_entries`: `{accountId}/{seq}`, claimed insert-once (store/STREAM.md); `stream_heads` is keyed by the accountId. */
 export const streamEntryId = (accountId: string, seq: number): string => `${accountId}/${seq}`;
+
+/**
+ * `canned_responses`: `{accountId}/account/{shortCode}` and `{accountId}/user/{userId}/{shortCode}`: one
+ * per short code per scope owner (SPEC 10), so a code is unique by `_id` and each owner's writes touch
+ * only their own documents. Neither part holds a `/` (api/schemas.ts, api/canned-text.ts).
+ */
+export const cannedResponseId = (accountId: string, owner: { scope: 'account' } | { scope: 'personal'; userId: string }, shortCode: string): string =>
+  owner.scope === 'account' ? `${accountId}/account/${shortCode}` : `${accountId}/user/${owner.userId}/${shortCode}`;
