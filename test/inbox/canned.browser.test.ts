@@ -41,9 +41,11 @@ beforeAll(async () => {
 
 /** A conversation the agent holds, from a customer named Ana on the gold plan. */
 async function openHeldConversation(): Promise<string> {
+  // Each conversation's first message is its own, so the test can wait for its pane, not the one before it.
+  const token = randomUUID().slice(0, 8);
   const sent = await env.stack.http.post(
     `/v1/accounts/${account.id}/messages`,
-    { channel: 'wa-main', customer: newCustomer(), messageId: `wamid.${randomUUID()}`, text: 'Where is my order?', customerName: 'Ana', attributes: { plan: 'gold' } },
+    { channel: 'wa-main', customer: newCustomer(), messageId: `wamid.${randomUUID()}`, text: `Where is my order ${token}?`, customerName: 'Ana', attributes: { plan: 'gold' } },
     account.keys.service,
   );
   expect(sent.status).toBe(202);
@@ -52,6 +54,8 @@ async function openHeldConversation(): Promise<string> {
   expect((await env.stack.http.post(conversationPath(account, conversationId, '/assign'), { assigneeId: account.users.agent }, account.keys.agent)).status).toBe(200);
   await agent.getByRole('tab', { name: /^Mine/ }).click();
   await agent.locator(`button.item[data-id="${conversationId}"]`).click();
+  // The previous conversation's pane (and its reply box) stays until this one has loaded: wait for this one's timeline.
+  await agent.locator('.conversation .timeline').getByText(`Where is my order ${token}?`).waitFor();
   await agent.getByLabel('Reply', { exact: true }).waitFor();
   return conversationId;
 }
