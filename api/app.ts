@@ -25,6 +25,7 @@ import { inboundRoutes } from './routes/inbound';
 import { systemRoutes } from './routes/system';
 import { channelRoutes } from './routes/channels';
 import { templateRoutes } from './routes/templates';
+import { cannedResponseRoutes } from './routes/canned-responses';
 import { refuseUnsignedWebhooks, webhookRoutes } from './routes/webhooks';
 import { streamRoutes } from './routes/stream';
 import { noteRoutes } from './routes/notes';
@@ -72,7 +73,7 @@ export interface AppOptions {
 
 export const defaultSessionLifetimes = { ttlMs: 7 * 86_400_000, idleTtlMs: 12 * 3_600_000 };
 
-export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...templateRoutes, ...inboundRoutes, ...broadcastRoutes, ...conversationRoutes, ...noteRoutes, ...webhookRoutes, ...streamRoutes, ...inboxRoutes, ...sessionRoutes];
+export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...templateRoutes, ...inboundRoutes, ...broadcastRoutes, ...conversationRoutes, ...noteRoutes, ...webhookRoutes, ...streamRoutes, ...inboxRoutes, ...sessionRoutes, ...cannedResponseRoutes];
 
 /** A known path asked with a method it does not have: 405 with `Allow`, not 404 as if it did not exist. */
 function wrongMethod(known: Pick<RouteDef, 'method' | 'path'>[]): express.RequestHandler {

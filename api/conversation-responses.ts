@@ -107,3 +107,17 @@ export const webhookAck = z.object({
 /** SPEC 10: one mention of the caller, as `GET .../mentions` lists it (the `mention` stream event is the same without `at`). */
 export const mention = z.object({ conversationId: z.string(), messageId: z.string(), by: z.string(), at: time, text: z.string() });
 export const mentionList = z.object({ items: z.array(mention), nextCursor: z.string().nullable() });
+
+/** SPEC 10: a canned response (api/canned-responses.ts `cannedResponseView`). */
+export const cannedResponseView = z.object({
+  shortCode: z.string(),
+  scope: z.enum(['account', 'personal']),
+  title: z.string(),
+  text: z.string(),
+  variables: z.array(z.string()).describe('The variables its text holds: customer.name, agent.name, attributes.<key>'),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  updatedBy: z.string(),
+});
+export const cannedResponseList = z.object({ items: z.array(cannedResponseView), nextCursor: z.null() });
+export const cannedResponseDeleted = z.object({ deleted: z.object({ shortCode: z.string(), scope: z.enum(['account', 'personal']) }) });

@@ -6,6 +6,7 @@ import { maxMentions } from '../workflows/conversation/core/rules-notes';
 import type { PolicyPatch } from '../workflows/conversation/core/policy';
 import { policyFieldNames, policyFields } from '../workflows/conversation/core/policy';
 import type { AnyField, PolicySchemaKit } from '../workflows/conversation/core/policy-codecs';
+import { maxTitleLength, shortCodePattern } from './canned-text';
 import { attributeKeyPattern, maxAttributeValueLength, maxAttributes, maxTags, maxTextLength, describeUnstorable, isUnsafeKey, unstorableParts } from '../workflows/conversation/core/limits';
 
 /**
@@ -197,11 +198,18 @@ export const campaignMessage = z.strictObject({
   template,
 });
 
-export const reply = z.strictObject({
-  text,
-  /** The provider message id of the customer's message this answers: WhatsApp shows it quoted. */
-  replyTo: providerId.optional(),
-});
+export const reply = z
+  .strictObject({
+    text: text.optional(),
+    /** SPEC 10: send a canned response instead of `text`, its variables filled in (api/canned-responses.ts). */
+    cannedResponse: z.string().regex(shortCodePattern, 'a short code').optional().describe('The short code of a canned response the caller sees (personal first, then the account\'s), sent instead of `text` with its variables filled'),
+    /** The provider message id of the customer's message this answers: WhatsApp shows it quoted. */
+    replyTo: providerId.optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.text !== undefined && r.cannedResponse !== undefined) ctx.addIssue({ code: 'custom', path: ['cannedResponse'], message: 'send text or cannedResponse, not both' });
+    if (r.text === undefined && r.cannedResponse === undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'required (or cannedResponse)' });
+  });
 export const transfer = z.strictObject({ team: id });
 export const priority = z.strictObject({ priority: z.enum(['urgent', 'high', 'normal', 'low']) });
 /**
@@ -372,3 +380,16 @@ export const readinessResponse = z.strictObject({
   ready: z.boolean(),
   checks: z.array(z.strictObject({ name: z.string(), ok: z.boolean(), error: z.enum(['timeout', 'unavailable']).optional() })),
 });
+
+/** SPEC 10: a canned response as saved; its short code is the path's (api/canned-text.ts has the bounds). */
+export const cannedResponse = z.strictObject({
+  title: z.string().trim().min(1).max(maxTitleLength),
+  text,
+  scope: z.enum(['account', 'personal']),
+});
+const cannedScope = z.enum(['account', 'personal']).optional().describe("Only this owner's responses: the account's, or the caller's personal ones");
+export const listCannedResponses = z.strictObject({
+  q: z.string().max(100).optional().describe('A case- and accent-insensitive prefix of the short code or of any word of the title'),
+  scope: cannedScope,
+});
+export const cannedResponseScope = z.strictObject({ scope: cannedScope });

@@ -18,6 +18,8 @@ import type {
 } from './documents';
 import type { PolicyVersionDoc } from './policy-versions';
 import type { SecretBox } from './secret-box';
+import type { CannedResponseDoc } from './canned-responses';
+import { cannedResponsesCollection } from './canned-responses';
 import { plaintextSecretBox } from './secret-box';
 import { policyVersions } from './policy-versions';
 import type { PresenceCollections } from './presence';
@@ -67,6 +69,8 @@ export interface Collections {
   templates: Collection<TemplateDoc>;
   /** SPEC 10: who a note mentioned (store/mentions.ts). */
   mentions: Collection<MentionDoc>;
+  /** Canned responses, account and personal (store/canned-responses.ts). */
+  cannedResponses: Collection<CannedResponseDoc>;
   /** Presence, its claimed changes, tabs and heartbeats (store/presence.ts). */
   presence: PresenceCollections;
   /** Read marks and their claimed revisions (store/read-marks.ts). */
@@ -104,6 +108,7 @@ export function collections(db: Db, options: { secrets?: SecretBox } = {}): Coll
     userRevisions: userRevisions(db),
     templates: templates(db),
     mentions: db.collection<MentionDoc>('mentions'),
+    cannedResponses: cannedResponsesCollection(db),
     presence: presenceCollections(db),
     readMarks: readMarkCollections(db),
     stream: streamCollections(db),
@@ -136,6 +141,8 @@ export async function ensureIndexes(db: Db): Promise<void> {
     ['contacts', { accountId: 1, contacted: 1, _id: 1 }, 'account_contacted'],
     ['channels', { accountId: 1, 'config.provider': 1 }, 'account_provider'],
     ['templates', { accountId: 1, _id: 1 }, 'account_templates'],
+    // A user's canned responses: the account's and their own (store/canned-responses.ts).
+    ['canned_responses', { accountId: 1, scope: 1, ownerId: 1 }, 'account_scope_owner'],
     // The hourly purge of answers older than 24 h (no TTL indexes on FerretDB).
     ['idempotency', { createdAt: 1 }, 'created'],
     // A user's mentions, newest first: `_id` holds the time (store/mentions.ts).

@@ -32,3 +32,16 @@ export function notContacted(c: Contacts, accountId: string, afterId: string | u
   if (afterId !== undefined) filter._id = { $gt: afterId };
   return c.contacts.find(filter).sort({ _id: 1 }).limit(limit).toArray();
 }
+
+/**
+ * The customer messages of a conversation that carried attributes, oldest first, for the contact's
+ * attributes (SPEC 10: the latest value each message gave; api/canned-text.ts `latestAttributes`). One
+ * conversation per contact (`conv:{accountId}:{channel}:{customer}`), so its timeline is the contact's.
+ * The contacts of SPEC 11 (`PATCH .../contacts`) will keep these on the contact document instead.
+ */
+export function contactAttributeMessages(c: Pick<Collections, 'messages'>, conversationId: string): Promise<{ seq: number; attributes: Record<string, string> | null }[]> {
+  return c.messages
+    .find({ conversationId, direction: 'inbound', attributes: { $ne: null } }, { projection: { _id: 0, seq: 1, attributes: 1 } })
+    .sort({ seq: 1 })
+    .toArray() as Promise<{ seq: number; attributes: Record<string, string> | null }[]>;
+}

@@ -69,3 +69,11 @@ export const templateDocId = (accountId: string, name: string, language: string)
  */
 export const mentionDocId = (accountId: string, userId: string, at: number, conversationId: string, messageId: string): string =>
   `${accountId}/${userId}/${new Date(at).toISOString()}/${conversationId}/${messageId}`;
+
+/**
+ * `canned_responses`: `{accountId}/account/{shortCode}` and `{accountId}/user/{userId}/{shortCode}`: one
+ * per short code per scope owner (SPEC 10), so a code is unique by `_id` and each owner's writes touch
+ * only their own documents. Neither part holds a `/` (api/schemas.ts, api/canned-text.ts).
+ */
+export const cannedResponseId = (accountId: string, owner: { scope: 'account' } | { scope: 'personal'; userId: string }, shortCode: string): string =>
+  owner.scope === 'account' ? `${accountId}/account/${shortCode}` : `${accountId}/user/${owner.userId}/${shortCode}`;

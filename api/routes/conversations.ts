@@ -18,6 +18,7 @@ import {
 } from '../../workflows/conversation/messages';
 import { everyUser, supervisors } from '../auth';
 import type { ActionCaller } from '../conversation-actions';
+import { cannedReplyText } from '../canned-responses';
 import { act, actorOf, conversationOf, requireActiveUser } from '../conversation-actions';
 import { listConversations, readConversation, timelinePage } from '../conversation-lists';
 import type { RouteContext } from '../route';
@@ -67,11 +68,15 @@ export const conversationRoutes = [
   defineRoute({
     method: 'post',
     path: `${base}/{conversationId}/replies`,
-    summary: 'Send a free-form reply (assignee only, inside the 24h window); replying from open claims it',
+    summary:
+      'Send a free-form reply (assignee only, inside the 24h window); replying from open claims it. `cannedResponse` instead of `text` sends that canned response with {{customer.name}}, {{agent.name}} and {{attributes.<key>}} filled in (400 naming cannedResponse when the caller has no such response or a variable has no value)',
     allow: everyUser,
     body: s.reply,
     response: r.actionResult,
-    handler: async (ctx) => act(callerOf(ctx), 'reply', replyUpdate, { actor: actorOf(ctx.principal), content: { kind: 'text', text: ctx.body.text }, replyTo: ctx.body.replyTo }),
+    handler: async (ctx) => {
+      const text = ctx.body.cannedResponse === undefined ? ctx.body.text! : await cannedReplyText(ctx.deps, ctx.principal, ctx.params, ctx.body.cannedResponse);
+      return act(callerOf(ctx), 'reply', replyUpdate, { actor: actorOf(ctx.principal), content: { kind: 'text', text }, replyTo: ctx.body.replyTo });
+    },
   }),
   defineRoute({
     method: 'post',

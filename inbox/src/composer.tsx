@@ -8,6 +8,8 @@ import { describeRefusal, serviceWindowWords } from './words';
 import { timeLeft } from './time';
 import { TemplatePicker, useApprovedTemplates } from './template-picker';
 import { missingField, templateSendOf } from './template-send';
+import { choiceOf } from './canned';
+import { useCannedPicker } from './canned-picker';
 
 /** The longest text WhatsApp takes in one message, and the API's limit for a reply. */
 export const maxReplyLength = 4096;
@@ -114,12 +116,13 @@ export function Composer(props: {
     }
   };
 
-  const sendReply = async () => {
+  /** Sends the draft, or (SPEC 10) the canned response `cannedResponse` in its place, filled by the server. */
+  const sendReply = async (cannedResponse?: string) => {
     const { text, idempotencyKey } = current.current;
-    if (text.trim() === '' || text.length > maxReplyLength) return;
+    if (cannedResponse === undefined && (text.trim() === '' || text.length > maxReplyLength)) return;
     props.onError(null);
     props.onNotice(null);
-    const outcome = await reply.send(() => api.post(`${path}/replies`, { text }, { idempotencyKey }));
+    const outcome = await reply.send(() => api.post(`${path}/replies`, cannedResponse === undefined ? { text } : { cannedResponse }, { idempotencyKey }));
     const typedSince = current.current.text !== text;
     settle(outcome, 'Reply', {
       sent: () => {
@@ -150,6 +153,21 @@ export function Composer(props: {
       refused: () => setTemplate({ ...sent, idempotencyKey: newIdempotencyKey() }),
     });
   };
+
+  // Typing `/` opens the canned responses: a choice the page can fill goes into the box to edit; one that
+  // needs the contact's attributes is sent by its code, and the server fills it (or says what is missing).
+  const picker = useCannedPicker({
+    api,
+    accountId: me.accountId,
+    draft: draft.text,
+    onChoose: (response) => {
+      const choice = choiceOf(response, { customerName: c.customerName, agentName: me.name });
+      if (choice.kind === 'insert') {
+        setDraft({ ...current.current, text: choice.text });
+        textarea.current?.focus();
+      } else void sendReply(choice.shortCode);
+    },
+  });
 
   const left = timeLeft(c.windowExpiresAt, now);
   const windowWords = serviceWindowWords(props.serviceWindow);
@@ -255,13 +273,15 @@ export function Composer(props: {
         <textarea
           id="reply-text"
           ref={textarea}
-          placeholder={windowOpen ? 'Write a reply… (Ctrl+Enter sends)' : 'Free-form replies are refused now'}
+          placeholder={windowOpen ? 'Write a reply… (Ctrl+Enter sends, / for canned responses)' : 'Free-form replies are refused now'}
+          {...picker.textareaProps}
           value={draft.text}
           rows={2}
           aria-describedby={tooLong ? 'reply-length' : undefined}
           aria-invalid={tooLong || undefined}
           onInput={(e) => setDraft({ ...draft, text: e.currentTarget.value })}
           onKeyDown={(e) => {
+            if (picker.onKeyDown(e)) return;
             if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
               e.preventDefault();
               void sendReply();
@@ -277,6 +297,7 @@ export function Composer(props: {
           {reply.busy ? 'Sending…' : 'Send'}
         </button>
       </form>
+      {picker.view}
       {draft.text.length > maxReplyLength - 200 && (
         <p id="reply-length" class={tooLong ? 'error length' : 'hint length'} role={tooLong ? 'alert' : undefined}>
           {tooLong

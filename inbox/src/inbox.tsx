@@ -11,6 +11,7 @@ import { ConversationList } from './list';
 import type { NotifyPrefs } from './notify';
 import { deliver, loadPrefs, noticeForMention, noticeForMessage, noticeForTransition, notifyEvents, pageTitle, savePrefs, unlockSound } from './notify';
 import { SettingsPage } from './settings';
+import { CannedResponsesPage } from './canned-page';
 import { reportActivity, tabId } from './tab-presence';
 import type { Place } from './url-state';
 import { parsePlace, placeSearch, samePlace } from './url-state';
@@ -388,6 +389,9 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
   // The settings page (SPEC 9's clocks) is for those who may change the policy: owners and admins.
   const mayEditPolicy = me.role === 'owner' || me.role === 'admin';
   const settingsOpen = mayEditPolicy && place.view === 'settings';
+  // SPEC 10: every user manages their canned responses (supervisors the account's too); the page hides the inbox like settings.
+  const cannedOpen = place.view === 'canned';
+  const pageOpen = settingsOpen || cannedOpen;
   const onTabKeyDown = (event: KeyboardEvent) => {
     const at = tabs.findIndex((t) => t.id === tab);
     const to = event.key === 'ArrowRight' ? at + 1 : event.key === 'ArrowLeft' ? at - 1 : event.key === 'Home' ? 0 : event.key === 'End' ? tabs.length - 1 : null;
@@ -449,6 +453,9 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
             Settings
           </button>
         )}
+        <button type="button" class="link" aria-current={cannedOpen ? 'page' : undefined} onClick={() => go({ tab, conversationId: null, view: 'canned' })}>
+          Canned responses
+        </button>
         <button type="button" class="link" onClick={onSignOut}>
           Sign out
         </button>
@@ -485,7 +492,12 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
           <SettingsPage api={api} accountId={me.accountId} onClose={() => go({ tab, conversationId: null })} />
         </main>
       )}
-      <nav class="tabs" aria-label="Conversations by status" role="tablist" onKeyDown={onTabKeyDown} hidden={settingsOpen}>
+      {cannedOpen && (
+        <main class="settings-pane">
+          <CannedResponsesPage api={api} me={me} onClose={() => go({ tab, conversationId: null })} />
+        </main>
+      )}
+      <nav class="tabs" aria-label="Conversations by status" role="tablist" onKeyDown={onTabKeyDown} hidden={pageOpen}>
         {tabs.map((t) => (
           <button
             key={t.id}
@@ -501,7 +513,7 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
           </button>
         ))}
       </nav>
-      <div class="panes" hidden={settingsOpen}>
+      <div class="panes" hidden={pageOpen}>
         <div class="list-pane" ref={listRef}>
           <ConversationList
             items={list}

@@ -7,7 +7,7 @@ export interface Place {
   tab: string;
   conversationId: string | null;
   /** A page other than the inbox (`?view=settings`: the account's settings, for owners and admins). */
-  view?: 'settings';
+  view?: 'settings' | 'canned';
 }
 
 export function parsePlace(search: string, tabs: readonly string[], fallbackTab = 'open'): Place {
@@ -16,6 +16,8 @@ export function parsePlace(search: string, tabs: readonly string[], fallbackTab 
   const conversationId = params.get('c');
   const place: Place = { tab: tab && tabs.includes(tab) ? tab : fallbackTab, conversationId: conversationId && conversationId.length <= 512 ? conversationId : null };
   if (params.get('view') === 'settings') place.view = 'settings';
+  // SPEC 10: managing canned responses (`?view=canned`), for every user.
+  if (params.get('view') === 'canned') place.view = 'canned';
   return place;
 }
 
