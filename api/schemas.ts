@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../workflows/conversation/core/durations';
 import { inboundKinds } from '../workflows/conversation/core/model';
+import { interactiveProblems } from '../workflows/conversation/core/interactive';
 import { parseSnoozeUntil } from '../workflows/conversation/core/rules-snooze';
 import type { PolicyPatch } from '../workflows/conversation/core/policy';
 import { policyFieldNames, policyFields } from '../workflows/conversation/core/policy';
@@ -163,11 +164,45 @@ export const campaignMessage = z.strictObject({
   template,
 });
 
-export const reply = z.strictObject({
-  text,
-  /** The provider message id of the customer's message this answers: WhatsApp shows it quoted. */
-  replyTo: providerId.optional(),
-});
+/**
+ * SPEC 10: reply buttons or a list. The shape here; Meta's limits (lengths, counts, unique ids) are the
+ * pure rule's (core/interactive.ts), reported on the field they concern (`interactive.buttons.1.title`).
+ * Lengths are also capped here, loosely, so an oversized body is refused before the rule walks it.
+ */
+const choiceText = z.string().max(4096);
+export const interactive = z
+  .discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('button'),
+      body: choiceText,
+      buttons: z.array(z.strictObject({ id: choiceText, title: choiceText })).max(100),
+    }),
+    z.strictObject({
+      type: z.literal('list'),
+      body: choiceText,
+      button: choiceText,
+      sections: z
+        .array(z.strictObject({ title: choiceText.optional(), rows: z.array(z.strictObject({ id: choiceText, title: choiceText, description: choiceText.optional() })).max(100) }))
+        .max(100),
+    }),
+  ])
+  .superRefine((message, ctx) => {
+    for (const problem of interactiveProblems(message)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+  });
+
+export const reply = z
+  .strictObject({
+    text: text.optional(),
+    /** SPEC 10: buttons or a list instead of text. */
+    interactive: interactive.optional(),
+    /** The provider message id of the customer's message this answers: WhatsApp shows it quoted. */
+    replyTo: providerId.optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.text === undefined && r.interactive === undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'required (or interactive)' });
+    // An interactive message carries its own words (`body`): text beside it would be dropped.
+    if (r.text !== undefined && r.interactive !== undefined) ctx.addIssue({ code: 'custom', path: ['interactive'], message: 'give text or interactive, not both' });
+  });
 export const transfer = z.strictObject({ team: id });
 export const priority = z.strictObject({ priority: z.enum(['urgent', 'high', 'normal', 'low']) });
 /**

@@ -70,7 +70,12 @@ export const conversationRoutes = [
     allow: everyUser,
     body: s.reply,
     response: r.actionResult,
-    handler: async (ctx) => act(callerOf(ctx), 'reply', replyUpdate, { actor: actorOf(ctx.principal), content: { kind: 'text', text: ctx.body.text }, replyTo: ctx.body.replyTo }),
+    handler: async (ctx) =>
+      act(callerOf(ctx), 'reply', replyUpdate, {
+        actor: actorOf(ctx.principal),
+        content: ctx.body.interactive ? { kind: 'interactive', interactive: ctx.body.interactive } : { kind: 'text', text: ctx.body.text ?? '' },
+        replyTo: ctx.body.replyTo,
+      }),
   }),
   defineRoute({
     method: 'post',

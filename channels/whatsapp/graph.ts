@@ -4,6 +4,7 @@
  * result carries it, even when a server echoes it back in an error.
  */
 import type { DeliveryError } from '../../workflows/conversation/core/model';
+import type { InteractiveMessage } from '../../workflows/conversation/core/interactive';
 import type { OutboundMessage, SendResult, WhatsAppChannelConfig } from '../types';
 import type { OutboundAnswer } from '../outbound-http';
 import { postOutbound } from '../outbound-http';
@@ -24,7 +25,41 @@ export type GraphMessageBody = GraphEnvelope &
         type: 'template';
         template: { name: string; language: { code: string }; components: { type: 'body'; parameters: { type: 'text'; text: string }[] }[] };
       }
+    | { type: 'interactive'; interactive: GraphInteractive }
   );
+
+/** Meta's interactive object for reply buttons and lists (SPEC 10): the body wrapped, the choices in `action`. */
+export type GraphInteractive =
+  | { type: 'button'; body: { text: string }; action: { buttons: { type: 'reply'; reply: { id: string; title: string } }[] } }
+  | {
+      type: 'list';
+      body: { text: string };
+      action: { button: string; sections: { title?: string; rows: { id: string; title: string; description?: string }[] }[] };
+    };
+
+/** Ours to Meta's: the same fields, under the names and wrappers the Cloud API wants. */
+export function graphInteractiveOf(message: InteractiveMessage): GraphInteractive {
+  switch (message.type) {
+    case 'button':
+      return {
+        type: 'button',
+        body: { text: message.body },
+        action: { buttons: message.buttons.map(({ id, title }) => ({ type: 'reply', reply: { id, title } })) },
+      };
+    case 'list':
+      return {
+        type: 'list',
+        body: { text: message.body },
+        action: {
+          button: message.button,
+          sections: message.sections.map((section) => ({
+            ...(section.title === undefined ? {} : { title: section.title }),
+            rows: section.rows.map(({ id, title, description }) => (description === undefined ? { id, title } : { id, title, description })),
+          })),
+        },
+      };
+  }
+}
 
 /**
  * The Cloud API send body for one message: the envelope, and one case per kind of content (a new kind
@@ -54,6 +89,10 @@ export function graphMessageBody(message: OutboundMessage): GraphMessageBody {
         },
       };
     }
+    case 'interactive':
+      // The API checked Meta's limits (core/interactive.ts); an older value without a body is not sendable.
+      if (!content.interactive?.body) throw new Error(`message ${message.messageId} is an interactive message without a body`);
+      return { ...envelope, type: 'interactive', interactive: graphInteractiveOf(content.interactive) };
   }
 }
 
