@@ -25,6 +25,7 @@ import { defineRoute } from '../route';
 import * as r from '../conversation-responses';
 import * as s from '../schemas';
 import { markRead, readAnswer, readBody } from '../read-marks';
+import { markReadAfter, typing, typingAnswer } from '../provider-reads';
 
 const base = '/v1/accounts/{accountId}/conversations';
 
@@ -70,12 +71,16 @@ export const conversationRoutes = [
     allow: everyUser,
     body: s.reply,
     response: r.actionResult,
-    handler: async (ctx) =>
-      act(callerOf(ctx), 'reply', replyUpdate, {
+    handler: async (ctx) => {
+      const result = await act(callerOf(ctx), 'reply', replyUpdate, {
         actor: actorOf(ctx.principal),
         content: ctx.body.interactive ? { kind: 'interactive', interactive: ctx.body.interactive } : { kind: 'text', text: ctx.body.text ?? '' },
         replyTo: ctx.body.replyTo,
-      }),
+      });
+      // SPEC 10: a user's accepted reply is the assignee's; `markRead` may mark the customer's message read (not awaited).
+      if (ctx.principal.kind === 'user') markReadAfter(ctx.deps, 'on_reply', conversationOf(ctx.params));
+      return result;
+    },
   }),
   defineRoute({
     method: 'post',
@@ -204,5 +209,15 @@ export const conversationRoutes = [
     body: readBody,
     response: readAnswer,
     handler: async ({ deps, params, principal, body }) => markRead(deps, principal, conversationOf(params), body.upTo),
+  }),
+  defineRoute({
+    method: 'post',
+    path: `${base}/{conversationId}/typing`,
+    summary:
+      "Show WhatsApp's typing indicator to the customer (the assignee): at most once every 20 s per conversation, a call within that answers `sent: false`; the indicator also marks the customer's latest message read, and ends at the next message or after 25 s",
+    allow: everyUser,
+    body: s.noBody,
+    response: typingAnswer,
+    handler: async ({ deps, params, principal }) => typing(deps, principal, conversationOf(params)),
   }),
 ];

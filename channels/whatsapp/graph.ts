@@ -175,6 +175,55 @@ async function attempt(post: typeof postOutbound, url: string, accessToken: stri
   return classifyGraphError(response.status, answer ?? text, typeof retryAfter === 'string' ? retryAfter : null);
 }
 
+/**
+ * SPEC 10: marks a customer's message (and so every earlier one) read at WhatsApp, and with `typing`
+ * also shows the typing indicator, which WhatsApp dismisses at the next message or after 25 seconds.
+ * Meta's one request does both: the indicator always marks the message read too.
+ */
+export function graphReadBody(providerMessageId: string, typing: boolean): GraphReadBody {
+  const body: GraphReadBody = { messaging_product: 'whatsapp', status: 'read', message_id: providerMessageId };
+  if (typing) body.typing_indicator = { type: 'text' };
+  return body;
+}
+
+export interface GraphReadBody {
+  messaging_product: 'whatsapp';
+  status: 'read';
+  message_id: string;
+  typing_indicator?: { type: 'text' };
+}
+
+/** What one read (or typing) request came to: done, or what classifyGraphError makes of a refusal. */
+export type ReadResult = { outcome: 'done' } | Exclude<SendResult, { outcome: 'sent' }>;
+
+/**
+ * One read (or typing) request to `POST /{phoneNumberId}/messages`. Never throws; the token only in the
+ * authorization header, as for sends. Graph answers `{ success: true }`, no message id.
+ */
+export async function markReadWhatsApp(
+  config: WhatsAppChannelConfig,
+  request: { providerMessageId: string; typing: boolean },
+  options: { graphUrl: string; timeoutMs?: number; post?: typeof postOutbound },
+): Promise<ReadResult> {
+  const url = `${options.graphUrl.replace(/\/+$/, '')}/${encodeURIComponent(config.apiVersion)}/${encodeURIComponent(config.phoneNumberId)}/messages`;
+  let response: OutboundAnswer;
+  try {
+    response = await (options.post ?? postOutbound)({
+      url,
+      headers: { authorization: `Bearer ${config.accessToken}`, 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify(graphReadBody(request.providerMessageId, request.typing)), 'utf8'),
+      timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
+      allowPrivate: true,
+    });
+  } catch (err) {
+    return withoutSecret(transportFailure(err), config.accessToken) as ReadResult;
+  }
+  if (response.status >= 200 && response.status < 300) return { outcome: 'done' };
+  const text = response.body.toString('utf8');
+  const retryAfter = response.headers['retry-after'];
+  return withoutSecret(classifyGraphError(response.status, parseJson(text) ?? text, typeof retryAfter === 'string' ? retryAfter : null), config.accessToken) as ReadResult;
+}
+
 /** Belt and braces: whatever a server or a custom fetch put in a message, the token does not leave here. */
 function withoutSecret(result: SendResult, secret: string): SendResult {
   if (result.outcome === 'sent' || !secret || !result.error.message.includes(secret)) return result;

@@ -1,7 +1,8 @@
 /**
  * A fake WhatsApp Cloud API for the end-to-end tests and the chaos and bench harnesses: it answers
  * `POST /{apiVersion}/{phoneNumberId}/messages` the way Graph does (or fails the way Graph fails, on
- * demand), records every request, and plays Meta's side of the status webhooks, signed with the app
+ * demand), marks customers' messages read and shows the typing indicator there (`status: "read"`),
+ * records every request, and plays Meta's side of the status webhooks, signed with the app
  * secret. Also builds signed inbound webhook bodies shaped like /work/shared/fixtures/whatsapp.
  *
  * Requests keep the bearer token so a test can assert which channel's token was used; nothing here
@@ -44,6 +45,10 @@ export interface FakeGraphRequest {
   /** The message id answered on success. */
   wamid: string | null;
 }
+
+/** A request that marked a customer's message read (`status: "read"`), with the typing indicator or not. */
+export const isReadRequest = (request: FakeGraphRequest): boolean => request.body?.status === 'read' && request.body?.typing_indicator === undefined;
+export const isTypingRequest = (request: FakeGraphRequest): boolean => request.body?.status === 'read' && request.body?.typing_indicator !== undefined;
 
 export interface StatusWebhook {
   url: string;
@@ -143,6 +148,16 @@ export async function startFakeGraph(options: { statusWebhook?: StatusWebhook; a
     if (req.method !== 'POST' || !isMessages) return answer(request, res, 400, graphError(100, 'Unsupported post request.'));
     if (!request.authorized) return answer(request, res, 401, graphError(190, 'An active access token must be used to query information about the current user.'));
     const body = request.body;
+    // Marking a customer's message read, with or without the typing indicator (SPEC 10): `{ success: true }`.
+    if (typeof body === 'object' && body !== null && body.messaging_product === 'whatsapp' && body.status === 'read') {
+      if (typeof body.message_id !== 'string' || body.message_id === '') return answer(request, res, 400, graphError(100, '(#100) Invalid parameter', 'message_id is required'));
+      if (body.typing_indicator !== undefined && body.typing_indicator?.type !== 'text') return answer(request, res, 400, graphError(100, '(#100) Invalid parameter', 'typing_indicator.type must be text'));
+      const behaviour = nextBehaviour();
+      if (behaviour === 'ok') return answer(request, res, 200, { success: true });
+      if (behaviour === 'server_error') return answer(request, res, 500, graphError(131000, '(#131000) Something went wrong', 'Something went wrong.'));
+      if (behaviour === 'rate_limited') return answer(request, res, 429, graphError(130429, '(#130429) Rate limit hit', 'Cloud API message throughput has been reached.'));
+      return answer(request, res, 400, graphError(100, '(#100) Invalid parameter', `the fake answers ${behaviour} to reads with this`));
+    }
     if (typeof body !== 'object' || body === null || body.messaging_product !== 'whatsapp' || typeof body.to !== 'string') {
       return answer(request, res, 400, graphError(100, '(#100) Invalid parameter', 'messaging_product and to are required'));
     }
