@@ -66,6 +66,8 @@ export interface Message {
     reaction?: { emoji: string };
     choice?: { title: string };
     contacts?: unknown[];
+    /** SPEC 10: the buttons or list the business sent (its body is `text`). */
+    interactive?: InteractiveMessage;
   } | null;
   delivery: Delivery | null;
   authorId: string | null;
@@ -74,6 +76,11 @@ export interface Message {
   /** When the customer's phone sent it, as the provider said (inbound only). */
   sentAt?: string | null;
 }
+
+/** SPEC 10: reply buttons or a list, as the API takes and shows them. */
+export type InteractiveMessage =
+  | { type: 'button'; body: string; buttons: { id: string; title: string }[] }
+  | { type: 'list'; body: string; button: string; sections: { title?: string; rows: { id: string; title: string; description?: string }[] }[] };
 
 export interface Transition {
   seq: number;

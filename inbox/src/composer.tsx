@@ -6,6 +6,10 @@ import type { Draft, Drafts } from './drafts';
 import { newIdempotencyKey } from './drafts';
 import { describeRefusal, serviceWindowWords } from './words';
 import { timeLeft } from './time';
+import { TypingThrottle } from './typing';
+
+/** One per tab: a conversation's typing calls are spaced whichever composer shows it. */
+const typingThrottle = new TypingThrottle();
 
 /** The longest text WhatsApp takes in one message, and the API's limit for a reply. */
 export const maxReplyLength = 4096;
@@ -222,6 +226,11 @@ export function Composer(props: {
   }
 
   const windowOpen = left !== null;
+  // SPEC 10: the customer sees "typing…" while the assignee types (best effort: a refusal changes nothing here).
+  const showTyping = () => {
+    if (!windowOpen || c.assigneeId !== me.userId || !typingThrottle.shouldSend(c.id, Date.now())) return;
+    api.post(`${path}/typing`, {}).catch(() => undefined);
+  };
   const tooLong = draft.text.length > maxReplyLength;
   return (
     <div class="composer">
@@ -248,7 +257,10 @@ export function Composer(props: {
           rows={2}
           aria-describedby={tooLong ? 'reply-length' : undefined}
           aria-invalid={tooLong || undefined}
-          onInput={(e) => setDraft({ ...draft, text: e.currentTarget.value })}
+          onInput={(e) => {
+            setDraft({ ...draft, text: e.currentTarget.value });
+            showTyping();
+          }}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
               e.preventDefault();
