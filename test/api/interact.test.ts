@@ -177,8 +177,7 @@ describe('read and typing', () => {
     const customer = newCustomer();
     const { conversationId, wamid } = await customerWrites(onOpen, customer);
     expect((await api.act(onOpen, conversationId, 'assign', onOpen.keys.agent, { assigneeId: onOpen.users.agent })).status).toBe(200);
-    // The read is the only Graph request from here on (assigning sends nothing), so it gets the refusal.
-    fake.behave('invalid_token', 1);
+    fake.behaveOnReads('invalid_token', 1);
     expect((await api.act(onOpen, conversationId, 'read', onOpen.keys.agent, {})).status).toBe(200);
     const refused = await fake.waitFor(readsOf(wamid));
     expect(refused.answeredWith).toBe(400);

@@ -81,6 +81,8 @@ export interface FakeGraph {
   statusPosts: StatusPost[];
   /** Queues a behaviour for the next `times` sends; queued behaviours are used in order, then 'ok'. */
   behave(behaviour: FakeBehaviour, times?: number): void;
+  /** The same for the next `times` read and typing requests (`status: "read"`), which never take the sends' queue. */
+  behaveOnReads(behaviour: FakeBehaviour, times?: number): void;
   /** Forgets requests, status posts and queued behaviours. */
   reset(): void;
   /** The first request (already received or still to come) matching the predicate. */
@@ -104,17 +106,18 @@ export async function startFakeGraph(options: { statusWebhook?: StatusWebhook; a
   const requests: FakeGraphRequest[] = [];
   const statusPosts: StatusPost[] = [];
   const queue: { behaviour: FakeBehaviour; remaining: number }[] = [];
+  const readQueue: { behaviour: FakeBehaviour; remaining: number }[] = [];
   const hanging = new Set<http.ServerResponse>();
   const waiters = new Set<(request: FakeGraphRequest) => void>();
   const inFlight = new Set<Promise<void>>();
   const stop = new AbortController();
   let statusWebhook = options.statusWebhook;
 
-  function nextBehaviour(): FakeBehaviour {
-    const head = queue[0];
+  function nextBehaviour(from = queue): FakeBehaviour {
+    const head = from[0];
     if (!head) return 'ok';
     head.remaining -= 1;
-    if (head.remaining <= 0) queue.shift();
+    if (head.remaining <= 0) from.shift();
     return head.behaviour;
   }
 
@@ -152,7 +155,8 @@ export async function startFakeGraph(options: { statusWebhook?: StatusWebhook; a
     if (typeof body === 'object' && body !== null && body.messaging_product === 'whatsapp' && body.status === 'read') {
       if (typeof body.message_id !== 'string' || body.message_id === '') return answer(request, res, 400, graphError(100, '(#100) Invalid parameter', 'message_id is required'));
       if (body.typing_indicator !== undefined && body.typing_indicator?.type !== 'text') return answer(request, res, 400, graphError(100, '(#100) Invalid parameter', 'typing_indicator.type must be text'));
-      const behaviour = nextBehaviour();
+      // Reads have their own queue (`behaveOnReads`): a test's queued send failures stay the sends'.
+      const behaviour = nextBehaviour(readQueue);
       if (behaviour === 'ok') return answer(request, res, 200, { success: true });
       if (behaviour === 'server_error') return answer(request, res, 500, graphError(131000, '(#131000) Something went wrong', 'Something went wrong.'));
       if (behaviour === 'rate_limited') return answer(request, res, 429, graphError(130429, '(#130429) Rate limit hit', 'Cloud API message throughput has been reached.'));
@@ -246,10 +250,14 @@ export async function startFakeGraph(options: { statusWebhook?: StatusWebhook; a
     behave(behaviour, times = Infinity) {
       if (times > 0) queue.push({ behaviour, remaining: times });
     },
+    behaveOnReads(behaviour, times = Infinity) {
+      if (times > 0) readQueue.push({ behaviour, remaining: times });
+    },
     reset() {
       requests.splice(0);
       statusPosts.splice(0);
       queue.splice(0);
+      readQueue.splice(0);
     },
     waitFor(predicate, timeoutMs = 5_000) {
       const seen = requests.find(predicate);
