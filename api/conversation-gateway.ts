@@ -7,6 +7,9 @@ import type { BroadcastInput } from '../workflows/broadcast/messages';
 import { broadcastWorkflowId, broadcastWorkflowType } from '../workflows/broadcast/messages';
 import type { broadcastWorkflow } from '../workflows/broadcast/workflow';
 import { campaignSendWorkflowType } from '../workflows/campaign/ids';
+import type { ProviderReadInput } from '../workflows/provider-read/ids';
+import { providerReadWorkflowId, providerReadWorkflowType, typingWorkflowId } from '../workflows/provider-read/ids';
+import type { providerReadWorkflow } from '../workflows/provider-read/workflow';
 import type { campaignSendWorkflow } from '../workflows/campaign/workflow';
 import type { ActionBase, ActionResult, ConversationRef, CustomerMessagePayload, DeliveryStatusPayload } from '../workflows/conversation/messages';
 import {
@@ -76,6 +79,11 @@ export interface ConversationGateway {
   startBroadcast(input: BroadcastInput): Promise<void>;
   /** Whether the broadcast's workflow exists (it may not have written its summary yet). */
   broadcastExists(accountId: string, broadcastId: string): Promise<boolean>;
+  /**
+   * SPEC 10: marks a customer's message read at the provider, or shows "typing…" there. False when
+   * nothing was started: the message was marked read before, or an indicator went out less than 20 s ago.
+   */
+  startProviderRead(input: ProviderReadInput): Promise<boolean>;
 }
 
 export interface GatewayOptions {
@@ -172,6 +180,24 @@ export function createConversationGateway({ temporal, taskQueue, call, policyVer
           }),
         ),
       ),
+    async startProviderRead(input) {
+      const workflowId = input.typing ? typingWorkflowId(input.conversationId) : providerReadWorkflowId(input.conversationId, input.providerMessageId);
+      try {
+        await call(input.typing ? 'typing' : 'providerRead', () =>
+          temporal.workflow.start<typeof providerReadWorkflow>(providerReadWorkflowType, {
+            workflowId,
+            taskQueue,
+            args: [input],
+            // Typing: a new indicator once the last one's workflow is over (ids.ts); a read: once per message.
+            workflowIdReusePolicy: input.typing ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
+        throw error;
+      }
+    },
     async broadcastExists(accountId, broadcastId) {
       try {
         await call('broadcastDescribe', () => temporal.workflow.getHandle(broadcastWorkflowId(accountId, broadcastId)).describe());

@@ -9,6 +9,7 @@ import type { Principal } from './auth';
 import { isSupervisorPrincipal } from './auth';
 import type { ApiDeps } from './deps';
 import { ApiError, notFound } from './errors';
+import { markReadAfter } from './provider-reads';
 
 /**
  * "Read up to" per conversation per user (issue 22, item 5; SPEC section 10's `POST .../read`), and the
@@ -83,12 +84,13 @@ export interface ReadFields {
 }
 
 /**
- * What happens when the assignee reads a conversation, beyond their own mark. The seam for policy
- * `markRead: "on_open"` (SPEC section 10), which will mark the customer's latest message read at
- * WhatsApp; a later issue builds it. Supervisors' reads never reach the customer.
+ * What happens when the assignee reads a conversation, beyond their own mark: with policy
+ * `markRead: "on_open"` (SPEC section 10) the customer's latest message is marked read at WhatsApp
+ * (api/provider-reads.ts; started, not awaited, never failing the read). Supervisors' reads never
+ * reach the customer.
  */
 export type AssigneeRead = (deps: ApiDeps, conversation: ConversationDoc, readUpToSeq: number) => Promise<void>;
-export const onAssigneeRead: AssigneeRead = async () => undefined;
+export const onAssigneeRead: AssigneeRead = async (deps, conversation) => markReadAfter(deps, 'on_open', conversation._id);
 
 /**
  * Records that the caller has read the conversation up to its latest message, or up to `upTo`. The

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../workflows/conversation/core/durations';
 import { inboundKinds } from '../workflows/conversation/core/model';
+import { interactiveProblems } from '../workflows/conversation/core/interactive';
 import { parseSnoozeUntil } from '../workflows/conversation/core/rules-snooze';
 import { maxMentions } from '../workflows/conversation/core/rules-notes';
 import type { PolicyPatch } from '../workflows/conversation/core/policy';
@@ -198,17 +199,46 @@ export const campaignMessage = z.strictObject({
   template,
 });
 
+/**
+ * SPEC 10: reply buttons or a list. The shape here; Meta's limits (lengths, counts, unique ids) are the
+ * pure rule's (core/interactive.ts), reported on the field they concern (`interactive.buttons.1.title`).
+ * Lengths are also capped here, loosely, so an oversized body is refused before the rule walks it.
+ */
+const choiceText = z.string().max(4096);
+export const interactive = z
+  .discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('button'),
+      body: choiceText,
+      buttons: z.array(z.strictObject({ id: choiceText, title: choiceText })).max(100),
+    }),
+    z.strictObject({
+      type: z.literal('list'),
+      body: choiceText,
+      button: choiceText,
+      sections: z
+        .array(z.strictObject({ title: choiceText.optional(), rows: z.array(z.strictObject({ id: choiceText, title: choiceText, description: choiceText.optional() })).max(100) }))
+        .max(100),
+    }),
+  ])
+  .superRefine((message, ctx) => {
+    for (const problem of interactiveProblems(message)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+  });
+
 export const reply = z
   .strictObject({
     text: text.optional(),
     /** SPEC 10: send a canned response instead of `text`, its variables filled in (api/canned-responses.ts). */
     cannedResponse: z.string().regex(shortCodePattern, 'a short code').optional().describe('The short code of a canned response the caller sees (personal first, then the account\'s), sent instead of `text` with its variables filled'),
+    /** SPEC 10: buttons or a list instead of text. */
+    interactive: interactive.optional(),
     /** The provider message id of the customer's message this answers: WhatsApp shows it quoted. */
     replyTo: providerId.optional(),
   })
   .superRefine((r, ctx) => {
-    if (r.text !== undefined && r.cannedResponse !== undefined) ctx.addIssue({ code: 'custom', path: ['cannedResponse'], message: 'send text or cannedResponse, not both' });
-    if (r.text === undefined && r.cannedResponse === undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'required (or cannedResponse)' });
+    const given = [r.text, r.cannedResponse, r.interactive].filter((x) => x !== undefined).length;
+    if (given === 0) ctx.addIssue({ code: 'custom', path: ['text'], message: 'required (or cannedResponse, or interactive)' });
+    if (given > 1) ctx.addIssue({ code: 'custom', path: [r.interactive !== undefined ? 'interactive' : 'cannedResponse'], message: 'give one of text, cannedResponse and interactive' });
   });
 export const transfer = z.strictObject({ team: id });
 export const priority = z.strictObject({ priority: z.enum(['urgent', 'high', 'normal', 'low']) });

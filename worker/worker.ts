@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { createBroadcastActivities } from '../activities/broadcast-activities';
 import type { ChannelProvider } from '../activities/channel-provider';
 import { createConversationActivities } from '../activities/conversation-activities';
+import { createReadActivities } from '../activities/read-activities';
 import { createDeliveryActivities } from '../activities/delivery-activities';
 import { createRouterClient } from '../activities/router-client';
 import { createPolicyActivities } from '../activities/policy-activities';
@@ -108,6 +109,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         allowPrivate: deps.outboundAllowPrivate,
         onSend: metrics.onSend,
       }),
+      ...createReadActivities({ db: deps.db, log: deps.log, graphUrl: deps.whatsappGraphUrl, secrets: deps.secrets }),
       ...createBroadcastActivities({ db: deps.db, client }),
       ...createPolicyActivities({ db: deps.db, client, log: deps.log }),
     },

@@ -27,6 +27,7 @@ import * as r from '../conversation-responses';
 import * as s from '../schemas';
 import { markRead, readAnswer, readBody } from '../read-marks';
 import { checkTemplate } from '../templates';
+import { markReadAfter, typing, typingAnswer } from '../provider-reads';
 
 const base = '/v1/accounts/{accountId}/conversations';
 
@@ -74,8 +75,13 @@ export const conversationRoutes = [
     body: s.reply,
     response: r.actionResult,
     handler: async (ctx) => {
-      const text = ctx.body.cannedResponse === undefined ? ctx.body.text! : await cannedReplyText(ctx.deps, ctx.principal, ctx.params, ctx.body.cannedResponse);
-      return act(callerOf(ctx), 'reply', replyUpdate, { actor: actorOf(ctx.principal), content: { kind: 'text', text }, replyTo: ctx.body.replyTo });
+      const content = ctx.body.interactive
+        ? { kind: 'interactive' as const, interactive: ctx.body.interactive }
+        : { kind: 'text' as const, text: ctx.body.cannedResponse === undefined ? ctx.body.text! : await cannedReplyText(ctx.deps, ctx.principal, ctx.params, ctx.body.cannedResponse) };
+      const result = await act(callerOf(ctx), 'reply', replyUpdate, { actor: actorOf(ctx.principal), content, replyTo: ctx.body.replyTo });
+      // SPEC 10: a user's accepted reply is the assignee's; `markRead` may mark the customer's message read (not awaited).
+      if (ctx.principal.kind === 'user') markReadAfter(ctx.deps, 'on_reply', conversationOf(ctx.params));
+      return result;
     },
   }),
   defineRoute({
@@ -209,5 +215,15 @@ export const conversationRoutes = [
     body: readBody,
     response: readAnswer,
     handler: async ({ deps, params, principal, body }) => markRead(deps, principal, conversationOf(params), body.upTo),
+  }),
+  defineRoute({
+    method: 'post',
+    path: `${base}/{conversationId}/typing`,
+    summary:
+      "Show WhatsApp's typing indicator to the customer (the assignee): at most once every 20 s per conversation, a call within that answers `sent: false`; the indicator also marks the customer's latest message read, and ends at the next message or after 25 s",
+    allow: everyUser,
+    body: s.noBody,
+    response: typingAnswer,
+    handler: async ({ deps, params, principal }) => typing(deps, principal, conversationOf(params)),
   }),
 ];

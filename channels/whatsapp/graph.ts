@@ -5,6 +5,7 @@
  */
 import type { DeliveryError } from '../../workflows/conversation/core/model';
 import type { TemplateRef, TemplateSendComponent } from '../../workflows/conversation/core/outbound';
+import type { InteractiveMessage } from '../../workflows/conversation/core/interactive';
 import type { OutboundMessage, SendResult, WhatsAppChannelConfig } from '../types';
 import type { OutboundAnswer } from '../outbound-http';
 import { postOutbound } from '../outbound-http';
@@ -25,6 +26,7 @@ export type GraphMessageBody = GraphEnvelope &
         type: 'template';
         template: { name: string; language: { code: string }; components: GraphTemplateComponent[] };
       }
+    | { type: 'interactive'; interactive: GraphInteractive }
   );
 
 /** A template component as the Cloud API takes it: Graph documents `index` as a string. */
@@ -40,6 +42,39 @@ export function graphTemplateComponents(template: TemplateRef): GraphTemplateCom
   const components: GraphTemplateComponent[] = params.length > 0 ? [{ type: 'body', parameters: params.map((text) => ({ type: 'text', text })) }] : [];
   for (const { index, ...component } of template.components ?? []) components.push(index === undefined ? component : { ...component, index: String(index) });
   return components;
+}
+
+/** Meta's interactive object for reply buttons and lists (SPEC 10): the body wrapped, the choices in `action`. */
+export type GraphInteractive =
+  | { type: 'button'; body: { text: string }; action: { buttons: { type: 'reply'; reply: { id: string; title: string } }[] } }
+  | {
+      type: 'list';
+      body: { text: string };
+      action: { button: string; sections: { title?: string; rows: { id: string; title: string; description?: string }[] }[] };
+    };
+
+/** Ours to Meta's: the same fields, under the names and wrappers the Cloud API wants. */
+export function graphInteractiveOf(message: InteractiveMessage): GraphInteractive {
+  switch (message.type) {
+    case 'button':
+      return {
+        type: 'button',
+        body: { text: message.body },
+        action: { buttons: message.buttons.map(({ id, title }) => ({ type: 'reply', reply: { id, title } })) },
+      };
+    case 'list':
+      return {
+        type: 'list',
+        body: { text: message.body },
+        action: {
+          button: message.button,
+          sections: message.sections.map((section) => ({
+            ...(section.title === undefined ? {} : { title: section.title }),
+            rows: section.rows.map(({ id, title, description }) => (description === undefined ? { id, title } : { id, title, description })),
+          })),
+        },
+      };
+  }
 }
 
 /**
@@ -65,6 +100,10 @@ export function graphMessageBody(message: OutboundMessage): GraphMessageBody {
         template: { name: template.name, language: { code: template.language ?? 'en_US' }, components: graphTemplateComponents(template) },
       };
     }
+    case 'interactive':
+      // The API checked Meta's limits (core/interactive.ts); an older value without a body is not sendable.
+      if (!content.interactive?.body) throw new Error(`message ${message.messageId} is an interactive message without a body`);
+      return { ...envelope, type: 'interactive', interactive: graphInteractiveOf(content.interactive) };
   }
 }
 
@@ -145,6 +184,55 @@ async function attempt(post: typeof postOutbound, url: string, accessToken: stri
   }
   const retryAfter = response.headers['retry-after'];
   return classifyGraphError(response.status, answer ?? text, typeof retryAfter === 'string' ? retryAfter : null);
+}
+
+/**
+ * SPEC 10: marks a customer's message (and so every earlier one) read at WhatsApp, and with `typing`
+ * also shows the typing indicator, which WhatsApp dismisses at the next message or after 25 seconds.
+ * Meta's one request does both: the indicator always marks the message read too.
+ */
+export function graphReadBody(providerMessageId: string, typing: boolean): GraphReadBody {
+  const body: GraphReadBody = { messaging_product: 'whatsapp', status: 'read', message_id: providerMessageId };
+  if (typing) body.typing_indicator = { type: 'text' };
+  return body;
+}
+
+export interface GraphReadBody {
+  messaging_product: 'whatsapp';
+  status: 'read';
+  message_id: string;
+  typing_indicator?: { type: 'text' };
+}
+
+/** What one read (or typing) request came to: done, or what classifyGraphError makes of a refusal. */
+export type ReadResult = { outcome: 'done' } | Exclude<SendResult, { outcome: 'sent' }>;
+
+/**
+ * One read (or typing) request to `POST /{phoneNumberId}/messages`. Never throws; the token only in the
+ * authorization header, as for sends. Graph answers `{ success: true }`, no message id.
+ */
+export async function markReadWhatsApp(
+  config: WhatsAppChannelConfig,
+  request: { providerMessageId: string; typing: boolean },
+  options: { graphUrl: string; timeoutMs?: number; post?: typeof postOutbound },
+): Promise<ReadResult> {
+  const url = `${options.graphUrl.replace(/\/+$/, '')}/${encodeURIComponent(config.apiVersion)}/${encodeURIComponent(config.phoneNumberId)}/messages`;
+  let response: OutboundAnswer;
+  try {
+    response = await (options.post ?? postOutbound)({
+      url,
+      headers: { authorization: `Bearer ${config.accessToken}`, 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify(graphReadBody(request.providerMessageId, request.typing)), 'utf8'),
+      timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
+      allowPrivate: true,
+    });
+  } catch (err) {
+    return withoutSecret(transportFailure(err), config.accessToken) as ReadResult;
+  }
+  if (response.status >= 200 && response.status < 300) return { outcome: 'done' };
+  const text = response.body.toString('utf8');
+  const retryAfter = response.headers['retry-after'];
+  return withoutSecret(classifyGraphError(response.status, parseJson(text) ?? text, typeof retryAfter === 'string' ? retryAfter : null), config.accessToken) as ReadResult;
 }
 
 /** Belt and braces: whatever a server or a custom fetch put in a message, the token does not leave here. */

@@ -67,6 +67,8 @@ export interface Message {
     reaction?: { emoji: string };
     choice?: { title: string };
     contacts?: unknown[];
+    /** SPEC 10: the buttons or list the business sent (its body is `text`). */
+    interactive?: InteractiveMessage;
   } | null;
   delivery: Delivery | null;
   authorId: string | null;
@@ -85,6 +87,11 @@ export interface Mention {
   by: string;
   text: string;
 }
+
+/** SPEC 10: reply buttons or a list, as the API takes and shows them. */
+export type InteractiveMessage =
+  | { type: 'button'; body: string; buttons: { id: string; title: string }[] }
+  | { type: 'list'; body: string; button: string; sections: { title?: string; rows: { id: string; title: string; description?: string }[] }[] };
 
 export interface Transition {
   seq: number;

@@ -10,6 +10,10 @@ import { TemplatePicker, useApprovedTemplates } from './template-picker';
 import { missingField, templateSendOf } from './template-send';
 import { choiceOf } from './canned';
 import { useCannedPicker } from './canned-picker';
+import { TypingThrottle } from './typing';
+
+/** One per tab: a conversation's typing calls are spaced whichever composer shows it. */
+const typingThrottle = new TypingThrottle();
 
 /** The longest text WhatsApp takes in one message, and the API's limit for a reply. */
 export const maxReplyLength = 4096;
@@ -252,6 +256,11 @@ export function Composer(props: {
   }
 
   const windowOpen = left !== null;
+  // SPEC 10: the customer sees "typing…" while the assignee types (best effort: a refusal changes nothing here).
+  const showTyping = () => {
+    if (!windowOpen || c.assigneeId !== me.userId || !typingThrottle.shouldSend(c.id, Date.now())) return;
+    api.post(`${path}/typing`, {}).catch(() => undefined);
+  };
   const tooLong = draft.text.length > maxReplyLength;
   return (
     <div class="composer">
@@ -279,7 +288,10 @@ export function Composer(props: {
           rows={2}
           aria-describedby={tooLong ? 'reply-length' : undefined}
           aria-invalid={tooLong || undefined}
-          onInput={(e) => setDraft({ ...draft, text: e.currentTarget.value })}
+          onInput={(e) => {
+            setDraft({ ...draft, text: e.currentTarget.value });
+            showTyping();
+          }}
           onKeyDown={(e) => {
             if (picker.onKeyDown(e)) return;
             if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {

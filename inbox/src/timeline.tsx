@@ -1,5 +1,5 @@
 import { useLayoutEffect, useRef } from 'preact/hooks';
-import type { Message, Transition } from './api';
+import type { InteractiveMessage, Message, Transition } from './api';
 import { clock, dayKey, dayLabel, fullTime } from './time';
 import { describeTransition } from './words';
 
@@ -57,9 +57,55 @@ function Body({ m }: { m: Message }) {
       </p>
     );
   }
+  if (m.content?.interactive) return <Interactive message={m.content.interactive} />;
   if (m.content?.reaction) return <p class="text">Reacted {m.content.reaction.emoji || '(removed)'}</p>;
   if (m.content?.contacts) return <p class="text">👤 shared {m.content.contacts.length} contact(s)</p>;
   return <p class="text">{m.text ?? `(${m.kind})`}</p>;
+}
+
+/** SPEC 10: reply buttons or a list as the customer sees them: the body, then the choices (not clickable here). */
+function Interactive({ message }: { message: InteractiveMessage }) {
+  switch (message.type) {
+    case 'button':
+      return (
+        <div class="text interactive" data-interactive="button">
+          <p>{message.body}</p>
+          <ul class="choices" aria-label="Buttons the customer can tap">
+            {message.buttons.map((b) => (
+              <li key={b.id} class="choice">
+                {b.title}
+              </li>
+            ))}
+          </ul>
+        </div>
+      );
+    case 'list':
+      return (
+        <div class="text interactive" data-interactive="list">
+          <p>{message.body}</p>
+          <details class="choices">
+            <summary>☰ {message.button}</summary>
+            {message.sections.map((section, i) => (
+              <section key={i} aria-label={section.title ?? message.button}>
+                {section.title && <h4>{section.title}</h4>}
+                <ul>
+                  {section.rows.map((row) => (
+                    <li key={row.id} class="choice">
+                      {row.title}
+                      {row.description ? <small> — {row.description}</small> : null}
+                    </li>
+                  ))}
+                </ul>
+              </section>
+            ))}
+          </details>
+        </div>
+      );
+    default: {
+      const unreachable: never = message;
+      return unreachable;
+    }
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * A fake WhatsApp Cloud API for the end-to-end tests and the chaos and bench harnesses: it answers
  * `POST /{apiVersion}/{phoneNumberId}/messages` the way Graph does (or fails the way Graph fails, on
- * demand), records every request, and plays Meta's side of the status webhooks, signed with the app
+ * demand), marks customers' messages read and shows the typing indicator there (`status: "read"`),
+ * records every request, and plays Meta's side of the status webhooks, signed with the app
  * secret. Also builds signed inbound webhook bodies shaped like /work/shared/fixtures/whatsapp.
  * Lists message templates (`GET /{apiVersion}/{wabaId}/message_templates`, paged by `after` cursors) and
  * plays Meta's `message_template_status_update` webhook (SPEC section 10).
@@ -63,6 +64,10 @@ export interface TemplateStatusOptions {
   reason?: string;
 }
 
+/** A request that marked a customer's message read (`status: "read"`), with the typing indicator or not. */
+export const isReadRequest = (request: FakeGraphRequest): boolean => request.body?.status === 'read' && request.body?.typing_indicator === undefined;
+export const isTypingRequest = (request: FakeGraphRequest): boolean => request.body?.status === 'read' && request.body?.typing_indicator !== undefined;
+
 export interface StatusWebhook {
   url: string;
   appSecret: string;
@@ -94,6 +99,8 @@ export interface FakeGraph {
   statusPosts: StatusPost[];
   /** Queues a behaviour for the next `times` sends; queued behaviours are used in order, then 'ok'. */
   behave(behaviour: FakeBehaviour, times?: number): void;
+  /** The same for the next `times` read and typing requests (`status: "read"`), which never take the sends' queue. */
+  behaveOnReads(behaviour: FakeBehaviour, times?: number): void;
   /** Forgets requests, status posts and queued behaviours. */
   reset(): void;
   /** The first request (already received or still to come) matching the predicate. */
@@ -126,6 +133,7 @@ export async function startFakeGraph(options: { statusWebhook?: StatusWebhook; a
   const requests: FakeGraphRequest[] = [];
   const statusPosts: StatusPost[] = [];
   const queue: { behaviour: FakeBehaviour; remaining: number }[] = [];
+  const readQueue: { behaviour: FakeBehaviour; remaining: number }[] = [];
   const hanging = new Set<http.ServerResponse>();
   const waiters = new Set<(request: FakeGraphRequest) => void>();
   const inFlight = new Set<Promise<void>>();
@@ -133,11 +141,11 @@ export async function startFakeGraph(options: { statusWebhook?: StatusWebhook; a
   let statusWebhook = options.statusWebhook;
   const templateLists = new Map<string, { templates: FakeTemplate[]; pageSize?: number }>();
 
-  function nextBehaviour(): FakeBehaviour {
-    const head = queue[0];
+  function nextBehaviour(from = queue): FakeBehaviour {
+    const head = from[0];
     if (!head) return 'ok';
     head.remaining -= 1;
-    if (head.remaining <= 0) queue.shift();
+    if (head.remaining <= 0) from.shift();
     return head.behaviour;
   }
 
@@ -177,6 +185,17 @@ export async function startFakeGraph(options: { statusWebhook?: StatusWebhook; a
     if (req.method !== 'POST' || !isMessages) return answer(request, res, 400, graphError(100, 'Unsupported post request.'));
     if (!request.authorized) return answer(request, res, 401, graphError(190, 'An active access token must be used to query information about the current user.'));
     const body = request.body;
+    // Marking a customer's message read, with or without the typing indicator (SPEC 10): `{ success: true }`.
+    if (typeof body === 'object' && body !== null && body.messaging_product === 'whatsapp' && body.status === 'read') {
+      if (typeof body.message_id !== 'string' || body.message_id === '') return answer(request, res, 400, graphError(100, '(#100) Invalid parameter', 'message_id is required'));
+      if (body.typing_indicator !== undefined && body.typing_indicator?.type !== 'text') return answer(request, res, 400, graphError(100, '(#100) Invalid parameter', 'typing_indicator.type must be text'));
+      // Reads have their own queue (`behaveOnReads`): a test's queued send failures stay the sends'.
+      const behaviour = nextBehaviour(readQueue);
+      if (behaviour === 'ok') return answer(request, res, 200, { success: true });
+      if (behaviour === 'server_error') return answer(request, res, 500, graphError(131000, '(#131000) Something went wrong', 'Something went wrong.'));
+      if (behaviour === 'rate_limited') return answer(request, res, 429, graphError(130429, '(#130429) Rate limit hit', 'Cloud API message throughput has been reached.'));
+      return answer(request, res, 400, graphError(100, '(#100) Invalid parameter', `the fake answers ${behaviour} to reads with this`));
+    }
     if (typeof body !== 'object' || body === null || body.messaging_product !== 'whatsapp' || typeof body.to !== 'string') {
       return answer(request, res, 400, graphError(100, '(#100) Invalid parameter', 'messaging_product and to are required'));
     }
@@ -298,10 +317,14 @@ export async function startFakeGraph(options: { statusWebhook?: StatusWebhook; a
     behave(behaviour, times = Infinity) {
       if (times > 0) queue.push({ behaviour, remaining: times });
     },
+    behaveOnReads(behaviour, times = Infinity) {
+      if (times > 0) readQueue.push({ behaviour, remaining: times });
+    },
     reset() {
       requests.splice(0);
       statusPosts.splice(0);
       queue.splice(0);
+      readQueue.splice(0);
     },
     waitFor(predicate, timeoutMs = 5_000) {
       const seen = requests.find(predicate);

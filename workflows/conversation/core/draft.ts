@@ -43,6 +43,9 @@ export function recordOf(content: OutboundContent): Pick<MessageRecord, 'kind' |
       return { kind: 'text', text: content.text, template: null, content: null };
     case 'template':
       return { kind: 'template', text: null, template: content.template, content: null };
+    case 'interactive':
+      // The body is the message's words (preview, search); the buttons or list stay whole beside it.
+      return { kind: 'interactive', text: content.interactive.body, template: null, content: { interactive: content.interactive } };
   }
 }
 

@@ -16,6 +16,7 @@
  */
 import type { CustomerMessagePayload } from '../messages';
 import type { ConversationState, Input, MessageContent } from './model';
+import { interactiveProblems } from './interactive';
 
 /** Text of a message (a text's body, a caption, a reply's words), in UTF-16 code units like JavaScript's `length`. */
 export const maxTextLength = 4096;
@@ -278,6 +279,14 @@ export function actionOverLimit(input: Input, state: Pick<ConversationState, 'ta
   }
   if (input.type === 'reply' && input.content.kind === 'text' && input.content.text.length > maxTextLength) {
     return { code: 'validation_failed', field: 'text', message: `text: at most ${maxTextLength} characters, got ${input.content.text.length}` };
+  }
+  if (input.type === 'reply' && input.content.kind === 'interactive') {
+    // The API checks first (400 naming the field); this keeps any other caller of the update to Meta's limits.
+    const [problem] = interactiveProblems(input.content.interactive);
+    if (problem) {
+      const field = ['interactive', ...problem.path].join('.');
+      return { code: 'validation_failed', field, message: `${field}: ${problem.message}` };
+    }
   }
   return undefined;
 }

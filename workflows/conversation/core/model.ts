@@ -3,6 +3,7 @@
  * few pure helpers; the rules that use them live in rules-*.ts and are dispatched by lifecycle.ts.
  */
 
+import type { InteractiveMessage } from './interactive';
 import type { LegacyContentFields, OutboundContent, SessionContent, TemplateContent, TemplateRef } from './outbound';
 import { outboundContentOf } from './outbound';
 import type { SlaMetric, SlaPriority, SlaState } from './sla';
@@ -82,6 +83,8 @@ export interface MessageContent {
   reaction?: { messageId: string; emoji: string };
   /** button and interactive replies: which choice (its id or payload) and its title. */
   choice?: { id: string; title: string; description?: string; type: string };
+  /** SPEC 10, outbound only: the buttons or list the business sent (its body is the record's text). */
+  interactive?: InteractiveMessage;
   /** Click-to-WhatsApp ad or post the customer came from. */
   referral?: Record<string, unknown>;
   /** order, system and unsupported messages: what the provider said about them. */

@@ -10,8 +10,10 @@
  * around the content (`SendRequest`, `OutboundMessage`), so no kind restates it.
  *
  * Pure and a leaf: no Temporal, MongoDB, Express or Node import (the workflow bundle, the API and the
- * worker all load it), and nothing from the rest of core, which imports it (model.ts).
+ * worker all load it), and nothing from the rest of core, which imports it (model.ts), but the types of
+ * interactive.ts, a leaf too.
  */
+import type { InteractiveMessage } from './interactive';
 
 /** A WhatsApp template by name, in a language (`en_US` when absent), with its body parameters. */
 export interface TemplateRef {
@@ -53,8 +55,14 @@ export interface TemplateContent {
   template: TemplateRef;
 }
 
+/** SPEC 10: reply buttons or a list (core/interactive.ts holds the shape and Meta's limits). */
+export interface InteractiveContent {
+  kind: 'interactive';
+  interactive: InteractiveMessage;
+}
+
 /** One tagged variant per kind of outbound message. */
-export type OutboundContent = TextContent | TemplateContent;
+export type OutboundContent = TextContent | TemplateContent | InteractiveContent;
 
 export type OutboundKind = OutboundContent['kind'];
 

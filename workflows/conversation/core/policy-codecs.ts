@@ -67,6 +67,16 @@ const flag: Codec<boolean, boolean, boolean> = {
   fromPatch: (_field, value) => value,
 };
 
+/** SPEC 10: when convoflow marks the customer's latest message read at WhatsApp. */
+export const markReadModes = ['on_reply', 'on_open', 'never'] as const;
+export type MarkRead = (typeof markReadModes)[number];
+
+const markRead: Codec<MarkRead, MarkRead, MarkRead> = {
+  schema: ({ z }) => z.enum(markReadModes),
+  toWire: (value) => value,
+  fromPatch: (_field, value) => value,
+};
+
 const duration: Codec<number, string, string> = {
   schema: (kit) => kit.duration,
   toWire: (ms) => formatDuration(ms),
@@ -232,4 +242,4 @@ const optionalFlag: Codec<boolean | null, boolean | null, boolean | null> = {
   fromPatch: (_field, value) => value,
 };
 
-export const codecs = { flag, optionalFlag, duration, optionalDuration, wrapUpCapacity, csat, routing, businessHours, sla, outOfOffice };
+export const codecs = { flag, optionalFlag, duration, optionalDuration, wrapUpCapacity, csat, routing, businessHours, sla, outOfOffice, markRead };

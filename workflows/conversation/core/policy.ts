@@ -65,6 +65,12 @@ export const policyFields = {
   answerWithinMs: field(codecs.optionalDuration, 'answerWithin', null),
   /** `snooze { until: "window" }` wakes this long before the 24-hour window closes (SPEC 9). */
   snoozeWakeBeforeWindowMs: field(codecs.duration, 'snoozeWakeBeforeWindow', hour),
+  /**
+   * SPEC 10: the customer's latest message is marked read at WhatsApp when the assignee replies
+   * (`on_reply`), also when they open the conversation in the inbox (`on_open`), or never. The API
+   * acts on it (api/provider-reads.ts); the conversation's rules never read it.
+   */
+  markRead: field(codecs.markRead, 'markRead', 'on_reply'),
 };
 
 type Fields = typeof policyFields;
