@@ -63,3 +63,20 @@ export class Http {
     return this.request<T>('PATCH', path, key, body);
   }
 }
+
+/**
+ * A client's retry of an idempotent request (a message with its id, a reply with its Idempotency-Key):
+ * a 503 under load, or a keep-alive socket the API closed as the request went out ('socket hang up',
+ * seen at load average 10). Up to 5 attempts; any other answer than `ok` fails, naming `what`.
+ */
+export async function retrying(what: string, call: () => Promise<HttpReply>, ok: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await call().catch((error: unknown) => {
+      if (attempt < 5 && error instanceof Error && /socket hang up|ECONNRESET/.test(error.message)) return undefined;
+      throw error;
+    });
+    if (res === undefined) continue;
+    if (res.status === ok) return;
+    if (res.status !== 503 || attempt === 5) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+}

@@ -3,6 +3,7 @@ import { createBenchAccount, conversationId, conversationPath, customerId } from
 import type { BenchAccount } from '../accounts';
 import type { BenchContext } from '../context';
 import { closedLoop, mapLimit, openLoop, sleep, summarize, waitUntil } from '../load';
+import { retrying } from '../http-client';
 import type { LatencySummary } from '../load';
 import { cpuSeconds, cpuWindow, formatCpu, rssMiB } from '../proc-stats';
 import type { CpuShare } from '../proc-stats';
@@ -64,22 +65,6 @@ function envDuration(name: string, fallback: string): string {
 
 /** The env names a run of these phases reads (recorded in the result's header when set). */
 export const slaEnvironmentKeys = ['BENCH_SLA_CONVERSATIONS', 'BENCH_SLA_FIRST_RESPONSE', 'BENCH_SLA_LEAD', 'BENCH_SLA_COST_CONVERSATIONS', 'BENCH_SLA_COST_MS', 'BENCH_SLA_COST_REPEATS', 'BENCH_SLA_OPEN_CONVERSATIONS', 'BENCH_SLA_MEMORY_MINUTES'];
-
-/**
- * A client's retry of an idempotent request (a message with its id, a reply with its Idempotency-Key):
- * a 503 under load, or a keep-alive socket the API closed as the request went out.
- */
-async function retrying(what: string, call: () => Promise<{ status: number; body: any }>, ok: number): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const res = await call().catch((error: unknown) => {
-      if (attempt < 5 && error instanceof Error && /socket hang up|ECONNRESET/.test(error.message)) return undefined;
-      throw error;
-    });
-    if (res === undefined) continue;
-    if (res.status === ok) return;
-    if (res.status !== 503 || attempt === 5) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------
 // 1. Breaches due in the same millisecond

@@ -1,6 +1,7 @@
 import { createBenchAccount, conversationPath, customerId, conversationId } from '../accounts';
 import type { BenchContext } from '../context';
 import { mapLimit, sleep, summarize, waitUntil } from '../load';
+import { retrying } from '../http-client';
 import { cpuWindow, formatCpu } from '../proc-stats';
 import type { CpuShare } from '../proc-stats';
 import type { LatencySummary } from '../load';
@@ -109,31 +110,18 @@ export async function runTimers(ctx: BenchContext): Promise<{ result: TimersResu
   const ids = customers.map((c) => conversationId(account.id, channel, c));
   ctx.log(`timers: ${n} conversations, autoCloseAfter ${sizes.timerAutoClose}; open, assign, then line the deadlines up`);
 
-  // A 503 under load is retried as a client would (same message id, same conversation); so is a keep-alive
-  // socket the API closed as the request went out ('socket hang up', seen at load average 10). Both
-  // requests are idempotent (message id, Idempotency-Key). Other answers fail the phase.
-  const retrying = async (what: string, call: () => Promise<{ status: number; body: any }>, ok: number) => {
-    for (let attempt = 1; ; attempt++) {
-      const res = await call().catch((error: unknown) => {
-        if (attempt < 5 && error instanceof Error && /socket hang up|ECONNRESET/.test(error.message)) return undefined;
-        throw error;
-      });
-      if (res === undefined) continue;
-      if (res.status === ok) return;
-      if (res.status !== 503 || attempt === 5) throw new Error(`timers: ${what}: ${res.status} ${JSON.stringify(res.body)}`);
-    }
-  };
+
   const send = async (i: number, messageId: string, sentAt?: string) => {
     ledger.attempt(messageId);
     const body = { ...messageBody(customers[i]!, messageId), ...(sentAt ? { sentAt } : {}) };
-    await retrying('message not accepted', () => api.http.post(`/v1/accounts/${account.id}/messages`, body, account.serviceKey), 202);
+    await retrying('timers: message not accepted', () => api.http.post(`/v1/accounts/${account.id}/messages`, body, account.serviceKey), 202);
     ledger.accept(ids[i]!, messageId);
   };
   await mapLimit(customers, sizes.concurrency, (_, i) => send(i, `t-open-${i}`));
   await waitForInbound(stack.db, account.id, n, 60_000);
   await mapLimit(ids, sizes.concurrency, async (id) => {
     // Replies carry an Idempotency-Key, so a retried one that had landed is not recorded twice.
-    await retrying('reply failed', () => api.http.request('POST', conversationPath(account.id, id, '/replies'), account.agentKey, { text: 'on it' }, 30_000, { 'idempotency-key': `assign-${id}` }), 200);
+    await retrying('timers: reply failed', () => api.http.request('POST', conversationPath(account.id, id, '/replies'), account.agentKey, { text: 'on it' }, 30_000, { 'idempotency-key': `assign-${id}` }), 200);
     ledger.reply(id);
   });
   const lastCustomerMessageAt = Date.now();

@@ -2,9 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
-import { chromiumArgs, ensureChromium } from '../support/chromium';
+import type { BrowserContext, Page } from 'playwright-core';
+import { useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { createAccount, customerWrites, newCustomer } from '../support/scenario';
 import { eventually, useStack } from '../support/stack';
@@ -16,15 +15,8 @@ import { eventually, useStack } from '../support/stack';
  */
 const shots = path.join(__dirname, '..', '..', 'test-output', 'inbox');
 
-let browser: Browser;
+const browser = useChromium();
 let account: Account;
-
-beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: ensureChromium(), args: chromiumArgs });
-}, 600_000);
-afterAll(async () => {
-  await browser?.close();
-});
 
 const env = useStack();
 
@@ -46,7 +38,7 @@ afterEach(async () => {
 
 /** A new browser signed in with the key, or a new tab of a browser already signed in (its session cookie). */
 async function signIn(key: string, options: { viewport?: { width: number; height: number }; timezoneId?: string; context?: BrowserContext } = {}): Promise<SignedIn> {
-  const context = options.context ?? (await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 800 }, timezoneId: options.timezoneId }));
+  const context = options.context ?? (await browser().newContext({ viewport: options.viewport ?? { width: 1280, height: 800 }, timezoneId: options.timezoneId }));
   opened.push(context);
   const page = await context.newPage();
   await page.goto(`${env.stack.baseUrl}/app/`);
@@ -338,7 +330,7 @@ describe("an agent's day in the inbox", () => {
   });
 
   test('notifications: an assignment to me plays a chime, shows a desktop notification and counts in the title; each can be turned off', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
     opened.push(context);
     await context.grantPermissions(['notifications'], { origin: env.stack.baseUrl });
     // Records what the page asks of the browser: notifications shown, chimes played; and looks away.

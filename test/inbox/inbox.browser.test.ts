@@ -2,11 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { FakeGraph } from '../support/fake-graph';
 import { startFakeGraph } from '../support/fake-graph';
-import { chromiumArgs, ensureChromium } from '../support/chromium';
+import { useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { createAccount, newCustomer } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -21,17 +20,15 @@ const channel = '15550100001';
 const appSecret = `app-secret-${randomUUID()}`;
 
 let fake: FakeGraph;
-let browser: Browser;
+const browser = useChromium();
 let account: Account;
 let agent: Page;
 let supervisor: Page;
 
 beforeAll(async () => {
   fake = await startFakeGraph({ autoReceipts: ['sent', 'delivered', 'read'] });
-  browser = await chromium.launch({ executablePath: ensureChromium(), args: chromiumArgs });
-}, 600_000);
+});
 afterAll(async () => {
-  await browser?.close();
   await fake?.close();
 });
 
@@ -51,7 +48,7 @@ beforeAll(async () => {
 });
 
 async function signIn(key: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
-  const context = await browser.newContext({ viewport });
+  const context = await browser().newContext({ viewport });
   const page = await context.newPage();
   await page.goto(`${env.stack.baseUrl}/app/`);
   await page.getByLabel('Your API key').fill(key);

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
-import { chromiumArgs, ensureChromium } from '../support/chromium';
+import type { Page } from 'playwright-core';
+import { useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { createAccount } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -14,20 +13,16 @@ import { useStack } from '../support/stack';
  * copied to docs/screenshots/ by hand).
  */
 const shots = path.join(__dirname, '..', '..', 'test-output', 'inbox');
-let browser: Browser;
+const browser = useChromium();
 
-beforeAll(async () => {
+beforeAll(() => {
   fs.mkdirSync(shots, { recursive: true });
-  browser = await chromium.launch({ executablePath: ensureChromium(), args: chromiumArgs });
-}, 600_000);
-afterAll(async () => {
-  await browser?.close();
 });
 
 const env = useStack();
 
 async function signIn(key: string, query = '', viewport = { width: 1280, height: 900 }): Promise<Page> {
-  const context = await browser.newContext({ viewport, timezoneId: 'Europe/Berlin' });
+  const context = await browser().newContext({ viewport, timezoneId: 'Europe/Berlin' });
   const page = await context.newPage();
   await page.goto(`${env.stack.baseUrl}/app/${query}`);
   await page.getByLabel('Your API key').fill(key);

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
-import { chromiumArgs, ensureChromium } from '../support/chromium';
+import type { Page } from 'playwright-core';
+import { useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, newCustomer } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -15,16 +14,12 @@ import { useStack } from '../support/stack';
  * breach. Screenshots go to test-output/inbox/ (sla-badge.png is copied to docs/screenshots/ by hand).
  */
 const shots = path.join(__dirname, '..', '..', 'test-output', 'inbox');
-let browser: Browser;
+const browser = useChromium();
 let account: Account;
 let agent: Page;
 
-beforeAll(async () => {
+beforeAll(() => {
   fs.mkdirSync(shots, { recursive: true });
-  browser = await chromium.launch({ executablePath: ensureChromium(), args: chromiumArgs });
-}, 600_000);
-afterAll(async () => {
-  await browser?.close();
 });
 
 const env = useStack();
@@ -34,7 +29,7 @@ beforeAll(async () => {
   // Normal: minutes, so the countdown is seen ticking; urgent: seconds, so making it urgent breaches it.
   const set = await env.stack.http.patch(`/v1/accounts/${account.id}/policy`, { sla: { normal: { firstResponse: '9m' }, urgent: { firstResponse: '4s' } } }, account.keys.admin);
   expect(set.status).toBe(200);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
   // The page's clock, under the test's control for the overdue case (it runs as usual until moved).
   await context.clock.install();
   agent = await context.newPage();

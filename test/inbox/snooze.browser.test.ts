@@ -1,8 +1,7 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
-import { chromiumArgs, ensureChromium } from '../support/chromium';
+import type { Page } from 'playwright-core';
+import { useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 import { eventually, useStack } from '../support/stack';
@@ -12,24 +11,17 @@ import { eventually, useStack } from '../support/stack';
  * (1 hour, tomorrow 9:00, before the window closes, a chosen time), the Snoozed tab, the snoozed-until
  * time, and Unsnooze. The open menu is saved as docs/screenshots/snooze-menu.png.
  */
-let browser: Browser;
+const browser = useChromium();
 let account: Account;
 let agent: Page;
 const shots = path.join(__dirname, '..', '..', 'test-output', 'inbox');
 const docsShots = path.join(__dirname, '..', '..', 'docs', 'screenshots');
 
-beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: ensureChromium(), args: chromiumArgs });
-}, 600_000);
-afterAll(async () => {
-  await browser?.close();
-});
-
 const env = useStack();
 
 beforeAll(async () => {
   account = await createAccount(env.stack, { serviceWindow: '24h', autoCloseAfter: '48h' });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
   agent = await context.newPage();
   await agent.goto(`${env.stack.baseUrl}/app/`);
   await agent.getByLabel('Your API key').fill(account.keys.agent);

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { chromium } from 'playwright-core';
 
 /** Debian's Chromium: Playwright's own browser download cannot reach its servers from our machines. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -32,4 +34,22 @@ export function ensureChromium(): string {
   throw new Error(
     `The browser tests need Chromium at ${chromiumPath}. Install it (Debian/Ubuntu: \`sudo apt-get install chromium\`; elsewhere any Chromium or Chrome) and set CHROMIUM_PATH to its executable if it lives elsewhere.`,
   );
+}
+
+/**
+ * One headless Chromium for a test file: launched before its tests (the first launch may install
+ * Chromium, hence the long timeout), closed after them. Call at the top level; the getter answers it.
+ */
+export function useChromium(): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: ensureChromium(), args: chromiumArgs });
+  }, 600_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error('Chromium is not launched yet: use the browser inside a test or a later beforeAll');
+    return browser;
+  };
 }
