@@ -7,7 +7,7 @@ import type { RejectionCode } from '../workflows/conversation/core/lifecycle';
 import { maxJsonDepth, nestsDeeperThan } from '../workflows/conversation/core/limits';
 
 /** Codes the API answers with that no lifecycle rule produces. */
-type ApiOnlyCode = 'unauthenticated' | 'invalid_signature' | 'not_found' | 'method_not_allowed' | 'payload_too_large' | 'rate_limited' | 'unavailable' | 'internal';
+type ApiOnlyCode = 'unauthenticated' | 'invalid_signature' | 'not_found' | 'method_not_allowed' | 'payload_too_large' | 'range_not_satisfiable' | 'rate_limited' | 'unavailable' | 'internal';
 
 /**
  * Every error code the API answers with (SPEC section 5), and its HTTP status. Exhaustive over the
@@ -26,6 +26,7 @@ export const errorStatus = {
   window_expired: 409,
   conflict: 409,
   payload_too_large: 413,
+  range_not_satisfiable: 416,
   rate_limited: 429,
   unavailable: 503,
   internal: 500,

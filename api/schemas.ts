@@ -163,11 +163,20 @@ export const campaignMessage = z.strictObject({
   template,
 });
 
-export const reply = z.strictObject({
-  text,
-  /** The provider message id of the customer's message this answers: WhatsApp shows it quoted. */
-  replyTo: providerId.optional(),
+/** A stored file (POST .../media) to send; `caption` or the reply's `text` is its caption (SPEC section 10). */
+export const replyMedia = z.strictObject({
+  id: z.string().regex(/^med_[A-Za-z0-9_-]{1,64}$/, 'a media id from POST .../media'),
+  caption: text.optional(),
+  filename: z.string().min(1).max(255).optional().describe("the name a document shows (the stored file's when absent)"),
 });
+export const reply = z
+  .strictObject({
+    text: text.optional(),
+    media: replyMedia.optional().describe('a stored file; text with an image, video or document is its caption, with audio or a sticker 400'),
+    /** The provider message id of the customer's message this answers: WhatsApp shows it quoted. */
+    replyTo: providerId.optional(),
+  })
+  .refine((b) => b.text !== undefined || b.media !== undefined, { message: 'send text, media, or both', path: ['text'] });
 export const transfer = z.strictObject({ team: id });
 export const priority = z.strictObject({ priority: z.enum(['urgent', 'high', 'normal', 'low']) });
 /**

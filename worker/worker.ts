@@ -10,6 +10,7 @@ import { createBroadcastActivities } from '../activities/broadcast-activities';
 import type { ChannelProvider } from '../activities/channel-provider';
 import { createConversationActivities } from '../activities/conversation-activities';
 import { createDeliveryActivities } from '../activities/delivery-activities';
+import { createMediaActivities } from '../activities/media-activities';
 import { createRouterClient } from '../activities/router-client';
 import { createPolicyActivities } from '../activities/policy-activities';
 import { createRoutingActivities } from '../activities/routing-activities';
@@ -108,6 +109,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         allowPrivate: deps.outboundAllowPrivate,
         onSend: metrics.onSend,
       }),
+      ...createMediaActivities({ db: deps.db, log: deps.log, graphUrl: deps.whatsappGraphUrl, secrets: deps.secrets, allowPrivate: deps.outboundAllowPrivate }),
       ...createBroadcastActivities({ db: deps.db, client }),
       ...createPolicyActivities({ db: deps.db, client, log: deps.log }),
     },

@@ -4,3 +4,4 @@ export { accountRouterWorkflow } from './routing/router-workflow';
 export { campaignSendWorkflow } from './campaign/workflow';
 export { broadcastWorkflow } from './broadcast/workflow';
 export { policyPropagationWorkflow } from './policy/workflow';
+export { inboundMediaWorkflow } from './media/workflow';

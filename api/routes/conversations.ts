@@ -25,6 +25,7 @@ import { defineRoute } from '../route';
 import * as r from '../conversation-responses';
 import * as s from '../schemas';
 import { markRead, readAnswer, readBody } from '../read-marks';
+import { replyContentOf } from '../media';
 
 const base = '/v1/accounts/{accountId}/conversations';
 
@@ -70,7 +71,7 @@ export const conversationRoutes = [
     allow: everyUser,
     body: s.reply,
     response: r.actionResult,
-    handler: async (ctx) => act(callerOf(ctx), 'reply', replyUpdate, { actor: actorOf(ctx.principal), content: { kind: 'text', text: ctx.body.text }, replyTo: ctx.body.replyTo }),
+    handler: async (ctx) => act(callerOf(ctx), 'reply', replyUpdate, { actor: actorOf(ctx.principal), content: await replyContentOf(ctx.deps, ctx.params.accountId!, ctx.body), replyTo: ctx.body.replyTo }),
   }),
   defineRoute({
     method: 'post',

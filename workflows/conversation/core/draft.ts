@@ -43,6 +43,12 @@ export function recordOf(content: OutboundContent): Pick<MessageRecord, 'kind' |
       return { kind: 'text', text: content.text, template: null, content: null };
     case 'template':
       return { kind: 'template', text: null, template: content.template, content: null };
+    case 'media': {
+      // Shown as inbound media is: the WhatsApp type as the kind, the caption as the text.
+      const { id, mimeType, filename, caption } = content.media;
+      const media = { id, mimeType, ...(filename !== undefined ? { filename } : {}), ...(caption !== undefined ? { caption } : {}) };
+      return { kind: content.media.mediaType, text: caption ?? null, template: null, content: { media } };
+    }
   }
 }
 

@@ -10,8 +10,10 @@
  * around the content (`SendRequest`, `OutboundMessage`), so no kind restates it.
  *
  * Pure and a leaf: no Temporal, MongoDB, Express or Node import (the workflow bundle, the API and the
- * worker all load it), and nothing from the rest of core, which imports it (model.ts).
+ * worker all load it), and nothing from the rest of core, which imports it (model.ts), but the type of
+ * another leaf (media.ts).
  */
+import type { MediaType } from './media';
 
 /** A WhatsApp template by name, in a language (`en_US` when absent), with its body parameters. */
 export interface TemplateRef {
@@ -30,8 +32,26 @@ export interface TemplateContent {
   template: TemplateRef;
 }
 
+/**
+ * A stored file (POST .../media) sent as WhatsApp media. `mediaType` and `mimeType` are the stored
+ * file's, read when the reply was accepted, so the adapters need not look them up; `caption` is the text
+ * that went with it (images, videos and documents only: core/media.ts `takesCaption`).
+ */
+export interface MediaRef {
+  id: string;
+  mediaType: MediaType;
+  mimeType: string;
+  filename?: string;
+  caption?: string;
+}
+
+export interface MediaContent {
+  kind: 'media';
+  media: MediaRef;
+}
+
 /** One tagged variant per kind of outbound message. */
-export type OutboundContent = TextContent | TemplateContent;
+export type OutboundContent = TextContent | TemplateContent | MediaContent;
 
 export type OutboundKind = OutboundContent['kind'];
 
