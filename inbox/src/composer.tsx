@@ -6,6 +6,8 @@ import type { Draft, Drafts } from './drafts';
 import { newIdempotencyKey } from './drafts';
 import { describeRefusal, serviceWindowWords } from './words';
 import { timeLeft } from './time';
+import type { Attachment } from './attach';
+import { AttachmentView, acceptedTypes, newAttachment, takesCaption, uploadFile } from './attach';
 
 /** The longest text WhatsApp takes in one message, and the API's limit for a reply. */
 export const maxReplyLength = 4096;
@@ -60,6 +62,26 @@ export function Composer(props: {
     return { name, language, idempotencyKey: saved.idempotencyKey };
   });
   const reply = useSender();
+  const [attachment, setAttachment] = useState<Attachment | null>(null);
+  const attachmentRef = useRef<Attachment | null>(null);
+  attachmentRef.current = attachment;
+  const attachments = useRef(0);
+  const attach = (file: File) => {
+    if (attachmentRef.current?.preview) URL.revokeObjectURL(attachmentRef.current.preview);
+    const started = newAttachment(file, ++attachments.current);
+    setAttachment(started);
+    // A file removed or replaced meanwhile is not brought back by its upload's late news.
+    const update = (change: Partial<Attachment>) => setAttachment((now) => (now?.key === started.key ? { ...now, ...change } : now));
+    uploadFile(api, c.accountId, file, (progress) => update({ progress })).then(
+      (mediaId) => update({ mediaId, progress: 1 }),
+      (e: unknown) => update({ error: e instanceof ApiFailure ? e.message : 'the upload failed' }),
+    );
+  };
+  const removeAttachment = () => {
+    if (attachmentRef.current?.preview) URL.revokeObjectURL(attachmentRef.current.preview);
+    attachmentRef.current = null;
+    setAttachment(null);
+  };
   const templateSender = useSender();
   const textarea = useRef<HTMLTextAreaElement>(null);
 
@@ -111,10 +133,15 @@ export function Composer(props: {
 
   const sendReply = async () => {
     const { text, idempotencyKey } = current.current;
-    if (text.trim() === '' || text.length > maxReplyLength) return;
+    const file = attachmentRef.current;
+    if (file && !file.mediaId) return;
+    if ((text.trim() === '' && !file) || text.length > maxReplyLength) return;
     props.onError(null);
     props.onNotice(null);
-    const outcome = await reply.send(() => api.post(`${path}/replies`, { text }, { idempotencyKey }));
+    // With a file, the text is its caption (SPEC 10).
+    const body = file?.mediaId ? { ...(text.trim() === '' ? {} : { text }), media: { id: file.mediaId } } : { text };
+    const outcome = await reply.send(() => api.post(`${path}/replies`, body, { idempotencyKey }));
+    if (outcome.kind === 'sent' && file && attachmentRef.current?.key === file.key) removeAttachment();
     const typedSince = current.current.text !== text;
     settle(outcome, 'Reply', {
       sent: () => {
@@ -261,10 +288,30 @@ export function Composer(props: {
             }
           }}
         />
-        <button type="submit" disabled={draft.text.trim() === '' || tooLong || reply.busy}>
+        <label class="attach">
+          <span class="visually-hidden">Attach a file</span>
+          <span aria-hidden="true">📎</span>
+          <input
+            type="file"
+            class="visually-hidden"
+            accept={acceptedTypes}
+            onChange={(e) => {
+              const file = e.currentTarget.files?.[0];
+              if (file) attach(file);
+              e.currentTarget.value = '';
+            }}
+          />
+        </label>
+        <button type="submit" disabled={(draft.text.trim() === '' && !attachment?.mediaId) || (attachment !== null && !attachment.mediaId) || tooLong || reply.busy}>
           {reply.busy ? 'Sending…' : 'Send'}
         </button>
       </form>
+      {attachment && <AttachmentView attachment={attachment} onRemove={removeAttachment} />}
+      {attachment && draft.text.trim() !== '' && !takesCaption(attachment.type) && (
+        <p class="hint" role="status">
+          WhatsApp shows no caption with audio or a sticker: send the text as its own reply.
+        </p>
+      )}
       {draft.text.length > maxReplyLength - 200 && (
         <p id="reply-length" class={tooLong ? 'error length' : 'hint length'} role={tooLong ? 'alert' : undefined}>
           {tooLong
