@@ -1,11 +1,14 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
-import type { ChannelConfig, LegacyOutboundMessage, OutboundMessage, SendResult } from '../channels/types';
+import type { ChannelConfig, LegacyOutboundMessage, OpenStoredMedia, OutboundMessage, SendResult } from '../channels/types';
 import { sendWebhook } from '../channels/webhook-provider';
 import { sendWhatsApp } from '../channels/whatsapp/graph';
 import { channelForSending } from '../store/channels';
 import { collections, insertOnce } from '../store/collections';
+import { findMedia, readMedia } from '../store/media';
+import { cachedMediaLinkKey } from '../store/media-link-key';
+import { mediaLinkLifetimeMs, mediaLinkPath } from '../channels/media-links';
 import type { SecretBox } from '../store/secret-box';
 import { SecretsKeyError } from '../store/secret-box';
 import { providerMessageDocId } from '../store/ids';
@@ -47,6 +50,17 @@ export const retryableSendFailureType = 'send_retry';
 export function createDeliveryActivities({ db, log, graphUrl, sendTimeoutMs = 10_000, recording, secrets, allowPrivate = false, onSend }: DeliveryActivityDeps): DeliveryActivities {
   const c = collections(db, { secrets });
   const recorder = recording ?? createRecordingChannelProvider(c);
+  // The webhook provider's media: a signed path, valid a day from this attempt (channels/media-links.ts).
+  const linkKey = cachedMediaLinkKey(db, secrets);
+  const mediaLink = async (accountId: string, mediaId: string) => {
+    const expires = Math.floor((Date.now() + mediaLinkLifetimeMs) / 1000);
+    return { url: mediaLinkPath({ accountId, mediaId, expires }, await linkKey()), expiresAt: new Date(expires * 1000).toISOString() };
+  };
+  // A reply's media, read from the store as WhatsApp's upload streams it (store/media.ts).
+  const openMedia: OpenStoredMedia = async (accountId, mediaId) => {
+    const doc = await findMedia(c.media, accountId, mediaId);
+    return doc && { size: doc.size, mimeType: doc.mimeType, filename: doc.filename, chunks: () => readMedia(c.media, doc) };
+  };
 
   const sendThrough = async (config: ChannelConfig, message: OutboundMessage): Promise<SendResult> => {
     switch (config.provider) {
@@ -63,9 +77,9 @@ export function createDeliveryActivities({ db, log, graphUrl, sendTimeoutMs = 10
         });
         return { outcome: 'sent', providerMessageId: `recorded.${message.deliveryId}` };
       case 'whatsapp_cloud':
-        return sendWhatsApp(config, message, { graphUrl, timeoutMs: sendTimeoutMs });
+        return sendWhatsApp(config, message, { graphUrl, timeoutMs: sendTimeoutMs, openMedia });
       case 'webhook':
-        return sendWebhook(config, message, { timeoutMs: sendTimeoutMs, allowPrivate });
+        return sendWebhook(config, message, { timeoutMs: sendTimeoutMs, allowPrivate, mediaLink });
     }
   };
 

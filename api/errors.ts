@@ -13,6 +13,7 @@ type ApiOnlyCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'payload_too_large'
+  | 'range_not_satisfiable'
   | 'rate_limited'
   | 'unavailable'
   | 'internal'
@@ -37,6 +38,7 @@ export const errorStatus = {
   conflict: 409,
   template_unavailable: 409,
   payload_too_large: 413,
+  range_not_satisfiable: 416,
   rate_limited: 429,
   unavailable: 503,
   internal: 500,

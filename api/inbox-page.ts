@@ -19,8 +19,9 @@ export function inboxPage(log: Logger): express.Router {
   };
   const router = express.Router();
   router.use((_req, res, next) => {
-    // Only our own files: no inline script, nothing from elsewhere (the key lives in this page).
-    res.setHeader('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+    // Only our own files: no inline script, nothing from elsewhere (the key lives in this page). `blob:`
+    // pictures and video are the page's own previews of a file being attached (URL.createObjectURL).
+    res.setHeader('content-security-policy', "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
     res.setHeader('referrer-policy', 'no-referrer');
     next();
   });

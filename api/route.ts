@@ -20,6 +20,10 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
   body?: B;
   /** The body as received (a Buffer), for routes that check a signature over its exact bytes. */
   rawBody?: true;
+  /** The body is a file of one of these types, which the handler streams itself (POST .../media). */
+  upload?: { mimeTypes: string[] };
+  /** The success answer is the bytes of a stored file, of its own type (GET .../media/{id}). */
+  binary?: true;
   query?: Q;
   /** The success answer's schema, for /openapi.json; routes without one are documented as an object. */
   response?: z.ZodType;
@@ -140,7 +144,14 @@ export function openApiDocument(routes: RouteDef[], info: { title: string; versi
       summary: def.summary,
       parameters,
       responses: {
-        [String(def.status ?? 200)]: { description: 'success', content: def.plainText ? { 'text/plain': { schema: { type: 'string' } } } : { 'application/json': { schema: success } } },
+        [String(def.status ?? 200)]: {
+          description: 'success',
+          content: def.binary
+            ? { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } }
+            : def.plainText
+              ? { 'text/plain': { schema: { type: 'string' } } }
+              : { 'application/json': { schema: success } },
+        },
         '429': rateLimitedResponse,
         ...Object.fromEntries(Object.entries(def.refusals ?? {}).map(([status, description]) => [status, { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }])),
         default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
@@ -168,6 +179,10 @@ export function openApiDocument(routes: RouteDef[], info: { title: string; versi
           },
         },
       };
+    }
+    if (def.upload) {
+      const file = { schema: { type: 'string', contentMediaType: 'application/octet-stream' } };
+      operation.requestBody = { required: true, content: Object.fromEntries(def.upload.mimeTypes.map((type) => [type, file])) };
     }
     if (def.body) {
       operation.requestBody = {

@@ -225,6 +225,12 @@ export const interactive = z
     for (const problem of interactiveProblems(message)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
   });
 
+/** A stored file (POST .../media) to send; `caption` or the reply's `text` is its caption (SPEC section 10). */
+export const replyMedia = z.strictObject({
+  id: z.string().regex(/^med_[A-Za-z0-9_-]{1,64}$/, 'a media id from POST .../media'),
+  caption: text.optional(),
+  filename: z.string().min(1).max(255).optional().describe("the name a document shows (the stored file's when absent)"),
+});
 export const reply = z
   .strictObject({
     text: text.optional(),
@@ -232,13 +238,16 @@ export const reply = z
     cannedResponse: z.string().regex(shortCodePattern, 'a short code').optional().describe('The short code of a canned response the caller sees (personal first, then the account\'s), sent instead of `text` with its variables filled'),
     /** SPEC 10: buttons or a list instead of text. */
     interactive: interactive.optional(),
+    media: replyMedia.optional().describe('a stored file; text with an image, video or document is its caption, with audio or a sticker 400'),
     /** The provider message id of the customer's message this answers: WhatsApp shows it quoted. */
     replyTo: providerId.optional(),
   })
   .superRefine((r, ctx) => {
-    const given = [r.text, r.cannedResponse, r.interactive].filter((x) => x !== undefined).length;
-    if (given === 0) ctx.addIssue({ code: 'custom', path: ['text'], message: 'required (or cannedResponse, or interactive)' });
-    if (given > 1) ctx.addIssue({ code: 'custom', path: [r.interactive !== undefined ? 'interactive' : 'cannedResponse'], message: 'give one of text, cannedResponse and interactive' });
+    // One of cannedResponse, interactive and media, or text alone; text may go with media as its caption.
+    const kinds = (['cannedResponse', 'interactive', 'media'] as const).filter((k) => r[k] !== undefined);
+    if (kinds.length === 0 && r.text === undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'required (or cannedResponse, interactive or media)' });
+    if (kinds.length > 1) ctx.addIssue({ code: 'custom', path: [kinds[1]!], message: 'give one of cannedResponse, interactive and media' });
+    else if (r.text !== undefined && (kinds[0] === 'cannedResponse' || kinds[0] === 'interactive')) ctx.addIssue({ code: 'custom', path: [kinds[0]], message: 'give one of text, cannedResponse and interactive (text goes with media only, as its caption)' });
   });
 export const transfer = z.strictObject({ team: id });
 export const priority = z.strictObject({ priority: z.enum(['urgent', 'high', 'normal', 'low']) });

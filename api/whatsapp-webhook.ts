@@ -7,6 +7,7 @@ import type { ApiDeps } from './deps';
 import { ApiError } from './errors';
 import { deliverCustomerMessage, deliverReceipt } from './inbound';
 import { applyTemplateStatuses } from './templates';
+import { keepInboundMedia } from './media';
 import { matchesAnySecret } from './keys';
 
 /** SPEC section 7, "WhatsApp Cloud API in": Meta's verification handshake and its signed deliveries (api/DESIGN.md). */
@@ -66,7 +67,11 @@ export async function receiveWhatsAppWebhook(deps: ApiDeps, accountId: string, r
     else byConversation.set(key, [item]);
   }
   await mapLimit([...byConversation.values()], fanOut, async (conversation) => {
-    for (const item of conversation) await deliverCustomerMessage(deps, { accountId, channel: channelOf(item)!.channel, customer: item.customer }, item.message);
+    for (const item of conversation) {
+      // A file is fetched durably and kept; the message then names it by our id (SPEC section 10).
+      await keepInboundMedia(deps, { accountId, channel: channelOf(item)!.channel, phoneNumberId: item.phoneNumberId }, item.message);
+      await deliverCustomerMessage(deps, { accountId, channel: channelOf(item)!.channel, customer: item.customer }, item.message);
+    }
   });
   // Said where an operator looks; the messages themselves say `truncated: true`, and escaped keys read as sent (`.` as `．`).
   if (parsed.adjusted) {

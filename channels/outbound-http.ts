@@ -18,6 +18,8 @@ import http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ForbiddenReason } from './destination-rules';
 import { classifyAddress, classifyHost, describeReason } from './destination-rules';
 
@@ -25,7 +27,7 @@ import { classifyAddress, classifyHost, describeReason } from './destination-rul
 export const maxAnswerBytes = 64 * 1024;
 
 export interface OutboundRequest {
-  /** POST unless said otherwise; a GET (the template registry's sync reading Graph) sends an empty body. */
+  /** POST unless said otherwise; a GET (the template registry's sync, a provider's media metadata) sends no body. */
   method?: 'POST' | 'GET';
   url: string;
   headers: Record<string, string>;
@@ -35,6 +37,11 @@ export interface OutboundRequest {
   allowPrivate: boolean;
   /** Defaults to maxAnswerBytes; tests lower it. */
   maxBytes?: number;
+  /**
+   * Sent instead of `body` when given (a media upload): `length` bytes streamed from `chunks`, never
+   * held whole. A source that fails or gives another length ends the request as a network error.
+   */
+  bodyStream?: { length: number; chunks: () => AsyncIterable<Buffer> };
 }
 
 export interface OutboundAnswer {
@@ -46,7 +53,7 @@ export interface OutboundAnswer {
   truncated: boolean;
 }
 
-export type OutboundFailureCode = 'destination_forbidden' | 'timeout' | 'network';
+export type OutboundFailureCode = 'destination_forbidden' | 'timeout' | 'network' | 'too_large';
 
 /**
  * Why no answer came. The message is ours, never the remote's: a reason, a system error code, a
@@ -97,23 +104,34 @@ const agents = {
   lenient: { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) },
 };
 
+/**
+ * The URL, if a request may go there: http(s), and under the strict rule https to a host that is not
+ * written as a forbidden address (a name is checked when it resolves, by guardedLookup).
+ */
+function targetOf(rawUrl: string, allowPrivate: boolean): { url: URL; secure: boolean } | OutboundError {
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    return new OutboundError({ code: 'network', message: 'network error: invalid URL' });
+  }
+  const secure = url.protocol === 'https:';
+  if (!secure && url.protocol !== 'http:') return new OutboundError({ code: 'network', message: 'network error: unsupported protocol' });
+  if (!allowPrivate) {
+    // Plain http would let anyone on the path read and change what is sent, signature or not.
+    if (!secure) return new OutboundError({ code: 'destination_forbidden', message: 'the destination is plain http; convoflow sends only over https' });
+    const host = classifyHost(url.hostname);
+    if (host.kind === 'address' && !host.allowed) return forbiddenError(host.reason);
+  }
+  return { url, secure };
+}
+
 /** POSTs `body` (or GETs, with `method`) and reads at most `maxBytes` of the answer. Rejects with OutboundError only. */
 export function postOutbound(request: OutboundRequest): Promise<OutboundAnswer> {
   const maxBytes = request.maxBytes ?? maxAnswerBytes;
-  let url: URL;
-  try {
-    url = new URL(request.url);
-  } catch {
-    return Promise.reject(new OutboundError({ code: 'network', message: 'network error: invalid URL' }));
-  }
-  const secure = url.protocol === 'https:';
-  if (!secure && url.protocol !== 'http:') return Promise.reject(new OutboundError({ code: 'network', message: 'network error: unsupported protocol' }));
-  if (!request.allowPrivate) {
-    // Plain http would let anyone on the path read and change what is sent, signature or not.
-    if (!secure) return Promise.reject(new OutboundError({ code: 'destination_forbidden', message: 'the destination is plain http; convoflow sends only over https' }));
-    const host = classifyHost(url.hostname);
-    if (host.kind === 'address' && !host.allowed) return Promise.reject(forbiddenError(host.reason));
-  }
+  const target = targetOf(request.url, request.allowPrivate);
+  if (target instanceof OutboundError) return Promise.reject(target);
+  const { url, secure } = target;
   const pool = request.allowPrivate ? agents.lenient : agents.strict;
 
   return new Promise<OutboundAnswer>((resolve, reject) => {
@@ -127,7 +145,7 @@ export function postOutbound(request: OutboundRequest): Promise<OutboundAnswer> 
     };
     const req = (secure ? https : http).request(url, {
       method: request.method ?? 'POST',
-      headers: { ...request.headers, 'content-length': String(request.body.length) },
+      headers: request.method === 'GET' ? request.headers : { ...request.headers, 'content-length': String(request.bodyStream?.length ?? request.body.length) },
       agent: secure ? pool.https : pool.http,
       lookup: request.allowPrivate ? undefined : guardedLookup(),
     });
@@ -162,6 +180,76 @@ export function postOutbound(request: OutboundRequest): Promise<OutboundAnswer> 
       res.on('error', () => finish({ error: new OutboundError({ code: 'network', message: 'network error: the answer was cut off' }) }));
       res.on('aborted', () => finish({ error: new OutboundError({ code: 'network', message: 'network error: the answer was cut off' }) }));
     });
-    req.end(request.body);
+    if (request.bodyStream) {
+      // Errors reach req's 'error' handler above (a network failure); the deadline covers the upload too.
+      pipeline(Readable.from(request.bodyStream.chunks()), req).catch((error: unknown) => req.destroy(error as Error));
+    } else {
+      req.end(request.method === 'GET' ? undefined : request.body);
+    }
+  });
+}
+
+/** A download's answer: its status and headers, and its body as it arrives (a file, not held whole). */
+export interface OutboundDownload {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** At most `maxBytes`; more rejects with OutboundError `too_large` (and the connection is cut). */
+  body: AsyncIterable<Buffer>;
+  /** Cuts the connection without reading the rest (an answer that is not worth reading). */
+  discard(): void;
+}
+
+/**
+ * GETs a file (inbound media) through the same rules as every send: the address checked at connect
+ * (unless `allowPrivate`), https only, no redirects. The answer is streamed, not buffered, and counted:
+ * past `maxBytes` (or a Content-Length over it) the connection is cut and reading rejects with
+ * `too_large`. `timeoutMs` covers connecting and the headers; `idleMs` any pause while the body flows.
+ */
+export function getOutboundStream(request: { url: string; headers: Record<string, string>; timeoutMs: number; idleMs?: number; allowPrivate: boolean; maxBytes: number }): Promise<OutboundDownload> {
+  const target = targetOf(request.url, request.allowPrivate);
+  if (target instanceof OutboundError) return Promise.reject(target);
+  const { url, secure } = target;
+  const pool = request.allowPrivate ? agents.lenient : agents.strict;
+  return new Promise<OutboundDownload>((resolve, reject) => {
+    const req = (secure ? https : http).request(url, {
+      method: 'GET',
+      headers: request.headers,
+      agent: secure ? pool.https : pool.http,
+      lookup: request.allowPrivate ? undefined : guardedLookup(),
+    });
+    const timer = setTimeout(() => {
+      reject(new OutboundError({ code: 'timeout', message: `no answer within ${request.timeoutMs} ms` }));
+      req.destroy();
+    }, request.timeoutMs);
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (error instanceof OutboundError) return reject(error);
+      reject(new OutboundError({ code: 'network', message: `network error: ${typeof error.code === 'string' ? error.code : error.name}` }));
+    });
+    req.on('response', (res) => {
+      clearTimeout(timer);
+      res.setTimeout(request.idleMs ?? request.timeoutMs, () => res.destroy(new OutboundError({ code: 'timeout', message: 'the download stalled' })));
+      const declared = Number(res.headers['content-length']);
+      async function* body(): AsyncGenerator<Buffer> {
+        if (Number.isFinite(declared) && declared > request.maxBytes) {
+          res.destroy();
+          throw new OutboundError({ code: 'too_large', message: `the file is larger than ${request.maxBytes} bytes` });
+        }
+        let size = 0;
+        try {
+          for await (const chunk of res as AsyncIterable<Buffer>) {
+            size += chunk.length;
+            if (size > request.maxBytes) throw new OutboundError({ code: 'too_large', message: `the file is larger than ${request.maxBytes} bytes` });
+            yield chunk;
+          }
+        } catch (error) {
+          res.destroy();
+          if (error instanceof OutboundError) throw error;
+          throw new OutboundError({ code: 'network', message: 'network error: the download was cut off' });
+        }
+      }
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body(), discard: () => res.destroy() });
+    });
+    req.end();
   });
 }

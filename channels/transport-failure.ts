@@ -11,7 +11,9 @@ export function transportFailure(err: unknown): SendResult {
   if (!(err instanceof OutboundError)) return { outcome: 'retry', error: { code: 'network', message: 'network error: unknown' } };
   const error = { code: err.code, message: err.message };
   switch (err.code) {
+    // Only downloads count bytes (getOutboundStream); the same file is as large next time.
     case 'destination_forbidden':
+    case 'too_large':
       return { outcome: 'failed', error };
     case 'timeout':
     case 'network':

@@ -104,3 +104,17 @@ export interface RecordingChannelConfig {
 }
 
 export type ChannelConfig = WhatsAppChannelConfig | WebhookChannelConfig | RecordingChannelConfig;
+
+/**
+ * The bytes of a stored file (store/media.ts), for a provider that must upload them before sending
+ * (WhatsApp). `chunks` reads them afresh on each call, one chunk at a time.
+ */
+export interface StoredMediaFile {
+  size: number;
+  mimeType: string;
+  filename: string | null;
+  chunks: () => AsyncIterable<Buffer>;
+}
+
+/** Opens a stored file of an account; undefined when it is not there (deleted, or never stored). */
+export type OpenStoredMedia = (accountId: string, mediaId: string) => Promise<StoredMediaFile | undefined>;

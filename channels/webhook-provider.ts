@@ -26,10 +26,15 @@ import { transportFailure } from './transport-failure';
 
 export type WebhookDeliveryBody = { type: 'message' } & Omit<OutboundMessage, 'content'> & FlatContent;
 
-/** The body, its fields in the documented order (docs/channels.md): the envelope, the content flat, `replyTo`. */
-export function webhookDeliveryBody(message: OutboundMessage): WebhookDeliveryBody {
+/**
+ * The body, its fields in the documented order (docs/channels.md): the envelope, the content flat, `replyTo`.
+ * Media carries `media.url`, a signed path the backend fetches the file at without a key, and `media.urlExpiresAt`.
+ */
+export function webhookDeliveryBody(message: OutboundMessage, mediaLink?: { url: string; expiresAt: string }): WebhookDeliveryBody {
   const { content, replyTo, ...envelope } = message;
-  return { type: 'message', ...envelope, ...flatContentOf(content), replyTo };
+  const flat = flatContentOf(content);
+  if (content.kind === 'media' && mediaLink) Object.assign(flat, { media: { ...content.media, url: mediaLink.url, urlExpiresAt: mediaLink.expiresAt } });
+  return { type: 'message', ...envelope, ...flat, replyTo };
 }
 
 /** `sha256=<hex>` of the HMAC-SHA256 of the raw body with the secret: what X-Convoflow-Signature carries. */
@@ -45,6 +50,8 @@ export interface WebhookSendOptions {
   allowPrivate?: boolean;
   /** The HTTP client (tests substitute one); channels/outbound-http.ts by default. */
   post?: typeof postOutbound;
+  /** A fresh signed link to a stored file of the account (channels/media-links.ts), for media messages. */
+  mediaLink?: (accountId: string, mediaId: string) => Promise<{ url: string; expiresAt: string }>;
 }
 
 /**
@@ -52,7 +59,8 @@ export interface WebhookSendOptions {
  * result (it reaches agents): the error is `http_<status>`, `HTTP <status>`, whatever the body holds.
  */
 export async function sendWebhook(config: WebhookChannelConfig, message: OutboundMessage, options: WebhookSendOptions = {}): Promise<SendResult> {
-  const delivery = webhookDeliveryBody(message);
+  const link = message.content.kind === 'media' && options.mediaLink ? await options.mediaLink(message.accountId, message.content.media.id) : undefined;
+  const delivery = webhookDeliveryBody(message, link);
   // Signed and sent as the same bytes: a re-serialization could differ from what was signed.
   const rawBody = Buffer.from(JSON.stringify(delivery), 'utf8');
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;

@@ -16,6 +16,8 @@ import type {
   SendDoc,
   UserDoc,
 } from './documents';
+import type { MediaCollections } from './media';
+import { mediaCollections } from './media';
 import type { PolicyVersionDoc } from './policy-versions';
 import type { SecretBox } from './secret-box';
 import type { CannedResponseDoc } from './canned-responses';
@@ -77,6 +79,8 @@ export interface Collections {
   readMarks: ReadMarkCollections;
   /** The accounts' change log (store/stream-log.ts, store/STREAM.md). */
   stream: StreamCollections;
+  /** Media files and their chunks (store/media.ts). */
+  media: MediaCollections;
   /**
    * Seals and opens channel secrets (SECRETS_KEY, store/secret-box.ts). It travels with the collections
    * so that every reader of `channels` has it; without a key, secrets are stored as given.
@@ -112,6 +116,7 @@ export function collections(db: Db, options: { secrets?: SecretBox } = {}): Coll
     presence: presenceCollections(db),
     readMarks: readMarkCollections(db),
     stream: streamCollections(db),
+    media: mediaCollections(db),
   };
 }
 

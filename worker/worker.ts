@@ -11,6 +11,7 @@ import type { ChannelProvider } from '../activities/channel-provider';
 import { createConversationActivities } from '../activities/conversation-activities';
 import { createReadActivities } from '../activities/read-activities';
 import { createDeliveryActivities } from '../activities/delivery-activities';
+import { createMediaActivities } from '../activities/media-activities';
 import { createRouterClient } from '../activities/router-client';
 import { createPolicyActivities } from '../activities/policy-activities';
 import { createRoutingActivities } from '../activities/routing-activities';
@@ -110,6 +111,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         onSend: metrics.onSend,
       }),
       ...createReadActivities({ db: deps.db, log: deps.log, graphUrl: deps.whatsappGraphUrl, secrets: deps.secrets }),
+      ...createMediaActivities({ db: deps.db, log: deps.log, graphUrl: deps.whatsappGraphUrl, secrets: deps.secrets, allowPrivate: deps.outboundAllowPrivate }),
       ...createBroadcastActivities({ db: deps.db, client }),
       ...createPolicyActivities({ db: deps.db, client, log: deps.log }),
     },

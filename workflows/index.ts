@@ -5,3 +5,4 @@ export { campaignSendWorkflow } from './campaign/workflow';
 export { broadcastWorkflow } from './broadcast/workflow';
 export { policyPropagationWorkflow } from './policy/workflow';
 export { providerReadWorkflow } from './provider-read/workflow';
+export { inboundMediaWorkflow } from './media/workflow';

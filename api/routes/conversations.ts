@@ -28,6 +28,7 @@ import * as s from '../schemas';
 import { markRead, readAnswer, readBody } from '../read-marks';
 import { checkTemplate } from '../templates';
 import { markReadAfter, typing, typingAnswer } from '../provider-reads';
+import { replyContentOf } from '../media';
 
 const base = '/v1/accounts/{accountId}/conversations';
 
@@ -75,10 +76,13 @@ export const conversationRoutes = [
     body: s.reply,
     response: r.actionResult,
     handler: async (ctx) => {
-      const content = ctx.body.interactive
-        ? { kind: 'interactive' as const, interactive: ctx.body.interactive }
-        : { kind: 'text' as const, text: ctx.body.cannedResponse === undefined ? ctx.body.text! : await cannedReplyText(ctx.deps, ctx.principal, ctx.params, ctx.body.cannedResponse) };
-      const result = await act(callerOf(ctx), 'reply', replyUpdate, { actor: actorOf(ctx.principal), content, replyTo: ctx.body.replyTo });
+      const body = ctx.body;
+      const content = body.interactive
+        ? { kind: 'interactive' as const, interactive: body.interactive }
+        : body.cannedResponse !== undefined
+          ? { kind: 'text' as const, text: await cannedReplyText(ctx.deps, ctx.principal, ctx.params, body.cannedResponse) }
+          : await replyContentOf(ctx.deps, ctx.params.accountId!, body);
+      const result = await act(callerOf(ctx), 'reply', replyUpdate, { actor: actorOf(ctx.principal), content, replyTo: body.replyTo });
       // SPEC 10: a user's accepted reply is the assignee's; `markRead` may mark the customer's message read (not awaited).
       if (ctx.principal.kind === 'user') markReadAfter(ctx.deps, 'on_reply', conversationOf(ctx.params));
       return result;

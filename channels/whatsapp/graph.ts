@@ -4,9 +4,12 @@
  * result carries it, even when a server echoes it back in an error.
  */
 import type { DeliveryError } from '../../workflows/conversation/core/model';
-import type { TemplateRef, TemplateSendComponent } from '../../workflows/conversation/core/outbound';
+import { randomBytes } from 'node:crypto';
+import type { MediaRef, TemplateRef, TemplateSendComponent } from '../../workflows/conversation/core/outbound';
 import type { InteractiveMessage } from '../../workflows/conversation/core/interactive';
-import type { OutboundMessage, SendResult, WhatsAppChannelConfig } from '../types';
+import type { MediaType } from '../../workflows/conversation/core/media';
+import { takesCaption } from '../../workflows/conversation/core/media';
+import type { OpenStoredMedia, OutboundMessage, SendResult, WhatsAppChannelConfig } from '../types';
 import type { OutboundAnswer } from '../outbound-http';
 import { postOutbound } from '../outbound-http';
 import { transportFailure } from '../transport-failure';
@@ -27,6 +30,7 @@ export type GraphMessageBody = GraphEnvelope &
         template: { name: string; language: { code: string }; components: GraphTemplateComponent[] };
       }
     | { type: 'interactive'; interactive: GraphInteractive }
+    | GraphMediaMessage
   );
 
 /** A template component as the Cloud API takes it: Graph documents `index` as a string. */
@@ -77,12 +81,22 @@ export function graphInteractiveOf(message: InteractiveMessage): GraphInteractiv
   }
 }
 
+/** A media object sent by the id Graph gave the upload; `caption` and `filename` only where WhatsApp shows them. */
+export interface GraphMediaObject {
+  id: string;
+  caption?: string;
+  filename?: string;
+}
+
+/** `{ type: 'image', image: { id, caption? } }` and its kin: the object under the key its type names. */
+export type GraphMediaMessage = { [T in MediaType]: { type: T } & { [K in T]: GraphMediaObject } }[MediaType];
+
 /**
  * The Cloud API send body for one message: the envelope, and one case per kind of content (a new kind
  * does not compile until it has one). Throws for a message that cannot be sent as it is (a text without
  * text).
  */
-export function graphMessageBody(message: OutboundMessage): GraphMessageBody {
+export function graphMessageBody(message: OutboundMessage, uploadedMediaId?: string): GraphMessageBody {
   const envelope: GraphEnvelope = { messaging_product: 'whatsapp', recipient_type: 'individual', to: `+${message.customer}` };
   if (message.replyTo) envelope.context = { message_id: message.replyTo };
   const { content } = message;
@@ -104,7 +118,77 @@ export function graphMessageBody(message: OutboundMessage): GraphMessageBody {
       // The API checked Meta's limits (core/interactive.ts); an older value without a body is not sendable.
       if (!content.interactive?.body) throw new Error(`message ${message.messageId} is an interactive message without a body`);
       return { ...envelope, type: 'interactive', interactive: graphInteractiveOf(content.interactive) };
+    case 'media': {
+      // Sent by the id the upload to the number answered (sendWhatsApp uploads first).
+      if (!uploadedMediaId) throw new Error(`message ${message.messageId} is media that was not uploaded`);
+      const { mediaType, caption, filename } = content.media;
+      const object: GraphMediaObject = { id: uploadedMediaId };
+      if (caption !== undefined && takesCaption(mediaType)) object.caption = caption;
+      if (filename !== undefined && mediaType === 'document') object.filename = filename;
+      return { ...envelope, type: mediaType, [mediaType]: object } as GraphMessageBody;
+    }
   }
+}
+
+/**
+ * Within the `deliver` activity's 30 s start-to-close (delivery-options.ts), which would otherwise end the
+ * attempt first: 16 MB in 25 s needs 5 Mbit/s, 100 MB 32 Mbit/s. To-do: heartbeats and a longer timeout
+ * for large documents.
+ */
+const defaultUploadTimeoutMs = 25_000;
+
+/**
+ * Uploads a stored file to the channel's number (`POST /{phoneNumberId}/media`, multipart, as the Cloud
+ * API takes it), streamed from the store: answers Graph's media id, or the SendResult of a failed upload
+ * (classified like a send: a missing file is final, a 5xx or a network error is tried again).
+ */
+export async function uploadToNumber(
+  config: WhatsAppChannelConfig,
+  message: OutboundMessage,
+  media: MediaRef,
+  options: { graphUrl: string; openMedia?: OpenStoredMedia; timeoutMs?: number; post?: typeof postOutbound },
+): Promise<{ id: string } | SendResult> {
+  const file = await options.openMedia?.(message.accountId, media.id);
+  if (!file) return { outcome: 'failed', error: { code: 'media_missing', message: `media ${media.id} is not stored` } };
+  const boundary = `convoflow-${randomBytes(16).toString('hex')}`;
+  const name = (media.filename ?? file.filename ?? `${media.id}`).replace(/[\r\n"]/g, '_');
+  const field = (key: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${key}"\r\n\r\n${value}\r\n`;
+  const head = Buffer.from(
+    field('messaging_product', 'whatsapp') +
+      field('type', file.mimeType) +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: ${file.mimeType}\r\n\r\n`,
+    'utf8',
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8');
+  const url = `${options.graphUrl.replace(/\/+$/, '')}/${encodeURIComponent(config.apiVersion)}/${encodeURIComponent(config.phoneNumberId)}/media`;
+  let response: OutboundAnswer;
+  try {
+    response = await (options.post ?? postOutbound)({
+      url,
+      headers: { authorization: `Bearer ${config.accessToken}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: Buffer.alloc(0),
+      bodyStream: {
+        length: head.length + file.size + tail.length,
+        async *chunks() {
+          yield head;
+          yield* file.chunks();
+          yield tail;
+        },
+      },
+      timeoutMs: options.timeoutMs ?? defaultUploadTimeoutMs,
+      allowPrivate: true,
+    });
+  } catch (err) {
+    return transportFailure(err);
+  }
+  const text = response.body.toString('utf8');
+  const answer = parseJson(text);
+  if (response.status >= 200 && response.status < 300) {
+    const id = isRecord(answer) ? nonEmptyString(answer.id) : undefined;
+    return id !== undefined ? { id } : { outcome: 'retry', error: { code: 'malformed_response', message: `HTTP ${response.status} without a media id` } };
+  }
+  const retryAfter = response.headers['retry-after'];
+  return classifyGraphError(response.status, answer ?? text, typeof retryAfter === 'string' ? retryAfter : null);
 }
 
 /**
@@ -144,11 +228,19 @@ const defaultTimeoutMs = 10_000;
 export async function sendWhatsApp(
   config: WhatsAppChannelConfig,
   message: OutboundMessage,
-  options: { graphUrl: string; timeoutMs?: number; post?: typeof postOutbound },
+  options: { graphUrl: string; timeoutMs?: number; post?: typeof postOutbound; openMedia?: OpenStoredMedia; uploadTimeoutMs?: number },
 ): Promise<SendResult> {
+  // Media goes up to the number first, then is sent by the id Graph gave it (SPEC section 10). A retried
+  // attempt uploads again: Graph keeps an upload 30 days, but a new one costs only time.
+  let uploadedMediaId: string | undefined;
+  if (message.content.kind === 'media') {
+    const uploaded = await uploadToNumber(config, message, message.content.media, { ...options, timeoutMs: options.uploadTimeoutMs });
+    if ('outcome' in uploaded) return withoutSecret(uploaded, config.accessToken);
+    uploadedMediaId = uploaded.id;
+  }
   let body: GraphMessageBody;
   try {
-    body = graphMessageBody(message);
+    body = graphMessageBody(message, uploadedMediaId);
   } catch (err) {
     // Sending it again would build the same body: final.
     return { outcome: 'failed', error: { code: 'invalid_message', message: (err as Error).message } };

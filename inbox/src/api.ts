@@ -93,6 +93,18 @@ export type InteractiveMessage =
   | { type: 'button'; body: string; buttons: { id: string; title: string }[] }
   | { type: 'list'; body: string; button: string; sections: { title?: string; rows: { id: string; title: string; description?: string }[] }[] };
 
+/**
+ * Where a message's file is served (GET /v1/accounts/{accountId}/media/{id}): for files convoflow keeps
+ * (`med_` ids: uploads and customers' media fetched since SPEC 10); undefined for older messages, whose
+ * ids are the provider's. The account is the conversation id's second part (`conv:{accountId}:…`).
+ */
+export function mediaUrlOf(m: Pick<Message, 'conversationId' | 'content'>): string | undefined {
+  const id = m.content?.media?.id;
+  const accountId = m.conversationId.split(':')[1];
+  if (!id || !id.startsWith('med_') || !accountId) return undefined;
+  return `/v1/accounts/${encodeURIComponent(accountId)}/media/${encodeURIComponent(id)}`;
+}
+
 export interface Transition {
   seq: number;
   conversationId: string;

@@ -14,6 +14,8 @@ import { TypingThrottle } from './typing';
 
 /** One per tab: a conversation's typing calls are spaced whichever composer shows it. */
 const typingThrottle = new TypingThrottle();
+import type { Attachment } from './attach';
+import { AttachmentView, acceptedTypes, newAttachment, takesCaption, uploadFile } from './attach';
 
 /** The longest text WhatsApp takes in one message, and the API's limit for a reply. */
 export const maxReplyLength = 4096;
@@ -71,6 +73,26 @@ export function Composer(props: {
   const approved = useApprovedTemplates(api, me.accountId);
   const definitionOf = (t: { name: string; language: string }) => approved.find((d) => d.name === t.name && d.language === t.language);
   const reply = useSender();
+  const [attachment, setAttachment] = useState<Attachment | null>(null);
+  const attachmentRef = useRef<Attachment | null>(null);
+  attachmentRef.current = attachment;
+  const attachments = useRef(0);
+  const attach = (file: File) => {
+    if (attachmentRef.current?.preview) URL.revokeObjectURL(attachmentRef.current.preview);
+    const started = newAttachment(file, ++attachments.current);
+    setAttachment(started);
+    // A file removed or replaced meanwhile is not brought back by its upload's late news.
+    const update = (change: Partial<Attachment>) => setAttachment((now) => (now?.key === started.key ? { ...now, ...change } : now));
+    uploadFile(api, c.accountId, file, (progress) => update({ progress })).then(
+      (mediaId) => update({ mediaId, progress: 1 }),
+      (e: unknown) => update({ error: e instanceof ApiFailure ? e.message : 'the upload failed' }),
+    );
+  };
+  const removeAttachment = () => {
+    if (attachmentRef.current?.preview) URL.revokeObjectURL(attachmentRef.current.preview);
+    attachmentRef.current = null;
+    setAttachment(null);
+  };
   const templateSender = useSender();
   const textarea = useRef<HTMLTextAreaElement>(null);
 
@@ -123,10 +145,15 @@ export function Composer(props: {
   /** Sends the draft, or (SPEC 10) the canned response `cannedResponse` in its place, filled by the server. */
   const sendReply = async (cannedResponse?: string) => {
     const { text, idempotencyKey } = current.current;
-    if (cannedResponse === undefined && (text.trim() === '' || text.length > maxReplyLength)) return;
+    const file = cannedResponse === undefined ? attachmentRef.current : null;
+    if (file && !file.mediaId) return;
+    if (cannedResponse === undefined && ((text.trim() === '' && !file) || text.length > maxReplyLength)) return;
     props.onError(null);
     props.onNotice(null);
-    const outcome = await reply.send(() => api.post(`${path}/replies`, cannedResponse === undefined ? { text } : { cannedResponse }, { idempotencyKey }));
+    // With a file, the text is its caption (SPEC 10); a canned response goes alone, filled by the server.
+    const body = cannedResponse !== undefined ? { cannedResponse } : file?.mediaId ? { ...(text.trim() === '' ? {} : { text }), media: { id: file.mediaId } } : { text };
+    const outcome = await reply.send(() => api.post(`${path}/replies`, body, { idempotencyKey }));
+    if (outcome.kind === 'sent' && file && attachmentRef.current?.key === file.key) removeAttachment();
     const typedSince = current.current.text !== text;
     settle(outcome, 'Reply', {
       sent: () => {
@@ -305,11 +332,31 @@ export function Composer(props: {
             }
           }}
         />
-        <button type="submit" disabled={draft.text.trim() === '' || tooLong || reply.busy}>
+        <label class="attach">
+          <span class="visually-hidden">Attach a file</span>
+          <span aria-hidden="true">📎</span>
+          <input
+            type="file"
+            class="visually-hidden"
+            accept={acceptedTypes}
+            onChange={(e) => {
+              const file = e.currentTarget.files?.[0];
+              if (file) attach(file);
+              e.currentTarget.value = '';
+            }}
+          />
+        </label>
+        <button type="submit" disabled={(draft.text.trim() === '' && !attachment?.mediaId) || (attachment !== null && !attachment.mediaId) || tooLong || reply.busy}>
           {reply.busy ? 'Sending…' : 'Send'}
         </button>
       </form>
       {picker.view}
+      {attachment && <AttachmentView attachment={attachment} onRemove={removeAttachment} />}
+      {attachment && draft.text.trim() !== '' && !takesCaption(attachment.type) && (
+        <p class="hint" role="status">
+          WhatsApp shows no caption with audio or a sticker: send the text as its own reply.
+        </p>
+      )}
       {draft.text.length > maxReplyLength - 200 && (
         <p id="reply-length" class={tooLong ? 'error length' : 'hint length'} role={tooLong ? 'alert' : undefined}>
           {tooLong

@@ -1,5 +1,6 @@
 import { useLayoutEffect, useRef } from 'preact/hooks';
 import type { InteractiveMessage, Message, Transition } from './api';
+import { mediaUrlOf } from './api';
 import { clock, dayKey, dayLabel, fullTime } from './time';
 import { describeTransition } from './words';
 
@@ -40,6 +41,48 @@ function NoteText({ m, nameOf }: { m: Message; nameOf: NameOf }) {
 function Body({ m }: { m: Message }) {
   const media = m.content?.media;
   if (m.kind === 'template') return <p class="text template">Template “{m.template?.name}”{m.template?.language ? ` (${m.template.language})` : ''}</p>;
+  // A file kept by convoflow (SPEC 10) is shown where it is: pictures inline, sound and video playable
+  // (served in byte ranges), documents as a download. The session cookie goes with these requests.
+  const src = mediaUrlOf(m);
+  if (media && src) {
+    const caption = media.caption ?? m.text ?? '';
+    const captionShown = caption ? <figcaption class="text">{caption}</figcaption> : null;
+    if (m.kind === 'image' || m.kind === 'sticker') {
+      return (
+        <figure class="media">
+          <a href={src} target="_blank" rel="noopener">
+            <img src={src} alt={caption || m.kind} loading="lazy" />
+          </a>
+          {captionShown}
+        </figure>
+      );
+    }
+    if (m.kind === 'audio') {
+      return (
+        <figure class="media">
+          <audio controls preload="metadata" src={src} />
+          {captionShown}
+        </figure>
+      );
+    }
+    if (m.kind === 'video') {
+      return (
+        <figure class="media">
+          <video controls preload="metadata" src={src} />
+          {captionShown}
+        </figure>
+      );
+    }
+    return (
+      <p class="text media">
+        <span aria-hidden="true">📄</span>{' '}
+        <a href={src} download={media.filename ?? ''}>
+          {media.filename ?? 'document'}
+        </a>{' '}
+        {caption}
+      </p>
+    );
+  }
   if (media) {
     const icon = { image: '🖼', video: '🎬', audio: '🎵', document: '📄', sticker: '🏷' }[m.kind] ?? '📎';
     return (

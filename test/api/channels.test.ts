@@ -152,7 +152,7 @@ describe('WhatsApp webhook in', () => {
     const wamid = `wamid.${randomUUID()}`;
     expect((await metaPosts(inboundImageBody({ phoneNumberId, from: customer, wamid, mediaId: '1479537139650973', mimeType: 'image/jpeg' }))).status).toBe(200);
     const image = await eventually(async () => (await timeline(conversationId)).find((m) => m.messageId === wamid));
-    expect(image).toMatchObject({ kind: 'image', text: null, episode: 2, content: { media: { id: '1479537139650973', mimeType: 'image/jpeg' } } });
+    expect(image).toMatchObject({ kind: 'image', text: null, episode: 2, content: { media: { id: expect.stringMatching(/^med_in_/), providerMediaId: '1479537139650973', mimeType: 'image/jpeg' } } });
     // The view is written a moment after the timeline record, in the same batch.
     const view = await eventually(async () => {
       const v = await api.view(account, conversationId);

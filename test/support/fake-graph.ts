@@ -10,7 +10,7 @@
  * Requests keep the bearer token so a test can assert which channel's token was used; nothing here
  * prints it.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -120,6 +120,28 @@ export interface FakeGraph {
   idle(): Promise<void>;
   /** Ends hanging requests, stops automatic status posts and the server. */
   close(): Promise<void>;
+  /** Files uploaded to a number (`POST /{apiVersion}/{phoneNumberId}/media`, multipart), in order. */
+  mediaUploads: FakeMediaUpload[];
+  /** Puts a file at the fake, as a customer's media is at Meta: answers its media id, for an inbound webhook. */
+  addMedia(bytes: Buffer, mimeType: string): string;
+  /** The next `times` downloads of a file (its URL from `GET /{apiVersion}/{mediaId}`) answer 500. */
+  failDownloads(times: number): void;
+  /** Every media metadata read and download, with the status answered. */
+  mediaReads: { kind: 'metadata' | 'download'; mediaId: string; authorized: boolean; status: number }[];
+}
+
+export interface FakeMediaUpload {
+  phoneNumberId: string;
+  token: string;
+  /** The form's `messaging_product` and `type` fields. */
+  messagingProduct: string;
+  type: string;
+  filename: string;
+  /** The file part's content-type. */
+  mimeType: string;
+  bytes: Buffer;
+  /** The id answered, which a send then names. */
+  id: string;
 }
 
 const messagesPath = /^\/([^/]+)\/([^/]+)\/messages$/;
@@ -299,10 +321,84 @@ export async function startFakeGraph(options: { statusWebhook?: StatusWebhook; a
     return response.status;
   }
 
+  // Media (SPEC section 10): uploads to a number, and files a customer sent, read the way Graph serves
+  // them (metadata with a URL, then the URL, both with the bearer token).
+  const mediaUploads: FakeMediaUpload[] = [];
+  const mediaReads: FakeGraph['mediaReads'] = [];
+  const files = new Map<string, { bytes: Buffer; mimeType: string }>();
+  let failingDownloads = 0;
+  const newMediaId = () => String(10n ** 15n + BigInt(`0x${randomBytes(6).toString('hex')}`));
+
+  /** Answers the media endpoints; false for any other request. */
+  function handleMedia(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): boolean {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    /** Answers JSON; true, so that `return json(...)` says the request was handled. */
+    const json = (status: number, body: unknown): true => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      return true;
+    };
+    const upload = /^\/([^/]+)\/([^/]+)\/media$/.exec(path);
+    if (upload && req.method === 'POST') {
+      if (!bearer) return json(401, graphError(190, 'An active access token must be used.'));
+      const form = parseMultipart(raw, req.headers['content-type'] ?? '');
+      const file = form?.find((part) => part.name === 'file');
+      const field = (name: string) => form?.find((part) => part.name === name)?.data.toString('utf8') ?? '';
+      if (!form || !file || field('messaging_product') !== 'whatsapp' || field('type') === '') {
+        return json(400, graphError(100, '(#100) Invalid parameter', 'messaging_product, type and file are required'));
+      }
+      const id = newMediaId();
+      files.set(id, { bytes: file.data, mimeType: field('type') });
+      mediaUploads.push({
+        phoneNumberId: decodeURIComponent(upload[2]!),
+        token: bearer[1]!,
+        messagingProduct: field('messaging_product'),
+        type: field('type'),
+        filename: file.filename ?? '',
+        mimeType: file.contentType ?? '',
+        bytes: file.data,
+        id,
+      });
+      return json(200, { id });
+    }
+    const metadata = /^\/([^/]+)\/(\d+)$/.exec(path);
+    if (metadata && metadata[1] !== 'download' && req.method === 'GET' && files.has(metadata[2]!)) {
+      const id = metadata[2]!;
+      const file = files.get(id)!;
+      const status = bearer ? 200 : 401;
+      mediaReads.push({ kind: 'metadata', mediaId: id, authorized: bearer !== null, status });
+      if (!bearer) return json(401, graphError(190, 'An active access token must be used.'));
+      return json(200, {
+        messaging_product: 'whatsapp',
+        url: `http://127.0.0.1:${port}/download/${id}`,
+        mime_type: file.mimeType,
+        sha256: createHash('sha256').update(file.bytes).digest('hex'),
+        file_size: file.bytes.length,
+        id,
+      });
+    }
+    const download = /^\/download\/(\d+)$/.exec(path);
+    if (download && req.method === 'GET') {
+      const id = download[1]!;
+      const file = files.get(id);
+      const status = !bearer ? 401 : !file ? 404 : failingDownloads > 0 ? 500 : 200;
+      if (status === 500) failingDownloads -= 1;
+      mediaReads.push({ kind: 'download', mediaId: id, authorized: bearer !== null, status });
+      if (status !== 200) return json(status, graphError(status === 500 ? 131000 : 100, 'download refused'));
+      res.writeHead(200, { 'content-type': file!.mimeType, 'content-length': String(file!.bytes.length) }).end(file!.bytes);
+      return true;
+    }
+    return false;
+  }
+
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      if (handleMedia(req, res, raw)) return;
+      handle(req, res, raw.toString('utf8'));
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -353,6 +449,16 @@ export async function startFakeGraph(options: { statusWebhook?: StatusWebhook; a
     sendTemplateStatus: postTemplateStatus,
     async idle() {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    mediaUploads,
+    mediaReads,
+    addMedia(bytes, mimeType) {
+      const id = newMediaId();
+      files.set(id, { bytes, mimeType });
+      return id;
+    },
+    failDownloads(times) {
+      failingDownloads = times;
     },
     async close() {
       stop.abort();
@@ -529,4 +635,29 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     }
   });
+}
+
+/** The parts of a multipart/form-data body, as far as Graph's media upload needs; undefined when it is not one. */
+export function parseMultipart(raw: Buffer, contentType: string): { name: string; filename?: string; contentType?: string; data: Buffer }[] | undefined {
+  const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  if (!/^multipart\/form-data/i.test(contentType) || !boundary) return undefined;
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const parts: { name: string; filename?: string; contentType?: string; data: Buffer }[] = [];
+  let at = raw.indexOf(delimiter);
+  while (at !== -1) {
+    const start = at + delimiter.length;
+    if (raw.subarray(start, start + 2).toString() === '--') return parts;
+    const headersEnd = raw.indexOf('\r\n\r\n', start);
+    const next = raw.indexOf(delimiter, headersEnd);
+    if (headersEnd === -1 || next === -1) return undefined;
+    const headers = raw.subarray(start + 2, headersEnd).toString('utf8');
+    const name = /name="([^"]*)"/.exec(headers)?.[1];
+    if (name === undefined) return undefined;
+    const filename = /filename="([^"]*)"/.exec(headers)?.[1];
+    const partType = /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1];
+    // The part's bytes end before the CRLF that precedes the next delimiter.
+    parts.push({ name, ...(filename !== undefined ? { filename } : {}), ...(partType !== undefined ? { contentType: partType.trim() } : {}), data: raw.subarray(headersEnd + 4, next - 2) });
+    at = next;
+  }
+  return undefined;
 }

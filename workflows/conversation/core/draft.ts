@@ -46,6 +46,12 @@ export function recordOf(content: OutboundContent): Pick<MessageRecord, 'kind' |
     case 'interactive':
       // The body is the message's words (preview, search); the buttons or list stay whole beside it.
       return { kind: 'interactive', text: content.interactive.body, template: null, content: { interactive: content.interactive } };
+    case 'media': {
+      // Shown as inbound media is: the WhatsApp type as the kind, the caption as the text.
+      const { id, mimeType, filename, caption } = content.media;
+      const media = { id, mimeType, ...(filename !== undefined ? { filename } : {}), ...(caption !== undefined ? { caption } : {}) };
+      return { kind: content.media.mediaType, text: caption ?? null, template: null, content: { media } };
+    }
   }
 }
 

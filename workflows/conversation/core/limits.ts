@@ -17,6 +17,7 @@
 import type { CustomerMessagePayload } from '../messages';
 import type { ConversationState, Input, MessageContent } from './model';
 import { interactiveProblems } from './interactive';
+import { takesCaption } from './media';
 
 /** Text of a message (a text's body, a caption, a reply's words), in UTF-16 code units like JavaScript's `length`. */
 export const maxTextLength = 4096;
@@ -287,6 +288,12 @@ export function actionOverLimit(input: Input, state: Pick<ConversationState, 'ta
       const field = ['interactive', ...problem.path].join('.');
       return { code: 'validation_failed', field, message: `${field}: ${problem.message}` };
     }
+  }
+  if (input.type === 'reply' && input.content.kind === 'media' && input.content.media.caption !== undefined) {
+    const { caption, mediaType } = input.content.media;
+    // Checked by the API too; here for signals and updates that did not come through it.
+    if (!takesCaption(mediaType)) return { code: 'validation_failed', field: 'text', message: `text: ${mediaType} is sent without a caption on WhatsApp; send the text as its own reply` };
+    if (caption.length > maxTextLength) return { code: 'validation_failed', field: 'media.caption', message: `media.caption: at most ${maxTextLength} characters, got ${caption.length}` };
   }
   return undefined;
 }

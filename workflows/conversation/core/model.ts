@@ -74,8 +74,11 @@ export const inboundKinds: readonly InboundKind[] = [
 
 /** The type-specific part of a message, as the provider described it (ids, not bytes: media stay at the provider). */
 export interface MessageContent {
-  /** image, audio, video, document, sticker. */
-  media?: { id: string; mimeType?: string; sha256?: string; filename?: string; caption?: string; voice?: boolean; animated?: boolean };
+  /**
+   * image, audio, video, document, sticker. `id` is convoflow's (GET .../media/{id}) for WhatsApp media
+   * received since 2026-12 (SPEC section 10), with the provider's as `providerMediaId`; before, the provider's.
+   */
+  media?: { id: string; mimeType?: string; sha256?: string; filename?: string; caption?: string; voice?: boolean; animated?: boolean; providerMediaId?: string };
   location?: { latitude: number; longitude: number; name?: string; address?: string; url?: string };
   /** contacts: the shared contact cards as the provider sent them. */
   contacts?: Record<string, unknown>[];

@@ -11,9 +11,10 @@
  *
  * Pure and a leaf: no Temporal, MongoDB, Express or Node import (the workflow bundle, the API and the
  * worker all load it), and nothing from the rest of core, which imports it (model.ts), but the types of
- * interactive.ts, a leaf too.
+ * other leaves (interactive.ts, media.ts).
  */
 import type { InteractiveMessage } from './interactive';
+import type { MediaType } from './media';
 
 /** A WhatsApp template by name, in a language (`en_US` when absent), with its body parameters. */
 export interface TemplateRef {
@@ -61,8 +62,27 @@ export interface InteractiveContent {
   interactive: InteractiveMessage;
 }
 
+
+/**
+ * A stored file (POST .../media) sent as WhatsApp media. `mediaType` and `mimeType` are the stored
+ * file's, read when the reply was accepted, so the adapters need not look them up; `caption` is the text
+ * that went with it (images, videos and documents only: core/media.ts `takesCaption`).
+ */
+export interface MediaRef {
+  id: string;
+  mediaType: MediaType;
+  mimeType: string;
+  filename?: string;
+  caption?: string;
+}
+
+export interface MediaContent {
+  kind: 'media';
+  media: MediaRef;
+}
+
 /** One tagged variant per kind of outbound message. */
-export type OutboundContent = TextContent | TemplateContent | InteractiveContent;
+export type OutboundContent = TextContent | TemplateContent | InteractiveContent | MediaContent;
 
 export type OutboundKind = OutboundContent['kind'];
 
