@@ -48,7 +48,7 @@ const storeRestMs = 5_000;
 const maxBuckets = 50_000;
 /** Chunks are purged this long after their window passed, so processes whose clocks differ by less never claim one again. */
 const purgeMarginMs = 60_000;
-/** Claims one request may make when racing processes keep winning the chunk it tries. */
+/** Claims one request may make or wait for when racing processes keep winning the chunk it tries. */
 const maxClaimsPerRequest = 20;
 
 interface LocalBucket {
@@ -91,15 +91,19 @@ export class RateLimits {
   private async take(tier: TierName, key: string): Promise<Verdict> {
     const id = `${tier}:${key}`;
     const local = this.bucketOf(id, tier);
+    // The request is charged at its arrival: a claim that takes longer than a chunk lasts (a twentieth
+    // of the burst's window, 100 ms for the defaults) must not age the slots it brings out of the window
+    // of the requests that waited for it, or a slow store refuses every request it was asked for.
+    const arrivedAt = this.clock();
     for (let claims = 0; claims < maxClaimsPerRequest; ) {
-      const now = this.clock();
-      const step = local.slots.step(now);
+      const step = local.slots.step(arrivedAt);
       if (step.kind === 'admit') return { ok: true };
       if (step.kind === 'wait') return { ok: false, retryAfterMs: step.ms };
-      if (now < this.storeRestsUntil) return this.insured(tier, id);
+      if (this.clock() < this.storeRestsUntil) return this.insured(tier, id);
       // One claim at a time per bucket in this process: the others wait for it, then take its slots.
+      // Rounds joined count as well as rounds started: no request waits on more than maxClaimsPerRequest claims.
+      claims += 1;
       if (!local.claiming) {
-        claims += 1;
         local.claiming = this.claim(id, local.slots, step.chunk, step.expiresAtMs).finally(() => (local.claiming = undefined));
       }
       if (!(await settledWithin(local.claiming, claimTimeoutMs))) {

@@ -35,4 +35,23 @@ describe('rate limits while the store is away', () => {
     expect(answers.filter((v) => v.ok).length).toBeGreaterThanOrEqual(10);
     expect(answers.filter((v) => v.ok).length).toBeLessThan(40);
   });
+
+  test('a slow store (each claim answers after 300 ms, longer than a chunk of the default service bucket lasts): a burst within the limit is admitted whole', async () => {
+    const claimed = new Set<string>();
+    const slow = {
+      insertOne: async (doc: RateSlotChunkDoc) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        if (claimed.has(doc._id)) throw Object.assign(new Error('E11000 duplicate key'), { code: 11000 });
+        claimed.add(doc._id);
+        return { acknowledged: true, insertedId: doc._id };
+      },
+      deleteMany: () => Promise.resolve({ deletedCount: 0 }),
+    } as unknown as Collection<RateSlotChunkDoc>;
+    const limits = new RateLimits(slow, { ...settings, service: { rate: 500, burst: 1_000 } }, log);
+    const answers: Awaited<ReturnType<RateLimits['consume']>>[] = [];
+    // Eight waves of 25 at once, as a client pushing 200 deliveries in batches does.
+    for (let wave = 0; wave < 8; wave++) answers.push(...(await Promise.all(Array.from({ length: 25 }, () => limits.consume('service', 'key')))));
+    limits.close();
+    expect(answers.filter((v) => !v.ok)).toEqual([]);
+  });
 });

@@ -62,6 +62,23 @@ describe('SlotBucket', () => {
     );
   });
 
+  test('property: requests stepped out of arrival order (each charged at its arrival while others waited for a claim) keep the bound', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ rate: fc.integer({ min: 1, max: 600 }), burst: fc.integer({ min: 1, max: 300 }) }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.record({ process: fc.nat(3), gap: fc.integer({ min: 0, max: 40 }), lag: fc.integer({ min: 0, max: 1_500 }) }), { maxLength: 400 }),
+        ({ rate, burst }, processes, gaps) => {
+          const shape = { rate, burst, chunk: chunkSizeFor(burst) };
+          let at = start;
+          const requests = gaps.map(({ process, gap, lag }) => ({ process, at: (at += gap) - lag }));
+          expect(worstExcess(shape, simulate(shape, processes, requests))).toBeLessThanOrEqual(1);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   test.each([1, 2, 4])('a burst at one instant through %i process(es) admits the burst, less at most one chunk per process', (processes) => {
     const requests = Array.from({ length: 500 }, (_, i) => ({ process: i, at: start }));
     const admitted = simulate(user, processes, requests).length;
