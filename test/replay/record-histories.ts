@@ -493,6 +493,79 @@ const apiScenarios: ApiScenario[] = [
       await customerWrites(stack, api.account, { customer, text: 'thanks' });
       return { conversation: id };
     },
+  },  {
+    // SPEC 10's toolkit on WhatsApp: an internal note mentioning a user, a canned response, reply buttons,
+    // an uploaded image with a caption, a template with a button component; the customer's image fetched
+    // by its own workflow, and the customer's message marked read after the reply (markRead on_reply).
+    name: 'toolkit',
+    graph: true,
+    async drive(stack, graph) {
+      const api = new Api(stack, await createAccount(stack));
+      const { agent, owner } = api.account.keys;
+      const secrets = { accessToken: 'recording-token-0002', appSecret: 'recording-app-secret-2', verifyToken: 'recording-verify-2' };
+      const phoneNumberId = '114002873001457';
+      const channel = '15550100002';
+      api.expectOk(
+        await stack.http.request('PUT', `/v1/accounts/${api.account.id}/channels/${channel}`, { key: owner, body: { provider: 'whatsapp_cloud', phoneNumberId, ...secrets } }),
+        'channel',
+      );
+      graph!.setStatusWebhook({ url: `${stack.baseUrl}/webhooks/whatsapp/${api.account.id}`, appSecret: secrets.appSecret });
+      const meta = async (body: unknown) => {
+        const { rawBody, headers } = signedMetaRequest(body, secrets.appSecret);
+        api.expectOk(await stack.http.request('POST', `/webhooks/whatsapp/${api.account.id}`, { body: rawBody, headers }), 'webhook');
+      };
+      const customer = newCustomer();
+      const id = `conv:${api.account.id}:${channel}:${customer}`;
+      await meta(inboundTextBody({ phoneNumberId, from: customer, name: 'Priya Sharma', wamid: 'wamid.kit-1', text: 'Can you send the brochure?' }));
+      await api.until([id], (vs) => vs[0]!.status === 'open');
+      api.expectOk(await api.act(id, 'notes', agent, { text: 'Asking about the brochure, @manager can you check the price?', mentions: [api.account.users.manager] }), 'note');
+      api.expectOk(
+        await stack.http.request('PUT', `/v1/accounts/${api.account.id}/canned-responses/greet`, { key: owner, body: { title: 'Greeting', text: 'Hello! Happy to help.', scope: 'account' } }),
+        'canned response',
+      );
+      const sentOut = async (messageId: string) =>
+        eventually(async () => {
+          const messages = (await stack.http.get(conversationPath(api.account, id, '/messages?limit=500'), agent)).body.messages as { messageId: string; delivery?: { status: string } }[];
+          const status = messages.find((m) => m.messageId === messageId)?.delivery?.status;
+          return status === 'sent' || status === 'delivered' || status === 'read' ? true : undefined;
+        });
+      const canned = await api.act(id, 'replies', agent, { cannedResponse: 'greet', replyTo: 'wamid.kit-1' });
+      api.expectOk(canned, 'canned reply');
+      await sentOut(canned.body.messageId);
+      await eventually(async () => ((await stack.client.workflow.getHandle(`read/${id}/wamid.kit-1`).describe()).status.name === 'COMPLETED' ? true : undefined));
+      const buttons = await api.act(id, 'replies', agent, {
+        interactive: { type: 'button', body: 'Which one?', buttons: [{ id: 'spring', title: 'Spring' }, { id: 'summer', title: 'Summer' }] },
+      });
+      api.expectOk(buttons, 'interactive reply');
+      await sentOut(buttons.body.messageId);
+      const upload = await fetch(`${stack.baseUrl}/v1/accounts/${api.account.id}/media`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${agent}`, 'content-type': 'image/png', 'x-filename': 'brochure.png' },
+        body: new Uint8Array(Buffer.alloc(2048, 7)),
+      });
+      if (upload.status !== 201) throw new Error(`upload: ${upload.status} ${await upload.text()}`);
+      const mediaId = ((await upload.json()) as { id: string }).id;
+      const image = await api.act(id, 'replies', agent, { text: 'The brochure', media: { id: mediaId } });
+      api.expectOk(image, 'media reply');
+      await sentOut(image.body.messageId);
+      const template = await api.act(id, 'templates', agent, {
+        name: 'follow_up',
+        language: 'en',
+        components: [{ type: 'button', sub_type: 'quick_reply', index: 0, parameters: [{ type: 'payload', payload: 'yes' }] }],
+      });
+      api.expectOk(template, 'template');
+      await sentOut(template.body.messageId);
+      const providerMediaId = graph!.addMedia(Buffer.alloc(1024, 9), 'image/jpeg');
+      await meta(inboundImageBody({ phoneNumberId, from: customer, wamid: 'wamid.kit-2', mediaId: providerMediaId, caption: 'this one?' }));
+      const inbound = await eventually(async () => {
+        const messages = (await stack.http.get(conversationPath(api.account, id, '/messages?limit=500'), agent)).body.messages as { providerMessageId?: string; content?: { media?: { id: string } } }[];
+        return messages.find((m) => m.content?.media?.id?.startsWith('med_in_'))?.content?.media?.id;
+      });
+      const fetchId = `media/${api.account.id}/${inbound}`;
+      await eventually(async () => ((await stack.client.workflow.getHandle(fetchId).describe()).status.name === 'COMPLETED' ? true : undefined));
+      api.expectStatus(await api.act(id, 'resolve', agent), 'closed');
+      return { conversation: id, read: `read/${id}/wamid.kit-1`, media: fetchId };
+    },
   },
 ];
 

@@ -47,21 +47,21 @@ describe('replaying recorded conversation histories', () => {
     const recorded = ['full-lifecycle', 'history-budget', 'open-window-expiry', 'routing', 'status-inbox', 'work-items'];
     const scenariosOf = (dir: string) => [...new Set(jsonIn(dir).map((file) => file.split('.')[0]))].sort();
     const clocks = ['sla', 'sla-carried', 'answer-within', 'out-of-office', 'clocks-carried', 'snooze', 'snooze-carried'];
-    expect(scenariosOf('.')).toEqual([...recorded, 'whatsapp', 'recovered-run', 'policy-propagation', ...clocks].sort());
+    expect(scenariosOf('.')).toEqual([...recorded, 'whatsapp', 'recovered-run', 'policy-propagation', ...clocks, 'toolkit'].sort());
     expect(scenariosOf('before-delivery')).toEqual(recorded);
     expect(scenariosOf('before-close-in-run')).toEqual([...recorded, 'whatsapp'].sort());
     expect(scenariosOf('before-view-policy')).toEqual([...recorded, 'whatsapp'].sort());
     expect(scenariosOf('before-security')).toEqual([...recorded, 'whatsapp'].sort());
   });
 
-  test('both workflow types are covered, the account router included, and every history stays small', () => {
+  test('every workflow type is covered, the account router, media fetches and read marks included, and every history stays small', () => {
     const types = new Set<string>();
     for (const file of files) {
       const json = JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8'));
       types.add(json.events[0].workflowExecutionStartedEventAttributes.workflowType.name);
       expect([file, fs.statSync(path.join(historiesDir, file)).size <= maxHistoryBytes]).toEqual([file, true]);
     }
-    expect([...types].sort()).toEqual(['accountRouterWorkflow', 'campaignSendWorkflow', 'conversationWorkflow', 'policyPropagationWorkflow']);
+    expect([...types].sort()).toEqual(['accountRouterWorkflow', 'campaignSendWorkflow', 'conversationWorkflow', 'inboundMediaWorkflow', 'policyPropagationWorkflow', 'providerReadWorkflow']);
     expect(files).toContain('routing.router.run1.json');
   });
 
@@ -121,6 +121,17 @@ describe('replaying recorded conversation histories', () => {
     for (const file of slaRuns) expect([file, patches(eventsOf(file))]).not.toEqual([file, expect.arrayContaining([snoozePatch])]);
     // The shortened target breaches on the policy signal's own decision: a timer is not needed for it.
     expect(eventsOf('sla.shortened.run1.json').some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED')).toBe(true);
+  });
+
+  test("the toolkit recording (SPEC 10) holds a note, and replies of each new kind, with the media fetch's and the read mark's own workflows", () => {
+    const events = JSON.parse(fs.readFileSync(path.join(historiesDir, 'toolkit.conversation.run1.json'), 'utf8')).events as Record<string, any>[];
+    const updates = events.flatMap((e) => (e.workflowExecutionUpdateAcceptedEventAttributes ? [e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.name as string] : []));
+    expect(updates).toEqual(expect.arrayContaining(['note', 'reply', 'template', 'resolve']));
+    const replies = events
+      .filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest.input.name === 'reply')
+      .map((e) => JSON.parse(Buffer.from(e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.args.payloads[0].data, 'base64').toString('utf8')).content.kind);
+    expect(replies.sort()).toEqual(['interactive', 'media', 'text']);
+    expect(current).toEqual(expect.arrayContaining(['toolkit.media.run1.json', 'toolkit.read.run1.json']));
   });
 
   test('every recorded history replays on the current workflow code without a determinism violation', async () => {
