@@ -71,7 +71,7 @@ export const conversationRoutes = [
     method: 'post',
     path: `${base}/{conversationId}/replies`,
     summary:
-      'Send a free-form reply (assignee only, inside the 24h window); replying from open claims it. `cannedResponse` instead of `text` sends that canned response with {{customer.name}}, {{agent.name}} and {{attributes.<key>}} filled in (400 naming cannedResponse when the caller has no such response or a variable has no value). `interactive` sends reply buttons (up to 3) or a list (up to 10 rows); `media` a file stored with POST .../media, `text` beside it being its caption (images, videos, documents). A user's reply may mark the customer's message read on WhatsApp (policy `markRead`)',
+      'Send a free-form reply (assignee only, inside the 24h window); replying from open claims it. `cannedResponse` instead of `text` sends that canned response with {{customer.name}}, {{agent.name}} and {{attributes.<key>}} filled in (400 naming cannedResponse when the caller has no such response or a variable has no value). `interactive` sends reply buttons (up to 3) or a list (up to 10 rows); `media` a file stored with POST .../media, `text` beside it being its caption (images, videos, documents). A reply by a user may mark the message of the customer read on WhatsApp (policy `markRead`)',
     allow: everyUser,
     body: s.reply,
     response: r.actionResult,
