@@ -17,6 +17,7 @@ import type { StoredConversation } from '../workflows/conversation/core/recover'
 import { outboundNumber } from '../workflows/conversation/core/recover';
 import { dedupeWindow } from '../workflows/conversation/core/model';
 import type { RouterClient, RoutingNotice } from './router-client';
+import { cachedPolicies, createEpisodeRows } from './episode-rows';
 
 /** One flush of a conversation's decided effects: the view after them, and what they recorded or sent. */
 export interface PersistBatch {
@@ -89,6 +90,8 @@ export interface ConversationActivityDeps {
   conditionalWrites?: ConditionalWrites;
   /** Counts refused batches (the worker's metrics). */
   onPersistRefused?: () => void;
+  /** SPEC 11: keep the episode rows on every persist (activities/episode-rows.ts); on unless false. */
+  episodeRows?: boolean;
 }
 
 /**
@@ -141,7 +144,7 @@ type StoredVersion = { version: number } | null;
 
 const readStoredVersion = (c: Collections, id: string): Promise<StoredVersion> => c.conversations.findOne({ _id: id }, { projection: { version: 1 } });
 
-export function createConversationActivities({ db, log, router, conditionalWrites, onPersistRefused }: ConversationActivityDeps): ConversationActivities {
+export function createConversationActivities({ db, log, router, conditionalWrites, onPersistRefused, episodeRows = true }: ConversationActivityDeps): ConversationActivities {
   const c = collections(db);
   const stream = new StreamAppender(c.stream, undefined, (error) => log.warn({ err: error }, 'stream head hint not written; the next append corrects it'));
   let writes: Promise<ConditionalWrites> | undefined = conditionalWrites && Promise.resolve(conditionalWrites);
@@ -154,6 +157,7 @@ export function createConversationActivities({ db, log, router, conditionalWrite
   };
 
   const loadPolicy = async (accountId: string): Promise<Policy> => (await newestAccountPolicy(c.accounts, c.policyVersions, accountId)) ?? defaultPolicy;
+  const episodes = episodeRows ? createEpisodeRows({ c, log, policyOf: cachedPolicies(loadPolicy) }) : undefined;
 
   return {
     loadPolicy,
@@ -203,6 +207,8 @@ export function createConversationActivities({ db, log, router, conditionalWrite
       const mode = await writeMode();
       const viewRead = mode === 'read-then-write' ? settle(readStoredVersion(c, conversationId)) : undefined;
       const headHint = stream.readHint(accountId);
+      // SPEC 11: the episode rows' reads and fold run beside the timeline's writes (activities/episode-rows.ts).
+      const rows = episodes ? settle(episodes.prepare({ view, messages, events })) : undefined;
       const sent = new Set(messages.map((m) => m.messageId));
       const latest = new Map(deliveries.map((d) => [d.messageId, d.delivery]));
       const writeDeliveries = () =>
@@ -223,7 +229,10 @@ export function createConversationActivities({ db, log, router, conditionalWrite
         // SPEC 10: one record per user a note mentions, with the note (insert-once: a retry writes nothing twice).
         write('mentions', () => insertOnce(c.mentions, mentionDocsOf(accountId, conversationId, messages))),
       ]);
-      await write('view', () => writeViewForwards(c, view, mode, log, viewRead?.then(unsettle)));
+      await allWritten([
+        write('view', () => writeViewForwards(c, view, mode, log, viewRead?.then(unsettle))),
+        ...(episodes && rows ? [write('episodes', async () => episodes.write(unsettle(await rows), mode))] : []),
+      ]);
       const hint = await headHint;
       await allWritten([
         // One entry per batch, in this workflow's batch order (store/STREAM.md).

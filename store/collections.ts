@@ -35,6 +35,8 @@ import type { StreamCollections } from './stream-log';
 import { streamCollections } from './stream-log';
 import type { UserRevisionDoc } from './user-revisions';
 import type { MentionDoc } from './mentions';
+import type { EpisodeDoc } from './episodes';
+import { episodesCollection } from './episodes';
 import { userRevisions } from './user-revisions';
 
 /**
@@ -73,6 +75,8 @@ export interface Collections {
   mentions: Collection<MentionDoc>;
   /** Canned responses, account and personal (store/canned-responses.ts). */
   cannedResponses: Collection<CannedResponseDoc>;
+  /** SPEC 11: one report row per episode (store/episodes.ts). */
+  episodes: Collection<EpisodeDoc>;
   /** Presence, its claimed changes, tabs and heartbeats (store/presence.ts). */
   presence: PresenceCollections;
   /** Read marks and their claimed revisions (store/read-marks.ts). */
@@ -113,6 +117,7 @@ export function collections(db: Db, options: { secrets?: SecretBox } = {}): Coll
     templates: templates(db),
     mentions: db.collection<MentionDoc>('mentions'),
     cannedResponses: cannedResponsesCollection(db),
+    episodes: episodesCollection(db),
     presence: presenceCollections(db),
     readMarks: readMarkCollections(db),
     stream: streamCollections(db),
@@ -152,6 +157,9 @@ export async function ensureIndexes(db: Db): Promise<void> {
     ['idempotency', { createdAt: 1 }, 'created'],
     // A user's mentions, newest first: `_id` holds the time (store/mentions.ts).
     ['mentions', { accountId: 1, userId: 1, _id: -1 }, 'account_user_newest'],
+    // SPEC 11: episode rows by start, ISO strings then `_id` (store/episodes.ts); with a channel.
+    ['episodes', { accountId: 1, startedAt: 1, _id: 1 }, 'account_started'],
+    ['episodes', { accountId: 1, channel: 1, startedAt: 1, _id: 1 }, 'account_channel_started'],
   ];
   // One index per command, in sequence: FerretDB 1.24 panics on a createIndexes command that names
   // two or more indexes which already exist, which is every start after the first.

@@ -20,6 +20,9 @@ export const messageDocId = (conversationId: string, messageId: string): string 
 /** `events`: `{conversationId}/{seq}`. */
 export const eventDocId = (conversationId: string, seq: number): string => `${conversationId}/${seq}`;
 
+/** `episodes`: `{conversationId}/{episode}`, one report row per episode (SPEC 11, store/episodes.ts). */
+export const episodeDocId = (conversationId: string, episode: number): string => `${conversationId}/${episode}`;
+
 /**
  * `sends` and `outbound`: a conversation message's delivery id, `{conversationId}/{messageId}` (a campaign
  * send's is its workflow id, workflows/campaign/ids.ts). workflows/conversation/outbox.ts builds the same
