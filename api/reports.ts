@@ -1,0 +1,180 @@
+import type { Response } from 'express';
+import { once } from 'node:events';
+import type { ApiDeps } from './deps';
+import { loadAccount } from './accounts';
+import { ApiError } from './errors';
+import type { EpisodeCursor, EpisodeDoc, EpisodeFilter } from '../store/episodes';
+import { allEpisodes, episodesPage, withDefaults } from '../store/episodes';
+import type { GroupBy, SummaryItem, SummaryRow } from '../workflows/conversation/core/episode-summary';
+import { EpisodeSummary } from '../workflows/conversation/core/episode-summary';
+import { effective } from '../workflows/conversation/core/policy';
+
+/**
+ * SPEC 11's reports (supervisors): the episode rows of a range (JSON pages, or the whole range as CSV
+ * streamed page by page) and the summary, computed from the same rows by the pure
+ * `EpisodeSummary` (core/episode-summary.ts) that a check recomputing it would use. No request reads a
+ * whole collection or holds a whole range: every read is a bounded, sorted page of the range's index
+ * (store/episodes.ts), and the summary keeps only the numbers its percentiles need.
+ */
+export interface RangeQuery {
+  from: string;
+  to: string;
+  channel?: string | undefined;
+  assignee?: string | undefined;
+  team?: string | undefined;
+}
+
+const utc = (iso: string) => new Date(Date.parse(iso)).toISOString();
+
+async function filterOf(deps: ApiDeps, accountId: string, q: RangeQuery): Promise<EpisodeFilter> {
+  let team: EpisodeFilter['team'];
+  if (q.team !== undefined) {
+    // The team's current members (a small read of the account's users).
+    const members = await deps.collections.users.find({ accountId, teams: q.team }, { projection: { userId: 1 } }).toArray();
+    team = { team: q.team, members: members.map((u) => u.userId) };
+  }
+  return { accountId, from: utc(q.from), to: utc(q.to), channel: q.channel, assignee: q.assignee, team };
+}
+
+/** A row as the API answers it: the SPEC's fields and `team`, without the fold's bookkeeping. */
+export function episodeView(doc: EpisodeDoc) {
+  const r = withDefaults(doc);
+  return {
+    conversationId: r.conversationId,
+    episode: r.episode,
+    channel: r.channel,
+    customer: r.customer,
+    startedAt: r.startedAt,
+    firstAssignedAt: r.firstAssignedAt,
+    firstResponseAt: r.firstResponseAt,
+    firstResponseSeconds: r.firstResponseSeconds,
+    businessFirstResponseSeconds: r.businessFirstResponseSeconds,
+    resolvedAt: r.resolvedAt,
+    resolutionSeconds: r.resolutionSeconds,
+    closedReason: r.closedReason,
+    assignees: r.assignees,
+    customerMessages: r.customerMessages,
+    userMessages: r.userMessages,
+    reopenedFrom: r.reopenedFrom,
+    sla: r.sla,
+    csat: r.csat,
+    priority: r.priority ?? 'normal',
+    tags: r.tags,
+    team: r.team,
+  };
+}
+export type EpisodeView = ReturnType<typeof episodeView>;
+
+const encodeCursor = (c: EpisodeCursor) => Buffer.from(JSON.stringify({ s: c.startedAt, i: c.id })).toString('base64url');
+function decodeCursor(text: string, accountId: string): EpisodeCursor {
+  try {
+    const parsed = JSON.parse(Buffer.from(text, 'base64url').toString()) as { s?: unknown; i?: unknown };
+    if (typeof parsed.s === 'string' && typeof parsed.i === 'string' && parsed.i.startsWith(`conv:${accountId}:`)) return { startedAt: parsed.s, id: parsed.i };
+  } catch {
+    // fall through
+  }
+  throw new ApiError({ code: 'validation_failed', message: 'cursor: not a cursor this API returned' });
+}
+
+/** `GET .../reports/episodes` as JSON: one page, in start order, `{ items, nextCursor }`. */
+export async function listEpisodes(deps: ApiDeps, accountId: string, q: RangeQuery & { limit: number; cursor?: string | undefined }) {
+  const filter = await filterOf(deps, accountId, q);
+  const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, accountId);
+  const docs = await episodesPage(deps.collections.episodes, filter, after, q.limit);
+  const page = docs.slice(0, q.limit);
+  const last = page.at(-1);
+  return { items: page.map(episodeView), nextCursor: docs.length > q.limit && last ? encodeCursor({ startedAt: last.startedAt, id: last._id }) : null };
+}
+
+/** The CSV's columns: one per scalar field, then `assignees`, `tags` and `sla` as JSON text (SPEC 11). */
+export const csvColumns = [
+  'conversationId',
+  'episode',
+  'channel',
+  'customer',
+  'startedAt',
+  'firstAssignedAt',
+  'firstResponseAt',
+  'firstResponseSeconds',
+  'businessFirstResponseSeconds',
+  'resolvedAt',
+  'resolutionSeconds',
+  'closedReason',
+  'customerMessages',
+  'userMessages',
+  'reopenedFrom',
+  'csat',
+  'priority',
+  'team',
+  'assignees',
+  'tags',
+  'sla',
+] as const satisfies readonly (keyof EpisodeView)[];
+
+/** One CSV cell (RFC 4180): null is empty; objects are JSON text; quoted when it holds a quote, comma or line break. */
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export const csvLine = (row: EpisodeView): string => csvColumns.map((c) => csvCell(row[c])).join(',') + '\r\n';
+
+/**
+ * `GET .../reports/episodes` with `Accept: text/csv`: the whole range, streamed page by page with the
+ * socket's backpressure, so the API holds one page whatever the range's size.
+ */
+export async function streamEpisodesCsv(deps: ApiDeps, accountId: string, q: RangeQuery, res: Response): Promise<void> {
+  const filter = await filterOf(deps, accountId, q);
+  const rows = allEpisodes(deps.collections.episodes, filter, 1000);
+  // The first page is read before the headers go, so a store that is down still answers 503.
+  const first = await rows.next();
+  res.status(200);
+  res.setHeader('content-type', 'text/csv; charset=utf-8');
+  res.setHeader('content-disposition', `attachment; filename="episodes-${accountId}.csv"`);
+  const write = async (text: string) => {
+    // A client that went away never drains: stop waiting at its close too.
+    if (!res.write(text)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  };
+  try {
+    await write(csvColumns.join(',') + '\r\n');
+    if (!first.done) {
+      await write(csvLine(episodeView(first.value)));
+      for await (const doc of rows) {
+        if (res.destroyed) return;
+        await write(csvLine(episodeView(doc)));
+      }
+    }
+    res.end();
+  } catch (error) {
+    // The status line is gone: cut the transfer, so the client sees an incomplete file, never a short one.
+    res.destroy(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/** What the summary reads of each row. */
+const summaryProjection = { _id: 1, startedAt: 1, resolvedAt: 1, firstResponseSeconds: 1, resolutionSeconds: 1, sla: 1, csat: 1, channel: 1, team: 1, assignees: 1 } as const;
+
+/** `GET .../reports/summary`: per group, from the range's rows (core/episode-summary.ts). */
+export async function episodeSummary(deps: ApiDeps, accountId: string, q: RangeQuery & { groupBy: GroupBy }): Promise<{ groupBy: GroupBy; from: string; to: string; timeZone: string; items: SummaryItem[] }> {
+  const account = await loadAccount(deps, accountId);
+  const timeZone = effective(account.policy).businessHours?.timezone ?? null;
+  const filter = await filterOf(deps, accountId, q);
+  const groupBy = q.groupBy;
+  const summary = new EpisodeSummary(groupBy, timeZone);
+  for await (const doc of allEpisodes(deps.collections.episodes, filter, 2000, summaryProjection)) {
+    const row: SummaryRow = {
+      startedAt: doc.startedAt,
+      resolvedAt: doc.resolvedAt ?? null,
+      firstResponseSeconds: doc.firstResponseSeconds ?? null,
+      resolutionSeconds: doc.resolutionSeconds ?? null,
+      sla: doc.sla,
+      csat: doc.csat ?? null,
+      channel: doc.channel,
+      team: doc.team ?? null,
+      assignees: doc.assignees ?? [],
+    };
+    summary.add(row);
+  }
+  return { groupBy, from: filter.from, to: filter.to, timeZone: timeZone ?? 'UTC', items: summary.items() };
+}
