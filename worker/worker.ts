@@ -39,6 +39,8 @@ export interface WorkerDeps {
   maxCachedWorkflows?: number;
   /** A prebuilt bundle (tests share one per process); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** SPEC 11's episode rows on every persist (activities/episode-rows.ts); on unless false (a bench's "off" side). */
+  episodeRows?: boolean;
 }
 
 export interface RunningWorker {
@@ -99,7 +101,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
     interceptors: { activity: [metrics.activityInterceptor] },
     activities: {
-      ...createConversationActivities({ db: deps.db, log: deps.log, router }),
+      ...createConversationActivities({ db: deps.db, log: deps.log, router, episodeRows: deps.episodeRows }),
       ...createRoutingActivities({ db: deps.db }),
       ...createDeliveryActivities({
         db: deps.db,
