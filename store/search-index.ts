@@ -44,3 +44,9 @@ export function termPostings(terms: Collection<SearchTermDoc>, accountId: string
   const filter: Filter<SearchTermDoc> = { accountId, term, ...(before === undefined ? {} : { _id: { $lt: before } }) };
   return terms.find(filter).sort({ _id: -1 }).limit(limit).toArray();
 }
+
+/** Whether the message of `posting` also has `term`: one read by `_id` (its posting's `_id` is known). */
+export async function messageHasTerm(terms: Collection<SearchTermDoc>, posting: SearchTermDoc, term: string): Promise<boolean> {
+  const id = searchTermId(posting.accountId, term, posting.at, posting.conversationId, posting.messageId);
+  return (await terms.findOne({ _id: id }, { projection: { _id: 1 } })) !== null;
+}

@@ -135,7 +135,7 @@ describe('contacts and search', () => {
     const { conversationId, messageId } = await customerSays(customer, { text: `Olá, meu pedido ${word} não chegou` });
     const reply = await act(account, conversationId, 'replies', account.keys.agent, { text: `Seu PEDIDO ${word.toUpperCase()} sai amanhã` });
     expect(reply.status).toBe(200);
-    const note = await act(account, conversationId, 'notes', account.keys.agent, { text: `cliente ligou sobre o pedido ${word}` });
+    const note = await act(account, conversationId, 'notes', account.keys.agent, { text: `cliente ligou sobre o pedido ${word}: internacionalização` });
     expect(note.status).toBe(201);
 
     const found = await searchWhen(word.slice(0, 7), (b) => b.items.length === 3);
@@ -150,6 +150,11 @@ describe('contacts and search', () => {
     const accented = await stack.http.get(searchPath(`AMANHÃ ${word.slice(0, 5)}`), account.keys.agent);
     expect(accented.body.items.map((i: { messageId: string }) => i.messageId)).toEqual([reply.body.messageId]);
     expect((await stack.http.get(searchPath(`${word} zebra`), account.keys.agent)).body).toEqual({ items: [], nextCursor: null });
+    // A word of one character, and one longer than the index's 12, are checked on the text.
+    const ids = async (q: string) => (await stack.http.get(searchPath(q), account.keys.agent)).body.items.map((i: { messageId: string }) => i.messageId);
+    expect(await ids(`${word} o`)).toEqual([note.body.messageId, messageId]);
+    expect(await ids(`INTERNACIONALIZAÇÃO ${word.slice(0, 4)}`)).toEqual([note.body.messageId]);
+    expect(await ids(`internacionalizar ${word}`)).toEqual([]);
 
     // Paged: two then one, then the end.
     const page1 = await stack.http.get(searchPath(word, '&limit=2'), account.keys.agent);
