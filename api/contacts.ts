@@ -75,8 +75,9 @@ export async function listContacts(deps: ApiDeps, accountId: string, query: { q?
 }
 
 /**
- * Name words from the driver's prefix on, in (word, customer) order; each checked against the contact's
- * name as it is now (a stale word of an older name, or a name missing another query word, is skipped), and
+ * Name words from the driver's prefix on, in (word, customer) order; each checked first against the name
+ * its word document was written with (no read), then, for as many as the page still needs, against the
+ * contact's name now (a stale word of an older name, or a name missing another query word, is skipped);
  * each contact listed once, at the smallest of its words the driver prefixes (`listedWord`).
  */
 async function nameSearch(deps: ApiDeps, accountId: string, query: { words: string[]; driver: string }, limit: number, cursor: string | undefined) {
@@ -87,24 +88,34 @@ async function nameSearch(deps: ApiDeps, accountId: string, query: { words: stri
   const items: ReturnType<typeof contactSummaryView>[] = [];
   let examined = 0;
   for (;;) {
-    const want = limit - items.length;
-    const batchSize = Math.min(200, want * 2 + 1);
+    // One word: nearly every name word is a hit (a contact with two such words is listed at one of them).
+    const batchSize = Math.min(200, (limit - items.length) * (query.words.length === 1 ? 1 : 4) + 1);
     const terms: ContactNameTermDoc[] = await nameTermsPage(c, accountId, range, after, batchSize);
-    const profiles = await profileCopies(
-      c,
-      accountId,
-      terms.map((t) => t.customer),
-    );
-    for (let i = 0; i < terms.length; i++) {
-      if (items.length === limit) return { items, nextCursor: encodeCursor({ m: 'name', i: after! }) };
-      const term = terms[i]!;
-      after = term._id;
-      examined += 1;
-      const profile = profiles[i];
-      if (profile && listedWord(nameOf(profileOf(profile)), query) === term.word) items.push(contactSummaryView(profile));
+    // A word written before words carried the name (`name` absent) is checked on the profile.
+    const passing = terms.map((t) => t.name === undefined || listedWord(t.name, query) === t.word);
+    let i = 0;
+    while (i < terms.length && items.length < limit) {
+      const slice: ContactNameTermDoc[] = [];
+      let j = i;
+      for (; j < terms.length && slice.length < limit - items.length; j++) if (passing[j]) slice.push(terms[j]!);
+      const profiles = await profileCopies(
+        c,
+        accountId,
+        slice.map((t) => t.customer),
+      );
+      let k = 0;
+      for (; i < j && items.length < limit; i++) {
+        after = terms[i]!._id;
+        examined += 1;
+        if (!passing[i]) continue;
+        const term = slice[k]!;
+        const profile = profiles[k++];
+        if (profile && listedWord(nameOf(profileOf(profile)), query) === term.word) items.push(contactSummaryView(profile));
+      }
     }
+    if (items.length === limit) return { items, nextCursor: i < terms.length || terms.length === batchSize ? encodeCursor({ m: 'name', i: after! }) : null };
     if (terms.length < batchSize) return { items, nextCursor: null };
-    if (items.length === limit || examined >= maxExaminedNameWords) return { items, nextCursor: encodeCursor({ m: 'name', i: after! }) };
+    if (examined >= maxExaminedNameWords) return { items, nextCursor: encodeCursor({ m: 'name', i: after! }) };
   }
 }
 

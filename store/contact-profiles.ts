@@ -5,7 +5,7 @@ import { wordsOf } from '../workflows/conversation/core/search-words';
 import { contactNameTermId, contactProfileId, contactRevisionId } from './ids';
 import type { Revisions } from './revisions';
 import { copyForwards, decideAndClaim, readForwards } from './revisions';
-import { insertNew, insertOnce, replaceWhole } from './writes';
+import { insertNew, replaceWhole } from './writes';
 
 /**
  * SPEC 11 contacts: one profile per customer of an account (`{accountId}/{customer}`), across the channels
@@ -41,6 +41,11 @@ export interface ContactNameTermDoc {
   accountId: string;
   word: string;
   customer: string;
+  /**
+   * The contact's name when this word was written, so a search checks its other words without reading
+   * the profile (only hits are read, and checked again there). Rewritten with every copy of the profile.
+   */
+  name?: string;
 }
 
 export interface ContactCollections {
@@ -82,18 +87,18 @@ const revisionsOf = (c: ContactCollections, accountId: string, customer: string)
 });
 
 /**
- * Writes the copy readers start from, after the name's words (insert-once): a writer that dies between
- * the two leaves the copy behind its revision, which the next reader of the contact writes again
- * (`newestContact`), words included. Words of an older name stay: the name search checks each against
- * the contact's name (api/contacts.ts), so a stale word costs a read, never a wrong answer.
+ * Writes the copy readers start from, after the name's words (each replaced whole, with the name): a
+ * writer that dies between the two leaves the copy behind its revision, which the next reader of the
+ * contact writes again (`newestContact`), words included. A writer whose words of an older revision land
+ * after a newer writer's finds the newer revision when it reads forwards after its copy, and writes it
+ * (copyForwards), words included: the last words written are the newest name's. Words of an older name
+ * stay: the name search checks each hit against the contact's name (api/contacts.ts), so a stale word
+ * costs a read, never a wrong answer.
  */
 async function writeCopy(c: ContactCollections, accountId: string, customer: string, profile: ContactProfile): Promise<void> {
   const name = nameOf(profile);
   const words = name === null ? [] : [...new Set(wordsOf(name))];
-  await insertOnce(
-    c.nameTerms,
-    words.map((word) => ({ _id: contactNameTermId(accountId, word, customer), accountId, word, customer })),
-  );
+  await Promise.all(words.map((word) => replaceWhole(c.nameTerms, { _id: contactNameTermId(accountId, word, customer), accountId, word, customer, name: name! })));
   await replaceWhole(c.profiles, { _id: contactProfileId(accountId, customer), accountId, customer, ...profile, name, updatedAt: new Date() });
 }
 
