@@ -12,7 +12,7 @@ import { collections } from '../store/collections';
 import { LastKnownPrincipals } from './auth';
 import type { ApiDeps } from './deps';
 import { createConversationGateway, createTemporalCall } from './conversation-gateway';
-import { ApiError, errorHandler, readingBody } from './errors';
+import { ApiError, errorHandler, readingBody, utf8Only } from './errors';
 import { createMetrics } from './metrics';
 import { mountRoutes, openApiDocument } from './route';
 import type { RouteDef } from './route';
@@ -173,8 +173,8 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
   // not decompress) answers 413 or 400 through errors.ts, never 500. Limits count decompressed bytes.
   app.use('/webhooks', readingBody(express.raw({ type: () => true, limit: '4mb' })));
   // A broadcast names up to 10,000 conversations (about 500 kB of ids); every other body stays small.
-  app.use('/v1/accounts/:accountId/broadcasts', readingBody(express.json({ limit: '2mb' })));
-  app.use(readingBody(express.json({ limit: '256kb' })));
+  app.use('/v1/accounts/:accountId/broadcasts', readingBody(express.json({ limit: '2mb', verify: utf8Only })));
+  app.use(readingBody(express.json({ limit: '256kb', verify: utf8Only })));
   // A body none of them could read never reaches authentication: its client address pays for it.
   app.use(deps.rateLimits.unreadableBodies);
 

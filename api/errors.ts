@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
 import { ZodError } from 'zod';
@@ -136,6 +137,20 @@ export class UnreadableBody extends Error {
   }
 }
 
+/** Marks a body that is not UTF-8 (body-parser's `verify` failing with it keeps it as the reason). */
+class NotUtf8 extends Error {
+  override name = 'NotUtf8';
+  readonly notUtf8 = true;
+}
+
+/**
+ * A JSON parser's `verify`: bytes that are not UTF-8 are refused (400) rather than decoded into
+ * replacement characters and stored as if the client had sent them.
+ */
+export function utf8Only(_req: unknown, _res: unknown, body: Buffer): void {
+  if (!isUtf8(body)) throw new NotUtf8('the body is not valid UTF-8');
+}
+
 /** A body parser whose failures reach the error handler as UnreadableBody (the same parser otherwise). */
 export function readingBody(parser: RequestHandler): RequestHandler {
   return (req, res, next) =>
@@ -173,7 +188,7 @@ function fromBodyParser(unreadable: UnreadableBody): ApiError {
     case 'charset.unsupported':
       return invalid(`charset=${quoted(reason.charset)} is not supported; send utf-8`);
     case 'entity.verify.failed':
-      return invalid('the body failed verification');
+      return invalid(reason.notUtf8 === true ? 'the body is not valid UTF-8: send JSON as UTF-8' : 'the body failed verification');
     case 'request.aborted':
       return invalid('the request was aborted before its body was read');
     case 'request.size.invalid':

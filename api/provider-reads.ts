@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ConversationDoc } from '../store/collections';
 import { findView } from '../store/conversation-views';
+import { findChannel } from '../store/channels';
 import { effective } from '../workflows/conversation/core/policy';
 import type { MarkRead } from '../workflows/conversation/core/policy-codecs';
 import { loadAccount } from './accounts';
@@ -50,6 +51,9 @@ export function markReadAfter(deps: ApiDeps, moment: Exclude<MarkRead, 'never'>,
     const policy = await markReadPolicy(deps, conversation.accountId);
     // `on_open` marks on opening and on replying both: a reply is read too.
     if (policy === 'never' || (policy === 'on_reply' && moment === 'on_open')) return;
+    // Only WhatsApp is told (webhook and recording channels are not): no workflow per reply for the others.
+    const channel = await findChannel(deps.collections, conversation.accountId, conversation.channel);
+    if (channel?.config.provider !== 'whatsapp_cloud') return;
     await readLatest(deps, conversation, false);
   };
   work().catch((error: unknown) => deps.log.warn({ conversationId, moment, err: error }, 'marking the customer message read failed'));

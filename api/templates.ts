@@ -62,6 +62,9 @@ export async function syncTemplates(deps: ApiDeps, accountId: string): Promise<S
       if (!(error instanceof TemplateListingError)) throw error;
       // Nothing is removed: the registry stays as it was, plus whatever an earlier account's listing wrote.
       deps.log.warn({ accountId, wabaId, reason: error.reason, problem: error.message }, 'template sync failed');
+      if (error.refusedForGood) {
+        throw new ApiError({ code: 'conflict', message: `templates of business account ${wabaId} could not be read: ${error.message}; check the channel's wabaId and access token` });
+      }
       throw new ApiError({ code: 'unavailable', message: `templates of business account ${wabaId} could not be read: ${error.message}; try again` });
     }
     found.push(...listing.templates.map((template) => ({ wabaId, template })));

@@ -21,7 +21,7 @@ export const templateRoutes = [
     path: `${base}/sync`,
     summary:
       "Read the account's message templates from the Graph API (every WhatsApp channel's wabaId, with its token; at most 6,000) and store them; templates no longer listed are removed. " +
-      '409 conflict when no channel has a wabaId; 503 unavailable when Graph cannot be read (nothing is removed then)',
+      '409 conflict when no channel has a wabaId, or when Graph refuses the listing (a wrong wabaId or token: 4xx but 429); 503 unavailable when Graph cannot be reached, fails (5xx) or throttles (429). Nothing is removed then',
     allow: ['platform', 'owner', 'admin'],
     response: z.object({ synced: z.number().int(), removed: z.number().int(), complete: z.boolean(), skipped: z.number().int() }),
     handler: async ({ deps, params }) => syncTemplates(deps, params.accountId!),

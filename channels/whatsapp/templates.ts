@@ -29,9 +29,17 @@ const maxTextLength = 4096;
 export class TemplateListingError extends Error {
   override name = 'TemplateListingError';
   readonly reason: 'refused' | 'unreachable' | 'malformed';
-  constructor(options: { reason: TemplateListingError['reason']; message: string }) {
+  /** Graph's HTTP status, when it answered. */
+  readonly status: number | undefined;
+  constructor(options: { reason: TemplateListingError['reason']; message: string; status?: number }) {
     super(options.message);
     this.reason = options.reason;
+    this.status = options.status;
+  }
+
+  /** Graph refused the request itself (a wrong wabaId, an expired token): trying again will not help. */
+  get refusedForGood(): boolean {
+    return this.reason === 'refused' && this.status !== undefined && this.status >= 400 && this.status < 500 && this.status !== 429;
   }
 }
 
@@ -85,7 +93,7 @@ async function readPage(get: typeof postOutbound, url: string, accessToken: stri
   const body = parseJson(answer.body.toString('utf8'));
   if (answer.status < 200 || answer.status >= 300) {
     const code = isRecord(body) && isRecord(body.error) && Number.isInteger(body.error.code) ? `, Graph error ${String(body.error.code)}` : '';
-    throw new TemplateListingError({ reason: 'refused', message: `the Graph API answered HTTP ${answer.status}${code}` });
+    throw new TemplateListingError({ reason: 'refused', status: answer.status, message: `the Graph API answered HTTP ${answer.status}${code}` });
   }
   if (answer.truncated || !isRecord(body) || !Array.isArray(body.data)) throw new TemplateListingError({ reason: 'malformed', message: 'the Graph API answered something that is not a template listing' });
   const paging = isRecord(body.paging) ? body.paging : {};

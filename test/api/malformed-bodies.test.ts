@@ -91,6 +91,12 @@ describe('malformed bodies', () => {
     expectError(reply, 400, 'validation_failed', /not valid JSON/);
   });
 
+  test('bytes that are not UTF-8 answer 400 rather than being stored as replacement characters', async () => {
+    const body = Buffer.concat([Buffer.from(`{"id":"utf8-bad","name":"${SECRET}`), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]);
+    const reply = await send('POST', usersPath(), body, { ...jsonType, ...auth() });
+    expectError(reply, 400, 'validation_failed', /not valid UTF-8/);
+  });
+
   // Zeros compress about 1000:1: a few kilobytes on the wire, megabytes once inflated.
   const bomb = (bytes: number, encoding: 'gzip' | 'br') => {
     const inflated = Buffer.concat([Buffer.from(`{"pad":"${SECRET}`), Buffer.alloc(bytes, 0x30), Buffer.from('"}')]);

@@ -3,12 +3,13 @@
  * `content.media.id` is the id GET .../media/{id} takes. The fake Graph API fails the first download:
  * the fetch is retried (with a fresh URL) and the file still arrives. Through the public HTTP API.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { FakeGraph } from '../support/fake-graph';
 import { inboundImageBody, signedMetaRequest, startFakeGraph } from '../support/fake-graph';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, newCustomer } from '../support/scenario';
 import { eventually, useStack } from '../support/stack';
+import { loadTest } from '../support/tiers';
 
 const accessToken = `EAAG-token-${randomUUID()}`;
 const appSecret = `app-${randomUUID()}`;
@@ -70,3 +71,32 @@ it("a customer's image is kept under the id its message names, though the first 
   const foreign = await fetch(`${env.stack.baseUrl}/v1/accounts/${other.id}/media/${message.content.media.id}`, { headers: { authorization: `Bearer ${other.keys.owner}` } });
   expect(foreign.status).toBe(404);
 });
+
+loadTest("500 customers' images while the first 500 downloads fail: every one is kept, none lost, each with its own bytes", async () => {
+  const count = 500;
+  const files = Array.from({ length: count }, (_, i) => {
+    const bytes = randomBytes(8 * 1024 + i);
+    return { bytes, providerMediaId: fake.addMedia(bytes, 'image/jpeg'), sha256: createHash('sha256').update(bytes).digest('hex') };
+  });
+  fake.failDownloads(count);
+  const started = Date.now();
+  for (let i = 0; i < count; i += 25) {
+    await Promise.all(
+      files.slice(i, i + 25).map(async ({ providerMediaId }) => {
+        const body = inboundImageBody({ phoneNumberId, from: newCustomer(), wamid: `wamid.${randomUUID()}`, mediaId: providerMediaId });
+        const { rawBody, headers } = signedMetaRequest(body, appSecret);
+        expect((await env.stack.http.request('POST', `/webhooks/whatsapp/${account.id}`, { body: rawBody, headers })).status).toBe(200);
+      }),
+    );
+  }
+  const stored = () => env.stack.db.collection('media').find({ accountId: account.id, state: 'stored', sha256: { $in: files.map((f) => f.sha256) } }).toArray();
+  // Every failed download is retried after 2 s or more (workflows/media): the lot arrives within minutes.
+  const kept = await eventually(async () => {
+    const docs = await stored();
+    return docs.length === count ? docs : undefined;
+  }, { timeoutMs: 300_000, intervalMs: 1_000 });
+  const failed = fake.mediaReads.filter((r) => r.kind === 'download' && r.status !== 200).length;
+  process.stdout.write(`inbound media: ${count} kept of ${count}, ${failed} downloads failed first, ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  expect(new Set(kept.map((d) => d.sha256)).size).toBe(count);
+  expect(failed).toBeGreaterThanOrEqual(count);
+}, 600_000);

@@ -197,6 +197,8 @@ loadTest('50 uploads of 5 MB at once keep memory flat: no file is held whole', a
   } finally {
     clearInterval(sampler);
   }
-  // Buffered whole, 50 files would hold 250 MB; streamed, about a chunk and a socket buffer each.
-  expect(peak - base).toBeLessThan(100 * MB);
+  // Buffered whole, 50 files would hold 250 MiB at once. Streamed, the peak is buffers in flight plus
+  // those not yet collected (arrayBuffers counts garbage until a GC): 102 MiB measured once at load 2-3,
+  // so the bound sits between that and whole files, at 60% of them, not at a figure a GC's timing crosses.
+  expect(peak - base).toBeLessThan(150 * MB);
 }, 600_000);

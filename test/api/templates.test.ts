@@ -123,15 +123,19 @@ describe('sync and list', () => {
     expect(list.body.items.map((t: any) => t.name)).not.toContain('spring_sale');
   });
 
-  test('Graph failing answers 503 and leaves the registry as it was, saying nothing of the token', async () => {
+  test('Graph failing answers 503, Graph refusing the token 409; either leaves the registry as it was, saying nothing of the token', async () => {
     expect((await sync(account.keys.owner)).status).toBe(200);
     const before = (await env.stack.http.get(templatesPath(), account.keys.agent)).body.items;
-    fake.behave('invalid_token', 1);
+    fake.behave('server_error', 1);
     const failed = await sync(account.keys.owner);
     expect(failed.status).toBe(503);
     expect(failed.body.error.code).toBe('unavailable');
-    expect(failed.body.error.message).toContain('HTTP 401');
-    expect(JSON.stringify(failed.body)).not.toContain(secrets.accessToken);
+    expect(failed.body.error.message).toContain('HTTP 500');
+    fake.behave('invalid_token', 1);
+    const refused = await sync(account.keys.owner);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'conflict', message: expect.stringContaining('HTTP 401') });
+    for (const answer of [failed, refused]) expect(JSON.stringify(answer.body)).not.toContain(secrets.accessToken);
     expect((await env.stack.http.get(templatesPath(), account.keys.agent)).body.items).toEqual(before);
   });
 

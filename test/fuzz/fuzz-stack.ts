@@ -6,7 +6,7 @@ import { spawnNodeChild } from '../../dev/node-child';
 import type { NodeChild } from '../../dev/node-child';
 import { forgetPid, recordPid } from '../../dev/pid-records';
 import { workerEnv, workerNodeArgs } from '../../infra/worker-launch';
-import { unreachableGraphUrl } from '../support/stack';
+import { startFakeGraph } from '../support/fake-graph';
 import { testServers } from '../support/test-servers';
 
 /**
@@ -48,6 +48,7 @@ export async function startFuzzStack(): Promise<FuzzStack> {
   const dir = fs.mkdtempSync(path.join(servers.runDir, 'fuzz-'));
   const port = await freePort();
   const platformKey = `platform-${randomUUID()}`;
+  const graph = await startFakeGraph();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...rateLimitEnv(),
@@ -60,7 +61,9 @@ export async function startFuzzStack(): Promise<FuzzStack> {
     MONGODB_DATABASE: `fuzz_${id}`,
     DATA_DIR: dir,
     LOG_LEVEL: 'warn',
-    WHATSAPP_GRAPH_URL: unreachableGraphUrl,
+    // A Graph API that answers (sends succeed; a listing of a business account it does not know is refused,
+    // as Meta refuses a wrong wabaId): the template sync the fuzzer calls then answers 409, not 503.
+    WHATSAPP_GRAPH_URL: graph.url,
     // Channel secrets are encrypted at rest with it where the database is not the embedded one (SPEC 12).
     SECRETS_KEY: randomBytes(32).toString('base64'),
   };
@@ -69,6 +72,7 @@ export async function startFuzzStack(): Promise<FuzzStack> {
   const children: NodeChild[] = [];
   const stop = async () => {
     await Promise.allSettled(children.map((child) => child.stop(10_000)));
+    await graph.close();
     for (const child of children) forgetPid(servers.runDir, child.pid);
   };
   try {

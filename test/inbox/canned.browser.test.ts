@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { chromiumArgs, ensureChromium } from '../support/chromium';
+import { chromiumArgs, docsScreenshot, ensureChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, newCustomer } from '../support/scenario';
 import { eventually, useStack } from '../support/stack';
@@ -71,6 +71,7 @@ test('"/" lists the canned responses, typing searches (accents ignored), and Ent
   await box.fill('/');
   const picker = agent.getByRole('listbox', { name: 'Canned responses' });
   for (const code of ['/bye', '/plan', '/thanks']) await picker.getByRole('option', { name: new RegExp(`^${code}`) }).waitFor();
+  await docsScreenshot(agent, 'canned-picker');
 
   await box.pressSequentially('pacie');
   await eventually(async () => ((await picker.getByRole('option').count()) === 1 ? true : undefined));

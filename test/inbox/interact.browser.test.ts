@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { chromiumArgs, ensureChromium } from '../support/chromium';
+import { chromiumArgs, docsScreenshot, ensureChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -52,6 +52,7 @@ test('buttons and lists sent to the customer show on the timeline; typing calls 
   await sentList.getByText('☰ Slots').click();
   await sentList.getByText('14:00').waitFor();
   await sentList.getByText('— morning').waitFor();
+  await docsScreenshot(agent, 'interactive-replies');
 
   const typingCalls: string[] = [];
   agent.on('request', (request) => {

@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import type { FakeGraph } from '../support/fake-graph';
 import { startFakeGraph } from '../support/fake-graph';
-import { chromiumArgs, ensureChromium } from '../support/chromium';
+import { chromiumArgs, docsScreenshot, ensureChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { createAccount, newCustomer } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -58,6 +58,7 @@ test('an agent attaches a picture, sends it with a caption, and sees it in the t
   await agent.getByLabel('Attach a file').setInputFiles({ name: 'dent.png', mimeType: 'image/png', buffer: png });
   await agent.locator('.attachment[data-state="ready"]').waitFor();
   await agent.getByLabel('Reply', { exact: true }).fill('The dent, photographed');
+  await docsScreenshot(agent, 'media-attach');
   await agent.getByRole('button', { name: 'Send', exact: true }).click();
 
   const send = await fake.waitFor((r) => r.body?.type === 'image' && r.body?.to === `+${customer}`, 15_000);

@@ -1,8 +1,6 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { chromiumArgs, ensureChromium } from '../support/chromium';
+import { chromiumArgs, docsScreenshot, ensureChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -10,14 +8,12 @@ import { useStack } from '../support/stack';
 /**
  * SPEC 10's notes in the inbox (headless Chromium, two people in two browser contexts): the Reply/Note
  * switch, @mention autocomplete from the account's users, the note styled apart on the timeline, and the
- * mentioned teammate's toast and badge from the stream. Saved as docs/screenshots/notes-mention.png.
+ * mentioned teammate's toast and badge from the stream. Saved as test-output/inbox/notes-mention.png (docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 let browser: Browser;
 let account: Account;
 let agent: Page;
 let teammate: Page;
-const shots = path.join(__dirname, '..', '..', 'test-output', 'inbox');
-const docsShots = path.join(__dirname, '..', '..', 'docs', 'screenshots');
 
 beforeAll(async () => {
   browser = await chromium.launch({ executablePath: ensureChromium(), args: chromiumArgs });
@@ -72,10 +68,7 @@ test('the agent writes a note mentioning a teammate picked from the list; the te
   await toast.getByText('agent', { exact: true }).waitFor();
   await toast.getByText(/please check/).waitFor();
   await teammate.getByRole('button', { name: /1 new mention/ }).waitFor();
-  mkdirSync(shots, { recursive: true });
-  mkdirSync(docsShots, { recursive: true });
-  await agent.screenshot({ path: path.join(shots, 'notes-mention.png') });
-  copyFileSync(path.join(shots, 'notes-mention.png'), path.join(docsShots, 'notes-mention.png'));
+  await docsScreenshot(agent, 'notes-mention');
   await toast.getByRole('button', { name: 'Open' }).click();
   await teammate.locator('li.msg.internal.note', { hasText: 'please check' }).waitFor();
   await teammate.locator('.mention-toast').waitFor({ state: 'detached' });

@@ -1,7 +1,5 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { useChromium } from '../support/chromium';
+import { docsScreenshot, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 import { eventually, useStack } from '../support/stack';
@@ -9,13 +7,11 @@ import { eventually, useStack } from '../support/stack';
 /**
  * SPEC 9's snooze in the inbox (headless Chromium): the snooze menu on a conversation the agent holds
  * (1 hour, tomorrow 9:00, before the window closes, a chosen time), the Snoozed tab, the snoozed-until
- * time, and Unsnooze. The open menu is saved as docs/screenshots/snooze-menu.png.
+ * time, and Unsnooze. The open menu is saved as test-output/inbox/snooze-menu.png (docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 const browser = useChromium();
 let account: Account;
 let agent: Page;
-const shots = path.join(__dirname, '..', '..', 'test-output', 'inbox');
-const docsShots = path.join(__dirname, '..', '..', 'docs', 'screenshots');
 
 const env = useStack();
 
@@ -42,10 +38,7 @@ test('the agent snoozes from the menu, finds it under Snoozed with its wake-up t
   const menu = agent.getByRole('group', { name: 'Snooze until' });
   for (const name of ['1 hour', 'Tomorrow 9:00', 'Before the window closes']) await menu.getByRole('button', { name }).waitFor();
   await menu.getByLabel('Snooze until (date and time)').waitFor();
-  mkdirSync(shots, { recursive: true });
-  mkdirSync(docsShots, { recursive: true });
-  await agent.screenshot({ path: path.join(shots, 'snooze-menu.png') });
-  copyFileSync(path.join(shots, 'snooze-menu.png'), path.join(docsShots, 'snooze-menu.png'));
+  await docsScreenshot(agent, 'snooze-menu');
 
   const before = Date.now();
   await menu.getByRole('button', { name: '1 hour' }).click();

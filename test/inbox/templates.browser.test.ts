@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import type { FakeGraph } from '../support/fake-graph';
 import { startFakeGraph } from '../support/fake-graph';
-import { chromiumArgs, ensureChromium } from '../support/chromium';
+import { chromiumArgs, docsScreenshot, ensureChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { createAccount, newCustomer } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -94,6 +94,7 @@ test('the picker lists approved templates only, asks for each parameter, and sen
   expect(await send.isDisabled()).toBe(true);
   await agent.getByLabel('Button “Track” link ending').fill('4821');
   await agent.getByLabel('Template preview').filter({ hasText: 'Hi Priya, your order 4821 is on its way.' }).waitFor();
+  await docsScreenshot(agent, 'template-picker');
   await send.click();
 
   const request = await fake.waitFor((r) => r.body?.to === `+${customer}` && r.body?.type === 'template', 20_000);

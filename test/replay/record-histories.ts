@@ -303,19 +303,11 @@ const apiScenarios: ApiScenario[] = [
     graph: true,
     async drive(stack, graph) {
       const api = new Api(stack, await createAccount(stack));
-      const { agent, owner, service } = api.account.keys;
-      const secrets = { accessToken: 'recording-token-0001', appSecret: 'recording-app-secret', verifyToken: 'recording-verify' };
+      const { agent, service } = api.account.keys;
       const phoneNumberId = '114002873001456';
       const channel = '15550100001';
-      api.expectOk(
-        await stack.http.request('PUT', `/v1/accounts/${api.account.id}/channels/${channel}`, { key: owner, body: { provider: 'whatsapp_cloud', phoneNumberId, ...secrets } }),
-        'channel',
-      );
-      graph!.setStatusWebhook({ url: `${stack.baseUrl}/webhooks/whatsapp/${api.account.id}`, appSecret: secrets.appSecret });
-      const meta = async (body: unknown) => {
-        const { rawBody, headers } = signedMetaRequest(body, secrets.appSecret);
-        api.expectOk(await stack.http.request('POST', `/webhooks/whatsapp/${api.account.id}`, { body: rawBody, headers }), 'webhook');
-      };
+      const secrets = { accessToken: 'recording-token-0001', appSecret: 'recording-app-secret', verifyToken: 'recording-verify' };
+      const meta = await api.whatsappChannel(graph!, { channel, phoneNumberId, secrets });
       const customer = newCustomer();
       const id = `conv:${api.account.id}:${channel}:${customer}`;
       await meta(inboundTextBody({ phoneNumberId, from: customer, name: 'Priya Sharma', wamid: 'wamid.rec-1', text: 'Where is my order?' }));
@@ -502,18 +494,10 @@ const apiScenarios: ApiScenario[] = [
     async drive(stack, graph) {
       const api = new Api(stack, await createAccount(stack));
       const { agent, owner } = api.account.keys;
-      const secrets = { accessToken: 'recording-token-0002', appSecret: 'recording-app-secret-2', verifyToken: 'recording-verify-2' };
       const phoneNumberId = '114002873001457';
       const channel = '15550100002';
-      api.expectOk(
-        await stack.http.request('PUT', `/v1/accounts/${api.account.id}/channels/${channel}`, { key: owner, body: { provider: 'whatsapp_cloud', phoneNumberId, ...secrets } }),
-        'channel',
-      );
-      graph!.setStatusWebhook({ url: `${stack.baseUrl}/webhooks/whatsapp/${api.account.id}`, appSecret: secrets.appSecret });
-      const meta = async (body: unknown) => {
-        const { rawBody, headers } = signedMetaRequest(body, secrets.appSecret);
-        api.expectOk(await stack.http.request('POST', `/webhooks/whatsapp/${api.account.id}`, { body: rawBody, headers }), 'webhook');
-      };
+      const secrets = { accessToken: 'recording-token-0002', appSecret: 'recording-app-secret-2', verifyToken: 'recording-verify-2' };
+      const meta = await api.whatsappChannel(graph!, { channel, phoneNumberId, secrets });
       const customer = newCustomer();
       const id = `conv:${api.account.id}:${channel}:${customer}`;
       await meta(inboundTextBody({ phoneNumberId, from: customer, name: 'Priya Sharma', wamid: 'wamid.kit-1', text: 'Can you send the brochure?' }));
@@ -585,6 +569,30 @@ class Api {
     readonly stack: Stack,
     readonly account: Account,
   ) {}
+
+  /**
+   * Configures a WhatsApp channel of the account against the fake Graph API (its status webhook pointed
+   * back here); answers a function that posts a body to the account's webhook signed as Meta would.
+   */
+  async whatsappChannel(
+    graph: FakeGraph,
+    options: { channel: string; phoneNumberId: string; secrets: { accessToken: string; appSecret: string; verifyToken: string } },
+  ): Promise<(body: unknown) => Promise<void>> {
+    const { secrets } = options;
+    const { id } = this.account;
+    this.expectOk(
+      await this.stack.http.request('PUT', `/v1/accounts/${id}/channels/${options.channel}`, {
+        key: this.account.keys.owner,
+        body: { provider: 'whatsapp_cloud', phoneNumberId: options.phoneNumberId, ...secrets },
+      }),
+      'channel',
+    );
+    graph.setStatusWebhook({ url: `${this.stack.baseUrl}/webhooks/whatsapp/${id}`, appSecret: secrets.appSecret });
+    return async (body: unknown) => {
+      const { rawBody, headers } = signedMetaRequest(body, secrets.appSecret);
+      this.expectOk(await this.stack.http.request('POST', `/webhooks/whatsapp/${id}`, { body: rawBody, headers }), 'webhook');
+    };
+  }
 
   async patchPolicy(patch: Record<string, unknown>): Promise<void> {
     this.expectOk(await this.stack.http.patch(`/v1/accounts/${this.account.id}/policy`, patch, this.stack.platformKey), 'policy');

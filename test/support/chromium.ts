@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import type { Browser } from 'playwright-core';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 
 /** Debian's Chromium: Playwright's own browser download cannot reach its servers from our machines. */
@@ -52,4 +53,23 @@ export function useChromium(): () => Browser {
     if (!browser) throw new Error('Chromium is not launched yet: use the browser inside a test or a later beforeAll');
     return browser;
   };
+}
+
+/** Where browser tests save their screenshots (ignored by git). */
+export const testShotsDir = path.join(__dirname, '..', '..', 'test-output', 'inbox');
+/** The screenshots README and docs/ show, refreshed only with UPDATE_SCREENSHOTS=1 (so a test run leaves the tree clean). */
+export const docsShotsDir = path.join(__dirname, '..', '..', 'docs', 'screenshots');
+
+/**
+ * Saves `page` as `test-output/inbox/{name}.png`, and as `docs/screenshots/{name}.png` too when
+ * UPDATE_SCREENSHOTS=1: `UPDATE_SCREENSHOTS=1 npx jest test/inbox` refreshes the documentation's pictures.
+ */
+export async function docsScreenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(testShotsDir, { recursive: true });
+  const file = path.join(testShotsDir, `${name}.png`);
+  await page.screenshot({ path: file });
+  if (process.env.UPDATE_SCREENSHOTS === '1') {
+    fs.mkdirSync(docsShotsDir, { recursive: true });
+    fs.copyFileSync(file, path.join(docsShotsDir, `${name}.png`));
+  }
 }

@@ -99,6 +99,7 @@ function naturalActor(input: Input): Actor | undefined {
     case 'priority':
     case 'snooze':
     case 'unsnooze':
+    case 'note':
     case 'sendOutcome':
     case 'receipt':
       return undefined;
