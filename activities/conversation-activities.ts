@@ -10,6 +10,8 @@ import type { Policy } from '../workflows/conversation/core/policy';
 import { StreamAppender } from '../store/stream-log';
 import { newestAccountPolicy } from '../store/policy-versions';
 import { mentionDocsOf } from '../store/mentions';
+import { searchTermDocsOf } from '../store/search-index';
+import { recordContactMessages } from '../store/contact-profiles';
 import { contactDocId, eventDocId, messageDocId, persistFailureDocId } from '../store/ids';
 import { defaultPolicy } from '../workflows/conversation/core/policy';
 import type { ConversationView } from '../workflows/conversation/core/view';
@@ -238,6 +240,18 @@ export function createConversationActivities({ db, log, router, conditionalWrite
         // One entry per batch, in this workflow's batch order (store/STREAM.md).
         write('stream', () => stream.append(accountId, { conversationId, at: new Date(), conversation: view, messages, deliveries, events }, hint)),
         firstContact(),
+        // SPEC 11, after the view and the timeline: the search postings of the batch's messages (insert-once;
+        // a posting's message is always there to be read) and what customer messages tell the contact (a
+        // claimed revision, only when they tell something new: store/DESIGN.md "Contacts" and "Search").
+        write('search terms', () => insertOnce(c.searchTerms, searchTermDocsOf(accountId, conversationId, messages))),
+        write('contact', () =>
+          recordContactMessages(
+            c.contactProfiles,
+            { accountId, channel, customer },
+            view.customerName,
+            messages.filter((m) => m.direction === 'inbound').map((m) => ({ at: m.at, attributes: m.attributes })),
+          ),
+        ),
         // After the view: a router that reads views at its start then never misses this change. In
         // decision order, one after another.
         (async () => {

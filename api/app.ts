@@ -33,6 +33,7 @@ import { inboxRoutes } from './routes/inbox';
 import { mediaRoutes } from './routes/media';
 import { reportRoutes } from './routes/reports';
 import { oidcCallbackPath, sessionRoutes } from './routes/sessions';
+import { contactRoutes } from './routes/contacts';
 import type { OidcConfig } from '../infra/config';
 import { createOidcClient } from './oidc';
 import { StreamHub } from './stream-hub';
@@ -75,7 +76,7 @@ export interface AppOptions {
 
 export const defaultSessionLifetimes = { ttlMs: 7 * 86_400_000, idleTtlMs: 12 * 3_600_000 };
 
-export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...templateRoutes, ...inboundRoutes, ...broadcastRoutes, ...conversationRoutes, ...noteRoutes, ...webhookRoutes, ...streamRoutes, ...inboxRoutes, ...sessionRoutes, ...cannedResponseRoutes, ...mediaRoutes, ...reportRoutes];
+export const routes = [...systemRoutes, ...accountRoutes, ...userRoutes, ...keyRoutes, ...channelRoutes, ...templateRoutes, ...inboundRoutes, ...broadcastRoutes, ...conversationRoutes, ...noteRoutes, ...webhookRoutes, ...streamRoutes, ...inboxRoutes, ...sessionRoutes, ...cannedResponseRoutes, ...mediaRoutes, ...reportRoutes, ...contactRoutes];
 
 /** A known path asked with a method it does not have: 405 with `Allow`, not 404 as if it did not exist. */
 function wrongMethod(known: Pick<RouteDef, 'method' | 'path'>[]): express.RequestHandler {

@@ -1,13 +1,13 @@
 import { userDocId } from '../store/collections';
 import type { CannedResponseDoc } from '../store/canned-responses';
 import { cannedResponseId, cannedResponsesFor, cannedResponsesOf, deleteCannedResponse, findCannedResponse, saveCannedResponse } from '../store/canned-responses';
-import { contactAttributeMessages } from '../store/contacts';
 import { findView } from '../store/conversation-views';
 import { maxTextLength } from '../workflows/conversation/core/limits';
 import type { Principal } from './auth';
 import { isSupervisorPrincipal } from './auth';
 import type { CannedScope } from './canned-text';
-import { fillTemplate, latestAttributes, matchesSearch, maxAccountResponses, maxPersonalResponses, searchKeysOf, shortCodePattern, unknownVariables, variablesIn, visibleTo } from './canned-text';
+import { contactAttributesOf } from './contacts';
+import { fillTemplate, matchesSearch, maxAccountResponses, maxPersonalResponses, searchKeysOf, shortCodePattern, unknownVariables, variablesIn, visibleTo } from './canned-text';
 import { conversationOf } from './conversation-actions';
 import type { ApiDeps } from './deps';
 import { ApiError, notFound } from './errors';
@@ -139,10 +139,10 @@ export async function removeCannedResponse(deps: ApiDeps, principal: Principal, 
 /**
  * A reply's `{ cannedResponse }` as the text it sends (SPEC 10): the caller's response by that code
  * (personal first, then the account's), its variables filled from the conversation's customer name, the
- * replying user's name and the contact's attributes. A code the caller has no response for, a variable
- * without a value, or a filled text over the text limit: 400 naming `cannedResponse` (it is a field of
- * the body that names something missing, like an unknown `assigneeId`; a 404 would read as "no such
- * conversation").
+ * replying user's name and the contact's attributes (its SPEC 11 profile, api/contacts.ts). A code the
+ * caller has no response for, a variable without a value, or a filled text over the text limit: 400
+ * naming `cannedResponse` (it is a field of the body that names something missing, like an unknown
+ * `assigneeId`; a 404 would read as "no such conversation").
  */
 export async function cannedReplyText(deps: ApiDeps, principal: Principal, params: Record<string, string>, shortCode: string): Promise<string> {
   const user = userOf(principal);
@@ -153,13 +153,13 @@ export async function cannedReplyText(deps: ApiDeps, principal: Principal, param
   const variables = variablesIn(doc.text);
   // Read only what the text uses: most responses have no variable at all.
   const needs = (prefix: string) => variables.some((v) => v.startsWith(prefix));
-  const [view, agent, attributeMessages] = await Promise.all([
+  const [view, agent, attributes] = await Promise.all([
     needs('customer.') ? findView(deps.collections, conversationId) : null,
     needs('agent.') ? deps.collections.users.findOne({ _id: userDocId(accountId, user.userId) }) : null,
-    needs('attributes.') ? contactAttributeMessages(deps.collections, conversationId) : [],
+    needs('attributes.') ? contactAttributesOf(deps, conversationId) : {},
   ]);
   if (needs('customer.') && !view) throw notFound('conversation');
-  const filled = fillTemplate(doc.text, { customerName: view?.customerName ?? null, agentName: agent?.name ?? null, attributes: latestAttributes(attributeMessages) });
+  const filled = fillTemplate(doc.text, { customerName: view?.customerName ?? null, agentName: agent?.name ?? null, attributes });
   if (!filled.ok) {
     throw new ApiError({
       code: 'validation_failed',

@@ -37,6 +37,10 @@ import type { UserRevisionDoc } from './user-revisions';
 import type { MentionDoc } from './mentions';
 import type { EpisodeDoc } from './episodes';
 import { episodesCollection } from './episodes';
+import type { ContactCollections } from './contact-profiles';
+import { contactCollections } from './contact-profiles';
+import type { SearchTermDoc } from './search-index';
+import { searchTerms } from './search-index';
 import { userRevisions } from './user-revisions';
 
 /**
@@ -85,6 +89,10 @@ export interface Collections {
   stream: StreamCollections;
   /** Media files and their chunks (store/media.ts). */
   media: MediaCollections;
+  /** SPEC 11: contact profiles, their claimed revisions and name words (store/contact-profiles.ts). */
+  contactProfiles: ContactCollections;
+  /** SPEC 11: the message search index (store/search-index.ts). */
+  searchTerms: Collection<SearchTermDoc>;
   /**
    * Seals and opens channel secrets (SECRETS_KEY, store/secret-box.ts). It travels with the collections
    * so that every reader of `channels` has it; without a key, secrets are stored as given.
@@ -122,6 +130,8 @@ export function collections(db: Db, options: { secrets?: SecretBox } = {}): Coll
     readMarks: readMarkCollections(db),
     stream: streamCollections(db),
     media: mediaCollections(db),
+    contactProfiles: contactCollections(db),
+    searchTerms: searchTerms(db),
   };
 }
 
@@ -160,6 +170,12 @@ export async function ensureIndexes(db: Db): Promise<void> {
     // SPEC 11: episode rows by start, ISO strings then `_id` (store/episodes.ts); with a channel.
     ['episodes', { accountId: 1, startedAt: 1, _id: 1 }, 'account_started'],
     ['episodes', { accountId: 1, channel: 1, startedAt: 1, _id: 1 }, 'account_channel_started'],
+    // SPEC 11: a term's postings newest first (store/search-index.ts); contacts and their name words in
+    // `_id` order, a prefix being a range of `_id`s (store/contact-profiles.ts). Each an equality and a sort
+    // on `_id`, the shape the FerretDB pushdown serves (dev/ferretdb-pushdown/README.md).
+    ['search_terms', { accountId: 1, term: 1, _id: -1 }, 'account_term_newest'],
+    ['contact_profiles', { accountId: 1, _id: 1 }, 'account_id'],
+    ['contact_name_terms', { accountId: 1, _id: 1 }, 'account_id'],
   ];
   // One index per command, in sequence: FerretDB 1.24 panics on a createIndexes command that names
   // two or more indexes which already exist, which is every start after the first.

@@ -37,7 +37,8 @@ export function notContacted(c: Contacts, accountId: string, afterId: string | u
  * The customer messages of a conversation that carried attributes, oldest first, for the contact's
  * attributes (SPEC 10: the latest value each message gave; api/canned-text.ts `latestAttributes`). One
  * conversation per contact (`conv:{accountId}:{channel}:{customer}`), so its timeline is the contact's.
- * The contacts of SPEC 11 (`PATCH .../contacts`) will keep these on the contact document instead.
+ * Since SPEC 11 the contact's profile keeps them (store/contact-profiles.ts); this is read only for a
+ * customer without a profile yet (messages from before it, until `npm run backfill:search`).
  */
 export function contactAttributeMessages(c: Pick<Collections, 'messages'>, conversationId: string): Promise<{ seq: number; attributes: Record<string, string> | null }[]> {
   return c.messages

@@ -80,3 +80,22 @@ export const mentionDocId = (accountId: string, userId: string, at: number, conv
  */
 export const cannedResponseId = (accountId: string, owner: { scope: 'account' } | { scope: 'personal'; userId: string }, shortCode: string): string =>
   owner.scope === 'account' ? `${accountId}/account/${shortCode}` : `${accountId}/user/${owner.userId}/${shortCode}`;
+
+/**
+ * SPEC 11 contacts (store/contact-profiles.ts): `contact_profiles` `{accountId}/{customer}`, one per customer
+ * of the account across its channels; `contact_revisions` `{accountId}/{customer}/{rev}`, claimed
+ * insert-once; `contact_name_terms` `{accountId}/{word}/{customer}`, one per word of a contact's name. A
+ * customer is digits and a word letters and digits (both above `/`), so `_id` order is (word, customer)
+ * order and a prefix of a word is a range of `_id`s.
+ */
+export const contactProfileId = (accountId: string, customer: string): string => `${accountId}/${customer}`;
+export const contactRevisionId = (accountId: string, customer: string, rev: number): string => `${accountId}/${customer}/${rev}`;
+export const contactNameTermId = (accountId: string, word: string, customer: string): string => `${accountId}/${word}/${customer}`;
+
+/**
+ * `search_terms` (store/search-index.ts): `{accountId}/{term}/{ISO time}/{conversationId}/{messageId}`, one per
+ * term of a message, insert-once. Within one term, `_id` order is time order (ISO-8601 in UTC, fixed
+ * width), so the newest first is `_id` descending.
+ */
+export const searchTermId = (accountId: string, term: string, at: number, conversationId: string, messageId: string): string =>
+  `${accountId}/${term}/${new Date(at).toISOString()}/${conversationId}/${messageId}`;

@@ -1,0 +1,160 @@
+import type { ContactNameTermDoc, ContactProfileDoc } from '../store/contact-profiles';
+import { editContact, nameTermsPage, newestContact, profileCopies, profileOf, profilesPage } from '../store/contact-profiles';
+import { findView } from '../store/conversation-views';
+import { contactProfileId } from '../store/ids';
+import type { ContactProfile } from '../workflows/conversation/core/contact-profile';
+import { nameOf } from '../workflows/conversation/core/contact-profile';
+import { listedWord, parseContactQuery } from '../workflows/conversation/core/search-words';
+import { iso } from '../workflows/conversation/core/view';
+import { conversationWorkflowId, parseConversationId } from '../workflows/conversation/messages';
+import { contactAttributeMessages } from '../store/contacts';
+import { latestAttributes } from './canned-text';
+import type { ApiDeps } from './deps';
+import { ApiError, notFound } from './errors';
+
+/**
+ * SPEC 11 contacts: the list and its search, a profile, and a user's edit. The profile is kept by the
+ * conversations' `persist` and by edits as claimed revisions (store/contact-profiles.ts); here it is read.
+ * Any user of the account reads and changes contacts.
+ */
+
+/** How many name words one page reads at most before answering with what it found and a cursor. */
+const maxExaminedNameWords = 1000;
+
+type ContactCursor = { m: 'all' | 'phone' | 'name'; i: string };
+
+const encodeCursor = (cursor: ContactCursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+
+function decodeCursor(text: string, mode: ContactCursor['m'], prefix: string): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(text, 'base64url').toString()) as Partial<ContactCursor>;
+    if (parsed.m === mode && typeof parsed.i === 'string' && parsed.i.startsWith(prefix)) return parsed.i;
+  } catch {
+    // fall through
+  }
+  throw new ApiError({ code: 'validation_failed', message: 'cursor: not a cursor this list returned for this q' });
+}
+
+/** The exclusive upper end of the strings that start with `prefix`: its last character, one higher. */
+function prefixEnd(prefix: string): string {
+  const chars = [...prefix];
+  const last = chars.pop()!;
+  return chars.join('') + String.fromCodePoint(last.codePointAt(0)! + 1);
+}
+
+export const contactSummaryView = (doc: Pick<ContactProfileDoc, 'customer'> & Partial<ContactProfile>) => {
+  const p = profileOf(doc);
+  return { customer: doc.customer, name: nameOf(p), attributes: p.attributes, firstSeenAt: iso(p.firstSeenAt) };
+};
+
+/** `GET .../contacts?q=`: every contact by phone number, or those a query finds; `{ items, nextCursor }`. */
+export async function listContacts(deps: ApiDeps, accountId: string, query: { q?: string | undefined; limit: number; cursor?: string | undefined }) {
+  const c = deps.collections.contactProfiles;
+  const base = `${accountId}/`;
+  if (query.q === undefined) {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, 'all', base);
+    const docs = await profilesPage(c, accountId, {}, after, query.limit + 1);
+    const page = docs.slice(0, query.limit);
+    return { items: page.map(contactSummaryView), nextCursor: docs.length > query.limit ? encodeCursor({ m: 'all', i: page.at(-1)!._id }) : null };
+  }
+  const parsed = parseContactQuery(query.q);
+  switch (parsed.kind) {
+    case 'invalid':
+      throw new ApiError({ code: 'validation_failed', message: `q: ${parsed.reason}`, details: [{ path: 'q', message: parsed.reason }] });
+    case 'phone': {
+      // A prefix of the customer's digits is a range of `_id`s `{accountId}/{customer}`.
+      const from = contactProfileId(accountId, parsed.digits);
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, 'phone', from);
+      const docs = await profilesPage(c, accountId, { from, to: prefixEnd(from) }, after, query.limit + 1);
+      const page = docs.slice(0, query.limit);
+      return { items: page.map(contactSummaryView), nextCursor: docs.length > query.limit ? encodeCursor({ m: 'phone', i: page.at(-1)!._id }) : null };
+    }
+    case 'name':
+      return nameSearch(deps, accountId, parsed, query.limit, query.cursor);
+  }
+}
+
+/**
+ * Name words from the driver's prefix on, in (word, customer) order; each checked first against the name
+ * its word document was written with (no read), then, for as many as the page still needs, against the
+ * contact's name now (a stale word of an older name, or a name missing another query word, is skipped);
+ * each contact listed once, at the smallest of its words the driver prefixes (`listedWord`).
+ */
+async function nameSearch(deps: ApiDeps, accountId: string, query: { words: string[]; driver: string }, limit: number, cursor: string | undefined) {
+  const c = deps.collections.contactProfiles;
+  const from = `${accountId}/${query.driver}`;
+  const range = { from, to: prefixEnd(from) };
+  let after = cursor === undefined ? undefined : decodeCursor(cursor, 'name', from);
+  const items: ReturnType<typeof contactSummaryView>[] = [];
+  let examined = 0;
+  for (;;) {
+    // One word: nearly every name word is a hit (a contact with two such words is listed at one of them).
+    const batchSize = Math.min(200, (limit - items.length) * (query.words.length === 1 ? 1 : 4) + 1);
+    const terms: ContactNameTermDoc[] = await nameTermsPage(c, accountId, range, after, batchSize);
+    // A word written before words carried the name (`name` absent) is checked on the profile.
+    const passing = terms.map((t) => t.name === undefined || listedWord(t.name, query) === t.word);
+    let i = 0;
+    while (i < terms.length && items.length < limit) {
+      const slice: ContactNameTermDoc[] = [];
+      let j = i;
+      for (; j < terms.length && slice.length < limit - items.length; j++) if (passing[j]) slice.push(terms[j]!);
+      const profiles = await profileCopies(
+        c,
+        accountId,
+        slice.map((t) => t.customer),
+      );
+      let k = 0;
+      for (; i < j && items.length < limit; i++) {
+        after = terms[i]!._id;
+        examined += 1;
+        if (!passing[i]) continue;
+        const term = slice[k]!;
+        const profile = profiles[k++];
+        if (profile && listedWord(nameOf(profileOf(profile)), query) === term.word) items.push(contactSummaryView(profile));
+      }
+    }
+    if (items.length === limit) return { items, nextCursor: i < terms.length || terms.length === batchSize ? encodeCursor({ m: 'name', i: after! }) : null };
+    if (terms.length < batchSize) return { items, nextCursor: null };
+    if (examined >= maxExaminedNameWords) return { items, nextCursor: encodeCursor({ m: 'name', i: after! }) };
+  }
+}
+
+/** `GET .../contacts/{customer}`: the profile with every conversation of the customer; 404 for one the account does not know. */
+export async function getContact(deps: ApiDeps, accountId: string, customer: string) {
+  const profile = /^\d{1,20}$/.test(customer) ? await newestContact(deps.collections.contactProfiles, accountId, customer) : null;
+  if (!profile || profile.rev === 0) throw notFound('contact');
+  return profileView(deps, accountId, customer, profile);
+}
+
+/** `PATCH .../contacts/{customer}`: merges the name and attributes given (each the latest value now); the profile after it. */
+export async function patchContact(deps: ApiDeps, accountId: string, customer: string, body: { name?: string | undefined; attributes?: Record<string, string> | undefined }) {
+  const profile = /^\d{1,20}$/.test(customer) ? await editContact(deps.collections.contactProfiles, accountId, customer, { at: Date.now(), ...body }) : null;
+  if (!profile) throw notFound('contact');
+  return profileView(deps, accountId, customer, profile);
+}
+
+/** The profile answer: the conversations are the customer's on each channel they wrote on (point reads of their views). */
+async function profileView(deps: ApiDeps, accountId: string, customer: string, profile: ContactProfile) {
+  const views = await Promise.all(profile.channels.map((channel) => findView(deps.collections, conversationWorkflowId({ accountId, channel, customer }))));
+  const conversations = views.flatMap((v) => (v ? [{ conversationId: v._id, channel: v.channel, status: v.status, episodes: v.episode }] : []));
+  const lastSeen = views.map((v) => v?.lastCustomerMessageAt ?? null).filter((t): t is string => t !== null);
+  return {
+    ...contactSummaryView({ customer, ...profile }),
+    lastSeenAt: lastSeen.length > 0 ? lastSeen.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b)) : null,
+    conversations,
+  };
+}
+
+/**
+ * The attributes of a conversation's contact, for canned responses' `{{attributes.<key>}}` (SPEC 10 pinned
+ * details): the contact's profile, which customer messages and `PATCH .../contacts` keep. A conversation
+ * whose customer has no profile yet (its messages all came before profiles were kept, and the contact
+ * backfill has not run: README "Contacts and search") reads them from its customer messages, as before.
+ */
+export async function contactAttributesOf(deps: ApiDeps, conversationId: string): Promise<Record<string, string>> {
+  const ref = parseConversationId(conversationId);
+  if (!ref) return {};
+  const profile = await newestContact(deps.collections.contactProfiles, ref.accountId, ref.customer);
+  if (profile.rev > 0) return profile.attributes;
+  return latestAttributes(await contactAttributeMessages(deps.collections, conversationId));
+}

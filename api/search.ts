@@ -1,0 +1,124 @@
+import type { SearchTermDoc } from '../store/search-index';
+import { messageHasTerm, termPostings } from '../store/search-index';
+import { messageDocId } from '../store/ids';
+import { matchesAll, maxTermLength, minTermLength, parseSearchQuery, snippetOf, termOf, wordsOf } from '../workflows/conversation/core/search-words';
+import { iso } from '../workflows/conversation/core/view';
+import type { ApiDeps } from './deps';
+import { ApiError } from './errors';
+
+/**
+ * SPEC 11 search over the text of customer and business messages and notes (every user reads the
+ * account's conversations, so every user searches all of them).
+ *
+ * 1. **The driver**: each word of 2 characters or more is one term of the index (its first 12
+ *    characters). With one term, that is the driver. With several, the first page of each term's
+ *    postings is read at once (`probeSize`, from the index) and the term with the fewest drives: the
+ *    rarest word bounds the candidates (the longest word is not always the rarest: "pedido zebra").
+ *    The driver is kept in the cursor, so the next pages read on from the same postings.
+ * 2. **Candidates** are the driver's postings, newest first (store/search-index.ts). A candidate must
+ *    have every other term too: its posting `_id` for that term is known, so that is one read by `_id`
+ *    each, without reading the message.
+ * 3. **Hits**: the messages of the candidates left are read by `_id` (for the snippet, and to check the
+ *    words the terms cannot: one character, or longer than 12), as many as the page still needs.
+ *
+ * A page is bounded: at most `maxExamined` postings are read for it. A query whose other words are rare
+ * beside the driver may so answer fewer than `limit` items (even none) with a `nextCursor`: the search
+ * went that far back; the next page goes on from there. Only `nextCursor: null` means the end.
+ */
+export const maxExamined = 1000;
+const maxBatch = 200;
+const probeSize = 100;
+
+export interface SearchHit {
+  conversationId: string;
+  messageId: string;
+  at: string;
+  snippet: string;
+}
+
+type SearchCursor = { t: string; i: string };
+
+const encodeCursor = (cursor: SearchCursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+
+function decodeCursor(text: string, accountId: string, terms: readonly string[]): SearchCursor {
+  try {
+    const parsed = JSON.parse(Buffer.from(text, 'base64url').toString()) as Partial<SearchCursor>;
+    if (typeof parsed.t === 'string' && terms.includes(parsed.t) && typeof parsed.i === 'string' && parsed.i.startsWith(`${accountId}/${parsed.t}/`)) return { t: parsed.t, i: parsed.i };
+  } catch {
+    // fall through
+  }
+  throw new ApiError({ code: 'validation_failed', message: 'cursor: not a cursor this search returned for this q' });
+}
+
+const length = (word: string) => [...word].length;
+
+/** `GET .../search?q=`: `{ items: [{ conversationId, messageId, at, snippet }], nextCursor }`, newest first. */
+export async function searchMessages(deps: ApiDeps, accountId: string, query: { q: string; limit: number; cursor?: string | undefined }) {
+  const parsed = parseSearchQuery(query.q);
+  if (!parsed.ok) throw new ApiError({ code: 'validation_failed', message: `q: ${parsed.reason}`, details: [{ path: 'q', message: parsed.reason }] });
+  const { words } = parsed;
+  const terms = [...new Set(words.filter((w) => length(w) >= minTermLength).map(termOf))];
+  // Words the postings cannot confirm on their own: the message's text is checked for every word then.
+  const needsText = words.some((w) => length(w) < minTermLength || length(w) > maxTermLength);
+  const postings = deps.collections.searchTerms;
+
+  let driver: string;
+  let before: string | undefined;
+  let batch: SearchTermDoc[] | undefined;
+  let size: number;
+  if (query.cursor !== undefined) {
+    ({ t: driver, i: before } = decodeCursor(query.cursor, accountId, terms));
+    size = Math.min(maxBatch, query.limit * 4 + 1);
+  } else if (terms.length === 1) {
+    driver = terms[0]!;
+    size = query.limit + 1;
+  } else {
+    const probes = await Promise.all(terms.map((t) => termPostings(postings, accountId, t, undefined, probeSize)));
+    let pick = 0;
+    for (let i = 1; i < terms.length; i++) {
+      const fewer = probes[i]!.length < probes[pick]!.length;
+      if (fewer || (probes[i]!.length === probes[pick]!.length && length(terms[i]!) > length(terms[pick]!))) pick = i;
+    }
+    driver = terms[pick]!;
+    batch = probes[pick]!;
+    size = probeSize;
+  }
+  const others = terms.filter((t) => t !== driver);
+
+  const items: SearchHit[] = [];
+  let examined = 0;
+  for (;;) {
+    batch ??= await termPostings(postings, accountId, driver, before, size);
+    const current = batch;
+    batch = undefined;
+    const passing = await Promise.all(current.map(async (p) => (await Promise.all(others.map((t) => messageHasTerm(postings, p, t)))).every(Boolean)));
+    let i = 0;
+    while (i < current.length && items.length < query.limit) {
+      // The next candidates that passed, as many as the page still needs, read at once.
+      const slice: SearchTermDoc[] = [];
+      let j = i;
+      for (; j < current.length && slice.length < query.limit - items.length; j++) if (passing[j]) slice.push(current[j]!);
+      const hits = await Promise.all(slice.map((p) => hitOf(deps, p, words, needsText)));
+      let k = 0;
+      for (; i < j && items.length < query.limit; i++) {
+        before = current[i]!._id;
+        examined += 1;
+        if (!passing[i]) continue;
+        const hit = hits[k++];
+        if (hit) items.push(hit);
+      }
+    }
+    if (items.length === query.limit) return { items, nextCursor: i < current.length || current.length === size ? encodeCursor({ t: driver, i: before! }) : null };
+    if (current.length < size) return { items, nextCursor: null };
+    if (examined >= maxExamined) return { items, nextCursor: encodeCursor({ t: driver, i: before! }) };
+    size = maxBatch;
+  }
+}
+
+/** The posting's message as a hit, or null when it is not there or (`check`) does not hold every word. */
+async function hitOf(deps: ApiDeps, posting: SearchTermDoc, words: readonly string[], check: boolean): Promise<SearchHit | null> {
+  const message = await deps.collections.messages.findOne({ _id: messageDocId(posting.conversationId, posting.messageId) }, { projection: { text: 1 } });
+  const text = message?.text;
+  if (!text || (check && !matchesAll(words, wordsOf(text)))) return null;
+  return { conversationId: posting.conversationId, messageId: posting.messageId, at: iso(posting.at)!, snippet: snippetOf(text, words) };
+}

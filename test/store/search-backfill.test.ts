@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import type { Db } from 'mongodb';
+import { collections, ensureIndexes } from '../../store/collections';
+import type { Collections } from '../../store/collections';
+import { newestContact } from '../../store/contact-profiles';
+import { searchTermDocsOf, termPostings } from '../../store/search-index';
+import { backfillSearchAndContacts } from '../../store/search-backfill';
+import type { MessageRecord } from '../../workflows/conversation/core/model';
+import { testServers } from '../support/test-servers';
+
+/**
+ * `npm run backfill:search` (store/search-backfill.ts) on the embedded FerretDB: messages recorded before
+ * SPEC 11's postings and profiles were kept become searchable and tell their contacts, a dry run writes
+ * nothing, and a second run changes nothing.
+ */
+describe('the search and contacts backfill', () => {
+  let client: MongoClient;
+  let db: Db;
+  let c: Collections;
+  beforeAll(async () => {
+    client = await MongoClient.connect(testServers().mongoUri);
+    db = client.db(`backfill_${randomUUID().slice(0, 8)}`);
+    await ensureIndexes(db);
+    c = collections(db);
+  });
+  afterAll(async () => {
+    await db?.dropDatabase();
+    await client?.close();
+  });
+
+  const t0 = Date.UTC(2026, 10, 1, 12, 0, 0);
+  const message = (seq: number, direction: 'inbound' | 'outbound', text: string, attributes: Record<string, string> | null = null): MessageRecord => ({
+    seq,
+    messageId: direction === 'inbound' ? `wamid.${seq}` : `out-${seq}`,
+    direction,
+    kind: 'text',
+    text,
+    template: null,
+    content: null,
+    delivery: null,
+    authorId: direction === 'inbound' ? null : 'ana',
+    at: t0 + seq * 60_000,
+    sentAt: null,
+    episode: 1,
+    replyTo: null,
+    attributes,
+  });
+
+  test('a dry run writes nothing; a run indexes every message and makes the contacts; a second run changes nothing', async () => {
+    const conversations = {
+      'conv:acc:wa-1:4911': [message(1, 'inbound', 'Olá, o pedido chegou?', { plan: 'silver' }), message(2, 'outbound', 'Ainda não, amanhã'), message(3, 'inbound', 'ok', { plan: 'gold' })],
+      'conv:acc:wa-2:4911': [message(5, 'inbound', 'Outro número, mesmo pedido')],
+    };
+    for (const [conversationId, messages] of Object.entries(conversations)) {
+      await c.messages.insertMany(messages.map((m) => ({ _id: `${conversationId}/${m.messageId}`, ...m, conversationId, accountId: 'acc' })));
+    }
+    await c.conversations.insertOne({ _id: 'conv:acc:wa-1:4911', customerName: 'Joana' } as never);
+    const expectedPostings = Object.entries(conversations).flatMap(([id, messages]) => searchTermDocsOf('acc', id, messages)).length;
+
+    const dry = await backfillSearchAndContacts(c, { dryRun: true, chunk: 2 });
+    expect(dry).toEqual({ messages: 4, postings: expectedPostings, conversations: 2, contactsChanged: 0 });
+    expect(await c.searchTerms.countDocuments({})).toBe(0);
+    expect((await newestContact(c.contactProfiles, 'acc', '4911')).rev).toBe(0);
+
+    const run = await backfillSearchAndContacts(c, { dryRun: false, chunk: 2 });
+    expect(run).toMatchObject({ messages: 4, postings: expectedPostings, conversations: 2 });
+    expect((await termPostings(c.searchTerms, 'acc', 'pedido', undefined, 10)).map((p) => p.conversationId)).toEqual(['conv:acc:wa-2:4911', 'conv:acc:wa-1:4911']);
+    const contact = await newestContact(c.contactProfiles, 'acc', '4911');
+    expect(contact).toMatchObject({ providerName: 'Joana', attributes: { plan: 'gold' }, firstSeenAt: t0 + 60_000, channels: ['wa-1', 'wa-2'] });
+
+    const again = await backfillSearchAndContacts(c, { dryRun: false, chunk: 2 });
+    expect(again.contactsChanged).toBe(0);
+    expect((await newestContact(c.contactProfiles, 'acc', '4911')).rev).toBe(contact.rev);
+  });
+});
