@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
-import { chromiumArgs, docsScreenshot, ensureChromium } from '../support/chromium';
+import type { Page } from 'playwright-core';
+import { docsScreenshot, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, newCustomer } from '../support/scenario';
 import { eventually, useStack } from '../support/stack';
@@ -12,16 +11,10 @@ import { eventually, useStack } from '../support/stack';
  * its filled text in the box, and one that needs the contact's attributes is sent by its code and
  * filled by the server.
  */
-let browser: Browser;
+const browser = useChromium();
 let account: Account;
 let agent: Page;
 
-beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: ensureChromium(), args: chromiumArgs });
-}, 600_000);
-afterAll(async () => {
-  await browser?.close();
-});
 
 const env = useStack();
 
@@ -31,7 +24,7 @@ beforeAll(async () => {
   expect((await put('thanks', { title: 'Obrigado pela paciência', text: 'Thank you {{customer.name}}, {{agent.name}} here.', scope: 'account' }, account.keys.manager)).status).toBe(200);
   expect((await put('plan', { title: 'Your plan', text: 'You are on the {{attributes.plan}} plan.', scope: 'personal' }, account.keys.agent)).status).toBe(200);
   expect((await put('bye', { title: 'Goodbye', text: 'Bye!', scope: 'account' }, account.keys.manager)).status).toBe(200);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
   agent = await context.newPage();
   await agent.goto(`${env.stack.baseUrl}/app/`);
   await agent.getByLabel('Your API key').fill(account.keys.agent);

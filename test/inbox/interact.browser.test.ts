@@ -1,6 +1,5 @@
-import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
-import { chromiumArgs, docsScreenshot, ensureChromium } from '../support/chromium';
+import type { Page } from 'playwright-core';
+import { docsScreenshot, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -10,22 +9,16 @@ import { useStack } from '../support/stack';
  * or their list, and the assignee's typing asks the API to show "typing…" to the customer, once for a
  * burst of keystrokes.
  */
-let browser: Browser;
+const browser = useChromium();
 let account: Account;
 let agent: Page;
 
-beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: ensureChromium(), args: chromiumArgs });
-}, 600_000);
-afterAll(async () => {
-  await browser?.close();
-});
 
 const env = useStack();
 
 beforeAll(async () => {
   account = await createAccount(env.stack);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
   agent = await context.newPage();
   await agent.goto(`${env.stack.baseUrl}/app/`);
   await agent.getByLabel('Your API key').fill(account.keys.agent);

@@ -1,10 +1,9 @@
 /// <reference lib="dom" />
 import { randomUUID } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { FakeGraph } from '../support/fake-graph';
 import { startFakeGraph } from '../support/fake-graph';
-import { chromiumArgs, docsScreenshot, ensureChromium } from '../support/chromium';
+import { docsScreenshot, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { createAccount, newCustomer } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -19,16 +18,14 @@ const channel = '15550100066';
 const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 
 let fake: FakeGraph;
-let browser: Browser;
+const browser = useChromium();
 let account: Account;
 let agent: Page;
 
 beforeAll(async () => {
   fake = await startFakeGraph();
-  browser = await chromium.launch({ executablePath: ensureChromium(), args: chromiumArgs });
-}, 600_000);
+});
 afterAll(async () => {
-  await browser?.close();
   await fake?.close();
 });
 
@@ -41,7 +38,7 @@ beforeAll(async () => {
     body: { provider: 'whatsapp_cloud', phoneNumberId: '114002873001666', accessToken: `token-${randomUUID()}`, appSecret: `app-${randomUUID()}`, verifyToken: `verify-${randomUUID()}` },
   });
   if (put.status !== 200) throw new Error(`channel not configured: ${JSON.stringify(put.body)}`);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
   agent = await context.newPage();
   await agent.goto(`${env.stack.baseUrl}/app/`);
   await agent.getByLabel('Your API key').fill(account.keys.agent);

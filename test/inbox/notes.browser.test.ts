@@ -1,6 +1,5 @@
-import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
-import { chromiumArgs, docsScreenshot, ensureChromium } from '../support/chromium';
+import type { Page } from 'playwright-core';
+import { docsScreenshot, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -10,22 +9,16 @@ import { useStack } from '../support/stack';
  * switch, @mention autocomplete from the account's users, the note styled apart on the timeline, and the
  * mentioned teammate's toast and badge from the stream. Saved as test-output/inbox/notes-mention.png (docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
-let browser: Browser;
+const browser = useChromium();
 let account: Account;
 let agent: Page;
 let teammate: Page;
 
-beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: ensureChromium(), args: chromiumArgs });
-}, 600_000);
-afterAll(async () => {
-  await browser?.close();
-});
 
 const env = useStack();
 
 async function signIn(key: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   await page.goto(`${env.stack.baseUrl}/app/`);
   await page.getByLabel('Your API key').fill(key);

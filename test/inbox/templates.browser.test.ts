@@ -1,10 +1,9 @@
 /// <reference lib="dom" />
 import { randomUUID } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { FakeGraph } from '../support/fake-graph';
 import { startFakeGraph } from '../support/fake-graph';
-import { chromiumArgs, docsScreenshot, ensureChromium } from '../support/chromium';
+import { docsScreenshot, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { createAccount, newCustomer } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -19,16 +18,14 @@ const wabaId = '102290129340398';
 const appSecret = `app-secret-${randomUUID()}`;
 
 let fake: FakeGraph;
-let browser: Browser;
+const browser = useChromium();
 let account: Account;
 let agent: Page;
 
 beforeAll(async () => {
   fake = await startFakeGraph();
-  browser = await chromium.launch({ executablePath: ensureChromium(), args: chromiumArgs });
-}, 600_000);
+});
 afterAll(async () => {
-  await browser?.close();
   await fake?.close();
 });
 
@@ -61,7 +58,7 @@ beforeAll(async () => {
 });
 
 async function signIn(key: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   await page.goto(`${env.stack.baseUrl}/app/`);
   await page.getByLabel('Your API key').fill(key);
