@@ -59,10 +59,14 @@ test('the agent snoozes from the menu, finds it under Snoozed with its wake-up t
 });
 
 test('a chosen date and time snoozes until that moment; tomorrow 9:00 posts the computed morning', async () => {
-  const { conversationId } = await customerWrites(env.stack, account, { customer: newCustomer(), text: 'Next week is fine' });
+  const customer = newCustomer();
+  const { conversationId } = await customerWrites(env.stack, account, { customer, text: 'Next week is fine' });
   expect((await env.stack.http.post(conversationPath(account, conversationId, '/assign'), { assigneeId: account.users.agent }, account.keys.agent)).status).toBe(200);
   await agent.getByRole('tab', { name: /^Mine/ }).click();
   await agent.locator(`button.item[data-id="${conversationId}"]`).click();
+  // The pane still shows the first test's conversation (also held, also with a Snooze… button) until this
+  // one has loaded: a click before that opens the old pane's menu, which closes when the pane changes.
+  await agent.locator('.conv-head .meta', { hasText: `+${customer}` }).waitFor();
   await agent.getByRole('button', { name: 'Snooze…' }).click();
   const menu = agent.getByRole('group', { name: 'Snooze until' });
   // Three days ahead at 10:30 in the browser's zone, as the datetime-local field takes it.
