@@ -143,6 +143,18 @@ describe('canned responses', () => {
       expect(messages.find((m) => m.messageId === sent.body.messageId)?.text).toBe('Hi Ana, agent here: your gold plan in Lisbon');
     });
 
+    test("{{customer.name}} is the contact's name once a user corrected it (PATCH .../contacts), not the provider's profile name", async () => {
+      const conversationId = await heldConversation();
+      const c = code('hi');
+      await put(c, { title: 'Hi', text: 'Hi {{customer.name}}!', scope: 'account' }, account.keys.manager);
+      const customer = conversationId.split(':').at(-1)!;
+      expect((await stack.http.patch(`/v1/accounts/${account.id}/contacts/${customer}`, { name: 'Ana Sofia Reis' }, account.keys.agent)).status).toBe(200);
+      const sent = await reply(conversationId, { cannedResponse: c });
+      expect(sent.status).toBe(200);
+      const messages = (await stack.http.get(conversationPath(account, conversationId, '/messages'), account.keys.agent)).body.messages as { messageId: string; text: string }[];
+      expect(messages.find((m) => m.messageId === sent.body.messageId)?.text).toBe('Hi Ana Sofia Reis!');
+    });
+
     test('the caller\'s personal response wins over the account\'s of the same code', async () => {
       const conversationId = await heldConversation();
       const c = code('sig');
