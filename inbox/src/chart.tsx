@@ -11,7 +11,7 @@ import { percentWords, slaMetricLabels, slaMetrics } from './report-data';
 
 const width = 640;
 const height = 240;
-const box = { left: 52, top: 14, width: width - 52 - 16, height: height - 14 - 40 };
+const box = { left: 52, top: 24, width: width - 52 - 16, height: height - 24 - 34 };
 /** Two styles a reader tells apart without colour too: p50 a solid line, p90 a dashed one. */
 const seriesStyles = [
   { className: 'line-p50', dash: undefined },
@@ -45,7 +45,7 @@ export function DurationChart({ id, title, days, series }: { id: string; title: 
               </text>
             </g>
           ))}
-          <text class="axis-unit" x={4} y={box.top - 4}>
+          <text class="axis-unit" x={4} y={box.top - 12}>
             {unit.name}
           </text>
           {layout.xTicks.map((t) => (
