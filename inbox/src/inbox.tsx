@@ -482,7 +482,7 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
           </button>
         )}
         {mayReadReports && (
-          <button type="button" class="link" aria-current={reportsOpen ? 'page' : undefined} onClick={() => go({ tab, conversationId: null, view: 'reports' })}>
+          <button type="button" class="link reports-link" aria-current={reportsOpen ? 'page' : undefined} onClick={() => go({ tab, conversationId: null, view: 'reports' })}>
             Reports
           </button>
         )}
