@@ -90,6 +90,7 @@ test('a supervisor sees the charts, the per-agent table and the SLA attainment t
   const [download] = await Promise.all([manager.waitForEvent('download'), manager.getByRole('button', { name: 'Download CSV' }).click()]);
   expect(download.suggestedFilename()).toMatch(/^episodes-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
   const saved = (await fs.readFile((await download.path())!, 'utf8')).trimEnd().split('\r\n');
+  await download.delete();
   const api = await env.stack.http.request('GET', `/v1/accounts/${account.id}/reports/episodes?${wide()}`, { key: account.keys.manager, headers: { accept: 'text/csv' } });
   const expected = (api.body as string).trimEnd().split('\r\n');
   expect(saved[0]).toBe(expected[0]);
