@@ -4,6 +4,7 @@ import { docsScreenshot, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { createAccount, newCustomer } from '../support/scenario';
 import { eventually, useStack } from '../support/stack';
+import { contactProfileId } from '../../store/ids';
 
 /**
  * SPEC 11 in the inbox (headless Chromium): the contact panel beside the conversation (the profile, an
@@ -134,4 +135,23 @@ test('search: messages newest first with the matched words marked, opening one a
   await contact.click();
   await agent.locator('.conv-head h2', { hasText: 'Zenobia Marlow' }).waitFor();
   expect(new URL(agent.url()).searchParams.get('c')).toBe(only.conversationId);
+});
+
+test('a customer without a profile yet (messages from before profiles were kept) is said so in the panel, and the conversation works', async () => {
+  const customer = newCustomer();
+  const { conversationId } = await customerSays(customer, 'An old customer writes');
+  await profileWith(customer, 1);
+  // As if this customer's messages came before profiles were kept and the backfill has not run yet.
+  const { profiles, revisions } = env.stack.apiDeps.collections.contactProfiles;
+  await profiles.deleteOne({ _id: contactProfileId(account.id, customer) });
+  await revisions.deleteMany({ accountId: account.id, customer });
+  expect((await env.stack.http.get(contactPath(customer), account.keys.agent)).status).toBe(404);
+
+  await agent.goto(`${env.stack.baseUrl}/app/?tab=open&c=${encodeURIComponent(conversationId)}`);
+  const panel = agent.getByRole('complementary', { name: 'Contact' });
+  await panel.getByRole('status').filter({ hasText: `No contact profile for +${customer} yet` }).waitFor();
+  await panel.getByRole('button', { name: 'Try again' }).click();
+  await panel.getByRole('status').filter({ hasText: `No contact profile for +${customer} yet` }).waitFor();
+  await agent.locator('.conversation .timeline').getByText('An old customer writes').waitFor();
+  await agent.getByRole('button', { name: 'Claim' }).waitFor();
 });
