@@ -123,6 +123,27 @@ export interface Transition {
   dueAt?: string;
 }
 
+/** SPEC 11: a contact's profile (`GET .../contacts/{customer}`). */
+export interface ContactProfile {
+  customer: string;
+  name: string | null;
+  attributes: Record<string, string>;
+  firstSeenAt: string | null;
+  lastSeenAt: string | null;
+  conversations: { conversationId: string; channel: string; status: string; episodes: number }[];
+}
+
+/** SPEC 11: a contact as the contacts search lists it. */
+export type ContactSummary = Pick<ContactProfile, 'customer' | 'name' | 'attributes' | 'firstSeenAt'>;
+
+/** SPEC 11: a message the search found (`GET .../search?q=`). */
+export interface SearchHit {
+  conversationId: string;
+  messageId: string;
+  at: string;
+  snippet: string;
+}
+
 export interface User {
   id: string;
   name: string;
@@ -217,6 +238,30 @@ export class Api {
 
   delete<T>(path: string): Promise<T> {
     return this.call<T>('DELETE', path);
+  }
+
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.call<T>('PATCH', path, body);
+  }
+
+  /**
+   * A GET answered in another type than JSON (the reports' CSV: `accept: text/csv`), as a Blob, with the
+   * same credentials; a refusal is an ApiFailure as for `call`.
+   */
+  async download(path: string, accept: string): Promise<Blob> {
+    const res = await fetch(path, { credentials: 'same-origin', headers: { ...this.credentials(), accept } });
+    if (!res.ok) {
+      const text = await res.text();
+      let error: { code?: string; message?: string } | undefined;
+      try {
+        error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+      } catch {
+        // not JSON: the status says it
+      }
+      if (res.status === 401) this.sessionEnded();
+      throw new ApiFailure(res.status, error?.code ?? 'error', error?.message ?? `the server answered ${res.status}`);
+    }
+    return res.blob();
   }
 }
 

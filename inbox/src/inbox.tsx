@@ -12,6 +12,9 @@ import type { NotifyPrefs } from './notify';
 import { deliver, loadPrefs, noticeForMention, noticeForMessage, noticeForTransition, notifyEvents, pageTitle, savePrefs, unlockSound } from './notify';
 import { SettingsPage } from './settings';
 import { CannedResponsesPage } from './canned-page';
+import { ContactPanel } from './contact-panel';
+import { ReportsPage } from './reports-page';
+import { SearchBox } from './search-box';
 import { reportActivity, tabId } from './tab-presence';
 import type { Place } from './url-state';
 import { parsePlace, placeSearch, samePlace } from './url-state';
@@ -82,6 +85,8 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
   const [selected, setSelected] = useState<Selected | null>(null);
   const [live, setLive] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
   const [error, setError] = useState<string | null>(null);
+  /** SPEC 11: a message chosen in the search results, shown (scrolled to and marked) once its conversation is. */
+  const [foundMessage, setFoundMessage] = useState<{ conversationId: string; messageId: string } | null>(null);
   const [prefs, setPrefsState] = useState(() => loadPrefs(localStorage, initialMe));
   const [mineUnread, setMineUnread] = useState<Record<string, number>>({});
   /** Whether the user chose their presence by hand (it holds) or lets their tabs decide. */
@@ -379,6 +384,17 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
     }
   };
 
+  // A message found by search: scrolled into view and marked once its conversation's timeline shows it.
+  useEffect(() => {
+    if (!foundMessage || selected?.conversation.id !== foundMessage.conversationId) return;
+    const row = document.querySelector<HTMLElement>(`.timeline [data-message-id="${CSS.escape(foundMessage.messageId)}"]`);
+    if (!row) return;
+    document.querySelectorAll('.timeline .found').forEach((el) => el.classList.remove('found'));
+    row.classList.add('found');
+    row.scrollIntoView({ block: 'center' });
+    setFoundMessage(null);
+  }, [foundMessage, selected]);
+
   const latestMention = mentions[0];
   const listRef = useRef<HTMLDivElement>(null);
   const backToList = () => {
@@ -391,7 +407,10 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
   const settingsOpen = mayEditPolicy && place.view === 'settings';
   // SPEC 10: every user manages their canned responses (supervisors the account's too); the page hides the inbox like settings.
   const cannedOpen = place.view === 'canned';
-  const pageOpen = settingsOpen || cannedOpen;
+  // SPEC 11: the reports page, for supervisors (owners, admins, managers); agents see no link to it.
+  const mayReadReports = me.role === 'owner' || me.role === 'admin' || me.role === 'manager';
+  const reportsOpen = mayReadReports && place.view === 'reports';
+  const pageOpen = settingsOpen || cannedOpen || reportsOpen;
   const onTabKeyDown = (event: KeyboardEvent) => {
     const at = tabs.findIndex((t) => t.id === tab);
     const to = event.key === 'ArrowRight' ? at + 1 : event.key === 'ArrowLeft' ? at - 1 : event.key === 'Home' ? 0 : event.key === 'End' ? tabs.length - 1 : null;
@@ -417,6 +436,15 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
       </a>
       <header class="topbar">
         <h1>Inbox</h1>
+        <SearchBox
+          api={api}
+          accountId={me.accountId}
+          onOpenMessage={(hit) => {
+            setFoundMessage({ conversationId: hit.conversationId, messageId: hit.messageId });
+            go({ tab, conversationId: hit.conversationId });
+          }}
+          onOpenConversation={(id) => go({ tab, conversationId: id })}
+        />
         <span class={`live live-${live}`} role="status" aria-live="polite">
           {live === 'live' ? 'Live' : live === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
         </span>
@@ -451,6 +479,11 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
         {mayEditPolicy && (
           <button type="button" class="link" aria-current={settingsOpen ? 'page' : undefined} onClick={() => go({ tab, conversationId: null, view: 'settings' })}>
             Settings
+          </button>
+        )}
+        {mayReadReports && (
+          <button type="button" class="link reports-link" aria-current={reportsOpen ? 'page' : undefined} onClick={() => go({ tab, conversationId: null, view: 'reports' })}>
+            Reports
           </button>
         )}
         <button type="button" class="link" aria-current={cannedOpen ? 'page' : undefined} onClick={() => go({ tab, conversationId: null, view: 'canned' })}>
@@ -490,6 +523,11 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
       {settingsOpen && (
         <main class="settings-pane">
           <SettingsPage api={api} accountId={me.accountId} onClose={() => go({ tab, conversationId: null })} />
+        </main>
+      )}
+      {reportsOpen && (
+        <main class="settings-pane">
+          <ReportsPage api={api} accountId={me.accountId} users={users} onClose={() => go({ tab, conversationId: null })} />
         </main>
       )}
       {cannedOpen && (
@@ -546,6 +584,17 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
             <p class="empty">Choose a conversation.</p>
           )}
         </section>
+        {selected && (
+          <ContactPanel
+            key={selected.conversation.customer}
+            api={api}
+            accountId={me.accountId}
+            customer={selected.conversation.customer}
+            conversationId={selected.conversation.id}
+            version={selected.conversation.version}
+            onOpen={(id) => go({ tab, conversationId: id })}
+          />
+        )}
       </div>
     </div>
   );

@@ -7,7 +7,7 @@ export interface Place {
   tab: string;
   conversationId: string | null;
   /** A page other than the inbox (`?view=settings`: the account's settings, for owners and admins). */
-  view?: 'settings' | 'canned';
+  view?: 'settings' | 'canned' | 'reports';
 }
 
 export function parsePlace(search: string, tabs: readonly string[], fallbackTab = 'open'): Place {
@@ -18,6 +18,8 @@ export function parsePlace(search: string, tabs: readonly string[], fallbackTab 
   if (params.get('view') === 'settings') place.view = 'settings';
   // SPEC 10: managing canned responses (`?view=canned`), for every user.
   if (params.get('view') === 'canned') place.view = 'canned';
+  // SPEC 11: the reports page (`?view=reports`), for supervisors.
+  if (params.get('view') === 'reports') place.view = 'reports';
   return place;
 }
 

@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import type { Page } from 'playwright-core';
+import { docsScreenshot, useChromium } from '../support/chromium';
+import type { Account } from '../support/scenario';
+import { createAccount, newCustomer } from '../support/scenario';
+import { eventually, useStack } from '../support/stack';
+import { contactProfileId } from '../../store/ids';
+
+/**
+ * SPEC 11 in the inbox (headless Chromium): the contact panel beside the conversation (the profile, an
+ * edit of the name and attributes that the API then answers, a refusal shown in the panel, the
+ * customer's conversation on another channel opened from it) and the search box (messages newest first
+ * with the matched words marked, opening one at its message; contacts by a name prefix). Every wait is on
+ * what the page or the API shows.
+ */
+const browser = useChromium();
+const env = useStack();
+let account: Account;
+let agent: Page;
+
+beforeAll(async () => {
+  account = await createAccount(env.stack, { serviceWindow: '24h', autoCloseAfter: '48h' });
+  const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
+  agent = await context.newPage();
+  await agent.goto(`${env.stack.baseUrl}/app/`);
+  await agent.getByLabel('Your API key').fill(account.keys.agent);
+  await agent.getByRole('button', { name: 'Sign in' }).click();
+  await agent.getByText('Live', { exact: true }).waitFor();
+});
+
+const contactPath = (customer: string) => `/v1/accounts/${account.id}/contacts/${customer}`;
+
+/** A customer message through the API (with the provider's profile name and attributes); answers its conversation. */
+async function customerSays(customer: string, text: string, opts: { channel?: string; customerName?: string; attributes?: Record<string, string> } = {}) {
+  const messageId = `wamid.${randomUUID()}`;
+  const sent = await env.stack.http.post(`/v1/accounts/${account.id}/messages`, { channel: opts.channel ?? 'wa-main', customer, messageId, text, customerName: opts.customerName, attributes: opts.attributes }, account.keys.service);
+  expect(sent.status).toBe(202);
+  return { conversationId: sent.body.conversationId as string, messageId };
+}
+
+/** Waits until the contact's profile lists `conversations` conversations (persist keeps it a moment after the view). */
+const profileWith = (customer: string, conversations: number) =>
+  eventually(async () => {
+    const res = await env.stack.http.get(contactPath(customer), account.keys.agent);
+    return res.status === 200 && res.body.conversations.length === conversations ? res.body : undefined;
+  });
+
+test('the contact panel shows the profile, saves an edit of the name and attributes, shows a refusal, and opens the other channel', async () => {
+  const customer = newCustomer();
+  const main = await customerSays(customer, 'Hello, my parcel is late', { customerName: 'Beatriz Quintela', attributes: { plan: 'gold' } });
+  const other = await customerSays(customer, 'Writing here too', { channel: 'wa-other', customerName: 'Beatriz Quintela' });
+  await profileWith(customer, 2);
+
+  await agent.getByRole('tab', { name: /^Open/ }).click();
+  await agent.locator(`button.item[data-id="${main.conversationId}"]`).click();
+  const panel = agent.getByRole('complementary', { name: 'Contact' });
+  await panel.getByRole('heading', { name: 'Beatriz Quintela' }).waitFor();
+  await panel.locator('dt', { hasText: 'First seen' }).waitFor();
+  await panel.locator('[data-attribute="plan"] dd', { hasText: 'gold' }).waitFor();
+  await panel.locator('[aria-current="true"]', { hasText: 'wa-main' }).waitFor();
+  const otherLink = panel.locator(`button[data-conversation="${other.conversationId}"]`);
+  await otherLink.filter({ hasText: 'wa-other' }).waitFor();
+
+  // Edit: a new name, a changed value, a new attribute.
+  await panel.getByRole('button', { name: 'Edit contact' }).click();
+  await panel.getByLabel('Name', { exact: true }).fill('Bia Quintela');
+  await panel.getByLabel('Value of plan').fill('platinum');
+  await panel.getByRole('button', { name: 'Add an attribute' }).click();
+  await panel.getByLabel('Attribute 2 name').fill('city');
+  await panel.getByLabel('Attribute 2 value').fill('Porto');
+  await panel.getByRole('button', { name: 'Save contact' }).click();
+  await panel.getByRole('status').filter({ hasText: 'Contact saved.' }).waitFor();
+  await panel.getByRole('heading', { name: 'Bia Quintela' }).waitFor();
+  await panel.locator('[data-attribute="city"] dd', { hasText: 'Porto' }).waitFor();
+  const saved = await env.stack.http.get(contactPath(customer), account.keys.manager);
+  expect(saved.body).toMatchObject({ name: 'Bia Quintela', attributes: { plan: 'platinum', city: 'Porto' } });
+  await docsScreenshot(agent, 'contact-panel');
+
+  // A key the API refuses: the panel says so (naming the field) and keeps the form; nothing changes.
+  await panel.getByRole('button', { name: 'Edit contact' }).click();
+  await panel.getByRole('button', { name: 'Add an attribute' }).click();
+  await panel.getByLabel('Attribute 3 name').fill('no spaces allowed');
+  await panel.getByLabel('Attribute 3 value').fill('x');
+  await panel.getByRole('button', { name: 'Save contact' }).click();
+  await panel.getByRole('alert').filter({ hasText: /^Not saved: attributes/ }).waitFor();
+  await panel.getByLabel('Attribute 3 name').waitFor();
+  expect((await env.stack.http.get(contactPath(customer), account.keys.agent)).body.attributes).toEqual({ plan: 'platinum', city: 'Porto' });
+  await panel.getByRole('button', { name: 'Cancel' }).click();
+
+  // The other channel's conversation opens from the panel, which now marks that one as this one.
+  await otherLink.click();
+  await agent.locator('.conv-head .meta', { hasText: 'wa-other' }).waitFor();
+  await panel.locator('[aria-current="true"]', { hasText: 'wa-other' }).waitFor();
+  expect(new URL(agent.url()).searchParams.get('c')).toBe(other.conversationId);
+});
+
+test('search: messages newest first with the matched words marked, opening one at its message; contacts by a name prefix', async () => {
+  const older = await customerSays(newCustomer(), 'My kumquat jam arrived broken');
+  const newer = await customerSays(newCustomer(), 'Do you still sell KUMQUATS in December?');
+  await customerSays(newCustomer(), 'Nothing to see here');
+  const zenobia = newCustomer();
+  const only = await customerSays(zenobia, 'Hi there', { customerName: 'Zenobia Marlow' });
+  // The index is written a moment after each message: wait until the API finds both, and the contact.
+  const found = await eventually(async () => {
+    const res = await env.stack.http.get(`/v1/accounts/${account.id}/search?q=kumq`, account.keys.agent);
+    return res.status === 200 && res.body.items.length === 2 ? res.body.items : undefined;
+  });
+  expect(found.map((h: { messageId: string }) => h.messageId)).toEqual([newer.messageId, older.messageId]);
+  await profileWith(zenobia, 1);
+
+  const box = agent.getByRole('searchbox', { name: 'Search messages and contacts' });
+  // One character is not sent (the API would refuse it): the page says what it needs.
+  await box.fill('k');
+  await agent.locator('.search-hint', { hasText: 'at least 2' }).waitFor();
+  await box.fill('kumq');
+  await box.press('Enter');
+  const results = agent.getByRole('region', { name: 'Search results' });
+  const hits = results.locator('button.message-result');
+  await eventually(async () => ((await hits.count()) === 2 ? true : undefined));
+  expect(await hits.evaluateAll((els) => els.map((e) => e.getAttribute('data-message-id')))).toEqual([newer.messageId, older.messageId]);
+  expect(await hits.first().locator('mark').allTextContents()).toEqual(['KUMQ']);
+  expect(await hits.nth(1).locator('.snippet').textContent()).toBe('My kumquat jam arrived broken');
+  await docsScreenshot(agent, 'search-results');
+
+  await hits.nth(1).click();
+  await agent.locator(`.timeline [data-message-id="${older.messageId}"].found`).waitFor();
+  expect(new URL(agent.url()).searchParams.get('c')).toBe(older.conversationId);
+
+  // Contacts by a prefix of a word of the name (case ignored): one conversation, so it opens.
+  await box.fill('marl');
+  await box.press('Enter');
+  const contact = results.locator(`button.contact-result[data-customer="${zenobia}"]`);
+  await contact.filter({ hasText: 'Zenobia Marlow' }).waitFor();
+  expect(await contact.locator('mark').allTextContents()).toEqual(['Marl']);
+  await contact.click();
+  await agent.locator('.conv-head h2', { hasText: 'Zenobia Marlow' }).waitFor();
+  expect(new URL(agent.url()).searchParams.get('c')).toBe(only.conversationId);
+});
+
+test('a customer without a profile yet (messages from before profiles were kept) is said so in the panel, and the conversation works', async () => {
+  const customer = newCustomer();
+  const { conversationId } = await customerSays(customer, 'An old customer writes');
+  await profileWith(customer, 1);
+  // As if this customer's messages came before profiles were kept and the backfill has not run yet.
+  const { profiles, revisions } = env.stack.apiDeps.collections.contactProfiles;
+  await profiles.deleteOne({ _id: contactProfileId(account.id, customer) });
+  await revisions.deleteMany({ accountId: account.id, customer });
+  expect((await env.stack.http.get(contactPath(customer), account.keys.agent)).status).toBe(404);
+
+  await agent.goto(`${env.stack.baseUrl}/app/?tab=open&c=${encodeURIComponent(conversationId)}`);
+  const panel = agent.getByRole('complementary', { name: 'Contact' });
+  await panel.getByRole('status').filter({ hasText: `No contact profile for +${customer} yet` }).waitFor();
+  await panel.getByRole('button', { name: 'Try again' }).click();
+  await panel.getByRole('status').filter({ hasText: `No contact profile for +${customer} yet` }).waitFor();
+  await agent.locator('.conversation .timeline').getByText('An old customer writes').waitFor();
+  await agent.getByRole('button', { name: 'Claim' }).waitFor();
+});
