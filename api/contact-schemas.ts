@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { attributes } from './schemas';
+import { attributeChanges } from './schemas';
 
 /**
  * SPEC 11's contacts and search: what the routes take and answer (api/routes/contacts.ts), for the
@@ -19,10 +19,13 @@ const q = z.string().trim().min(2, 'at least 2 characters').max(200);
 /** `GET .../contacts?q=`: a prefix of a word of the name or of the phone digits; without `q`, every contact by phone number. */
 export const listContacts = z.strictObject({ q: q.optional(), ...page });
 
-/** `PATCH .../contacts/{customer}`: the name and attributes a user gives (attributes merged into the contact's, key by key). */
+/**
+ * `PATCH .../contacts/{customer}`: the name and attributes a user gives (attributes merged into the
+ * contact's, key by key; `null` removes a key).
+ */
 export const patchContact = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
-  attributes: attributes.optional(),
+  attributes: attributeChanges.optional(),
 });
 
 /** `GET .../search?q=`: every word a prefix of a word of one message. */

@@ -127,7 +127,7 @@ export async function getContact(deps: ApiDeps, accountId: string, customer: str
 }
 
 /** `PATCH .../contacts/{customer}`: merges the name and attributes given (each the latest value now); the profile after it. */
-export async function patchContact(deps: ApiDeps, accountId: string, customer: string, body: { name?: string | undefined; attributes?: Record<string, string> | undefined }) {
+export async function patchContact(deps: ApiDeps, accountId: string, customer: string, body: { name?: string | undefined; attributes?: Record<string, string | null> | undefined }) {
   const profile = /^\d{1,20}$/.test(customer) ? await editContact(deps.collections.contactProfiles, accountId, customer, { at: Date.now(), ...body }) : null;
   if (!profile) throw notFound('contact');
   return profileView(deps, accountId, customer, profile);

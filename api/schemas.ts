@@ -32,6 +32,11 @@ export const attributes = z
   .record(attributeKey, z.string().max(maxAttributeValueLength), attributeKeyError)
   .refine((a) => Object.keys(a).length <= maxAttributes, `at most ${maxAttributes} attributes`)
   .meta({ maxProperties: maxAttributes });
+/** Attributes to change: a value sets the key, `null` removes it (`PATCH .../contacts`). */
+export const attributeChanges = z
+  .record(attributeKey, z.string().max(maxAttributeValueLength).nullable(), attributeKeyError)
+  .refine((a) => Object.keys(a).length <= maxAttributes, `at most ${maxAttributes} attributes`)
+  .meta({ maxProperties: maxAttributes });
 const templateName = z.string().regex(/^[a-z0-9_]{1,512}$/, 'a template name: lowercase letters, digits and "_"');
 
 export const routingRule = z.strictObject({

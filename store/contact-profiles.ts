@@ -148,7 +148,7 @@ export async function editContact(
   c: ContactCollections,
   accountId: string,
   customer: string,
-  edit: { at: number; name?: string | undefined; attributes?: Record<string, string> | undefined },
+  edit: { at: number; name?: string | undefined; attributes?: Record<string, string | null> | undefined },
 ): Promise<ContactProfile | null> {
   let known = true;
   const { before, after } = await change(c, accountId, customer, (current) => {

@@ -7,8 +7,8 @@ import { fullTime, relativeTime } from './time';
  * SPEC 11: the contact beside the open conversation (any user): the name, attributes, when the customer
  * was first and last seen, and every conversation of theirs (one per channel) with its status and
  * episode count, each opening it. Edit changes the name and attributes with one PATCH of what changed;
- * what is shown after it is the profile the API answered. The API merges attributes key by key and has
- * no way to remove one, so only a row added in this edit can be taken out again.
+ * what is shown after it is the profile the API answered. The API merges attributes key by key; a saved
+ * attribute taken out of the form is sent as `null`, which removes it.
  */
 
 type Row = { key: string; value: string; saved: boolean };
@@ -59,15 +59,18 @@ export function ContactPanel(props: {
   const save = async (profile: ContactProfile, form: { name: string; rows: Row[] }) => {
     setError(null);
     setNotice(null);
-    const body: { name?: string; attributes?: Record<string, string> } = {};
+    const body: { name?: string; attributes?: Record<string, string | null> } = {};
     const name = form.name.trim();
     if (name !== (profile.name ?? '') && name !== '') body.name = name;
-    const attributes: Record<string, string> = {};
+    const attributes: Record<string, string | null> = {};
+    const kept = new Set<string>();
     for (const row of form.rows) {
       const key = row.key.trim();
       if (key === '') continue;
+      kept.add(key);
       if (!Object.hasOwn(profile.attributes, key) || profile.attributes[key] !== row.value) Object.defineProperty(attributes, key, { value: row.value, enumerable: true });
     }
+    for (const key of Object.keys(profile.attributes)) if (!kept.has(key)) Object.defineProperty(attributes, key, { value: null, enumerable: true });
     if (Object.keys(attributes).length > 0) body.attributes = attributes;
     if (Object.keys(body).length === 0) {
       setEditing(null);
@@ -185,11 +188,14 @@ function ContactDetails(props: {
                   <input aria-label={`Attribute ${i + 1} name`} placeholder="name" value={row.key} maxLength={64} onInput={(e) => setRow(i, { key: e.currentTarget.value })} />
                 )}
                 <input aria-label={row.saved ? `Value of ${row.key}` : `Attribute ${i + 1} value`} placeholder="value" value={row.value} maxLength={256} onInput={(e) => setRow(i, { value: e.currentTarget.value })} />
-                {!row.saved && (
-                  <button type="button" class="link" aria-label={`Remove attribute ${i + 1}`} onClick={() => props.onChange({ ...editing, rows: editing.rows.filter((_, j) => j !== i) })}>
-                    ✕
-                  </button>
-                )}
+                <button
+                  type="button"
+                  class="link"
+                  aria-label={row.saved ? `Remove ${row.key}` : `Remove attribute ${i + 1}`}
+                  onClick={() => props.onChange({ ...editing, rows: editing.rows.filter((_, j) => j !== i) })}
+                >
+                  ✕
+                </button>
               </div>
             ))}
             <button type="button" class="link" onClick={() => props.onChange({ ...editing, rows: [...editing.rows, { key: '', value: '', saved: false }] })}>

@@ -78,6 +78,11 @@ describe('contacts and search', () => {
     await customerSays(customer, { customerName: 'Beto', attributes: { plan: 'premium' } });
     const after = await profileWhen(customer, (p) => p.attributes.plan === 'premium');
     expect(after).toMatchObject({ name: 'Roberto Dias', attributes: { tier: 'vip', plan: 'premium' } });
+    // null removes a key; the others stay.
+    const removed = await stack.http.patch(contactsPath(`/${customer}`), { attributes: { tier: null } }, account.keys.agent);
+    expect(removed.status).toBe(200);
+    expect(removed.body.attributes).toEqual({ plan: 'premium' });
+    expect((await stack.http.get(contactsPath(`/${customer}`), account.keys.agent)).body.attributes).toEqual({ plan: 'premium' });
 
     expect((await stack.http.patch(contactsPath('/4900000000001'), { name: 'Nobody' }, account.keys.agent)).status).toBe(404);
     const badKey = await stack.http.patch(contactsPath(`/${customer}`), { attributes: { 'a.b': 'x' } }, account.keys.agent);

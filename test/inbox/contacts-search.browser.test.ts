@@ -87,6 +87,14 @@ test('the contact panel shows the profile, saves an edit of the name and attribu
   expect((await env.stack.http.get(contactPath(customer), account.keys.agent)).body.attributes).toEqual({ plan: 'platinum', city: 'Porto' });
   await panel.getByRole('button', { name: 'Cancel' }).click();
 
+  // Removing a saved attribute sends it as null: the API drops it.
+  await panel.getByRole('button', { name: 'Edit contact' }).click();
+  await panel.getByRole('button', { name: 'Remove city' }).click();
+  await panel.getByRole('button', { name: 'Save contact' }).click();
+  await panel.getByRole('status').filter({ hasText: 'Contact saved.' }).waitFor();
+  await panel.locator('[data-attribute="city"]').waitFor({ state: 'detached' });
+  expect((await env.stack.http.get(contactPath(customer), account.keys.agent)).body.attributes).toEqual({ plan: 'platinum' });
+
   // The other channel's conversation opens from the panel, which now marks that one as this one.
   await otherLink.click();
   await agent.locator('.conv-head .meta', { hasText: 'wa-other' }).waitFor();

@@ -62,6 +62,22 @@ describe('a contact from messages and edits', () => {
     expect(Object.getPrototypeOf(p.attributes)).toBe(Object.prototype);
   });
 
+  test('an edit removes an attribute (null); a later message gives it again, an earlier one landing after does not', () => {
+    let p = applyAll([messages('wa-1', null, [1000, { plan: 'silver', city: 'Lisbon' }])]);
+    p = apply(p, { kind: 'edit', at: 1500, attributes: { plan: null } });
+    expect(p.attributes).toEqual({ city: 'Lisbon' });
+    expect(apply(p, messages('wa-1', null, [1200, { plan: 'silver' }])).attributes).toEqual({ city: 'Lisbon' });
+    expect(apply(p, messages('wa-1', null, [1800, { plan: 'gold' }])).attributes).toEqual({ city: 'Lisbon', plan: 'gold' });
+    // Removed again: no change. Removing a key never given is remembered, so its older value stays out.
+    expect(applyContactChange(p, { kind: 'edit', at: 1500, attributes: { plan: null } })).toBeNull();
+    const early = apply(applyAll([messages('wa-1', null, [1000])]), { kind: 'edit', at: 3000, attributes: { vip: null } });
+    expect(apply(early, messages('wa-1', null, [2000, { vip: 'yes' }])).attributes).toEqual({});
+    // At the same instant a value wins over a removal, whichever comes first.
+    const both: ContactChange[] = [messages('wa-1', null, [4000, { vip: 'yes' }]), { kind: 'edit', at: 4000, attributes: { vip: null } }];
+    expect(applyAll(both).attributes).toEqual({ vip: 'yes' });
+    expect(applyAll([...both].reverse()).attributes).toEqual({ vip: 'yes' });
+  });
+
   test(`at most ${maxAttributes} attributes: the oldest give way`, () => {
     const many = Object.fromEntries(Array.from({ length: maxAttributes }, (_, i) => [`k${i}`, 'v']));
     const p = applyAll([messages('wa-1', null, [1000, many], [2000, { newer: 'yes' }])]);
@@ -77,7 +93,19 @@ describe('a contact from messages and edits', () => {
  */
 const at = fc.integer({ min: 0, max: 50 });
 const valueAt = (key: string, t: number) => `${key}-${Math.floor(t / 10)}`;
-const attributesAt = (t: number) => fc.subarray(['plan', 'city', 'vip', '__proto__']).map((keys) => Object.fromEntries(keys.map((k) => [k, valueAt(k, t)])));
+const attributeKeys = ['plan', 'city', 'vip', '__proto__'];
+/**
+ * An attribute's state follows time too, removals included: in every other span of 10 it is removed (a
+ * message carries no value for it then, an edit removes it), and a value once removed never comes back.
+ */
+const removedAt = (t: number) => Math.floor(t / 10) % 2 === 1;
+const attributesAt = (t: number) => fc.subarray(attributeKeys).map((keys) => (removedAt(t) ? {} : Object.fromEntries(keys.map((k) => [k, valueAt(k, t)]))));
+const editedAttributesAt = (t: number) =>
+  fc.subarray(attributeKeys).map((keys) => {
+    const out: Record<string, string | null> = {};
+    for (const key of keys) Object.defineProperty(out, key, { value: removedAt(t) ? null : valueAt(key, t), enumerable: true, writable: true, configurable: true });
+    return out;
+  });
 const change: fc.Arbitrary<ContactChange> = fc.oneof(
   fc
     .record({
@@ -97,7 +125,7 @@ const change: fc.Arbitrary<ContactChange> = fc.oneof(
       kind: fc.constant('edit' as const),
       at: fc.constant(t),
       name: fc.option(fc.constant(valueAt('edited', t)), { nil: undefined }),
-      attributes: fc.option(attributesAt(t), { nil: undefined }),
+      attributes: fc.option(editedAttributesAt(t), { nil: undefined }),
     }),
   ),
 );

@@ -26,7 +26,11 @@ export interface ContactProfile {
   providerName: string | null;
   providerNameAt: number | null;
   attributes: Record<string, string>;
-  /** When each attribute got its value (epoch ms), by key. */
+  /**
+   * When each attribute got its value (epoch ms), by key; for a key in `attributeAt` but not in
+   * `attributes`, when a user removed it (so a message older than the removal does not bring it back,
+   * whichever lands first).
+   */
   attributeAt: Record<string, number>;
   firstSeenAt: number | null;
   /** The channels the customer wrote on, sorted: its conversations are `conv:{accountId}:{channel}:{customer}`. */
@@ -58,7 +62,8 @@ export type ContactChange =
       /** The batch's customer messages: when each came, and the attributes it carried. */
       messages: readonly { at: number; attributes: Readonly<Record<string, string>> | null }[];
     }
-  | { kind: 'edit'; at: number; name?: string | undefined; attributes?: Readonly<Record<string, string>> | undefined };
+  /** `attributes`: a value sets the key, `null` removes it. */
+  | { kind: 'edit'; at: number; name?: string | undefined; attributes?: Readonly<Record<string, string | null>> | undefined };
 
 /**
  * Whether a value given at `at` replaces the one held: another value, given later (ties: the larger). The
@@ -71,18 +76,32 @@ const replaces = (at: number, value: string, oldAt: number | null | undefined, o
   value !== oldValue && (oldAt === null || oldAt === undefined || at > oldAt || (at === oldAt && (oldValue ?? '') < value));
 
 /**
+ * Whether a removal at `at` replaces what the key holds: a value or a removal given earlier, or nothing yet
+ * (the removal is remembered, in case an older message lands after it). At the same instant a value wins
+ * over a removal, as the larger value wins between two values.
+ */
+const removes = (at: number, oldAt: number | null | undefined): boolean => oldAt === null || oldAt === undefined || at > oldAt;
+
+/**
  * The profile after a change, with `rev` unchanged (the caller claims `rev + 1`); null when the change
  * tells nothing new, so nothing is written.
  */
 export function applyContactChange(profile: ContactProfile, change: ContactChange): ContactProfile | null {
   const next: ContactProfile = { ...profile, attributes: { ...profile.attributes }, attributeAt: { ...profile.attributeAt }, channels: [...profile.channels] };
+  // Own properties only: `next.attributes.__proto__` would read Object.prototype.
+  const timeOf = (key: string) => (Object.hasOwn(next.attributeAt, key) ? next.attributeAt[key] : null);
+  // defineProperty: a key such as `__proto__` (attribute keys allow it) becomes an own property.
+  const define = (record: Record<string, unknown>, key: string, value: unknown) => Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
   const setAttribute = (key: string, value: string, at: number) => {
-    // Own properties only: `next.attributes.__proto__` would read Object.prototype.
     const own = Object.hasOwn(next.attributes, key);
-    if (!replaces(at, value, own ? next.attributeAt[key] : null, own ? next.attributes[key] : null)) return;
-    // defineProperty: a key such as `__proto__` (attribute keys allow it) becomes an own property.
-    Object.defineProperty(next.attributes, key, { value, enumerable: true, writable: true, configurable: true });
-    Object.defineProperty(next.attributeAt, key, { value: at, enumerable: true, writable: true, configurable: true });
+    if (!replaces(at, value, timeOf(key), own ? next.attributes[key] : null)) return;
+    define(next.attributes, key, value);
+    define(next.attributeAt, key, at);
+  };
+  const removeAttribute = (key: string, at: number) => {
+    if (!removes(at, timeOf(key))) return;
+    delete next.attributes[key];
+    define(next.attributeAt, key, at);
   };
   switch (change.kind) {
     case 'messages': {
@@ -104,7 +123,10 @@ export function applyContactChange(profile: ContactProfile, change: ContactChang
         next.editedName = change.name;
         next.editedNameAt = change.at;
       }
-      for (const [key, value] of Object.entries(change.attributes ?? {})) setAttribute(key, value, change.at);
+      for (const [key, value] of Object.entries(change.attributes ?? {})) {
+        if (value === null) removeAttribute(key, change.at);
+        else setAttribute(key, value, change.at);
+      }
       break;
     }
   }
@@ -112,15 +134,20 @@ export function applyContactChange(profile: ContactProfile, change: ContactChang
   return sameProfile(profile, next) ? null : next;
 }
 
-/** At most `maxAttributes` (SPEC 12): the oldest values give way (ties: the smaller key). */
+/**
+ * At most `maxAttributes` (SPEC 12): the oldest values give way (ties: the smaller key); and at most as many
+ * removals remembered, the oldest forgotten first (a message older than a forgotten removal, landing
+ * after it, would bring its value back: a removal is forgotten only after `maxAttributes` newer ones).
+ */
 function boundAttributes(p: ContactProfile): void {
+  const oldestFirst = (keys: string[]) => keys.sort((a, b) => p.attributeAt[a]! - p.attributeAt[b]! || (a < b ? -1 : 1));
   const keys = Object.keys(p.attributes);
-  if (keys.length <= maxAttributes) return;
-  const dropped = keys.sort((a, b) => p.attributeAt[a]! - p.attributeAt[b]! || (a < b ? -1 : 1)).slice(0, keys.length - maxAttributes);
-  for (const key of dropped) {
+  const removed = Object.keys(p.attributeAt).filter((k) => !Object.hasOwn(p.attributes, k));
+  for (const key of oldestFirst(keys).slice(0, Math.max(0, keys.length - maxAttributes))) {
     delete p.attributes[key];
     delete p.attributeAt[key];
   }
+  for (const key of oldestFirst(removed).slice(0, Math.max(0, removed.length - maxAttributes))) delete p.attributeAt[key];
 }
 
 function sameProfile(a: ContactProfile, b: ContactProfile): boolean {
