@@ -24,6 +24,8 @@ export function ContactPanel(props: {
   /** Changes when the open conversation does (a new message, a status): the profile is read again. */
   version: number;
   onOpen: (conversationId: string) => void;
+  /** The contact's name each time the profile is read or saved (null: none), for the list and the header. */
+  onName?: (customer: string, name: string | null) => void;
 }) {
   const { api, customer, conversationId } = props;
   const path = `/v1/accounts/${encodeURIComponent(props.accountId)}/contacts/${encodeURIComponent(customer)}`;
@@ -38,7 +40,11 @@ export function ContactPanel(props: {
   useEffect(() => {
     let current = true;
     api.get<ContactProfile>(path).then(
-      (profile) => current && setLoad({ state: 'loaded', profile }),
+      (profile) => {
+        if (!current) return;
+        setLoad({ state: 'loaded', profile });
+        props.onName?.(customer, profile.name);
+      },
       (e: unknown) => {
         if (!current) return;
         if (e instanceof ApiFailure && e.status === 404) setLoad({ state: 'missing' });
@@ -81,6 +87,7 @@ export function ContactPanel(props: {
     try {
       const next = await api.patch<ContactProfile>(path, body);
       setLoad({ state: 'loaded', profile: next });
+      props.onName?.(customer, next.name);
       setEditing(null);
       setNotice('Contact saved.');
     } catch (e) {

@@ -83,6 +83,15 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [counts, setCounts] = useState<Record<string, number>>({});
   const [selected, setSelected] = useState<Selected | null>(null);
+  // SPEC 11: a contact's name as its profile says (a user's correction wins over the WhatsApp profile
+  // name the views carry), learnt from the contact panel: the list and the conversation show the same.
+  const [contactNames, setContactNames] = useState<ReadonlyMap<string, string>>(new Map());
+  const named = useCallback((c: Conversation): Conversation => {
+    const name = contactNames.get(c.customer);
+    return name === undefined || name === c.customerName ? c : { ...c, customerName: name };
+  }, [contactNames]);
+  const shownList = useMemo(() => list.map(named), [list, named]);
+  const shownSelected = useMemo(() => selected && { ...selected, conversation: named(selected.conversation) }, [selected, named]);
   const [live, setLive] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
   const [error, setError] = useState<string | null>(null);
   /** SPEC 11: a message chosen in the search results, shown (scrolled to and marked) once its conversation is. */
@@ -554,7 +563,7 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
       <div class="panes" hidden={pageOpen}>
         <div class="list-pane" ref={listRef}>
           <ConversationList
-            items={list}
+            items={shownList}
             me={me}
             selectedId={selected?.conversation.id ?? null}
             users={users}
@@ -576,7 +585,7 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
               serviceWindow={policy.serviceWindow}
               businessHours={policy.businessHours ?? null}
               users={users}
-              selected={selected}
+              selected={shownSelected!}
               drafts={drafts}
               onBack={backToList}
             />
@@ -593,6 +602,12 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
             conversationId={selected.conversation.id}
             version={selected.conversation.version}
             onOpen={(id) => go({ tab, conversationId: id })}
+            onName={(customer, name) =>
+              setContactNames((names) => {
+                if (name === null || names.get(customer) === name) return names;
+                return new Map(names).set(customer, name);
+              })
+            }
           />
         )}
       </div>

@@ -74,6 +74,9 @@ test('the contact panel shows the profile, saves an edit of the name and attribu
   await panel.locator('[data-attribute="city"] dd', { hasText: 'Porto' }).waitFor();
   const saved = await env.stack.http.get(contactPath(customer), account.keys.manager);
   expect(saved.body).toMatchObject({ name: 'Bia Quintela', attributes: { plan: 'platinum', city: 'Porto' } });
+  // The header and the list say the contact's name now, on both of the customer's conversations.
+  await agent.locator('.conv-head h2', { hasText: 'Bia Quintela' }).waitFor();
+  await agent.locator(`button.item[data-id="${other.conversationId}"] .name`, { hasText: 'Bia Quintela' }).waitFor();
   await docsScreenshot(agent, 'contact-panel');
 
   // A key the API refuses: the panel says so (naming the field) and keeps the form; nothing changes.
