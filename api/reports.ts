@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { ApiDeps } from './deps';
 import { loadAccount } from './accounts';
 import { ApiError } from './errors';
+import { mapLimit } from '../infra/map-limit';
 import type { MonthRead, PackOptions } from '../store/episode-packs';
 import { monthEntries } from '../store/episode-packs';
 import type { EpisodeCursor, EpisodeDoc, EpisodeFilter } from '../store/episodes';
@@ -158,8 +159,8 @@ export async function streamEpisodesCsv(deps: ApiDeps, accountId: string, q: Ran
 
 /**
  * `GET .../reports/summary`: per group, from the range's rows (core/episode-summary.ts), read month by
- * month as each month's pack and the rows written since (store/episode-packs.ts), one month held at a
- * time. `reads` says what each month cost (the bench reports it).
+ * month as each month's pack and the rows written since (store/episode-packs.ts), at most three months
+ * held at a time. `reads` says what each month cost.
  */
 export async function episodeSummary(
   deps: ApiDeps,
@@ -172,10 +173,12 @@ export async function episodeSummary(
   const filter = await filterOf(deps, accountId, q);
   const groupBy = q.groupBy;
   const summary = new EpisodeSummary(groupBy, timeZone);
-  for (const month of monthsOf(filter.from, filter.to)) {
+  // Three months at a time: a range of a year is mostly months with few rows, each a few round trips,
+  // and `EpisodeSummary` does not depend on the order rows are added in.
+  await mapLimit(monthsOf(filter.from, filter.to), 3, async (month) => {
     const { entries, read } = await monthEntries(deps.collections, accountId, month, options);
     options.reads?.push(read);
     for (const e of entries.values()) if (entryMatches(e, filter)) summary.add(summaryRowOf(e));
-  }
+  });
   return { groupBy, from: filter.from, to: filter.to, timeZone: timeZone ?? 'UTC', items: summary.items() };
 }
