@@ -24,7 +24,8 @@ describe('the summary over packs', () => {
     const rows: Record<string, unknown>[] = [];
     let cursor: string | null = null;
     do {
-      const res = await stack.http.get(`/v1/accounts/${account.id}/reports/episodes?from=${from}&to=${to}&limit=1000${query}${cursor ? `&cursor=${cursor}` : ''}`, account.keys.owner);
+      const path: string = `/v1/accounts/${account.id}/reports/episodes?from=${from}&to=${to}&limit=1000${query}${cursor ? `&cursor=${cursor}` : ''}`;
+      const res = await stack.http.get(path, account.keys.owner);
       expect(res.status).toBe(200);
       rows.push(...res.body.items);
       cursor = res.body.nextCursor;
