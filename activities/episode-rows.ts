@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Collections, ConditionalWrites } from '../store/collections';
-import type { EpisodeDoc } from '../store/episodes';
-import { episodeDoc, episodeRecords, readEpisodeRows, writeEpisodeRow } from '../store/episodes';
+import type { CompactEpisodeDoc, StoredEpisode } from '../store/episodes';
+import { episodeDoc, episodeRecords, readEpisodeRows, rowText, writeEpisodeRow } from '../store/episodes';
 import type { EpisodeRecords, EpisodeRow } from '../workflows/conversation/core/episode-fold';
 import { episodesOf, foldContextOf, foldEpisode, missingBefore } from '../workflows/conversation/core/episode-fold';
 import type { MessageRecord, TransitionEvent } from '../workflows/conversation/core/model';
@@ -34,7 +34,7 @@ export interface EpisodeRowsDeps {
 }
 
 export interface PreparedRows {
-  docs: { doc: EpisodeDoc; stored: EpisodeDoc | undefined }[];
+  docs: { doc: CompactEpisodeDoc; stored: StoredEpisode | undefined }[];
 }
 
 export function createEpisodeRows({ c, log, policyOf }: EpisodeRowsDeps) {
@@ -80,10 +80,13 @@ export function createEpisodeRows({ c, log, policyOf }: EpisodeRowsDeps) {
   };
 }
 
-/** The row's own fields, without the document's (`_id`, `version`, ...), as JSON: what a write would change. */
-function sameRow(before: EpisodeDoc, after: EpisodeRow): boolean {
-  const own = (r: EpisodeRow) => JSON.stringify({ ...r, _id: undefined, version: undefined, updatedAt: undefined, assigneeIds: undefined });
-  return own(before) === own(after);
+/**
+ * Whether a write would change the row: its report fields and its fold state, as the text a compact
+ * document holds. A row of the older shape compares unequal when its nested fields were stored in
+ * another order, and is then rewritten compact: one write more, never one less.
+ */
+function sameRow(before: StoredEpisode, after: EpisodeRow): boolean {
+  return rowText(before) === rowText(after) && JSON.stringify(before.fold) === JSON.stringify(after.fold);
 }
 
 /** A policy read at most once per `ttlMs` per account: rows follow a policy change within that. */

@@ -3,9 +3,13 @@ import { once } from 'node:events';
 import type { ApiDeps } from './deps';
 import { loadAccount } from './accounts';
 import { ApiError } from './errors';
+import { mapLimit } from '../infra/map-limit';
+import type { MonthRead, PackOptions } from '../store/episode-packs';
+import { monthEntries } from '../store/episode-packs';
 import type { EpisodeCursor, EpisodeDoc, EpisodeFilter } from '../store/episodes';
-import { allEpisodes, episodesPage, withDefaults } from '../store/episodes';
-import type { GroupBy, SummaryItem, SummaryRow } from '../workflows/conversation/core/episode-summary';
+import { allEpisodes, episodesPage, readProjection, reportRow } from '../store/episodes';
+import { entryMatches, monthsOf, summaryRowOf } from '../workflows/conversation/core/episode-packs';
+import type { GroupBy, SummaryItem } from '../workflows/conversation/core/episode-summary';
 import { EpisodeSummary } from '../workflows/conversation/core/episode-summary';
 import { effective } from '../workflows/conversation/core/policy';
 
@@ -13,8 +17,9 @@ import { effective } from '../workflows/conversation/core/policy';
  * SPEC 11's reports (supervisors): the episode rows of a range (JSON pages, or the whole range as CSV
  * streamed page by page) and the summary, computed from the same rows by the pure
  * `EpisodeSummary` (core/episode-summary.ts) that a check recomputing it would use. No request reads a
- * whole collection or holds a whole range: every read is a bounded, sorted page of the range's index
- * (store/episodes.ts), and the summary keeps only the numbers its percentiles need.
+ * whole collection: every read of rows is a bounded, sorted page of an index (store/episodes.ts). The
+ * summary reads, per month of the range, the month's newest pack and the rows written since
+ * (store/episode-packs.ts), and keeps the numbers its percentiles need.
  */
 export interface RangeQuery {
   from: string;
@@ -38,7 +43,7 @@ async function filterOf(deps: ApiDeps, accountId: string, q: RangeQuery): Promis
 
 /** A row as the API answers it: the SPEC's fields and `team`, without the fold's bookkeeping. */
 export function episodeView(doc: EpisodeDoc) {
-  const r = withDefaults(doc);
+  const r = reportRow(doc);
   return {
     conversationId: r.conversationId,
     episode: r.episode,
@@ -80,7 +85,7 @@ function decodeCursor(text: string, accountId: string): EpisodeCursor {
 export async function listEpisodes(deps: ApiDeps, accountId: string, q: RangeQuery & { limit: number; cursor?: string | undefined }) {
   const filter = await filterOf(deps, accountId, q);
   const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, accountId);
-  const docs = await episodesPage(deps.collections.episodes, filter, after, q.limit);
+  const docs = await episodesPage(deps.collections.episodes, filter, after, q.limit, readProjection);
   const page = docs.slice(0, q.limit);
   const last = page.at(-1);
   return { items: page.map(episodeView), nextCursor: docs.length > q.limit && last ? encodeCursor({ startedAt: last.startedAt, id: last._id }) : null };
@@ -126,7 +131,7 @@ export const csvLine = (row: EpisodeView): string => csvColumns.map((c) => csvCe
  */
 export async function streamEpisodesCsv(deps: ApiDeps, accountId: string, q: RangeQuery, res: Response): Promise<void> {
   const filter = await filterOf(deps, accountId, q);
-  const rows = allEpisodes(deps.collections.episodes, filter, 1000);
+  const rows = allEpisodes(deps.collections.episodes, filter, 1000, readProjection);
   // The first page is read before the headers go, so a store that is down still answers 503.
   const first = await rows.next();
   res.status(200);
@@ -152,29 +157,28 @@ export async function streamEpisodesCsv(deps: ApiDeps, accountId: string, q: Ran
   }
 }
 
-/** What the summary reads of each row. */
-const summaryProjection = { _id: 1, startedAt: 1, resolvedAt: 1, firstResponseSeconds: 1, resolutionSeconds: 1, sla: 1, csat: 1, channel: 1, team: 1, assignees: 1 } as const;
-
-/** `GET .../reports/summary`: per group, from the range's rows (core/episode-summary.ts). */
-export async function episodeSummary(deps: ApiDeps, accountId: string, q: RangeQuery & { groupBy: GroupBy }): Promise<{ groupBy: GroupBy; from: string; to: string; timeZone: string; items: SummaryItem[] }> {
+/**
+ * `GET .../reports/summary`: per group, from the range's rows (core/episode-summary.ts), read month by
+ * month as each month's pack and the rows written since (store/episode-packs.ts), at most three months
+ * held at a time. `reads` says what each month cost.
+ */
+export async function episodeSummary(
+  deps: ApiDeps,
+  accountId: string,
+  q: RangeQuery & { groupBy: GroupBy },
+  options: PackOptions & { reads?: MonthRead[] } = {},
+): Promise<{ groupBy: GroupBy; from: string; to: string; timeZone: string; items: SummaryItem[] }> {
   const account = await loadAccount(deps, accountId);
   const timeZone = effective(account.policy).businessHours?.timezone ?? null;
   const filter = await filterOf(deps, accountId, q);
   const groupBy = q.groupBy;
   const summary = new EpisodeSummary(groupBy, timeZone);
-  for await (const doc of allEpisodes(deps.collections.episodes, filter, 2000, summaryProjection)) {
-    const row: SummaryRow = {
-      startedAt: doc.startedAt,
-      resolvedAt: doc.resolvedAt ?? null,
-      firstResponseSeconds: doc.firstResponseSeconds ?? null,
-      resolutionSeconds: doc.resolutionSeconds ?? null,
-      sla: doc.sla,
-      csat: doc.csat ?? null,
-      channel: doc.channel,
-      team: doc.team ?? null,
-      assignees: doc.assignees ?? [],
-    };
-    summary.add(row);
-  }
+  // Three months at a time: a range of a year is mostly months with few rows, each a few round trips,
+  // and `EpisodeSummary` does not depend on the order rows are added in.
+  await mapLimit(monthsOf(filter.from, filter.to), 3, async (month) => {
+    const { entries, read } = await monthEntries(deps.collections, accountId, month, options);
+    options.reads?.push(read);
+    for (const e of entries.values()) if (entryMatches(e, filter)) summary.add(summaryRowOf(e));
+  });
   return { groupBy, from: filter.from, to: filter.to, timeZone: timeZone ?? 'UTC', items: summary.items() };
 }

@@ -114,6 +114,15 @@ export function markdown(r: BenchResults): string {
     lines.push(`| 10 | worker RSS with ${s.reached} open conversations with SLA clocks running (+ ${s.otherOpen} of earlier phases; worker cache ${s.workerMaxCachedWorkflows} workflows; ${loadOf(s.loadAverage)})${extra} | ${fmt(last?.workerRssMiB, 0)} MiB (before: ${fmt(s.workerRssBeforeMiB, 0)}; API ${fmt(last?.apiRssMiB, 0)}) | | | ≤ 1 GiB at ${s.target} | ${verdict(g.slaMemory)} |`);
     lines.push(`| 10 | worker RSS MiB as they opened (open with SLA: MiB) | ${s.points.map((p) => `${p.openWithSla}: ${fmt(p.workerRssMiB, 0)}`).join(', ')} | | | | |`);
   }
+  if (r.reports) {
+    const s = r.reports;
+    const at = `load ${s.loadAverage.atStart.join(' / ')} at start, ${s.loadAverage.atEnd.join(' / ')} at end`;
+    lines.push(`| 11 | summary of ${s.rows} episodes (groupBy=agent, ${s.summary.groups} groups) p50 / p99 ms, warm (packs; ${s.summary.warmMs.count} calls; ${at}) | ${fmt(s.summary.warmMs.p50)} / ${fmt(s.summary.warmMs.p99)} | cold (no pack, every row read, packs written): ${fmt(s.summary.coldMs, 0)}; after the margin: ${fmt(s.summary.afterMarginMs, 0)} | | p99 < 1 s | ${verdict(g.reportsSummary)} |`);
+    lines.push(`| 11 | JSON page of 100 p50 / p99 ms: first / deep | ${fmt(s.pages.firstMs.p50)} / ${fmt(s.pages.firstMs.p99)} ; ${fmt(s.pages.deepMs.p50)} / ${fmt(s.pages.deepMs.p99)} | | | | |`);
+    for (const x of s.csv) lines.push(`| 11 | CSV export of ${s.rows} rows, s (${fmt(x.bytes / 2 ** 20)} MiB); API RSS before / peak / after MiB | ${fmt(x.ms / 1000)} (${x.rssMiB.before} / ${x.rssMiB.peak} / ${x.rssMiB.after}) | | | < 10 s, flat | ${verdict(x.ms < 10_000 && x.rssMiB.peak - x.rssMiB.before < 64)} |`);
+    const p = s.persist;
+    lines.push(`| 11 | persist with episode rows on vs off: messages/s persisted, CPU ms per message (${p.conversations} new conversations a round, ${fmt(p.loadMs / 1000, 0)} s; rounds ${p.rounds.map((x) => `${x.side} ${fmt(x.persistedRate, 0)}/s ${fmt(x.cpuSecondsPerMessage * 1000, 2)} ms (load ${x.loadAverage1m})`).join(', ')}) | rate ratio ${fmt(p.rateRatio, 3)} | CPU ratio ${fmt(p.cpuRatio, 3)} | | rate ≥ 0.9, CPU ≤ 1.1 | ${verdict(g.reportsPersist)} |`);
+  }
   if (r.correctness) {
     const c = r.correctness;
     lines.push(`| — | ingest + reply account: accepted / lost / duplicated / replies mismatched | ${c.accepted} / ${c.lost} / ${c.duplicated} / ${c.repliesMismatched} | | | all 0 | ${verdict(c.lost + c.duplicated + c.repliesMismatched === 0)} |`);

@@ -3,6 +3,7 @@ import type { InboxPoint } from './phases/inbox';
 import type { IngestResult } from './phases/ingest';
 import type { RepliesResult } from './phases/replies';
 import type { OutboundResult } from './phases/outbound';
+import type { ReportsResult } from './phases/reports';
 import type { ScaleResult } from './phases/scale-out';
 import type { SlaBreachesResult, SlaCostResult, SlaMemoryResult } from './phases/sla';
 import type { StalenessResult } from './phases/staleness';
@@ -13,7 +14,7 @@ import type { CpuShare } from './proc-stats';
 import type { TimelineCheck } from './verify';
 
 /** The phases of a run, in the order they run (`--only=` takes these names). */
-export const phases = ['ingest', 'replies', 'staleness', 'timers', 'efficiency', 'scale', 'inbox', 'memory', 'outbound', 'stream', 'sla-breaches', 'sla-cost', 'sla-memory'] as const;
+export const phases = ['ingest', 'replies', 'staleness', 'timers', 'efficiency', 'scale', 'inbox', 'memory', 'outbound', 'stream', 'sla-breaches', 'sla-cost', 'sla-memory', 'reports'] as const;
 export type Phase = (typeof phases)[number];
 
 /** Everything one run measured; bench/results/ keeps it sliced by phase (phaseResults). */
@@ -47,12 +48,14 @@ export interface BenchResults {
   slaCost?: SlaCostResult;
   /** Worker RSS with open conversations whose SLA clocks run (issue 25). */
   slaMemory?: SlaMemoryResult;
+  /** SPEC 11's reports: summary, pages and CSV over many episode rows, and persist with rows on against off (issue 27). */
+  reports?: ReportsResult;
   /** The ingest and reply account's timelines checked against every 202 and 200 it got. */
   correctness?: TimelineCheck;
   /** CPU share per process during each load phase: which process limits it. */
   cpu: Record<string, CpuShare>;
   /** Each goal of issue 6: met (true), missed (false), or not measured. */
-  goals: { ingest?: boolean; replyP99?: boolean; staleness?: boolean; inbox?: boolean; timers?: boolean; events?: boolean; scaleOut?: boolean; stream?: boolean; slaBreaches?: boolean; slaCost?: boolean; slaMemory?: boolean };
+  goals: { ingest?: boolean; replyP99?: boolean; staleness?: boolean; inbox?: boolean; timers?: boolean; events?: boolean; scaleOut?: boolean; stream?: boolean; slaBreaches?: boolean; slaCost?: boolean; slaMemory?: boolean; reportsSummary?: boolean; reportsCsv?: boolean; reportsPersist?: boolean };
   /** With `--profile`: where each worker and API process spent its CPU. */
   profiles?: ProfileSummary[];
   errors: string[];
@@ -81,6 +84,7 @@ const owned: { [P in Phase]: { sections: Section[]; goals: (keyof BenchResults['
   'sla-breaches': { sections: ['slaBreaches'], goals: ['slaBreaches'], cpu: ['SLA breaches', 'SLA breach baseline'] },
   'sla-cost': { sections: ['slaCost'], goals: ['slaCost'], cpu: ['SLA off', 'SLA on'] },
   'sla-memory': { sections: ['slaMemory'], goals: ['slaMemory'], cpu: [] },
+  reports: { sections: ['reports'], goals: ['reportsSummary', 'reportsCsv', 'reportsPersist'], cpu: [] },
 };
 
 /** The file stem of a phase's latest result in bench/results/: quick runs are kept apart from full ones. */
@@ -112,5 +116,5 @@ export function phaseResults(r: BenchResults, phase: Phase): BenchResults | unde
 
 /** Every section, so the loop above can drop the ones a phase does not own (typed: none is forgotten). */
 const sections: Record<Section, true> = {
-  ingest: true, replies: true, staleness: true, inbox: true, timers: true, efficiency: true, memory: true, cacheMiss: true, scaleOut: true, outbound: true, stream: true, slaBreaches: true, slaCost: true, slaMemory: true, correctness: true,
+  ingest: true, replies: true, staleness: true, inbox: true, timers: true, efficiency: true, memory: true, cacheMiss: true, scaleOut: true, outbound: true, stream: true, slaBreaches: true, slaCost: true, slaMemory: true, reports: true, correctness: true,
 };

@@ -10,6 +10,7 @@ import { runInbox } from './phases/inbox';
 import { runIngest } from './phases/ingest';
 import { runOutbound } from './phases/outbound';
 import { runReplies } from './phases/replies';
+import { reportsGoals, runReports } from './phases/reports';
 import { runScaleOut } from './phases/scale-out';
 import { runSlaBreaches, runSlaCost, runSlaMemory, slaBreachesGoalMet, slaCostGoalMet, slaEnvironmentKeys, slaMemoryGoalMet } from './phases/sla';
 import { runStaleness } from './phases/staleness';
@@ -195,6 +196,12 @@ async function main(): Promise<void> {
       results.slaMemory = slaMemory;
       const met = slaMemoryGoalMet(slaMemory);
       if (met !== undefined) results.goals.slaMemory = met;
+    }
+    // Issue 27's reports: after the others, since it restarts the worker (rows off, then on again).
+    const reports = await phase('reports', () => runReports(ctx));
+    if (reports) {
+      results.reports = reports;
+      Object.assign(results.goals, reportsGoals(reports));
     }
 
     if (ingest) {

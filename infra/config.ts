@@ -141,6 +141,8 @@ const schema = z.object({
       .refine((n) => n === 0 || n >= 40, 'must be 0 (no cache: every workflow task replays its history) or at least 40')
       .optional(),
   ),
+  // SPEC 11: the worker keeps the episode rows on every persist; `false` only to measure their cost (bench `reports`).
+  WORKER_EPISODE_ROWS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   PRESENCE_AWAY_AFTER: duration('10m'),
   PRESENCE_OFFLINE_AFTER: duration('30s'),
   STREAM_MAX_PER_USER: z.coerce.number().int('must be a whole number').min(1).max(1000).default(5),
@@ -195,6 +197,8 @@ export type Config = {
   workerMetricsPort: number | undefined;
   /** How many workflows the worker keeps cached; the rest are replayed from history at their next input. */
   workerMaxCachedWorkflows: number;
+  /** WORKER_EPISODE_ROWS: SPEC 11's episode rows kept by persist (default true; false only to measure their cost). */
+  workerEpisodeRows: boolean;
   /** Presence that follows the tabs (docs/presence.md): idle this long is away; the last tab gone this long is offline. */
   presence: { awayAfterMs: number; offlineGraceMs: number };
   /** Account streams open at once per user (or service key), across API processes; one more answers 429. */
@@ -239,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secrets: { key: e.SECRETS_KEY, previous: e.SECRETS_KEY_PREVIOUS ?? [] },
     workerMetricsPort: e.WORKER_METRICS_PORT,
     workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS ?? defaultWorkerMaxCachedWorkflows,
+    workerEpisodeRows: e.WORKER_EPISODE_ROWS,
     presence: { awayAfterMs: e.PRESENCE_AWAY_AFTER, offlineGraceMs: e.PRESENCE_OFFLINE_AFTER },
     streamMaxPerUser: e.STREAM_MAX_PER_USER,
     dataDir: path.resolve(e.DATA_DIR),

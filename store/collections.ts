@@ -37,6 +37,8 @@ import type { UserRevisionDoc } from './user-revisions';
 import type { MentionDoc } from './mentions';
 import type { EpisodeDoc } from './episodes';
 import { episodesCollection } from './episodes';
+import type { EpisodePackCollections } from './episode-packs';
+import { episodePackCollections } from './episode-packs';
 import type { ContactCollections } from './contact-profiles';
 import { contactCollections } from './contact-profiles';
 import type { SearchTermDoc } from './search-index';
@@ -81,6 +83,8 @@ export interface Collections {
   cannedResponses: Collection<CannedResponseDoc>;
   /** SPEC 11: one report row per episode (store/episodes.ts). */
   episodes: Collection<EpisodeDoc>;
+  /** SPEC 11: the summary's packs of episode rows and their chunks (store/episode-packs.ts). */
+  episodePacks: EpisodePackCollections;
   /** Presence, its claimed changes, tabs and heartbeats (store/presence.ts). */
   presence: PresenceCollections;
   /** Read marks and their claimed revisions (store/read-marks.ts). */
@@ -126,6 +130,7 @@ export function collections(db: Db, options: { secrets?: SecretBox } = {}): Coll
     mentions: db.collection<MentionDoc>('mentions'),
     cannedResponses: cannedResponsesCollection(db),
     episodes: episodesCollection(db),
+    episodePacks: episodePackCollections(db),
     presence: presenceCollections(db),
     readMarks: readMarkCollections(db),
     stream: streamCollections(db),
@@ -170,6 +175,9 @@ export async function ensureIndexes(db: Db): Promise<void> {
     // SPEC 11: episode rows by start, ISO strings then `_id` (store/episodes.ts); with a channel.
     ['episodes', { accountId: 1, startedAt: 1, _id: 1 }, 'account_started'],
     ['episodes', { accountId: 1, channel: 1, startedAt: 1, _id: 1 }, 'account_channel_started'],
+    // SPEC 11: the rows of a month written since a pack's mark, and a month's newest pack (store/episode-packs.ts).
+    ['episodes', { accountId: 1, month: 1, writtenAt: 1, _id: 1 }, 'account_month_written'],
+    ['episode_packs', { accountId: 1, month: 1, _id: 1 }, 'account_month'],
     // SPEC 11: a term's postings newest first (store/search-index.ts); contacts and their name words in
     // `_id` order, a prefix being a range of `_id`s (store/contact-profiles.ts). Each an equality and a sort
     // on `_id`, the shape the FerretDB pushdown serves (dev/ferretdb-pushdown/README.md).

@@ -1,6 +1,5 @@
 import type { Db } from 'mongodb';
 import { collections } from './collections';
-import type { EpisodeDoc } from './episodes';
 import { episodeDoc, episodeRecords, insertEpisodeRowOnce, readEpisodeRows } from './episodes';
 import { newestAccountPolicy } from './policy-versions';
 import { foldContextOf, foldEpisode } from '../workflows/conversation/core/episode-fold';
@@ -70,15 +69,15 @@ export async function backfillEpisodes(db: Db, options: BackfillOptions): Promis
         const ctx = foldContextOf(policy, { episode: view.episode, priority: view.priority ?? 'normal', tags: view.tags ?? [], team: view.team ?? null });
         const row = foldEpisode(null, who, episode, records, ctx);
         if (row === null) continue;
-        const doc: EpisodeDoc = episodeDoc(row, 0);
+        const doc = episodeDoc(row, 0);
         if (!options.dryRun && !(await insertEpisodeRowOnce(c.episodes, doc))) {
           result.raced += 1;
           continue;
         }
         result.written += 1;
         options.report?.(
-          `${options.dryRun ? 'would write' : 'wrote'} ${doc._id}: started ${doc.startedAt}, ${doc.resolvedAt === null ? 'open' : `ended ${doc.resolvedAt} (${doc.closedReason ?? 'closed'})`}, ` +
-            `${doc.customerMessages} customer and ${doc.userMessages} user messages, ${doc.assignees.length} stints`,
+          `${options.dryRun ? 'would write' : 'wrote'} ${doc._id}: started ${row.startedAt}, ${row.resolvedAt === null ? 'open' : `ended ${row.resolvedAt} (${row.closedReason ?? 'closed'})`}, ` +
+            `${row.customerMessages} customer and ${row.userMessages} user messages, ${row.assignees.length} stints`,
         );
       }
     }

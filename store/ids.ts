@@ -24,6 +24,16 @@ export const eventDocId = (conversationId: string, seq: number): string => `${co
 export const episodeDocId = (conversationId: string, episode: number): string => `${conversationId}/${episode}`;
 
 /**
+ * `episode_packs`: `{accountId}/{month}/{mark}/{token}`, one summary pack of an account's month (SPEC 11,
+ * store/episode-packs.ts). Insert-once; `mark` (ISO-8601) first, so the newest pack is the greatest `_id`
+ * of its account and month; `token` (random) keeps two builders' packs of one mark apart.
+ */
+export const episodePackDocId = (accountId: string, month: string, mark: string, token: string): string => `${accountId}/${month}/${mark}/${token}`;
+
+/** `episode_pack_chunks`: `{packId}/{n}`, the pack's n-th chunk, read and deleted by `_id` only. */
+export const episodePackChunkDocId = (packId: string, n: number): string => `${packId}/${n}`;
+
+/**
  * `sends` and `outbound`: a conversation message's delivery id, `{conversationId}/{messageId}` (a campaign
  * send's is its workflow id, workflows/campaign/ids.ts). workflows/conversation/outbox.ts builds the same
  * string inside the sandbox, which cannot import this file.

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     secrets: config.secrets.key ? createSecretBox(config.secrets.key, config.secrets.previous) : undefined,
     outboundAllowPrivate: config.outbound.allowPrivate,
     maxCachedWorkflows: config.workerMaxCachedWorkflows,
+    episodeRows: config.workerEpisodeRows,
   });
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metricsPort: config.workerMetricsPort ?? null, maxCachedWorkflows: config.workerMaxCachedWorkflows }, 'worker running');
   process.send?.({ type: 'ready' });

@@ -6,7 +6,7 @@ import { createConversationActivities } from '../../activities/conversation-acti
 import { ensureIndexes } from '../../store/collections';
 import { backfillEpisodes } from '../../store/episode-backfill';
 import type { EpisodeDoc } from '../../store/episodes';
-import { withDefaults } from '../../store/episodes';
+import { storedEpisode } from '../../store/episodes';
 import { episodeDocId } from '../../store/ids';
 import { toBatch } from '../../workflows/conversation/core/batch';
 import type { EpisodeRow } from '../../workflows/conversation/core/episode-fold';
@@ -72,8 +72,8 @@ describe.each(['filter', 'read-then-write'] as const)('episode rows kept by pers
   const stored = async (id: string, episode: number) => {
     const doc = await db.collection<EpisodeDoc>('episodes').findOne({ _id: episodeDocId(id, episode) });
     if (doc === null) return null;
-    // As readers see it: FerretDB may drop the null fields an upsert inserts.
-    const { _id, version: _v, updatedAt: _u, assigneeIds: _a, ...row } = withDefaults(doc);
+    // As readers see it, of either shape (a compact document's JSON text keeps its nulls).
+    const { _id, version: _v, assigneeIds: _a, ...row } = storedEpisode(doc);
     return row;
   };
 

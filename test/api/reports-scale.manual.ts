@@ -17,7 +17,9 @@ import type { Stack } from '../support/stack';
 // first JSON page of 100 93 ms, CSV export 16.6 s; at 10,000 rows a store page of 1,000 took 0.6-1.1 s
 // with or without a cursor. So the index serves the pages (a page of 100 is fast), and the cost is
 // FerretDB decoding about 0.7 ms per row document: far from the goals (summary of 100,000 < 1 s, CSV of
-// 100,000 < 10 s) on FerretDB. Not yet measured idle, nor on MongoDB.
+// 100,000 < 10 s) on FerretDB. Not yet measured idle, nor on MongoDB. Since then rows are compact and the
+// summary reads packs (store/DESIGN.md "Reports (SPEC 11)"); the figures at 100,000 are the bench's
+// `reports` phase (bench/results/reports*.md), which also writes rows through persist's own function.
 const EPISODES = Number(process.env.EPISODES ?? 20_000);
 const channel = 'wa-report-bench';
 const agent: Actor = { kind: 'user', userId: 'agent-1', role: 'agent' };
