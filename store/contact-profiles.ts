@@ -117,14 +117,23 @@ const revisionsOf = (c: ContactCollections, accountId: string, customer: string)
  * store/DESIGN.md "Contacts").
  */
 async function writeCopy(c: ContactCollections, accountId: string, customer: string, profile: ContactProfile): Promise<void> {
+  const { copy, words } = contactCopyDocs(accountId, customer, profile, new Date());
+  await Promise.all(words.map((word) => replaceWhole(c.nameTerms, word)));
+  const keep = new Set(words.map((word) => word._id));
+  const stale = (await customerNameTerms(c, accountId, customer)).filter((t) => !keep.has(t._id));
+  await Promise.all(stale.map((t) => c.nameTerms.deleteOne({ _id: t._id })));
+  await replaceWhole(c.profiles, copy);
+}
+
+/** The documents a copy of `profile` consists of: the copy readers start from, and its name's words with the list item. */
+export function contactCopyDocs(accountId: string, customer: string, profile: ContactProfile, now: Date): { copy: ContactProfileDoc; words: ContactNameTermDoc[] } {
   const name = nameOf(profile);
   const words = name === null ? [] : [...new Set(wordsOf(name))];
   const item = { name: name!, rev: profile.rev, attributes: profile.attributes, firstSeenAt: profile.firstSeenAt };
-  await Promise.all(words.map((word) => replaceWhole(c.nameTerms, { _id: contactNameTermId(accountId, word, customer), accountId, word, customer, ...item })));
-  const keep = new Set(words.map((word) => contactNameTermId(accountId, word, customer)));
-  const stale = (await customerNameTerms(c, accountId, customer)).filter((t) => !keep.has(t._id));
-  await Promise.all(stale.map((t) => c.nameTerms.deleteOne({ _id: t._id })));
-  await replaceWhole(c.profiles, { _id: contactProfileId(accountId, customer), accountId, customer, ...profile, name, updatedAt: new Date() });
+  return {
+    copy: { _id: contactProfileId(accountId, customer), accountId, customer, ...profile, name, updatedAt: now },
+    words: words.map((word) => ({ _id: contactNameTermId(accountId, word, customer), accountId, word, customer, ...item })),
+  };
 }
 
 /**
