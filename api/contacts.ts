@@ -1,5 +1,5 @@
 import type { ContactNameTermDoc, ContactProfileDoc } from '../store/contact-profiles';
-import { editContact, nameTermsPage, newestContact, profileCopies, profileOf, profilesPage } from '../store/contact-profiles';
+import { carriesItem, editContact, nameTermsPage, newestContact, profileCopies, profileOf, profilesPage } from '../store/contact-profiles';
 import { findView } from '../store/conversation-views';
 import { contactProfileId } from '../store/ids';
 import type { ContactProfile } from '../workflows/conversation/core/contact-profile';
@@ -21,7 +21,7 @@ import { ApiError, notFound } from './errors';
 /** How many name words one page reads at most before answering with what it found and a cursor. */
 const maxExaminedNameWords = 1000;
 
-type ContactCursor = { m: 'all' | 'phone' | 'name'; i: string };
+type ContactCursor = { m: 'all' | 'phone' | 'name'; i: string; d?: string };
 
 const encodeCursor = (cursor: ContactCursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
 
@@ -74,48 +74,107 @@ export async function listContacts(deps: ApiDeps, accountId: string, query: { q?
   }
 }
 
+/** How many name words of each query word the first page reads to pick the rarest (several words only). */
+const probeSize = 100;
+
+/** A name search's cursor: the last name word read and the query word that drives (absent: the longest). */
+function decodeNameCursor(text: string, accountId: string, words: readonly string[], longest: string): { driver: string; after: string } {
+  try {
+    const parsed = JSON.parse(Buffer.from(text, 'base64url').toString()) as Partial<ContactCursor>;
+    const driver = parsed.d ?? longest;
+    if (parsed.m === 'name' && typeof parsed.i === 'string' && words.includes(driver) && parsed.i.startsWith(`${accountId}/${driver}`)) return { driver, after: parsed.i };
+  } catch {
+    // fall through
+  }
+  throw new ApiError({ code: 'validation_failed', message: 'cursor: not a cursor this list returned for this q' });
+}
+
+/** A list item from a name word that carries one (store/contact-profiles.ts `writeCopy`). */
+const itemOfWord = (t: ContactNameTermDoc) => ({ customer: t.customer, name: t.name!, attributes: { ...(t.attributes ?? {}) }, firstSeenAt: iso(t.firstSeenAt ?? null) });
+
 /**
- * Name words from the driver's prefix on, in (word, customer) order; each checked first against the name
- * its word document was written with (no read), then, for as many as the page still needs, against the
- * contact's name now (a stale word of an older name, or a name missing another query word, is skipped);
- * each contact listed once, at the smallest of its words the driver prefixes (`listedWord`).
+ * Name words of the driver's prefix, in (word, customer) order, each contact listed once, at the smallest
+ * of its name's words the driver prefixes (`listedWord`), when its name has every query word.
+ *
+ * - **The driver**: with one word, that word. With several, the first `probeSize` words of each query
+ *   word's range are read at once and the word with the fewest drives ("silva ana": whichever name is
+ *   rarer bounds what is read); the driver is kept in the cursor, so later pages read on from it.
+ * - **A word carries its contact's list item** (name, attributes, first seen; written with every copy of
+ *   the profile, and an older name's words deleted: store/contact-profiles.ts `writeCopy`), so a page is
+ *   answered from the words alone: one indexed read per batch, no read per contact. A word written before
+ *   words carried the item is checked on the profile (one point read each), as before.
+ * - A page reads at most `maxExaminedNameWords` words, then answers what it found with a cursor.
  */
 async function nameSearch(deps: ApiDeps, accountId: string, query: { words: string[]; driver: string }, limit: number, cursor: string | undefined) {
   const c = deps.collections.contactProfiles;
-  const from = `${accountId}/${query.driver}`;
-  const range = { from, to: prefixEnd(from) };
-  let after = cursor === undefined ? undefined : decodeCursor(cursor, 'name', from);
+  const rangeOf = (word: string) => {
+    const from = `${accountId}/${word}`;
+    return { from, to: prefixEnd(from) };
+  };
+  let driver: string;
+  let after: string | undefined;
+  let batch: ContactNameTermDoc[] | undefined;
+  let size = 0;
+  if (cursor !== undefined) ({ driver, after } = decodeNameCursor(cursor, accountId, query.words, query.driver));
+  else if (query.words.length === 1) driver = query.words[0]!;
+  else {
+    const probes = await Promise.all(query.words.map((w) => nameTermsPage(c, accountId, rangeOf(w), undefined, probeSize)));
+    let pick = 0;
+    for (let i = 1; i < query.words.length; i++) {
+      const fewer = probes[i]!.length < probes[pick]!.length;
+      if (fewer || (probes[i]!.length === probes[pick]!.length && [...query.words[i]!].length > [...query.words[pick]!].length)) pick = i;
+    }
+    driver = query.words[pick]!;
+    batch = probes[pick]!;
+    size = probeSize;
+  }
+  const listed = { words: query.words, driver };
+  const range = rangeOf(driver);
   const items: ReturnType<typeof contactSummaryView>[] = [];
   let examined = 0;
   for (;;) {
-    // One word: nearly every name word is a hit (a contact with two such words is listed at one of them).
-    const batchSize = Math.min(200, (limit - items.length) * (query.words.length === 1 ? 1 : 4) + 1);
-    const terms: ContactNameTermDoc[] = await nameTermsPage(c, accountId, range, after, batchSize);
-    // A word written before words carried the name (`name` absent) is checked on the profile.
-    const passing = terms.map((t) => t.name === undefined || listedWord(t.name, query) === t.word);
+    if (batch === undefined) {
+      // One word: nearly every name word is a hit (a contact with two such words is listed at one of them).
+      // Several: as many as the share of hits so far says the page still needs, at least four per item.
+      const needed = limit - items.length;
+      const expected = examined > 0 ? Math.ceil((needed * examined) / Math.max(1, items.length)) : 0;
+      size = Math.min(200, Math.max(needed * (query.words.length === 1 ? 1 : 4), expected) + 1);
+      batch = await nameTermsPage(c, accountId, range, after, size);
+    }
+    const terms = batch;
+    batch = undefined;
+    // Checked on the name the word carries (no read); a word without one is checked on the profile.
+    const passing = terms.map((t) => t.name === undefined || listedWord(t.name, listed) === t.word);
     let i = 0;
     while (i < terms.length && items.length < limit) {
-      const slice: ContactNameTermDoc[] = [];
+      // The next words that passed, as many as the page still needs; those without an item read at once.
+      const slice: number[] = [];
       let j = i;
-      for (; j < terms.length && slice.length < limit - items.length; j++) if (passing[j]) slice.push(terms[j]!);
-      const profiles = await profileCopies(
+      for (; j < terms.length && slice.length < limit - items.length; j++) if (passing[j]) slice.push(j);
+      const toRead = slice.filter((k) => !carriesItem(terms[k]!));
+      const read = await profileCopies(
         c,
         accountId,
-        slice.map((t) => t.customer),
+        toRead.map((k) => terms[k]!.customer),
       );
-      let k = 0;
+      const profiles = new Map(toRead.map((k, n) => [k, read[n]]));
       for (; i < j && items.length < limit; i++) {
-        after = terms[i]!._id;
+        const term = terms[i]!;
+        after = term._id;
         examined += 1;
         if (!passing[i]) continue;
-        const term = slice[k]!;
-        const profile = profiles[k++];
-        if (profile && listedWord(nameOf(profileOf(profile)), query) === term.word) items.push(contactSummaryView(profile));
+        if (carriesItem(term)) {
+          items.push(itemOfWord(term));
+          continue;
+        }
+        const profile = profiles.get(i);
+        if (profile && listedWord(nameOf(profileOf(profile)), listed) === term.word) items.push(contactSummaryView(profile));
       }
     }
-    if (items.length === limit) return { items, nextCursor: i < terms.length || terms.length === batchSize ? encodeCursor({ m: 'name', i: after! }) : null };
-    if (terms.length < batchSize) return { items, nextCursor: null };
-    if (examined >= maxExaminedNameWords) return { items, nextCursor: encodeCursor({ m: 'name', i: after! }) };
+    const next = () => encodeCursor({ m: 'name', i: after!, d: driver });
+    if (items.length === limit) return { items, nextCursor: i < terms.length || terms.length === size ? next() : null };
+    if (terms.length < size) return { items, nextCursor: null };
+    if (examined >= maxExaminedNameWords) return { items, nextCursor: next() };
   }
 }
 

@@ -1,5 +1,5 @@
 import type { SearchTermDoc } from '../store/search-index';
-import { messageHasTerm, termPostings } from '../store/search-index';
+import { termMembership, termPostings } from '../store/search-index';
 import { messageDocId } from '../store/ids';
 import { matchesAll, maxTermLength, minTermLength, parseSearchQuery, snippetOf, termOf, wordsOf } from '../workflows/conversation/core/search-words';
 import { iso } from '../workflows/conversation/core/view';
@@ -16,8 +16,9 @@ import { ApiError } from './errors';
  *    rarest word bounds the candidates (the longest word is not always the rarest: "pedido zebra").
  *    The driver is kept in the cursor, so the next pages read on from the same postings.
  * 2. **Candidates** are the driver's postings, newest first (store/search-index.ts). A candidate must
- *    have every other term too: its posting `_id` for that term is known, so that is one read by `_id`
- *    each, without reading the message.
+ *    have every other term too, decided without reading the message: for each other term, one read of
+ *    its postings over the batch's range of time (store/search-index.ts `termMembership`), then, only
+ *    where that term is far more common than the driver, one read by `_id` per candidate left.
  * 3. **Hits**: the messages of the candidates left are read by `_id` (for the snippet, and to check the
  *    words the terms cannot: one character, or longer than 12), as many as the page still needs.
  *
@@ -91,7 +92,8 @@ export async function searchMessages(deps: ApiDeps, accountId: string, query: { 
     batch ??= await termPostings(postings, accountId, driver, before, size);
     const current = batch;
     batch = undefined;
-    const passing = await Promise.all(current.map(async (p) => (await Promise.all(others.map((t) => messageHasTerm(postings, p, t)))).every(Boolean)));
+    const memberships = await Promise.all(others.map((t) => termMembership(postings, accountId, t, current)));
+    const passing = current.map((_, k) => memberships.every((m) => m[k]));
     let i = 0;
     while (i < current.length && items.length < query.limit) {
       // The next candidates that passed, as many as the page still needs, read at once.

@@ -1,3 +1,4 @@
+import type { SearchQueryPoint } from './phases/search';
 import type { BenchResults } from './results';
 
 /** The run as a markdown table of figures against the goals of issue 6, and as an SVG chart. */
@@ -71,6 +72,17 @@ export function markdown(r: BenchResults): string {
     lines.push(`| 8 | stream: reply 200 → event at a client, p50 / p99 ms (${s.replyMs.count} samples; negative: the event came first) | ${fmt(s.replyMs.p50)} / ${fmt(s.replyMs.p99)} | | | p99 < 300 ms | ${verdict(s.replyMs.p99 < 300)} |`);
     lines.push(`| 8 | stream: reply request sent → event at a client, p50 / p99 ms | ${fmt(s.replyFromRequestMs.p50)} / ${fmt(s.replyFromRequestMs.p99)} | | | | |`);
     lines.push(`| 8 | stream: ${s.idle.clients} idle clients, API CPU % of a core (without → with), RSS MiB | ${fmt(s.idle.cpuPercentBaseline, 2)} → ${fmt(s.idle.cpuPercentWithClients, 2)}, ${fmt(s.idle.rssMiBBefore, 0)} → ${fmt(s.idle.rssMiBWithClients, 0)} | | | | |`);
+  }
+  if (r.search) {
+    const s = r.search;
+    const row = (what: string, q: SearchQueryPoint, goal: number | undefined) =>
+      `| 11 | ${what}: ${q.kind} "${q.q}", p50 / p99 ms (${q.ms.count} samples; ${q.items} items${q.more ? ', more' : ''}; load ${q.load.join(' → ')}) | ${fmt(q.ms.p50)} / ${fmt(q.ms.p99)} | | rounds: ${(q.rounds ?? []).map((r) => `${fmt(r.p50)} / ${fmt(r.p99)}`).join('; ')} | ${goal === undefined ? '' : `p99 < ${goal} ms`} | ${goal === undefined ? '' : verdict(q.ms.p99 < goal)} |`;
+    lines.push(`| 11 | contacts seeded: ${s.contacts.count} in ${fmt(s.contacts.seedSeconds, 0)} s, the first ${s.contacts.viaFunction} through recordContactMessages (${fmt(s.contacts.viaFunctionPerSecond, 0)}/s), the rest as the documents it writes | | | | | |`);
+    for (const q of s.contacts.queries) lines.push(row(`contacts search at ${s.contacts.count}`, q, 50));
+    for (const m of s.messages) {
+      lines.push(`| 11 | messages seeded with their postings: ${m.count} (${m.postings} postings, ${fmt(m.postingsPerSecond, 0)} postings/s) | | | | | |`);
+      for (const q of m.queries) lines.push(row(`search over ${m.count} messages`, q, m === s.messages.at(-1) ? 100 : undefined));
+    }
   }
   if (r.scaleOut) {
     for (const p of r.scaleOut.points) {

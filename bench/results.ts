@@ -7,6 +7,7 @@ import type { ReportsResult } from './phases/reports';
 import type { ScaleResult } from './phases/scale-out';
 import type { SlaBreachesResult, SlaCostResult, SlaMemoryResult } from './phases/sla';
 import type { StalenessResult } from './phases/staleness';
+import type { SearchResult } from './phases/search';
 import type { StreamResult } from './phases/stream';
 import type { TimersResult } from './phases/timers';
 import type { ProfileSummary } from './profile';
@@ -14,7 +15,7 @@ import type { CpuShare } from './proc-stats';
 import type { TimelineCheck } from './verify';
 
 /** The phases of a run, in the order they run (`--only=` takes these names). */
-export const phases = ['ingest', 'replies', 'staleness', 'timers', 'efficiency', 'scale', 'inbox', 'memory', 'outbound', 'stream', 'sla-breaches', 'sla-cost', 'sla-memory', 'reports'] as const;
+export const phases = ['ingest', 'replies', 'staleness', 'timers', 'efficiency', 'scale', 'inbox', 'memory', 'outbound', 'stream', 'search', 'sla-breaches', 'sla-cost', 'sla-memory', 'reports'] as const;
 export type Phase = (typeof phases)[number];
 
 /** Everything one run measured; bench/results/ keeps it sliced by phase (phaseResults). */
@@ -42,6 +43,8 @@ export interface BenchResults {
   scaleOut?: ScaleResult;
   outbound?: OutboundResult;
   stream?: StreamResult;
+  /** SPEC 11's contacts search and message search at scale (issue 27). */
+  search?: SearchResult;
   /** SLA breaches due in the same millisecond against bare timers (issue 25). */
   slaBreaches?: SlaBreachesResult;
   /** Ingest and replies with SLA and business hours on against off (issue 25). */
@@ -55,7 +58,7 @@ export interface BenchResults {
   /** CPU share per process during each load phase: which process limits it. */
   cpu: Record<string, CpuShare>;
   /** Each goal of issue 6: met (true), missed (false), or not measured. */
-  goals: { ingest?: boolean; replyP99?: boolean; staleness?: boolean; inbox?: boolean; timers?: boolean; events?: boolean; scaleOut?: boolean; stream?: boolean; slaBreaches?: boolean; slaCost?: boolean; slaMemory?: boolean; reportsSummary?: boolean; reportsCsv?: boolean; reportsPersist?: boolean };
+  goals: { ingest?: boolean; replyP99?: boolean; staleness?: boolean; inbox?: boolean; timers?: boolean; events?: boolean; scaleOut?: boolean; stream?: boolean; contactsSearch?: boolean; messageSearch?: boolean; slaBreaches?: boolean; slaCost?: boolean; slaMemory?: boolean; reportsSummary?: boolean; reportsCsv?: boolean; reportsPersist?: boolean };
   /** With `--profile`: where each worker and API process spent its CPU. */
   profiles?: ProfileSummary[];
   errors: string[];
@@ -81,6 +84,7 @@ const owned: { [P in Phase]: { sections: Section[]; goals: (keyof BenchResults['
   memory: { sections: ['memory', 'cacheMiss'], goals: [], cpu: [] },
   outbound: { sections: ['outbound'], goals: [], cpu: ['outbound'] },
   stream: { sections: ['stream'], goals: ['stream'], cpu: [] },
+  search: { sections: ['search'], goals: ['contactsSearch', 'messageSearch'], cpu: [] },
   'sla-breaches': { sections: ['slaBreaches'], goals: ['slaBreaches'], cpu: ['SLA breaches', 'SLA breach baseline'] },
   'sla-cost': { sections: ['slaCost'], goals: ['slaCost'], cpu: ['SLA off', 'SLA on'] },
   'sla-memory': { sections: ['slaMemory'], goals: ['slaMemory'], cpu: [] },
@@ -116,5 +120,5 @@ export function phaseResults(r: BenchResults, phase: Phase): BenchResults | unde
 
 /** Every section, so the loop above can drop the ones a phase does not own (typed: none is forgotten). */
 const sections: Record<Section, true> = {
-  ingest: true, replies: true, staleness: true, inbox: true, timers: true, efficiency: true, memory: true, cacheMiss: true, scaleOut: true, outbound: true, stream: true, slaBreaches: true, slaCost: true, slaMemory: true, reports: true, correctness: true,
+  ingest: true, replies: true, staleness: true, inbox: true, timers: true, efficiency: true, memory: true, cacheMiss: true, scaleOut: true, outbound: true, stream: true, search: true, slaBreaches: true, slaCost: true, slaMemory: true, reports: true, correctness: true,
 };

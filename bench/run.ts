@@ -12,6 +12,7 @@ import { runOutbound } from './phases/outbound';
 import { runReplies } from './phases/replies';
 import { reportsGoals, runReports } from './phases/reports';
 import { runScaleOut } from './phases/scale-out';
+import { runSearch, searchGoals } from './phases/search';
 import { runSlaBreaches, runSlaCost, runSlaMemory, slaBreachesGoalMet, slaCostGoalMet, slaEnvironmentKeys, slaMemoryGoalMet } from './phases/sla';
 import { runStaleness } from './phases/staleness';
 import { runStream } from './phases/stream';
@@ -173,6 +174,12 @@ async function main(): Promise<void> {
     if (stream) {
       results.stream = stream;
       results.goals.stream = stream.customerMessageMs.p99 < 300 && stream.followUpMs.p99 < 300 && stream.replyMs.p99 < 300;
+    }
+    // SPEC 11's contacts and message search at scale (issue 27).
+    const search = await phase('search', () => runSearch(ctx));
+    if (search) {
+      results.search = search;
+      Object.assign(results.goals, searchGoals(search));
     }
     // Issue 25's SLA clocks. The memory phase last: it leaves thousands of open conversations behind.
     const slaBreaches = await phase('sla-breaches', () => runSlaBreaches(ctx));

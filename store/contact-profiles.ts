@@ -43,10 +43,21 @@ export interface ContactNameTermDoc {
   customer: string;
   /**
    * The contact's name when this word was written, so a search checks its other words without reading
-   * the profile (only hits are read, and checked again there). Rewritten with every copy of the profile.
+   * the profile. Rewritten with every copy of the profile.
    */
   name?: string;
+  /**
+   * The rest of the list item at the revision written (`rev`): a search answers a page from the words
+   * alone, one indexed read (store/DESIGN.md "Contacts"). Absent on words written before they carried
+   * it: those are checked on the profile, as before.
+   */
+  rev?: number;
+  attributes?: Record<string, string>;
+  firstSeenAt?: number | null;
 }
+
+/** Whether a name word carries its contact's list item (written with `writeCopy` since it does). */
+export const carriesItem = (t: ContactNameTermDoc): boolean => t.rev !== undefined && t.name !== undefined;
 
 export interface ContactCollections {
   profiles: Collection<ContactProfileDoc>;
@@ -87,19 +98,51 @@ const revisionsOf = (c: ContactCollections, accountId: string, customer: string)
 });
 
 /**
- * Writes the copy readers start from, after the name's words (each replaced whole, with the name): a
- * writer that dies between the two leaves the copy behind its revision, which the next reader of the
- * contact writes again (`newestContact`), words included. A writer whose words of an older revision land
- * after a newer writer's finds the newer revision when it reads forwards after its copy, and writes it
- * (copyForwards), words included: the last words written are the newest name's. Words of an older name
- * stay: the name search checks each hit against the contact's name (api/contacts.ts), so a stale word
- * costs a read, never a wrong answer.
+ * Writes the copy readers start from, after the name's words: a writer that dies before the copy leaves
+ * it behind its revision, which the next reader of the contact writes again (`newestContact`), words
+ * included.
+ *
+ * 1. Each word of the name is replaced whole, carrying the list item (name, attributes, first seen, rev),
+ *    so the name search answers from the words alone.
+ * 2. Every other word of this customer (an older name's, listed from `account_customer`, one indexed
+ *    read) is deleted by `_id`: a renamed contact is no longer found by its old name.
+ * 3. The copy.
+ *
+ * Why deleting is enough although several writers copy one contact: each writer reads forwards after its
+ * copy and copies again while a newer revision appears (copyForwards), so every writer's last words and
+ * deletions are the newest revision's. An older writer whose words land after a newer writer finished
+ * then finds the newer revision and writes it again, deleting its own late words in step 2. The one
+ * window left: a writer that dies between writing an older revision's words and that read forwards,
+ * after the newer writer finished, leaves those words until the contact's next copy (stated in
+ * store/DESIGN.md "Contacts").
  */
 async function writeCopy(c: ContactCollections, accountId: string, customer: string, profile: ContactProfile): Promise<void> {
+  const { copy, words } = contactCopyDocs(accountId, customer, profile, new Date());
+  await Promise.all(words.map((word) => replaceWhole(c.nameTerms, word)));
+  const keep = new Set(words.map((word) => word._id));
+  const stale = (await customerNameTerms(c, accountId, customer)).filter((t) => !keep.has(t._id));
+  await Promise.all(stale.map((t) => c.nameTerms.deleteOne({ _id: t._id })));
+  await replaceWhole(c.profiles, copy);
+}
+
+/** The documents a copy of `profile` consists of: the copy readers start from, and its name's words with the list item. */
+export function contactCopyDocs(accountId: string, customer: string, profile: ContactProfile, now: Date): { copy: ContactProfileDoc; words: ContactNameTermDoc[] } {
   const name = nameOf(profile);
   const words = name === null ? [] : [...new Set(wordsOf(name))];
-  await Promise.all(words.map((word) => replaceWhole(c.nameTerms, { _id: contactNameTermId(accountId, word, customer), accountId, word, customer, name: name! })));
-  await replaceWhole(c.profiles, { _id: contactProfileId(accountId, customer), accountId, customer, ...profile, name, updatedAt: new Date() });
+  const item = { name: name!, rev: profile.rev, attributes: profile.attributes, firstSeenAt: profile.firstSeenAt };
+  return {
+    copy: { _id: contactProfileId(accountId, customer), accountId, customer, ...profile, name, updatedAt: now },
+    words: words.map((word) => ({ _id: contactNameTermId(accountId, word, customer), accountId, word, customer, ...item })),
+  };
+}
+
+/**
+ * The name words of one customer (every name it had whose words are still there), by `_id` from
+ * `account_customer` (an equality then `_id`: the FerretDB pushdown's shape). A name has at most a few
+ * dozen words, and a limit keeps a pathological one bounded: the rest go at the next copy.
+ */
+export function customerNameTerms(c: ContactCollections, accountId: string, customer: string): Promise<ContactNameTermDoc[]> {
+  return c.nameTerms.find({ accountId, customer }, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(500).toArray();
 }
 
 /**
@@ -112,6 +155,22 @@ export async function newestContact(c: ContactCollections, accountId: string, cu
   const newest = await readForwards(revisions, copy);
   if (newest.rev > copy.rev) await copyForwards(revisions, newest, (p) => writeCopy(c, accountId, customer, p));
   return newest;
+}
+
+/**
+ * Writes a contact's name words (and copy) again from its newest revision when they are not what
+ * `writeCopy` leaves: a word without the list item (written before words carried it), or a word of an
+ * older name. The backfill calls it for every contact (store/search-backfill.ts); true when it wrote.
+ */
+export async function refreshContactWords(c: ContactCollections, accountId: string, customer: string): Promise<boolean> {
+  const profile = await newestContact(c, accountId, customer);
+  if (profile.rev === 0) return false;
+  const name = nameOf(profile);
+  const wanted = new Set(name === null ? [] : wordsOf(name).map((word) => contactNameTermId(accountId, word, customer)));
+  const stored = await c.nameTerms.find({ accountId, customer }).sort({ _id: 1 }).limit(500).toArray();
+  if (stored.length === wanted.size && stored.every((t) => wanted.has(t._id) && carriesItem(t) && t.rev === profile.rev)) return false;
+  await copyForwards(revisionsOf(c, accountId, customer), profile, (p) => writeCopy(c, accountId, customer, p));
+  return true;
 }
 
 /** Applies a change as the next claimed revision (again, from the newest, while another claims first); null: nothing changed. */

@@ -1,6 +1,6 @@
 import type { Collections } from './collections';
 import { insertOnce } from './writes';
-import { recordContactMessages } from './contact-profiles';
+import { recordContactMessages, refreshContactWords } from './contact-profiles';
 import { searchTermDocsOf } from './search-index';
 import { parseConversationId } from '../workflows/conversation/messages';
 import type { MessageDoc } from './documents';
@@ -13,6 +13,9 @@ import { contactProfileId } from './ids';
  * chunk insert-once, and what each conversation's customer messages told its contact gathered in memory
  * (per conversation: the first and last time, and each attribute's latest value: at most 50 keys), then
  * told to the contact as the conversation's `persist` would (a claimed revision, merged by time).
+ *
+ * Each contact's name words are written again when they do not carry the list item the name search
+ * answers from (words written before they did: store/contact-profiles.ts `refreshContactWords`).
  *
  * Safe to run while the system runs and to run again: postings are insert-once, and the contact merge of
  * what was already told changes nothing. A dry run reads the same and writes nothing.
@@ -84,6 +87,8 @@ export async function backfillSearchAndContacts(c: Collections, options: { dryRu
     await recordContactMessages(c.contactProfiles, ref, view?.customerName ?? null, messages);
     const after = await c.contactProfiles.profiles.findOne({ _id: contactProfileId(ref.accountId, ref.customer) }, { projection: { rev: 1 } });
     if ((after?.rev ?? 0) !== (before?.rev ?? 0)) report.contactsChanged += 1;
+    // Name words written before they carried the list item (or an older name's) are written again.
+    await refreshContactWords(c.contactProfiles, ref.accountId, ref.customer);
   }
   options.onProgress?.(report);
   return report;

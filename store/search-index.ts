@@ -45,6 +45,40 @@ export function termPostings(terms: Collection<SearchTermDoc>, accountId: string
   return terms.find(filter).sort({ _id: -1 }).limit(limit).toArray();
 }
 
+/**
+ * Which of `candidates` (postings of one term, newest first, as `termPostings` reads them) have a message
+ * that also has `term`. Within a term, `_id` order is the order of `{time}/{conversationId}/{messageId}`,
+ * the same for every term, so the candidates' postings of `term` lie in one range of `_id`s, from the
+ * oldest candidate's to the newest's. That range is read at once (at most `2n + 1` postings, in index
+ * order: one indexed read however many candidates), and decides every candidate down to where the read
+ * stopped; the older ones, when `term` is much more common there than the candidates' own term, are one
+ * read by `_id` each (their posting `_id` for `term` is known). So two common words that seldom meet in a
+ * message cost a few range reads per page instead of one read per candidate, and a common word checked
+ * on a rare word's candidates costs at most one short range read more than before.
+ */
+export async function termMembership(terms: Collection<SearchTermDoc>, accountId: string, term: string, candidates: readonly SearchTermDoc[]): Promise<boolean[]> {
+  if (candidates.length === 0) return [];
+  const idOf = (p: SearchTermDoc) => searchTermId(accountId, term, p.at, p.conversationId, p.messageId);
+  const newest = idOf(candidates[0]!);
+  const oldest = idOf(candidates.at(-1)!);
+  const limit = 2 * candidates.length + 1;
+  // Both ends included; bounds the FerretDB pushdown carries into its index scan (plain strings).
+  const read = await terms
+    .find({ accountId, term, _id: { $gte: oldest, $lte: newest } }, { projection: { _id: 1 } })
+    .sort({ _id: -1 })
+    .limit(limit)
+    .toArray();
+  const found = new Set(read.map((d) => d._id));
+  // Every posting of `term` from `decidedDown` up to `newest` was read.
+  const decidedDown = read.length < limit ? oldest : read.at(-1)!._id;
+  return Promise.all(
+    candidates.map((p) => {
+      const id = idOf(p);
+      return id >= decidedDown ? found.has(id) : messageHasTerm(terms, p, term);
+    }),
+  );
+}
+
 /** Whether the message of `posting` also has `term`: one read by `_id` (its posting's `_id` is known). */
 export async function messageHasTerm(terms: Collection<SearchTermDoc>, posting: SearchTermDoc, term: string): Promise<boolean> {
   const id = searchTermId(posting.accountId, term, posting.at, posting.conversationId, posting.messageId);

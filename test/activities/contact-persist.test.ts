@@ -84,4 +84,27 @@ describe('persist keeps search postings and the contact', () => {
       expect(copy?.rev).toBe(contact.rev);
     }
   });
+
+  test('renames racing on separate connections leave exactly the newest name’s words, each carrying its list item', async () => {
+    const persist = (await ownActivities()).persist;
+    const editors = await Promise.all([0, 1, 2].map(() => MongoClient.connect(testServers().mongoUri, { maxPoolSize: 2 })));
+    clients.push(...editors);
+    const [x, y, z] = editors.map((e) => collections(e.db(db.databaseName)).contactProfiles);
+    const c = collections(db).contactProfiles;
+    for (let trial = 0; trial < 15; trial++) {
+      const customer = `4919${String(trial).padStart(4, '0')}`;
+      await persist(customerBatch('wa-1', customer, 1_000, { text: 'oi', customerName: 'Primeiro Nome' }));
+      await Promise.all([
+        editContact(x!, 'acc', customer, { at: 2_000, name: 'Beatriz Costa' }),
+        editContact(y!, 'acc', customer, { at: 2_001, name: 'Carolina Dias', attributes: { plan: 'gold' } }),
+        editContact(z!, 'acc', customer, { at: 2_002, name: 'Daniela Costa Reis' }),
+      ]);
+      // The words as the writers left them, read before anything could repair them.
+      const words = await c.nameTerms.find({ accountId: 'acc', customer }).toArray();
+      const contact = await newestContact(c, 'acc', customer);
+      expect({ trial, name: nameOf(contact) }).toEqual({ trial, name: 'Daniela Costa Reis' });
+      expect({ trial, words: words.map((w) => w.word).sort() }).toEqual({ trial, words: ['costa', 'daniela', 'reis'] });
+      for (const w of words) expect(w).toMatchObject({ name: 'Daniela Costa Reis', rev: contact.rev, attributes: { plan: 'gold' }, firstSeenAt: 1_000 });
+    }
+  });
 });

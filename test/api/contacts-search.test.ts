@@ -74,6 +74,10 @@ describe('contacts and search', () => {
     const patched = await stack.http.patch(contactsPath(`/${customer}`), { name: 'Roberto Dias', attributes: { tier: 'vip', plan: 'pro' } }, account.keys.agent);
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ customer, name: 'Roberto Dias', attributes: { tier: 'vip', plan: 'pro' } });
+    // The search finds the new name, with the edit's attributes, and no longer the old one (its words are deleted).
+    const search = async (q: string) => (await stack.http.get(contactsPath(`?q=${encodeURIComponent(q)}`), account.keys.agent)).body.items as { customer: string }[];
+    expect((await search('dias rob')).filter((i) => i.customer === customer)).toEqual([{ customer, name: 'Roberto Dias', attributes: { tier: 'vip', plan: 'pro' }, firstSeenAt: patched.body.firstSeenAt }]);
+    expect((await search('beto')).map((i) => i.customer)).not.toContain(customer);
 
     await customerSays(customer, { customerName: 'Beto', attributes: { plan: 'premium' } });
     const after = await profileWhen(customer, (p) => p.attributes.plan === 'premium');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import type { Db, Document } from 'mongodb';
 import { ensureIndexes } from '../../store/collections';
-import { contactCollections, nameTermsPage, profilesPage } from '../../store/contact-profiles';
+import { contactCollections, customerNameTerms, nameTermsPage, profilesPage } from '../../store/contact-profiles';
 import { searchTermDocsOf, searchTerms, termPostings } from '../../store/search-index';
 import { testServers } from '../support/test-servers';
 
@@ -62,6 +62,8 @@ describe('search and contacts on FerretDB', () => {
 
     await expectIndexedPage('search_terms', { accountId: 'acc', term: 'ped' }, { _id: -1 }, 6, 'account_term_newest');
     await expectIndexedPage('search_terms', { accountId: 'acc', term: 'ped', _id: { $lt: first.at(-1)!._id } }, { _id: -1 }, 6, 'account_term_newest');
+    // A batch's candidates checked for another term: one range of its postings, both ends bounded (termMembership).
+    await expectIndexedPage('search_terms', { accountId: 'acc', term: 'tu', _id: { $gte: `acc/tu/${next.at(-1)!._id.split('/').slice(2).join('/')}`, $lte: `acc/tu/${first[0]!._id.split('/').slice(2).join('/')}` } }, { _id: -1 }, 11, 'account_term_newest');
   });
 
   it('reads a phone prefix and a name word prefix as ranges of _id from account_id', async () => {
@@ -102,5 +104,8 @@ describe('search and contacts on FerretDB', () => {
 
     await expectIndexedPage('contact_profiles', { accountId: 'acc', _id: { $gte: 'acc/49151000', $lt: 'acc/49151001' } }, { _id: 1 }, 11, 'account_id');
     await expectIndexedPage('contact_name_terms', { accountId: 'acc', _id: { $gt: words[29]!._id, $lt: 'acc/anb' } }, { _id: 1 }, 3, 'account_id');
+    // A copy lists its customer's words to delete an older name's (store/contact-profiles.ts writeCopy).
+    await expectIndexedPage('contact_name_terms', { accountId: 'acc', customer: customers[3] }, { _id: 1 }, 500, 'account_customer');
+    expect((await customerNameTerms(c, 'acc', customers[3]!)).map((t) => t._id)).toEqual([`acc/ana/${customers[3]}`, `acc/anabela/${customers[3]}`]);
   });
 });

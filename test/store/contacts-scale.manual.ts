@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { MongoClient } from 'mongodb';
 import { listContacts } from '../../api/contacts';
 import type { ApiDeps } from '../../api/deps';
 import { collections, ensureIndexes } from '../../store/collections';
-import { contactNameTermId, contactProfileId } from '../../store/ids';
-import { unknownContact } from '../../workflows/conversation/core/contact-profile';
-import { wordsOf } from '../../workflows/conversation/core/search-words';
+import { recordContactMessages } from '../../store/contact-profiles';
 import { testServers } from '../support/test-servers';
 
 /**
  * A measure, not a test (run by hand: `npx jest --testMatch '**\/contacts-scale.manual.ts' test/store/contacts-scale.manual.ts`):
  * `GET .../contacts?q=` as the API runs it (api/contacts.ts) on the embedded FerretDB, with CONTACTS contacts
- * of one account (default 20,000), for a phone prefix, a common name prefix, two name words and a rare name.
+ * of one account (default 20,000; seeded through `recordContactMessages`, as `persist` writes them), for a phone prefix, a common name prefix, two name words and a rare name.
  * Prints p50 and p99 of 100 pages each (limit 25).
  */
 const count = Number(process.env.CONTACTS ?? 20_000);
@@ -24,18 +23,20 @@ test(`contact search pages over ${count} contacts`, async () => {
   try {
     await ensureIndexes(db);
     const c = collections(db).contactProfiles;
-    for (let start = 0; start < count; start += 1000) {
-      const profiles = [];
-      const terms = [];
-      for (let i = start; i < Math.min(count, start + 1000); i++) {
-        const customer = `55${String(11_900_000_000 + i * 7919)}`;
-        const name = i === 4242 ? 'Zuleika Quintanilha' : `${first[i % first.length]} ${last[(i * 7) % last.length]}`;
-        profiles.push({ _id: contactProfileId('acc', customer), accountId: 'acc', customer, ...unknownContact, rev: 1, providerName: name, providerNameAt: 1, firstSeenAt: 1, channels: ['wa'], name, updatedAt: new Date() });
-        for (const word of new Set(wordsOf(name))) terms.push({ _id: contactNameTermId('acc', word, customer), accountId: 'acc', word, customer, name });
-      }
-      await c.profiles.insertMany(profiles);
-      await c.nameTerms.insertMany(terms);
-    }
+    // Through the function `persist` calls (a claimed revision, its copy and name words), 16 at a time.
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < count) {
+          const i = next++;
+          const customer = `55${String(11_900_000_000 + i * 7919)}`;
+          const name = i === 4242 ? 'Zuleika Quintanilha' : `${first[i % first.length]} ${last[(i * 7) % last.length]}`;
+          await recordContactMessages(c, { accountId: 'acc', channel: 'wa', customer }, name, [{ at: 1_000 + i, attributes: { plan: i % 3 === 0 ? 'gold' : 'basic' } }]);
+        }
+      }),
+    );
+    const seedSeconds = (performance.now() - started) / 1000;
     const deps = { collections: collections(db) } as unknown as ApiDeps;
     const measure = async (q: string) => {
       const times: number[] = [];
@@ -50,7 +51,7 @@ test(`contact search pages over ${count} contacts`, async () => {
       return { q, items, p50: times[49]!.toFixed(1), p99: times[98]!.toFixed(1) };
     };
     const results = [await measure('5511'), await measure('an'), await measure('silva ana'), await measure('zuleika')];
-    console.log(JSON.stringify({ contacts: count, results }, null, 1));
+    console.log(JSON.stringify({ contacts: count, seedSeconds: Math.round(seedSeconds), load: os.loadavg(), results }, null, 1));
   } finally {
     await db.dropDatabase();
     await client.close();

@@ -47,7 +47,7 @@ describe('the search and contacts backfill', () => {
     attributes,
   });
 
-  test('a dry run writes nothing; a run indexes every message and makes the contacts; a second run changes nothing', async () => {
+  test('a dry run writes nothing; a run indexes every message and makes the contacts with their name words; a second run changes nothing but words written before they carried the item', async () => {
     const conversations = {
       'conv:acc:wa-1:4911': [message(1, 'inbound', 'Olá, o pedido chegou?', { plan: 'silver' }), message(2, 'outbound', 'Ainda não, amanhã'), message(3, 'inbound', 'ok', { plan: 'gold' })],
       'conv:acc:wa-2:4911': [message(5, 'inbound', 'Outro número, mesmo pedido')],
@@ -69,7 +69,14 @@ describe('the search and contacts backfill', () => {
     const contact = await newestContact(c.contactProfiles, 'acc', '4911');
     expect(contact).toMatchObject({ providerName: 'Joana', attributes: { plan: 'gold' }, firstSeenAt: t0 + 60_000, channels: ['wa-1', 'wa-2'] });
 
+    const words = () => c.contactProfiles.nameTerms.find({ accountId: 'acc', customer: '4911' }).sort({ _id: 1 }).toArray();
+    expect(await words()).toEqual([{ _id: 'acc/joana/4911', accountId: 'acc', word: 'joana', customer: '4911', name: 'Joana', rev: contact.rev, attributes: { plan: 'gold' }, firstSeenAt: t0 + 60_000 }]);
+    // Words as written before they carried the list item, and an older name's word: a run writes them again.
+    await c.contactProfiles.nameTerms.replaceOne({ _id: 'acc/joana/4911' }, { accountId: 'acc', word: 'joana', customer: '4911', name: 'Joana' });
+    await c.contactProfiles.nameTerms.insertOne({ _id: 'acc/velha/4911', accountId: 'acc', word: 'velha', customer: '4911' });
+
     const again = await backfillSearchAndContacts(c, { dryRun: false, chunk: 2 });
+    expect((await words()).map((w) => [w._id, w.rev])).toEqual([['acc/joana/4911', contact.rev]]);
     expect(again.contactsChanged).toBe(0);
     expect((await newestContact(c.contactProfiles, 'acc', '4911')).rev).toBe(contact.rev);
   });
