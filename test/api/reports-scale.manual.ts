@@ -1,10 +1,6 @@
 import type { EpisodeDoc } from '../../store/episodes';
 import { episodeDoc, episodesPage } from '../../store/episodes';
-import type { EpisodeRow } from '../../workflows/conversation/core/episode-fold';
-import { foldBatch, foldContextOf } from '../../workflows/conversation/core/episode-fold';
-import type { Actor, ConversationState, Input, MessageRecord, TransitionEvent } from '../../workflows/conversation/core/lifecycle';
-import { decide, initialState } from '../../workflows/conversation/core/lifecycle';
-import { defaultPolicy } from '../../workflows/conversation/core/policy';
+import { seededRow } from '../support/episode-seed';
 import type { Account } from '../support/scenario';
 import { useStackWithAccount } from '../support/scenario';
 import type { Stack } from '../support/stack';
@@ -21,32 +17,6 @@ import type { Stack } from '../support/stack';
 // summary reads packs (store/DESIGN.md "Reports (SPEC 11)"); the figures at 100,000 are the bench's
 // `reports` phase (bench/results/reports*.md), which also writes rows through persist's own function.
 const EPISODES = Number(process.env.EPISODES ?? 20_000);
-const channel = 'wa-report-bench';
-const agent: Actor = { kind: 'user', userId: 'agent-1', role: 'agent' };
-
-function rowOf(accountId: string, i: number): EpisodeRow {
-  const customer = String(400_000_000 + i);
-  const id = `conv:${accountId}:${channel}:${customer}`;
-  let state: ConversationState = initialState({ conversationId: id, accountId, channel, customer });
-  const events: TransitionEvent[] = [];
-  const messages: MessageRecord[] = [];
-  const at = Date.UTC(2026, 0, 1) + i * 60_000;
-  const step = (input: Input, actor: Actor, n: number) => {
-    const d = decide(state, input, actor, defaultPolicy, at + n * 1_000 * (1 + (i % 97)));
-    if (!d.ok) throw new Error(`seed: ${d.code}`);
-    state = d.state;
-    for (const e of d.effects) {
-      if (e.type === 'recordEvent') events.push(e.event);
-      if (e.type === 'recordMessage') messages.push(e.message);
-    }
-  };
-  step({ type: 'customerMessage', message: { messageId: `m${i}`, text: 'hello' } }, { kind: 'customer' }, 0);
-  step({ type: 'reply', content: { kind: 'text', text: 'on it' } }, agent, 1);
-  if (i % 3 !== 0) step({ type: 'resolve' }, agent, 5);
-  const who = { conversationId: id, accountId, channel, customer };
-  return foldBatch(new Map(), who, { events, messages }, foldContextOf(defaultPolicy)).get(1)!;
-}
-
 describe('reports at scale (manual)', () => {
   const env = useStackWithAccount();
   let stack: Stack;
@@ -54,7 +24,7 @@ describe('reports at scale (manual)', () => {
   beforeAll(async () => {
     ({ stack, account } = env);
     for (let start = 0; start < EPISODES; start += 1_000) {
-      const docs = Array.from({ length: Math.min(1_000, EPISODES - start) }, (_, k) => episodeDoc(rowOf(account.id, start + k), 1));
+      const docs = Array.from({ length: Math.min(1_000, EPISODES - start) }, (_, k) => episodeDoc(seededRow(account.id, start + k), 1));
       await stack.db.collection('episodes').insertMany(docs as never[]);
     }
   }, 600_000);
