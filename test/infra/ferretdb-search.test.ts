@@ -4,6 +4,7 @@ import type { Db, Document } from 'mongodb';
 import { ensureIndexes } from '../../store/collections';
 import { contactCollections, customerNameTerms, nameTermsPage, profilesPage } from '../../store/contact-profiles';
 import { searchTermDocsOf, searchTerms, termPostings } from '../../store/search-index';
+import { textRecord } from '../support/message-records';
 import { testServers } from '../support/test-servers';
 
 /**
@@ -34,22 +35,7 @@ describe('search and contacts on FerretDB', () => {
 
   it('pages a term’s postings newest first from account_term_newest', async () => {
     const t0 = Date.UTC(2026, 11, 7, 9, 0, 0);
-    const message = (i: number, text: string) => ({
-      seq: i,
-      messageId: `wamid.${i}`,
-      direction: 'inbound' as const,
-      kind: 'text' as const,
-      text,
-      template: null,
-      content: null,
-      delivery: null,
-      authorId: null,
-      at: t0 + i * 1000,
-      sentAt: null,
-      episode: 1,
-      replyTo: null,
-      attributes: null,
-    });
+    const message = (i: number, text: string) => textRecord(i, text, t0 + i * 1000);
     const docs = Array.from({ length: 60 }, (_, i) => searchTermDocsOf('acc', `conv:acc:wa:${1000 + (i % 4)}`, [message(i, i % 3 === 0 ? 'Pedido atrasado' : 'Olá, tudo bem?')])).flat();
     const terms = searchTerms(db);
     await terms.insertMany(docs);

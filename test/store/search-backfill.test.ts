@@ -7,6 +7,7 @@ import { newestContact } from '../../store/contact-profiles';
 import { searchTermDocsOf, termPostings } from '../../store/search-index';
 import { backfillSearchAndContacts } from '../../store/search-backfill';
 import type { MessageRecord } from '../../workflows/conversation/core/model';
+import { textRecord } from '../support/message-records';
 import { testServers } from '../support/test-servers';
 
 /**
@@ -30,22 +31,8 @@ describe('the search and contacts backfill', () => {
   });
 
   const t0 = Date.UTC(2026, 10, 1, 12, 0, 0);
-  const message = (seq: number, direction: 'inbound' | 'outbound', text: string, attributes: Record<string, string> | null = null): MessageRecord => ({
-    seq,
-    messageId: direction === 'inbound' ? `wamid.${seq}` : `out-${seq}`,
-    direction,
-    kind: 'text',
-    text,
-    template: null,
-    content: null,
-    delivery: null,
-    authorId: direction === 'inbound' ? null : 'ana',
-    at: t0 + seq * 60_000,
-    sentAt: null,
-    episode: 1,
-    replyTo: null,
-    attributes,
-  });
+  const message = (seq: number, direction: 'inbound' | 'outbound', text: string, attributes: Record<string, string> | null = null): MessageRecord =>
+    textRecord(seq, text, t0 + seq * 60_000, direction === 'inbound' ? { attributes } : { direction, messageId: `out-${seq}`, authorId: 'ana', attributes });
 
   test('a dry run writes nothing; a run indexes every message and makes the contacts with their name words; a second run changes nothing but words written before they carried the item', async () => {
     const conversations = {

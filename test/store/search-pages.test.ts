@@ -12,6 +12,7 @@ import { messageDocId } from '../../store/ids';
 import { searchTermDocsOf, termMembership, termPostings } from '../../store/search-index';
 import type { MessageRecord } from '../../workflows/conversation/core/model';
 import { matchesAll, wordsOf } from '../../workflows/conversation/core/search-words';
+import { textRecord } from '../support/message-records';
 import { testServers } from '../support/test-servers';
 
 /**
@@ -38,22 +39,7 @@ describe('search and contact search pages equal the rule computed over everythin
   });
 
   const t0 = Date.UTC(2026, 11, 7, 9, 0, 0);
-  const message = (i: number, text: string): MessageRecord => ({
-    seq: i,
-    messageId: `wamid.${i}`,
-    direction: 'inbound',
-    kind: 'text',
-    text,
-    template: null,
-    content: null,
-    delivery: null,
-    authorId: null,
-    at: t0 + i * 1000,
-    sentAt: null,
-    episode: 1,
-    replyTo: null,
-    attributes: null,
-  });
+  const message = (i: number, text: string): MessageRecord => textRecord(i, text, t0 + i * 1000);
 
   /** Stores messages with their postings, as `persist` does, in an account of their own. */
   async function storeMessages(accountId: string, texts: readonly string[]) {
