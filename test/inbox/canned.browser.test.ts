@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { docsScreenshot, useChromium } from '../support/chromium';
+import { docsScreenshot, openInbox, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, newCustomer } from '../support/scenario';
 import { eventually, useStack } from '../support/stack';
@@ -26,10 +26,7 @@ beforeAll(async () => {
   expect((await put('bye', { title: 'Goodbye', text: 'Bye!', scope: 'account' }, account.keys.manager)).status).toBe(200);
   const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
   agent = await context.newPage();
-  await agent.goto(`${env.stack.baseUrl}/app/`);
-  await agent.getByLabel('Your API key').fill(account.keys.agent);
-  await agent.getByRole('button', { name: 'Sign in' }).click();
-  await agent.getByText('Live', { exact: true }).waitFor();
+  await openInbox(agent, env.stack.baseUrl, account.keys.agent);
 });
 
 /** A conversation the agent holds, from a customer named Ana on the gold plan. */

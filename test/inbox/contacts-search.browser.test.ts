@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { docsScreenshot, useChromium } from '../support/chromium';
+import { docsScreenshot, openInbox, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { createAccount, newCustomer } from '../support/scenario';
 import { eventually, useStack } from '../support/stack';
@@ -22,10 +22,7 @@ beforeAll(async () => {
   account = await createAccount(env.stack, { serviceWindow: '24h', autoCloseAfter: '48h' });
   const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
   agent = await context.newPage();
-  await agent.goto(`${env.stack.baseUrl}/app/`);
-  await agent.getByLabel('Your API key').fill(account.keys.agent);
-  await agent.getByRole('button', { name: 'Sign in' }).click();
-  await agent.getByText('Live', { exact: true }).waitFor();
+  await openInbox(agent, env.stack.baseUrl, account.keys.agent);
 });
 
 const contactPath = (customer: string) => `/v1/accounts/${account.id}/contacts/${customer}`;

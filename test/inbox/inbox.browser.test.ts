@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import type { FakeGraph } from '../support/fake-graph';
 import { startFakeGraph } from '../support/fake-graph';
-import { useChromium } from '../support/chromium';
+import { openInbox, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { createAccount, newCustomer } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -50,10 +50,7 @@ beforeAll(async () => {
 async function signIn(key: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
   const context = await browser().newContext({ viewport });
   const page = await context.newPage();
-  await page.goto(`${env.stack.baseUrl}/app/`);
-  await page.getByLabel('Your API key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByText('Live', { exact: true }).waitFor();
+  await openInbox(page, env.stack.baseUrl, key);
   return page;
 }
 

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { docsScreenshot, useChromium } from '../support/chromium';
+import { docsScreenshot, openInbox, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -20,10 +20,7 @@ beforeAll(async () => {
   account = await createAccount(env.stack);
   const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
   agent = await context.newPage();
-  await agent.goto(`${env.stack.baseUrl}/app/`);
-  await agent.getByLabel('Your API key').fill(account.keys.agent);
-  await agent.getByRole('button', { name: 'Sign in' }).click();
-  await agent.getByText('Live', { exact: true }).waitFor();
+  await openInbox(agent, env.stack.baseUrl, account.keys.agent);
 });
 
 test('buttons and lists sent to the customer show on the timeline; typing calls the API once for a burst of keys', async () => {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import type { FakeGraph } from '../support/fake-graph';
 import { startFakeGraph } from '../support/fake-graph';
-import { docsScreenshot, useChromium } from '../support/chromium';
+import { docsScreenshot, openInbox, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { createAccount, newCustomer } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -40,10 +40,7 @@ beforeAll(async () => {
   if (put.status !== 200) throw new Error(`channel not configured: ${JSON.stringify(put.body)}`);
   const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
   agent = await context.newPage();
-  await agent.goto(`${env.stack.baseUrl}/app/`);
-  await agent.getByLabel('Your API key').fill(account.keys.agent);
-  await agent.getByRole('button', { name: 'Sign in' }).click();
-  await agent.getByText('Live', { exact: true }).waitFor();
+  await openInbox(agent, env.stack.baseUrl, account.keys.agent);
 });
 
 test('an agent attaches a picture, sends it with a caption, and sees it in the timeline', async () => {

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { docsScreenshot, useChromium } from '../support/chromium';
+import { docsScreenshot, openInbox, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -20,10 +20,7 @@ const env = useStack();
 async function signIn(key: string): Promise<Page> {
   const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  await page.goto(`${env.stack.baseUrl}/app/`);
-  await page.getByLabel('Your API key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByText('Live', { exact: true }).waitFor();
+  await openInbox(page, env.stack.baseUrl, key);
   return page;
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
-import { docsScreenshot, useChromium } from '../support/chromium';
+import { docsScreenshot, openInbox, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 import { eventually, useStack } from '../support/stack';
@@ -18,10 +18,7 @@ let account: Account;
 async function signIn(b: Browser, key: string): Promise<Page> {
   const context = await b.newContext({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
   const page = await context.newPage();
-  await page.goto(`${env.stack.baseUrl}/app/`);
-  await page.getByLabel('Your API key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByText('Live', { exact: true }).waitFor();
+  await openInbox(page, env.stack.baseUrl, key);
   return page;
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { useChromium } from '../support/chromium';
+import { openInbox, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, newCustomer } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -33,10 +33,7 @@ beforeAll(async () => {
   // The page's clock, under the test's control for the overdue case (it runs as usual until moved).
   await context.clock.install();
   agent = await context.newPage();
-  await agent.goto(`${env.stack.baseUrl}/app/`);
-  await agent.getByLabel('Your API key').fill(account.keys.agent);
-  await agent.getByRole('button', { name: 'Sign in' }).click();
-  await agent.getByText('Live', { exact: true }).waitFor();
+  await openInbox(agent, env.stack.baseUrl, account.keys.agent);
 });
 
 /** A customer writes; their conversation appears in the agent's Open list. */

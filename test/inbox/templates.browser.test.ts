@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import type { FakeGraph } from '../support/fake-graph';
 import { startFakeGraph } from '../support/fake-graph';
-import { docsScreenshot, useChromium } from '../support/chromium';
+import { docsScreenshot, openInbox, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { createAccount, newCustomer } from '../support/scenario';
 import { useStack } from '../support/stack';
@@ -60,10 +60,7 @@ beforeAll(async () => {
 async function signIn(key: string): Promise<Page> {
   const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  await page.goto(`${env.stack.baseUrl}/app/`);
-  await page.getByLabel('Your API key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByText('Live', { exact: true }).waitFor();
+  await openInbox(page, env.stack.baseUrl, key);
   return page;
 }
 

@@ -73,3 +73,11 @@ export async function docsScreenshot(page: Page, name: string): Promise<void> {
     fs.copyFileSync(file, path.join(docsShotsDir, `${name}.png`));
   }
 }
+
+/** Opens the inbox at `baseUrl` and signs in with a user's API key, then waits until its stream is live. */
+export async function openInbox(page: Page, baseUrl: string, key: string): Promise<void> {
+  await page.goto(`${baseUrl}/app/`);
+  await page.getByLabel('Your API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('Live', { exact: true }).waitFor();
+}
