@@ -1,15 +1,12 @@
 import { userDocId } from '../store/collections';
 import type { CannedResponseDoc } from '../store/canned-responses';
 import { cannedResponseId, cannedResponsesFor, cannedResponsesOf, deleteCannedResponse, findCannedResponse, saveCannedResponse } from '../store/canned-responses';
-import { newestContact } from '../store/contact-profiles';
 import { findView } from '../store/conversation-views';
-import { parseConversationId } from '../workflows/conversation/messages';
-import { nameOf } from '../workflows/conversation/core/contact-profile';
 import { maxTextLength } from '../workflows/conversation/core/limits';
 import type { Principal } from './auth';
 import { isSupervisorPrincipal } from './auth';
 import type { CannedScope } from './canned-text';
-import { contactAttributesOf } from './contacts';
+import { contactForReply } from './contacts';
 import { fillTemplate, matchesSearch, maxAccountResponses, maxPersonalResponses, searchKeysOf, shortCodePattern, unknownVariables, variablesIn, visibleTo } from './canned-text';
 import { conversationOf } from './conversation-actions';
 import type { ApiDeps } from './deps';
@@ -156,14 +153,13 @@ export async function cannedReplyText(deps: ApiDeps, principal: Principal, param
   const variables = variablesIn(doc.text);
   // Read only what the text uses: most responses have no variable at all.
   const needs = (prefix: string) => variables.some((v) => v.startsWith(prefix));
-  const [view, contactName, agent, attributes] = await Promise.all([
+  const [view, contact, agent] = await Promise.all([
     needs('customer.') ? findView(deps.collections, conversationId) : null,
-    needs('customer.') ? contactNameOf(deps, conversationId) : null,
+    needs('customer.') || needs('attributes.') ? contactForReply(deps, conversationId, { attributes: needs('attributes.') }) : null,
     needs('agent.') ? deps.collections.users.findOne({ _id: userDocId(accountId, user.userId) }) : null,
-    needs('attributes.') ? contactAttributesOf(deps, conversationId) : {},
   ]);
   if (needs('customer.') && !view) throw notFound('conversation');
-  const filled = fillTemplate(doc.text, { customerName: contactName ?? view?.customerName ?? null, agentName: agent?.name ?? null, attributes });
+  const filled = fillTemplate(doc.text, { customerName: contact?.name ?? view?.customerName ?? null, agentName: agent?.name ?? null, attributes: contact?.attributes ?? {} });
   if (!filled.ok) {
     throw new ApiError({
       code: 'validation_failed',
@@ -175,16 +171,4 @@ export async function cannedReplyText(deps: ApiDeps, principal: Principal, param
     throw new ApiError({ code: 'validation_failed', message: `cannedResponse: filled in, its text has ${filled.text.length} characters, more than ${maxTextLength}` });
   }
   return filled.text;
-}
-
-/**
- * `{{customer.name}}`: the contact's name (SPEC 11: the one a user gave with `PATCH .../contacts`, else the
- * provider's profile name), so a reply says the name the team corrected; null for a customer with no
- * profile yet (the conversation view's name is used then).
- */
-async function contactNameOf(deps: ApiDeps, conversationId: string): Promise<string | null> {
-  const ref = parseConversationId(conversationId);
-  if (!ref) return null;
-  const profile = await newestContact(deps.collections.contactProfiles, ref.accountId, ref.customer);
-  return profile.rev > 0 ? nameOf(profile) : null;
 }

@@ -205,15 +205,17 @@ async function profileView(deps: ApiDeps, accountId: string, customer: string, p
 }
 
 /**
- * The attributes of a conversation's contact, for canned responses' `{{attributes.<key>}}` (SPEC 10 pinned
- * details): the contact's profile, which customer messages and `PATCH .../contacts` keep. A conversation
- * whose customer has no profile yet (its messages all came before profiles were kept, and the contact
- * backfill has not run: README "Contacts and search") reads them from its customer messages, as before.
+ * A conversation's contact as canned responses fill it (SPEC 10 pinned details, one profile read for both):
+ * `{{customer.name}}` is the contact's name (a user's correction over the provider's profile name) and
+ * `{{attributes.<key>}}` its attributes, which customer messages and `PATCH .../contacts` keep. A customer
+ * with no profile yet (its messages all came before profiles were kept, and the contact backfill has not
+ * run: README "Contacts and search") has no name here (the caller takes the view's) and, when `attributes`
+ * is asked for, the attributes of its customer messages, as before.
  */
-export async function contactAttributesOf(deps: ApiDeps, conversationId: string): Promise<Record<string, string>> {
+export async function contactForReply(deps: ApiDeps, conversationId: string, want: { attributes: boolean }): Promise<{ name: string | null; attributes: Record<string, string> }> {
   const ref = parseConversationId(conversationId);
-  if (!ref) return {};
+  if (!ref) return { name: null, attributes: {} };
   const profile = await newestContact(deps.collections.contactProfiles, ref.accountId, ref.customer);
-  if (profile.rev > 0) return profile.attributes;
-  return latestAttributes(await contactAttributeMessages(deps.collections, conversationId));
+  if (profile.rev > 0) return { name: nameOf(profile), attributes: profile.attributes };
+  return { name: null, attributes: want.attributes ? latestAttributes(await contactAttributeMessages(deps.collections, conversationId)) : {} };
 }
