@@ -2,6 +2,7 @@ import type { SearchTermDoc } from '../store/search-index';
 import { termMembership, termPostings } from '../store/search-index';
 import { messageDocId } from '../store/ids';
 import { matchesAll, maxTermLength, minTermLength, parseSearchQuery, snippetOf, termOf, wordsOf } from '../workflows/conversation/core/search-words';
+import { driverOf } from '../workflows/conversation/core/search-driver';
 import { iso } from '../workflows/conversation/core/view';
 import type { ApiDeps } from './deps';
 import { ApiError } from './errors';
@@ -11,9 +12,10 @@ import { ApiError } from './errors';
  * account's conversations, so every user searches all of them).
  *
  * 1. **The driver**: each word of 2 characters or more is one term of the index (its first 12
- *    characters). With one term, that is the driver. With several, the first page of each term's
- *    postings is read at once (`probeSize`, from the index) and the term with the fewest drives: the
- *    rarest word bounds the candidates (the longest word is not always the rarest: "pedido zebra").
+ *    characters). With one term, that is the driver. With several, the newest `probeSize` postings of
+ *    each term are read at once and the sparsest term drives (core/search-driver.ts: the fewest
+ *    postings, or when every term has more than the probe, the one whose probe reaches furthest back
+ *    in time): it bounds the candidates (the longest word is not always the rarest: "pedido zebra").
  *    The driver is kept in the cursor, so the next pages read on from the same postings.
  * 2. **Candidates** are the driver's postings, newest first (store/search-index.ts). A candidate must
  *    have every other term too, decided without reading the message: for each other term, one read of
@@ -22,13 +24,17 @@ import { ApiError } from './errors';
  * 3. **Hits**: the messages of the candidates left are read by `_id` (for the snippet, and to check the
  *    words the terms cannot: one character, or longer than 12), as many as the page still needs.
  *
- * A page is bounded: at most `maxExamined` postings are read for it. A query whose other words are rare
- * beside the driver may so answer fewer than `limit` items (even none) with a `nextCursor`: the search
- * went that far back; the next page goes on from there. Only `nextCursor: null` means the end.
+ * A page is bounded: at most `maxExamined` of the driver's postings are examined for it (and for each
+ * other word, at most as many of its own, over the same time). Two words that are each common but
+ * seldom meet ("alfa beta": each in half the messages, together in one in 1,000) so answer fewer than
+ * `limit` items (often none) with a `nextCursor`: the search went that far back, and the next page goes
+ * on from there; only `nextCursor: null` means the end. The bound is what keeps every page near 50 ms
+ * on the embedded store whatever the words (bench/results/search.md); the inbox reads a few short pages
+ * in a row before it shows them (inbox/src/search-box.tsx).
  */
-export const maxExamined = 1000;
+export const maxExamined = 200;
 const maxBatch = 200;
-const probeSize = 100;
+const probeSize = 50;
 
 export interface SearchHit {
   conversationId: string;
@@ -75,11 +81,7 @@ export async function searchMessages(deps: ApiDeps, accountId: string, query: { 
     size = query.limit + 1;
   } else {
     const probes = await Promise.all(terms.map((t) => termPostings(postings, accountId, t, undefined, probeSize)));
-    let pick = 0;
-    for (let i = 1; i < terms.length; i++) {
-      const fewer = probes[i]!.length < probes[pick]!.length;
-      if (fewer || (probes[i]!.length === probes[pick]!.length && length(terms[i]!) > length(terms[pick]!))) pick = i;
-    }
+    const pick = driverOf(probes.map((probe, k) => ({ word: terms[k]!, count: probe.length, size: probeSize, oldestAt: probe.at(-1)?.at ?? null })));
     driver = terms[pick]!;
     batch = probes[pick]!;
     size = probeSize;
@@ -113,7 +115,7 @@ export async function searchMessages(deps: ApiDeps, accountId: string, query: { 
     if (items.length === query.limit) return { items, nextCursor: i < current.length || current.length === size ? encodeCursor({ t: driver, i: before! }) : null };
     if (current.length < size) return { items, nextCursor: null };
     if (examined >= maxExamined) return { items, nextCursor: encodeCursor({ t: driver, i: before! }) };
-    size = maxBatch;
+    size = Math.min(maxBatch, maxExamined - examined);
   }
 }
 

@@ -39,7 +39,7 @@ export const contactRoutes = [
     method: 'get',
     path: '/v1/accounts/{accountId}/search',
     summary:
-      'Search the text of customer and business messages and notes: every word of `q` must be the start of a word of one message (case and accent insensitive); `q` under 2 characters, or without a word of 2, is a 400. Newest first, cursor-paginated `{ items: [{ conversationId, messageId, at, snippet }], nextCursor }`; a page may hold fewer than `limit` items with a `nextCursor` when the other words are rare (only `null` ends the results)',
+      'Search the text of customer and business messages and notes: every word of `q` must be the start of a word of one message (case and accent insensitive); `q` under 2 characters, or without a word of 2, is a 400. Newest first, cursor-paginated `{ items: [{ conversationId, messageId, at, snippet }], nextCursor }`; a page may hold fewer than `limit` items, even none, with a `nextCursor`: it examines at most 200 candidates of its rarest word, so words that are each common but seldom meet come back a little at a time (only `null` ends the results)',
     allow: everyUser,
     query: cs.searchMessages,
     response: cs.searchResults,

@@ -6,7 +6,7 @@ import { fullTime, relativeTime } from './time';
 
 /**
  * SPEC 11's search in the top bar (any user): the messages and notes whose words start with every word
- * typed, newest first (`GET .../search?q=`, "More" reads the next page), and the contacts whose name or
+ * typed, newest first (`GET .../search?q=`, "More" reads the next pages), and the contacts whose name or
  * phone digits start with it (`GET .../contacts?q=`). A query the API would refuse (under 2 characters,
  * no word of 2) is not sent. Choosing a message opens its conversation at that message; choosing a
  * contact opens their conversation (or lists them, when they wrote on several channels).
@@ -24,6 +24,10 @@ const channelOf = (conversationId: string) => conversationId.split(':').at(-2) ?
 
 const failure = (e: unknown) => ({ error: e instanceof ApiFailure ? e.message : 'the server could not be reached' });
 
+/** Message hits shown at once, and how many pages are read in a row to fill them (a page may come back short: README "Search"). */
+const hitsWanted = 20;
+const pagesPerFill = 5;
+
 export function SearchBox({ api, accountId, onOpenMessage, onOpenConversation }: { api: Api; accountId: string; onOpenMessage: (hit: SearchHit) => void; onOpenConversation: (id: string) => void }) {
   const account = `/v1/accounts/${encodeURIComponent(accountId)}`;
   const [q, setQ] = useState('');
@@ -34,13 +38,29 @@ export function SearchBox({ api, accountId, onOpenMessage, onOpenConversation }:
   const timer = useRef<number | undefined>(undefined);
   const root = useRef<HTMLDivElement>(null);
 
+  /**
+   * Hits from `cursor` (none: the newest), page after page while pages come back short, until `hitsWanted`,
+   * the end, or `pagesPerFill` pages: two words that seldom meet give short pages (the API bounds each
+   * page's work), and one screen should not need a click per page.
+   */
+  const readHits = async (q: string, cursor: string | null): Promise<Page<SearchHit>> => {
+    const items: SearchHit[] = [];
+    let next = cursor;
+    for (let n = 0; n < pagesPerFill && items.length < hitsWanted && (n === 0 || next !== null); n++) {
+      const page = await api.get<Page<SearchHit>>(`${account}/search?q=${encodeURIComponent(q)}&limit=${hitsWanted - items.length}${next === null ? '' : `&cursor=${encodeURIComponent(next)}`}`);
+      items.push(...page.items);
+      next = page.nextCursor;
+    }
+    return { items, nextCursor: next };
+  };
+
   const search = async (query: string) => {
     const text = query.trim();
     if (!searchable(text) && !contactSearchable(text)) return;
     const ask = ++asked.current;
     const param = encodeURIComponent(text);
     const [messages, contacts] = await Promise.all([
-      searchable(text) ? api.get<Page<SearchHit>>(`${account}/search?q=${param}&limit=20`).catch(failure) : Promise.resolve({ items: [], nextCursor: null }),
+      searchable(text) ? readHits(text, null).catch(failure) : Promise.resolve({ items: [], nextCursor: null }),
       contactSearchable(text) ? api.get<Page<ContactSummary>>(`${account}/contacts?q=${param}&limit=10`).catch(failure) : Promise.resolve(null),
     ]);
     if (ask !== asked.current) return;
@@ -53,7 +73,7 @@ export function SearchBox({ api, accountId, onOpenMessage, onOpenConversation }:
     if (!results || 'error' in results.messages || results.messages.nextCursor === null) return;
     const before = results;
     const page = before.messages as Page<SearchHit>;
-    const next = await api.get<Page<SearchHit>>(`${account}/search?q=${encodeURIComponent(before.q)}&limit=20&cursor=${encodeURIComponent(page.nextCursor!)}`).catch(failure);
+    const next = await readHits(before.q, page.nextCursor).catch(failure);
     setResults((now) => (now !== before ? now : { ...before, messages: 'error' in next ? next : { items: [...page.items, ...next.items], nextCursor: next.nextCursor } }));
   };
 
@@ -189,9 +209,10 @@ export function SearchBox({ api, accountId, onOpenMessage, onOpenConversation }:
                     </li>
                   ))}
                 </ol>
+                {messages.items.length === 0 && <p class="hint">No message found yet: only the newest were searched.</p>}
                 {messages.nextCursor !== null && (
                   <button type="button" class="link" onClick={() => void more()}>
-                    More results
+                    {messages.items.length === 0 ? 'Search older messages' : 'More results'}
                   </button>
                 )}
               </>

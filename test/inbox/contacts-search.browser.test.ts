@@ -4,13 +4,18 @@ import { docsScreenshot, openInbox, useChromium } from '../support/chromium';
 import type { Account } from '../support/scenario';
 import { createAccount, newCustomer } from '../support/scenario';
 import { eventually, useStack } from '../support/stack';
-import { contactProfileId } from '../../store/ids';
+import { contactProfileId, messageDocId } from '../../store/ids';
+import { maxExamined } from '../../api/search';
+import { searchTermDocsOf } from '../../store/search-index';
+import { insertOnce } from '../../store/writes';
+import { textRecord } from '../support/message-records';
 
 /**
  * SPEC 11 in the inbox (headless Chromium): the contact panel beside the conversation (the profile, an
  * edit of the name and attributes that the API then answers, a refusal shown in the panel, the
  * customer's conversation on another channel opened from it) and the search box (messages newest first
- * with the matched words marked, opening one at its message; contacts by a name prefix). Every wait is on
+ * with the matched words marked, opening one at its message; contacts by a name prefix; short pages read
+ * on by themselves). Every wait is on
  * what the page or the API shows.
  */
 const browser = useChromium();
@@ -162,4 +167,28 @@ test('a customer without a profile yet (messages from before profiles were kept)
   await panel.getByRole('status').filter({ hasText: `No contact profile for +${customer} yet` }).waitFor();
   await agent.locator('.conversation .timeline').getByText('An old customer writes').waitFor();
   await agent.getByRole('button', { name: 'Claim' }).waitFor();
+});
+
+test('two words that seldom meet: the API answers a short page, the search box reads on by itself and shows the old hit', async () => {
+  // Two words each in half of the account's newest messages, never together, and together in one older
+  // message: more of them than one page of the API examines, fewer than the box reads in a row.
+  const conversationId = `conv:${account.id}:wa-main:${newCustomer()}`;
+  const newest = 2 * maxExamined + 2;
+  const t0 = Date.now() - 3_600_000;
+  const texts = [`quokka yabby together at last`, ...Array.from({ length: newest }, (_, i) => (i % 2 === 0 ? 'a quokka came by' : 'a yabby came by'))];
+  const records = texts.map((text, i) => textRecord(i, text, t0 + i * 1000, { messageId: `wamid.seldom.${i}` }));
+  const c = env.stack.apiDeps.collections;
+  await insertOnce(c.messages, records.map((m) => ({ _id: messageDocId(conversationId, m.messageId), ...m, conversationId, accountId: account.id })));
+  await insertOnce(c.searchTerms, searchTermDocsOf(account.id, conversationId, records));
+  const first = await env.stack.http.get(`/v1/accounts/${account.id}/search?q=${encodeURIComponent('quokka yabby')}&limit=20`, account.keys.agent);
+  expect(first.body.items).toEqual([]);
+  expect(first.body.nextCursor).not.toBeNull();
+
+  const box = agent.getByRole('searchbox', { name: 'Search messages and contacts' });
+  await box.fill('quokka yabby');
+  await box.press('Enter');
+  const results = agent.getByRole('region', { name: 'Search results' });
+  await results.locator(`button.message-result[data-message-id="wamid.seldom.0"]`).waitFor();
+  expect(await results.locator('button.message-result').count()).toBe(1);
+  expect(await results.locator('button.message-result mark').allTextContents()).toEqual(['quokka', 'yabby']);
 });

@@ -6,16 +6,16 @@ import { collections, ensureIndexes } from '../../store/collections';
 import { searchTermDocsOf } from '../../store/search-index';
 import type { MessageRecord } from '../../workflows/conversation/core/model';
 import { testServers } from '../support/test-servers';
+import { benchMessageText } from '../../bench/phases/search';
 
 /**
  * A measure, not a test (run by hand: `npx jest --testMatch '**\/search-scale.manual.ts' test/store/search-scale.manual.ts`):
  * `GET .../search` as the API runs it (api/search.ts) on the embedded FerretDB, with MESSAGES messages of
- * one account (default 5,000), for a common short prefix, a rare word, and two words whose second is rare.
+ * one account (default 5,000), with the bench's texts (bench/phases/search.ts `benchMessageText`), for the bench's queries (or QUERIES, comma-separated).
  * Prints p50 and p99 of 100 pages each, and how many postings the messages made. The bench (later) runs the
  * 1,000,000-message goal; this checks that a page's cost is the page's, not the collection's.
  */
 const count = Number(process.env.MESSAGES ?? 5_000);
-const vocabulary = 'olá bom dia pedido entrega chegou amanhã obrigado cliente pagamento boleto cartão endereço rua número produto troca devolução prazo frete'.split(' ');
 
 test(`search pages over ${count} messages`, async () => {
   const client = await MongoClient.connect(testServers().mongoUri);
@@ -29,10 +29,8 @@ test(`search pages over ${count} messages`, async () => {
       const messages: (MessageRecord & { _id: string; conversationId: string; accountId: string })[] = [];
       const terms = [];
       for (let i = start; i < Math.min(count, start + 500); i++) {
-        const words = Array.from({ length: 10 }, (_, k) => vocabulary[(i * 7 + k * 13) % vocabulary.length]!);
-        if (i % 1000 === 0) words.push('zebra');
         const conversationId = `conv:acc:wa:49${1000 + (i % 300)}`;
-        const m: MessageRecord = { seq: i, messageId: `wamid.${i}`, direction: 'inbound', kind: 'text', text: words.join(' '), template: null, content: null, delivery: null, authorId: null, at: t0 + i * 1000, sentAt: null, episode: 1, replyTo: null, attributes: null };
+        const m: MessageRecord = { seq: i, messageId: `wamid.${i}`, direction: 'inbound', kind: 'text', text: benchMessageText(i), template: null, content: null, delivery: null, authorId: null, at: t0 + i * 1000, sentAt: null, episode: 1, replyTo: null, attributes: null };
         messages.push({ _id: `${conversationId}/${m.messageId}`, ...m, conversationId, accountId: 'acc' });
         terms.push(...searchTermDocsOf('acc', conversationId, [m]));
       }
@@ -53,7 +51,8 @@ test(`search pages over ${count} messages`, async () => {
       times.sort((a, b) => a - b);
       return { q, items, p50: times[49]!.toFixed(1), p99: times[98]!.toFixed(1) };
     };
-    const results = [await measure('pe'), await measure('zebra'), await measure('pedido zebra')];
+    const results = [];
+    for (const q of (process.env.QUERIES ?? 'pe,zebra,pedido zebra,alfa beta').split(',')) results.push(await measure(q));
     console.log(JSON.stringify({ messages: count, postings, results }, null, 1));
   } finally {
     await db.dropDatabase();
