@@ -29,7 +29,8 @@ export function ContactPanel(props: {
 }) {
   const { api, customer, conversationId } = props;
   const path = `/v1/accounts/${encodeURIComponent(props.accountId)}/contacts/${encodeURIComponent(customer)}`;
-  const [open, setOpen] = useState(true);
+  // Beside the conversation on a wide screen; on a phone a strip above it, closed until asked (inbox.css).
+  const [open, setOpen] = useState(() => !window.matchMedia('(max-width: 760px)').matches);
   const [load, setLoad] = useState<Load>({ state: 'loading' });
   const [editing, setEditing] = useState<{ name: string; rows: Row[] } | null>(null);
   const [error, setError] = useState<string | null>(null);

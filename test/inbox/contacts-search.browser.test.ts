@@ -192,3 +192,32 @@ test('two words that seldom meet: the API answers a short page, the search box r
   expect(await results.locator('button.message-result').count()).toBe(1);
   expect(await results.locator('button.message-result mark').allTextContents()).toEqual(['quokka', 'yabby']);
 });
+
+test('on a 390-pixel-wide phone the contact is a strip above the conversation, closed until tapped', async () => {
+  const customer = newCustomer();
+  const { conversationId } = await customerSays(customer, 'Writing from my phone', { customerName: 'Olavo Pimentel' });
+  await profileWith(customer, 1);
+  const context = await browser().newContext({ viewport: { width: 390, height: 844 } });
+  try {
+    const phone = await context.newPage();
+    await openInbox(phone, env.stack.baseUrl, account.keys.agent);
+    await phone.goto(`${env.stack.baseUrl}/app/?tab=open&c=${encodeURIComponent(conversationId)}`);
+    await phone.locator('.conversation .timeline').getByText('Writing from my phone').waitFor();
+    const panel = phone.getByRole('complementary', { name: 'Contact' });
+    const toggle = panel.getByRole('button', { name: 'Contact' });
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    // Above the conversation, the width of the screen.
+    const [strip, timeline] = [await panel.boundingBox(), await phone.locator('.conversation .timeline').boundingBox()];
+    expect(strip!.y + strip!.height).toBeLessThanOrEqual(timeline!.y);
+    expect(strip!.width).toBeGreaterThan(350);
+
+    await toggle.click();
+    await panel.getByRole('heading', { name: 'Olavo Pimentel' }).waitFor();
+    expect((await panel.boundingBox())!.height).toBeLessThanOrEqual(844 / 2 + 1);
+    await phone.getByRole('button', { name: 'Back to the list' }).waitFor();
+    await panel.getByRole('button', { name: 'Hide contact' }).click();
+    await panel.getByRole('heading', { name: 'Olavo Pimentel' }).waitFor({ state: 'detached' });
+  } finally {
+    await context.close();
+  }
+});
