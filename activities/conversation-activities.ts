@@ -13,6 +13,7 @@ import { mentionDocsOf } from '../store/mentions';
 import { searchTermDocsOf } from '../store/search-index';
 import { recordContactMessages } from '../store/contact-profiles';
 import { contactDocId, eventDocId, messageDocId, persistFailureDocId } from '../store/ids';
+import { posOf, timelineNewest } from '../store/timeline';
 import { defaultPolicy } from '../workflows/conversation/core/policy';
 import type { ConversationView } from '../workflows/conversation/core/view';
 import type { StoredConversation } from '../workflows/conversation/core/recover';
@@ -220,14 +221,14 @@ export function createConversationActivities({ db, log, router, conditionalWrite
             { ordered: false },
           ),
         );
-      const writeMessages = write('messages', () => insertOnce(c.messages, messages.map((m) => ({ _id: messageDocId(conversationId, m.messageId), ...m, conversationId, accountId }))));
+      const writeMessages = write('messages', () => insertOnce(c.messages, messages.map((m) => ({ _id: messageDocId(conversationId, m.messageId), ...m, conversationId, accountId, pos: posOf(m.seq) }))));
       await allWritten([
         // This workflow is the one writer of its messages' delivery, and its batches are written in
         // order, so a plain set by `_id` never moves a delivery backwards (the rule decided it). A
         // delivery of a message recorded in this same batch waits for its insert (no such batch is
         // decided today: a send's outcome follows the flush of its message).
         latest.size === 0 ? writeMessages : [...latest.keys()].some((id) => sent.has(id)) ? writeMessages.then(writeDeliveries) : allWritten([writeMessages, writeDeliveries()]),
-        write('events', () => insertOnce(c.events, events.map((e) => ({ _id: eventDocId(conversationId, e.seq), ...e, conversationId, accountId })))),
+        write('events', () => insertOnce(c.events, events.map((e) => ({ _id: eventDocId(conversationId, e.seq), ...e, conversationId, accountId, pos: posOf(e.seq) })))),
         // SPEC 10: one record per user a note mentions, with the note (insert-once: a retry writes nothing twice).
         write('mentions', () => insertOnce(c.mentions, mentionDocsOf(accountId, conversationId, messages))),
       ]);
@@ -286,15 +287,12 @@ async function readStoredConversation(c: Collections, conversationId: string): P
   const found = await c.conversations.findOne({ _id: conversationId });
   if (!found) return null;
   const { _id, ...view } = found;
+  // Newest first, from the `conversation_pos` indexes (store/timeline.ts).
   const [lastMessage, lastOutbound, inbound, events] = await Promise.all([
-    c.messages.find({ conversationId }, { projection: { seq: 1 } }).sort({ seq: -1 }).limit(1).toArray(),
-    c.messages.find({ conversationId, direction: 'outbound' }, { projection: { messageId: 1 } }).sort({ seq: -1 }).limit(1).toArray(),
-    c.messages.find({ conversationId, direction: 'inbound' }, { projection: { messageId: 1 } }).sort({ seq: -1 }).limit(dedupeWindow).toArray(),
-    c.events
-      .find({ conversationId }, { projection: { seq: 1, at: 1, from: 1, to: 1, reason: 1, assigneeBefore: 1, assigneeAfter: 1 } })
-      .sort({ seq: -1 })
-      .limit(recoveryEvents)
-      .toArray(),
+    timelineNewest(c.messages, conversationId, 1, { projection: { seq: 1 } }),
+    timelineNewest(c.messages, conversationId, 1, { filter: { direction: 'outbound' }, projection: { messageId: 1 } }),
+    timelineNewest(c.messages, conversationId, dedupeWindow, { filter: { direction: 'inbound' }, projection: { messageId: 1 } }),
+    timelineNewest(c.events, conversationId, recoveryEvents, { projection: { seq: 1, at: 1, from: 1, to: 1, reason: 1, assigneeBefore: 1, assigneeAfter: 1 } }),
   ]);
   return {
     view,

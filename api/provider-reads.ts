@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ConversationDoc } from '../store/collections';
 import { findView } from '../store/conversation-views';
+import { timelineNewest } from '../store/timeline';
 import { findChannel } from '../store/channels';
 import { effective } from '../workflows/conversation/core/policy';
 import type { MarkRead } from '../workflows/conversation/core/policy-codecs';
@@ -20,11 +21,7 @@ import { ApiError, notFound } from './errors';
 
 /** The provider's id of the customer's latest message, or null before the customer wrote. */
 async function latestCustomerMessageId(deps: ApiDeps, conversationId: string): Promise<string | null> {
-  const [latest] = await deps.collections.messages
-    .find({ conversationId, direction: 'inbound' }, { projection: { messageId: 1, seq: 1 } })
-    .sort({ seq: -1 })
-    .limit(1)
-    .toArray();
+  const [latest] = await timelineNewest(deps.collections.messages, conversationId, 1, { filter: { direction: 'inbound' }, projection: { messageId: 1 } });
   return latest?.messageId ?? null;
 }
 

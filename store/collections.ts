@@ -158,6 +158,9 @@ export async function ensureIndexes(db: Db): Promise<void> {
     ['conversations', { accountId: 1, waitingSince: 1, _id: 1 }, 'account_waiting_oldest'],
     ['messages', { conversationId: 1, seq: 1 }, 'conversation_seq'],
     ['events', { conversationId: 1, seq: 1 }, 'conversation_seq'],
+    // The timeline in seq order, served on FerretDB too (a string sort ending with `_id`: store/timeline.ts).
+    ['messages', { conversationId: 1, pos: 1, _id: 1 }, 'conversation_pos'],
+    ['events', { conversationId: 1, pos: 1, _id: 1 }, 'conversation_pos'],
     ['users', { accountId: 1, userId: 1 }, 'account_user'],
     // Single sign-on finds users by e-mail (api/oidc.ts); sessions are listed per user and purged hourly.
     ['users', { email: 1 }, 'email'],

@@ -1,6 +1,7 @@
 import type { Filter } from 'mongodb';
 import type { Collections, ConversationDoc, EventDoc, MessageDoc } from './collections';
 import { messageDocId } from './ids';
+import { timelineAfter, timelineNewest } from './timeline';
 
 /**
  * The conversation views and their timelines as the API reads them (store/DESIGN.md). Written only by
@@ -57,14 +58,14 @@ export function countsByStatusAndAssignee(c: Views, accountId: string): Promise<
     .toArray();
 }
 
-/** A conversation's messages after `after` (a seq), in seq order: the `conversation_seq` index. */
+/** A conversation's messages after `after` (a seq), in seq order: the `conversation_pos` index (store/timeline.ts). */
 export function messagesAfter(c: Views, conversationId: string, after: number, limit: number): Promise<MessageDoc[]> {
-  return c.messages.find({ conversationId, seq: { $gt: after } }).sort({ seq: 1 }).limit(limit).toArray();
+  return timelineAfter(c.messages, conversationId, after, limit);
 }
 
 /** A conversation's transitions after `after` (a seq), in seq order. */
 export function eventsAfter(c: Views, conversationId: string, after: number, limit: number): Promise<EventDoc[]> {
-  return c.events.find({ conversationId, seq: { $gt: after } }).sort({ seq: 1 }).limit(limit).toArray();
+  return timelineAfter(c.events, conversationId, after, limit);
 }
 
 /**
@@ -79,9 +80,9 @@ export interface ReadPoint {
 
 const pointFrom = (m: { seq: number; inboundCount?: number | null }): ReadPoint => (typeof m.inboundCount === 'number' ? { seq: m.seq, inboundCount: m.inboundCount } : { seq: m.seq });
 
-/** The timeline's last message as a read point (seq 0, count 0 when it has none yet), from the `conversation_seq` index. */
+/** The timeline's last message as a read point (seq 0, count 0 when it has none yet), from the `conversation_pos` index. */
 export async function latestReadPoint(c: Views, conversationId: string): Promise<ReadPoint> {
-  const [last] = await c.messages.find({ conversationId }, { projection: { seq: 1, inboundCount: 1 } }).sort({ seq: -1 }).limit(1).toArray();
+  const [last] = await timelineNewest(c.messages, conversationId, 1, { projection: { seq: 1, inboundCount: 1 } });
   return last ? pointFrom(last) : { seq: 0, inboundCount: 0 };
 }
 
@@ -94,7 +95,8 @@ export async function readPointOf(c: Views, conversationId: string, messageId: s
 /**
  * Customer messages after `seq` (a read mark), counted: only for data from before the counters (views or
  * marks without `inboundCount`). MongoDB answers it from the `conversation_seq` index; FerretDB reads the
- * whole messages collection, which is why the normal flow never gets here.
+ * whole messages collection (a count is never served by its index: store/timeline.ts), which is why the
+ * normal flow never gets here.
  */
 export function inboundAfter(c: Views, conversationId: string, seq: number): Promise<number> {
   return c.messages.countDocuments({ conversationId, seq: { $gt: seq }, direction: 'inbound' });

@@ -62,12 +62,16 @@ export interface MessageDoc extends MessageRecord {
   _id: string; // `${conversationId}/${messageId}`: one document per provider message id
   conversationId: string;
   accountId: string;
+  /** The seq as a fixed-width string, the timeline's order on both stores (store/timeline.ts); absent on records written before it. */
+  pos?: string;
 }
 
 export interface EventDoc extends TransitionEvent {
   _id: string; // `${conversationId}/${seq}`
   conversationId: string;
   accountId: string;
+  /** As a message's. */
+  pos?: string;
 }
 
 /**

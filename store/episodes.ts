@@ -4,6 +4,7 @@ import type { MessageRecord, TransitionEvent } from '../workflows/conversation/c
 import type { EventDoc, MessageDoc } from './documents';
 import { episodeDocId } from './ids';
 import { isDuplicateKeyError } from './writes';
+import { timelineAfter } from './timeline';
 import { monthOf } from '../workflows/conversation/core/episode-packs';
 
 /**
@@ -223,19 +224,21 @@ export async function insertEpisodeRowOnce(episodes: Collection<EpisodeDoc>, doc
 }
 
 /**
- * A conversation's records of one episode with seqs inside the bounds, in seq order: what a row missed
- * (core/episode-fold.ts `missingBefore`). Served by the `conversation_seq` indexes.
+ * A conversation's records of one episode with seqs inside the bounds, in seq order (at most
+ * `episodeRecordsLimit` of each): what a row missed (core/episode-fold.ts `missingBefore`). Served by the
+ * `conversation_pos` indexes (store/timeline.ts).
  */
+const episodeRecordsLimit = 100_000;
+
 export async function episodeRecords(
   c: { events: Collection<EventDoc>; messages: Collection<MessageDoc> },
   conversationId: string,
   episode: number,
   bounds: { eventsAfter: number; eventsBefore: number; messagesAfter: number; messagesBefore: number } = { eventsAfter: 0, eventsBefore: Infinity, messagesAfter: 0, messagesBefore: Infinity },
 ): Promise<{ events: TransitionEvent[]; messages: MessageRecord[] }> {
-  const seq = (after: number, before: number) => (Number.isFinite(before) ? { $gt: after, $lt: before } : { $gt: after });
   const [events, messages] = await Promise.all([
-    c.events.find({ conversationId, episode, seq: seq(bounds.eventsAfter, bounds.eventsBefore) }).sort({ seq: 1 }).toArray(),
-    c.messages.find({ conversationId, episode, seq: seq(bounds.messagesAfter, bounds.messagesBefore) }).sort({ seq: 1 }).toArray(),
+    timelineAfter(c.events, conversationId, bounds.eventsAfter, episodeRecordsLimit, { filter: { episode }, before: bounds.eventsBefore }),
+    timelineAfter(c.messages, conversationId, bounds.messagesAfter, episodeRecordsLimit, { filter: { episode }, before: bounds.messagesBefore }),
   ]);
   return { events: events.map(({ _id, conversationId: _c, accountId: _a, ...e }) => e), messages: messages.map(({ _id, conversationId: _c, accountId: _a, ...m }) => m) };
 }

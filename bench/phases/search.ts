@@ -5,12 +5,14 @@ import type { BenchContext } from '../context';
 import { summarize } from '../load';
 import type { LatencySummary } from '../load';
 import { collections } from '../../store/collections';
+import type { MessageDoc } from '../../store/collections';
 import { contactRevisionId, messageDocId } from '../../store/ids';
 import type { ContactNameTermDoc, ContactProfileDoc, ContactRevisionDoc } from '../../store/contact-profiles';
 import { contactCopyDocs, recordContactMessages } from '../../store/contact-profiles';
 import { applyContactChange, unknownContact } from '../../workflows/conversation/core/contact-profile';
 import { searchTermDocsOf } from '../../store/search-index';
 import { insertOnce } from '../../store/writes';
+import { posOf } from '../../store/timeline';
 import type { MessageRecord } from '../../workflows/conversation/core/model';
 import { channel, round } from './ingest';
 
@@ -179,12 +181,12 @@ export async function runSearch(ctx: BenchContext): Promise<SearchResult> {
     const postingsBefore = postings;
     while (seeded < target) {
       const n = Math.min(500, target - seeded);
-      const messages: (MessageRecord & { _id: string; conversationId: string; accountId: string })[] = [];
+      const messages: MessageDoc[] = [];
       const terms = [];
       for (let i = seeded; i < seeded + n; i++) {
         const conversation = conversationId(account.id, channel, `49${String(1000 + (i % 300))}`);
         const m: MessageRecord = { seq: i, messageId: `wamid.${i}`, direction: 'inbound', kind: 'text', text: benchMessageText(i), template: null, content: null, delivery: null, authorId: null, at: t0 + i * 1000, sentAt: null, episode: 1, replyTo: null, attributes: null };
-        messages.push({ _id: messageDocId(conversation, m.messageId), ...m, conversationId: conversation, accountId: account.id });
+        messages.push({ _id: messageDocId(conversation, m.messageId), ...m, conversationId: conversation, accountId: account.id, pos: posOf(m.seq) });
         terms.push(...searchTermDocsOf(account.id, conversation, [m]));
       }
       await insertOnce(c.messages, messages);

@@ -8,6 +8,7 @@ import { contactProfileId, messageDocId } from '../../store/ids';
 import { maxExamined } from '../../api/search';
 import { searchTermDocsOf } from '../../store/search-index';
 import { insertOnce } from '../../store/writes';
+import { posOf } from '../../store/timeline';
 import { textRecord } from '../support/message-records';
 
 /**
@@ -178,7 +179,7 @@ test('two words that seldom meet: the API answers a short page, the search box r
   const texts = [`quokka yabby together at last`, ...Array.from({ length: newest }, (_, i) => (i % 2 === 0 ? 'a quokka came by' : 'a yabby came by'))];
   const records = texts.map((text, i) => textRecord(i, text, t0 + i * 1000, { messageId: `wamid.seldom.${i}` }));
   const c = env.stack.apiDeps.collections;
-  await insertOnce(c.messages, records.map((m) => ({ _id: messageDocId(conversationId, m.messageId), ...m, conversationId, accountId: account.id })));
+  await insertOnce(c.messages, records.map((m) => ({ _id: messageDocId(conversationId, m.messageId), ...m, conversationId, accountId: account.id, pos: posOf(m.seq) })));
   await insertOnce(c.searchTerms, searchTermDocsOf(account.id, conversationId, records));
   const first = await env.stack.http.get(`/v1/accounts/${account.id}/search?q=${encodeURIComponent('quokka yabby')}&limit=20`, account.keys.agent);
   expect(first.body.items).toEqual([]);
