@@ -1,7 +1,7 @@
 import type { Filter } from 'mongodb';
 import type { ConversationDoc } from '../store/collections';
 import { notContacted } from '../store/contacts';
-import { eventsAfter, findView, listViews, messagesAfter } from '../store/conversation-views';
+import { eventsAfter, eventsBefore, findView, listViews, messagesAfter, messagesBefore } from '../store/conversation-views';
 import type { Principal } from './auth';
 import { conversationOf } from './conversation-actions';
 import { eventView, messageView, toConversationView } from './conversation-views';
@@ -110,9 +110,19 @@ export async function readConversation(deps: ApiDeps, principal: Principal, para
   return (await withReadMarks(deps, principal, [toConversationView(await findConversation(deps, params))]))[0];
 }
 
-/** A page of the conversation's timeline (`messages`) or transitions (`events`), in `seq` order after `after`. */
-export async function timelinePage(deps: ApiDeps, params: Record<string, string>, name: 'messages' | 'events', after: number, limit: number) {
+/**
+ * A page of the conversation's timeline (`messages`) or transitions (`events`), in `seq` order: the first
+ * `limit` after `after`, or with `before`, the last `limit` below it (`end`: the newest), as the inbox
+ * opens a conversation and then shows earlier records.
+ */
+export async function timelinePage(deps: ApiDeps, params: Record<string, string>, name: 'messages' | 'events', q: { after: number; before?: number | 'end' | undefined; limit: number }) {
+  if (q.before !== undefined && q.after > 0) throw new ApiError({ code: 'validation_failed', message: 'before: not with after (one pages forwards, the other backwards)', details: [{ path: 'before', message: 'not with after' }] });
   const conversationId = (await findConversation(deps, params))._id;
-  if (name === 'messages') return { messages: (await messagesAfter(deps.collections, conversationId, after, limit)).map(messageView) };
-  return { events: (await eventsAfter(deps.collections, conversationId, after, limit)).map(eventView) };
+  const before = q.before === 'end' ? Infinity : q.before;
+  if (name === 'messages') {
+    const docs = before === undefined ? await messagesAfter(deps.collections, conversationId, q.after, q.limit) : await messagesBefore(deps.collections, conversationId, before, q.limit);
+    return { messages: docs.map(messageView) };
+  }
+  const docs = before === undefined ? await eventsAfter(deps.collections, conversationId, q.after, q.limit) : await eventsBefore(deps.collections, conversationId, before, q.limit);
+  return { events: docs.map(eventView) };
 }

@@ -330,6 +330,8 @@ export const listMentions = z.strictObject({
 export const listTimeline = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   after: z.coerce.number().int().min(0).default(0),
+  /** The newest `limit` records with seq below it (`end`: the newest of all), still in seq order; not with `after`. */
+  before: z.union([z.literal('end'), z.coerce.number().int().min(1)]).optional(),
 });
 
 /** SPEC section 7: one channel's provider. Secrets are write-only; on a change they may be left out to keep the stored ones. */

@@ -63,6 +63,16 @@ export function messagesAfter(c: Views, conversationId: string, after: number, l
   return timelineAfter(c.messages, conversationId, after, limit);
 }
 
+/** The newest `limit` messages with seq below `before` (none: the newest), in seq order. */
+export async function messagesBefore(c: Views, conversationId: string, before: number, limit: number): Promise<MessageDoc[]> {
+  return (await timelineNewest(c.messages, conversationId, limit, { before })).reverse();
+}
+
+/** The newest `limit` transitions with seq below `before` (none: the newest), in seq order. */
+export async function eventsBefore(c: Views, conversationId: string, before: number, limit: number): Promise<EventDoc[]> {
+  return (await timelineNewest(c.events, conversationId, limit, { before })).reverse();
+}
+
 /** A conversation's transitions after `after` (a seq), in seq order. */
 export function eventsAfter(c: Views, conversationId: string, after: number, limit: number): Promise<EventDoc[]> {
   return timelineAfter(c.events, conversationId, after, limit);

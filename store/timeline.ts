@@ -61,16 +61,18 @@ export async function timelineAfter<T extends TimelineDoc>(col: Collection<T>, c
   return [...old, ...recent].slice(0, limit);
 }
 
-/** A conversation's newest `limit` records (that match `filter`), newest first. */
-export async function timelineNewest<T extends TimelineDoc>(col: Collection<T>, conversationId: string, limit: number, o: Options<T> = {}): Promise<T[]> {
+/** A conversation's newest `limit` records (that match `filter`; with seq below `before`, when given), newest first. */
+export async function timelineNewest<T extends TimelineDoc>(col: Collection<T>, conversationId: string, limit: number, o: Options<T> & { before?: number } = {}): Promise<T[]> {
+  const before = o.before !== undefined && Number.isFinite(o.before) ? o.before : undefined;
   const newest = (await col
-    .find({ ...o.filter, conversationId } as Filter<T>, { projection: withKeys(o.projection) })
+    .find({ ...o.filter, conversationId, ...(before === undefined ? {} : { pos: { $lt: posOf(before) } }) } as Filter<T>, { projection: withKeys(o.projection) })
     .sort({ pos: -1, _id: -1 })
     .limit(limit)
     .toArray()) as T[];
-  // Records without `pos` sort last: when one came back, the newest of them by seq follow those with it.
+  // Records without `pos` sort last (and a bound on `pos` leaves them out): fewer than `limit` with it,
+  // and the newest of those without, by seq, follow.
   const recent = newest.filter((d) => d.pos !== undefined);
-  if (recent.length === newest.length) return newest;
-  const old = await legacy(col, conversationId, { $gt: -1 }, o);
+  if (recent.length === limit || (before === undefined && recent.length === newest.length)) return recent;
+  const old = await legacy(col, conversationId, before === undefined ? { $gt: -1 } : { $gt: -1, $lt: before }, o);
   return [...recent, ...old.reverse()].slice(0, limit);
 }

@@ -43,7 +43,7 @@ function timelineRoute(name: 'messages' | 'events', summary: string, response: z
     allow: everyUser,
     query: s.listTimeline,
     response,
-    handler: async ({ deps, params, query }) => timelinePage(deps, params, name, query.after, query.limit),
+    handler: async ({ deps, params, query }) => timelinePage(deps, params, name, query),
   });
 }
 
@@ -65,8 +65,8 @@ export const conversationRoutes = [
     response: r.conversationView,
     handler: async ({ deps, params, principal }) => readConversation(deps, principal, params),
   }),
-  timelineRoute('messages', "The conversation's timeline, oldest first; page with `after` (a seq)", r.messagesPage),
-  timelineRoute('events', 'Every transition of the conversation: when, from, to, why, who', r.eventsPage),
+  timelineRoute('messages', "The conversation's timeline, oldest first; page forwards with `after` (a seq), or read the newest with `before=end` and earlier ones with `before` (the first seq shown): the last `limit` below it, still oldest first", r.messagesPage),
+  timelineRoute('events', 'Every transition of the conversation: when, from, to, why, who; paged as the messages (`after`, or `before`)', r.eventsPage),
   defineRoute({
     method: 'post',
     path: `${base}/{conversationId}/replies`,

@@ -102,6 +102,42 @@ describe('conversation lifecycle through the API', () => {
     expect((await view(conversationId)).unreadCount).toBe(2);
   });
 
+  test('the timeline pages forwards with after, and backwards from the newest with before', async () => {
+    const customer = newCustomer();
+    let conversationId = '';
+    for (let i = 1; i <= 7; i++) ({ conversationId } = await customerWrites(stack, account, { customer, text: `m${i}` }));
+    const page = async (query: string, name = 'messages') => {
+      const res = await stack.http.get(conversationPath(account, conversationId, `/${name}?${query}`), account.keys.agent);
+      expect(res.status).toBe(200);
+      return res.body[name] as { seq: number; text?: string }[];
+    };
+    const all = await eventually(async () => {
+      const messages = await page('limit=100');
+      return messages.length === 7 ? messages : undefined;
+    });
+    const texts = (messages: { text?: string }[]) => messages.map((m) => m.text);
+    expect(texts(all)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
+    const newest = await page('before=end&limit=3');
+    expect(texts(newest)).toEqual(['m5', 'm6', 'm7']);
+    const earlier = await page(`before=${newest[0]!.seq}&limit=3`);
+    expect(texts(earlier)).toEqual(['m2', 'm3', 'm4']);
+    expect(texts(await page(`before=${earlier[0]!.seq}&limit=3`))).toEqual(['m1']);
+    expect(texts(await page(`after=${all[1]!.seq}&limit=2`))).toEqual(['m3', 'm4']);
+    const events = await page('limit=100', 'events');
+    expect((await page('before=end&limit=1', 'events')).map((e) => e.seq)).toEqual([events.at(-1)!.seq]);
+
+    for (const [query, path] of [
+      ['after=1&before=5', 'before'],
+      ['before=0', 'before'],
+      ['before=newest', 'before'],
+    ]) {
+      const res = await stack.http.get(conversationPath(account, conversationId, `/messages?${query}`), account.keys.agent);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('validation_failed');
+      expect(res.body.error.message).toContain(path);
+    }
+  });
+
   test('the listing shows the newest activity first and filters by status and assignee=me', async () => {
     const a = await customerWrites(stack, account, { customer: newCustomer() });
     const b = await customerWrites(stack, account, { customer: newCustomer() });

@@ -78,12 +78,14 @@ test.each([
 test('any mix of records with and without pos reads as a brute-force sort would', async () => {
   const c = collections(db);
   await fc.assert(
-    fc.asyncProperty(fc.nat({ max: 30 }), fc.nat({ max: 30 }), fc.nat({ max: 31 }), fc.integer({ min: 1, max: 8 }), async (n, legacySeed, after, limit) => {
+    fc.asyncProperty(fc.nat({ max: 30 }), fc.nat({ max: 30 }), fc.nat({ max: 31 }), fc.integer({ min: 1, max: 32 }), fc.integer({ min: 1, max: 8 }), async (n, legacySeed, after, before, limit) => {
       const legacy = Math.min(n, legacySeed);
       const { id, docs } = await conversation(n, legacy, (seq) => seq % 2 === 0);
       const all = seqs(docs);
       expect(seqs(await timelineAfter(c.messages, id, after, limit))).toEqual(all.filter((s) => s > after).slice(0, limit));
+      expect(seqs(await timelineAfter(c.messages, id, after, limit, { before }))).toEqual(all.filter((s) => s > after && s < before).slice(0, limit));
       expect(seqs(await timelineNewest(c.messages, id, limit, { filter: { direction: 'inbound' } }))).toEqual(all.filter((s) => s % 2 === 0).reverse().slice(0, limit));
+      expect(seqs(await timelineNewest(c.messages, id, limit, { before }))).toEqual(all.filter((s) => s < before).reverse().slice(0, limit));
     }),
     { numRuns: 25 },
   );
@@ -100,4 +102,5 @@ test('a page and the newest records are read from conversation_pos in its order:
   await plan({ conversationId: id, pos: { $gt: posOf(10) } }, { pos: 1, _id: 1 }, 500);
   await plan({ conversationId: id, pos: { $exists: false }, seq: { $gt: 0 } }, { pos: 1, _id: 1 }, legacyLimit);
   await plan({ conversationId: id, direction: 'inbound' }, { pos: -1, _id: -1 }, 1);
+  await plan({ conversationId: id, pos: { $lt: posOf(30) } }, { pos: -1, _id: -1 }, 500);
 });
