@@ -153,11 +153,12 @@ export interface User {
   teams?: string[];
 }
 
-/** The open conversation and its timeline. */
+/** The open conversation and its timeline (the newest records; `earlier`: older ones are not loaded yet). */
 export interface Selected {
   conversation: Conversation;
   messages: Message[];
   transitions: Transition[];
+  earlier: boolean;
 }
 
 export interface CallOptions {

@@ -28,6 +28,8 @@ export function ConversationPane(props: {
   timeZone?: string;
   /** The account's business hours (SPEC 9), for the snooze menu's "Tomorrow 9:00"; null: always open. */
   businessHours?: BusinessHours | null;
+  /** Reads the records before the first shown (when `selected.earlier`). */
+  onEarlier: () => Promise<void>;
   onBack: () => void;
 }) {
   const { api, me, preset, users, selected, onBack } = props;
@@ -231,7 +233,7 @@ export function ConversationPane(props: {
           {notice}
         </p>
       )}
-      <Timeline messages={selected.messages} transitions={selected.transitions} nameOf={nameOf} now={now} timeZone={props.timeZone} />
+      <Timeline messages={selected.messages} transitions={selected.transitions} nameOf={nameOf} now={now} timeZone={props.timeZone} onEarlier={selected.earlier ? props.onEarlier : undefined} />
       <ComposerWithNotes
         api={api}
         me={me}

@@ -62,6 +62,9 @@ function NotificationSettings({ prefs, onChange }: { prefs: NotifyPrefs; onChang
 }
 
 /** Every tab any preset has: a URL names one before the account's preset is known. */
+/** Records of each kind a conversation opens with, and each "Show earlier" reads (the API's most per page). */
+const timelinePage = 500;
+
 const everyTabId = [...new Set([...tabsFor('work_items'), ...tabsFor('status_inbox')].map((t) => t.id))];
 
 export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onSignOut: () => void }) {
@@ -205,16 +208,18 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
     async (id: string) => {
       const path = `${account}/conversations/${encodeURIComponent(id)}`;
       try {
+        // The newest records; earlier ones on demand (loadEarlier).
         const [conversation, messages, transitions] = await Promise.all([
           api.get<Conversation>(path),
-          api.get<{ messages: Message[] }>(`${path}/messages?limit=500`),
-          api.get<{ events: Transition[] }>(`${path}/events?limit=500`),
+          api.get<{ messages: Message[] }>(`${path}/messages?before=end&limit=${timelinePage}`),
+          api.get<{ events: Transition[] }>(`${path}/events?before=end&limit=${timelinePage}`),
         ]);
         // The place may have moved on while this was loading (Back, another click): then it is not shown.
         if (placeNow.current.conversationId !== id) return;
         remember(conversation);
-        setSelected({ conversation, messages: messages.messages, transitions: transitions.events });
-        state.current.selected = { conversation, messages: messages.messages, transitions: transitions.events };
+        const opened = { conversation, messages: messages.messages, transitions: transitions.events, earlier: messages.messages.length === timelinePage || transitions.events.length === timelinePage };
+        setSelected(opened);
+        state.current.selected = opened;
         markRead();
       } catch (e) {
         if (placeNow.current.conversationId !== id) return;
@@ -224,6 +229,38 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
     },
     [api, account, markRead],
   );
+
+  /** The open conversation's earlier records: the page before the first message and the first transition shown. */
+  const loadingEarlier = useRef<string | null>(null);
+  const loadEarlier = useCallback(async () => {
+    const s = state.current.selected;
+    if (!s || !s.earlier || loadingEarlier.current === s.conversation.id) return;
+    const id = s.conversation.id;
+    loadingEarlier.current = id;
+    const path = `${account}/conversations/${encodeURIComponent(id)}`;
+    const [firstMessage, firstTransition] = [s.messages[0]?.seq, s.transitions[0]?.seq];
+    try {
+      const [messages, transitions] = await Promise.all([
+        firstMessage === undefined ? { messages: [] } : api.get<{ messages: Message[] }>(`${path}/messages?before=${firstMessage}&limit=${timelinePage}`),
+        firstTransition === undefined ? { events: [] } : api.get<{ events: Transition[] }>(`${path}/events?before=${firstTransition}&limit=${timelinePage}`),
+      ]);
+      const earlier = messages.messages.length === timelinePage || transitions.events.length === timelinePage;
+      setSelected((now) =>
+        now && now.conversation.id === id
+          ? {
+              ...now,
+              messages: [...messages.messages.filter((m) => !now.messages.some((x) => x.messageId === m.messageId)), ...now.messages],
+              transitions: [...transitions.events.filter((t) => !now.transitions.some((x) => x.seq === t.seq)), ...now.transitions],
+              earlier,
+            }
+          : now,
+      );
+    } catch (e) {
+      setError(e instanceof ApiFailure ? e.message : 'Earlier messages could not be loaded.');
+    } finally {
+      loadingEarlier.current = null;
+    }
+  }, [api, account]);
 
   /** Moves to a place: a new history entry, unless it is where we are (Back and reload return here). */
   const go = useCallback((next: Place, how: 'push' | 'replace' = 'push') => {
@@ -393,16 +430,20 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
     }
   };
 
-  // A message found by search: scrolled into view and marked once its conversation's timeline shows it.
+  // A message found by search: scrolled into view and marked once its conversation's timeline shows it,
+  // earlier pages read until it does (or the conversation's first message is shown).
   useEffect(() => {
     if (!foundMessage || selected?.conversation.id !== foundMessage.conversationId) return;
     const row = document.querySelector<HTMLElement>(`.timeline [data-message-id="${CSS.escape(foundMessage.messageId)}"]`);
-    if (!row) return;
+    if (!row) {
+      if (selected.earlier) void loadEarlier();
+      return;
+    }
     document.querySelectorAll('.timeline .found').forEach((el) => el.classList.remove('found'));
     row.classList.add('found');
     row.scrollIntoView({ block: 'center' });
     setFoundMessage(null);
-  }, [foundMessage, selected]);
+  }, [foundMessage, selected, loadEarlier]);
 
   const latestMention = mentions[0];
   const listRef = useRef<HTMLDivElement>(null);
@@ -587,6 +628,7 @@ export function Inbox({ api, me: initialMe, onSignOut }: { api: Api; me: Me; onS
               users={users}
               selected={shownSelected!}
               drafts={drafts}
+              onEarlier={loadEarlier}
               onBack={backToList}
             />
           ) : (

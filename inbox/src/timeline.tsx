@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { InteractiveMessage, Message, Transition } from './api';
 import { mediaUrlOf } from './api';
 import { clock, dayKey, dayLabel, fullTime } from './time';
@@ -200,8 +200,24 @@ export function timelineItems(messages: Message[], transitions: Transition[]): I
   return items.sort((a, b) => a.at.localeCompare(b.at) || ('m' in a === 'm' in b ? a.order - b.order : 'm' in a ? -1 : 1));
 }
 
-export function Timeline({ messages, transitions, nameOf, now, timeZone }: { messages: Message[]; transitions: Transition[]; nameOf: NameOf; now: number; timeZone?: string }) {
+export function Timeline({
+  messages,
+  transitions,
+  nameOf,
+  now,
+  timeZone,
+  onEarlier,
+}: {
+  messages: Message[];
+  transitions: Transition[];
+  nameOf: NameOf;
+  now: number;
+  timeZone?: string;
+  /** Present while earlier records are not loaded: the button at the top reads them. */
+  onEarlier?: (() => Promise<void>) | undefined;
+}) {
   const list = useRef<HTMLOListElement>(null);
+  const [loading, setLoading] = useState(false);
   // Follows new entries only while the reader is at the bottom: reading history is not interrupted.
   const atBottom = useRef(true);
   const count = messages.length + transitions.length;
@@ -239,8 +255,23 @@ export function Timeline({ messages, transitions, nameOf, now, timeZone }: { mes
       ),
     );
   }
+  const earlier = async () => {
+    setLoading(true);
+    try {
+      await onEarlier?.();
+    } finally {
+      setLoading(false);
+    }
+  };
   return (
     <ol class="timeline" ref={list} aria-label="Timeline" tabIndex={0} onScroll={onScroll}>
+      {onEarlier && (
+        <li class="earlier">
+          <button type="button" class="link" disabled={loading} onClick={() => void earlier()}>
+            {loading ? 'Loading earlier messages…' : 'Show earlier messages'}
+          </button>
+        </li>
+      )}
       {rows}
     </ol>
   );

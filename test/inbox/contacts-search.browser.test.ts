@@ -222,3 +222,37 @@ test('on a 390-pixel-wide phone the contact is a strip above the conversation, c
     await context.close();
   }
 });
+
+test('a conversation longer than a page opens at its newest messages, shows earlier ones on demand, and a search hit among them is scrolled to', async () => {
+  const customer = newCustomer();
+  const total = 505;
+  // Through the API, in order (one conversation's signals are recorded in the order they were accepted).
+  let conversationId = '';
+  for (let i = 0; i < total; i++) ({ conversationId } = await customerSays(customer, i === 3 ? 'message 3 about a platypus' : `message ${i}`));
+  await eventually(async () => {
+    const res = await env.stack.http.get(`/v1/accounts/${account.id}/conversations/${encodeURIComponent(conversationId)}/messages?before=end&limit=1`, account.keys.agent);
+    return res.body.messages[0]?.text === `message ${total - 1}` ? true : undefined;
+  });
+  const found = await eventually(async () => {
+    const res = await env.stack.http.get(`/v1/accounts/${account.id}/search?q=platypus`, account.keys.agent);
+    return res.body.items.length === 1 ? res.body.items[0] : undefined;
+  });
+
+  await agent.goto(`${env.stack.baseUrl}/app/?tab=open&c=${encodeURIComponent(conversationId)}`);
+  const timeline = agent.locator('.conversation .timeline');
+  await timeline.getByText(`message ${total - 1}`, { exact: true }).waitFor();
+  expect(await timeline.getByText('message 0', { exact: true }).count()).toBe(0);
+  await timeline.getByRole('button', { name: 'Show earlier messages' }).click();
+  await timeline.getByText('message 0', { exact: true }).waitFor();
+  await timeline.getByRole('button', { name: 'Show earlier messages' }).waitFor({ state: 'detached' });
+
+  // Opened again (at its newest), then from a search hit outside the newest page: read back to it, outlined.
+  await agent.goto(`${env.stack.baseUrl}/app/?tab=open&c=${encodeURIComponent(conversationId)}`);
+  await timeline.getByText(`message ${total - 1}`, { exact: true }).waitFor();
+  const box = agent.getByRole('searchbox', { name: 'Search messages and contacts' });
+  await box.fill('platypus');
+  await box.press('Enter');
+  await agent.getByRole('region', { name: 'Search results' }).locator(`button.message-result[data-message-id="${found.messageId}"]`).click();
+  await agent.locator(`.timeline [data-message-id="${found.messageId}"].found`).waitFor();
+  expect(await agent.locator(`.timeline [data-message-id="${found.messageId}"]`).isVisible()).toBe(true);
+}, 240_000);
