@@ -83,42 +83,49 @@ export function createDeliveryActivities({ db, log, graphUrl, sendTimeoutMs = 10
     }
   };
 
+  /** Where a receipt for `providerMessageId` finds its message (api/inbound.ts). */
+  const providerMessageDoc = (message: OutboundMessage, providerMessageId: string) => ({
+    _id: providerMessageDocId(message.accountId, providerMessageId),
+    accountId: message.accountId,
+    providerMessageId,
+    deliveryId: message.deliveryId,
+    conversationId: message.conversationId,
+    messageId: message.messageId,
+  });
+
   return {
     async deliver(input) {
       // An attempt scheduled by an older worker (or a campaign started by an older API) carries the flat shape.
       const message: OutboundMessage = withContent(input);
-      // An earlier attempt that the provider accepted, but that died before Temporal heard back.
-      const earlier = await c.sends.findOne({ _id: message.deliveryId });
-      if (earlier) return { outcome: 'sent', providerMessageId: earlier.providerMessageId };
-
-      // Secrets opened here, for this send only; a wrong SECRETS_KEY throws (naming the channel, not the
-      // secret) and the activity is retried until the operator fixes the key.
-      let config: ChannelConfig;
-      try {
-        config = (await channelForSending(c, message.accountId, message.channel)) ?? { provider: 'recording' };
-      } catch (error) {
-        if (error instanceof SecretsKeyError) log.error({ accountId: message.accountId, channel: message.channel, err: error }, 'channel secrets do not open: check SECRETS_KEY');
-        throw error;
+      // Both reads at once (one round trip of the store's time, not two). An earlier attempt that the
+      // provider accepted, but that died before Temporal heard back, is answered from its record; its
+      // receipt index is written again (insert-once), in case that attempt died between the two writes.
+      // Secrets are opened here, for this send only; a wrong SECRETS_KEY throws (naming the channel, not
+      // the secret) and the activity is retried until the operator fixes the key.
+      const [earlier, channel] = await Promise.allSettled([c.sends.findOne({ _id: message.deliveryId }), channelForSending(c, message.accountId, message.channel)]);
+      if (earlier.status === 'rejected') throw earlier.reason;
+      if (earlier.value) {
+        await insertOnce(c.providerMessages, [providerMessageDoc(message, earlier.value.providerMessageId)]);
+        return { outcome: 'sent', providerMessageId: earlier.value.providerMessageId };
       }
+      if (channel.status === 'rejected') {
+        if (channel.reason instanceof SecretsKeyError) log.error({ accountId: message.accountId, channel: message.channel, err: channel.reason }, 'channel secrets do not open: check SECRETS_KEY');
+        throw channel.reason;
+      }
+      const config: ChannelConfig = channel.value ?? { provider: 'recording' };
       const result = await sendThrough(config, message);
       onSend?.(config.provider, result.outcome);
       const where = { conversationId: message.conversationId, messageId: message.messageId, provider: config.provider };
       switch (result.outcome) {
         case 'sent': {
           // Recorded at once: the window in which a dying worker makes a retry send twice is this write.
+          // The receipt index beside it (both insert-once; a retry that finds the send writes it again).
           const { providerMessageId } = result;
-          await insertOnce(c.sends, [
-            { _id: message.deliveryId, accountId: message.accountId, conversationId: message.conversationId, messageId: message.messageId, providerMessageId, sentAt: new Date() },
-          ]);
-          await insertOnce(c.providerMessages, [
-            {
-              _id: providerMessageDocId(message.accountId, providerMessageId),
-              accountId: message.accountId,
-              providerMessageId,
-              deliveryId: message.deliveryId,
-              conversationId: message.conversationId,
-              messageId: message.messageId,
-            },
+          await Promise.all([
+            insertOnce(c.sends, [
+              { _id: message.deliveryId, accountId: message.accountId, conversationId: message.conversationId, messageId: message.messageId, providerMessageId, sentAt: new Date() },
+            ]),
+            insertOnce(c.providerMessages, [providerMessageDoc(message, providerMessageId)]),
           ]);
           return result;
         }
