@@ -6,7 +6,7 @@ import { summarize } from '../load';
 import type { LatencySummary } from '../load';
 import { collections } from '../../store/collections';
 import { contactRevisionId, messageDocId } from '../../store/ids';
-import type { ContactNameTermDoc, ContactProfileDoc, ContactRevisionDoc } from '../../store/contact-profiles';
+import type { ContactNamePairDoc, ContactNameTermDoc, ContactNameWordDoc, ContactProfileDoc, ContactRevisionDoc } from '../../store/contact-profiles';
 import { contactCopyDocs, recordContactMessages } from '../../store/contact-profiles';
 import { applyContactChange, unknownContact } from '../../workflows/conversation/core/contact-profile';
 import { searchTermDocsOf } from '../../store/search-index';
@@ -154,15 +154,21 @@ export async function runSearch(ctx: BenchContext): Promise<SearchResult> {
     const revisions: ContactRevisionDoc[] = [];
     const copies: ContactProfileDoc[] = [];
     const words: ContactNameTermDoc[] = [];
+    const pairs: ContactNamePairDoc[] = [];
+    const vocabulary = new Map<string, ContactNameWordDoc>();
     for (let i = start; i < Math.min(sizes.contacts, start + 1_000); i++) {
       const profile = { ...applyContactChange(unknownContact, told(i))!, rev: 1 };
       revisions.push({ _id: contactRevisionId(account.id, customer(i), 1), accountId: account.id, customer: customer(i), rev: 1, profile, at: new Date() });
       const docs = contactCopyDocs(account.id, customer(i), profile, new Date());
       copies.push(docs.copy);
       words.push(...docs.words);
+      pairs.push(...docs.pairs);
+      for (const word of docs.vocabulary) vocabulary.set(word._id, word);
     }
     await insertOnce(c.contactProfiles.revisions, revisions);
+    await insertOnce(c.contactProfiles.nameWords, [...vocabulary.values()]);
     await insertOnce(c.contactProfiles.nameTerms, words);
+    await insertOnce(c.contactProfiles.namePairs, pairs);
     await insertOnce(c.contactProfiles.profiles, copies);
   }
   const contactSeconds = (Date.now() - started) / 1000;
