@@ -7,9 +7,11 @@ import type { ApiDeps } from '../../api/deps';
 import { ApiError } from '../../api/errors';
 import { collections, ensureIndexes } from '../../store/collections';
 import type { Collections } from '../../store/collections';
-import { editContact, recordContactMessages, refreshContactWords } from '../../store/contact-profiles';
+import { refreshContactWords } from '../../store/contact-profiles';
 import { decisiveWords, listingPair, planPairSearch } from '../../workflows/conversation/core/contact-search';
 import { matchesAll, wordsOf } from '../../workflows/conversation/core/search-words';
+import type { ListedContact } from '../support/contact-pages';
+import { followContactPages, storeNamedContacts } from '../support/contact-pages';
 import { testServers } from '../support/test-servers';
 
 /**
@@ -36,42 +38,11 @@ describe('contacts search by name pairs equals the rule computed over every cont
     await client?.close();
   });
 
-  type Listed = { customer: string; name: string | null };
-
-  /** Every page followed to the end, each no longer than `limit`. */
-  async function followPages(accountId: string, q: string, limit: number): Promise<Listed[]> {
-    const listed: Listed[] = [];
-    let cursor: string | undefined;
-    for (let pages = 0; pages < 300; pages++) {
-      const page = await listContacts(deps, accountId, { q, limit, cursor });
-      expect(page.items.length).toBeLessThanOrEqual(limit);
-      listed.push(...page.items.map((i) => ({ customer: i.customer, name: i.name })));
-      if (page.nextCursor === null) return listed;
-      cursor = page.nextCursor;
-    }
-    throw new Error('contacts: more than 300 pages');
-  }
-
-  /** Stores contacts through the functions `persist` and `PATCH` call; the names each customer has now, and every name ever written. */
-  async function storeContacts(accountId: string, contacts: readonly { name: string; rename?: string | undefined }[]) {
-    const current = new Map<string, string>();
-    const written: string[] = [];
-    for (const [i, contact] of contacts.entries()) {
-      const customer = `4917${String(i).padStart(4, '0')}`;
-      await recordContactMessages(c.contactProfiles, { accountId, channel: 'wa', customer }, contact.name, [{ at: 1_000 + i, attributes: { n: String(i) } }]);
-      current.set(customer, contact.name);
-      written.push(contact.name);
-      if (contact.rename !== undefined) {
-        await editContact(c.contactProfiles, accountId, customer, { at: 5_000 + i, name: contact.rename });
-        current.set(customer, contact.rename);
-        written.push(contact.rename);
-      }
-    }
-    return { current, written };
-  }
+  const followPages = (accountId: string, q: string, limit: number) => followContactPages(deps, accountId, q, limit);
+  const storeContacts = (accountId: string, contacts: readonly { name: string; rename?: string | undefined }[]) => storeNamedContacts(c.contactProfiles, accountId, contacts);
 
   /** What the SPEC's rule gives over all contacts, in the order the API documents for a pair search (or by customer when it reads words). */
-  function expectedListing(current: Map<string, string>, written: readonly string[], q: string): { listed: Listed[]; ordered: boolean } {
+  function expectedListing(current: Map<string, string>, written: readonly string[], q: string): { listed: ListedContact[]; ordered: boolean } {
     const words = [...new Set(wordsOf(q))];
     const matching = [...current].filter(([, name]) => matchesAll(words, wordsOf(name))).map(([customer, name]) => ({ customer, name }));
     const decisive = decisiveWords(words);
@@ -82,7 +53,7 @@ describe('contacts search by name pairs equals the rule computed over every cont
       20,
     );
     if (plan === null) return { listed: matching.sort((a, b) => a.customer.localeCompare(b.customer)), ordered: false };
-    const key = (l: Listed) => {
+    const key = (l: ListedContact) => {
       const at = listingPair(l.name, plan)!;
       return `${at.first}/${at.second}/${l.customer}`;
     };
@@ -92,7 +63,7 @@ describe('contacts search by name pairs equals the rule computed over every cont
   async function expectExact(accountId: string, current: Map<string, string>, written: readonly string[], q: string, limit: number) {
     const found = await followPages(accountId, q, limit);
     const { listed, ordered } = expectedListing(current, written, q);
-    const byCustomer = (a: Listed, b: Listed) => a.customer.localeCompare(b.customer);
+    const byCustomer = (a: ListedContact, b: ListedContact) => a.customer.localeCompare(b.customer);
     expect({ q, limit, found: ordered ? found : [...found].sort(byCustomer) }).toEqual({ q, limit, found: listed });
   }
 

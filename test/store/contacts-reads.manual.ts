@@ -4,9 +4,7 @@ import { MongoClient } from 'mongodb';
 import { listContacts } from '../../api/contacts';
 import type { ApiDeps } from '../../api/deps';
 import { collections, ensureIndexes } from '../../store/collections';
-import type { ContactNamePairDoc, ContactNameTermDoc, ContactNameWordDoc, ContactProfileDoc } from '../../store/contact-profiles';
-import { contactCopyDocs, namePairsPage, nameTermsPage } from '../../store/contact-profiles';
-import { insertOnce } from '../../store/writes';
+import { contactCopyDocs, insertContactCopies, namePairsPage, nameTermsPage } from '../../store/contact-profiles';
 import { applyContactChange, unknownContact } from '../../workflows/conversation/core/contact-profile';
 import { benchContactName } from '../../bench/phases/search';
 import { testServers } from '../support/test-servers';
@@ -27,23 +25,13 @@ test(`contact name reads over ${count} contacts`, async () => {
     await ensureIndexes(db);
     const c = collections(db).contactProfiles;
     for (let start = 0; start < count; start += 1_000) {
-      const copies: ContactProfileDoc[] = [];
-      const words: ContactNameTermDoc[] = [];
-      const pairs: ContactNamePairDoc[] = [];
-      const vocabulary = new Map<string, ContactNameWordDoc>();
+      const copies: ReturnType<typeof contactCopyDocs>[] = [];
       for (let i = start; i < Math.min(count, start + 1_000); i++) {
         const customer = `55${String(11_900_000_000 + i * 7919)}`;
         const profile = { ...applyContactChange(unknownContact, { kind: 'messages', channel: 'wa', providerName: benchContactName(i), messages: [{ at: 1_000 + i, attributes: { plan: 'basic' } }] })!, rev: 1 };
-        const docs = contactCopyDocs('acc', customer, profile, new Date());
-        copies.push(docs.copy);
-        words.push(...docs.words);
-        pairs.push(...docs.pairs);
-        for (const word of docs.vocabulary) vocabulary.set(word._id, word);
+        copies.push(contactCopyDocs('acc', customer, profile, new Date()));
       }
-      await insertOnce(c.nameWords, [...vocabulary.values()]);
-      await insertOnce(c.nameTerms, words);
-      await insertOnce(c.namePairs, pairs);
-      await insertOnce(c.profiles, copies);
+      await insertContactCopies(c, copies);
     }
     const time = async (label: string, fn: () => Promise<unknown>, n = 60) => {
       const times: number[] = [];
