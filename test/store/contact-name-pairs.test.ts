@@ -106,6 +106,17 @@ describe('contacts search by name pairs equals the rule computed over every cont
     ]);
   });
 
+  it('a name with several words each query word prefixes is listed once, at its smallest of each', async () => {
+    const accountId = `acc${randomUUID().slice(0, 8)}`;
+    const names = ['Ana Anabela Silva', 'Silva Silvana Ana', 'Anabela Silvana Ana Silva', 'Ana Silva', 'Silvana Anabela'];
+    const { current, written } = await storeContacts(
+      accountId,
+      names.map((name) => ({ name })),
+    );
+    for (const q of ['silva an', 'an silva', 'si ana', 'silvana an']) for (const limit of [1, 2, 10]) await expectExact(accountId, current, written, q, limit);
+    expect((await followPages(accountId, 'silva an', 10)).map((l) => l.name)).toEqual(['Ana Anabela Silva', 'Silva Silvana Ana', 'Anabela Silvana Ana Silva', 'Ana Silva', 'Silvana Anabela']);
+  });
+
   it('words too common to expand, and contacts written before pairs, are answered by name words, exactly; the backfill writes the pairs', async () => {
     const accountId = `acc${randomUUID().slice(0, 8)}`;
     // 24 distinct words starting with "a" and with "b": neither expands under the probe of 20.
