@@ -151,7 +151,7 @@ const revisionsOf = (c: ContactCollections, accountId: string, customer: string)
  */
 async function writeCopy(c: ContactCollections, accountId: string, customer: string, profile: ContactProfile): Promise<void> {
   const { copy, words, pairs, vocabulary } = contactCopyDocs(accountId, customer, profile, new Date());
-  await insertOnce(c.nameWords, vocabulary);
+  await addToVocabulary(c, vocabulary);
   await Promise.all([...words.map((word) => replaceWhole(c.nameTerms, word)), ...pairs.map((pair) => replaceWhole(c.namePairs, pair))]);
   const keep = new Set([...words, ...pairs].map((doc) => doc._id));
   const [storedWords, storedPairs] = await Promise.all([customerNameTerms(c, accountId, customer), customerNamePairs(c, accountId, customer)]);
@@ -160,6 +160,24 @@ async function writeCopy(c: ContactCollections, accountId: string, customer: str
     ...storedPairs.filter((p) => !keep.has(p._id)).map((p) => c.namePairs.deleteOne({ _id: p._id })),
   ]);
   await replaceWhole(c.profiles, copy);
+}
+
+/**
+ * Words this process has seen in an account's vocabulary (inserted or found there), per collection
+ * object: the vocabulary is insert-once and never deleted, so a word seen once is there for good, and a
+ * copy of a name whose words are all known writes nothing for them. FerretDB on SQLite has one writer, so
+ * every write a copy saves counts (a first name "Ana Silva" seen before costs its 2 words, 2 pairs and
+ * the copy, not 2 more). Forgotten past `maxKnownWords`: then they are inserted again, duplicates ignored.
+ */
+const knownWords = new WeakMap<Collection<ContactNameWordDoc>, Set<string>>();
+const maxKnownWords = 100_000;
+
+async function addToVocabulary(c: ContactCollections, vocabulary: readonly ContactNameWordDoc[]): Promise<void> {
+  let known = knownWords.get(c.nameWords);
+  if (!known || known.size > maxKnownWords) knownWords.set(c.nameWords, (known = new Set()));
+  const missing = vocabulary.filter((word) => !known.has(word._id));
+  await insertOnce(c.nameWords, missing);
+  for (const word of missing) known.add(word._id);
 }
 
 /**

@@ -130,9 +130,12 @@ describe('contacts search by name pairs equals the rule computed over every cont
     await c.contactProfiles.nameWords.deleteMany({ accountId });
     const before = await followPages(accountId, 'cc a1', 3);
     expect(before.map((l) => l.name).sort()).toEqual(['a12 b12 cc', 'a15 b15 cc', 'a18 b18 cc']);
-    for (const customer of current.keys()) expect(await refreshContactWords(c.contactProfiles, accountId, customer)).toBe(true);
-    for (const customer of current.keys()) expect(await refreshContactWords(c.contactProfiles, accountId, customer)).toBe(false);
+    // The backfill, in a process of its own (which has not seen these words: store/contact-profiles.ts knownWords).
+    const backfill = collections(db).contactProfiles;
+    for (const customer of current.keys()) expect(await refreshContactWords(backfill, accountId, customer)).toBe(true);
+    for (const customer of current.keys()) expect(await refreshContactWords(backfill, accountId, customer)).toBe(false);
     expect(await c.contactProfiles.namePairs.countDocuments({ accountId, customer: '49170000' })).toBe(6);
+    expect(await c.contactProfiles.nameWords.countDocuments({ accountId })).toBe(24 * 2 + 1);
     await expectExact(accountId, current, written, 'cc a1', 2);
   });
 
