@@ -1,9 +1,11 @@
-import type { ContactNameTermDoc, ContactProfileDoc } from '../store/contact-profiles';
-import { carriesItem, editContact, nameTermsPage, newestContact, profileCopies, profileOf, profilesPage } from '../store/contact-profiles';
+import type { ContactNamePairDoc, ContactNameTermDoc, ContactNameWordDoc, ContactProfileDoc } from '../store/contact-profiles';
+import { carriesItem, editContact, longNameRows, namePairsPage, nameTermsPage, nameWordsPage, newestContact, profileCopies, profileOf, profilesPage } from '../store/contact-profiles';
 import { findView } from '../store/conversation-views';
-import { contactProfileId } from '../store/ids';
+import { contactNamePairId, contactProfileId } from '../store/ids';
 import type { ContactProfile } from '../workflows/conversation/core/contact-profile';
 import { nameOf } from '../workflows/conversation/core/contact-profile';
+import type { PairQuery } from '../workflows/conversation/core/contact-search';
+import { decisiveWords, listingPair, planPairSearch } from '../workflows/conversation/core/contact-search';
 import { listedWord, parseContactQuery } from '../workflows/conversation/core/search-words';
 import { iso } from '../workflows/conversation/core/view';
 import { conversationWorkflowId, parseConversationId } from '../workflows/conversation/messages';
@@ -21,7 +23,7 @@ import { ApiError, notFound } from './errors';
 /** How many name words one page reads at most before answering with what it found and a cursor. */
 const maxExaminedNameWords = 1000;
 
-type ContactCursor = { m: 'all' | 'phone' | 'name'; i: string; d?: string };
+type ContactCursor = { m: 'all' | 'phone' | 'name' | 'pair'; i: string; d?: string; x?: string; y?: string };
 
 const encodeCursor = (cursor: ContactCursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
 
@@ -89,11 +91,133 @@ function decodeNameCursor(text: string, accountId: string, words: readonly strin
   throw new ApiError({ code: 'validation_failed', message: 'cursor: not a cursor this list returned for this q' });
 }
 
-/** A list item from a name word that carries one (store/contact-profiles.ts `writeCopy`). */
-const itemOfWord = (t: ContactNameTermDoc) => ({ customer: t.customer, name: t.name!, attributes: { ...(t.attributes ?? {}) }, firstSeenAt: iso(t.firstSeenAt ?? null) });
+/** A list item from a name word or pair that carries one (store/contact-profiles.ts `writeCopy`). */
+const itemOfWord = (t: ContactNameTermDoc | ContactNamePairDoc) => ({ customer: t.customer, name: t.name!, attributes: { ...(t.attributes ?? {}) }, firstSeenAt: iso(t.firstSeenAt ?? null) });
 
 /**
- * Name words of the driver's prefix, in (word, customer) order, each contact listed once, at the smallest
+ * A name search: by name pairs (`pairSearch`) when the query has two or more decisive words (none a prefix
+ * of another: `decisiveWords`) and one of them prefixes fewer than `vocabularyProbe` of the account's
+ * words, else by name words (`wordSearch`: one word, or words too common to expand). A cursor keeps its mode.
+ */
+async function nameSearch(deps: ApiDeps, accountId: string, query: { words: string[]; driver: string }, limit: number, cursor: string | undefined) {
+  const c = deps.collections.contactProfiles;
+  const decisive = decisiveWords(query.words);
+  if (cursor !== undefined) {
+    const pair = decodePairCursor(cursor, accountId, decisive);
+    if (pair) return pairSearch(deps, accountId, pair.query, undefined, limit, pair.after);
+  } else if (decisive.length >= 2) {
+    // Each word's expansion (up to `vocabularyProbe`) and the long rows, in one round trip.
+    const [long, ...expansions] = await Promise.all([longNameRows(c, accountId, maxLongNames), ...decisive.map((w) => nameWordsPage(c, accountId, prefixRange(accountId, w), undefined, vocabularyProbe))]);
+    const plan = long.length < maxLongNames ? planPairSearch(decisive, expansions.map((e) => e.length), vocabularyProbe) : null;
+    if (plan) return pairSearch(deps, accountId, plan, { words: expansions[decisive.indexOf(plan.first)]!, long }, limit, undefined);
+  }
+  return wordSearch(deps, accountId, query, limit, cursor);
+}
+
+/** The `_id`s `{accountId}/{prefix}…`. */
+function prefixRange(accountId: string, prefix: string) {
+  const from = `${accountId}/${prefix}`;
+  return { from, to: prefixEnd(from) };
+}
+
+/** How many of the account's words a query word's prefix is probed for: a pair search expands a word with fewer. */
+const vocabularyProbe = 20;
+
+/**
+ * How many long rows (names of more than `maxPairedWords` words) a pair search reads each page: an account
+ * with this many or more is searched by name words instead (a later page of a pair search started with
+ * fewer reads this many).
+ */
+const maxLongNames = 200;
+
+/** A pair search's cursor (`m: 'pair'`): the last pair read, and the two query words read by; null for another mode's cursor. */
+function decodePairCursor(text: string, accountId: string, decisive: readonly string[]): { query: PairQuery; after: string } | null {
+  let parsed: Partial<ContactCursor>;
+  try {
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString()) as Partial<ContactCursor>;
+  } catch {
+    return null;
+  }
+  if (parsed.m !== 'pair') return null;
+  const { x, y, i } = parsed;
+  if (typeof x === 'string' && typeof y === 'string' && typeof i === 'string' && x !== y && decisive.includes(x) && decisive.includes(y) && i.startsWith(`${accountId}/${x}`)) {
+    return { query: { words: decisive, first: x, second: y }, after: i };
+  }
+  throw new ApiError({ code: 'validation_failed', message: 'cursor: not a cursor this list returned for this q' });
+}
+
+/**
+ * A search of several words by name pairs (workflows/conversation/core/contact-search.ts): `first`, the
+ * query word that prefixes the fewest of the account's words, is expanded into those words (in order,
+ * `vocabularyProbe` at a time), and for each word W the pairs `{accountId}/{W}/{second}…` are read in
+ * `_id` order: exactly the contacts with W and a word `second` prefixes, each checked for the other query
+ * words on the name the pair carries and listed at its listing pair only. The long rows (names of more
+ * than `maxPairedWords` words, which have no pairs) are read whole and merged in at their listing pair.
+ *
+ * So the order is (the contact's smallest word `first` prefixes, its smallest word `second` prefixes,
+ * customer), and a page of 25 reads about 26 pairs and one expansion, whatever the account's size. A page
+ * reads at most `maxExaminedNameWords` pairs and `maxPairReads` ranges, then answers with a cursor.
+ */
+async function pairSearch(deps: ApiDeps, accountId: string, query: PairQuery, first: { words: ContactNameWordDoc[]; long: ContactNamePairDoc[] } | undefined, limit: number, cursor: string | undefined) {
+  const c = deps.collections.contactProfiles;
+  const firstRange = prefixRange(accountId, query.first);
+  // On a later page the expansion starts at the cursor's first word (`_id`s are `{accountId}/{W}/…`).
+  const cursorWord = cursor?.slice(accountId.length + 1).split('/')[0];
+  const [words, long] = first
+    ? [first.words, first.long]
+    : await Promise.all([nameWordsPage(c, accountId, { from: `${accountId}/${cursorWord}`, to: firstRange.to }, undefined, vocabularyProbe), longNameRows(c, accountId, maxLongNames)]);
+  // The long rows that match, at their listing pair's `_id`, after the cursor, in order.
+  const longHits = long
+    .flatMap((row) => {
+      const at = listingPair(row.name, query);
+      return at ? [{ _id: contactNamePairId(accountId, at.first, at.second, row.customer), doc: row, long: true }] : [];
+    })
+    .filter((hit) => cursor === undefined || hit._id > cursor)
+    .sort(byId);
+  const found: { _id: string; item: ReturnType<typeof itemOfWord> }[] = [];
+  const page = (next: string | null) => ({ items: found.slice(0, limit).map((f) => f.item), nextCursor: next === null ? null : encodeCursor({ m: 'pair', i: next, x: query.first, y: query.second }) });
+  let after = cursor;
+  let reads = 0;
+  let examined = 0;
+  let chunk = words;
+  for (;;) {
+    for (const { word } of chunk) {
+      const range = prefixRange(accountId, `${word}/${query.second}`);
+      if (after !== undefined && range.to <= after) continue;
+      for (;;) {
+        if (reads >= maxPairReads || examined >= maxExaminedNameWords) return page(after!);
+        // Two words: nearly every pair read lists its contact. More: the others are checked, so read more.
+        const size = Math.min(200, (limit + 1 - found.length) * (query.words.length > 2 ? 4 : 1));
+        const pairs = await namePairsPage(c, accountId, range, after, size);
+        reads += 1;
+        examined += pairs.length;
+        // What this read covers: up to its last pair, or the whole range when it ended there.
+        const end = pairs.length === size ? pairs.at(-1)!._id : range.to;
+        const merged = pairs.map((doc) => ({ _id: doc._id, doc, long: false }));
+        while (longHits.length > 0 && longHits[0]!._id <= end) merged.push(longHits.shift()!);
+        for (const { _id, doc, long } of merged.sort(byId)) {
+          const at = long ? null : listingPair(doc.name, query);
+          if (long || (at && at.first === doc.first && at.second === doc.second)) found.push({ _id, item: itemOfWord(doc) });
+          if (found.length > limit) return page(found[limit - 1]!._id);
+        }
+        // Past this read: its last pair, or the range's end (no `_id` equals it: they end with a customer).
+        after = end;
+        if (pairs.length < size) break;
+      }
+    }
+    if (chunk.length < vocabularyProbe) return page(null);
+    chunk = await nameWordsPage(c, accountId, firstRange, chunk.at(-1)!._id, vocabularyProbe);
+  }
+}
+
+const byId = (a: { _id: string }, b: { _id: string }) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
+
+/** How many pair ranges one page reads at most before answering with what it found and a cursor. */
+const maxPairReads = 60;
+
+/**
+ * The search by name words (one word, or several a pair search does not serve: `planPairSearch`). Name
+ * words of the driver's prefix, in (word, customer) order, each contact listed once, at the smallest
  * of its name's words the driver prefixes (`listedWord`), when its name has every query word.
  *
  * - **The driver**: with one word, that word. With several, the first `probeSize` words of each query
@@ -105,12 +229,9 @@ const itemOfWord = (t: ContactNameTermDoc) => ({ customer: t.customer, name: t.n
  *   words carried the item is checked on the profile (one point read each), as before.
  * - A page reads at most `maxExaminedNameWords` words, then answers what it found with a cursor.
  */
-async function nameSearch(deps: ApiDeps, accountId: string, query: { words: string[]; driver: string }, limit: number, cursor: string | undefined) {
+async function wordSearch(deps: ApiDeps, accountId: string, query: { words: string[]; driver: string }, limit: number, cursor: string | undefined) {
   const c = deps.collections.contactProfiles;
-  const rangeOf = (word: string) => {
-    const from = `${accountId}/${word}`;
-    return { from, to: prefixEnd(from) };
-  };
+  const rangeOf = (word: string) => prefixRange(accountId, word);
   let driver: string;
   let after: string | undefined;
   let batch: ContactNameTermDoc[] | undefined;

@@ -189,6 +189,10 @@ export async function ensureIndexes(db: Db): Promise<void> {
     ['contact_name_terms', { accountId: 1, _id: 1 }, 'account_id'],
     // A customer's name words, so a copy deletes an older name's (store/contact-profiles.ts `writeCopy`).
     ['contact_name_terms', { accountId: 1, customer: 1, _id: 1 }, 'account_customer'],
+    // The name search by pairs, and each account's name words (store/contact-profiles.ts `writeCopy`).
+    ['contact_name_pairs', { accountId: 1, _id: 1 }, 'account_id'],
+    ['contact_name_pairs', { accountId: 1, customer: 1, _id: 1 }, 'account_customer'],
+    ['contact_name_words', { accountId: 1, _id: 1 }, 'account_id'],
   ];
   // One index per command, in sequence: FerretDB 1.24 panics on a createIndexes command that names
   // two or more indexes which already exist, which is every start after the first.

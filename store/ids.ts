@@ -101,6 +101,14 @@ export const cannedResponseId = (accountId: string, owner: { scope: 'account' } 
 export const contactProfileId = (accountId: string, customer: string): string => `${accountId}/${customer}`;
 export const contactRevisionId = (accountId: string, customer: string, rev: number): string => `${accountId}/${customer}/${rev}`;
 export const contactNameTermId = (accountId: string, word: string, customer: string): string => `${accountId}/${word}/${customer}`;
+/**
+ * The name search by pairs (workflows/conversation/core/contact-search.ts): `contact_name_pairs`
+ * `{accountId}/{first}/{second}/{customer}`, one per ordered pair of distinct words of a name (a name's
+ * long row: both words empty, `{accountId}///{customer}`, before every pair), and `contact_name_words`
+ * `{accountId}/{word}`, every word any name of the account had, insert-once.
+ */
+export const contactNamePairId = (accountId: string, first: string, second: string, customer: string): string => `${accountId}/${first}/${second}/${customer}`;
+export const contactNameWordId = (accountId: string, word: string): string => `${accountId}/${word}`;
 
 /**
  * `search_terms` (store/search-index.ts): `{accountId}/{term}/{ISO time}/{conversationId}/{messageId}`, one per

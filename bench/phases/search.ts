@@ -7,8 +7,8 @@ import type { LatencySummary } from '../load';
 import { collections } from '../../store/collections';
 import type { MessageDoc } from '../../store/collections';
 import { contactRevisionId, messageDocId } from '../../store/ids';
-import type { ContactNameTermDoc, ContactProfileDoc, ContactRevisionDoc } from '../../store/contact-profiles';
-import { contactCopyDocs, recordContactMessages } from '../../store/contact-profiles';
+import type { ContactRevisionDoc } from '../../store/contact-profiles';
+import { contactCopyDocs, insertContactCopies, recordContactMessages } from '../../store/contact-profiles';
 import { applyContactChange, unknownContact } from '../../workflows/conversation/core/contact-profile';
 import { searchTermDocsOf } from '../../store/search-index';
 import { insertOnce } from '../../store/writes';
@@ -154,18 +154,14 @@ export async function runSearch(ctx: BenchContext): Promise<SearchResult> {
   const functionSeconds = (Date.now() - started) / 1000;
   for (let start = viaFunction; start < sizes.contacts; start += 1_000) {
     const revisions: ContactRevisionDoc[] = [];
-    const copies: ContactProfileDoc[] = [];
-    const words: ContactNameTermDoc[] = [];
+    const copies: ReturnType<typeof contactCopyDocs>[] = [];
     for (let i = start; i < Math.min(sizes.contacts, start + 1_000); i++) {
       const profile = { ...applyContactChange(unknownContact, told(i))!, rev: 1 };
       revisions.push({ _id: contactRevisionId(account.id, customer(i), 1), accountId: account.id, customer: customer(i), rev: 1, profile, at: new Date() });
-      const docs = contactCopyDocs(account.id, customer(i), profile, new Date());
-      copies.push(docs.copy);
-      words.push(...docs.words);
+      copies.push(contactCopyDocs(account.id, customer(i), profile, new Date()));
     }
     await insertOnce(c.contactProfiles.revisions, revisions);
-    await insertOnce(c.contactProfiles.nameTerms, words);
-    await insertOnce(c.contactProfiles.profiles, copies);
+    await insertContactCopies(c.contactProfiles, copies);
   }
   const contactSeconds = (Date.now() - started) / 1000;
   log(`  ${sizes.contacts} contacts in ${round(contactSeconds, 1)} s (${round(viaFunction / functionSeconds, 0)}/s through recordContactMessages); timing GET .../contacts?q= (${sizes.samples} samples each, in two rounds)`);

@@ -85,7 +85,7 @@ describe('persist keeps search postings and the contact', () => {
     }
   });
 
-  test('renames racing on separate connections leave exactly the newest name’s words, each carrying its list item', async () => {
+  test('renames racing on separate connections leave exactly the newest name’s words and pairs, each carrying its list item', async () => {
     const persist = (await ownActivities()).persist;
     const editors = await Promise.all([0, 1, 2].map(() => MongoClient.connect(testServers().mongoUri, { maxPoolSize: 2 })));
     clients.push(...editors);
@@ -101,10 +101,15 @@ describe('persist keeps search postings and the contact', () => {
       ]);
       // The words as the writers left them, read before anything could repair them.
       const words = await c.nameTerms.find({ accountId: 'acc', customer }).toArray();
+      const pairs = await c.namePairs.find({ accountId: 'acc', customer }).toArray();
       const contact = await newestContact(c, 'acc', customer);
       expect({ trial, name: nameOf(contact) }).toEqual({ trial, name: 'Daniela Costa Reis' });
       expect({ trial, words: words.map((w) => w.word).sort() }).toEqual({ trial, words: ['costa', 'daniela', 'reis'] });
-      for (const w of words) expect(w).toMatchObject({ name: 'Daniela Costa Reis', rev: contact.rev, attributes: { plan: 'gold' }, firstSeenAt: 1_000 });
+      expect({ trial, pairs: pairs.map((p) => `${p.first} ${p.second}`).sort() }).toEqual({
+        trial,
+        pairs: ['costa daniela', 'costa reis', 'daniela costa', 'daniela reis', 'reis costa', 'reis daniela'],
+      });
+      for (const w of [...words, ...pairs]) expect(w).toMatchObject({ name: 'Daniela Costa Reis', rev: contact.rev, attributes: { plan: 'gold' }, firstSeenAt: 1_000 });
     }
   });
 });

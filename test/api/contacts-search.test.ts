@@ -131,6 +131,24 @@ describe('contacts and search', () => {
     } while (cursor);
     expect(seen.sort()).toEqual([a, b]);
 
+    // Several words (read by name pairs: store/DESIGN.md "Contacts"), paged one by one: each match once, then the end.
+    const d = `7${tag}004`;
+    await customerSays(d, { customerName: 'Zulu Alvina' });
+    await profileWhen(d, (p) => p.name !== null);
+    const pages: string[][] = [];
+    let pairCursor: string | null = null;
+    do {
+      const res: any = await stack.http.get(contactsPath(`?q=${encodeURIComponent('alv zu')}&limit=1${pairCursor ? `&cursor=${pairCursor}` : ''}`), account.keys.agent);
+      expect(res.status).toBe(200);
+      pages.push(res.body.items.map((i: { name: string }) => i.name));
+      pairCursor = res.body.nextCursor;
+    } while (pairCursor);
+    expect(pages.map((p) => p.length)).toEqual([1, 1]);
+    expect(pages.flat().sort()).toEqual(['José Álvarez Zuñiga', 'Zulu Alvina']);
+    const first: any = await stack.http.get(contactsPath(`?q=${encodeURIComponent('alv zu')}&limit=1`), account.keys.agent);
+    const other = await stack.http.get(contactsPath(`?q=mendes&limit=1&cursor=${first.body.nextCursor}`), account.keys.agent);
+    expect([other.status, other.body.error.code, other.body.error.message]).toEqual([400, 'validation_failed', expect.stringMatching(/^cursor: /)]);
+
     for (const q of ['j', ' ', '']) {
       const res = await stack.http.get(contactsPath(`?q=${encodeURIComponent(q)}`), account.keys.agent);
       expect([res.status, res.body.error.code]).toEqual([400, 'validation_failed']);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import type { Db, Document } from 'mongodb';
 import { ensureIndexes } from '../../store/collections';
-import { contactCollections, customerNameTerms, nameTermsPage, profilesPage } from '../../store/contact-profiles';
+import { contactCollections, customerNameTerms, longNameRows, namePairsPage, nameTermsPage, nameWordsPage, profilesPage } from '../../store/contact-profiles';
 import { searchTermDocsOf, searchTerms, termPostings } from '../../store/search-index';
 import { textRecord } from '../support/message-records';
 import { testServers } from '../support/test-servers';
@@ -93,5 +93,23 @@ describe('search and contacts on FerretDB', () => {
     // A copy lists its customer's words to delete an older name's (store/contact-profiles.ts writeCopy).
     await expectIndexedPage('contact_name_terms', { accountId: 'acc', customer: customers[3] }, { _id: 1 }, 500, 'account_customer');
     expect((await customerNameTerms(c, 'acc', customers[3]!)).map((t) => t._id)).toEqual([`acc/ana/${customers[3]}`, `acc/anabela/${customers[3]}`]);
+  });
+
+  it('reads name pairs, long rows and the account’s words from their indexes in order (the search of several words)', async () => {
+    const c = contactCollections(db);
+    const customers = Array.from({ length: 40 }, (_, i) => `49152${String(i).padStart(3, '0')}`);
+    const item = { name: 'x', rev: 1, attributes: {}, firstSeenAt: 1 };
+    const pairs = customers.flatMap((customer, i) => (i % 10 === 9 ? [['', '']] : [['silva', i % 2 ? 'ana' : 'anabela'], [i % 2 ? 'ana' : 'anabela', 'silva']]).map(([first, second]) => ({ _id: `acc/${first}/${second}/${customer}`, accountId: 'acc', first: first!, second: second!, customer, ...item })));
+    await c.namePairs.insertMany(pairs);
+    await c.nameWords.insertMany(['ana', 'anabela', 'silva', 'silvana'].map((word) => ({ _id: `acc/${word}`, accountId: 'acc', word })));
+
+    const page = await namePairsPage(c, 'acc', { from: 'acc/silva/ana', to: 'acc/silva/anb' }, undefined, 100);
+    expect(page.map((p) => [p.second, p.customer])).toEqual([...customers.filter((_, i) => i % 10 !== 9 && i % 2 === 1).map((cu) => ['ana', cu]), ...customers.filter((_, i) => i % 10 !== 9 && i % 2 === 0).map((cu) => ['anabela', cu])]);
+    expect((await longNameRows(c, 'acc', 200)).map((p) => p.customer)).toEqual(customers.filter((_, i) => i % 10 === 9));
+    expect((await nameWordsPage(c, 'acc', { from: 'acc/an', to: 'acc/ao' }, undefined, 20)).map((w) => w.word)).toEqual(['ana', 'anabela']);
+
+    await expectIndexedPage('contact_name_pairs', { accountId: 'acc', _id: { $gt: page[3]!._id, $lt: 'acc/silva/anb' } }, { _id: 1 }, 26, 'account_id');
+    await expectIndexedPage('contact_name_pairs', { accountId: 'acc', customer: customers[3] }, { _id: 1 }, 500, 'account_customer');
+    await expectIndexedPage('contact_name_words', { accountId: 'acc', _id: { $gte: 'acc/an', $lt: 'acc/ao' } }, { _id: 1 }, 20, 'account_id');
   });
 });

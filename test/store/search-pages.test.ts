@@ -2,16 +2,15 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { MongoClient } from 'mongodb';
 import type { Db } from 'mongodb';
-import { listContacts } from '../../api/contacts';
 import type { ApiDeps } from '../../api/deps';
 import { searchMessages } from '../../api/search';
 import { collections, ensureIndexes } from '../../store/collections';
 import type { Collections } from '../../store/collections';
-import { editContact, recordContactMessages } from '../../store/contact-profiles';
 import { messageDocId } from '../../store/ids';
 import { searchTermDocsOf, termMembership, termPostings } from '../../store/search-index';
 import type { MessageRecord } from '../../workflows/conversation/core/model';
 import { matchesAll, wordsOf } from '../../workflows/conversation/core/search-words';
+import { followContactPages, storeNamedContacts } from '../support/contact-pages';
 import { textRecord } from '../support/message-records';
 import { testServers } from '../support/test-servers';
 
@@ -117,19 +116,6 @@ describe('search and contact search pages equal the rule computed over everythin
     expect(await termMembership(c.searchTerms, accountId, 'zz', candidates)).toEqual(candidates.map(() => false));
   });
 
-  /** Every page of a contacts search, followed to the end: the customers in the order listed. */
-  async function allContacts(accountId: string, q: string, limit: number): Promise<{ customer: string; name: string | null }[]> {
-    const items: { customer: string; name: string | null }[] = [];
-    let cursor: string | undefined;
-    for (let pages = 0; pages < 500; pages++) {
-      const page = await listContacts(deps, accountId, { q, limit, cursor });
-      items.push(...page.items.map((i) => ({ customer: i.customer, name: i.name })));
-      if (page.nextCursor === null) return items;
-      cursor = page.nextCursor;
-    }
-    throw new Error('contacts: more than 500 pages');
-  }
-
   const names = ['Ana Silva', 'Ana Souza', 'Anabela Silva', 'Mariana Santos', 'Maria Mariana', 'Silvana Ana', 'João Alves', 'José Álvarez'];
 
   it('a name search followed page by page lists exactly the contacts whose name now has every word, once each', async () => {
@@ -140,21 +126,12 @@ describe('search and contact search pages equal the rule computed over everythin
         fc.integer({ min: 1, max: 5 }),
         async (contacts, queryWords, limit) => {
           const accountId = `acc${randomUUID().slice(0, 8)}`;
-          const current = new Map<string, string>();
-          for (const [i, contact] of contacts.entries()) {
-            const customer = `4917${String(i).padStart(4, '0')}`;
-            await recordContactMessages(c.contactProfiles, { accountId, channel: 'wa', customer }, contact.name, [{ at: 1_000 + i, attributes: { n: String(i) } }]);
-            current.set(customer, contact.name);
-            if (contact.rename) {
-              await editContact(c.contactProfiles, accountId, customer, { at: 5_000 + i, name: contact.rename });
-              current.set(customer, contact.rename);
-            }
-          }
+          const { current } = await storeNamedContacts(c.contactProfiles, accountId, contacts);
           const q = queryWords.join(' ');
           if (!queryWords.some((w) => w.length >= 2)) return;
           const words = [...new Set(wordsOf(q))];
           const expected = [...current].filter(([, name]) => matchesAll(words, wordsOf(name))).map(([customer, name]) => ({ customer, name }));
-          const found = await allContacts(accountId, q, limit);
+          const found = await followContactPages(deps, accountId, q, limit);
           const byCustomer = (a: { customer: string }, b: { customer: string }) => a.customer.localeCompare(b.customer);
           expect({ q, found: [...found].sort(byCustomer) }).toEqual({ q, found: expected.sort(byCustomer) });
         },
