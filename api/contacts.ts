@@ -1,5 +1,5 @@
 import type { ContactNamePairDoc, ContactNameTermDoc, ContactNameWordDoc, ContactProfileDoc } from '../store/contact-profiles';
-import { carriesItem, editContact, longNameRows, namePairsPage, nameTermsPage, nameWordsPage, newestContact, profileCopies, profileOf, profilesPage } from '../store/contact-profiles';
+import { carriesItem, editContact, longNameRows, namePairsPage, nameTermsPage, nameWordsPage, newestContact, pairsAreComplete, profileCopies, profileOf, profilesPage } from '../store/contact-profiles';
 import { findView } from '../store/conversation-views';
 import { contactNamePairId, contactProfileId } from '../store/ids';
 import type { ContactProfile } from '../workflows/conversation/core/contact-profile';
@@ -97,7 +97,9 @@ const itemOfWord = (t: ContactNameTermDoc | ContactNamePairDoc) => ({ customer: 
 /**
  * A name search: by name pairs (`pairSearch`) when the query has two or more decisive words (none a prefix
  * of another: `decisiveWords`) and one of them prefixes fewer than `vocabularyProbe` of the account's
- * words, else by name words (`wordSearch`: one word, or words too common to expand). A cursor keeps its mode.
+ * words, else by name words (`wordSearch`: one word, or words too common to expand). A cursor keeps its
+ * mode. Pairs are read only for an account whose contacts all have them (`pairsAreComplete`: created
+ * since, or backfilled); contacts stored before pairs are found by name words until then.
  */
 async function nameSearch(deps: ApiDeps, accountId: string, query: { words: string[]; driver: string }, limit: number, cursor: string | undefined) {
   const c = deps.collections.contactProfiles;
@@ -105,7 +107,7 @@ async function nameSearch(deps: ApiDeps, accountId: string, query: { words: stri
   if (cursor !== undefined) {
     const pair = decodePairCursor(cursor, accountId, decisive);
     if (pair) return pairSearch(deps, accountId, pair.query, undefined, limit, pair.after);
-  } else if (decisive.length >= 2) {
+  } else if (decisive.length >= 2 && (await pairsAreComplete(c, accountId))) {
     // Each word's expansion (up to `vocabularyProbe`) and the long rows, in one round trip.
     const [long, ...expansions] = await Promise.all([longNameRows(c, accountId, maxLongNames), ...decisive.map((w) => nameWordsPage(c, accountId, prefixRange(accountId, w), undefined, vocabularyProbe))]);
     const plan = long.length < maxLongNames ? planPairSearch(decisive, expansions.map((e) => e.length), vocabularyProbe) : null;

@@ -83,6 +83,17 @@ export interface ContactNameWordDoc {
   word: string;
 }
 
+/**
+ * That every contact of an account has its name pairs (`{_id: accountId}`, insert-once, never deleted):
+ * written when the account is created (it has no contact from before pairs) and by a complete
+ * `npm run backfill:search -- --write` for every account. Until then a search of several words reads
+ * name words, which every contact has (api/contacts.ts).
+ */
+export interface ContactPairsMarkDoc {
+  _id: string;
+  at: Date;
+}
+
 /** Whether a name word carries its contact's list item (written with `writeCopy` since it does). */
 export const carriesItem = (t: ContactNameTermDoc): boolean => t.rev !== undefined && t.name !== undefined;
 
@@ -92,6 +103,7 @@ export interface ContactCollections {
   nameTerms: Collection<ContactNameTermDoc>;
   namePairs: Collection<ContactNamePairDoc>;
   nameWords: Collection<ContactNameWordDoc>;
+  pairsMarks: Collection<ContactPairsMarkDoc>;
 }
 
 export function contactCollections(db: Db): ContactCollections {
@@ -101,7 +113,27 @@ export function contactCollections(db: Db): ContactCollections {
     nameTerms: db.collection<ContactNameTermDoc>('contact_name_terms'),
     namePairs: db.collection<ContactNamePairDoc>('contact_name_pairs'),
     nameWords: db.collection<ContactNameWordDoc>('contact_name_words'),
+    pairsMarks: db.collection<ContactPairsMarkDoc>('contact_pairs_marks'),
   };
+}
+
+/** Marks the accounts' contacts as all having their name pairs (`ContactPairsMarkDoc`). */
+export async function markPairsComplete(c: ContactCollections, accountIds: readonly string[]): Promise<void> {
+  await insertOnce(
+    c.pairsMarks,
+    accountIds.map((accountId) => ({ _id: accountId, at: new Date() })),
+  );
+}
+
+/** Accounts known here to have every contact's pairs: a mark is never deleted, so a yes is kept. */
+const pairsComplete = new Set<string>();
+
+/** Whether every contact of the account has its name pairs (one read by `_id` until it does). */
+export async function pairsAreComplete(c: ContactCollections, accountId: string): Promise<boolean> {
+  if (pairsComplete.has(accountId)) return true;
+  if ((await c.pairsMarks.findOne({ _id: accountId })) === null) return false;
+  pairsComplete.add(accountId);
+  return true;
 }
 
 /** A stored profile as the merge reads it: FerretDB drops null fields an upsert inserts, so absent is null. */

@@ -1,6 +1,6 @@
 import type { Collections } from './collections';
 import { insertOnce } from './writes';
-import { recordContactMessages, refreshContactWords } from './contact-profiles';
+import { markPairsComplete, recordContactMessages, refreshContactWords } from './contact-profiles';
 import { searchTermDocsOf } from './search-index';
 import { parseConversationId } from '../workflows/conversation/messages';
 import type { MessageDoc } from './documents';
@@ -90,6 +90,8 @@ export async function backfillSearchAndContacts(c: Collections, options: { dryRu
     // Name words written before they carried the list item (or an older name's) are written again.
     await refreshContactWords(c.contactProfiles, ref.accountId, ref.customer);
   }
+  // Every contact now has its name pairs: searches of several words read them from here on.
+  if (!options.dryRun) await markPairsComplete(c.contactProfiles, (await c.accounts.find({}, { projection: { _id: 1 } }).toArray()).map((a) => a._id));
   options.onProgress?.(report);
   return report;
 }

@@ -7,7 +7,7 @@ import type { ApiDeps } from '../../api/deps';
 import { ApiError } from '../../api/errors';
 import { collections, ensureIndexes } from '../../store/collections';
 import type { Collections } from '../../store/collections';
-import { refreshContactWords } from '../../store/contact-profiles';
+import { markPairsComplete, recordContactMessages, refreshContactWords } from '../../store/contact-profiles';
 import { decisiveWords, listingPair, planPairSearch } from '../../workflows/conversation/core/contact-search';
 import { matchesAll, wordsOf } from '../../workflows/conversation/core/search-words';
 import type { ListedContact } from '../support/contact-pages';
@@ -42,16 +42,18 @@ describe('contacts search by name pairs equals the rule computed over every cont
   const storeContacts = (accountId: string, contacts: readonly { name: string; rename?: string | undefined }[]) => storeNamedContacts(c.contactProfiles, accountId, contacts);
 
   /** What the SPEC's rule gives over all contacts, in the order the API documents for a pair search (or by customer when it reads words). */
-  function expectedListing(current: Map<string, string>, written: readonly string[], q: string): { listed: ListedContact[]; ordered: boolean } {
+  function expectedListing(current: Map<string, string>, written: readonly string[], q: string, pairs: boolean): { listed: ListedContact[]; ordered: boolean } {
     const words = [...new Set(wordsOf(q))];
     const matching = [...current].filter(([, name]) => matchesAll(words, wordsOf(name))).map(([customer, name]) => ({ customer, name }));
     const decisive = decisiveWords(words);
     const vocabulary = new Set(written.flatMap((n) => wordsOf(n)));
-    const plan = planPairSearch(
-      decisive,
-      decisive.map((d) => [...vocabulary].filter((w) => w.startsWith(d)).length),
-      20,
-    );
+    const plan = pairs
+      ? planPairSearch(
+          decisive,
+          decisive.map((d) => [...vocabulary].filter((w) => w.startsWith(d)).length),
+          20,
+        )
+      : null;
     if (plan === null) return { listed: matching.sort((a, b) => a.customer.localeCompare(b.customer)), ordered: false };
     const key = (l: ListedContact) => {
       const at = listingPair(l.name, plan)!;
@@ -60,9 +62,10 @@ describe('contacts search by name pairs equals the rule computed over every cont
     return { listed: matching.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)), ordered: true };
   }
 
-  async function expectExact(accountId: string, current: Map<string, string>, written: readonly string[], q: string, limit: number) {
+  /** `pairs`: whether the account's contacts all have their pairs (else its searches read name words). */
+  async function expectExact(accountId: string, current: Map<string, string>, written: readonly string[], q: string, limit: number, pairs = true) {
     const found = await followPages(accountId, q, limit);
-    const { listed, ordered } = expectedListing(current, written, q);
+    const { listed, ordered } = expectedListing(current, written, q, pairs);
     const byCustomer = (a: ListedContact, b: ListedContact) => a.customer.localeCompare(b.customer);
     expect({ q, limit, found: ordered ? found : [...found].sort(byCustomer) }).toEqual({ q, limit, found: listed });
   }
@@ -125,18 +128,30 @@ describe('contacts search by name pairs equals the rule computed over every cont
     await expectExact(accountId, current, written, 'a b', 5);
     await expectExact(accountId, current, written, 'a cc', 4);
 
-    // As if written before pairs: no pairs, no vocabulary.
-    await c.contactProfiles.namePairs.deleteMany({ accountId });
-    await c.contactProfiles.nameWords.deleteMany({ accountId });
-    const before = await followPages(accountId, 'cc a1', 3);
+    // An account from before pairs: its contacts have no pairs, it has no vocabulary and no mark.
+    const old = `acc${randomUUID().slice(0, 8)}`;
+    const stored = await storeNamedContacts(c.contactProfiles, old, contacts, { pairsComplete: false });
+    await c.contactProfiles.namePairs.deleteMany({ accountId: old });
+    await c.contactProfiles.nameWords.deleteMany({ accountId: old });
+    const before = await followPages(old, 'cc a1', 3);
     expect(before.map((l) => l.name).sort()).toEqual(['a12 b12 cc', 'a15 b15 cc', 'a18 b18 cc']);
-    // The backfill, in a process of its own (which has not seen these words: store/contact-profiles.ts knownWords).
+    // A contact written since shares their words (its pairs and the account's words written): the older
+    // contacts are still all found, by name words, until the backfill.
+    const olderContacts = [...stored.current.keys()];
+    // (In a process of its own, which has not seen these words: store/contact-profiles.ts knownWords.)
+    await recordContactMessages(collections(db).contactProfiles, { accountId: old, channel: 'wa', customer: '49179999' }, 'cc a1', [{ at: 9_000, attributes: null }]);
+    stored.current.set('49179999', 'cc a1');
+    stored.written.push('cc a1');
+    expect(await c.contactProfiles.nameWords.countDocuments({ accountId: old })).toBe(2);
+    await expectExact(old, stored.current, stored.written, 'cc a1', 3, false);
+    // The backfill, in a process of its own too.
     const backfill = collections(db).contactProfiles;
-    for (const customer of current.keys()) expect(await refreshContactWords(backfill, accountId, customer)).toBe(true);
-    for (const customer of current.keys()) expect(await refreshContactWords(backfill, accountId, customer)).toBe(false);
-    expect(await c.contactProfiles.namePairs.countDocuments({ accountId, customer: '49170000' })).toBe(6);
-    expect(await c.contactProfiles.nameWords.countDocuments({ accountId })).toBe(24 * 2 + 1);
-    await expectExact(accountId, current, written, 'cc a1', 2);
+    for (const customer of olderContacts) expect(await refreshContactWords(backfill, old, customer)).toBe(true);
+    for (const customer of stored.current.keys()) expect(await refreshContactWords(backfill, old, customer)).toBe(false);
+    await markPairsComplete(backfill, [old]);
+    expect(await c.contactProfiles.namePairs.countDocuments({ accountId: old, customer: '49170000' })).toBe(6);
+    expect(await c.contactProfiles.nameWords.countDocuments({ accountId: old })).toBe(24 * 2 + 1);
+    await expectExact(old, stored.current, stored.written, 'cc a1', 2);
   });
 
   it('a renamed contact is found by its new name only; a cursor of another query answers 400 naming it', async () => {

@@ -3,7 +3,7 @@ import { MongoClient } from 'mongodb';
 import type { Db } from 'mongodb';
 import { collections, ensureIndexes } from '../../store/collections';
 import type { Collections } from '../../store/collections';
-import { newestContact } from '../../store/contact-profiles';
+import { newestContact, pairsAreComplete } from '../../store/contact-profiles';
 import { searchTermDocsOf, termPostings } from '../../store/search-index';
 import { backfillSearchAndContacts } from '../../store/search-backfill';
 import type { MessageRecord } from '../../workflows/conversation/core/model';
@@ -43,14 +43,18 @@ describe('the search and contacts backfill', () => {
       await c.messages.insertMany(messages.map((m) => ({ _id: `${conversationId}/${m.messageId}`, ...m, conversationId, accountId: 'acc' })));
     }
     await c.conversations.insertOne({ _id: 'conv:acc:wa-1:4911', customerName: 'Joana' } as never);
+    // An account from before name pairs: a complete run marks it, so its searches of several words read them.
+    await c.accounts.insertOne({ _id: 'acc', name: 'Acc' } as never);
     const expectedPostings = Object.entries(conversations).flatMap(([id, messages]) => searchTermDocsOf('acc', id, messages)).length;
 
     const dry = await backfillSearchAndContacts(c, { dryRun: true, chunk: 2 });
     expect(dry).toEqual({ messages: 4, postings: expectedPostings, conversations: 2, contactsChanged: 0 });
     expect(await c.searchTerms.countDocuments({})).toBe(0);
     expect((await newestContact(c.contactProfiles, 'acc', '4911')).rev).toBe(0);
+    expect(await pairsAreComplete(c.contactProfiles, 'acc')).toBe(false);
 
     const run = await backfillSearchAndContacts(c, { dryRun: false, chunk: 2 });
+    expect(await pairsAreComplete(c.contactProfiles, 'acc')).toBe(true);
     expect(run).toMatchObject({ messages: 4, postings: expectedPostings, conversations: 2 });
     expect((await termPostings(c.searchTerms, 'acc', 'pedido', undefined, 10)).map((p) => p.conversationId)).toEqual(['conv:acc:wa-2:4911', 'conv:acc:wa-1:4911']);
     const contact = await newestContact(c.contactProfiles, 'acc', '4911');

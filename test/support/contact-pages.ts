@@ -1,7 +1,7 @@
 import { listContacts } from '../../api/contacts';
 import type { ApiDeps } from '../../api/deps';
 import type { ContactCollections } from '../../store/contact-profiles';
-import { editContact, recordContactMessages } from '../../store/contact-profiles';
+import { editContact, markPairsComplete, recordContactMessages } from '../../store/contact-profiles';
 
 /** A contact as a search lists it. */
 export type ListedContact = { customer: string; name: string | null };
@@ -9,9 +9,10 @@ export type ListedContact = { customer: string; name: string | null };
 /**
  * Stores contacts of one account through the functions `persist` and `PATCH .../contacts` call (customer
  * `4917…` by position; a rename is an edit after the first message): the name each has now, and every
- * name ever written (the account's words: store/contact-profiles.ts `writeCopy`).
+ * name ever written (the account's words: store/contact-profiles.ts `writeCopy`). The account is marked as
+ * having every contact's name pairs, as one created since they exist is, unless `pairsComplete` is false.
  */
-export async function storeNamedContacts(c: ContactCollections, accountId: string, contacts: readonly { name: string; rename?: string | undefined }[]) {
+export async function storeNamedContacts(c: ContactCollections, accountId: string, contacts: readonly { name: string; rename?: string | undefined }[], options: { pairsComplete?: boolean } = {}) {
   const current = new Map<string, string>();
   const written: string[] = [];
   for (const [i, contact] of contacts.entries()) {
@@ -25,6 +26,8 @@ export async function storeNamedContacts(c: ContactCollections, accountId: strin
       written.push(contact.rename);
     }
   }
+  // As for an account created since name pairs: its searches of several words read them (unless asked not to).
+  if (options.pairsComplete ?? true) await markPairsComplete(c, [accountId]);
   return { current, written };
 }
 
