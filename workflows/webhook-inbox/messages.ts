@@ -17,6 +17,8 @@ export interface WebhookInboxInput {
   accountId: string;
   /** Bodies received but not yet fanned out, carried across continue-as-new (the first is the one under way). */
   queue?: string[];
+  /** Bodies per run before continue-as-new (`bodiesPerRun` unless given: tests and recordings drive it with fewer). */
+  bodiesPerRun?: number;
 }
 
 /** A body was kept (`inbound_bodies/{bodyId}`): sent by every webhook request that answers 200, redeliveries included. */

@@ -38,15 +38,16 @@ export async function webhookInboxWorkflow(input: WebhookInboxInput): Promise<vo
     if (!queue.includes(bodyId)) queue.push(bodyId);
   });
 
+  const perRun = input.bodiesPerRun ?? bodiesPerRun;
   let handled = 0;
   for (;;) {
     if (queue.length === 0) {
       setCurrentDetails(`Waiting for WhatsApp webhook bodies of account ${input.accountId} (${handled} fanned out in this run)`);
       if (!(await condition(() => queue.length > 0, idleBeforeEnd))) return;
     }
-    if (handled >= bodiesPerRun || workflowInfo().continueAsNewSuggested) {
+    if (handled >= perRun || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof webhookInboxWorkflow>({ accountId: input.accountId, queue });
+      await continueAsNew<typeof webhookInboxWorkflow>({ accountId: input.accountId, queue, bodiesPerRun: input.bodiesPerRun });
     }
     const bodyId = queue[0]!;
     setCurrentDetails(`Fanning out WhatsApp webhook body ${bodyId} (${queue.length - 1} more queued)`);
