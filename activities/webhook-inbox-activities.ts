@@ -56,13 +56,22 @@ export function createWebhookInboxActivities({ db, client, taskQueue, log }: { d
         return { state: 'skipped', messages: 0, receipts: 0, unmatchedReceipts: 0 };
       }
       const resumed = ctx.info.heartbeatDetails as Progress | undefined;
+      const progress: Progress = { groupsDone: resumed?.groupsDone ?? 0 };
+      // Also on a timer: one slow conversation (a Temporal call near its deadline) must not look like a
+      // dead worker, which would start a second attempt beside this one.
+      const beat = setInterval(() => ctx.heartbeat(progress), 5_000);
       try {
-        const outcome = await fanOutWhatsAppBody(deps, body, resumed?.groupsDone ?? 0, (groupsDone) => ctx.heartbeat({ groupsDone } satisfies Progress));
+        const outcome = await fanOutWhatsAppBody(deps, body, progress.groupsDone, (groupsDone) => {
+          progress.groupsDone = groupsDone;
+          ctx.heartbeat(progress);
+        });
         await markInboundBodyDone(c.inboundBodies, bodyId, outcome);
         return { state: 'done', ...outcome };
       } catch (error) {
         if (error instanceof UnreadableWebhookBody) throw ApplicationFailure.nonRetryable(error.message, 'webhook_body_unreadable');
         throw error;
+      } finally {
+        clearInterval(beat);
       }
     },
     async markWebhookBodyFailed({ bodyId, reason }) {
