@@ -25,6 +25,8 @@ import {
 import { accountIdKey } from '../workflows/conversation/search-attributes';
 import { policyPropagationWorkflowId, policyPropagationWorkflowType, policyStoredSignal } from '../workflows/policy/messages';
 import type { policyPropagationWorkflow } from '../workflows/policy/workflow';
+import { bodyReceivedSignal, webhookInboxWorkflowId, webhookInboxWorkflowType } from '../workflows/webhook-inbox/messages';
+import type { webhookInboxWorkflow } from '../workflows/webhook-inbox/workflow';
 import type { conversationWorkflow } from '../workflows/conversation/workflow';
 import { isWorkflowNotFound } from '../activities/temporal-failures';
 import { toApiError } from './errors';
@@ -71,6 +73,11 @@ export interface ConversationGateway {
    * one (signal-with-start), and answers its workflow id without waiting for it.
    */
   policyStored(accountId: string, version: number): Promise<string>;
+  /**
+   * A WhatsApp webhook body was kept (`inbound_bodies/{bodyId}`): starts the account's inbox workflow,
+   * or tells the running one (signal-with-start), which fans it out after the answer.
+   */
+  webhookBodyReceived(accountId: string, bodyId: string): Promise<void>;
   /** An agent action as a Workflow Update; `updateId` makes a retry land once. */
   act<A extends ActionBase>(conversationId: string, operation: string, update: UpdateDefinition<ActionResult, [A]>, args: A, updateId: string): Promise<ActionResult>;
   /** Starts a campaign send once (`sendId`: campaignSendWorkflowId): the same id again starts nothing. */
@@ -158,6 +165,18 @@ export function createConversationGateway({ temporal, taskQueue, call, policyVer
         }),
       );
       return workflowId;
+    },
+    async webhookBodyReceived(accountId, bodyId) {
+      await call('webhookBody', () =>
+        temporal.workflow.signalWithStart<typeof webhookInboxWorkflow, [{ bodyId: string }]>(webhookInboxWorkflowType, {
+          workflowId: webhookInboxWorkflowId(accountId),
+          taskQueue,
+          args: [{ accountId }],
+          signal: bodyReceivedSignal,
+          signalArgs: [{ bodyId }],
+          staticSummary: `WhatsApp webhook bodies of account ${accountId}, fanned out to their conversations in the order received`,
+        }),
+      );
     },
     async act(conversationId, operation, update, unstamped, updateId) {
       const args = await stamp(conversationId, unstamped);

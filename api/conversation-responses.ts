@@ -97,7 +97,8 @@ export const channelList = z.object({ items: z.array(channelView), nextCursor: z
 export const webhookAck = z.object({
   messages: z.number().int(),
   receipts: z.number().int(),
-  unmatchedReceipts: z.number().int(),
+  /** Always null now: receipts are matched after the answer, when the body is fanned out (its `inbound_bodies` document records the count). */
+  unmatchedReceipts: z.null(),
   unknownPhoneNumberIds: z.number().int(),
   ignored: z.number().int(),
   /** Template status updates applied to the registry (SPEC section 10); one for a template it does not know applies nothing. */

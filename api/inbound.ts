@@ -16,7 +16,7 @@ import type { ApiDeps } from './deps';
  */
 
 /** Delivers a customer message to its conversation, starting it if needed (signal-with-start); answers its id. */
-export function deliverCustomerMessage(deps: ApiDeps, ref: ConversationRef, message: CustomerMessagePayload): Promise<string> {
+export function deliverCustomerMessage(deps: Pick<ApiDeps, 'conversations'>, ref: ConversationRef, message: CustomerMessagePayload): Promise<string> {
   return deps.conversations.customerMessage(ref, message);
 }
 
@@ -26,7 +26,7 @@ export function deliverCustomerMessage(deps: ApiDeps, ref: ConversationRef, mess
  * which holds on to it until its send reports. Answers the conversation, or null when none has it.
  */
 export async function deliverReceipt(
-  deps: ApiDeps,
+  deps: Pick<ApiDeps, 'collections' | 'conversations'>,
   accountId: string,
   receipt: DeliveryStatusPayload,
   fallback: { channel: string; customer: string } | null,

@@ -215,7 +215,7 @@ export async function replyContentOf(
  * so a webhook answered 200 has both; a body Meta delivers again derives the same id and starts nothing
  * new. Mutates the payload.
  */
-export async function keepInboundMedia(deps: ApiDeps, ref: { accountId: string; channel: string; phoneNumberId: string }, message: CustomerMessagePayload): Promise<void> {
+export async function keepInboundMedia(deps: Pick<ApiDeps, 'temporal' | 'taskQueue' | 'temporalCall'>, ref: { accountId: string; channel: string; phoneNumberId: string }, message: CustomerMessagePayload): Promise<void> {
   const media = message.content?.media;
   const kind = message.type;
   if (!media || !message.content || (kind !== 'image' && kind !== 'audio' && kind !== 'video' && kind !== 'document' && kind !== 'sticker')) return;

@@ -100,6 +100,9 @@ export function markdown(r: BenchResults): string {
     lines.push(`| 8 | reply 200 → Graph p50 / p99 ms at ${fmt(d.offeredRate, 0)}/s (${d.delayMs.count} sends${d.notReached ? `, ${d.notReached} not reached` : ''}) | ${fmt(d.delayMs.p50)} / ${fmt(d.delayMs.p99)} | ${fmt(d.baselineUpdateMs.p50)} / ${fmt(d.baselineUpdateMs.p99)} (bare update; the baseline has no activity) | p50 ${fmt(d.ratioP50, 2)}, p99 ${fmt(d.ratioP99, 2)} | | |`);
     for (const w of o.webhook) {
       lines.push(`| 8 | WhatsApp webhook answer p50 / p99 ms, ${w.messagesPerBody} message(s) per body (${w.posts} posts${w.non200 ? `, ${w.non200} not 200` : ''}) | ${fmt(w.answerMs.p50)} / ${fmt(w.answerMs.p99)} | | | Meta: median ≤ ${w.metaTargetMedianMs} ms | ${verdict(w.non200 === 0 && w.answerMs.p50 <= w.metaTargetMedianMs)} |`);
+      if (w.drainedMs !== undefined) {
+        lines.push(`| 8 | then every body fanned out to its conversations, ms after the last answer (${w.posts * w.messagesPerBody} messages) | ${w.drainedMs === null ? 'not within 300 s' : fmt(w.drainedMs)} | | | | |`);
+      }
     }
   }
   const loadOf = (l: { atStart: number[]; atEnd: number[]; max1m: number }) => `load average ${l.atStart.join(' / ')} → ${l.atEnd.join(' / ')}, 1-min max ${fmt(l.max1m, 2)}`;

@@ -262,6 +262,19 @@ export class BenchStack {
     return api;
   }
 
+  /** Starts an API again in the place of one that stopped (a kill -9 in chaos 8), on a new port, keeping the list's order. */
+  async replaceApi(old: ApiProcess): Promise<ApiProcess> {
+    const index = this.apis.indexOf(old);
+    const port = await freePort();
+    const proc = this.spawn(`${old.proc.name}-restarted`, 'api/main.ts', this.env({ PORT: String(port), STREAM_MAX_PER_USER: '1000' }));
+    await proc.ready;
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const api = { proc, baseUrl, http: new Http(baseUrl) };
+    if (index >= 0) this.apis[index] = api;
+    else this.apis.push(api);
+    return api;
+  }
+
   async stopProcess(proc: NodeChild): Promise<void> {
     await proc.stop(10_000);
     const w = this.workers.indexOf(proc);

@@ -6,7 +6,8 @@ import { Ledger, checkTimelines, checkViews, missedAutoCloses, waitForInbound } 
 import type { FakeGraph } from '../test/support/fake-graph';
 import { collections } from '../store/collections';
 import type { TimelineMessage, WhatsAppChannel } from '../bench/whatsapp';
-import { configureWhatsAppChannel, openConversations, outboundTimeline, sendsByText } from '../bench/whatsapp';
+import { configureWhatsAppChannel, openConversations, outboundTimeline, sendsByText, signedHeaders } from '../bench/whatsapp';
+import { inboundTextBody, metaWebhookBody } from '../test/support/fake-graph';
 import { channel, deliver, shuffle } from './deliver';
 import type { Delivery, DeliveryReport } from './deliver';
 
@@ -495,4 +496,151 @@ export const outboundRestartTemporal: Scenario = {
   },
 };
 
-export const scenarios: Scenario[] = [killWorker, restartTemporal, stopFerret, tripleDelivery, autoCloseWhileWorkerDown, outboundKillWorker, outboundRestartTemporal];
+// --- WhatsApp webhook bodies (SPEC section 7; issue 28, goal 6) ------------------------------------
+
+/**
+ * The webhook answers once a body is kept and the account's inbox workflow told; the fan-out follows. So
+ * a process killed right after a 200 must lose nothing: signed 100-message bodies (50 customers, two
+ * messages each, the first body opening their conversations) are posted one after the other, paced; the
+ * API is killed -9 right after the 200 of some of them and started again (posts meanwhile fail and are
+ * posted again, as Meta would), one body is delivered twice, and the worker is killed -9 once while it
+ * fans a body out. Verdict: every message of every body answered 200 in its timeline exactly once, and
+ * each conversation's messages in the order of the bodies and of the body (out of order: 0), no body
+ * left pending or failed.
+ */
+export const webhookKills: Scenario = {
+  name: 'webhook: 100-message bodies; kill -9 the API right after some 200s and the worker once mid-fan-out',
+  async run(ctx) {
+    const { stack } = ctx;
+    const http = () => ctx.api().http;
+    const account = await createBenchAccount(http(), stack.platformKey, 'chaos-webhook');
+    const wa = await configureWhatsAppChannel(http(), stack.platformKey, account);
+    const g = group++;
+    const customers = Array.from({ length: 50 }, (_, i) => customerId(g, i));
+    const bodyCount = ctx.quick ? 12 : 30;
+    const perCustomer = 2;
+    const apiKillsAfter = new Set(ctx.quick ? [2, 5, 8] : [3, 10, 17, 24]);
+    const redeliverAfter = ctx.quick ? 3 : 12;
+    const workerKillAfter = ctx.quick ? 4 : 14;
+    const bodies = Array.from({ length: bodyCount }, (_, j) => {
+      const items: { customer: string; wamid: string }[] = [];
+      for (let r = 0; r < perCustomer; r++) for (const customer of customers) items.push({ customer, wamid: `wamid.chaos8-${customer}-${j * perCustomer + r}` });
+      const messages = items.map((i) => inboundTextBody({ phoneNumberId: wa.phoneNumberId, from: i.customer, wamid: i.wamid, text: `chaos 8 ${i.wamid}` }).entry[0].changes[0].value.messages[0]);
+      const body = metaWebhookBody({ phoneNumberId: wa.phoneNumberId, messages });
+      return { items, body, headers: signedHeaders(body, wa.appSecret) };
+    });
+
+    const ledger = new Ledger();
+    const failures: Record<string, number> = {};
+    let retries = 0;
+    let gaveUp = 0;
+    let apiKills = 0;
+    let redelivered = 0;
+    const background: Promise<void>[] = [];
+    let workerKilledMidFanOut = 0;
+    const post = async (b: (typeof bodies)[number]): Promise<boolean> => {
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        try {
+          const res = await http().request('POST', `/webhooks/whatsapp/${account.id}`, undefined, b.body, 30_000, b.headers);
+          if (res.status === 200) return true;
+          const why = `HTTP ${res.status} ${res.body?.error?.code ?? ''}`.trim();
+          failures[why] = (failures[why] ?? 0) + 1;
+        } catch (error) {
+          const why = error instanceof Error ? error.message.replace(/\d+/g, 'N').slice(0, 60) : 'error';
+          failures[why] = (failures[why] ?? 0) + 1;
+        }
+        retries++;
+        if (Date.now() > deadline) return false;
+        await sleep(500);
+      }
+    };
+
+    const windowMs = ctx.quick ? 20_000 : 40_000;
+    const t0 = Date.now();
+    for (const [j, b] of bodies.entries()) {
+      const due = t0 + (j * windowMs) / bodyCount;
+      if (due > Date.now()) await sleep(due - Date.now());
+      for (const i of b.items) ledger.attempt(i.wamid);
+      if (!(await post(b))) {
+        gaveUp++;
+        continue;
+      }
+      for (const i of b.items) ledger.accept(conversationId(account.id, wa.channel, i.customer), i.wamid);
+      if (apiKills < apiKillsAfter.size && apiKillsAfter.has(j)) {
+        // Right after the 200: the body is kept and the inbox told, nothing of it fanned out yet (or little).
+        const api = ctx.api();
+        await api.proc.kill9();
+        apiKills++;
+        ctx.log(`  body ${j + 1} answered 200; API pid ${api.proc.pid} killed -9 at once`);
+        // Started again in the background: the next bodies' posts fail meanwhile and are posted again.
+        background.push(
+          (async () => {
+            await sleep(1_000);
+            const next = await stack.replaceApi(api);
+            ctx.log(`  API restarted as pid ${next.proc.pid}`);
+          })(),
+        );
+      }
+      if (j === redeliverAfter) {
+        redelivered++;
+        if (!(await post(b))) gaveUp++;
+      }
+      if (j === workerKillAfter) {
+        background.push(
+          (async () => {
+            // The body was answered just now: its fan-out (about a second for 100 messages) is under way.
+            await sleep(300);
+            const worker = stack.workers[0]!;
+            const pending = await collections(stack.db).inboundBodies.countDocuments({ accountId: account.id, state: 'pending' });
+            if (pending > 0) workerKilledMidFanOut++;
+            ctx.log(`  kill -9 worker pid ${worker.pid} (${pending} bodies pending)`);
+            await worker.kill9();
+            await sleep(1_000);
+            const next = await stack.replaceWorker(worker);
+            ctx.log(`  worker restarted as pid ${next.pid}`);
+          })(),
+        );
+      }
+    }
+    await Promise.all(background);
+    ctx.log(`  ${bodyCount - gaveUp} of ${bodyCount} bodies answered 200 (${retries} posts retried, ${apiKills} API kills); waiting for the fan-out`);
+
+    const bodyDocs = collections(stack.db).inboundBodies;
+    const fanned = await waitUntil(async () => (await bodyDocs.countDocuments({ accountId: account.id, state: 'pending' })) === 0, { timeoutMs: 240_000, intervalMs: 500 });
+    ctx.log(`  ${fanned.ok ? 'every body fanned out' : 'bodies still pending after 240 s'} ${fanned.at - t0} ms after the first post`);
+    const bodiesPending = await bodyDocs.countDocuments({ accountId: account.id, state: 'pending' });
+    const bodiesFailed = await bodyDocs.countDocuments({ accountId: account.id, state: 'failed' });
+    const bodiesKept = await bodyDocs.countDocuments({ accountId: account.id });
+
+    // Order: each conversation's customer messages by seq must follow the message numbers (body, then place in it).
+    const docs = await collections(stack.db).messages.find({ accountId: account.id, direction: 'inbound' }, { projection: { conversationId: 1, messageId: 1, seq: 1 } }).toArray();
+    const byConversation = new Map<string, { seq: number; n: number }[]>();
+    for (const d of docs) {
+      const n = Number(d.messageId.split('-').at(-1));
+      const list = byConversation.get(d.conversationId) ?? [];
+      list.push({ seq: d.seq, n });
+      byConversation.set(d.conversationId, list);
+    }
+    let outOfOrder = 0;
+    const orderNotes: string[] = [];
+    for (const [id, list] of byConversation) {
+      list.sort((a, b) => a.seq - b.seq);
+      for (let k = 1; k < list.length; k++) {
+        if (list[k]!.n < list[k - 1]!.n) {
+          outOfOrder++;
+          if (orderNotes.length < 5) orderNotes.push(`out of order in ${id}: message ${list[k]!.n} after ${list[k - 1]!.n}`);
+        }
+      }
+    }
+    const report: DeliveryReport = { accepted: ledger.acceptedCount, gaveUp, retries, failures };
+    const apiCrashed = ctx.api().proc.hasExited() ? 1 : 0;
+    return settleAndCheck(ctx, this.name, account, ledger, report, {
+      counts: { bodies: bodyCount, bodiesKept, bodiesPending, bodiesFailed, outOfOrder, apiKills, redelivered, workerKilledMidFanOut, apiCrashed },
+      mustBeZero: ['outOfOrder', 'bodiesPending', 'bodiesFailed', 'apiCrashed'],
+      notes: [`bodies posted over ${windowMs / 1000} s; kept ${bodiesKept} documents for ${bodyCount} bodies`, ...orderNotes],
+    });
+  },
+};
+
+export const scenarios: Scenario[] = [killWorker, restartTemporal, stopFerret, tripleDelivery, autoCloseWhileWorkerDown, outboundKillWorker, outboundRestartTemporal, webhookKills];

@@ -16,6 +16,7 @@ import * as conversation from '../workflows/conversation/messages';
 import { conversationSearchAttributes } from '../workflows/conversation/search-attributes';
 import * as routing from '../workflows/routing/messages';
 import * as policyPropagation from '../workflows/policy/messages';
+import * as webhookInbox from '../workflows/webhook-inbox/messages';
 
 export const referencePath = path.join(__dirname, '..', 'docs', 'reference.md');
 
@@ -113,6 +114,7 @@ export function renderReference(): string {
     `| \`${routing.accountRouterWorkflowType}\` | \`${routing.routerWorkflowId('{accountId}')}\` | the worker, one per account with routing on |`,
     `| \`${campaignSendWorkflowType}\` | \`${campaignSendWorkflowId({ accountId: '{accountId}', campaignId: '{campaignId}', channel: '{channel}', customer: '{customer}' })}\` | \`POST .../campaign-messages\` |`,
     `| \`${policyPropagation.policyPropagationWorkflowType}\` | \`${policyPropagation.policyPropagationWorkflowId('{accountId}')}\` | signal-with-start of \`policyStored\` \`{ version }\` by \`PATCH .../policy\`; tells the conversations that are not closed, a newer version superseding the pass under way |`,
+    `| \`${webhookInbox.webhookInboxWorkflowType}\` | \`${webhookInbox.webhookInboxWorkflowId('{accountId}')}\` | signal-with-start of \`bodyReceived\` \`{ bodyId }\` by \`POST /webhooks/whatsapp/{accountId}\` once the body is kept in \`inbound_bodies\`; fans the account's bodies out to their conversations one after the other, in arrival order |`,
     '',
     `Conversation signals: ${definitions(conversation, 'signal').join(', ')}.`,
     '`customerMessage` takes `{ messageId, type?, text?, content?, sentAt?, customerName?, replyTo?: { messageId?, campaignId? }, attributes?, policyVersion? }`',

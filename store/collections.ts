@@ -16,6 +16,8 @@ import type {
   SendDoc,
   UserDoc,
 } from './documents';
+import type { InboundBodyDoc } from './inbound-bodies';
+import { inboundBodiesCollection } from './inbound-bodies';
 import type { MediaCollections } from './media';
 import { mediaCollections } from './media';
 import type { PolicyVersionDoc } from './policy-versions';
@@ -97,6 +99,8 @@ export interface Collections {
   contactProfiles: ContactCollections;
   /** SPEC 11: the message search index (store/search-index.ts). */
   searchTerms: Collection<SearchTermDoc>;
+  /** WhatsApp webhook bodies kept before Meta is answered, until the account's inbox workflow fans them out (store/inbound-bodies.ts). */
+  inboundBodies: Collection<InboundBodyDoc>;
   /**
    * Seals and opens channel secrets (SECRETS_KEY, store/secret-box.ts). It travels with the collections
    * so that every reader of `channels` has it; without a key, secrets are stored as given.
@@ -137,6 +141,7 @@ export function collections(db: Db, options: { secrets?: SecretBox } = {}): Coll
     media: mediaCollections(db),
     contactProfiles: contactCollections(db),
     searchTerms: searchTerms(db),
+    inboundBodies: inboundBodiesCollection(db),
   };
 }
 

@@ -15,6 +15,7 @@ import { createMediaActivities } from '../activities/media-activities';
 import { createRouterClient } from '../activities/router-client';
 import { createPolicyActivities } from '../activities/policy-activities';
 import { createRoutingActivities } from '../activities/routing-activities';
+import { createWebhookInboxActivities } from '../activities/webhook-inbox-activities';
 import { defaultWorkerMaxCachedWorkflows } from '../infra/config';
 import { createWorkerMetrics } from './metrics';
 import type { WorkerMetrics } from './metrics';
@@ -116,6 +117,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       ...createMediaActivities({ db: deps.db, log: deps.log, graphUrl: deps.whatsappGraphUrl, secrets: deps.secrets, allowPrivate: deps.outboundAllowPrivate }),
       ...createBroadcastActivities({ db: deps.db, client }),
       ...createPolicyActivities({ db: deps.db, client, log: deps.log }),
+      ...createWebhookInboxActivities({ db: deps.db, client, taskQueue: deps.taskQueue, log: deps.log }),
     },
     sinks: conversationSinks(deps.log, metrics),
     // A cached conversation costs memory while it idles; an evicted one costs a replay at its next input.

@@ -6,3 +6,4 @@ export { broadcastWorkflow } from './broadcast/workflow';
 export { policyPropagationWorkflow } from './policy/workflow';
 export { providerReadWorkflow } from './provider-read/workflow';
 export { inboundMediaWorkflow } from './media/workflow';
+export { webhookInboxWorkflow } from './webhook-inbox/workflow';

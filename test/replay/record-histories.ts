@@ -26,8 +26,10 @@ import { assignUpdate, policyChangedSignal, replyUpdate, resolveUpdate, snoozeUp
 import type { Policy } from '../../workflows/conversation/core/policy';
 import { applyPolicyPatch, defaultPolicy } from '../../workflows/conversation/core/policy';
 import { routerWorkflowId } from '../../workflows/routing/messages';
+import { bodyReceivedSignal, webhookInboxWorkflowId, webhookInboxWorkflowType } from '../../workflows/webhook-inbox/messages';
+import { collections } from '../../store/collections';
 import type { FakeGraph } from '../support/fake-graph';
-import { inboundImageBody, inboundTextBody, signedMetaRequest, startFakeGraph } from '../support/fake-graph';
+import { inboundImageBody, inboundTextBody, metaWebhookBody, signedMetaRequest, startFakeGraph, statusWebhookBody } from '../support/fake-graph';
 import type { Account } from '../support/scenario';
 import { conversationPath, createAccount, customerWrites, newCustomer } from '../support/scenario';
 import type { Stack } from '../support/stack';
@@ -549,6 +551,40 @@ const apiScenarios: ApiScenario[] = [
       await eventually(async () => ((await stack.client.workflow.getHandle(fetchId).describe()).status.name === 'COMPLETED' ? true : undefined));
       api.expectStatus(await api.act(id, 'resolve', agent), 'closed');
       return { conversation: id, read: `read/${id}/wamid.kit-1`, media: fetchId };
+    },
+  },
+  {
+    // Issue 28, goal 6: the account's WhatsApp webhook inbox. A body that cannot be fanned out (marked
+    // failed), then three bodies posted through the webhook (two customers' messages, a receipt nobody
+    // has), two bodies a run so the recording continues as new with a queue carried over.
+    name: 'webhook-inbox',
+    async drive(stack) {
+      const api = new Api(stack, await createAccount(stack));
+      const accountId = api.account.id;
+      const phoneNumberId = '114002873001458';
+      const channel = '15550100003';
+      const secrets = { accessToken: 'recording-token-0003', appSecret: 'recording-app-secret-3', verifyToken: 'recording-verify-3' };
+      api.expectOk(
+        await stack.http.request('PUT', `/v1/accounts/${accountId}/channels/${channel}`, { key: api.account.keys.owner, body: { provider: 'whatsapp_cloud', phoneNumberId, ...secrets } }),
+        'channel',
+      );
+      const workflowId = webhookInboxWorkflowId(accountId);
+      const unreadable = `${accountId}/unreadable-recording`;
+      await collections(stack.db).inboundBodies.insertOne({ _id: unreadable, accountId, provider: 'whatsapp_cloud', raw: '{"entry": [', routes: [{ phoneNumberId, channel }], receivedAt: new Date(), state: 'pending' });
+      await stack.client.workflow.start(webhookInboxWorkflowType, { workflowId, taskQueue: stack.taskQueue, args: [{ accountId, bodiesPerRun: 2 }] });
+      await stack.client.workflow.getHandle(workflowId).signal(bodyReceivedSignal, { bodyId: unreadable });
+      const [a, b] = [newCustomer(), newCustomer()];
+      const message = (from: string, wamid: string) => inboundTextBody({ phoneNumberId, from, wamid, text: `text of ${wamid}` }).entry[0].changes[0].value.messages[0];
+      const post = async (body: unknown) => {
+        const { rawBody, headers } = signedMetaRequest(body, secrets.appSecret);
+        api.expectOk(await stack.http.request('POST', `/webhooks/whatsapp/${accountId}`, { body: rawBody, headers }), 'webhook');
+      };
+      await post(metaWebhookBody({ phoneNumberId, messages: [message(a, 'wamid.inbox-1'), message(b, 'wamid.inbox-2'), message(a, 'wamid.inbox-3')] }));
+      await post(statusWebhookBody({ phoneNumberId, wamid: 'wamid.nobody-sent-this', status: 'delivered', recipient: a }));
+      await post(metaWebhookBody({ phoneNumberId, messages: [message(b, 'wamid.inbox-4')] }));
+      const bodies = collections(stack.db).inboundBodies;
+      await eventually(async () => ((await bodies.countDocuments({ accountId, state: { $in: ['done', 'failed'] } })) === 4 ? true : undefined), { timeoutMs: 60_000 });
+      return { inbox: workflowId };
     },
   },
 ];

@@ -47,7 +47,7 @@ describe('replaying recorded conversation histories', () => {
     const recorded = ['full-lifecycle', 'history-budget', 'open-window-expiry', 'routing', 'status-inbox', 'work-items'];
     const scenariosOf = (dir: string) => [...new Set(jsonIn(dir).map((file) => file.split('.')[0]))].sort();
     const clocks = ['sla', 'sla-carried', 'answer-within', 'out-of-office', 'clocks-carried', 'snooze', 'snooze-carried'];
-    expect(scenariosOf('.')).toEqual([...recorded, 'whatsapp', 'recovered-run', 'policy-propagation', ...clocks, 'toolkit'].sort());
+    expect(scenariosOf('.')).toEqual([...recorded, 'whatsapp', 'recovered-run', 'policy-propagation', ...clocks, 'toolkit', 'webhook-inbox'].sort());
     expect(scenariosOf('before-delivery')).toEqual(recorded);
     expect(scenariosOf('before-close-in-run')).toEqual([...recorded, 'whatsapp'].sort());
     expect(scenariosOf('before-view-policy')).toEqual([...recorded, 'whatsapp'].sort());
@@ -61,7 +61,7 @@ describe('replaying recorded conversation histories', () => {
       types.add(json.events[0].workflowExecutionStartedEventAttributes.workflowType.name);
       expect([file, fs.statSync(path.join(historiesDir, file)).size <= maxHistoryBytes]).toEqual([file, true]);
     }
-    expect([...types].sort()).toEqual(['accountRouterWorkflow', 'campaignSendWorkflow', 'conversationWorkflow', 'inboundMediaWorkflow', 'policyPropagationWorkflow', 'providerReadWorkflow']);
+    expect([...types].sort()).toEqual(['accountRouterWorkflow', 'campaignSendWorkflow', 'conversationWorkflow', 'inboundMediaWorkflow', 'policyPropagationWorkflow', 'providerReadWorkflow', 'webhookInboxWorkflow']);
     expect(files).toContain('routing.router.run1.json');
   });
 
