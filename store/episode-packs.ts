@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, Filter } from 'mongodb';
 import type { EpisodeDoc } from './episodes';
 import { allEpisodes, readProjection, reportRow, writtenSince } from './episodes';
 import { episodePackChunkDocId, episodePackDocId } from './ids';
@@ -44,14 +44,33 @@ export interface PackChunkDoc {
   entries: string;
 }
 
+/** A row pack's header (store/episode-row-packs.ts): a pack's, and each chunk's first `startedAt`. */
+export interface RowPackHeaderDoc extends PackHeaderDoc {
+  /** The `startedAt` of each chunk's first entry: an export of part of the month skips the chunks outside it. */
+  firsts: string[];
+}
+
+/** `episode_pack_claims`: who builds a month in a time slot (store/episode-pack-builder.ts). */
+export interface PackClaimDoc {
+  _id: string;
+  claimedAt: string;
+}
+
 export interface EpisodePackCollections {
   headers: Collection<PackHeaderDoc>;
   chunks: Collection<PackChunkDoc>;
+  /** Row packs (store/episode-row-packs.ts): the same scheme, CSV lines in start order. */
+  rowHeaders: Collection<RowPackHeaderDoc>;
+  rowChunks: Collection<PackChunkDoc>;
+  claims: Collection<PackClaimDoc>;
 }
 
 export const episodePackCollections = (db: Db): EpisodePackCollections => ({
   headers: db.collection<PackHeaderDoc>('episode_packs'),
   chunks: db.collection<PackChunkDoc>('episode_pack_chunks'),
+  rowHeaders: db.collection<RowPackHeaderDoc>('episode_row_packs'),
+  rowChunks: db.collection<PackChunkDoc>('episode_row_pack_chunks'),
+  claims: db.collection<PackClaimDoc>('episode_pack_claims'),
 });
 
 export interface PackOptions {
@@ -82,7 +101,7 @@ export interface MonthRead {
 }
 
 /** The part of a row's `_id` after `conv:{accountId}:`, which every row of the account shares. */
-const keyOf = (accountId: string, id: string): string => {
+export const keyOf = (accountId: string, id: string): string => {
   const prefix = `conv:${accountId}:`;
   return id.startsWith(prefix) ? id.slice(prefix.length) : id;
 };
@@ -171,12 +190,12 @@ export async function writePack(
 }
 
 /** Deletes a month's packs but the newest `keep`: each header first (no reader finds it after), then its chunks. */
-export async function prunePacks(packs: EpisodePackCollections, accountId: string, month: string, keep: number): Promise<number> {
-  const headers = await packs.headers.find({ accountId, month }).sort({ _id: -1 }).limit(keep + 50).toArray();
+export async function prunePacks<H extends PackHeaderDoc>(packs: { headers: Collection<H>; chunks: Collection<PackChunkDoc> }, accountId: string, month: string, keep: number): Promise<number> {
+  const headers = (await packs.headers.find({ accountId, month } as Filter<H>).sort({ _id: -1 }).limit(keep + 50).toArray()) as PackHeaderDoc[];
   let deleted = 0;
   for (const old of headers.slice(keep)) {
     // Of two racing pruners one deletes the header; both may delete chunks, which is the same outcome.
-    await packs.headers.deleteOne({ _id: old._id });
+    await packs.headers.deleteOne({ _id: old._id } as Filter<H>);
     for (let n = 0; n < old.chunks; n++) await packs.chunks.deleteOne({ _id: episodePackChunkDocId(old._id, n) });
     deleted += 1;
   }

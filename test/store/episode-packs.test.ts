@@ -58,7 +58,7 @@ describe('episode rows and packs', () => {
   };
   const sorted = (m: Map<string, PackEntry>) => new Map([...m].sort(([a], [b]) => (a < b ? -1 : 1)));
   // As persist writes on MongoDB (an upsert forwards along the version): one call for a new row and an old one.
-  const write = (row: EpisodeRow, version: number) => writeEpisodeRow(c.episodes, episodeDoc(row, version), undefined, 'filter');
+  const write = (row: EpisodeRow, version: number) => writeEpisodeRow(c, episodeDoc(row, version), undefined, 'filter');
 
   test('a row of the older shape reads as the row it was, and its next write makes it compact', async () => {
     const accountId = account();
@@ -68,7 +68,7 @@ describe('episode rows and packs', () => {
     const { _id, version, assigneeIds, ...asRow } = stored!;
     expect(asRow).toEqual(row);
     expect([version, assigneeIds]).toEqual([3, ['agent-1']]);
-    await writeEpisodeRow(c.episodes, episodeDoc({ ...row, tags: ['vip'] }, 4), stored, 'read-then-write');
+    await writeEpisodeRow(c, episodeDoc({ ...row, tags: ['vip'] }, 4), stored, 'read-then-write');
     const raw = await c.episodes.findOne({ _id });
     expect(typeof (raw! as { row?: unknown }).row).toBe('string');
     expect(storedEpisode(raw!)).toMatchObject({ tags: ['vip'], version: 4, fold: row.fold });
