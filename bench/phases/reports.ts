@@ -160,7 +160,7 @@ export async function runReports(ctx: BenchContext): Promise<ReportsResult> {
     // Stopped before the reads: its ticks would share the two cores with what is measured.
     await stack.stopProcess(builderApi.proc);
   }
-  ctx.log(`  pack builder (an API process with REPORT_PACKS_EVERY=${builderEvery}): ${months.length} months packed ${(builderMs / 1000).toFixed(0)} s after it started`);
+  ctx.log(`  pack builder (an API process with REPORT_PACKS_EVERY=${builderEvery}): ${months.length} month${months.length === 1 ? '' : 's'} packed ${(builderMs / 1000).toFixed(0)} s after it started`);
   const afterBuilder = await timed(summaryPath);
   if (JSON.stringify(afterBuilder.body) !== JSON.stringify(cold.body)) throw new Error('the summary after the builder differs from the cold one');
   ctx.log(`  summary, first read after the builder ran: ${afterBuilder.ms.toFixed(0)} ms`);
