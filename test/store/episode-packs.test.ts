@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { MongoClient } from 'mongodb';
-import type { Db } from 'mongodb';
-import { collections, ensureIndexes } from '../../store/collections';
 import type { Collections } from '../../store/collections';
 import { monthEntries } from '../../store/episode-packs';
 import type { EpisodeDoc, LegacyEpisodeDoc } from '../../store/episodes';
@@ -11,7 +8,7 @@ import type { EpisodeRow } from '../../workflows/conversation/core/episode-fold'
 import type { PackEntry } from '../../workflows/conversation/core/episode-packs';
 import { monthRange, packEntryOf } from '../../workflows/conversation/core/episode-packs';
 import { seededRow } from '../support/episode-seed';
-import { testServers } from '../support/test-servers';
+import { useStoreDatabase } from '../support/store-database';
 
 /**
  * SPEC 11's rows and the summary's packs on the embedded FerretDB (store/episodes.ts,
@@ -20,19 +17,9 @@ import { testServers } from '../support/test-servers';
  * the rows as they are; a pack whose header was never written is never read; old packs are pruned.
  */
 describe('episode rows and packs', () => {
-  let client: MongoClient;
-  let db: Db;
+  const store = useStoreDatabase('episode_packs');
   let c: Collections;
-  beforeAll(async () => {
-    client = await MongoClient.connect(testServers().mongoUri);
-    db = client.db(`episode_packs_${randomUUID().slice(0, 8)}`);
-    await ensureIndexes(db);
-    c = collections(db);
-  });
-  afterAll(async () => {
-    await db?.dropDatabase();
-    await client?.close();
-  });
+  beforeAll(() => (c = store.c));
 
   const account = () => `acct-${randomUUID().slice(0, 8)}`;
   const month = '2026-01';

@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MongoClient } from 'mongodb';
-import type { Db } from 'mongodb';
 import { episodeView } from '../../api/reports';
-import { collections, ensureIndexes } from '../../store/collections';
 import type { Collections } from '../../store/collections';
 import { PackBuilder } from '../../store/episode-pack-builder';
 import type { MonthExport } from '../../store/episode-row-packs';
@@ -13,7 +10,7 @@ import { episodePackChunkDocId } from '../../store/ids';
 import type { EpisodeRow } from '../../workflows/conversation/core/episode-fold';
 import { csvLine } from '../../workflows/conversation/core/episode-csv';
 import { seededRow } from '../support/episode-seed';
-import { testServers } from '../support/test-servers';
+import { useStoreDatabase } from '../support/store-database';
 
 /**
  * SPEC 11's CSV from row packs (store/episode-row-packs.ts) on the embedded FerretDB: an export read from a
@@ -23,19 +20,9 @@ import { testServers } from '../support/test-servers';
  * short tail, and of two builders racing for one month one builds.
  */
 describe('row packs and the pack builder', () => {
-  let client: MongoClient;
-  let db: Db;
+  const store = useStoreDatabase('episode_row_packs');
   let c: Collections;
-  beforeAll(async () => {
-    client = await MongoClient.connect(testServers().mongoUri);
-    db = client.db(`episode_row_packs_${randomUUID().slice(0, 8)}`);
-    await ensureIndexes(db);
-    c = collections(db);
-  });
-  afterAll(async () => {
-    await db?.dropDatabase();
-    await client?.close();
-  });
+  beforeAll(() => (c = store.c));
 
   const account = () => `acct-${randomUUID().slice(0, 8)}`;
   const write = (row: EpisodeRow, version: number) => writeEpisodeRow(c, episodeDoc(row, version), undefined, 'filter');
