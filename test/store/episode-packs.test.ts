@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Collections } from '../../store/collections';
-import { monthEntries } from '../../store/episode-packs';
+import { PackCache, monthEntries } from '../../store/episode-packs';
 import type { EpisodeDoc, LegacyEpisodeDoc } from '../../store/episodes';
 import { episodeDoc, readEpisodeRows, reportRow, storedEpisode, writeEpisodeRow } from '../../store/episodes';
 import { episodeDocId, episodePackChunkDocId } from '../../store/ids';
@@ -89,7 +89,8 @@ describe('episode rows and packs', () => {
   test('a pack whose header was never written is not read; a pack that lost a chunk gives way to the one before, or to the rows', async () => {
     const accountId = account();
     for (let i = 0; i < 30; i++) await write(seededRow(accountId, i * 600), 1);
-    const options = { repackAfter: 5, marginMs: 0, chunkChars: 2_000 };
+    // No process cache: what is read is the store's (a cached pack would be read whatever its chunks).
+    const options = { repackAfter: 5, marginMs: 0, chunkChars: 2_000, cache: null };
     const first = await monthEntries(c, accountId, month, options);
     for (let i = 0; i < 6; i++) await write({ ...seededRow(accountId, i * 600), csat: 3 }, 2);
     const second = await monthEntries(c, accountId, month, options);
@@ -134,5 +135,33 @@ describe('episode rows and packs', () => {
     const last = await monthEntries(c, accountId, month, { ...options, repackAfter: 1_000 });
     expect(sorted(last.entries)).toEqual(sorted(await truth(accountId)));
     expect(last.entries.get(`${seededRow(accountId, 0).channel}:400000000/1`)?.[6]).toBe(4);
+  });
+
+  test('a pack kept in the process cache is read from it, and with the rows written since equals the rows even after its chunks are gone', async () => {
+    const accountId = account();
+    for (let i = 0; i < 20; i++) await write(seededRow(accountId, i * 600), 1);
+    const cache = new PackCache(1_000);
+    const options = { repackAfter: 5, marginMs: 0, cache };
+    const built = await monthEntries(c, accountId, month, options);
+    const header = (await c.episodePacks.headers.findOne({ _id: built.read.packed! }))!;
+    for (let n = 0; n < header.chunks; n++) await c.episodePacks.chunks.deleteOne({ _id: episodePackChunkDocId(header._id, n) });
+    await write({ ...seededRow(accountId, 0), csat: 2 }, 2);
+    const read = await monthEntries(c, accountId, month, { ...options, repackAfter: 1_000 });
+    expect(read.read).toMatchObject({ pack: header._id, packRows: 20 });
+    expect(sorted(read.entries)).toEqual(sorted(await truth(accountId)));
+    // The cached copy is the pack, not the pack with a tail merged into it.
+    expect(cache.get(header._id)!.get(`${seededRow(accountId, 0).channel}:400000000/1`)?.[6]).toBeNull();
+  });
+
+  test('the process cache drops the least recently used packs past its size', () => {
+    const cache = new PackCache(5);
+    const pack = (n: number) => new Map(Array.from({ length: n }, (_, i) => [`k${i}`, [`k${i}`] as unknown as PackEntry]));
+    cache.set('a', pack(2));
+    cache.set('b', pack(2));
+    expect(cache.get('a')?.size).toBe(2);
+    cache.set('c', pack(2));
+    expect([cache.get('a')?.size, cache.get('b'), cache.get('c')?.size]).toEqual([2, undefined, 2]);
+    cache.set('big', pack(6));
+    expect(cache.get('big')).toBeUndefined();
   });
 });
