@@ -28,7 +28,8 @@ import { messageBody, round } from './ingest';
  * - the background builder: the summary packs are dropped and a second API process with the builder
  *   (REPORT_PACKS_EVERY, default 15 s; `BENCH_REPORT_PACKS_EVERY`) is started; how long until every month
  *   has both packs; that process is stopped before the reads below;
- * - the summary's first read after the builder ran, then `summaryCalls` warm calls, p50/p99;
+ * - the summary's first read after the builder ran (the packs read from the store, then kept parsed by the
+ *   API process: store/episode-packs.ts `packCache`), then `summaryCalls` warm calls, p50/p99;
  * - JSON pages of 100: the first page and a page deep in the range (its cursor from a walk), p50/p99;
  * - the CSV export of the whole range from the row packs, twice (its SHA-256 must equal the cold export's),
  *   read as a stream by the bench while the API process's RSS is sampled every 100 ms: before, peak, after;
