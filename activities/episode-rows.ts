@@ -75,7 +75,7 @@ export function createEpisodeRows({ c, log, policyOf }: EpisodeRowsDeps) {
 
     /** Writes what `prepare` folded, forwards only. */
     async write(prepared: PreparedRows, mode: ConditionalWrites): Promise<void> {
-      await Promise.all(prepared.docs.map(({ doc, stored }) => writeEpisodeRow(c.episodes, doc, stored, mode)));
+      await Promise.all(prepared.docs.map(({ doc, stored }) => writeEpisodeRow(c, doc, stored, mode)));
     },
   };
 }

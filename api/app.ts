@@ -41,6 +41,7 @@ import { StreamGuard, defaultStreamGuardOptions } from './stream-guard';
 import { streamSubscriptions } from '../store/stream-subscriptions';
 import { favicon, inboxPage } from './inbox-page';
 import { startPresenceSweep } from './presence';
+import { startReportPackBuilder } from './report-pack-builder';
 import type { StreamHubOptions } from './stream-hub';
 import { newestAccountPolicy } from '../store/policy-versions';
 import { PolicyVersionCache } from './policy-version-cache';
@@ -72,6 +73,8 @@ export interface AppOptions {
   rateLimits?: Partial<RateLimitSettings>;
   /** Express's `trust proxy` (TRUST_PROXY): which proxies' X-Forwarded-For names the client address; default none. */
   trustProxy?: boolean | number | string;
+  /** REPORT_PACKS_EVERY: how often this process's reports pack builder ticks (api/report-pack-builder.ts); undefined: no builder. */
+  reportPacksEveryMs?: number;
 }
 
 export const defaultSessionLifetimes = { ttlMs: 7 * 86_400_000, idleTtlMs: 12 * 3_600_000 };
@@ -130,6 +133,8 @@ export function createApp(options: AppOptions): { app: express.Express; deps: Ap
   deps.streams.onClose(() => deps.streamGuard.close());
   // Presence follows tabs even when the API process that held them died: every process sweeps (issue 22).
   startPresenceSweep(deps);
+  // SPEC 11's packs are built in the background, so a report meets a long tail only right after a burst.
+  if (options.reportPacksEveryMs !== undefined) startReportPackBuilder(deps, options.reportPacksEveryMs);
 
   const app = express();
   app.disable('x-powered-by');

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     oidc: config.oidc,
     rateLimits: config.rateLimits,
     trustProxy: config.trustProxy,
+    ...(config.reportPacksEveryMs !== null ? { reportPacksEveryMs: config.reportPacksEveryMs } : {}),
   });
   if (config.oidc) log.info({ issuer: config.oidc.issuer, redirectUrl: config.oidc.redirectUrl }, 'single sign-on through OpenID Connect is on');
   // Idempotency-Key answers are kept 24 h, and sessions end; FerretDB has no TTL indexes, so each API

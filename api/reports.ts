@@ -7,7 +7,10 @@ import { mapLimit } from '../infra/map-limit';
 import type { MonthRead, PackOptions } from '../store/episode-packs';
 import { monthEntries } from '../store/episode-packs';
 import type { EpisodeCursor, EpisodeDoc, EpisodeFilter } from '../store/episodes';
-import { allEpisodes, episodesPage, readProjection, reportRow } from '../store/episodes';
+import { episodesPage, readProjection, reportRow } from '../store/episodes';
+import { rangeRowEntries } from '../store/episode-row-packs';
+import type { RowEntry } from '../workflows/conversation/core/episode-csv';
+import { csvHeader, reportView } from '../workflows/conversation/core/episode-csv';
 import { entryMatches, monthsOf, summaryRowOf } from '../workflows/conversation/core/episode-packs';
 import type { GroupBy, SummaryItem } from '../workflows/conversation/core/episode-summary';
 import { EpisodeSummary } from '../workflows/conversation/core/episode-summary';
@@ -42,33 +45,7 @@ async function filterOf(deps: ApiDeps, accountId: string, q: RangeQuery): Promis
 }
 
 /** A row as the API answers it: the SPEC's fields and `team`, without the fold's bookkeeping. */
-export function episodeView(doc: EpisodeDoc) {
-  const r = reportRow(doc);
-  return {
-    conversationId: r.conversationId,
-    episode: r.episode,
-    channel: r.channel,
-    customer: r.customer,
-    startedAt: r.startedAt,
-    firstAssignedAt: r.firstAssignedAt,
-    firstResponseAt: r.firstResponseAt,
-    firstResponseSeconds: r.firstResponseSeconds,
-    businessFirstResponseSeconds: r.businessFirstResponseSeconds,
-    resolvedAt: r.resolvedAt,
-    resolutionSeconds: r.resolutionSeconds,
-    closedReason: r.closedReason,
-    assignees: r.assignees,
-    customerMessages: r.customerMessages,
-    userMessages: r.userMessages,
-    reopenedFrom: r.reopenedFrom,
-    sla: r.sla,
-    csat: r.csat,
-    priority: r.priority ?? 'normal',
-    tags: r.tags,
-    team: r.team,
-  };
-}
-export type EpisodeView = ReturnType<typeof episodeView>;
+export const episodeView = (doc: EpisodeDoc) => reportView(reportRow(doc));
 
 const encodeCursor = (c: EpisodeCursor) => Buffer.from(JSON.stringify({ s: c.startedAt, i: c.id })).toString('base64url');
 function decodeCursor(text: string, accountId: string): EpisodeCursor {
@@ -91,49 +68,17 @@ export async function listEpisodes(deps: ApiDeps, accountId: string, q: RangeQue
   return { items: page.map(episodeView), nextCursor: docs.length > q.limit && last ? encodeCursor({ startedAt: last.startedAt, id: last._id }) : null };
 }
 
-/** The CSV's columns: one per scalar field, then `assignees`, `tags` and `sla` as JSON text (SPEC 11). */
-export const csvColumns = [
-  'conversationId',
-  'episode',
-  'channel',
-  'customer',
-  'startedAt',
-  'firstAssignedAt',
-  'firstResponseAt',
-  'firstResponseSeconds',
-  'businessFirstResponseSeconds',
-  'resolvedAt',
-  'resolutionSeconds',
-  'closedReason',
-  'customerMessages',
-  'userMessages',
-  'reopenedFrom',
-  'csat',
-  'priority',
-  'team',
-  'assignees',
-  'tags',
-  'sla',
-] as const satisfies readonly (keyof EpisodeView)[];
-
-/** One CSV cell (RFC 4180): null is empty; objects are JSON text; quoted when it holds a quote, comma or line break. */
-export function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-export const csvLine = (row: EpisodeView): string => csvColumns.map((c) => csvCell(row[c])).join(',') + '\r\n';
-
 /**
- * `GET .../reports/episodes` with `Accept: text/csv`: the whole range, streamed page by page with the
- * socket's backpressure, so the API holds one page whatever the range's size.
+ * `GET .../reports/episodes` with `Accept: text/csv`: the whole range, month by month, streamed with the
+ * socket's backpressure: a month with a row pack from its pack chunk by chunk and the rows written since
+ * (store/episode-row-packs.ts), a month without one page by page, so the API holds one chunk or page
+ * (and a month's tail) whatever the range's size.
  */
 export async function streamEpisodesCsv(deps: ApiDeps, accountId: string, q: RangeQuery, res: Response): Promise<void> {
   const filter = await filterOf(deps, accountId, q);
-  const rows = allEpisodes(deps.collections.episodes, filter, 1000, readProjection);
-  // The first page is read before the headers go, so a store that is down still answers 503.
-  const first = await rows.next();
+  const batches = rangeRowEntries(deps.collections, filter);
+  // The first batch is read before the headers go, so a store that is down still answers 503.
+  const first = await batches.next();
   res.status(200);
   res.setHeader('content-type', 'text/csv; charset=utf-8');
   res.setHeader('content-disposition', `attachment; filename="episodes-${accountId}.csv"`);
@@ -141,13 +86,15 @@ export async function streamEpisodesCsv(deps: ApiDeps, accountId: string, q: Ran
     // A client that went away never drains: stop waiting at its close too.
     if (!res.write(text)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
   };
+  // One write per batch (a chunk's or a page's rows), not one per row.
+  const lines = (batch: RowEntry[]) => batch.map((e) => e[5]).join('');
   try {
-    await write(csvColumns.join(',') + '\r\n');
+    await write(csvHeader);
     if (!first.done) {
-      await write(csvLine(episodeView(first.value)));
-      for await (const doc of rows) {
+      await write(lines(first.value));
+      for await (const batch of batches) {
         if (res.destroyed) return;
-        await write(csvLine(episodeView(doc)));
+        await write(lines(batch));
       }
     }
     res.end();

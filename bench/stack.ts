@@ -250,11 +250,15 @@ export class BenchStack {
     return proc;
   }
 
-  /** A real API process (api/main.ts) on a free loopback port. */
-  async startApi(): Promise<ApiProcess> {
+  /**
+   * A real API process (api/main.ts) on a free loopback port. Its reports pack builder is off unless `extra`
+   * turns it on (REPORT_PACKS_EVERY): the `reports` phase measures reads with and without packs, and starts
+   * an API with the builder for the part that needs one.
+   */
+  async startApi(extra: Record<string, string> = {}): Promise<ApiProcess> {
     const port = await freePort();
     // The stream phase holds 100 idle streams of one agent (the cost per account's clients): above the per-user cap of 5.
-    const proc = this.spawn(`api${this.apis.length + 1}`, 'api/main.ts', this.env({ PORT: String(port), STREAM_MAX_PER_USER: '1000' }));
+    const proc = this.spawn(`api${this.apis.length + 1}`, 'api/main.ts', this.env({ PORT: String(port), STREAM_MAX_PER_USER: '1000', REPORT_PACKS_EVERY: 'off', ...extra }));
     await proc.ready;
     const baseUrl = `http://127.0.0.1:${port}`;
     const api = { proc, baseUrl, http: new Http(baseUrl) };

@@ -160,6 +160,20 @@ const schema = z.object({
   RATE_LIMIT_SERVICE: rateTier('500/1000'),
   RATE_LIMIT_ANONYMOUS: rateTier('20/40'),
   TRUST_PROXY: trustProxy,
+  // SPEC 11: how often each API process builds the reports' packs in the background; `off`: never.
+  REPORT_PACKS_EVERY: z
+    .string()
+    .trim()
+    .default('15s')
+    .transform((v, ctx) => {
+      if (v === 'off') return null;
+      const ms = parseDuration(v === '' ? '15s' : v);
+      if (ms === undefined || ms < 1_000) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration of at least 1s, like "15s" or "1m", or "off"' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
 });
 
 /** Single sign-on through an OpenID Connect provider (api/oidc.ts); absent when OIDC_ISSUER is not set. */
@@ -213,6 +227,8 @@ export type Config = {
   rateLimits: { user: RateTier; service: RateTier; anonymous: RateTier };
   /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client address. */
   trustProxy: boolean | number | string;
+  /** REPORT_PACKS_EVERY: the reports pack builder's interval in each API process; null: off. */
+  reportPacksEveryMs: number | null;
 };
 
 /** The variables this file accepts: docker-compose and .env.example are checked against this list. */
@@ -257,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oidc,
     rateLimits: { user: e.RATE_LIMIT_USER, service: e.RATE_LIMIT_SERVICE, anonymous: e.RATE_LIMIT_ANONYMOUS },
     trustProxy: e.TRUST_PROXY,
+    reportPacksEveryMs: e.REPORT_PACKS_EVERY,
   };
 }
 

@@ -37,7 +37,7 @@ import type { StreamCollections } from './stream-log';
 import { streamCollections } from './stream-log';
 import type { UserRevisionDoc } from './user-revisions';
 import type { MentionDoc } from './mentions';
-import type { EpisodeDoc } from './episodes';
+import type { EpisodeDoc, EpisodeMonthDoc } from './episodes';
 import { episodesCollection } from './episodes';
 import type { EpisodePackCollections } from './episode-packs';
 import { episodePackCollections } from './episode-packs';
@@ -85,6 +85,8 @@ export interface Collections {
   cannedResponses: Collection<CannedResponseDoc>;
   /** SPEC 11: one report row per episode (store/episodes.ts). */
   episodes: Collection<EpisodeDoc>;
+  /** SPEC 11: the accounts' months that have rows, walked by the pack builder (store/episode-pack-builder.ts). */
+  episodeMonths: Collection<EpisodeMonthDoc>;
   /** SPEC 11: the summary's packs of episode rows and their chunks (store/episode-packs.ts). */
   episodePacks: EpisodePackCollections;
   /** Presence, its claimed changes, tabs and heartbeats (store/presence.ts). */
@@ -134,6 +136,7 @@ export function collections(db: Db, options: { secrets?: SecretBox } = {}): Coll
     mentions: db.collection<MentionDoc>('mentions'),
     cannedResponses: cannedResponsesCollection(db),
     episodes: episodesCollection(db),
+    episodeMonths: db.collection<EpisodeMonthDoc>('episode_months'),
     episodePacks: episodePackCollections(db),
     presence: presenceCollections(db),
     readMarks: readMarkCollections(db),
@@ -186,6 +189,10 @@ export async function ensureIndexes(db: Db): Promise<void> {
     // SPEC 11: the rows of a month written since a pack's mark, and a month's newest pack (store/episode-packs.ts).
     ['episodes', { accountId: 1, month: 1, writtenAt: 1, _id: 1 }, 'account_month_written'],
     ['episode_packs', { accountId: 1, month: 1, _id: 1 }, 'account_month'],
+    // SPEC 11: a month's newest row pack (store/episode-row-packs.ts); the months with rows in `_id` order,
+    // no equality: the pushdown reads them from the index, the builder's walk (store/episode-pack-builder.ts).
+    ['episode_row_packs', { accountId: 1, month: 1, _id: 1 }, 'account_month'],
+    ['episode_months', { accountId: 1, _id: 1 }, 'account_id'],
     // SPEC 11: a term's postings newest first (store/search-index.ts); contacts and their name words in
     // `_id` order, a prefix being a range of `_id`s (store/contact-profiles.ts). Each an equality and a sort
     // on `_id`, the shape the FerretDB pushdown serves (dev/ferretdb-pushdown/README.md).

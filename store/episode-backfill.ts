@@ -70,7 +70,7 @@ export async function backfillEpisodes(db: Db, options: BackfillOptions): Promis
         const row = foldEpisode(null, who, episode, records, ctx);
         if (row === null) continue;
         const doc = episodeDoc(row, 0);
-        if (!options.dryRun && !(await insertEpisodeRowOnce(c.episodes, doc))) {
+        if (!options.dryRun && !(await insertEpisodeRowOnce(c, doc))) {
           result.raced += 1;
           continue;
         }

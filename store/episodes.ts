@@ -2,7 +2,7 @@ import type { Collection, Db, Filter } from 'mongodb';
 import type { EpisodeRow } from '../workflows/conversation/core/episode-fold';
 import type { MessageRecord, TransitionEvent } from '../workflows/conversation/core/model';
 import type { EventDoc, MessageDoc } from './documents';
-import { episodeDocId } from './ids';
+import { episodeDocId, episodeMonthDocId } from './ids';
 import { isDuplicateKeyError } from './writes';
 import { timelineAfter } from './timeline';
 import { monthOf } from '../workflows/conversation/core/episode-packs';
@@ -189,6 +189,38 @@ export function withDefaults(doc: LegacyEpisodeDoc): StoredEpisode {
 }
 
 /**
+ * `episode_months`: one document per account and month that has rows, so the pack builder
+ * (store/episode-pack-builder.ts) finds the months to look at by an index, never by reading the rows.
+ */
+export interface EpisodeMonthDoc {
+  _id: string;
+  accountId: string;
+  month: string;
+}
+
+/** What a row's writer writes to: the rows, and the months that have some. */
+export interface RowWriteCollections {
+  episodes: Collection<EpisodeDoc>;
+  episodeMonths: Collection<EpisodeMonthDoc>;
+}
+
+// Months this process has noted, per database: one insert per process, account and month, not one per write.
+const notedMonths = new Set<string>();
+
+/** Notes that an account's month has rows: insert-once (a taken `_id` is the same fact), once per process. */
+export async function noteEpisodeMonth(months: Collection<EpisodeMonthDoc>, accountId: string, month: string): Promise<void> {
+  const key = `${months.dbName}/${accountId}/${month}`;
+  if (notedMonths.has(key)) return;
+  try {
+    await months.insertOne({ _id: episodeMonthDocId(accountId, month), accountId, month });
+  } catch (error) {
+    if (!isDuplicateKeyError(error)) throw error;
+  }
+  if (notedMonths.size >= 100_000) notedMonths.clear();
+  notedMonths.add(key);
+}
+
+/**
  * Writes a row forwards: not when the stored one was written by a later batch (`stored`, read before
  * the fold; `filter` mode checks in the write itself). A first write that collides with one made
  * meanwhile is done when that one is at least as new (the other attempt of this same batch, racing);
@@ -196,8 +228,11 @@ export function withDefaults(doc: LegacyEpisodeDoc): StoredEpisode {
  * from that row. `writtenAt` is stamped here, right before the write, so that a pack's safety margin
  * (store/episode-packs.ts) only has to cover one round trip and the clocks' skew.
  */
-export async function writeEpisodeRow(episodes: Collection<EpisodeDoc>, unstamped: CompactEpisodeDoc, stored: { version: number } | undefined, mode: 'filter' | 'read-then-write'): Promise<'written' | 'stale'> {
+export async function writeEpisodeRow(c: RowWriteCollections, unstamped: CompactEpisodeDoc, stored: { version: number } | undefined, mode: 'filter' | 'read-then-write'): Promise<'written' | 'stale'> {
   if (stored !== undefined && stored.version > unstamped.version) return 'stale';
+  const episodes = c.episodes;
+  // Before the row: a month is never left out of the builder's walk because its writer died between the two.
+  await noteEpisodeMonth(c.episodeMonths, unstamped.accountId, unstamped.month);
   const doc: CompactEpisodeDoc = { ...unstamped, writtenAt: new Date().toISOString() };
   try {
     if (mode === 'filter') await episodes.replaceOne({ _id: doc._id, version: { $lte: doc.version } }, doc, { upsert: true });
@@ -213,9 +248,10 @@ export async function writeEpisodeRow(episodes: Collection<EpisodeDoc>, unstampe
 }
 
 /** Inserts a row only if the episode has none (the backfill): false when one is there. */
-export async function insertEpisodeRowOnce(episodes: Collection<EpisodeDoc>, doc: CompactEpisodeDoc): Promise<boolean> {
+export async function insertEpisodeRowOnce(c: RowWriteCollections, doc: CompactEpisodeDoc): Promise<boolean> {
+  await noteEpisodeMonth(c.episodeMonths, doc.accountId, doc.month);
   try {
-    await episodes.insertOne({ ...doc, writtenAt: new Date().toISOString() });
+    await c.episodes.insertOne({ ...doc, writtenAt: new Date().toISOString() });
     return true;
   } catch (error) {
     if (isDuplicateKeyError(error)) return false;
@@ -290,8 +326,8 @@ export function episodesPage(episodes: Collection<EpisodeDoc>, f: EpisodeFilter,
  * while the caller works through this one, so the store's decoding and the caller's work overlap (two
  * pages held at most).
  */
-export async function* allEpisodes(episodes: Collection<EpisodeDoc>, f: EpisodeFilter, pageSize = 1000, projection?: Record<string, 0 | 1>): AsyncGenerator<EpisodeDoc> {
-  let next: Promise<EpisodeDoc[]> | undefined = episodesPage(episodes, f, undefined, pageSize, projection);
+export async function* allEpisodes(episodes: Collection<EpisodeDoc>, f: EpisodeFilter, pageSize = 1000, projection?: Record<string, 0 | 1>, after?: EpisodeCursor): AsyncGenerator<EpisodeDoc> {
+  let next: Promise<EpisodeDoc[]> | undefined = episodesPage(episodes, f, after, pageSize, projection);
   while (next !== undefined) {
     const page: EpisodeDoc[] = await next;
     const rows = page.slice(0, pageSize);

@@ -34,6 +34,16 @@ export const episodePackDocId = (accountId: string, month: string, mark: string,
 export const episodePackChunkDocId = (packId: string, n: number): string => `${packId}/${n}`;
 
 /**
+ * `episode_months`: `{accountId}/{month}`, an account's month that has rows (inserted once by the rows'
+ * writer, store/episodes.ts `noteEpisodeMonth`): what the pack builder walks (store/episode-pack-builder.ts).
+ * Row packs (`episode_row_packs`) take `episodePackDocId`'s shape, their chunks `episodePackChunkDocId`'s.
+ */
+export const episodeMonthDocId = (accountId: string, month: string): string => `${accountId}/${month}`;
+
+/** `episode_pack_claims`: `{accountId}/{month}/{slot}`, insert-once: the one builder of that month in that time slot (ISO-8601). */
+export const episodePackClaimDocId = (accountId: string, month: string, slot: string): string => `${accountId}/${month}/${slot}`;
+
+/**
  * `sends` and `outbound`: a conversation message's delivery id, `{conversationId}/{messageId}` (a campaign
  * send's is its workflow id, workflows/campaign/ids.ts). workflows/conversation/outbox.ts builds the same
  * string inside the sandbox, which cannot import this file.

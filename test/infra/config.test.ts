@@ -64,4 +64,11 @@ describe('configuration', () => {
     expect(loadConfig({ WHATSAPP_GRAPH_URL: 'http://127.0.0.1:9911' }).whatsappGraphUrl).toBe('http://127.0.0.1:9911');
     expect(loadConfig({}).whatsappGraphUrl).toBe('https://graph.facebook.com');
   });
+
+  it('runs the reports pack builder every 15 s unless REPORT_PACKS_EVERY says otherwise or "off"; a bad value names the variable', () => {
+    expect(loadConfig({}).reportPacksEveryMs).toBe(15_000);
+    expect(loadConfig({ REPORT_PACKS_EVERY: '2m' }).reportPacksEveryMs).toBe(120_000);
+    expect(loadConfig({ REPORT_PACKS_EVERY: 'off' }).reportPacksEveryMs).toBeNull();
+    expect(() => loadConfig({ REPORT_PACKS_EVERY: '10ms' })).toThrow(/REPORT_PACKS_EVERY/);
+  });
 });

@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { MongoClient } from 'mongodb';
-import type { Db } from 'mongodb';
-import { collections, ensureIndexes } from '../../store/collections';
 import type { Collections } from '../../store/collections';
-import { monthEntries } from '../../store/episode-packs';
+import { PackCache, monthEntries } from '../../store/episode-packs';
 import type { EpisodeDoc, LegacyEpisodeDoc } from '../../store/episodes';
 import { episodeDoc, readEpisodeRows, reportRow, storedEpisode, writeEpisodeRow } from '../../store/episodes';
 import { episodeDocId, episodePackChunkDocId } from '../../store/ids';
@@ -11,7 +8,7 @@ import type { EpisodeRow } from '../../workflows/conversation/core/episode-fold'
 import type { PackEntry } from '../../workflows/conversation/core/episode-packs';
 import { monthRange, packEntryOf } from '../../workflows/conversation/core/episode-packs';
 import { seededRow } from '../support/episode-seed';
-import { testServers } from '../support/test-servers';
+import { useStoreDatabase } from '../support/store-database';
 
 /**
  * SPEC 11's rows and the summary's packs on the embedded FerretDB (store/episodes.ts,
@@ -20,19 +17,9 @@ import { testServers } from '../support/test-servers';
  * the rows as they are; a pack whose header was never written is never read; old packs are pruned.
  */
 describe('episode rows and packs', () => {
-  let client: MongoClient;
-  let db: Db;
+  const store = useStoreDatabase('episode_packs');
   let c: Collections;
-  beforeAll(async () => {
-    client = await MongoClient.connect(testServers().mongoUri);
-    db = client.db(`episode_packs_${randomUUID().slice(0, 8)}`);
-    await ensureIndexes(db);
-    c = collections(db);
-  });
-  afterAll(async () => {
-    await db?.dropDatabase();
-    await client?.close();
-  });
+  beforeAll(() => (c = store.c));
 
   const account = () => `acct-${randomUUID().slice(0, 8)}`;
   const month = '2026-01';
@@ -58,7 +45,7 @@ describe('episode rows and packs', () => {
   };
   const sorted = (m: Map<string, PackEntry>) => new Map([...m].sort(([a], [b]) => (a < b ? -1 : 1)));
   // As persist writes on MongoDB (an upsert forwards along the version): one call for a new row and an old one.
-  const write = (row: EpisodeRow, version: number) => writeEpisodeRow(c.episodes, episodeDoc(row, version), undefined, 'filter');
+  const write = (row: EpisodeRow, version: number) => writeEpisodeRow(c, episodeDoc(row, version), undefined, 'filter');
 
   test('a row of the older shape reads as the row it was, and its next write makes it compact', async () => {
     const accountId = account();
@@ -68,7 +55,7 @@ describe('episode rows and packs', () => {
     const { _id, version, assigneeIds, ...asRow } = stored!;
     expect(asRow).toEqual(row);
     expect([version, assigneeIds]).toEqual([3, ['agent-1']]);
-    await writeEpisodeRow(c.episodes, episodeDoc({ ...row, tags: ['vip'] }, 4), stored, 'read-then-write');
+    await writeEpisodeRow(c, episodeDoc({ ...row, tags: ['vip'] }, 4), stored, 'read-then-write');
     const raw = await c.episodes.findOne({ _id });
     expect(typeof (raw! as { row?: unknown }).row).toBe('string');
     expect(storedEpisode(raw!)).toMatchObject({ tags: ['vip'], version: 4, fold: row.fold });
@@ -102,7 +89,8 @@ describe('episode rows and packs', () => {
   test('a pack whose header was never written is not read; a pack that lost a chunk gives way to the one before, or to the rows', async () => {
     const accountId = account();
     for (let i = 0; i < 30; i++) await write(seededRow(accountId, i * 600), 1);
-    const options = { repackAfter: 5, marginMs: 0, chunkChars: 2_000 };
+    // No process cache: what is read is the store's (a cached pack would be read whatever its chunks).
+    const options = { repackAfter: 5, marginMs: 0, chunkChars: 2_000, cache: null };
     const first = await monthEntries(c, accountId, month, options);
     for (let i = 0; i < 6; i++) await write({ ...seededRow(accountId, i * 600), csat: 3 }, 2);
     const second = await monthEntries(c, accountId, month, options);
@@ -147,5 +135,33 @@ describe('episode rows and packs', () => {
     const last = await monthEntries(c, accountId, month, { ...options, repackAfter: 1_000 });
     expect(sorted(last.entries)).toEqual(sorted(await truth(accountId)));
     expect(last.entries.get(`${seededRow(accountId, 0).channel}:400000000/1`)?.[6]).toBe(4);
+  });
+
+  test('a pack kept in the process cache is read from it, and with the rows written since equals the rows even after its chunks are gone', async () => {
+    const accountId = account();
+    for (let i = 0; i < 20; i++) await write(seededRow(accountId, i * 600), 1);
+    const cache = new PackCache(1_000);
+    const options = { repackAfter: 5, marginMs: 0, cache };
+    const built = await monthEntries(c, accountId, month, options);
+    const header = (await c.episodePacks.headers.findOne({ _id: built.read.packed! }))!;
+    for (let n = 0; n < header.chunks; n++) await c.episodePacks.chunks.deleteOne({ _id: episodePackChunkDocId(header._id, n) });
+    await write({ ...seededRow(accountId, 0), csat: 2 }, 2);
+    const read = await monthEntries(c, accountId, month, { ...options, repackAfter: 1_000 });
+    expect(read.read).toMatchObject({ pack: header._id, packRows: 20 });
+    expect(sorted(read.entries)).toEqual(sorted(await truth(accountId)));
+    // The cached copy is the pack, not the pack with a tail merged into it.
+    expect(cache.get(header._id)!.get(`${seededRow(accountId, 0).channel}:400000000/1`)?.[6]).toBeNull();
+  });
+
+  test('the process cache drops the least recently used packs past its size', () => {
+    const cache = new PackCache(5);
+    const pack = (n: number) => new Map(Array.from({ length: n }, (_, i) => [`k${i}`, [`k${i}`] as unknown as PackEntry]));
+    cache.set('a', pack(2));
+    cache.set('b', pack(2));
+    expect(cache.get('a')?.size).toBe(2);
+    cache.set('c', pack(2));
+    expect([cache.get('a')?.size, cache.get('b'), cache.get('c')?.size]).toEqual([2, undefined, 2]);
+    cache.set('big', pack(6));
+    expect(cache.get('big')).toBeUndefined();
   });
 });

@@ -16,6 +16,10 @@ import type { SummaryRow } from './episode-summary';
 import type { EpisodeRow, SlaOutcome } from './episode-fold';
 import type { SlaMetric } from './sla';
 import { slaMetrics } from './sla';
+import type { EntryFilter } from './episode-csv';
+import { ChunkBuilder, fieldsMatch } from './episode-csv';
+
+export type { EntryFilter } from './episode-csv';
 
 /** One row of a pack: a tuple, since a pack holds tens of thousands of them. */
 export type PackEntry = [
@@ -81,25 +85,8 @@ export function summaryRowOf(e: PackEntry): SummaryRow {
   };
 }
 
-/** The filters of `GET .../reports/*` (store/episodes.ts `EpisodeFilter` without the account). */
-export interface EntryFilter {
-  /** ISO-8601, inclusive. */
-  from: string;
-  /** ISO-8601, exclusive. */
-  to: string;
-  channel?: string | undefined;
-  assignee?: string | undefined;
-  team?: { team: string; members: readonly string[] } | undefined;
-}
-
 /** The same test the store's query makes of a row (store/episodes.ts `filterOf`). */
-export function entryMatches(e: PackEntry, f: EntryFilter): boolean {
-  if (!(e[1] >= f.from && e[1] < f.to)) return false;
-  if (f.channel !== undefined && e[7] !== f.channel) return false;
-  if (f.assignee !== undefined && !e[10].includes(f.assignee)) return false;
-  if (f.team !== undefined && !e[11].includes(f.team.team) && !f.team.members.some((m) => e[10].includes(m))) return false;
-  return true;
-}
+export const entryMatches = (e: PackEntry, f: EntryFilter): boolean => fieldsMatch(e[1], e[7], e[10], e[11], f);
 
 /**
  * A pack's entries and the tail's: each tail entry replaces the pack's entry of its row (or adds one).
@@ -115,21 +102,15 @@ export function mergeTail(entries: Map<string, PackEntry>, tail: Iterable<PackEn
  * Entries as JSON text in chunks of at most about `maxChars` characters each (one entry never splits;
  * an entry longer than `maxChars` is a chunk by itself). Every entry is in exactly one chunk, in order.
  */
-export function chunkEntries(entries: Iterable<PackEntry>, maxChars: number): string[] {
+export function chunkEntries<E = PackEntry>(entries: Iterable<E>, maxChars: number): string[] {
   const chunks: string[] = [];
-  let parts: string[] = [];
-  let size = 2;
+  const builder = new ChunkBuilder<E>(maxChars);
   for (const e of entries) {
-    const text = JSON.stringify(e);
-    if (parts.length > 0 && size + text.length + 1 > maxChars) {
-      chunks.push(`[${parts.join(',')}]`);
-      parts = [];
-      size = 2;
-    }
-    parts.push(text);
-    size += text.length + 1;
+    const full = builder.add(e);
+    if (full !== null) chunks.push(full);
   }
-  if (parts.length > 0) chunks.push(`[${parts.join(',')}]`);
+  const last = builder.finish();
+  if (last !== null) chunks.push(last);
   return chunks;
 }
 
