@@ -1,29 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { MongoClient } from 'mongodb';
-import type { Db, Document } from 'mongodb';
-import { collections, ensureIndexes } from '../../store/collections';
+import type { Document } from 'mongodb';
 import type { MessageDoc } from '../../store/collections';
 import { legacyLimit, posOf, timelineAfter, timelineNewest } from '../../store/timeline';
 import { textRecord } from '../support/message-records';
-import { testServers } from '../support/test-servers';
+import { useStoreDatabase } from '../support/store-database';
 
 /**
  * A conversation's timeline in seq order on the embedded FerretDB (store/timeline.ts): pages and the
  * newest records read from `conversation_pos` in its order (never the whole collection), records written
  * before `pos` (without it) still read, in seq order, before those with it.
  */
-let client: MongoClient;
-let db: Db;
-beforeAll(async () => {
-  client = await MongoClient.connect(testServers().mongoUri);
-  db = client.db(`timeline_${randomUUID().slice(0, 8)}`);
-  await ensureIndexes(db);
-});
-afterAll(async () => {
-  await db?.dropDatabase();
-  await client?.close();
-});
+const env = useStoreDatabase('timeline');
 
 /**
  * A conversation's messages with seq 1..n: the first `legacy` written as before `pos` (without it), the
@@ -36,7 +24,7 @@ async function conversation(n: number, legacy: number, inbound: (seq: number) =>
     const m = textRecord(seq, `message ${seq}`, Date.UTC(2026, 0, 1) + seq * 1000, { messageId: `wamid.${(seq * 7919) % 10007}.${seq}`, direction: inbound(seq) ? 'inbound' : 'outbound' });
     return { _id: `${id}/${m.messageId}`, ...m, conversationId: id, accountId: 'acc', ...(seq <= legacy ? {} : { pos: posOf(seq) }) };
   });
-  if (docs.length > 0) await collections(db).messages.insertMany(docs);
+  if (docs.length > 0) await env.c.messages.insertMany(docs);
   return { id, docs };
 }
 
@@ -53,7 +41,7 @@ test.each([
   ['every record from before pos', 23],
   ['older records without pos, newer with it', 9],
 ])('pages in seq order, after and before a seq, with a filter: %s', async (_name, legacy) => {
-  const c = collections(db);
+  const { c } = env;
   const { id } = await conversation(23, legacy, (seq) => seq % 3 !== 0);
   const pages: number[][] = [];
   let after = 0;
@@ -76,7 +64,7 @@ test.each([
 });
 
 test('any mix of records with and without pos reads as a brute-force sort would', async () => {
-  const c = collections(db);
+  const { c } = env;
   await fc.assert(
     fc.asyncProperty(fc.nat({ max: 30 }), fc.nat({ max: 30 }), fc.nat({ max: 31 }), fc.integer({ min: 1, max: 32 }), fc.integer({ min: 1, max: 8 }), async (n, legacySeed, after, before, limit) => {
       const legacy = Math.min(n, legacySeed);
@@ -94,7 +82,7 @@ test('any mix of records with and without pos reads as a brute-force sort would'
 test('a page and the newest records are read from conversation_pos in its order: no table scan, no sort', async () => {
   const { id } = await conversation(40, 0);
   const plan = async (filter: Document, sort: Document, limit: number) => {
-    const explained = await db.command({ explain: { find: 'messages', filter, sort, limit } });
+    const explained = await env.db.command({ explain: { find: 'messages', filter, sort, limit } });
     const lines = explained.queryPlanner.Plan as string[];
     expect(lines.at(-1)).toMatch(/USING INDEX \S+_conversation_pos /);
     expect(lines.filter((line) => /TEMP B-TREE|^SCAN \S+$/.test(line))).toEqual([]);
