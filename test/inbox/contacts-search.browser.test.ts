@@ -194,7 +194,7 @@ test('two words that seldom meet: the API answers a short page, the search box r
   expect(await results.locator('button.message-result mark').allTextContents()).toEqual(['quokka', 'yabby']);
 });
 
-test('on a 390-pixel-wide phone the contact is a strip above the conversation, closed until tapped', async () => {
+test('on a 390-pixel-wide phone the contact is closed at first (its button in the title row) and opens above the conversation', async () => {
   const customer = newCustomer();
   const { conversationId } = await customerSays(customer, 'Writing from my phone', { customerName: 'Olavo Pimentel' });
   await profileWith(customer, 1);
@@ -207,17 +207,26 @@ test('on a 390-pixel-wide phone the contact is a strip above the conversation, c
     const panel = phone.getByRole('complementary', { name: 'Contact' });
     const toggle = panel.getByRole('button', { name: 'Contact' });
     expect(await toggle.getAttribute('aria-expanded')).toBe('false');
-    // Above the conversation, the width of the screen.
-    const [strip, timeline] = [await panel.boundingBox(), await phone.locator('.conversation .timeline').boundingBox()];
-    expect(strip!.y + strip!.height).toBeLessThanOrEqual(timeline!.y);
-    expect(strip!.width).toBeGreaterThan(350);
+    // Closed: the button in the title row, beside the name, and the conversation starts at the top.
+    const title = phone.locator('.conv-head h2');
+    const [button, heading, pane] = [await toggle.boundingBox(), await title.boundingBox(), await phone.locator('.conversation-pane').boundingBox()];
+    expect(button!.y).toBeLessThan(heading!.y + heading!.height);
+    expect(button!.x).toBeGreaterThanOrEqual(heading!.x + heading!.width - 76);
+    expect(button!.x + button!.width).toBeLessThanOrEqual(390);
+    const top = pane!.y;
 
     await toggle.click();
     await panel.getByRole('heading', { name: 'Olavo Pimentel' }).waitFor();
-    expect((await panel.boundingBox())!.height).toBeLessThanOrEqual(844 / 2 + 1);
+    // Open: above the conversation, the width of the screen, at most half its height.
+    const [open, below] = [await panel.boundingBox(), await phone.locator('.conversation-pane').boundingBox()];
+    expect(open!.y + open!.height).toBeLessThanOrEqual(below!.y);
+    expect(below!.y).toBeGreaterThan(top);
+    expect(open!.width).toBeGreaterThan(350);
+    expect(open!.height).toBeLessThanOrEqual(844 / 2 + 1);
     await phone.getByRole('button', { name: 'Back to the list' }).waitFor();
     await panel.getByRole('button', { name: 'Hide contact' }).click();
     await panel.getByRole('heading', { name: 'Olavo Pimentel' }).waitFor({ state: 'detached' });
+    expect((await phone.locator('.conversation-pane').boundingBox())!.y).toBe(top);
   } finally {
     await context.close();
   }
