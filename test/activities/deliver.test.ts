@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { MongoClient } from 'mongodb';
-import type { Db } from 'mongodb';
 import type { OutboundMessage } from '../../channels/types';
 import { createDeliveryActivities } from '../../activities/delivery-activities';
 import type { ChannelProvider } from '../../activities/channel-provider';
-import { collections, ensureIndexes } from '../../store/collections';
 import { providerMessageDocId } from '../../store/ids';
 import { quietLog } from '../support/stack';
-import { testServers } from '../support/test-servers';
+import { useStoreDatabase } from '../support/store-database';
 
 /**
  * The `deliver` activity against a real MongoDB-wire server (FerretDB), on a channel with no
@@ -15,24 +12,13 @@ import { testServers } from '../support/test-servers';
  * attempt the provider accepted is answered from the record without sending again, writing the receipt
  * index if that attempt died before it.
  */
-let mongo: MongoClient;
-let db: Db;
-
-beforeAll(async () => {
-  mongo = await MongoClient.connect(testServers().mongoUri);
-  db = mongo.db(`deliver_${randomUUID().slice(0, 8)}`);
-  await ensureIndexes(db);
-});
-afterAll(async () => {
-  await db?.dropDatabase();
-  await mongo?.close();
-});
+const env = useStoreDatabase('deliver');
 
 /** Deliver activities whose recording provider counts what it was asked to send. */
 function counted() {
   const sent: string[] = [];
   const recording: ChannelProvider = { send: async (doc) => void sent.push(doc._id) };
-  return { sent, deliver: createDeliveryActivities({ db, log: quietLog, graphUrl: 'http://127.0.0.1:9', recording }).deliver };
+  return { sent, deliver: createDeliveryActivities({ db: env.db, log: quietLog, graphUrl: 'http://127.0.0.1:9', recording }).deliver };
 }
 
 const message = (): OutboundMessage => {
@@ -45,7 +31,7 @@ test('a send is recorded with its receipt index, and a retry does not send again
   const m = message();
   const first = await deliver(m);
   expect(first).toEqual({ outcome: 'sent', providerMessageId: `recorded.${m.deliveryId}` });
-  const c = collections(db);
+  const { c } = env;
   expect(await c.sends.findOne({ _id: m.deliveryId })).toMatchObject({ providerMessageId: `recorded.${m.deliveryId}`, messageId: m.messageId });
   expect(await c.providerMessages.findOne({ _id: providerMessageDocId('a', `recorded.${m.deliveryId}`) })).toMatchObject({ deliveryId: m.deliveryId, conversationId: m.conversationId, messageId: m.messageId });
 
@@ -56,7 +42,7 @@ test('a send is recorded with its receipt index, and a retry does not send again
 test('a retry of an attempt that died between its two records answers from the send and writes the receipt index', async () => {
   const { sent, deliver } = counted();
   const m = message();
-  const c = collections(db);
+  const { c } = env;
   // As the attempt left it: the provider accepted the send and it was recorded, then the worker died.
   await c.sends.insertOne({ _id: m.deliveryId, accountId: 'a', conversationId: m.conversationId, messageId: m.messageId, providerMessageId: 'wamid.accepted', sentAt: new Date() });
 

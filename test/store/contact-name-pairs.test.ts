@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { MongoClient } from 'mongodb';
 import type { Db } from 'mongodb';
 import { listContacts } from '../../api/contacts';
 import type { ApiDeps } from '../../api/deps';
 import { ApiError } from '../../api/errors';
-import { collections, ensureIndexes } from '../../store/collections';
+import { collections } from '../../store/collections';
 import type { Collections } from '../../store/collections';
 import { markPairsComplete, recordContactMessages, refreshContactWords } from '../../store/contact-profiles';
 import { decisiveWords, listingPair, planPairSearch } from '../../workflows/conversation/core/contact-search';
 import { matchesAll, wordsOf } from '../../workflows/conversation/core/search-words';
 import type { ListedContact } from '../support/contact-pages';
 import { followContactPages, storeNamedContacts } from '../support/contact-pages';
-import { testServers } from '../support/test-servers';
+import { useStoreDatabase } from '../support/store-database';
 
 /**
  * The contacts search of several words by name pairs (api/contacts.ts `pairSearch`) on the embedded
@@ -22,20 +21,13 @@ import { testServers } from '../support/test-servers';
  * still answered exactly.
  */
 describe('contacts search by name pairs equals the rule computed over every contact', () => {
-  let client: MongoClient;
+  const env = useStoreDatabase('contact_pairs');
   let db: Db;
   let c: Collections;
   let deps: ApiDeps;
-  beforeAll(async () => {
-    client = await MongoClient.connect(testServers().mongoUri);
-    db = client.db(`contact_pairs_${randomUUID().slice(0, 8)}`);
-    await ensureIndexes(db);
-    c = collections(db);
+  beforeAll(() => {
+    ({ db, c } = env);
     deps = { collections: c } as unknown as ApiDeps;
-  });
-  afterAll(async () => {
-    await db?.dropDatabase();
-    await client?.close();
   });
 
   const followPages = (accountId: string, q: string, limit: number) => followContactPages(deps, accountId, q, limit);
