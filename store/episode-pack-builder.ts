@@ -5,7 +5,7 @@ import { monthEntries } from './episode-packs';
 import type { RowPackBuild } from './episode-row-packs';
 import { newestRowPack, writeRowPack } from './episode-row-packs';
 import { episodePackClaimDocId } from './ids';
-import { isDuplicateKeyError } from './writes';
+import { insertNew } from './writes';
 
 /**
  * SPEC 11's packs built in the background (store/DESIGN.md "Reports (SPEC 11)"), so that a summary or a
@@ -125,12 +125,7 @@ export class PackBuilder {
   private async claim(accountId: string, month: string, at: number): Promise<boolean> {
     const slotMs = this.options.claimMs ?? 60_000;
     const slot = new Date(Math.floor(at / slotMs) * slotMs).toISOString();
-    try {
-      await this.c.episodePacks.claims.insertOne({ _id: episodePackClaimDocId(accountId, month, slot), claimedAt: new Date(at).toISOString() });
-    } catch (error) {
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
-    }
+    if (!(await insertNew(this.c.episodePacks.claims, { _id: episodePackClaimDocId(accountId, month, slot), claimedAt: new Date(at).toISOString() }))) return false;
     // The slot before is over: its claim (if any) is dropped, so claims stay about one per month built lately.
     await this.c.episodePacks.claims.deleteOne({ _id: episodePackClaimDocId(accountId, month, new Date(Date.parse(slot) - slotMs).toISOString()) });
     return true;

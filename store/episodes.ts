@@ -3,7 +3,7 @@ import type { EpisodeRow } from '../workflows/conversation/core/episode-fold';
 import type { MessageRecord, TransitionEvent } from '../workflows/conversation/core/model';
 import type { EventDoc, MessageDoc } from './documents';
 import { episodeDocId, episodeMonthDocId } from './ids';
-import { isDuplicateKeyError } from './writes';
+import { insertNew, insertOnce, isDuplicateKeyError } from './writes';
 import { timelineAfter } from './timeline';
 import { monthOf } from '../workflows/conversation/core/episode-packs';
 
@@ -211,11 +211,7 @@ const notedMonths = new Set<string>();
 export async function noteEpisodeMonth(months: Collection<EpisodeMonthDoc>, accountId: string, month: string): Promise<void> {
   const key = `${months.dbName}/${accountId}/${month}`;
   if (notedMonths.has(key)) return;
-  try {
-    await months.insertOne({ _id: episodeMonthDocId(accountId, month), accountId, month });
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-  }
+  await insertOnce(months, [{ _id: episodeMonthDocId(accountId, month), accountId, month }]);
   if (notedMonths.size >= 100_000) notedMonths.clear();
   notedMonths.add(key);
 }
@@ -250,13 +246,7 @@ export async function writeEpisodeRow(c: RowWriteCollections, unstamped: Compact
 /** Inserts a row only if the episode has none (the backfill): false when one is there. */
 export async function insertEpisodeRowOnce(c: RowWriteCollections, doc: CompactEpisodeDoc): Promise<boolean> {
   await noteEpisodeMonth(c.episodeMonths, doc.accountId, doc.month);
-  try {
-    await c.episodes.insertOne({ ...doc, writtenAt: new Date().toISOString() });
-    return true;
-  } catch (error) {
-    if (isDuplicateKeyError(error)) return false;
-    throw error;
-  }
+  return insertNew(c.episodes, { ...doc, writtenAt: new Date().toISOString() });
 }
 
 /**
