@@ -1,6 +1,6 @@
 import type { BenchAccount } from '../bench/accounts';
 import { conversationId } from '../bench/accounts';
-import type { Http } from '../bench/http-client';
+import type { Http, HttpReply } from '../bench/http-client';
 import { sleep } from '../bench/load';
 import type { Ledger } from '../bench/verify';
 
@@ -27,6 +27,23 @@ export interface DeliveryReport {
 
 export const channel = 'wa-main';
 
+/**
+ * One try of a request through an outage: its answer when the status is `ok`, else null, with why it was
+ * not counted in `failures` (the status and error code, or the error's message with its digits as N).
+ */
+export async function tryCounting(failures: Record<string, number>, ok: number, send: () => Promise<HttpReply>): Promise<HttpReply | null> {
+  let why: string;
+  try {
+    const res = await send();
+    if (res.status === ok) return res;
+    why = `HTTP ${res.status} ${res.body?.error?.code ?? ''}`.trim();
+  } catch (error) {
+    why = error instanceof Error ? error.message.replace(/\d+/g, 'N').slice(0, 60) : 'error';
+  }
+  failures[why] = (failures[why] ?? 0) + 1;
+  return null;
+}
+
 export async function deliver(opts: {
   http: () => Http;
   account: BenchAccount;
@@ -45,16 +62,8 @@ export async function deliver(opts: {
   let lastLog = Date.now();
   const sendOnce = async (d: Delivery): Promise<boolean> => {
     opts.ledger.attempt(d.messageId);
-    try {
-      const res = await opts.http().request('POST', `/v1/accounts/${opts.account.id}/messages`, opts.account.serviceKey, { channel, customer: d.customer, messageId: d.messageId, text: `chaos ${d.messageId}` }, 20_000);
-      if (res.status === 202) return true;
-      const why = `HTTP ${res.status} ${res.body?.error?.code ?? ''}`.trim();
-      report.failures[why] = (report.failures[why] ?? 0) + 1;
-    } catch (error) {
-      const why = error instanceof Error ? error.message.replace(/\d+/g, 'N').slice(0, 60) : 'error';
-      report.failures[why] = (report.failures[why] ?? 0) + 1;
-    }
-    return false;
+    const body = { channel, customer: d.customer, messageId: d.messageId, text: `chaos ${d.messageId}` };
+    return (await tryCounting(report.failures, 202, () => opts.http().request('POST', `/v1/accounts/${opts.account.id}/messages`, opts.account.serviceKey, body, 20_000))) !== null;
   };
   const lane = async () => {
     while (next < opts.plan.length) {

@@ -8,7 +8,7 @@ import { collections } from '../store/collections';
 import type { TimelineMessage, WhatsAppChannel } from '../bench/whatsapp';
 import { configureWhatsAppChannel, openConversations, outboundTimeline, sendsByText, signedHeaders } from '../bench/whatsapp';
 import { inboundTextBody, metaWebhookBody } from '../test/support/fake-graph';
-import { channel, deliver, shuffle } from './deliver';
+import { channel, deliver, shuffle, tryCounting } from './deliver';
 import type { Delivery, DeliveryReport } from './deliver';
 
 /**
@@ -357,19 +357,12 @@ async function outboundUnderFault(
     if (due > Date.now()) await sleep(due - Date.now());
     const text = `chaos ${tag} reply ${i} to ${id}`;
     for (;;) {
-      try {
-        // The same Idempotency-Key on every try: a 503 that did land is answered 200 by the retry, recorded once.
-        const res = await http().request('POST', conversationPath(account.id, id, '/replies'), account.agentKey, { text }, 30_000, { 'idempotency-key': `${tag}-reply-${i}` });
-        if (res.status === 200) {
-          accepted.set(text, { conversationId: id, messageId: res.body.messageId });
-          ledger.reply(id);
-          break;
-        }
-        const why = `HTTP ${res.status} ${res.body?.error?.code ?? ''}`.trim();
-        failures[why] = (failures[why] ?? 0) + 1;
-      } catch (error) {
-        const why = error instanceof Error ? error.message.replace(/\d+/g, 'N').slice(0, 60) : 'error';
-        failures[why] = (failures[why] ?? 0) + 1;
+      // The same Idempotency-Key on every try: a 503 that did land is answered 200 by the retry, recorded once.
+      const res = await tryCounting(failures, 200, () => http().request('POST', conversationPath(account.id, id, '/replies'), account.agentKey, { text }, 30_000, { 'idempotency-key': `${tag}-reply-${i}` }));
+      if (res) {
+        accepted.set(text, { conversationId: id, messageId: res.body.messageId });
+        ledger.reply(id);
+        break;
       }
       retries++;
       if (Date.now() > deadline) {
@@ -541,15 +534,7 @@ export const webhookKills: Scenario = {
     const post = async (b: (typeof bodies)[number]): Promise<boolean> => {
       const deadline = Date.now() + 120_000;
       for (;;) {
-        try {
-          const res = await http().request('POST', `/webhooks/whatsapp/${account.id}`, undefined, b.body, 30_000, b.headers);
-          if (res.status === 200) return true;
-          const why = `HTTP ${res.status} ${res.body?.error?.code ?? ''}`.trim();
-          failures[why] = (failures[why] ?? 0) + 1;
-        } catch (error) {
-          const why = error instanceof Error ? error.message.replace(/\d+/g, 'N').slice(0, 60) : 'error';
-          failures[why] = (failures[why] ?? 0) + 1;
-        }
+        if (await tryCounting(failures, 200, () => http().request('POST', `/webhooks/whatsapp/${account.id}`, undefined, b.body, 30_000, b.headers))) return true;
         retries++;
         if (Date.now() > deadline) return false;
         await sleep(500);
