@@ -7,6 +7,7 @@ import http from 'node:http';
 export interface HttpReply<T = any> {
   status: number;
   body: T;
+  headers: http.IncomingHttpHeaders;
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -41,7 +42,7 @@ export class Http {
           } catch {
             // not JSON
           }
-          resolve({ status: res.statusCode ?? 0, body: parsed as T });
+          resolve({ status: res.statusCode ?? 0, body: parsed as T, headers: res.headers });
         });
         res.on('error', reject);
       });

@@ -3,7 +3,7 @@ import type { FakeGraph, FakeGraphRequest } from '../test/support/fake-graph';
 import { signMeta, startFakeGraph } from '../test/support/fake-graph';
 import type { BenchAccount } from './accounts';
 import { conversationId, conversationPath } from './accounts';
-import type { Http } from './http-client';
+import type { Http, HttpReply } from './http-client';
 import { mapLimit, sleep } from './load';
 import type { BenchStack } from './stack';
 import type { Ledger } from './verify';
@@ -104,9 +104,23 @@ export interface TimelineMessage {
 
 /** The business messages of one timeline, through the API, as the agent sees them. */
 export async function outboundTimeline(http: Http, account: BenchAccount, id: string): Promise<TimelineMessage[] | undefined> {
-  const res = await http.request('GET', conversationPath(account.id, id, '/messages?limit=500'), account.agentKey, undefined, 30_000);
+  const res = await politely(() => http.request('GET', conversationPath(account.id, id, '/messages?limit=500'), account.agentKey, undefined, 30_000));
   if (res.status !== 200) return undefined;
   return ((res.body?.messages ?? []) as TimelineMessage[]).filter((m) => m.direction === 'outbound');
+}
+
+/**
+ * A request tried again while the API answers 429 (an agent key's rate limit, SPEC section 12), after
+ * the Retry-After it gives: a checker reading hundreds of timelines with one agent's key outruns the
+ * limit now that a page is fast, and a refused read is not a missing message.
+ */
+export async function politely(request: () => Promise<HttpReply>, tries = 20): Promise<HttpReply> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await request();
+    if (res.status !== 429 || attempt >= tries) return res;
+    const seconds = Number(res.headers['retry-after']);
+    await sleep(Number.isFinite(seconds) && seconds > 0 ? seconds * 1_000 : 1_000);
+  }
 }
 
 /** A Meta webhook POST, signed over the exact bytes sent (the client serializes the body the same way). */

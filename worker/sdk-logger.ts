@@ -11,7 +11,10 @@ const pinoLevel = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', 
 export function sdkLoggerOf(log: Logger): SdkLogger {
   const write = (level: LogLevel, message: string, meta?: LogMetadata) => {
     // The SDK keys some metadata by symbol; pino serializes only string keys, which is what we want.
-    log[pinoLevel[level]]({ sdk: true, ...meta }, message);
+    // It passes a failure as `error`; pino writes an Error's name, message and stack only under `err`
+    // (an Error's own fields are not enumerable: `error` alone logs as {}).
+    const { error, ...rest } = meta ?? {};
+    log[pinoLevel[level]]({ sdk: true, ...rest, ...(error === undefined ? {} : error instanceof Error ? { err: error } : { error }) }, message);
   };
   return {
     log: write,
