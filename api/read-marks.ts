@@ -30,12 +30,14 @@ export const readAnswer = z.object({
 });
 
 /**
- * How many conversations of a list page have their marks read at once. Each is one or two point reads by
- * `_id` (the mark's copy, then the next revision, usually absent). Not one `$in` over the page: our
+ * How many conversations of a list page have their marks read at once: a default page (25) in one wave
+ * (issue 28; at 8 it took four waves of one or two round trips each, most of an inbox page's time beyond
+ * the list read). Each is one or two point reads by `_id` (the mark's copy, then the next revision,
+ * usually absent), on the driver's pool (100 connections). Not one `$in` over the page: our
  * FerretDB pushes down only a filter that is exactly `{ _id: <string> }` (infra/ferretdb-pushdown/README.md;
  * `backends/sqlite/collection.go`), so an `$in` would read the whole `read_marks` collection.
  */
-const markConcurrency = 8;
+const markConcurrency = 32;
 
 /** What `withReadMarks` needs of a conversation view: its id and counter (absent on views written before the counter). */
 export interface CountedView {
