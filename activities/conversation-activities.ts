@@ -31,6 +31,12 @@ export interface PersistBatch {
   deliveries?: { messageId: string; delivery: Delivery }[];
   /** Requests and assignment reports for the account's router, in decision order. */
   routing?: RoutingNotice[];
+  /**
+   * Deliveries only, at a version whose view is already written (a light delivery decision,
+   * core/light-delivery.ts): the deliveries and a stream entry are written; the view, its episode row
+   * and everything derived from messages are not.
+   */
+  light?: boolean;
 }
 
 /** What a run that starts from nothing (not continued as new) reads first: the policy, and the conversation if the store knows it. */
@@ -176,7 +182,7 @@ export function createConversationActivities({ db, log, router, conditionalWrite
       return messageIds.filter((_, i) => found[i]?.direction === 'inbound');
     },
 
-    async persist({ view, messages, events, deliveries = [], routing = [] }) {
+    async persist({ view, messages, events, deliveries = [], routing = [], light = false }) {
       const conversationId = view.id;
       const { accountId, channel, customer } = view;
       // Each write goes on even when an earlier one was refused for good, so one document the store
@@ -208,10 +214,11 @@ export function createConversationActivities({ db, log, router, conditionalWrite
       // 3. the stream entry, once the view is written (a stream reader that reads the REST routes on
       //    seeing the entry finds what it says), and beside it what only has to follow the view.
       const mode = await writeMode();
-      const viewRead = mode === 'read-then-write' ? settle(readStoredVersion(c, conversationId)) : undefined;
+      const viewRead = mode === 'read-then-write' && !light ? settle(readStoredVersion(c, conversationId)) : undefined;
       const headHint = stream.readHint(accountId);
       // SPEC 11: the episode rows' reads and fold run beside the timeline's writes (activities/episode-rows.ts).
-      const rows = episodes ? settle(episodes.prepare({ view, messages, events })) : undefined;
+      // A delivery never moves a row (activities/episode-rows.ts), so a light batch has none.
+      const rows = episodes && !light ? settle(episodes.prepare({ view, messages, events })) : undefined;
       const sent = new Set(messages.map((m) => m.messageId));
       const latest = new Map(deliveries.map((d) => [d.messageId, d.delivery]));
       const writeDeliveries = () =>
@@ -233,7 +240,8 @@ export function createConversationActivities({ db, log, router, conditionalWrite
         write('mentions', () => insertOnce(c.mentions, mentionDocsOf(accountId, conversationId, messages))),
       ]);
       await allWritten([
-        write('view', () => writeViewForwards(c, view, mode, log, viewRead?.then(unsettle))),
+        // A light batch's view is the one already written at its version.
+        ...(light ? [] : [write('view', () => writeViewForwards(c, view, mode, log, viewRead?.then(unsettle)))]),
         ...(episodes && rows ? [write('episodes', async () => episodes.write(unsettle(await rows), mode))] : []),
       ]);
       const hint = await headHint;
@@ -271,7 +279,9 @@ export function createConversationActivities({ db, log, router, conditionalWrite
     async recordPersistFailure(failure) {
       log.error({ ...failure }, 'conversation batch refused by the database for good; kept in persist_failures');
       onPersistRefused?.();
-      await insertOnce(c.persistFailures, [{ _id: persistFailureDocId(failure.conversationId, failure.version), ...failure, at: new Date() }]);
+      // A light batch shares its version with the batch before it: its deliveries tell it apart.
+      const id = persistFailureDocId(failure.conversationId, failure.version) + (failure.deliveries ? `/d/${failure.deliveries.join(',')}` : '');
+      await insertOnce(c.persistFailures, [{ _id: id, ...failure, at: new Date() }]);
     },
   };
 }

@@ -136,13 +136,15 @@ export interface ProviderMessageDoc {
 
 /** A conversation batch the database refused for good (issue 11): what it was and why. Insert-once. */
 export interface PersistFailureDoc {
-  _id: string; // `${conversationId}/${version}`
+  _id: string; // `${conversationId}/${version}`; a light batch's `${conversationId}/${version}/d/${deliveries}`
   conversationId: string;
   accountId: string;
   version: number;
   error: string;
   messageIds: string[];
   eventSeqs: number[];
+  /** A light batch (deliveries only, at a version already written): `{messageId}:{status}` of each delivery. */
+  deliveries?: string[];
   at: Date;
 }
 

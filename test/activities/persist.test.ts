@@ -132,6 +132,37 @@ describe.each(['filter', 'read-then-write'] as const)('persisting a conversation
     await activities().persist({ ...batch, deliveries: [{ messageId: message.messageId, delivery }] });
     expect(await db.collection('messages').findOne({ _id: `${batch.view.id}/${message.messageId}` as never })).toMatchObject({ delivery });
   });
+
+  test('a light batch writes its delivery and a stream entry, and neither reads nor writes the view or an episode row', async () => {
+    const { batches } = conversation(1);
+    const batch = batches[0]!;
+    await activities().persist(batch);
+    const message = batch.messages[0]!;
+    const watched = await MongoClient.connect(testServers().mongoUri, { monitorCommands: true });
+    try {
+      const touched: string[] = [];
+      watched.on('commandStarted', (e) => {
+        if (['find', 'insert', 'update', 'aggregate'].includes(e.commandName)) touched.push(`${e.commandName} ${String((e.command as Record<string, unknown>)[e.commandName])}`);
+      });
+      const a = createConversationActivities({ db: watched.db(db.databaseName), log: quietLog, conditionalWrites });
+      const delivery = { status: 'read' as const, providerMessageId: 'wamid.9', error: null, updatedAt: 9_000 };
+      // The same version with a view that differs: a light batch must leave the stored one as it is.
+      const light: PersistBatch = { view: { ...batch.view, unreadCount: 99 }, messages: [], events: [], deliveries: [{ messageId: message.messageId, delivery }], light: true };
+      await a.persist(light);
+      expect(touched.filter((line) => / (conversations|episodes|episode_months)$/.test(line))).toEqual([]);
+      expect(touched).toContain('update messages');
+      expect(touched).toContain('insert stream_entries');
+    } finally {
+      await watched.close();
+    }
+    expect(await db.collection('messages').findOne({ _id: `${batch.view.id}/${message.messageId}` as never })).toMatchObject({ delivery: { status: 'read' } });
+    expect(await db.collection('conversations').findOne({ _id: batch.view.id as never })).toMatchObject({ version: 1, unreadCount: 1 });
+    const entries = await db.collection('stream_entries').find({ conversationId: batch.view.id }).toArray();
+    expect(entries.map((e) => [e.conversation.version, e.deliveries.length])).toEqual([
+      [1, 0],
+      [1, 1],
+    ]);
+  });
 });
 
 test('FerretDB is asked to write views by reading, then writing by `_id`', async () => {

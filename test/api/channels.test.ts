@@ -229,6 +229,25 @@ describe('messages out through the WhatsApp Cloud API', () => {
     expect(read.delivery).toMatchObject({ providerMessageId: request.wamid, error: null });
   });
 
+  test("sent, delivered and read move the reply's delivery and reach the stream, not the conversation's version (issue 28)", async () => {
+    const customer = newCustomer();
+    const { conversationId } = await customerWritesOnWhatsApp(customer);
+    const reply = await api.act(account, conversationId, 'replies', account.keys.agent, { text: 'One moment, please.' });
+    expect(reply.status).toBe(200);
+    const version: number = reply.body.conversation.version;
+    await deliveryOf(conversationId, reply.body.messageId, 'read');
+    // Each receipt was decided light: the view is the one the reply wrote.
+    const view = await env.stack.http.get(conversationPath(account, conversationId), account.keys.agent);
+    expect(view.body).toMatchObject({ version, updatedAt: reply.body.conversation.updatedAt });
+    // And each went to the account's stream, with the conversation at that same version.
+    const entries = await env.stack.db.collection('stream_entries').find({ conversationId }).toArray();
+    const moves = entries.flatMap((e) => (e.deliveries ?? []).filter((d: any) => d.messageId === reply.body.messageId).map((d: any) => [d.delivery.status, e.conversation.version]));
+    // sent, delivered, read (a receipt that overtook the send's outcome is applied with it, in one entry).
+    expect(moves.length).toBeGreaterThan(0);
+    expect(moves.at(-1)).toEqual(['read', version]);
+    expect(moves.every(([, v]) => v === version)).toBe(true);
+  });
+
   test('a template goes out with its language and parameters, also after the window closed', async () => {
     const customer = newCustomer();
     const { conversationId } = await customerWritesOnWhatsApp(customer);

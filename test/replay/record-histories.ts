@@ -340,6 +340,43 @@ const apiScenarios: ApiScenario[] = [
     },
   },
   {
+    // Issue 28: send outcomes and receipts that no view shows are decided without a new version and
+    // flushed light (the light-delivery patch): two replies sent, delivered and read, one of them
+    // followed by a late receipt; a 131047 failure (a new version: an event, the window closes); a template.
+    name: 'light-delivery',
+    graph: true,
+    async drive(stack, graph) {
+      const api = new Api(stack, await createAccount(stack));
+      const { agent } = api.account.keys;
+      const phoneNumberId = '114002873001458';
+      const channel = '15550100003';
+      const secrets = { accessToken: 'recording-token-0003', appSecret: 'recording-app-secret-3', verifyToken: 'recording-verify-3' };
+      const meta = await api.whatsappChannel(graph!, { channel, phoneNumberId, secrets });
+      const customer = newCustomer();
+      const id = `conv:${api.account.id}:${channel}:${customer}`;
+      await meta(inboundTextBody({ phoneNumberId, from: customer, name: 'Priya Sharma', wamid: 'wamid.light-1', text: 'Is my order on its way?' }));
+      await api.until([id], (vs) => vs[0]!.status === 'open');
+      const delivery = async (messageId: string, status: string) =>
+        eventually(async () => {
+          const messages = (await stack.http.get(conversationPath(api.account, id, '/messages'), agent)).body.messages as { messageId: string; delivery?: { status: string; providerMessageId: string } }[];
+          const found = messages.find((m) => m.messageId === messageId);
+          return found?.delivery?.status === status ? found.delivery : undefined;
+        });
+      const first = await api.act(id, 'replies', agent, { text: 'Yes, it left this morning.', replyTo: 'wamid.light-1' });
+      const read = await delivery(first.body.messageId, 'read');
+      // A late receipt changes nothing; a probe reply's own read says it has been decided.
+      await graph!.sendStatus({ wamid: read.providerMessageId, status: 'delivered', recipient: customer, phoneNumberId });
+      const second = await api.act(id, 'replies', agent, { text: 'It arrives tomorrow.' });
+      await delivery(second.body.messageId, 'read');
+      graph!.behave('window_closed', 1);
+      const refused = await api.act(id, 'replies', agent, { text: 'Anything else?' });
+      await delivery(refused.body.messageId, 'failed');
+      const template = await api.act(id, 'templates', agent, { name: 'follow_up', language: 'en' });
+      await delivery(template.body.messageId, 'read');
+      return { conversation: id };
+    },
+  },
+  {
     // Issue 24, item 4 (SPEC section 12): a conversation whose run was terminated continues from its
     // stored views. Recorded: the run started after the termination (loadRunStart finds the view), which
     // decides the next customer message and reply from the recovered seqs and version.

@@ -5,7 +5,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { sharedBundle } from '../support/stack';
-import { answerWithinPatch, closeInRunPatch, durableDedupePatch, inputLimitsPatch, outOfOfficePatch, recoverFromStorePatch, slaClocksPatch, snoozePatch, timerLabelPatch, viewFollowsPolicyPatch } from '../../workflows/conversation/patches';
+import { answerWithinPatch, closeInRunPatch, durableDedupePatch, inputLimitsPatch, lightDeliveryPatch, outOfOfficePatch, recoverFromStorePatch, slaClocksPatch, snoozePatch, timerLabelPatch, viewFollowsPolicyPatch } from '../../workflows/conversation/patches';
 
 /**
  * Replays the committed histories of real conversations (recorded by `npm run record:histories`)
@@ -47,7 +47,7 @@ describe('replaying recorded conversation histories', () => {
     const recorded = ['full-lifecycle', 'history-budget', 'open-window-expiry', 'routing', 'status-inbox', 'work-items'];
     const scenariosOf = (dir: string) => [...new Set(jsonIn(dir).map((file) => file.split('.')[0]))].sort();
     const clocks = ['sla', 'sla-carried', 'answer-within', 'out-of-office', 'clocks-carried', 'snooze', 'snooze-carried'];
-    expect(scenariosOf('.')).toEqual([...recorded, 'whatsapp', 'recovered-run', 'policy-propagation', ...clocks, 'toolkit', 'webhook-inbox'].sort());
+    expect(scenariosOf('.')).toEqual([...recorded, 'whatsapp', 'recovered-run', 'policy-propagation', ...clocks, 'toolkit', 'webhook-inbox', 'light-delivery'].sort());
     expect(scenariosOf('before-delivery')).toEqual(recorded);
     expect(scenariosOf('before-close-in-run')).toEqual([...recorded, 'whatsapp'].sort());
     expect(scenariosOf('before-view-policy')).toEqual([...recorded, 'whatsapp'].sort());
@@ -121,6 +121,11 @@ describe('replaying recorded conversation histories', () => {
     for (const file of slaRuns) expect([file, patches(eventsOf(file))]).not.toEqual([file, expect.arrayContaining([snoozePatch])]);
     // The shortened target breaches on the policy signal's own decision: a timer is not needed for it.
     expect(eventsOf('sla.shortened.run1.json').some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED')).toBe(true);
+  });
+
+  test('the light-delivery recording (issue 28) ran with the light-delivery patch; the WhatsApp recording before it did not ask it', () => {
+    expect(patches(eventsOf('light-delivery.conversation.run1.json'))).toContain(lightDeliveryPatch);
+    expect(patches(eventsOf('whatsapp.conversation.run1.json'))).not.toContain(lightDeliveryPatch);
   });
 
   test("the toolkit recording (SPEC 10) holds a note, and replies of each new kind, with the media fetch's and the read mark's own workflows", () => {

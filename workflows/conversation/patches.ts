@@ -86,3 +86,11 @@ export const outOfOfficePatch = 'out-of-office';
  * `sla-clocks`), so no running conversation gains the status, its timer or its wake-ups mid-run.
  */
 export const snoozePatch = 'snooze';
+
+/**
+ * Runs from before 2026-12-07 gave every send outcome and receipt a new version, so a reply's `sent`
+ * cost a second whole persist (view, episode row, stream) for a change no view shows. Since then a
+ * delivery decision that changes only the outbox and the early receipts keeps its version
+ * (core/light-delivery.ts) and is flushed as a light batch: the delivery and a stream entry, no view.
+ */
+export const lightDeliveryPatch = 'light-delivery';

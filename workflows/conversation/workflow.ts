@@ -19,7 +19,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { ConversationActivities } from '../../activities/conversation-activities';
+import type { ConversationActivities, PersistBatch } from '../../activities/conversation-activities';
 import { toBatch } from './core/batch';
 import { needsStoreCheck } from './core/dedupe';
 import { persistRefusal } from './core/errors';
@@ -29,6 +29,7 @@ import { decide, initialState, nextDeadline, upgradeState } from './core/lifecyc
 import { legacyTimerLabel } from './core/operator-view';
 import type { Policy } from './core/policy';
 import { defaultPolicy } from './core/policy';
+import { lightened } from './core/light-delivery';
 import { recoveredState } from './core/recover';
 import { settled } from './core/settle';
 import { timerLabel } from './core/timer-labels';
@@ -36,7 +37,18 @@ import { restampedForPolicy, toView } from './core/view';
 import type { ActionBase, ActionResult, ConversationRef, ConversationSinks, ConversationWorkflowInput } from './messages';
 import * as m from './messages';
 import { Outbox } from './outbox';
-import { answerWithinPatch, closeInRunPatch, durableDedupePatch, outOfOfficePatch, recoverFromStorePatch, slaClocksPatch, snoozePatch, timerLabelPatch, viewFollowsPolicyPatch } from './patches';
+import {
+  answerWithinPatch,
+  closeInRunPatch,
+  durableDedupePatch,
+  lightDeliveryPatch,
+  outOfOfficePatch,
+  recoverFromStorePatch,
+  slaClocksPatch,
+  snoozePatch,
+  timerLabelPatch,
+  viewFollowsPolicyPatch,
+} from './patches';
 import { withSlaState } from './core/conversation-sla';
 import { withAnswerState } from './core/answer-within';
 import { withOutOfOfficeState } from './core/out-of-office';
@@ -91,6 +103,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const outOfOffice = patched(outOfOfficePatch);
   // And for snooze (SPEC 9): a run that takes it keeps `state.snoozedUntil`, which lets `snooze` through.
   const snoozing = patched(snoozePatch);
+  // A delivery decision that no view shows keeps its version and is flushed light (core/light-delivery.ts).
+  const lightDelivery = patched(lightDeliveryPatch);
   /** Seeds the state each patch this run took keeps (SLA, answer-within, out of office, snooze). */
   const withPatchedFields = (s: ConversationState, priority: SlaPriority | null = null): ConversationState => {
     const withSla = slaClocks ? withSlaState(s, priority) : s;
@@ -248,6 +262,27 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     return later.length === 0 ? null : Math.min(...later);
   };
 
+  const flush = async (batch: PersistBatch, version: number): Promise<void> => {
+    try {
+      await persist(batch);
+    } catch (error) {
+      // The database refused part of the batch for good (an outage is retried inside persist, never
+      // thrown here): record it where operators look, and go on answering and deciding.
+      const refused = persistRefusal(error);
+      // Anything else is a bug, not the conversation's fate: fail the task (retried), never the run.
+      if (!refused) throw new Error(`persist failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+      await recordPersistFailure({
+        conversationId,
+        accountId: ref.accountId,
+        version,
+        error: refused.message,
+        messageIds: batch.messages.map((message) => message.messageId),
+        eventSeqs: batch.events.map((e) => e.seq),
+        ...(batch.light ? { deliveries: (batch.deliveries ?? []).map((d) => `${d.messageId}:${d.delivery.status}`) } : {}),
+      });
+    }
+  };
+
   for (;;) {
     const now = Date.now();
     current = policy.current!;
@@ -273,7 +308,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       const { input: next, actor } = inbox.shift()!;
       if (next.type === 'customerMessage' && (storeAnswers.get(next.message.messageId) === true || (windowed?.has(next.message.messageId) && !state.recentMessageIds.includes(next.message.messageId)))) continue;
       const decision = decide(state, next, actor, current, now);
-      if (decision.ok) apply(decision);
+      if (decision.ok) apply(lightDelivery ? lightened(state, decision) : decision);
       else conversationSink.rejectedInput({ conversationId, input: next.type, actor: actor.kind, code: decision.code, reason: decision.message });
     }
     storeAnswers.clear();
@@ -293,25 +328,14 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     if (state.version > flushedVersion) {
       ui.publish(state, current, nextWakeUp(now));
       const version = state.version;
-      const batch = toBatch(state, current, pending.splice(0, pending.length));
-      try {
-        await persist(batch);
-      } catch (error) {
-        // The database refused part of the batch for good (an outage is retried inside persist, never
-        // thrown here): record it where operators look, and go on answering and deciding.
-        const refused = persistRefusal(error);
-        // Anything else is a bug, not the conversation's fate: fail the task (retried), never the run.
-        if (!refused) throw new Error(`persist failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
-        await recordPersistFailure({
-          conversationId,
-          accountId: ref.accountId,
-          version,
-          error: refused.message,
-          messageIds: batch.messages.map((message) => message.messageId),
-          eventSeqs: batch.events.map((e) => e.seq),
-        });
-      }
+      await flush(toBatch(state, current, pending.splice(0, pending.length)), version);
       flushedVersion = Math.max(flushedVersion, version);
+      continue;
+    }
+    // Only light delivery decisions leave effects at a flushed version: their deliveries and a stream
+    // entry are written, the view (the same version) is not. A run without the patch never gets here.
+    if (lightDelivery && pending.length > 0) {
+      await flush({ ...toBatch(state, current, pending.splice(0, pending.length)), light: true }, state.version);
       continue;
     }
 
@@ -325,7 +349,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       // Meanwhile inputs (a send's outcome among them) and changes are still decided and flushed.
       const drained = () => allHandlersFinished() && !outbox.hasQueued();
       await condition(() => drained() || inbox.length > 0 || state.version > flushedVersion);
-      if (drained() && inbox.length === 0 && state.version === flushedVersion) {
+      if (drained() && inbox.length === 0 && state.version === flushedVersion && pending.length === 0) {
         // Continue-as-new cannot set the next run's static summary (SDK 1.24); its memo says what it is.
         const next = makeContinueAsNewFunc<typeof conversationWorkflow>({
           typedSearchAttributes: searchAttributePairs(state),

@@ -9,7 +9,7 @@ import type { Policy } from './policy';
 import { toView } from './view';
 
 export function toBatch(state: ConversationState, policy: Policy, effects: Effect[]): PersistBatch {
-  const batch: Required<PersistBatch> = { view: toView(state, policy), messages: [], events: [], deliveries: [], routing: [] };
+  const batch: Required<Omit<PersistBatch, 'light'>> = { view: toView(state, policy), messages: [], events: [], deliveries: [], routing: [] };
   const conversationId = state.conversationId;
   for (const effect of effects) {
     switch (effect.type) {
