@@ -309,16 +309,8 @@ const apiScenarios: ApiScenario[] = [
       const phoneNumberId = '114002873001456';
       const channel = '15550100001';
       const secrets = { accessToken: 'recording-token-0001', appSecret: 'recording-app-secret', verifyToken: 'recording-verify' };
-      const meta = await api.whatsappChannel(graph!, { channel, phoneNumberId, secrets });
-      const customer = newCustomer();
-      const id = `conv:${api.account.id}:${channel}:${customer}`;
-      await meta(inboundTextBody({ phoneNumberId, from: customer, name: 'Priya Sharma', wamid: 'wamid.rec-1', text: 'Where is my order?' }));
-      await api.until([id], (vs) => vs[0]!.status === 'open');
-      const delivered = async (messageId: string, status: string) =>
-        eventually(async () => {
-          const messages = (await stack.http.get(conversationPath(api.account, id, '/messages'), agent)).body.messages as { messageId: string; delivery?: { status: string } }[];
-          return messages.find((m) => m.messageId === messageId)?.delivery?.status === status ? true : undefined;
-        });
+      const { meta, customer, id } = await api.whatsappConversation(graph!, { channel, phoneNumberId, secrets }, { wamid: 'wamid.rec-1', text: 'Where is my order?' });
+      const delivered = (messageId: string, status: string) => api.delivery(id, messageId, status);
       const first = await api.act(id, 'replies', agent, { text: 'Checking now.', replyTo: 'wamid.rec-1' });
       await delivered(first.body.messageId, 'read');
       graph!.behave('window_closed', 1);
@@ -351,17 +343,8 @@ const apiScenarios: ApiScenario[] = [
       const phoneNumberId = '114002873001458';
       const channel = '15550100003';
       const secrets = { accessToken: 'recording-token-0003', appSecret: 'recording-app-secret-3', verifyToken: 'recording-verify-3' };
-      const meta = await api.whatsappChannel(graph!, { channel, phoneNumberId, secrets });
-      const customer = newCustomer();
-      const id = `conv:${api.account.id}:${channel}:${customer}`;
-      await meta(inboundTextBody({ phoneNumberId, from: customer, name: 'Priya Sharma', wamid: 'wamid.light-1', text: 'Is my order on its way?' }));
-      await api.until([id], (vs) => vs[0]!.status === 'open');
-      const delivery = async (messageId: string, status: string) =>
-        eventually(async () => {
-          const messages = (await stack.http.get(conversationPath(api.account, id, '/messages'), agent)).body.messages as { messageId: string; delivery?: { status: string; providerMessageId: string } }[];
-          const found = messages.find((m) => m.messageId === messageId);
-          return found?.delivery?.status === status ? found.delivery : undefined;
-        });
+      const { customer, id } = await api.whatsappConversation(graph!, { channel, phoneNumberId, secrets }, { wamid: 'wamid.light-1', text: 'Is my order on its way?' });
+      const delivery = (messageId: string, status: string) => api.delivery(id, messageId, status);
       const first = await api.act(id, 'replies', agent, { text: 'Yes, it left this morning.', replyTo: 'wamid.light-1' });
       const read = await delivery(first.body.messageId, 'read');
       // A late receipt changes nothing; a probe reply's own read says it has been decided.
@@ -536,22 +519,13 @@ const apiScenarios: ApiScenario[] = [
       const phoneNumberId = '114002873001457';
       const channel = '15550100002';
       const secrets = { accessToken: 'recording-token-0002', appSecret: 'recording-app-secret-2', verifyToken: 'recording-verify-2' };
-      const meta = await api.whatsappChannel(graph!, { channel, phoneNumberId, secrets });
-      const customer = newCustomer();
-      const id = `conv:${api.account.id}:${channel}:${customer}`;
-      await meta(inboundTextBody({ phoneNumberId, from: customer, name: 'Priya Sharma', wamid: 'wamid.kit-1', text: 'Can you send the brochure?' }));
-      await api.until([id], (vs) => vs[0]!.status === 'open');
+      const { meta, customer, id } = await api.whatsappConversation(graph!, { channel, phoneNumberId, secrets }, { wamid: 'wamid.kit-1', text: 'Can you send the brochure?' });
       api.expectOk(await api.act(id, 'notes', agent, { text: 'Asking about the brochure, @manager can you check the price?', mentions: [api.account.users.manager] }), 'note');
       api.expectOk(
         await stack.http.request('PUT', `/v1/accounts/${api.account.id}/canned-responses/greet`, { key: owner, body: { title: 'Greeting', text: 'Hello! Happy to help.', scope: 'account' } }),
         'canned response',
       );
-      const sentOut = async (messageId: string) =>
-        eventually(async () => {
-          const messages = (await stack.http.get(conversationPath(api.account, id, '/messages?limit=500'), agent)).body.messages as { messageId: string; delivery?: { status: string } }[];
-          const status = messages.find((m) => m.messageId === messageId)?.delivery?.status;
-          return status === 'sent' || status === 'delivered' || status === 'read' ? true : undefined;
-        });
+      const sentOut = (messageId: string) => api.delivery(id, messageId, 'sent', 'delivered', 'read');
       const canned = await api.act(id, 'replies', agent, { cannedResponse: 'greet', replyTo: 'wamid.kit-1' });
       api.expectOk(canned, 'canned reply');
       await sentOut(canned.body.messageId);
@@ -665,6 +639,32 @@ class Api {
       const { rawBody, headers } = signedMetaRequest(body, secrets.appSecret);
       this.expectOk(await this.stack.http.request('POST', `/webhooks/whatsapp/${id}`, { body: rawBody, headers }), 'webhook');
     };
+  }
+
+  /** Waits until a message of conversation `id` has a delivery in one of `statuses`; answers the delivery. */
+  delivery(id: string, messageId: string, ...statuses: string[]): Promise<{ status: string; providerMessageId: string }> {
+    return eventually(async () => {
+      const messages = (await this.stack.http.get(conversationPath(this.account, id, '/messages?limit=500'), this.account.keys.agent)).body.messages as {
+        messageId: string;
+        delivery?: { status: string; providerMessageId: string };
+      }[];
+      const delivery = messages.find((m) => m.messageId === messageId)?.delivery;
+      return delivery && statuses.includes(delivery.status) ? delivery : undefined;
+    });
+  }
+
+  /** A WhatsApp channel (`whatsappChannel`) and a new customer's first message through it, once the conversation is open. */
+  async whatsappConversation(
+    graph: FakeGraph,
+    options: Parameters<Api['whatsappChannel']>[1],
+    first: { wamid: string; text: string },
+  ): Promise<{ meta: (body: unknown) => Promise<void>; customer: string; id: string }> {
+    const meta = await this.whatsappChannel(graph, options);
+    const customer = newCustomer();
+    const id = `conv:${this.account.id}:${options.channel}:${customer}`;
+    await meta(inboundTextBody({ phoneNumberId: options.phoneNumberId, from: customer, name: 'Priya Sharma', ...first }));
+    await this.until([id], (vs) => vs[0]!.status === 'open');
+    return { meta, customer, id };
   }
 
   async patchPolicy(patch: Record<string, unknown>): Promise<void> {
