@@ -7,7 +7,7 @@ import { PolicyVersionCache } from '../api/policy-version-cache';
 import type { FanOutDeps } from '../api/whatsapp-webhook';
 import { UnreadableWebhookBody, fanOutWhatsAppBody } from '../api/whatsapp-webhook';
 import { collections } from '../store/collections';
-import { markInboundBodyDone, markInboundBodyFailed } from '../store/inbound-bodies';
+import { markInboundBodyDone, markInboundBodyFailed, purgeDoneBodies } from '../store/inbound-bodies';
 import { newestAccountPolicy } from '../store/policy-versions';
 import type { WebhookBodyOutcome } from '../workflows/webhook-inbox/messages';
 import type { TemporalCall } from './router-client';
@@ -65,7 +65,11 @@ export function createWebhookInboxActivities({ db, client, taskQueue, log }: { d
           progress.groupsDone = groupsDone;
           ctx.heartbeat(progress);
         });
-        await markInboundBodyDone(c.inboundBodies, bodyId, outcome);
+        const bodies = { bodies: c.inboundBodies, days: c.inboundBodyDays };
+        await markInboundBodyDone(bodies, bodyId, outcome);
+        // The account's bodies done more than a week ago, a few per body (store/inbound-bodies.ts). Never
+        // fails the fan-out: what is left is purged after a later body.
+        await purgeDoneBodies(bodies, body.accountId, new Date()).catch((error: unknown) => log.warn({ err: error, accountId: body.accountId }, 'old webhook bodies not purged; retried after the next body'));
         return { state: 'done', ...outcome };
       } catch (error) {
         if (error instanceof UnreadableWebhookBody) throw ApplicationFailure.nonRetryable(error.message, 'webhook_body_unreadable');

@@ -16,8 +16,8 @@ import type {
   SendDoc,
   UserDoc,
 } from './documents';
-import type { InboundBodyDoc } from './inbound-bodies';
-import { inboundBodiesCollection } from './inbound-bodies';
+import type { InboundBodyDayDoc, InboundBodyDoc } from './inbound-bodies';
+import { inboundBodiesCollection, inboundBodyDaysCollection } from './inbound-bodies';
 import type { MediaCollections } from './media';
 import { mediaCollections } from './media';
 import type { PolicyVersionDoc } from './policy-versions';
@@ -103,6 +103,8 @@ export interface Collections {
   searchTerms: Collection<SearchTermDoc>;
   /** WhatsApp webhook bodies kept before Meta is answered, until the account's inbox workflow fans them out (store/inbound-bodies.ts). */
   inboundBodies: Collection<InboundBodyDoc>;
+  /** The day each body was marked done, by `_id`, so the purge finds an account's old bodies (store/inbound-bodies.ts). */
+  inboundBodyDays: Collection<InboundBodyDayDoc>;
   /**
    * Seals and opens channel secrets (SECRETS_KEY, store/secret-box.ts). It travels with the collections
    * so that every reader of `channels` has it; without a key, secrets are stored as given.
@@ -145,6 +147,7 @@ export function collections(db: Db, options: { secrets?: SecretBox } = {}): Coll
     contactProfiles: contactCollections(db),
     searchTerms: searchTerms(db),
     inboundBodies: inboundBodiesCollection(db),
+    inboundBodyDays: inboundBodyDaysCollection(db),
   };
 }
 

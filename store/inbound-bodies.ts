@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import { insertNew } from './writes';
+import { insertNew, insertOnce } from './writes';
 
 /**
  * WhatsApp webhook bodies, kept before Meta is answered (api/whatsapp-webhook.ts, store/DESIGN.md
@@ -35,6 +35,41 @@ export function inboundBodiesCollection(db: Db): Collection<InboundBodyDoc> {
   return db.collection<InboundBodyDoc>('inbound_bodies');
 }
 
+/**
+ * How long a `done` body is kept: Meta redelivers a body it got no 200 for during up to 7 days, and a copy
+ * still kept is recognised by its `_id` and skipped. A copy arriving after the purge is fanned out again
+ * and changes nothing: its messages are known to their conversations by id and receipts only move forwards.
+ */
+export const keepDoneBodiesMs = 7 * 24 * 60 * 60 * 1_000;
+
+/**
+ * The day a body was marked `done`, as an `_id` `{accountId}/{YYYY-MM-DD}/{sha256}`: the purge reads an
+ * account's old days as one `_id` range, the one query our FerretDB answers from its index
+ * (store/DESIGN.md); a filter on `doneAt` would read the whole collection of bodies.
+ */
+export interface InboundBodyDayDoc {
+  _id: string;
+  accountId: string;
+  bodyId: string;
+}
+
+export function inboundBodyDaysCollection(db: Db): Collection<InboundBodyDayDoc> {
+  return db.collection<InboundBodyDayDoc>('inbound_body_days');
+}
+
+export interface InboundBodyCollections {
+  bodies: Collection<InboundBodyDoc>;
+  days: Collection<InboundBodyDayDoc>;
+}
+
+const dayOf = (at: Date): string => at.toISOString().slice(0, 10);
+
+function bodyDayId(bodyId: string, at: Date): { _id: string; accountId: string } {
+  const slash = bodyId.lastIndexOf('/');
+  const accountId = bodyId.slice(0, slash);
+  return { _id: `${accountId}/${dayOf(at)}/${bodyId.slice(slash + 1)}`, accountId };
+}
+
 export function inboundBodyId(accountId: string, raw: Buffer): string {
   return `${accountId}/${createHash('sha256').update(raw).digest('hex')}`;
 }
@@ -44,9 +79,40 @@ export function keepInboundBody(bodies: Collection<InboundBodyDoc>, doc: Inbound
   return insertNew(bodies, doc);
 }
 
-/** The fan-out finished: by `_id`, written only by the account's inbox workflow's activity. */
-export async function markInboundBodyDone(bodies: Collection<InboundBodyDoc>, id: string, outcome: InboundBodyDoc['outcome']): Promise<void> {
-  await bodies.updateOne({ _id: id }, { $set: { state: 'done', doneAt: new Date(), outcome }, $unset: { failedAt: '', reason: '' } });
+/**
+ * The fan-out finished: by `_id`, written only by the account's inbox workflow's activity. Its day row
+ * first, so a `done` body always has one (a row whose body is not done yet is only skipped by the purge).
+ */
+export async function markInboundBodyDone(c: InboundBodyCollections, id: string, outcome: InboundBodyDoc['outcome'], now = new Date()): Promise<void> {
+  const day = bodyDayId(id, now);
+  await insertOnce(c.days, [{ ...day, bodyId: id }]);
+  await c.bodies.updateOne({ _id: id }, { $set: { state: 'done', doneAt: now, outcome }, $unset: { failedAt: '', reason: '' } });
+}
+
+/**
+ * Deletes at most `max` of the account's bodies marked `done` more than `keepDoneBodiesMs` ago, oldest
+ * day first, with their day rows; answers how many bodies went. The inbox workflow's fan-out calls it
+ * after each body, so an account's store of bodies stays about a week of its traffic, and the work is a
+ * few deletes per body received. Pending and failed bodies stay (an operator may replay a failed one);
+ * a row whose body is gone, not done, or done again later (a replay) only loses its row.
+ */
+export async function purgeDoneBodies(c: InboundBodyCollections, accountId: string, now: Date, max = 20): Promise<number> {
+  const cutoff = new Date(now.getTime() - keepDoneBodiesMs);
+  const rows = await c.days
+    .find({ _id: { $gte: `${accountId}/`, $lt: `${accountId}/${dayOf(cutoff)}` } })
+    .sort({ _id: 1 })
+    .limit(max)
+    .toArray();
+  let purged = 0;
+  for (const row of rows) {
+    const body = await c.bodies.findOne({ _id: row.bodyId }, { projection: { state: 1, doneAt: 1 } });
+    if (body?.state === 'done' && body.doneAt !== undefined && body.doneAt < cutoff) {
+      await c.bodies.deleteOne({ _id: row.bodyId });
+      purged++;
+    }
+    await c.days.deleteOne({ _id: row._id });
+  }
+  return purged;
 }
 
 /** The fan-out gave up after its retries: the reason stays for an operator, who may replay it (README). */

@@ -8,7 +8,7 @@ import { collections } from '../../store/collections';
 import type { Collections } from '../../store/collections';
 import { markPairsComplete, recordContactMessages, refreshContactWords } from '../../store/contact-profiles';
 import { decisiveWords, listingPair, planPairSearch } from '../../workflows/conversation/core/contact-search';
-import { matchesAll, wordsOf } from '../../workflows/conversation/core/search-words';
+import { matchesAll, parseContactQuery, wordsOf } from '../../workflows/conversation/core/search-words';
 import type { ListedContact } from '../support/contact-pages';
 import { followContactPages, storeNamedContacts } from '../support/contact-pages';
 import { useStoreDatabase } from '../support/store-database';
@@ -35,6 +35,12 @@ describe('contacts search by name pairs equals the rule computed over every cont
 
   /** What the SPEC's rule gives over all contacts, in the order the API documents for a pair search (or by customer when it reads words). */
   function expectedListing(current: Map<string, string>, written: readonly string[], q: string, pairs: boolean): { listed: ListedContact[]; ordered: boolean } {
+    // Digits and spaces alone ("4 4") are a phone number's prefix, not name words (SPEC 11).
+    const parsed = parseContactQuery(q);
+    if (parsed.kind === 'phone') {
+      const byPhone = [...current].filter(([customer]) => customer.startsWith(parsed.digits)).map(([customer, name]) => ({ customer, name }));
+      return { listed: byPhone.sort((a, b) => a.customer.localeCompare(b.customer)), ordered: false };
+    }
     const words = [...new Set(wordsOf(q))];
     const matching = [...current].filter(([, name]) => matchesAll(words, wordsOf(name))).map(([customer, name]) => ({ customer, name }));
     const decisive = decisiveWords(words);
