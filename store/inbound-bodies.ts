@@ -103,16 +103,18 @@ export async function purgeDoneBodies(c: InboundBodyCollections, accountId: stri
     .sort({ _id: 1 })
     .limit(max)
     .toArray();
-  let purged = 0;
-  for (const row of rows) {
-    const body = await c.bodies.findOne({ _id: row.bodyId }, { projection: { state: 1, doneAt: 1 } });
-    if (body?.state === 'done' && body.doneAt !== undefined && body.doneAt < cutoff) {
-      await c.bodies.deleteOne({ _id: row.bodyId });
-      purged++;
-    }
-    await c.days.deleteOne({ _id: row._id });
-  }
-  return purged;
+  // The rows at once: each touches its own body and row, and the account's next body waits for this.
+  const gone = await Promise.all(
+    rows.map(async (row) => {
+      const body = await c.bodies.findOne({ _id: row.bodyId }, { projection: { state: 1, doneAt: 1 } });
+      const old = body?.state === 'done' && body.doneAt !== undefined && body.doneAt < cutoff;
+      if (old) await c.bodies.deleteOne({ _id: row.bodyId });
+      await c.days.deleteOne({ _id: row._id });
+      return old;
+    }),
+  );
+  // A body done twice long ago has two rows here: it counts once.
+  return new Set(rows.filter((_, i) => gone[i]).map((row) => row.bodyId)).size;
 }
 
 /** The fan-out gave up after its retries: the reason stays for an operator, who may replay it (README). */
