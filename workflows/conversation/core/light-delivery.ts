@@ -15,8 +15,8 @@ import type { ConversationState, Decision } from './model';
 
 type Accepted = Extract<Decision, { ok: true }>;
 
-/** The state fields a light decision may change: what only deliveries read. */
-const deliveryFields: ReadonlySet<string> = new Set<keyof ConversationState>(['outbox', 'earlyReceipts', 'version', 'updatedAt']);
+/** The state without the fields a light decision may change (what only deliveries read). */
+const withoutDeliveryFields = ({ outbox: _outbox, earlyReceipts: _early, version: _version, updatedAt: _updatedAt, ...rest }: ConversationState) => rest;
 
 /**
  * Whether `decision`, decided from `before`, changes only delivery bookkeeping, with `recordDelivery`
@@ -25,13 +25,7 @@ const deliveryFields: ReadonlySet<string> = new Set<keyof ConversationState>(['o
 export function isDeliveryOnly(before: ConversationState, decision: Accepted): boolean {
   if (!decision.changed) return false;
   if (!decision.effects.every((effect) => effect.type === 'recordDelivery')) return false;
-  const after = decision.state;
-  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-  for (const key of keys) {
-    if (deliveryFields.has(key)) continue;
-    if (!sameValue((before as unknown as Record<string, unknown>)[key], (after as unknown as Record<string, unknown>)[key])) return false;
-  }
-  return true;
+  return sameValue(withoutDeliveryFields(before), withoutDeliveryFields(decision.state));
 }
 
 /** `decision` without a new version when it is delivery-only (see above); otherwise as it is. */
