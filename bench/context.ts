@@ -75,6 +75,12 @@ export const fullSizes: Sizes = {
   ],
 };
 
+/** Sizes a phase measures at, from `name` (comma-separated positive integers, e.g. `10000,1000000`), else `fallback`. */
+export function sizesFromEnv(name: string, fallback: number[]): number[] {
+  const fromEnv = process.env[name]?.split(',').map(Number);
+  return fromEnv && fromEnv.every((n) => Number.isInteger(n) && n > 0) ? fromEnv : fallback;
+}
+
 export interface BenchContext {
   stack: BenchStack;
   /** The first API process; phases that need more start them through the stack. */

@@ -1,5 +1,6 @@
 import { createBenchAccount, customerId, conversationId } from '../accounts';
 import type { BenchContext } from '../context';
+import { sizesFromEnv } from '../context';
 import { summarize } from '../load';
 import type { LatencySummary } from '../load';
 import type { ConversationDoc } from '../../store/collections';
@@ -69,9 +70,7 @@ export async function runInbox(ctx: BenchContext): Promise<{ points: InboxPoint[
   const sort = { lastActivityAt: -1, _id: -1 } as const;
   // `BENCH_INBOX_SIZES=10000,100000,1000000` measures other sizes (issue 28 asks a million; seeding it
   // takes a few minutes of inserts of 1,000).
-  const fromEnv = process.env.BENCH_INBOX_SIZES?.split(',').map(Number);
-  const inboxSizes = fromEnv && fromEnv.every((n) => Number.isInteger(n) && n > 0) ? fromEnv : sizes.inboxSizes;
-  for (const size of inboxSizes) {
+  for (const size of sizesFromEnv('BENCH_INBOX_SIZES', sizes.inboxSizes)) {
     ctx.log(`inbox: seeding conversation views up to ${size}`);
     const started = Date.now();
     while (seeded < size) {

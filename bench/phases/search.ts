@@ -2,6 +2,7 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createBenchAccount, conversationId } from '../accounts';
 import type { BenchContext } from '../context';
+import { sizesFromEnv } from '../context';
 import { summarize } from '../load';
 import type { LatencySummary } from '../load';
 import { collections } from '../../store/collections';
@@ -83,10 +84,9 @@ const messageQueries = [
 ];
 
 function sizesOf(quick: boolean): { contacts: number; messagePoints: number[]; samples: number } {
-  const fromEnv = process.env.BENCH_SEARCH_MESSAGES?.split(',').map(Number);
   return {
     contacts: Number(process.env.BENCH_SEARCH_CONTACTS ?? (quick ? 5_000 : 100_000)),
-    messagePoints: fromEnv && fromEnv.every((n) => n > 0) ? fromEnv : quick ? [2_000, 5_000] : [10_000, 100_000],
+    messagePoints: sizesFromEnv('BENCH_SEARCH_MESSAGES', quick ? [2_000, 5_000] : [10_000, 100_000]),
     samples: quick ? 40 : 200,
   };
 }
