@@ -157,16 +157,48 @@ export function collections(db: Db, options: { secrets?: SecretBox } = {}): Coll
  * cursor uses; and the longest-waiting list (issue 22, item 12) in `waitingSince` order.
  */
 export async function ensureIndexes(db: Db): Promise<void> {
+  const onFerretDB = (await conditionalWritesOf(db)) === 'read-then-write';
+  for (const [collection, key, name] of storeIndexes({ onFerretDB })) await db.collection(collection).createIndex(key, { name });
+  // Created by earlier versions; on FerretDB they made every conversation "odd" to the top-N pushdown.
+  if (onFerretDB) for (const [collection, , name] of mongoOnlyIndexes) await dropIndexIfPresent(db, collection, name);
+}
+
+/**
+ * Indexes kept on MongoDB only. The patched FerretDB top-N pushdown (dev/ferretdb-pushdown/README.md)
+ * reads, on every page, every row that holds an array in a key of any index it could use, or anything but
+ * a string (or a bool, or nothing) in the last two keys of one. Every view has `tags` (an array), and most
+ * have `waitingSince: null` (nobody waits), so with these two indexes every row was read for every inbox
+ * page: 3 to 5 s a page at 10,000 conversations, no answer within 30 s at 100,000 (bench, 2026-12-07;
+ * both indexes came on 2026-12-06). Without them, a tag filter is served by `account_newest` in order (the
+ * pushdown applies any further equality as it reads), and `sort=oldest_waiting` reads the account's
+ * conversations, as both did in effect with the indexes.
+ */
+const mongoOnlyIndexes: [collection: string, key: Record<string, 1 | -1>, name: string][] = [
+  ['conversations', { accountId: 1, tags: 1, lastActivityAt: -1, _id: -1 }, 'account_tag_newest'],
+  // `sort=oldest_waiting`: longest-waiting customer first, `_id` the cursor's tie-breaker.
+  ['conversations', { accountId: 1, waitingSince: 1, _id: 1 }, 'account_waiting_oldest'],
+];
+
+async function dropIndexIfPresent(db: Db, collection: string, name: string): Promise<void> {
+  const present = await db.collection(collection).indexExists(name).catch(() => false);
+  if (present) await db.collection(collection).dropIndex(name);
+}
+
+/**
+ * Every index the store keeps, in the order `ensureIndexes` creates them (one per command, in sequence:
+ * FerretDB 1.24 panics on a createIndexes command that names two or more indexes which already exist,
+ * which is every start after the first).
+ * On FerretDB, not `mongoOnlyIndexes`.
+ */
+export function storeIndexes({ onFerretDB }: { onFerretDB: boolean }): [collection: string, key: Record<string, 1 | -1>, name: string][] {
   const newest = { lastActivityAt: -1, _id: -1 } as const;
-  const wanted: [collection: string, key: Record<string, 1 | -1>, name: string][] = [
+  return [
     ['conversations', { accountId: 1, ...newest }, 'account_newest'],
     ['conversations', { accountId: 1, status: 1, ...newest }, 'account_status_newest'],
     ['conversations', { accountId: 1, assigneeId: 1, ...newest }, 'account_assignee_newest'],
     ['conversations', { accountId: 1, channel: 1, ...newest }, 'account_channel_newest'],
     ['conversations', { accountId: 1, team: 1, ...newest }, 'account_team_newest'],
-    ['conversations', { accountId: 1, tags: 1, ...newest }, 'account_tag_newest'],
-    // `sort=oldest_waiting`: longest-waiting customer first, `_id` the cursor's tie-breaker.
-    ['conversations', { accountId: 1, waitingSince: 1, _id: 1 }, 'account_waiting_oldest'],
+    ...(onFerretDB ? [] : mongoOnlyIndexes),
     ['messages', { conversationId: 1, seq: 1 }, 'conversation_seq'],
     ['events', { conversationId: 1, seq: 1 }, 'conversation_seq'],
     // The timeline in seq order, served on FerretDB too (a string sort ending with `_id`: store/timeline.ts).

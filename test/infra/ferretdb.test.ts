@@ -81,6 +81,23 @@ describe('FerretDB', () => {
     }
   });
 
+  it('has no index on `tags` or `waitingSince` (an array, and null in a sort key, make a row odd to the pushdown), and drops those earlier versions made', async () => {
+    const client = await MongoClient.connect(testServers().mongoUri);
+    const db = client.db(`explain_${randomUUID().slice(0, 8)}`);
+    try {
+      await db.collection('conversations').createIndex({ accountId: 1, tags: 1, lastActivityAt: -1, _id: -1 }, { name: 'account_tag_newest' });
+      await db.collection('conversations').createIndex({ accountId: 1, waitingSince: 1, _id: 1 }, { name: 'account_waiting_oldest' });
+      await ensureIndexes(db);
+      const names = (await db.collection('conversations').indexes()).map((i) => i.name);
+      expect(names).toContain('account_status_newest');
+      expect(names).not.toContain('account_tag_newest');
+      expect(names).not.toContain('account_waiting_oldest');
+    } finally {
+      await db.dropDatabase();
+      await client.close();
+    }
+  });
+
   it('keeps the pushdown as indexes are dropped and created (the odd index follows the eligible indexes)', async () => {
     const client = await MongoClient.connect(testServers().mongoUri);
     const db = client.db(`explain_${randomUUID().slice(0, 8)}`);
