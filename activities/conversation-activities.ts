@@ -16,6 +16,9 @@ import { contactDocId, eventDocId, messageDocId, persistFailureDocId } from '../
 import { posOf, timelineNewest } from '../store/timeline';
 import { defaultPolicy } from '../workflows/conversation/core/policy';
 import type { ConversationView } from '../workflows/conversation/core/view';
+import type { BucketFields } from '../workflows/conversation/core/conversation-counts';
+import { bucketOf, isTransition } from '../workflows/conversation/core/conversation-counts';
+import { moveInsertWithinMs, recordCountMove } from '../store/conversation-counts';
 import type { StoredConversation } from '../workflows/conversation/core/recover';
 import { outboundNumber } from '../workflows/conversation/core/recover';
 import { dedupeWindow } from '../workflows/conversation/core/model';
@@ -149,9 +152,11 @@ async function writeViewForwards(
   throw new Error(`view ${id} could not be moved to version ${view.version}`);
 }
 
-type StoredVersion = { version: number } | null;
+/** The stored view's version, and its bucket's fields for the tab counts (store/conversation-counts.ts). */
+type StoredVersion = ({ version: number } & BucketFields) | null;
 
-const readStoredVersion = (c: Collections, id: string): Promise<StoredVersion> => c.conversations.findOne({ _id: id }, { projection: { version: 1 } });
+const readStoredVersion = (c: Collections, id: string): Promise<StoredVersion> =>
+  c.conversations.findOne({ _id: id }, { projection: { version: 1, status: 1, assigneeId: 1, archived: 1 } });
 
 export function createConversationActivities({ db, log, router, conditionalWrites, onPersistRefused, episodeRows = true }: ConversationActivityDeps): ConversationActivities {
   const c = collections(db);
@@ -183,6 +188,7 @@ export function createConversationActivities({ db, log, router, conditionalWrite
     },
 
     async persist({ view, messages, events, deliveries = [], routing = [], light = false }) {
+      const startedAt = Date.now();
       const conversationId = view.id;
       const { accountId, channel, customer } = view;
       // Each write goes on even when an earlier one was refused for good, so one document the store
@@ -214,7 +220,8 @@ export function createConversationActivities({ db, log, router, conditionalWrite
       // 3. the stream entry, once the view is written (a stream reader that reads the REST routes on
       //    seeing the entry finds what it says), and beside it what only has to follow the view.
       const mode = await writeMode();
-      const viewRead = mode === 'read-then-write' && !light ? settle(readStoredVersion(c, conversationId)) : undefined;
+      // The stored view: for its conditional write (read-then-write) and for the tab counts' move.
+      const viewRead = light ? undefined : settle(readStoredVersion(c, conversationId));
       const headHint = stream.readHint(accountId);
       // SPEC 11: the episode rows' reads and fold run beside the timeline's writes (activities/episode-rows.ts).
       // A delivery never moves a row (activities/episode-rows.ts), so a light batch has none.
@@ -238,10 +245,12 @@ export function createConversationActivities({ db, log, router, conditionalWrite
         write('events', () => insertOnce(c.events, events.map((e) => ({ _id: eventDocId(conversationId, e.seq), ...e, conversationId, accountId, pos: posOf(e.seq) })))),
         // SPEC 10: one record per user a note mentions, with the note (insert-once: a retry writes nothing twice).
         write('mentions', () => insertOnce(c.mentions, mentionDocsOf(accountId, conversationId, messages))),
+        // Before the view: a view at this version means its move is recorded (store/conversation-counts.ts).
+        ...(viewRead ? [write('count move', async () => countMove(c, view, events, unsettle(await viewRead), startedAt))] : []),
       ]);
       await allWritten([
         // A light batch's view is the one already written at its version.
-        ...(light ? [] : [write('view', () => writeViewForwards(c, view, mode, log, viewRead?.then(unsettle)))]),
+        ...(light ? [] : [write('view', () => writeViewForwards(c, view, mode, log, mode === 'read-then-write' ? viewRead?.then(unsettle) : undefined))]),
         ...(episodes && rows ? [write('episodes', async () => episodes.write(unsettle(await rows), mode))] : []),
       ]);
       const hint = await headHint;
@@ -284,6 +293,19 @@ export function createConversationActivities({ db, log, router, conditionalWrite
       await insertOnce(c.persistFailures, [{ _id: id, ...failure, at: new Date() }]);
     },
   };
+}
+
+/**
+ * The tab counts' move of a batch (store/conversation-counts.ts): from the stored view's bucket to the new
+ * view's. None when the stored view is already at this version or newer (whoever wrote it recorded the
+ * move first). When the bucket stays but the batch holds a transition, an earlier attempt may have moved
+ * the conversation elsewhere and died before its view: `recordCountMove` then looks, and moves it back.
+ */
+async function countMove(c: Collections, view: ConversationView, events: TransitionEvent[], stored: StoredVersion, startedAt: number): Promise<void> {
+  if (stored !== null && stored.version >= view.version) return;
+  const move = { from: bucketOf(stored), to: bucketOf(view), fromVersion: stored?.version ?? 0, toVersion: view.version };
+  if (move.from === move.to && !events.some(isTransition)) return;
+  await recordCountMove(c.counts, { accountId: view.accountId, conversationId: view.id }, move, { notAfter: startedAt + moveInsertWithinMs });
 }
 
 /** How many of the newest events a recovering run reads (when its status and assignment began). */

@@ -2,6 +2,7 @@ import type { AccountDoc } from '../store/collections';
 import { insertNew } from '../store/collections';
 import { accountWithNewestPolicy, claimPolicyVersion } from '../store/policy-versions';
 import { markPairsComplete } from '../store/contact-profiles';
+import { startCounts } from '../store/conversation-counts';
 import type { Policy, PolicyPatch } from '../workflows/conversation/core/policy';
 import { PolicyError, applyPolicyPatch, defaultPolicy, routingOf } from '../workflows/conversation/core/policy';
 import type { ApiDeps } from './deps';
@@ -36,6 +37,8 @@ export async function createAccount(deps: ApiDeps, input: { id: string; name: st
   if (!(await insertNew(deps.collections.accounts, account))) throw new ApiError({ code: 'conflict', message: `account ${input.id} exists` });
   // A new account has no contact from before name pairs: its searches of several words read them.
   await markPairsComplete(deps.collections.contactProfiles, [account._id]);
+  // Nor a conversation from before the tab counts were kept: its counts start from zero.
+  await startCounts(deps.collections.counts, account._id);
   return account;
 }
 

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import { collections } from '../store/collections';
+import { readCounts } from '../store/conversation-counts';
+import { countsByStatusAndAssignee } from '../store/conversation-views';
 import { conversationQuery } from '../workflows/conversation/messages';
 import type { ConversationView } from '../workflows/conversation/core/view';
 import { mapLimit, sleep, waitUntil } from './load';
@@ -200,4 +202,16 @@ export async function missedAutoCloses(db: Db, ids: string[], graceMs = 5_000): 
     .toArray();
   const late = docs.filter((d) => d.status === 'assigned' && d.autoCloseAt && Date.parse(d.autoCloseAt) < now - graceMs);
   return { missed: late.length, examples: late.slice(0, 5).map((d) => `${d._id} due ${d.autoCloseAt}`) };
+}
+
+/**
+ * Issue 28: the account's kept tab counts (store/conversation-counts.ts) against one pass over its views,
+ * once the views have settled: how many buckets differ (a missing baseline counts as one).
+ */
+export async function checkKeptCounts(db: Db, accountId: string): Promise<{ mismatched: number; examples: string[] }> {
+  const c = collections(db);
+  const [kept, scanned] = [await readCounts(c.counts, accountId), await countsByStatusAndAssignee(c, accountId)];
+  if (kept === null) return { mismatched: 1, examples: [`counts: account ${accountId} has no count baseline`] };
+  const buckets = [...new Set([...Object.keys(kept), ...Object.keys(scanned)])].filter((b) => kept[b] !== scanned[b]);
+  return { mismatched: buckets.length, examples: buckets.slice(0, 5).map((b) => `counts: ${b} kept ${kept[b] ?? 0}, views ${scanned[b] ?? 0}`) };
 }

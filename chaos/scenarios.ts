@@ -2,7 +2,7 @@ import type { BenchAccount } from '../bench/accounts';
 import { createBenchAccount, conversationPath, conversationId, customerId } from '../bench/accounts';
 import { mapLimit, sleep, waitUntil } from '../bench/load';
 import type { ApiProcess, BenchStack } from '../bench/stack';
-import { Ledger, checkTimelines, checkViews, missedAutoCloses, waitForInbound } from '../bench/verify';
+import { Ledger, checkKeptCounts, checkTimelines, checkViews, missedAutoCloses, waitForInbound } from '../bench/verify';
 import type { FakeGraph } from '../test/support/fake-graph';
 import { collections } from '../store/collections';
 import type { TimelineMessage, WhatsAppChannel } from '../bench/whatsapp';
@@ -68,6 +68,7 @@ async function settleAndCheck(
   const ids = ledger.conversations();
   const views = await checkViews(stack.client, stack.db, ids, 30_000);
   const autoClose = await missedAutoCloses(stack.db, ids);
+  const tabCounts = await checkKeptCounts(stack.db, account.id);
   const counts: Record<string, number> = {
     conversations: ids.length,
     accepted: timeline.accepted,
@@ -78,12 +79,13 @@ async function settleAndCheck(
     mismatchedViews: views.mismatched,
     unreachableWorkflows: views.unreachable,
     missedAutoCloses: autoClose.missed,
+    countsMismatched: tabCounts.mismatched,
     gaveUp: report.gaveUp,
     retriedDeliveries: report.retries,
     ...extra.counts,
   };
-  const mustBeZero = ['lost', 'duplicated', 'unexpected', 'repliesMismatched', 'mismatchedViews', 'unreachableWorkflows', 'missedAutoCloses', 'gaveUp', ...(extra.mustBeZero ?? [])];
-  const notes = [...(extra.notes ?? []), ...timeline.examples, ...views.examples, ...autoClose.examples];
+  const mustBeZero = ['lost', 'duplicated', 'unexpected', 'repliesMismatched', 'mismatchedViews', 'unreachableWorkflows', 'missedAutoCloses', 'countsMismatched', 'gaveUp', ...(extra.mustBeZero ?? [])];
+  const notes = [...(extra.notes ?? []), ...timeline.examples, ...views.examples, ...autoClose.examples, ...tabCounts.examples];
   if (Object.keys(report.failures).length) notes.push(`failed tries (retried): ${JSON.stringify(report.failures)}`);
   return { name, passed: mustBeZero.every((k) => counts[k] === 0), counts, notes };
 }
@@ -428,9 +430,11 @@ async function outboundUnderFault(
   }
   let unexpectedSends = 0;
   for (const [text, got] of sends) if (!accepted.has(text)) unexpectedSends += got.length;
-  Object.assign(counts, { failedStatus: failed, notInTimeline, recordedTwice, unexpectedSends, replyGaveUp: gaveUp, retriedReplies: retries, ...faultReport.counts });
-  const mustBeZero = ['lost', 'stuck', 'mismatched', ...(faultReport.mustBeZero ?? [])];
-  const notes = [...faultReport.notes, `settle ${settled.ok ? 'done' : 'timed out'} in ${settled.at - settleStart} ms; duplicates are reported, not failed (Graph has no idempotency key)`, ...examples];
+  // The replies assigned the conversations: their moves, through the fault, add up to the views.
+  const tabCounts = await checkKeptCounts(stack.db, account.id);
+  Object.assign(counts, { failedStatus: failed, notInTimeline, recordedTwice, unexpectedSends, replyGaveUp: gaveUp, retriedReplies: retries, countsMismatched: tabCounts.mismatched, ...faultReport.counts });
+  const mustBeZero = ['lost', 'stuck', 'mismatched', 'countsMismatched', ...(faultReport.mustBeZero ?? [])];
+  const notes = [...faultReport.notes, `settle ${settled.ok ? 'done' : 'timed out'} in ${settled.at - settleStart} ms; duplicates are reported, not failed (Graph has no idempotency key)`, ...examples, ...tabCounts.examples];
   if (Object.keys(failures).length) notes.push(`reply tries not answered 200 (retried): ${JSON.stringify(failures)}`);
   return { name, passed: counts.accepted! > 0 && mustBeZero.every((k) => counts[k] === 0), counts, notes };
 }

@@ -43,6 +43,8 @@ import type { EpisodePackCollections } from './episode-packs';
 import { episodePackCollections } from './episode-packs';
 import type { ContactCollections } from './contact-profiles';
 import { contactCollections } from './contact-profiles';
+import type { CountCollections } from './conversation-counts';
+import { countCollections } from './conversation-counts';
 import type { SearchTermDoc } from './search-index';
 import { searchTerms } from './search-index';
 import { userRevisions } from './user-revisions';
@@ -99,6 +101,8 @@ export interface Collections {
   media: MediaCollections;
   /** SPEC 11: contact profiles, their claimed revisions and name words (store/contact-profiles.ts). */
   contactProfiles: ContactCollections;
+  /** The inbox's tab counts as moves and packs (store/conversation-counts.ts). */
+  counts: CountCollections;
   /** SPEC 11: the message search index (store/search-index.ts). */
   searchTerms: Collection<SearchTermDoc>;
   /** WhatsApp webhook bodies kept before Meta is answered, until the account's inbox workflow fans them out (store/inbound-bodies.ts). */
@@ -145,6 +149,7 @@ export function collections(db: Db, options: { secrets?: SecretBox } = {}): Coll
     stream: streamCollections(db),
     media: mediaCollections(db),
     contactProfiles: contactCollections(db),
+    counts: countCollections(db),
     searchTerms: searchTerms(db),
     inboundBodies: inboundBodiesCollection(db),
     inboundBodyDays: inboundBodyDaysCollection(db),
@@ -240,10 +245,11 @@ export function storeIndexes({ onFerretDB }: { onFerretDB: boolean }): [collecti
     ['contact_name_pairs', { accountId: 1, _id: 1 }, 'account_id'],
     ['contact_name_pairs', { accountId: 1, customer: 1, _id: 1 }, 'account_customer'],
     ['contact_name_words', { accountId: 1, _id: 1 }, 'account_id'],
+    // The tab counts (store/conversation-counts.ts): an account's moves since a pack's mark (ISO strings
+    // then `_id`), and its newest pack; each an equality and a sort, the pushdown's shape.
+    ['count_moves', { accountId: 1, writtenAt: 1, _id: 1 }, 'account_written'],
+    ['count_packs', { accountId: 1, _id: 1 }, 'account_id'],
   ];
-  // One index per command, in sequence: FerretDB 1.24 panics on a createIndexes command that names
-  // two or more indexes which already exist, which is every start after the first.
-  for (const [collection, key, name] of wanted) await db.collection(collection).createIndex(key, { name });
 }
 
 /**

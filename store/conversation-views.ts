@@ -1,6 +1,9 @@
 import type { Filter } from 'mongodb';
 import type { Collections, ConversationDoc, EventDoc, MessageDoc } from './collections';
 import { messageDocId } from './ids';
+import type { BucketCounts } from '../workflows/conversation/core/conversation-counts';
+import { bucketOf } from '../workflows/conversation/core/conversation-counts';
+import type { Status } from '../workflows/conversation/core/model';
 import { timelineAfter, timelineNewest } from './timeline';
 
 /**
@@ -48,14 +51,23 @@ export async function notClosedConversationIds(c: Views, accountId: string, afte
   return docs.map((d) => d._id);
 }
 
-/** How many conversations (not archived) are in each status, split by assignee: one pass over the account's views. */
-export function countsByStatusAndAssignee(c: Views, accountId: string): Promise<{ _id: { status: string; assigneeId: string | null }; count: number }[]> {
-  return c.conversations
-    .aggregate<{ _id: { status: string; assigneeId: string | null }; count: number }>([
+/**
+ * How many conversations (not archived) are in each bucket (core/conversation-counts.ts), counted with one
+ * pass over the account's views: for an account without a count baseline yet, and to check the kept counts.
+ */
+export async function countsByStatusAndAssignee(c: Views, accountId: string): Promise<BucketCounts> {
+  const groups = await c.conversations
+    .aggregate<{ _id: { status: Status; assigneeId: string | null }; count: number }>([
       { $match: { accountId, archived: { $ne: true } } },
       { $group: { _id: { status: '$status', assigneeId: '$assigneeId' }, count: { $sum: 1 } } },
     ])
     .toArray();
+  const counts: BucketCounts = {};
+  for (const g of groups) {
+    const bucket = bucketOf(g._id);
+    if (bucket !== null) counts[bucket] = (counts[bucket] ?? 0) + g.count;
+  }
+  return counts;
 }
 
 /** A conversation's messages after `after` (a seq), in seq order: the `conversation_pos` index (store/timeline.ts). */

@@ -3,9 +3,12 @@ import { MongoClient } from 'mongodb';
 import type { Db } from 'mongodb';
 import type { PersistBatch } from '../../activities/conversation-activities';
 import { createConversationActivities } from '../../activities/conversation-activities';
-import { conditionalWritesOf, ensureIndexes } from '../../store/collections';
+import { collections, conditionalWritesOf, ensureIndexes } from '../../store/collections';
+import { readCounts, startCounts } from '../../store/conversation-counts';
+import { countsByStatusAndAssignee } from '../../store/conversation-views';
+import { bucketOf } from '../../workflows/conversation/core/conversation-counts';
 import { decide, initialState } from '../../workflows/conversation/core/lifecycle';
-import type { ConversationState } from '../../workflows/conversation/core/lifecycle';
+import type { Actor, ConversationState, Input } from '../../workflows/conversation/core/lifecycle';
 import { toBatch } from '../../workflows/conversation/core/batch';
 import { defaultPolicy } from '../../workflows/conversation/core/policy';
 import { quietLog } from '../support/stack';
@@ -162,6 +165,39 @@ describe.each(['filter', 'read-then-write'] as const)('persisting a conversation
       [1, 0],
       [1, 1],
     ]);
+  });
+
+  // Issue 28: each batch that moves the conversation's bucket records a move before its view
+  // (store/conversation-counts.ts); racing, repeated and late attempts count it once.
+  test('the tab counts follow the batches, whatever attempts race or come late', async () => {
+    const accountId = `counts-${randomUUID().slice(0, 8)}`;
+    const db_ = collections(db);
+    await startCounts(db_.counts, accountId);
+    let state = initialState({ conversationId: `conv:${accountId}:wa:4912345`, accountId, channel: 'wa', customer: '4912345' });
+    const batches: PersistBatch[] = [];
+    const steps: [Input, Actor][] = [
+      [{ type: 'customerMessage', message: { messageId: 'm1', text: 'hi' } }, { kind: 'customer' }],
+      [{ type: 'assign', assigneeId: 'agent-1' }, { kind: 'user', userId: 'manager-1', role: 'manager' }],
+      [{ type: 'resolve' }, { kind: 'user', userId: 'manager-1', role: 'manager' }],
+      [{ type: 'customerMessage', message: { messageId: 'm2', text: 'again' } }, { kind: 'customer' }],
+    ];
+    for (const [i, [input, actor]] of steps.entries()) {
+      const d = decide(state, input, actor, defaultPolicy, 1_000 * (i + 1));
+      if (!d.ok) throw new Error(d.message);
+      state = d.state;
+      batches.push(toBatch(state, defaultPolicy, d.effects));
+    }
+    const counted = () => readCounts(db_.counts, accountId);
+    await activities().persist(batches[0]!);
+    expect(await counted()).toEqual({ 'open/': 1 });
+    await Promise.all([activities().persist(batches[1]!), activities().persist(batches[1]!)]);
+    expect(await counted()).toEqual({ 'assigned/agent-1': 1 });
+    await activities().persist(batches[2]!);
+    await activities().persist(batches[1]!); // a late attempt of an older batch
+    expect(await counted()).toEqual(await countsByStatusAndAssignee(db_, accountId));
+    await activities().persist(batches[3]!);
+    expect(await counted()).toEqual({ [bucketOf(batches[3]!.view)!]: 1 });
+    expect(await counted()).toEqual(await countsByStatusAndAssignee(db_, accountId));
   });
 });
 

@@ -8,6 +8,10 @@ import { eventually, quietLog } from '../support/stack';
 import type { Account } from '../support/scenario';
 import { conversationPath, customerWrites, newCustomer, useStackWithAccount } from '../support/scenario';
 import { SseClient } from '../support/sse-client';
+import { collections } from '../../store/collections';
+import { backfillCounts, readCounts } from '../../store/conversation-counts';
+import { countsByStatusAndAssignee } from '../../store/conversation-views';
+import { tabCounts } from '../../workflows/conversation/core/conversation-counts';
 
 /** SPEC section 8: the account's stream, from any API process, resumable, authenticated without URLs carrying keys. */
 describe('the account stream', () => {
@@ -163,5 +167,34 @@ describe('who am I, and counts per status', () => {
       ],
       nextCursor: null,
     });
+  });
+
+  // Issue 28: the counts are kept (store/conversation-counts.ts), not scanned: after assignments, a
+  // resolve and a snooze they equal one pass over the views; an account from before the counts were kept
+  // (no baseline) is scanned until the backfill counts it, and answers the same all along.
+  test('the kept counts equal a pass over the views through changes, and an account without a baseline is scanned until its backfill', async () => {
+    const before = await stack.http.get(`/v1/accounts/${account.id}/conversation-counts`, account.keys.manager);
+    const a = await customerWrites(stack, account, { customer: newCustomer() });
+    const b = await customerWrites(stack, account, { customer: newCustomer() });
+    await customerWrites(stack, account, { customer: newCustomer() });
+    expect((await stack.http.post(conversationPath(account, a.conversationId, '/replies'), { text: 'on it' }, account.keys.agent)).status).toBe(200);
+    expect((await stack.http.post(conversationPath(account, b.conversationId, '/replies'), { text: 'me too' }, account.keys.manager)).status).toBe(200);
+    expect((await stack.http.post(conversationPath(account, a.conversationId, '/resolve'), {}, account.keys.agent)).status).toBe(200);
+    const until = new Date(Date.now() + 60 * 60_000).toISOString();
+    expect((await stack.http.post(conversationPath(account, b.conversationId, '/snooze'), { until }, account.keys.manager)).status).toBe(200);
+    const scanned = async () => tabCounts(await countsByStatusAndAssignee(collections(stack.db), account.id), account.users.manager);
+    const answered = async () => (await stack.http.get(`/v1/accounts/${account.id}/conversation-counts`, account.keys.manager)).body.items;
+    // Every change above was answered once recorded, its move with it: no waiting.
+    const kept = await answered();
+    expect(kept).toEqual(await scanned());
+    expect(kept).not.toEqual(before.body.items);
+    expect(kept.find((t: { status: string }) => t.status === 'snoozed')).toEqual({ status: 'snoozed', count: 1, mine: 1 });
+    const counts = collections(stack.db).counts;
+    await counts.packs.deleteMany({ accountId: account.id });
+    expect(await readCounts(counts, account.id)).toBeNull();
+    expect(await answered()).toEqual(kept);
+    expect(await backfillCounts({ ...counts, conversations: collections(stack.db).conversations }, account.id)).toMatchObject({ written: true });
+    expect(await readCounts(counts, account.id)).not.toBeNull();
+    expect(await answered()).toEqual(kept);
   });
 });
