@@ -53,7 +53,7 @@ export const epoch = new Date(0).toISOString();
  */
 export const markMarginMs = 60_000;
 
-/** A read that found more than this many moves after its pack writes a new pack. */
+/** A read that found more than this many moves between its pack's mark and its own (a minute back) writes a new pack. */
 export const repackAfterMoves = 200;
 
 const moveDocId = (conversationId: string, fromVersion: number): string => `${conversationId}/${String(fromVersion).padStart(10, '0')}`;
@@ -124,7 +124,7 @@ async function* movesSince(c: CountCollections, accountId: string, since: string
     const filter: Filter<CountMoveDoc> = after
       ? { accountId, writtenAt: { $gte: after.writtenAt }, $or: [{ writtenAt: { $gt: after.writtenAt } }, { writtenAt: after.writtenAt, _id: { $gt: after._id } }] }
       : { accountId, writtenAt: { $gte: since } };
-    const docs = await c.moves.find(filter).sort({ writtenAt: 1, _id: 1 }).limit(page).toArray();
+    const docs = await c.moves.find(filter, { projection: { conversationId: 1, from: 1, to: 1, fromVersion: 1, writtenAt: 1 } }).sort({ writtenAt: 1, _id: 1 }).limit(page).toArray();
     if (docs.length > 0) yield docs;
     if (docs.length < page) return;
     const last = docs[docs.length - 1]!;
@@ -144,8 +144,8 @@ async function insertPack(c: CountCollections, accountId: string, mark: string, 
 /**
  * The account's counts by bucket: its newest pack and the moves since its mark; null when the account has
  * no baseline yet (the caller counts with a scan). A read that met more than `repackAfterMoves` moves
- * writes a pack with its mark `markMarginMs` back, so the next reads start there; older packs but the one
- * before are deleted (packs are tiny; this only keeps the collection small).
+ * older than `markMarginMs` writes a pack with its mark that far back, so the next reads start there;
+ * older packs but the one before are deleted (packs are tiny; this only keeps the collection small).
  */
 export async function readCounts(c: CountCollections, accountId: string, now: () => Date = () => new Date()): Promise<BucketCounts | null> {
   const started = now().getTime();
@@ -154,12 +154,14 @@ export async function readCounts(c: CountCollections, accountId: string, now: ()
   const tail: CountMoveDoc[] = [];
   for await (const page of movesSince(c, accountId, pack.mark)) tail.push(...page);
   const counts = applyMoves(countsOf(pack), tail);
-  if (tail.length > repackAfterMoves) {
-    const mark = new Date(started - markMarginMs).toISOString();
-    if (mark > pack.mark) {
-      await insertPack(c, accountId, mark, applyMoves(countsOf(pack), tail.filter((m) => m.writtenAt < mark)));
-      await c.packs.deleteMany({ accountId, _id: { $lt: pack._id } });
-    }
+  // Pack only what a new pack would take off the tail: moves older than the margin. (The last minute's
+  // moves stay in every read's tail; packing on the whole tail would write a pack at every read of a
+  // busy account.)
+  const mark = new Date(started - markMarginMs).toISOString();
+  const packable = tail.filter((m) => m.writtenAt < mark);
+  if (packable.length > repackAfterMoves) {
+    await insertPack(c, accountId, mark, applyMoves(countsOf(pack), packable));
+    await c.packs.deleteMany({ accountId, _id: { $lt: pack._id } });
   }
   return counts;
 }

@@ -76,6 +76,15 @@ describe('conversation counts in the store', () => {
     expect(await readCounts(env.c.counts, a)).toEqual(expected);
   });
 
+  test('moves of the last minute never make a pack, however many (a busy account would pack at every read)', async () => {
+    const a = account();
+    await startCounts(env.c.counts, a);
+    const now = Date.now();
+    for (let i = 0; i < repackAfterMoves + 20; i++) await move(a, `c${i}`, null, 'open/', 0, 1, { notAfter: Number.MAX_SAFE_INTEGER, now: () => new Date(now - 1_000 + i) });
+    expect(await readCounts(env.c.counts, a, () => new Date(now))).toEqual({ 'open/': repackAfterMoves + 20 });
+    expect(await env.c.counts.packs.countDocuments({ accountId: a })).toBe(1);
+  });
+
   test('the backfill counts an account from before, moves written before and during it included, equal to a scan of its views', async () => {
     const a = account();
     const views = [view(a, 1, 4, 'open/'), view(a, 2, 2, 'assigned/agent-a'), view(a, 3, 9, null), view(a, 4, 1, 'snoozed/agent-b')];
