@@ -14,7 +14,7 @@ import { useStoreDatabase } from '../support/store-database';
 describe('conversation counts in the store', () => {
   const env = useStoreDatabase('counts');
   const account = () => `acct-${randomUUID().slice(0, 8)}`;
-  const inTime = { notAfter: Number.MAX_SAFE_INTEGER };
+  const inTime: { notAfter: number; now?: () => Date } = { notAfter: Number.MAX_SAFE_INTEGER };
   // A conversation's id holds its account, as the product's do (a move's `_id` starts with it).
   const move = (accountId: string, conversation: string, from: Bucket, to: Bucket, fromVersion: number, toVersion: number, options = inTime) =>
     recordCountMove(env.c.counts, { accountId, conversationId: conversation.startsWith('conv:') ? conversation : `conv:${accountId}:${conversation}` }, { from, to, fromVersion, toVersion }, options);
