@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     if (inbox) {
       results.inbox = inbox.points;
       const last = inbox.points.at(-1)!;
-      results.goals.inbox = [last.firstPage, last.deepPage].every((q) => q.apiMs.p99 < 20 && q.ratioP99 <= 1.3) && (last.counts === undefined || last.counts.apiMs.p99 < 20);
+      results.goals.inbox = [last.firstPage, last.deepPage].every((q) => q.apiMs.p99 < 20 && q.ratioP99 <= 1.3) && last.counts.apiMs.p99 < 20;
     }
     const memory = await phase('memory', () => runOpenConversationMemory(ctx, inbox ? [inbox.accountId] : []));
     if (memory) results.memory = memory;

@@ -210,7 +210,7 @@ export async function missedAutoCloses(db: Db, ids: string[], graceMs = 5_000): 
  */
 export async function checkKeptCounts(db: Db, accountId: string): Promise<{ mismatched: number; examples: string[] }> {
   const c = collections(db);
-  const [kept, scanned] = [await readCounts(c.counts, accountId), await countsByStatusAndAssignee(c, accountId)];
+  const [kept, scanned] = await Promise.all([readCounts(c.counts, accountId), countsByStatusAndAssignee(c, accountId)]);
   if (kept === null) return { mismatched: 1, examples: [`counts: account ${accountId} has no count baseline`] };
   const buckets = [...new Set([...Object.keys(kept), ...Object.keys(scanned)])].filter((b) => kept[b] !== scanned[b]);
   return { mismatched: buckets.length, examples: buckets.slice(0, 5).map((b) => `counts: ${b} kept ${kept[b] ?? 0}, views ${scanned[b] ?? 0}`) };

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     const accountIds = only >= 0 ? [process.argv[only + 1] ?? ''] : (await c.accounts.find({}, { projection: { _id: 1 } }).toArray()).map((a) => a._id);
     for (const accountId of accountIds) {
       const started = Date.now();
-      const result = await backfillCounts({ ...c.counts, conversations: c.conversations }, accountId);
+      const result = await backfillCounts(c, accountId);
       console.log(
         result.written
           ? `${accountId}: counted ${result.conversations} conversations (${result.moves} moves already kept) in ${((Date.now() - started) / 1000).toFixed(1)} s`

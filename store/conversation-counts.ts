@@ -124,7 +124,7 @@ async function* movesSince(c: CountCollections, accountId: string, since: string
     const filter: Filter<CountMoveDoc> = after
       ? { accountId, writtenAt: { $gte: after.writtenAt }, $or: [{ writtenAt: { $gt: after.writtenAt } }, { writtenAt: after.writtenAt, _id: { $gt: after._id } }] }
       : { accountId, writtenAt: { $gte: since } };
-    const docs = await c.moves.find(filter, { projection: { conversationId: 1, from: 1, to: 1, fromVersion: 1, writtenAt: 1 } }).sort({ writtenAt: 1, _id: 1 }).limit(page).toArray();
+    const docs = await c.moves.find(filter, { projection: { conversationId: 1, from: 1, to: 1, fromVersion: 1, toVersion: 1, writtenAt: 1 } }).sort({ writtenAt: 1, _id: 1 }).limit(page).toArray();
     if (docs.length > 0) yield docs;
     if (docs.length < page) return;
     const last = docs[docs.length - 1]!;
@@ -178,10 +178,13 @@ export async function startCounts(c: CountCollections, accountId: string): Promi
  * (nothing written). Safe while the system runs: a conversation that moves during the scan is counted where
  * its chain of moves starts.
  */
-export async function backfillCounts(c: CountCollections & { conversations: Collection<ConversationDoc> }, accountId: string): Promise<{ written: boolean; conversations: number; moves: number }> {
+export async function backfillCounts(
+  { counts: c, conversations }: { counts: CountCollections; conversations: Collection<ConversationDoc> },
+  accountId: string,
+): Promise<{ written: boolean; conversations: number; moves: number }> {
   if ((await newestPack(c, accountId)) !== null) return { written: false, conversations: 0, moves: 0 };
   const scanned = new Map<string, { version: number; bucket: Bucket }>();
-  const views = c.conversations.find({ accountId }, { projection: { version: 1, status: 1, assigneeId: 1, archived: 1 }, batchSize: 5_000 });
+  const views = conversations.find({ accountId }, { projection: { version: 1, status: 1, assigneeId: 1, archived: 1 }, batchSize: 5_000 });
   for await (const view of views) scanned.set(view._id, { version: view.version, bucket: bucketOf(view) });
   // The moves after the views: a move written after its view was read starts at that view's version or later.
   const first = new Map<string, CountMoveDoc>();

@@ -6,7 +6,7 @@ import type { LatencySummary } from '../load';
 import type { ConversationDoc } from '../../store/collections';
 import { countsByStatusAndAssignee } from '../../store/conversation-views';
 import { collections } from '../../store/collections';
-import { backfillCounts, countCollections } from '../../store/conversation-counts';
+import { backfillCounts } from '../../store/conversation-counts';
 import { tabCounts } from '../../workflows/conversation/core/conversation-counts';
 import { decide, initialState } from '../../workflows/conversation/core/lifecycle';
 import type { Actor, Input } from '../../workflows/conversation/core/lifecycle';
@@ -74,7 +74,7 @@ export async function runInbox(ctx: BenchContext): Promise<{ points: InboxPoint[
   const account = await createBenchAccount(api.http, stack.platformKey, 'inbox');
   const c = stack.db.collection<{ _id: string } & Record<string, unknown>>('conversations');
   const doc = (i: number) => seededConversation(account.id, i);
-  const counts = countCollections(stack.db);
+  const store = collections(stack.db);
 
   const points: InboxPoint[] = [];
   let seeded = 0;
@@ -132,11 +132,11 @@ export async function runInbox(ctx: BenchContext): Promise<{ points: InboxPoint[
     const driverDeep = await measure('driver deep page', async () => (await c.find(deepFilter).sort(sort).limit(pageSize + 1).toArray()).slice(0, pageSize).length);
     // The seeded views came without moves, as an account from before the counts were kept: count its
     // baseline again (as `npm run backfill:counts` does) at each size.
-    await counts.packs.deleteMany({ accountId: account.id });
+    await store.counts.packs.deleteMany({ accountId: account.id });
     const backfillStarted = performance.now();
-    await backfillCounts({ ...counts, conversations: c as never }, account.id);
+    await backfillCounts(store, account.id);
     const backfillSeconds = round((performance.now() - backfillStarted) / 1000);
-    const scanned = await countsByStatusAndAssignee(collections(stack.db), account.id);
+    const scanned = await countsByStatusAndAssignee(store, account.id);
     const countsPath = `/v1/accounts/${account.id}/conversation-counts`;
     const answered = await api.http.get(countsPath, account.agentKey);
     const expectedTabs = tabCounts(scanned, account.agentId);
@@ -154,7 +154,7 @@ export async function runInbox(ctx: BenchContext): Promise<{ points: InboxPoint[
       const r = await api.http.get(countsPath, account.agentKey);
       if (r.status !== 200) throw new Error(`inbox counts: ${r.status}`);
     });
-    const countsScan = await timeSamples(size >= 1_000_000 ? 1 : 3, async () => void (await countsByStatusAndAssignee(collections(stack.db), account.id)));
+    const countsScan = await timeSamples(size >= 1_000_000 ? 1 : 3, async () => void (await countsByStatusAndAssignee(store, account.id)));
     const point: InboxPoint = {
       conversations: size,
       open,
