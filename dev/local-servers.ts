@@ -102,6 +102,17 @@ export type FerretDBOptions = LogOptions & {
 };
 export type FerretDBServer = LocalServer & { uri: string };
 
+/**
+ * The Go runtime's garbage collector for FerretDB, unless the environment sets its own: a collection when
+ * the heap has grown 400 % past what is live (Go's default is 100 %), within a soft limit of 1 GiB.
+ * FerretDB allocates a lot per document it decodes; measured on an inbox page of 26 conversations (10,000
+ * in the collection, 2 cores), the default spent a sixth of FerretDB's time collecting, and a page took
+ * 14.5 to 16 ms against 10 to 12 ms with 400 %, for about 50 MB of memory instead of 38 MB.
+ */
+export function ferretdbGoRuntime(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return { GOGC: env.GOGC ?? '400', GOMEMLIMIT: env.GOMEMLIMIT ?? '1GiB' };
+}
+
 export async function startFerretDB(opts: FerretDBOptions): Promise<FerretDBServer> {
   const host = '127.0.0.1';
   const port = opts.port || (await freePort());
@@ -118,7 +129,7 @@ export async function startFerretDB(opts: FerretDBOptions): Promise<FerretDBServ
     '--log-level=warn',
     ...(opts.extraArgs ?? []),
   ];
-  const server = spawnServer({ binary: opts.binary, args, ...logOptions(opts) });
+  const server = spawnServer({ binary: opts.binary, args, env: ferretdbGoRuntime(), ...logOptions(opts) });
   opts.onSpawn?.(server.pid);
   const uri = `mongodb://${host}:${port}/`;
   await waitUntilReady(

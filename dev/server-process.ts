@@ -30,6 +30,8 @@ export type SpawnServerOptions = {
    * worker and API before the servers they depend on.
    */
   detached?: boolean;
+  /** Variables added to (or overriding) this process's environment for the server. */
+  env?: Record<string, string>;
 };
 
 const tailSize = 60;
@@ -38,6 +40,7 @@ export function spawnServer(opts: SpawnServerOptions): ServerProcess {
   const child = spawn(opts.binary, opts.args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.detached ?? false,
+    ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
   });
   if (child.pid === undefined) {
     // spawn reports ENOENT/EACCES asynchronously but leaves pid undefined synchronously.

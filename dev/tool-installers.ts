@@ -249,10 +249,59 @@ export const ferretdbTopNPatches: SourcePatch[] = [
   },
 ];
 
+/**
+ * 3. No lifetime tracking: FerretDB's `resource.Track` records a pprof sample (a stack walk) and sets a
+ * finalizer on every iterator, transaction and connection it opens, so that a debug build panics on a
+ * leak. In a release build that only costs: a tenth of FerretDB's CPU time for an inbox page (profiled, a
+ * stack walk per row iterator), and finalizers keep objects for another GC cycle. Track and Untrack
+ * return at once.
+ */
+export const ferretdbNoTrackingPatches: SourcePatch[] = [
+  {
+    file: 'internal/util/resource/resource.go',
+    from: 'func Track(obj any, token *Token) {\n\tcheckArgs(obj, token)\n',
+    to: 'func Track(obj any, token *Token) {\n\tcheckArgs(obj, token)\n\n\tif !convoflowTracking { // convoflow: see tool-installers.ts\n\t\treturn\n\t}\n',
+  },
+  {
+    file: 'internal/util/resource/resource.go',
+    from: 'func Untrack(obj any, token *Token) {\n\tcheckArgs(obj, token)\n',
+    to: 'func Untrack(obj any, token *Token) {\n\tcheckArgs(obj, token)\n\n\tif !convoflowTracking {\n\t\treturn\n\t}\n',
+  },
+  {
+    file: 'internal/util/resource/resource.go',
+    from: 'var profilesM sync.Mutex\n',
+    to: 'var profilesM sync.Mutex\n\n// convoflowTracking: convoflow builds track no lifetimes (dev/tool-installers.ts, ferretdbNoTrackingPatches).\nconst convoflowTracking = false\n',
+  },
+];
+
+/**
+ * 4. A filter that is exactly `{_id: {$in: [...]}}` (strings or ObjectIDs) is read from the _id index, as
+ * `{_id: <value>}` is (in.go); FerretDB 1.24 reads the whole collection for it. A page's read marks are
+ * then two reads, not fifty.
+ */
+export const ferretdbIdInPatches: SourcePatch[] = [
+  {
+    file: 'internal/backends/sqlite/collection.go',
+    from: '\t\tcase string, types.ObjectID:\n\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)\n\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}\n\t\t}\n',
+    to:
+      '\t\tcase string, types.ObjectID:\n\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)\n\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}\n' +
+      '\t\tcase *types.Document: // convoflow: in.go\n\t\t\twhereClause, args = idInWhere(v)\n\t\t}\n',
+  },
+  {
+    // Explain shows the same.
+    file: 'internal/backends/sqlite/collection.go',
+    from: '\t\t\tfilterPushdown = true\n\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)\n\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}\n\t\t}\n',
+    to:
+      '\t\t\tfilterPushdown = true\n\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)\n\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}\n' +
+      '\t\tcase *types.Document: // convoflow: in.go\n\t\t\twhereClause, args = idInWhere(v)\n\t\t\tfilterPushdown = whereClause != ""\n\t\t}\n',
+  },
+];
+
 /** Files added to FerretDB's source, from dev/ferretdb-pushdown/. */
 export const ferretdbAddedFiles: { from: string; to: string }[] = [
   { from: 'odd.go', to: 'internal/backends/sqlite/metadata/convoflow_odd.go' },
   { from: 'topn.go', to: 'internal/backends/sqlite/convoflow_topn.go' },
+  { from: 'in.go', to: 'internal/backends/sqlite/convoflow_in.go' },
 ];
 
 export const ferretdbPatchDir = path.join(__dirname, 'ferretdb-pushdown');
@@ -297,7 +346,7 @@ export async function buildFerretDB(opts: { staging: string; version: string }):
 
 /** Applies every replacement and adds the files: the FerretDB convoflow runs is this source. */
 export async function patchFerretDBSource(src: string): Promise<void> {
-  for (const patch of [ferretdbIdLookupPatch, ...ferretdbTopNPatches]) {
+  for (const patch of [ferretdbIdLookupPatch, ...ferretdbTopNPatches, ...ferretdbNoTrackingPatches, ...ferretdbIdInPatches]) {
     const file = path.join(src, patch.file);
     await fs.writeFile(file, applyPatch(await fs.readFile(file, 'utf8'), patch));
   }

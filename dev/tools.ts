@@ -31,9 +31,10 @@ const layout: Record<ToolName, { folder: string; binary: string }> = {
     folder: `temporal-test-server-${toolVersions.temporalTestServer}`,
     binary: 'temporal-test-server',
   },
-  // `-topn2`: built with ferretdbIdLookupPatch and the top-N pushdown with one odd index per table (tool-installers.ts, dev/ferretdb-pushdown/);
+  // `-topn3`: built with ferretdbIdLookupPatch, the top-N pushdown (one odd index per table, read in one snapshot), `_id` `$in`
+  // from the index and no lifetime tracking (tool-installers.ts, dev/ferretdb-pushdown/);
   // a cache from before them is not reused.
-  ferretdb: { folder: `ferretdb-${toolVersions.ferretdb}-topn2`, binary: 'ferretdb' },
+  ferretdb: { folder: `ferretdb-${toolVersions.ferretdb}-topn3`, binary: 'ferretdb' },
   // Beside it: temporal-sql-tool and schema/ (the SQL schemas of the same version).
   temporalServer: { folder: `temporal-server-${toolVersions.temporalServer}`, binary: 'temporal-server' },
   // The wheel's relocatable install tree: bin/, lib/, share/.

@@ -206,6 +206,28 @@ describe('FerretDB ordered top-N pushdown (our build) against FerretDB with push
     );
   }, 300_000);
 
+  it('answers every `_id` `$in` with the same documents (read from the _id index when it holds only strings or ObjectIds)', async () => {
+    // No sort: FerretDB's order is then its own business, so the answers are compared as sets.
+    const inQuery = fc.array(fc.oneof({ weight: 6, arbitrary: idArb }, { weight: 1, arbitrary: fc.constantFrom('acc1/c1 ', 'acc1/nope', 'acc1/C1') }), { minLength: 1, maxLength: 8 });
+    const data = uniqueIds.chain((list) => fc.record({ conversations: documentsFor(list, conversation), queries: fc.array(inQuery, { minLength: 1, maxLength: 6 }) }));
+    await fc.assert(
+      fc.asyncProperty(data, async ({ conversations, queries }) => {
+        const name = `pushdown_in_${process.pid}_${run++}`;
+        const [patched, plain] = await Promise.all([load(patchedClient, name, { conversations, contacts: [] }), load(referenceClient, name, { conversations, contacts: [] })]);
+        try {
+          for (const values of queries) {
+            const read = async (db: Db) => asText(await db.collection('conversations').find({ _id: { $in: values } } as Filter<Document>).toArray()).sort();
+            const [got, want] = await Promise.all([read(patched), read(plain)]);
+            expect({ values, got }).toEqual({ values, got: want });
+          }
+        } finally {
+          await Promise.all([patched.dropDatabase(), plain.dropDatabase()]);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  }, 300_000);
+
   it('finds rows the index order would misplace or miss: arrays, null, non-strings, escaped strings', async () => {
     const docs: Document[] = [
       { _id: 'acc1/c1', accountId: 'acc1', status: 'open', lastActivityAt: '2025-01-01T00:00:00.000Z' },

@@ -51,6 +51,10 @@ describe('FerretDB', () => {
       // FerretDB answers with SQLite's EXPLAIN QUERY PLAN for the query it runs.
       expect(JSON.stringify(explained.queryPlanner)).toMatch(/SEARCH \S+ USING INDEX \S+__id_/);
       await expect(db.collection('things').findOne({ _id: 't7' as never })).resolves.toEqual({ _id: 't7', n: 7 });
+      // And an `_id` `$in` of strings (the build's in.go), which FerretDB 1.24 answers by reading the table.
+      const inPlan = await db.command({ explain: { find: 'things', filter: { _id: { $in: ['t7', 't9', 'nope'] } } } });
+      expect(JSON.stringify(inPlan.queryPlanner)).toMatch(/SEARCH \S+ USING INDEX \S+__id_/);
+      await expect(db.collection('things').find({ _id: { $in: ['t9', 't7', 'nope'] as never[] } }).sort({ n: 1 }).toArray()).resolves.toEqual([{ _id: 't7', n: 7 }, { _id: 't9', n: 9 }]);
     } finally {
       await db.dropDatabase();
       await client.close();
