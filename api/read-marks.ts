@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { mapLimit } from '../infra/map-limit';
 import type { ConversationDoc } from '../store/collections';
 import type { ReadMark } from '../store/read-marks';
-import { advanceReadMark, newestReadMark } from '../store/read-marks';
+import { advanceReadMark, newestReadMarks } from '../store/read-marks';
 import type { ReadPoint } from '../store/conversation-views';
 import { findView, inboundAfter, latestReadPoint, readPointOf } from '../store/conversation-views';
 import type { Principal } from './auth';
@@ -30,14 +30,10 @@ export const readAnswer = z.object({
 });
 
 /**
- * How many conversations of a list page have their marks read at once: a default page (25) in one wave
- * (issue 28; at 8 it took four waves of one or two round trips each, most of an inbox page's time beyond
- * the list read). Each is one or two point reads by `_id` (the mark's copy, then the next revision,
- * usually absent), on the driver's pool (100 connections). Not one `$in` over the page: our
- * FerretDB pushes down only a filter that is exactly `{ _id: <string> }` (infra/ferretdb-pushdown/README.md;
- * `backends/sqlite/collection.go`), so an `$in` would read the whole `read_marks` collection.
+ * How many conversations of a page count their unread messages at once, when the view or the mark
+ * predates the counters (a count of the messages after the mark each).
  */
-const markConcurrency = 32;
+const countConcurrency = 8;
 
 /** What `withReadMarks` needs of a conversation view: its id and counter (absent on views written before the counter). */
 export interface CountedView {
@@ -55,10 +51,10 @@ export interface CountedView {
  */
 export async function withReadMarks<V extends CountedView>(deps: ApiDeps, principal: Principal, views: V[]): Promise<(V | (V & ReadFields))[]> {
   if (principal.kind !== 'user') return views;
-  const c = deps.collections.readMarks;
-  return mapLimit(views, markConcurrency, async (view) => {
+  const marks = await newestReadMarks(deps.collections.readMarks, views.flatMap((view) => (view.id === null ? [] : [view.id])), principal.userId);
+  return mapLimit(views, countConcurrency, async (view) => {
     if (view.id === null) return view; // seed 002's "not contacted" rows have no timeline
-    const mark = await newestReadMark(c, view.id, principal.userId);
+    const mark = marks.get(view.id) ?? null;
     const readUpToSeq = mark?.readUpToSeq ?? null;
     const unreadForMe = unreadFromCounts(view, mark) ?? (await inboundAfter(deps.collections, view.id, readUpToSeq ?? 0));
     return { ...view, readUpToSeq, unreadForMe };

@@ -76,6 +76,27 @@ export async function newestReadMark(c: ReadMarkCollections, conversationId: str
 }
 
 /**
+ * The user's newest marks of many conversations (null: never marked), as `newestReadMark` reads each, in
+ * two queries for them all: every copy, then every copy's next revision (usually none); only a mark with
+ * a newer revision than its copy reads on, by itself. Each query is an `_id` `$in`, which our FerretDB
+ * reads from the _id index (dev/ferretdb-pushdown/README.md, "Reads by _id"), as MongoDB does.
+ */
+export async function newestReadMarks(c: ReadMarkCollections, conversationIds: readonly string[], userId: string): Promise<Map<string, ReadMark | null>> {
+  const ids = [...new Set(conversationIds)];
+  if (ids.length === 0) return new Map();
+  const copies = new Map((await c.marks.find({ _id: { $in: ids.map((id) => readMarkId(id, userId)) } }).toArray()).map((doc) => [doc.conversationId, markOf(doc)]));
+  const nextId = (id: string) => readMarkRevisionId(id, userId, (copies.get(id)?.rev ?? 0) + 1);
+  const nexts = new Map((await c.revisions.find({ _id: { $in: ids.map(nextId) } }).toArray()).map((doc) => [doc._id, markOf(doc)]));
+  const marks = await Promise.all(
+    ids.map(async (id): Promise<[string, ReadMark | null]> => {
+      const next = nexts.get(nextId(id));
+      return [id, next ? await readForwards(markRevisions(c, id, userId), next) : (copies.get(id) ?? null)];
+    }),
+  );
+  return new Map(marks);
+}
+
+/**
  * Moves the user's mark to `to` unless it is already there or further; answers the mark after it
  * (which is the newer one when another tab got further meanwhile) and whether this call moved it. A mark
  * at the same seq that lacks the inbound count (written before the counter) gets it, without counting as

@@ -198,10 +198,15 @@ describe('read marks', () => {
       expect(seen.some((c) => c.collection === 'read_marks')).toBe(true);
       expect(seen.filter((c) => c.collection === 'messages')).toEqual([]);
       expect(seen.filter((c) => c.name === 'count' || c.name === 'aggregate')).toEqual([]);
-      // Marks are read by an `_id` equality, the one filter our FerretDB answers from its index.
-      for (const c of seen.filter((c) => c.collection === 'read_marks' || c.collection === 'read_mark_revisions')) {
+      // The page's marks are two reads, each an `_id` `$in` of strings (a filter our FerretDB answers from
+      // its _id index): every copy, then every copy's next revision.
+      const markReads = seen.filter((c) => c.collection === 'read_marks' || c.collection === 'read_mark_revisions');
+      expect(markReads.map((c) => c.collection)).toEqual(['read_marks', 'read_mark_revisions']);
+      for (const c of markReads) {
         expect(Object.keys(c.filter as object)).toEqual(['_id']);
-        expect(typeof (c.filter as { _id: unknown })._id).toBe('string');
+        const values = (c.filter as { _id: { $in: unknown[] } })._id.$in;
+        expect(values).toHaveLength(ids.length);
+        for (const v of values) expect(typeof v).toBe('string');
       }
       // The probe that the monitor would catch a count: a view from before the counter is counted as before.
       await stack.db.collection('conversations').updateOne({ _id: ids[1] as never }, { $unset: { inboundCount: '' } });
