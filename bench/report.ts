@@ -11,7 +11,7 @@ export function markdown(r: BenchResults): string {
   lines.push(`# convoflow benchmark — ${r.startedAt}${r.quick ? ' (quick)' : ''}`);
   lines.push('');
   lines.push(`Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB, ${r.machine.os}, Node ${r.machine.node}. ` +
-    `Temporal CLI ${r.versions.temporalCli} dev server (SQLite) and FerretDB ${r.versions.ferretdb} (SQLite; built with its _id lookups on its _id index) on loopback, real worker and API processes. ${r.complete === false ? `**Partial: the run was still going or stopped after ${fmt(r.durationSeconds, 0)} s.** ` : `Run took ${fmt(r.durationSeconds, 0)} s. `}` +
+    `Temporal CLI ${r.versions.temporalCli} dev server (SQLite) and FerretDB ${r.versions.ferretdb} (SQLite; our build${r.versions.ferretdbBuild ? ` ${r.versions.ferretdbBuild}` : ''}, dev/ferretdb-pushdown/README.md) on loopback, real worker and API processes. ${r.complete === false ? `**Partial: the run was still going or stopped after ${fmt(r.durationSeconds, 0)} s.** ` : `Run took ${fmt(r.durationSeconds, 0)} s. `}` +
     `Commit ${r.commit}.${Object.keys(r.environment ?? {}).length > 0 ? ` Set in the environment: ${Object.entries(r.environment!).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.` : ''} Load average at start ${r.machine.loadAverageAtStart.join(' / ')}; the "(other processes)" CPU below is what else ran on the machine meanwhile.`);
   lines.push('');
   lines.push('| # | measure | convoflow | baseline (same run) | ratio | goal | |');

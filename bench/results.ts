@@ -29,7 +29,8 @@ export interface BenchResults {
   commit: string;
   /** Settings taken from the environment that change what is measured (worker cache size, Node and malloc flags). */
   environment?: Record<string, string>;
-  versions: { temporalCli: string; ferretdb: string };
+  /** `ferretdbBuild`: the tools folder of our FerretDB build (dev/ferretdb-pushdown/README.md); absent in runs before 2026-12-07. */
+  versions: { temporalCli: string; ferretdb: string; ferretdbBuild?: string };
   sizes: unknown;
   ingest?: IngestResult;
   replies?: RepliesResult;

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { toolVersions } from '../dev/tools';
+import { toolPath, toolVersions } from '../dev/tools';
 import { fullSizes, quickSizes } from './context';
 import type { BenchContext } from './context';
 import { runCacheMiss, runEfficiency, runOpenConversationMemory } from './phases/efficiency';
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     commit: gitCommit(),
     // What the environment changed about the processes measured (the worker's cache, Node and malloc flags).
     environment: Object.fromEntries(benchEnvironmentKeys.filter((k) => process.env[k]).map((k) => [k, process.env[k]!])),
-    versions: { temporalCli: toolVersions.temporal, ferretdb: toolVersions.ferretdb },
+    versions: { temporalCli: toolVersions.temporal, ferretdb: toolVersions.ferretdb, ferretdbBuild: path.basename(path.dirname(toolPath('ferretdb'))) },
     sizes,
     cpu: {},
     goals: {},
