@@ -32,7 +32,7 @@ const layout: Record<ToolName, { folder: string; binary: string }> = {
     binary: 'temporal-test-server',
   },
   // `-topn3`: built with ferretdbIdLookupPatch, the top-N pushdown (one odd index per table, read in one snapshot), `_id` `$in`
-  // from the index and no lifetime tracking (tool-installers.ts, dev/ferretdb-pushdown/);
+  // from the index, no lifetime tracking and documents decoded with go-json (tool-installers.ts, dev/ferretdb-pushdown/);
   // a cache from before them is not reused.
   ferretdb: { folder: `ferretdb-${toolVersions.ferretdb}-topn3`, binary: 'ferretdb' },
   // Beside it: temporal-sql-tool and schema/ (the SQL schemas of the same version).

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { applyPatch, ferretdbIdLookupPatch } from '../../dev/tool-installers';
+import { applyPatch, ferretdbIdLookupPatch, sjsonDecodingWithGoJson } from '../../dev/tool-installers';
 import { ensureIndexes } from '../../store/collections';
 import { startOwnFerretDB, testServers } from '../support/test-servers';
 import type { OwnFerretDB } from '../support/test-servers';
@@ -137,4 +137,20 @@ describe('applyPatch', () => {
     expect(() => applyPatch('a->b a->b', patch)).toThrow(/exactly one/);
   });
   it('names a line FerretDB 1.24.2 has', () => expect(ferretdbIdLookupPatch.from).toBe(`IDColumn = DefaultColumn + "->'$._id'"`));
+});
+
+describe('sjsonDecodingWithGoJson', () => {
+  const file = (imports: string, body: string) => `package sjson\n\nimport (\n${imports})\n\n${body}\n`;
+  it('decodes with go-json and keeps every Marshal on encoding/json', () => {
+    const source = file('\t"bytes"\n\t"encoding/json"\n', 'func f(b []byte) { json.NewDecoder(bytes.NewReader(b)); json.Marshal(b); sjsonMarshal(b) }');
+    expect(sjsonDecodingWithGoJson(source)).toBe(
+      file('\t"bytes"\n\tjson "github.com/goccy/go-json"\n\tstdjson "encoding/json"\n', 'func f(b []byte) { json.NewDecoder(bytes.NewReader(b)); stdjson.Marshal(b); sjsonMarshal(b) }'),
+    );
+  });
+  it('adds no go-json import where nothing needs it', () => {
+    const onlyMarshal = file('\t"encoding/json"\n', 'func g(v any) { json.Marshal(v) }');
+    expect(sjsonDecodingWithGoJson(onlyMarshal)).toBe(onlyMarshal);
+    const decodesOnly = file('\t"encoding/json"\n', 'var _ json.RawMessage');
+    expect(sjsonDecodingWithGoJson(decodesOnly)).toBe(file('\tjson "github.com/goccy/go-json"\n', 'var _ json.RawMessage'));
+  });
 });
