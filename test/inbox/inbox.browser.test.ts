@@ -86,7 +86,8 @@ describe('the agent inbox in a browser', () => {
     await item(supervisor, conversationId).click();
     await supervisor.getByRole('button', { name: 'Claim' }).waitFor();
     await item(agent, conversationId).click();
-    await agent.getByText('Hi, my parcel has not arrived').waitFor();
+    // In the timeline: the list's preview shows the same words (two matches once both are drawn).
+    await agent.getByRole('list', { name: 'Timeline' }).getByText('Hi, my parcel has not arrived').waitFor();
     await agent.getByRole('button', { name: 'Claim' }).click();
     // The supervisor's page learns from the stream that the agent holds it: take over replaces claim.
     await supervisor.getByRole('button', { name: 'Take over' }).waitFor();
