@@ -103,7 +103,7 @@ export type FerretDBOptions = LogOptions & {
 export type FerretDBServer = LocalServer & { uri: string };
 
 /**
- * The Go runtime's garbage collector for FerretDB, unless the environment sets its own: a collection when
+ * The Go runtime's garbage collector for FerretDB, unless the environment sets its own GOGC: a collection when
  * the heap has grown 200 % past what is live (Go's default is 100 %). FerretDB allocates a lot per document
  * it decodes; on an inbox page of 26 conversations (10,000 in the collection, 2 cores) the default spent a
  * sixth of FerretDB's time collecting: a page took 14.5 to 16 ms, 10 to 11 ms with 200 % or 400 %. No soft
@@ -111,7 +111,7 @@ export type FerretDBServer = LocalServer & { uri: string };
  * collector ran without pause (the scan took 39 s instead of 24 s).
  */
 export function ferretdbGoRuntime(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return { GOGC: env.GOGC ?? '200', ...(env.GOMEMLIMIT ? { GOMEMLIMIT: env.GOMEMLIMIT } : {}) };
+  return { GOGC: env.GOGC ?? '200' };
 }
 
 export async function startFerretDB(opts: FerretDBOptions): Promise<FerretDBServer> {

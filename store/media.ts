@@ -92,11 +92,6 @@ export interface NewMedia {
 }
 
 /**
- * Writes a file from a stream of bytes, chunk by chunk, and answers its stored document. Whatever stops
- * it (the limit, the stream failing, the database) deletes what it wrote before rethrowing, so no half
- * file is left to serve or to count.
- */
-/**
  * A chunk's write, tried up to three times: it replaces one `_id` with the same bytes, so an attempt that
  * landed before its failure was reported changes nothing. Once in a load-tier run, one of 50 concurrent
  * 5 MB uploads answered 500 while the machine was saturated (the cause was not logged then; the test now
@@ -113,6 +108,11 @@ async function again<T>(write: () => Promise<T>, waitsMs: readonly number[] = [1
   return write();
 }
 
+/**
+ * Writes a file from a stream of bytes, chunk by chunk, and answers its stored document. Whatever stops
+ * it (the limit, the stream failing, the database) deletes what it wrote before rethrowing, so no half
+ * file is left to serve or to count.
+ */
 export async function writeMedia(c: MediaCollections, media: NewMedia, bytes: AsyncIterable<Buffer | Uint8Array>, now: Date = new Date()): Promise<MediaDoc> {
   const { maxBytes, id, ...fields } = media;
   const doc: MediaDoc = { _id: id ?? newMediaId(), ...fields, state: 'writing', size: 0, sha256: '', chunkBytes: mediaChunkBytes, chunks: 0, createdAt: now };

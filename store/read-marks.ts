@@ -71,14 +71,13 @@ const markRevisions = (c: ReadMarkCollections, conversationId: string, userId: s
 
 /** The user's newest mark of the conversation, or null if they never marked it. */
 export async function newestReadMark(c: ReadMarkCollections, conversationId: string, userId: string): Promise<ReadMark | null> {
-  const copy = await c.marks.findOne({ _id: readMarkId(conversationId, userId) });
-  return readForwards(markRevisions(c, conversationId, userId), copy ? markOf(copy) : null);
+  return (await newestReadMarks(c, [conversationId], userId)).get(conversationId) ?? null;
 }
 
 /**
- * The user's newest marks of many conversations (null: never marked), as `newestReadMark` reads each, in
- * two queries for them all: every copy, then every copy's next revision (usually none); only a mark with
- * a newer revision than its copy reads on, by itself. Each query is an `_id` `$in`, which our FerretDB
+ * The user's newest marks of many conversations (null: never marked), read forwards from each copy (a
+ * copy may lag or be set back), in two queries for them all: every copy, then every copy's next revision
+ * (usually none); only a mark with a newer revision than its copy reads on, by itself. Each query is an `_id` `$in`, which our FerretDB
  * reads from the _id index (dev/ferretdb-pushdown/README.md, "Reads by _id"), as MongoDB does.
  */
 export async function newestReadMarks(c: ReadMarkCollections, conversationIds: readonly string[], userId: string): Promise<Map<string, ReadMark | null>> {

@@ -61,11 +61,7 @@ func (c *collection) queryTopN(ctx context.Context, db *fsql.DB, meta *metadata.
 			}
 		}
 
-		if err := r.readMatching(plan.ordered.sql, params.TopN, params.Match, plan.ordered.args...); err != nil {
-			return err
-		}
-
-		return nil
+		return r.readMatching(plan.ordered.sql, params.TopN, params.Match, plan.ordered.args...)
 	})
 	if err != nil {
 		return nil, false, lazyerrors.Error(err)

@@ -3,8 +3,8 @@ import { advanceReadMark, newestReadMark, newestReadMarks, readMarkId, readMarkR
 import { useStoreDatabase } from '../support/store-database';
 
 /**
- * A page's read marks in two reads (`newestReadMarks`) answer what one read per conversation answers
- * (`newestReadMark`: the copy, then forwards by revision), whatever state the copies are in: missing while
+ * A page's read marks in two reads (`newestReadMarks`) answer what a read of each conversation alone
+ * answers, and that is its newest revision, whatever state the copies are in: missing while
  * revisions exist (a writer died between its claim and its copy), lagging by several revisions, set back
  * by two copies landing out of order, or current.
  */
