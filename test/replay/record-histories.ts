@@ -103,6 +103,23 @@ const harnessScenarios: HarnessScenario[] = [
     },
   },
   {
+    // Issue 28: a run started since 2026-12-07 asks one patch, the patch set, for the eleven before it:
+    // a send, a close and a reopen in the run, and continue-as-new by a history budget of 60 events, whose
+    // carried runs (the policy reload, the dedupe window) ask it once each too.
+    name: 'patch-set',
+    async drive(h) {
+      const c = h.conversation({ limits: { historyEventBudget: 60 } });
+      await c.customerWritesAndWait('m-1');
+      await c.act(replyUpdate, { actor: users.agent, text: 'Hi!' });
+      await c.act(resolveUpdate, { actor: users.manager });
+      await c.customerWritesAndWait('m-2');
+      for (let i = 3; i <= 14; i++) await c.customerWritesAndWait(`m-${i}`);
+      await c.customerWrites('m-1');
+      await c.act(replyUpdate, { actor: users.agent, text: 'Back again?' });
+      return c;
+    },
+  },
+  {
     // SPEC 9: the SLA state crosses continue-as-new (a history budget of 30 events): the breach of the
     // first response falls due in a later run and is recorded there; a reply then meets the next response.
     name: 'sla-carried',

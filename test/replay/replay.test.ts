@@ -5,7 +5,20 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { sharedBundle } from '../support/stack';
-import { answerWithinPatch, closeInRunPatch, durableDedupePatch, inputLimitsPatch, lightDeliveryPatch, outOfOfficePatch, recoverFromStorePatch, slaClocksPatch, snoozePatch, timerLabelPatch, viewFollowsPolicyPatch } from '../../workflows/conversation/patches';
+import {
+  answerWithinPatch,
+  closeInRunPatch,
+  durableDedupePatch,
+  inputLimitsPatch,
+  lightDeliveryPatch,
+  outOfOfficePatch,
+  patchSet20261207,
+  recoverFromStorePatch,
+  slaClocksPatch,
+  snoozePatch,
+  timerLabelPatch,
+  viewFollowsPolicyPatch,
+} from '../../workflows/conversation/patches';
 
 /**
  * Replays the committed histories of real conversations (recorded by `npm run record:histories`)
@@ -47,7 +60,7 @@ describe('replaying recorded conversation histories', () => {
     const recorded = ['full-lifecycle', 'history-budget', 'open-window-expiry', 'routing', 'status-inbox', 'work-items'];
     const scenariosOf = (dir: string) => [...new Set(jsonIn(dir).map((file) => file.split('.')[0]))].sort();
     const clocks = ['sla', 'sla-carried', 'answer-within', 'out-of-office', 'clocks-carried', 'snooze', 'snooze-carried'];
-    expect(scenariosOf('.')).toEqual([...recorded, 'whatsapp', 'recovered-run', 'policy-propagation', ...clocks, 'toolkit', 'webhook-inbox', 'light-delivery'].sort());
+    expect(scenariosOf('.')).toEqual([...recorded, 'whatsapp', 'recovered-run', 'policy-propagation', ...clocks, 'toolkit', 'webhook-inbox', 'light-delivery', 'patch-set'].sort());
     expect(scenariosOf('before-delivery')).toEqual(recorded);
     expect(scenariosOf('before-close-in-run')).toEqual([...recorded, 'whatsapp'].sort());
     expect(scenariosOf('before-view-policy')).toEqual([...recorded, 'whatsapp'].sort());
@@ -126,6 +139,29 @@ describe('replaying recorded conversation histories', () => {
   test('the light-delivery recording (issue 28) ran with the light-delivery patch; the WhatsApp recording before it did not ask it', () => {
     expect(patches(eventsOf('light-delivery.conversation.run1.json'))).toContain(lightDeliveryPatch);
     expect(patches(eventsOf('whatsapp.conversation.run1.json'))).not.toContain(lightDeliveryPatch);
+  });
+
+  test('the patch-set recording (issue 28): each run asks the one patch set, first, and nothing else; the recordings before it asked each patch', () => {
+    const runs = current.filter((file) => file.startsWith('patch-set.'));
+    expect(runs.length).toBeGreaterThan(1); // continued as new: carried runs take the set too
+    for (const file of runs) {
+      const events = eventsOf(file);
+      expect([file, patches(events)]).toEqual([file, [patchSet20261207]]);
+      // One marker and one TemporalChangeVersion upsert, both in the run's first workflow task.
+      const firstTask = events.findIndex((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED');
+      const marker = events.findIndex((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+      expect([file, marker]).toEqual([file, firstTask + 1]);
+      const versionUpserts = events.filter((e) => JSON.stringify(e).includes('TemporalChangeVersion'));
+      expect([file, versionUpserts.length]).toEqual([file, 1]);
+    }
+    // What the set stands for still happened: a send (outbound-delivery), the close in the run, a carried run.
+    const all = runs.flatMap((file) => eventsOf(file) as (Event & { activityTaskScheduledEventAttributes?: { activityType: { name: string } } })[]);
+    expect(all.some((e) => e.activityTaskScheduledEventAttributes?.activityType.name === 'deliver')).toBe(true);
+    expect(eventsOf(runs[0]!).at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    // The recordings before the set asked each patch of a run's start, with an upsert each.
+    const before = eventsOf('light-delivery.conversation.run1.json');
+    expect(patches(before)).not.toContain(patchSet20261207);
+    expect(patches(before).length).toBeGreaterThan(9);
   });
 
   test("the toolkit recording (SPEC 10) holds a note, and replies of each new kind, with the media fetch's and the read mark's own workflows", () => {

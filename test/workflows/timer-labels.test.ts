@@ -2,7 +2,7 @@ import type { temporal } from '@temporalio/proto';
 import { collections } from '../../store/collections';
 import { applyPolicyPatch, defaultPolicy } from '../../workflows/conversation/core/policy';
 import { assignUpdate, replyUpdate } from '../../workflows/conversation/messages';
-import { timerLabelPatch } from '../../workflows/conversation/patches';
+import { patchSet20261207 } from '../../workflows/conversation/patches';
 import type { Conversation, Harness } from './support';
 import { hours, minutes, startHarness, users } from './support';
 
@@ -73,12 +73,12 @@ describe('timer labels in the Web UI (dev server)', () => {
     expect(text).toContain(`wake-up at ${first.windowExpiresAt}`);
     expect(text).not.toContain(`window closes at ${first.windowExpiresAt}`);
 
-    // The run asked for the patch once, at its start.
+    // The run took the patch through the patch set, asked once, at its start (patches.ts).
     const markers = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
     const patchIds = markers.flatMap((e) =>
       Object.values(e.markerRecordedEventAttributes!.details ?? {}).flatMap((d) => (d.payloads ?? []).map((p) => JSON.parse(Buffer.from(p.data!).toString()).id as string)),
     );
-    expect(patchIds).toContain(timerLabelPatch);
+    expect(patchIds).toEqual([patchSet20261207]);
   });
 });
 

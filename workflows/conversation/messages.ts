@@ -3,10 +3,11 @@
  * the API, the worker and the tests import. Naming rule: the constant is the wire name plus its kind
  * (`customerMessageSignal` <-> 'customerMessage', `assignUpdate` <-> 'assign').
  */
-import { ApplicationFailure, defineQuery, defineSignal, defineUpdate, patched } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Sinks } from '@temporalio/workflow';
 import type { Actor, ConversationState, DeliveryError, Effect, FlowTarget, InboundKind, Input, MessageContent, TemplateRef } from './core/lifecycle';
 import { actionOverLimit, clampCustomerMessage } from './core/limits';
+import type { PatchSet } from './patches';
 import { inputLimitsPatch } from './patches';
 import type { LegacyReplyContent, LegacyTemplateContent, SessionContent, TemplateContent } from './core/outbound';
 import type { Policy } from './core/policy';
@@ -97,8 +98,8 @@ export const customerMessageSignal = defineSignal<[CustomerMessagePayload]>('cus
  * `truncated`) and keys the store would refuse are escaped. Runs from before the limits
  * (`inputLimitsPatch`) recorded their messages as they came, and replay them so.
  */
-export function withinLimits(message: CustomerMessagePayload): CustomerMessagePayload {
-  return patched(inputLimitsPatch) ? clampCustomerMessage(message).value : message;
+export function withinLimits(message: CustomerMessagePayload, taken: PatchSet): CustomerMessagePayload {
+  return taken(inputLimitsPatch) ? clampCustomerMessage(message).value : message;
 }
 
 /**

@@ -3,11 +3,12 @@
  * message is sent once the views hold it, and the next waits until this one's outcome is decided, so a
  * conversation's messages reach the customer in the order they were accepted.
  */
-import { condition, patched, proxyActivities } from '@temporalio/workflow';
+import { condition, proxyActivities } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../../activities/delivery-activities';
 import { deliveryActivityOptions, undeliverable } from './delivery-options';
 import type { ConversationState, Input, OutboxEntry, SendOutcome } from './core/lifecycle';
 import type { ConversationRef } from './messages';
+import type { PatchSet } from './patches';
 import { outboundDeliveryPatch } from './patches';
 
 const { deliver } = proxyActivities<DeliveryActivities>(deliveryActivityOptions);
@@ -23,6 +24,8 @@ export interface OutboxHost {
   replaceState(next: ConversationState): void;
   /** Queues an input for the main loop to decide (the send's outcome). */
   feed(input: Input): void;
+  /** The run's patches (patches.ts). */
+  taken: PatchSet;
 }
 
 export class Outbox {
@@ -44,7 +47,7 @@ export class Outbox {
     for (;;) {
       await condition(() => this.next() !== undefined);
       const entry = this.next()!;
-      if (!patched(outboundDeliveryPatch)) {
+      if (!host.taken(outboundDeliveryPatch)) {
         // Replaying a run from before delivery existed: its persist sent this message (to the recording
         // provider) then. Mark it done in memory only: no command, no new version.
         const state = host.state();

@@ -94,3 +94,15 @@ export const snoozePatch = 'snooze';
  * (core/light-delivery.ts) and is flushed as a light batch: the delivery and a stream entry, no view.
  */
 export const lightDeliveryPatch = 'light-delivery';
+
+/**
+ * Runs started from 2026-12-07 ask this one patch, first, instead of each patch above: every patch a run
+ * asks costs it a marker and an upsert of Temporal's `TemporalChangeVersion` search attribute (two
+ * history events and a visibility write), so each run's start cost 11 markers and 11 upserts, 22 events,
+ * before its first decision. A run that took this one has every patch above; a run from before it
+ * answers false here and asks each of them as it did (`PatchSet`). A later patch is asked on its own.
+ */
+export const patchSet20261207 = 'patch-set-2026-12-07';
+
+/** Whether the run takes a patch: `patched` itself, or true at once in a run that took the patch set. */
+export type PatchSet = (patchId: string) => boolean;

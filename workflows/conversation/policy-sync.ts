@@ -6,8 +6,8 @@
  * ours (the API stamps every customer message and action with the stored version): a conversation
  * applies the current policy at its next input or run, whatever happened to the signal.
  */
-import { patched } from '@temporalio/workflow';
 import type { Policy } from './core/policy';
+import type { PatchSet } from './patches';
 import { policyReloadPatch } from './patches';
 
 export class PolicySync {
@@ -22,6 +22,8 @@ export class PolicySync {
     private readonly load: (accountId: string) => Promise<Policy>,
     /** Called when a newer policy replaced ours, so the loop wakes to apply it. */
     private readonly onNewer: () => void,
+    /** The run's patches (patches.ts). */
+    private readonly taken: PatchSet,
   ) {
     this.current = carried;
   }
@@ -48,7 +50,7 @@ export class PolicySync {
   /** A new run loads the stored policy; a carried one reloads it (not in runs from before the patch). */
   async start(): Promise<Policy> {
     if (this.current === undefined) this.current = await this.load(this.accountId);
-    else if (patched(policyReloadPatch)) await this.reload();
+    else if (this.taken(policyReloadPatch)) await this.reload();
     return this.current;
   }
 

@@ -43,12 +43,14 @@ import {
   durableDedupePatch,
   lightDeliveryPatch,
   outOfOfficePatch,
+  patchSet20261207,
   recoverFromStorePatch,
   slaClocksPatch,
   snoozePatch,
   timerLabelPatch,
   viewFollowsPolicyPatch,
 } from './patches';
+import type { PatchSet } from './patches';
 import { withSlaState } from './core/conversation-sla';
 import { withAnswerState } from './core/answer-within';
 import { withOutOfOfficeState } from './core/out-of-office';
@@ -87,24 +89,27 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   // activity), a query that splits the workflow task around the activity puts the marker into another
   // task than a replay does, which fails the replay (seen re-recording the histories). A run started by
   // older code answers false here for its whole life; its next run answers true.
-  const viewFollowsPolicy = patched(viewFollowsPolicyPatch);
-  const wakeUpLabels = patched(timerLabelPatch);
+  // First of all: a run that takes the patch set takes every patch before it without asking each one.
+  const tookPatchSet = patched(patchSet20261207);
+  const taken: PatchSet = (patchId) => tookPatchSet || patched(patchId);
+  const viewFollowsPolicy = taken(viewFollowsPolicyPatch);
+  const wakeUpLabels = taken(timerLabelPatch);
 
   const carried = input.carriedFromPreviousRun ?? input.carried;
   // A run that starts from nothing reads the store first: its conversation may have lived in a run that
   // was terminated or failed (SPEC section 12). Asked here, in the first activation, for the reason above.
-  const recoverFromStore = !carried && patched(recoverFromStorePatch);
-  const durableDedupe = patched(durableDedupePatch);
+  const recoverFromStore = !carried && taken(recoverFromStorePatch);
+  const durableDedupe = taken(durableDedupePatch);
   // Asked in the first activation too; a run that takes it keeps `state.sla`, which switches the SLA on.
-  const slaClocks = patched(slaClocksPatch);
+  const slaClocks = taken(slaClocksPatch);
   // The same for answer-or-reroute: a run that takes it keeps `state.answer`, which switches it on.
-  const answerWithin = patched(answerWithinPatch);
+  const answerWithin = taken(answerWithinPatch);
   // And for out of office: `state.outOfOffice` switches the reply on.
-  const outOfOffice = patched(outOfOfficePatch);
+  const outOfOffice = taken(outOfOfficePatch);
   // And for snooze (SPEC 9): a run that takes it keeps `state.snoozedUntil`, which lets `snooze` through.
-  const snoozing = patched(snoozePatch);
+  const snoozing = taken(snoozePatch);
   // A delivery decision that no view shows keeps its version and is flushed light (core/light-delivery.ts).
-  const lightDelivery = patched(lightDeliveryPatch);
+  const lightDelivery = taken(lightDeliveryPatch);
   /** Seeds the state each patch this run took keeps (SLA, answer-within, out of office, snooze). */
   const withPatchedFields = (s: ConversationState, priority: SlaPriority | null = null): ConversationState => {
     const withSla = slaClocks ? withSlaState(s, priority) : s;
@@ -120,7 +125,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   let flushedVersion = pending.length > 0 ? state.version - 1 : state.version;
   let episodeEnded = false;
   let wake = false;
-  const policy = new PolicySync(ref.accountId, carried?.policy, loadPolicy, () => (wake = true));
+  const policy = new PolicySync(ref.accountId, carried?.policy, loadPolicy, () => (wake = true), taken);
   // The policy the views were last written with (a carried run's were written by the run before it).
   let viewedPolicy: Policy | undefined = carried?.policy;
   const armedTimers: number[] = [];
@@ -150,7 +155,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const queue = (next: Input, actor: Actor, policyVersion?: number): void => {
     inbox.push({ input: next, actor, policyVersion });
   };
-  setHandler(m.customerMessageSignal, (message) => queue(signalInput.customerMessage(m.withinLimits(message)), customer, message.policyVersion));
+  setHandler(m.customerMessageSignal, (message) => queue(signalInput.customerMessage(m.withinLimits(message, taken)), customer, message.policyVersion));
   setHandler(m.routedSignal, (offer) => queue(signalInput.routed(offer), system));
   setHandler(m.customerEventSignal, (event) => queue(signalInput.customerEvent(event), customer));
   setHandler(m.agentPresenceSignal, (presence) => queue(signalInput.agentPresence(presence), system));
@@ -215,6 +220,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     flushedVersion: () => flushedVersion,
     replaceState: (next) => (state = next),
     feed: (decided) => queue(decided, system),
+    taken,
   });
   void outbox.run();
 
@@ -341,7 +347,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 
     // Asked only once an episode has ended, so a run that never closed records no marker. Replaying a run
     // from before the patch this answers false, and that run continues as new here as it did then.
-    if (episodeEnded && patched(closeInRunPatch)) episodeEnded = false;
+    if (episodeEnded && taken(closeInRunPatch)) episodeEnded = false;
     if (episodeEnded || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > budget) {
       // Let running update handlers finish (they wait for the flush above), then roll over.
       // The outbox drains first: a send's outcome belongs to the run that made it (the next run would
