@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
@@ -102,16 +103,27 @@ export type FerretDBOptions = LogOptions & {
 };
 export type FerretDBServer = LocalServer & { uri: string };
 
+/** The share of the machine's memory FerretDB's heap is kept within (a soft limit: see `ferretdbGoRuntime`). */
+export const ferretdbMemoryShare = 0.4;
+
 /**
  * The Go runtime's garbage collector for FerretDB, unless the environment sets its own GOGC: a collection when
  * the heap has grown 200 % past what is live (Go's default is 100 %). FerretDB allocates a lot per document
  * it decodes; on an inbox page of 26 conversations (10,000 in the collection, 2 cores) the default spent a
- * sixth of FerretDB's time collecting: a page took 14.5 to 16 ms, 10 to 11 ms with 200 % or 400 %. No soft
- * limit (GOMEMLIMIT): a scan of 100,000 views holds more than 1 GiB live, and under a limit of 1 GiB the
+ * sixth of FerretDB's time collecting: a page took 14.5 to 16 ms, 10 to 11 ms with 200 % or 400 %.
+ *
+ * And a soft memory limit (GOMEMLIMIT) of `memoryShare` of the machine's memory, unless the environment sets
+ * one (the process inherits it): FerretDB sorts in memory whatever no index serves (a sort with a skip,
+ * `sort=oldest_waiting`), holding every matching document decoded, and 200 % on top of that grew it to 22 GB
+ * on a 24 GiB machine with a million conversations (the bench's deep-rank lookup), which then swapped until
+ * every client timed out. With the limit the collector runs harder as the heap nears it, instead of the heap
+ * growing. Not lower: a scan of 100,000 views holds more than 1 GiB live, and under a limit of 1 GiB the
  * collector ran without pause (the scan took 39 s instead of 24 s).
  */
-export function ferretdbGoRuntime(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return { GOGC: env.GOGC ?? '200' };
+export function ferretdbGoRuntime(env: NodeJS.ProcessEnv = process.env, totalMemory: number = os.totalmem()): Record<string, string> {
+  const runtime: Record<string, string> = { GOGC: env.GOGC ?? '200' };
+  if (env.GOMEMLIMIT === undefined) runtime.GOMEMLIMIT = `${Math.floor((totalMemory * ferretdbMemoryShare) / 2 ** 20)}MiB`;
+  return runtime;
 }
 
 export async function startFerretDB(opts: FerretDBOptions): Promise<FerretDBServer> {

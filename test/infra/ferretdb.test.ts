@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { applyPatch, ferretdbIdLookupPatch, sjsonDecodingWithGoJson } from '../../dev/tool-installers';
 import { ensureIndexes } from '../../store/collections';
+import { ferretdbGoRuntime, ferretdbMemoryShare } from '../../dev/local-servers';
 import { startOwnFerretDB, testServers } from '../support/test-servers';
 import type { OwnFerretDB } from '../support/test-servers';
 
@@ -152,5 +153,16 @@ describe('sjsonDecodingWithGoJson', () => {
     expect(sjsonDecodingWithGoJson(onlyMarshal)).toBe(onlyMarshal);
     const decodesOnly = file('\t"encoding/json"\n', 'var _ json.RawMessage');
     expect(sjsonDecodingWithGoJson(decodesOnly)).toBe(file('\tjson "github.com/goccy/go-json"\n', 'var _ json.RawMessage'));
+  });
+});
+
+describe('ferretdbGoRuntime', () => {
+  const gib = 2 ** 30;
+  test('GOGC 200 and a soft memory limit of 40 % of the machine, unless the environment sets its own', () => {
+    expect(ferretdbGoRuntime({}, 24 * gib)).toEqual({ GOGC: '200', GOMEMLIMIT: `${Math.floor(24 * 1024 * ferretdbMemoryShare)}MiB` });
+    expect(ferretdbMemoryShare).toBe(0.4);
+    // An operator's own values win; a GOMEMLIMIT of the environment is inherited by the process, not set again.
+    expect(ferretdbGoRuntime({ GOGC: '100', GOMEMLIMIT: '4GiB' }, 24 * gib)).toEqual({ GOGC: '100' });
+    expect(ferretdbGoRuntime({ GOGC: 'off' }, 2 * gib)).toEqual({ GOGC: 'off', GOMEMLIMIT: '819MiB' });
   });
 });
