@@ -77,8 +77,9 @@ export async function newestReadMark(c: ReadMarkCollections, conversationId: str
 /**
  * The user's newest marks of many conversations (null: never marked), read forwards from each copy (a
  * copy may lag or be set back), in two queries for them all: every copy, then every copy's next revision
- * (usually none); only a mark with a newer revision than its copy reads on, by itself. Each query is an `_id` `$in`, which our FerretDB
- * reads from the _id index (dev/ferretdb-pushdown/README.md, "Reads by _id"), as MongoDB does.
+ * (usually none); only a mark with a newer revision than its copy reads on, by itself. Each query is an
+ * `_id` `$in`, which our FerretDB reads from the _id index (dev/ferretdb-pushdown/README.md, "Reads by
+ * _id"), as MongoDB does.
  */
 export async function newestReadMarks(c: ReadMarkCollections, conversationIds: readonly string[], userId: string): Promise<Map<string, ReadMark | null>> {
   const ids = [...new Set(conversationIds)];

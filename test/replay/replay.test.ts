@@ -157,7 +157,11 @@ describe('replaying recorded conversation histories', () => {
     // What the set stands for still happened: a send (outbound-delivery), the close in the run, a carried run.
     const all = runs.flatMap((file) => eventsOf(file) as (Event & { activityTaskScheduledEventAttributes?: { activityType: { name: string } } })[]);
     expect(all.some((e) => e.activityTaskScheduledEventAttributes?.activityType.name === 'deliver')).toBe(true);
-    expect(eventsOf(runs[0]!).at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    const first = eventsOf(runs[0]!) as (Event & { workflowExecutionUpdateAcceptedEventAttributes?: { acceptedRequest: { input: { name: string } } } })[];
+    const resolvedAt = first.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest.input.name === 'resolve');
+    expect(resolvedAt).toBeGreaterThan(0);
+    expect(first.slice(resolvedAt).some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED')).toBe(true); // reopened in the run
+    expect(first.at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
     // The recordings before the set asked each patch of a run's start, with an upsert each.
     const before = eventsOf('light-delivery.conversation.run1.json');
     expect(patches(before)).not.toContain(patchSet20261207);

@@ -1,3 +1,5 @@
+import { patched } from '@temporalio/workflow';
+
 /**
  * Every patch id the conversation workflow asks (`patched(...)`), with the change it guards. An id is
  * never renamed or removed while a run recorded before it may still be replayed (test/replay).
@@ -106,3 +108,12 @@ export const patchSet20261207 = 'patch-set-2026-12-07';
 
 /** Whether the run takes a patch: `patched` itself, or true at once in a run that took the patch set. */
 export type PatchSet = (patchId: string) => boolean;
+
+/**
+ * Workflow code only, first of all in a run's first activation (see workflow.ts for why there): asks the
+ * patch set once and answers the run's `PatchSet`.
+ */
+export function askPatchSet(): PatchSet {
+  const tookPatchSet = patched(patchSet20261207);
+  return (patchId) => tookPatchSet || patched(patchId);
+}

@@ -11,7 +11,6 @@ import {
   allHandlersFinished,
   condition,
   makeContinueAsNewFunc,
-  patched,
   proxyLocalActivities,
   proxySinks,
   setHandler,
@@ -39,18 +38,17 @@ import * as m from './messages';
 import { Outbox } from './outbox';
 import {
   answerWithinPatch,
+  askPatchSet,
   closeInRunPatch,
   durableDedupePatch,
   lightDeliveryPatch,
   outOfOfficePatch,
-  patchSet20261207,
   recoverFromStorePatch,
   slaClocksPatch,
   snoozePatch,
   timerLabelPatch,
   viewFollowsPolicyPatch,
 } from './patches';
-import type { PatchSet } from './patches';
 import { withSlaState } from './core/conversation-sla';
 import { withAnswerState } from './core/answer-within';
 import { withOutOfOfficeState } from './core/out-of-office';
@@ -90,8 +88,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   // task than a replay does, which fails the replay (seen re-recording the histories). A run started by
   // older code answers false here for its whole life; its next run answers true.
   // First of all: a run that takes the patch set takes every patch before it without asking each one.
-  const tookPatchSet = patched(patchSet20261207);
-  const taken: PatchSet = (patchId) => tookPatchSet || patched(patchId);
+  const taken = askPatchSet();
   const viewFollowsPolicy = taken(viewFollowsPolicyPatch);
   const wakeUpLabels = taken(timerLabelPatch);
 
