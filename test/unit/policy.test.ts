@@ -90,3 +90,33 @@ describe('applyPolicyPatch', () => {
     );
   });
 });
+
+describe('effective', () => {
+  const presets = fc.constantFrom('default' as const, 'status_inbox' as const, 'work_items' as const);
+  const overrides = fc.record(
+    { autoCloseAfterMs: fc.option(fc.integer({ min: 1_000, max: 365 * 86_400_000 })), serviceWindowMs: fc.integer({ min: 1_000, max: 7 * 86_400_000 }), answerWithinMs: fc.option(fc.integer({ min: 60_000, max: 86_400_000 })) },
+    { requiredKeys: ['serviceWindowMs'] },
+  );
+
+  it('answers a policy it resolved as it is (frozen), with what resolving the original answers', () => {
+    fc.assert(
+      fc.property(presets, overrides, fc.nat({ max: 1_000 }), (preset, fields, version) => {
+        const policy: Policy = { preset, autoCloseAfterMs: null, ...fields, version };
+        const once = effective(policy);
+        expect(Object.isFrozen(once)).toBe(true);
+        expect(effective(once)).toBe(once);
+        // Resolving again from the original gives an equal, separate object: nothing is cached by the input.
+        expect(effective(policy)).toEqual(once);
+        expect(effective({ ...once })).toEqual(once);
+      }),
+      { numRuns },
+    );
+  });
+
+  it('resolves a policy changed after it was resolved as it now is (applyPolicyPatch builds its result so)', () => {
+    const policy: Policy = { ...defaultPolicy };
+    expect(effective(policy).autoCloseAfterMs).toBe(48 * HOUR);
+    policy.autoCloseAfterMs = HOUR;
+    expect(effective(policy).autoCloseAfterMs).toBe(HOUR);
+  });
+});

@@ -35,7 +35,8 @@ export function calendarOf(hours: StoredBusinessHours | null | undefined): Busin
 
 /** What the SLA module reads besides its state: the policy's targets and the account's business hours. */
 export function slaContextOf(policy: Policy): SlaContext {
-  return { policy: slaPolicyOf(policy), businessHours: calendarOf(effective(policy).businessHours) };
+  const e = effective(policy);
+  return { policy: slaPolicyOf(e), businessHours: calendarOf(e.businessHours) };
 }
 
 /**

@@ -62,7 +62,7 @@ export function deadlines(state: ConversationState, policy: Policy): { kind: Dea
   }
   // SPEC 9: the next SLA warning or breach joins the one timer; the rule is a no-op whose `timer` input the
   // SLA clock then applies (conversation-sla.ts). Last, so lifecycle deadlines due at the same instant go first.
-  push('sla', slaDeadline(state, policy));
+  push('sla', slaDeadline(state, p));
   return out;
 }
 

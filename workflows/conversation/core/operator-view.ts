@@ -8,7 +8,7 @@ import { deadlines } from './deadlines';
 import { slaMetrics, slaView } from './sla';
 import type { ConversationState } from './model';
 import type { Policy } from './policy';
-import { defaultPolicy } from './policy';
+import { defaultPolicy, effective } from './policy';
 import { deadlineLabel, wakeUpLabel } from './timer-labels';
 import { iso, toView } from './view';
 
@@ -17,7 +17,7 @@ import { iso, toView } from './view';
  * deadlines in words, and when its timer next wakes it to check them.
  */
 export function describe(state: ConversationState, policy: Policy | undefined, wakeUp?: number | null): string {
-  const current = policy ?? defaultPolicy;
+  const current = effective(policy ?? defaultPolicy); // once for the view, the deadlines and the SLA line
   const view = toView(state, current);
   const queued = state.outbox.filter((e) => e.status === 'queued').length;
   const pending = deadlines(state, current)

@@ -119,14 +119,28 @@ export const presets: Record<PresetName, PolicyFields> = {
   },
 };
 
-/** Every field resolved: the preset's values under the account's overrides. */
-export function effective(policy: Policy): PolicyFields & { preset: PresetName; version: number } {
+export type EffectivePolicy = PolicyFields & { preset: PresetName; version: number };
+
+/**
+ * The policies `effective` answered. A resolved policy is frozen, so it stays what it was resolved to,
+ * and resolving it again answers it as it is: the deadlines, the view and the SLA clock each resolve the
+ * policy they are given, dozens of times per workflow activation (each a copy of every field), and
+ * so each resolves once and hands the resolved object down. Sharing this set across the workflows of
+ * one isolate changes no answer: membership only says an object is already resolved.
+ */
+const resolved = new WeakSet<object>();
+
+/** Every field resolved: the preset's values under the account's overrides. Frozen; idempotent. */
+export function effective(policy: Policy): EffectivePolicy {
+  if (resolved.has(policy)) return policy as EffectivePolicy;
   const fields = { ...presets[policy.preset ?? 'default'] };
   for (const key of Object.keys(fields) as (keyof PolicyFields)[]) {
     const own = policy[key];
     if (own !== undefined) (fields as Record<string, unknown>)[key] = own;
   }
-  return { ...fields, preset: policy.preset ?? 'default', version: policy.version };
+  const out: EffectivePolicy = Object.freeze({ ...fields, preset: policy.preset ?? 'default', version: policy.version });
+  resolved.add(out);
+  return out;
 }
 
 export const defaultPolicy: Policy = { preset: 'default', ...defaultFields, version: 0 };

@@ -7,6 +7,7 @@ import { dueDeadline } from './deadlines';
 import { decide } from './lifecycle';
 import type { ConversationState, Decision } from './model';
 import type { Policy } from './policy';
+import { effective } from './policy';
 import { DeadlineDidNotMoveError } from './errors';
 
 export type Accepted = Extract<Decision, { ok: true }>;
@@ -23,12 +24,13 @@ export function settled(
   now: number,
   decideTimer: (state: ConversationState, policy: Policy, now: number) => Decision = (s, p, n) => decide(s, { type: 'timer' }, system, p, n),
 ): { state: ConversationState; decisions: Accepted[] } {
+  const p = effective(policy); // once for every deadline and decision below (policy.ts)
   let at = state;
   const decisions: Accepted[] = [];
-  for (let due = dueDeadline(at, policy, now); due !== undefined; due = dueDeadline(at, policy, now)) {
-    const decision = decideTimer(at, policy, now);
+  for (let due = dueDeadline(at, p, now); due !== undefined; due = dueDeadline(at, p, now)) {
+    const decision = decideTimer(at, p, now);
     if (!decision.ok || !decision.changed) break;
-    const again = dueDeadline(decision.state, policy, now);
+    const again = dueDeadline(decision.state, p, now);
     if (again !== undefined && again.kind === due.kind && again.at === due.at) throw new DeadlineDidNotMoveError({ conversationId: state.conversationId, deadline: due });
     decisions.push(decision);
     at = decision.state;

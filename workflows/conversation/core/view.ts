@@ -1,6 +1,7 @@
 import type { ConversationState, MessageKind, Status } from './lifecycle';
 import { autoCloseAt, windowExpiresAt } from './lifecycle';
 import type { Policy } from './policy';
+import { effective } from './policy';
 import { slaContextOf } from './conversation-sla';
 import type { SlaMetric, SlaPriority } from './sla';
 import { slaView } from './sla';
@@ -71,7 +72,8 @@ function slaViewOf(state: ConversationState, policy: Policy): ConversationSlaVie
 /** Epoch ms as ISO-8601; null (or absent: FerretDB drops null fields on upsert) as null. */
 export const iso = (ms: number | null | undefined): string | null => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 
-export function toView(state: ConversationState, policy: Policy): ConversationView {
+export function toView(state: ConversationState, given: Policy): ConversationView {
+  const policy = effective(given); // once for the deadlines and the SLA view below (policy.ts)
   const lastMessage = state.lastMessage ?? null;
   return {
     id: state.conversationId,
