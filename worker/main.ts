@@ -1,9 +1,11 @@
 import { Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
+import v8 from 'node:v8';
 import { MongoClient } from 'mongodb';
 import { loadConfig, requireSecretsKey, requireServers } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { ensureTemporalSetup } from '../infra/temporal-setup';
+import { heapNeededMiB } from '../infra/worker-launch';
 import { ensureIndexes } from '../store/collections';
 import { createSecretBox } from '../store/secret-box';
 import { sdkLoggerOf } from './sdk-logger';
@@ -15,6 +17,15 @@ async function main(): Promise<void> {
   const { temporalAddress, mongoUri } = requireServers(config);
   requireSecretsKey(config);
   const log = createLogger({ level: config.logLevel, base: { process: 'worker' } });
+  // A cache larger than the heap holds fails later, under load, as the process running out of memory.
+  const heapLimitMiB = Math.floor(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
+  const neededMiB = heapNeededMiB(config.workerMaxCachedWorkflows);
+  if (heapLimitMiB < neededMiB) {
+    log.warn(
+      { maxCachedWorkflows: config.workerMaxCachedWorkflows, heapLimitMiB, neededMiB },
+      `WORKER_MAX_CACHED_WORKFLOWS may not fit this heap: start the worker with --max-old-space-size=${neededMiB} (or in NODE_OPTIONS), or cache fewer (README "Worker memory")`,
+    );
+  }
   // Before anything uses the runtime: the SDK's own lines then go through the same redacting logger,
   // with the Rust core's forwarded too (at WARN, its default filter).
   // With WORKER_METRICS_PORT, the Rust core serves Prometheus metrics on it: the SDK's own (task latencies,
