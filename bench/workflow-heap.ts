@@ -17,7 +17,7 @@ import path from 'node:path';
 import { startFerretDB, startTemporalDevServer } from '../dev/local-servers';
 import { ensureTools } from '../dev/tools';
 import { createAccount } from '../test/support/scenario';
-import { startStack } from '../test/support/stack';
+import { eventually, startStack } from '../test/support/stack';
 
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 
@@ -112,10 +112,10 @@ async function main(): Promise<void> {
         );
       }
       // Every conversation's view written: its workflow ran and is cached.
-      for (;;) {
-        if ((await stack.db.collection('conversations').countDocuments({ accountId: account.id })) >= opened) return;
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      await eventually(async () => ((await stack.db.collection('conversations').countDocuments({ accountId: account.id })) >= opened ? true : undefined), {
+        timeoutMs: 600_000,
+        intervalMs: 250,
+      });
     };
     await open(20);
     const thread = await inspector.workflowThread();

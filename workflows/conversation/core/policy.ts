@@ -123,10 +123,10 @@ export type EffectivePolicy = PolicyFields & { preset: PresetName; version: numb
 
 /**
  * The policies `effective` answered. A resolved policy is frozen, so it stays what it was resolved to,
- * and resolving it again answers it as it is: the deadlines, the view and the SLA clock each resolve the
- * policy they are given, dozens of times per workflow activation (each a copy of every field), and
- * so each resolves once and hands the resolved object down. Sharing this set across the workflows of
- * one isolate changes no answer: membership only says an object is already resolved.
+ * and resolving it again answers it as it is. The deadlines, the view and the SLA clock each resolve the
+ * policy they are given, and resolving copies every field; so a caller resolves once and hands the
+ * resolved object down, and the helpers it calls resolve it for nothing. Sharing this set across the
+ * workflows of one isolate changes no answer: membership only says an object is already resolved.
  */
 const resolved = new WeakSet<object>();
 
